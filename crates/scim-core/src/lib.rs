@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod dialect;
+pub mod error;
+pub mod path;
+pub mod schema;
+
+pub use dialect::{Deviation, Dialect, DialectContext};
+pub use error::{Result, ScimError, ScimType};
+pub use path::{AttrPath, AttrPathError};
+pub use schema::{SchemaRegistry, urn};
