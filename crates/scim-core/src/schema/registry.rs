@@ -356,7 +356,7 @@ mod tests {
             Err(RegistryError::DuplicateSchema(urn.into()))
         );
         assert_eq!(resolved("userName", "User"), Some("userName".into()));
-        let rt = registry.resource_type("user").map(Clone::clone);
+        let rt = registry.resource_type("user").cloned();
         let path = AttrPath::parse(&format!("{urn}:EMPLOYEETYPE")).ok();
         let found = rt
             .as_ref()
