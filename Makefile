@@ -1,0 +1,47 @@
+# Targets mirror CI (.ci/run). Only the Rust toolchain is needed.
+CARGO ?= cargo
+FUZZ_SECONDS ?= 300
+
+.PHONY: run test fmt fmt-check lint doc bench fuzz conformance ci
+
+## run: start the server on the embedded SQLite default
+run:
+	@echo "make run: not yet — the rollcall server arrives with the persistence and HTTP crates (issue 3)." >&2
+	@exit 1
+
+## test: every test of the workspace (unit, integration, property, doc tests)
+test:
+	$(CARGO) test --workspace --locked
+
+## fmt: format the code; fmt-check: fail if it is not formatted
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+## lint: clippy on every target, warnings are errors
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+## doc: the API docs, warnings are errors
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+## bench: criterion benchmarks (figures go to docs/benchmarks.md)
+bench:
+	$(CARGO) bench -p scim-core --bench core --locked
+
+## fuzz: run each fuzz target for FUZZ_SECONDS (needs nightly and cargo-fuzz; not part of `make test`)
+fuzz:
+	cd fuzz && $(CARGO) +nightly fuzz run filter_parse -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && $(CARGO) +nightly fuzz run patch_apply -- -max_total_time=$(FUZZ_SECONDS)
+
+## conformance: the third-party checker against a fresh server
+conformance:
+	@echo "make conformance: not yet — needs the server (issue 3)." >&2
+	@exit 1
+
+## ci: what .ci/run does
+ci:
+	bash .ci/run
