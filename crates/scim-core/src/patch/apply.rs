@@ -8,11 +8,11 @@ use super::edit::{Edit, is_unassigned, take};
 use super::filter_shape;
 use super::members::{MemberChange, apply_member_changes, lower_member_operation};
 use super::path::{PatchPath, PathTarget};
-use super::pending::{Operation, validate_resource};
 use super::request::{PatchOp, PatchOperation, PatchRequest};
 use crate::dialect::{Deviation, DialectContext};
 use crate::error::ScimError;
 use crate::schema::{AttrLocation, AttrRef, Mutability, ResourceType, Schema, SchemaRegistry, urn};
+use crate::validate::{Operation, validate_resource};
 
 /// The result of applying a PATCH.
 #[derive(Debug, Clone, PartialEq)]

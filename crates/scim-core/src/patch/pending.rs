@@ -1,12 +1,11 @@
-//! TEMPORARY stand-ins for `crate::filter` and `crate::validate`, which are
-//! being written on other branches; removed when they are merged.
+//! TEMPORARY stand-in for `crate::filter`, which is being written on
+//! another branch; removed when it is merged.
 #![allow(missing_docs, dead_code, unused_variables)]
 
 use std::fmt;
 
 use serde_json::Value;
 
-use crate::dialect::DialectContext;
 use crate::error::ScimError;
 use crate::path::AttrPath;
 use crate::schema::{ResourceType, SchemaRegistry};
@@ -49,22 +48,4 @@ pub fn resolve_value_filter(
     filter: &Filter,
 ) -> Result<ResolvedFilter, ScimError> {
     Err(ScimError::invalid_filter("filters are not available yet"))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Create,
-    Replace,
-    Patch,
-}
-
-pub fn validate_resource(
-    registry: &SchemaRegistry,
-    rt: &ResourceType,
-    input: &Value,
-    existing: Option<&Value>,
-    operation: Operation,
-    ctx: &mut DialectContext,
-) -> Result<Value, ScimError> {
-    Ok(input.clone())
 }

@@ -80,7 +80,7 @@ impl PatchRequest {
             .as_array()
             .ok_or_else(|| ScimError::invalid_syntax("\"Operations\" must be an array"))?;
         if operations.is_empty() {
-            return Err(ScimError::invalid_value(
+            return Err(ScimError::invalid_syntax(
                 "\"Operations\" must hold at least one operation",
             ));
         }
