@@ -1,7 +1,7 @@
 //! `apply_patch`: data-driven rows for User and Group, the RFC 7644 §3.5.2
 //! examples, the IdP dialect forms in both dialects, and error rows.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use scim_core::patch::{PatchRequest, apply_patch};
 use scim_core::{Deviation, Dialect, DialectContext, Operation, SchemaRegistry, validate_resource};
