@@ -1,6 +1,8 @@
 //! Resolver tables: which filters mean what against the standard schemas
 //! (and a custom extension), and which are 400 `invalidFilter` / `invalidPath`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use scim_core::filter::{
     AttributeLocation, AttributeScope, ResolvedAttribute, ResolvedFilter, ResolvedValue, parse,
     resolve, resolve_value_filter,
