@@ -3,6 +3,7 @@
 
 pub mod dialect;
 pub mod error;
+pub mod filter;
 pub mod path;
 pub mod schema;
 pub mod validate;
