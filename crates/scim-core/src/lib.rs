@@ -4,11 +4,13 @@
 pub mod dialect;
 pub mod error;
 pub mod path;
+pub mod projection;
 pub mod schema;
 pub mod validate;
 
 pub use dialect::{Deviation, Dialect, DialectContext};
 pub use error::{Result, ScimError, ScimType};
 pub use path::{AttrPath, AttrPathError};
+pub use projection::{Projection, project_default};
 pub use schema::{SchemaRegistry, urn};
 pub use validate::{Operation, validate_resource};
