@@ -8,10 +8,10 @@
 
 use serde_json::{Map, Value};
 
-use super::pending::ResolvedFilter;
 use super::request::PatchOp;
 use crate::dialect::{Deviation, DialectContext};
 use crate::error::ScimError;
+use crate::filter::ResolvedFilter;
 use crate::schema::{AttrType, AttributeDef};
 
 /// One operation on one attribute, with everything resolved.

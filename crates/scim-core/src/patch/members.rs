@@ -11,10 +11,10 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::pending::{Filter, ResolvedFilter};
 use super::request::{PatchOp, member};
 use crate::dialect::{Deviation, DialectContext};
 use crate::error::ScimError;
+use crate::filter::{Filter, ResolvedFilter};
 
 /// One member as a PATCH adds it: the member's id and, when sent, its type
 /// and URI. `display` is readOnly (RFC 7643 §4.2) and is not kept.

@@ -8,7 +8,7 @@ mod edit;
 mod filter_shape;
 mod members;
 mod path;
-mod pending;
+
 mod request;
 
 pub use apply::{GroupPatchPlan, PatchOutcome, apply_patch, plan_group_patch};

@@ -9,8 +9,8 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::pending::{Filter, ResolvedFilter, parse as parse_filter, resolve_value_filter};
 use crate::error::ScimError;
+use crate::filter::{Filter, ResolvedFilter, parse as parse_filter, resolve_value_filter};
 use crate::path::AttrPath;
 use crate::schema::{AttrRef, ResourceType, Schema, SchemaRegistry};
 

@@ -1,0 +1,463 @@
+//! Recursive descent over the tokens, RFC 7644 §3.4.2.2 (Figure 1):
+//!
+//! ```text
+//! filter  = or
+//! or      = and *("or" and)              ; one n-ary node per chain
+//! and     = unary *("and" unary)
+//! unary   = "not" "(" or ")" / "(" or ")" / attrExp / valuePath
+//! attrExp = attrPath "pr" / attrPath compareOp compValue
+//! valuePath = attrPath "[" or "]"        ; no value path inside the brackets
+//! ```
+//!
+//! Chains of the same operator are parsed with loops, so their length costs
+//! no stack. The parser recurses only into `( )`, `not ( )` and `[ ]`, and
+//! checks [`MAX_FILTER_DEPTH`] *before* each of those recursions.
+
+use super::ast::{CompareOp, Filter, Literal, Span};
+use super::error::{FilterError, shorten};
+use super::lexer::{Token, TokenKind, tokenize};
+use super::{MAX_FILTER_DEPTH, MAX_FILTER_LENGTH};
+use crate::path::AttrPath;
+
+/// Parse a filter (RFC 7644 §3.4.2.2).
+///
+/// Keywords and operators are case-insensitive; attribute names keep the
+/// casing the client sent. Fails on input longer than [`MAX_FILTER_LENGTH`]
+/// bytes or nested deeper than [`MAX_FILTER_DEPTH`], never panics.
+pub fn parse(input: &str) -> Result<Filter, FilterError> {
+    if input.len() > MAX_FILTER_LENGTH {
+        return Err(FilterError::TooLong {
+            length: input.len(),
+            max: MAX_FILTER_LENGTH,
+        });
+    }
+    let tokens = tokenize(input)?;
+    if tokens.is_empty() {
+        return Err(FilterError::Empty);
+    }
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        end: input.len(),
+        depth: 0,
+    };
+    let filter = parser.parse_or(false)?;
+    match parser.peek() {
+        None => Ok(filter),
+        Some(token) => Err(match token.kind {
+            TokenKind::RightParen => FilterError::UnexpectedCloseParenthesis { span: token.span },
+            TokenKind::RightBracket => FilterError::UnexpectedCloseBracket { span: token.span },
+            _ => FilterError::ExpectedLogicalOperator {
+                span: token.span,
+                found: token.describe(),
+            },
+        }),
+    }
+}
+
+struct Parser<'a> {
+    tokens: Vec<Token<'a>>,
+    pos: usize,
+    /// The input length: the position of "end of input".
+    end: usize,
+    /// How many groups (`( )`, `not ( )`, `[ ]`) enclose the current position.
+    depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<&Token<'a>> {
+        self.tokens.get(self.pos)
+    }
+
+    fn peek_second(&self) -> Option<&Token<'a>> {
+        self.tokens.get(self.pos + 1)
+    }
+
+    fn advance(&mut self) -> Option<Token<'a>> {
+        let token = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        token
+    }
+
+    /// The span at which "what comes next" is: the next token, or the end.
+    fn next_span(&self) -> Span {
+        self.peek()
+            .map_or(Span::new(self.end, self.end), |token| token.span)
+    }
+
+    fn next_description(&self) -> String {
+        self.peek()
+            .map_or_else(|| "the end of the filter".to_owned(), Token::describe)
+    }
+
+    /// Consume the next token if it is the keyword `keyword` (case-insensitively).
+    fn eat_keyword(&mut self, keyword: &str) -> bool {
+        let is_keyword = matches!(
+            self.peek(),
+            Some(Token { kind: TokenKind::Word(word), .. }) if word.eq_ignore_ascii_case(keyword)
+        );
+        if is_keyword {
+            self.pos += 1;
+        }
+        is_keyword
+    }
+
+    /// Enter a group opened at `open`, refusing to nest too deep.
+    fn enter(&mut self, open: Span) -> Result<(), FilterError> {
+        if self.depth >= MAX_FILTER_DEPTH {
+            return Err(FilterError::TooDeep {
+                span: open,
+                max: MAX_FILTER_DEPTH,
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn parse_or(&mut self, in_brackets: bool) -> Result<Filter, FilterError> {
+        let first = self.parse_and(in_brackets)?;
+        if !self.eat_keyword("or") {
+            return Ok(first);
+        }
+        let mut operands = vec![first];
+        loop {
+            operands.push(self.parse_and(in_brackets)?);
+            if !self.eat_keyword("or") {
+                break;
+            }
+        }
+        Ok(Filter::Or {
+            span: span_of(&operands),
+            operands,
+        })
+    }
+
+    fn parse_and(&mut self, in_brackets: bool) -> Result<Filter, FilterError> {
+        let first = self.parse_unary(in_brackets)?;
+        if !self.eat_keyword("and") {
+            return Ok(first);
+        }
+        let mut operands = vec![first];
+        loop {
+            operands.push(self.parse_unary(in_brackets)?);
+            if !self.eat_keyword("and") {
+                break;
+            }
+        }
+        Ok(Filter::And {
+            span: span_of(&operands),
+            operands,
+        })
+    }
+
+    fn parse_unary(&mut self, in_brackets: bool) -> Result<Filter, FilterError> {
+        let Some(token) = self.peek().cloned() else {
+            return Err(FilterError::ExpectedExpression {
+                span: self.next_span(),
+                found: self.next_description(),
+            });
+        };
+        match token.kind {
+            TokenKind::LeftParen => {
+                self.pos += 1;
+                let (inner, _close) = self.parse_group(token.span, in_brackets)?;
+                Ok(inner)
+            }
+            TokenKind::Word(word) if word.eq_ignore_ascii_case("not") => {
+                match self.peek_second().map(|next| (&next.kind, next.span)) {
+                    Some((TokenKind::LeftParen, open)) => {
+                        self.pos += 2;
+                        let (inner, close) = self.parse_group(open, in_brackets)?;
+                        Ok(Filter::Not {
+                            filter: Box::new(inner),
+                            span: token.span.to(close),
+                        })
+                    }
+                    // `not pr`, `not eq 1`, `not[...]`: an attribute named "not".
+                    Some((TokenKind::LeftBracket, _)) => {
+                        self.parse_attribute_expression(in_brackets)
+                    }
+                    Some((TokenKind::Word(next), _)) if is_operator(next) => {
+                        self.parse_attribute_expression(in_brackets)
+                    }
+                    _ => Err(FilterError::NotWithoutParentheses { span: token.span }),
+                }
+            }
+            TokenKind::Word(_) => self.parse_attribute_expression(in_brackets),
+            TokenKind::RightParen
+            | TokenKind::LeftBracket
+            | TokenKind::RightBracket
+            | TokenKind::String(_) => Err(FilterError::ExpectedExpression {
+                span: token.span,
+                found: token.describe(),
+            }),
+        }
+    }
+
+    /// After an opening parenthesis at `open`: the inner filter and the closing `)`'s span.
+    fn parse_group(
+        &mut self,
+        open: Span,
+        in_brackets: bool,
+    ) -> Result<(Filter, Span), FilterError> {
+        self.enter(open)?;
+        let inner = self.parse_or(in_brackets)?;
+        match self.peek() {
+            Some(Token {
+                kind: TokenKind::RightParen,
+                span,
+            }) => {
+                let close = *span;
+                self.pos += 1;
+                self.leave();
+                Ok((inner, close))
+            }
+            Some(Token {
+                kind: TokenKind::RightBracket,
+                span,
+            }) if !in_brackets => Err(FilterError::UnexpectedCloseBracket { span: *span }),
+            None
+            | Some(Token {
+                kind: TokenKind::RightBracket,
+                ..
+            }) => Err(FilterError::UnclosedParenthesis { span: open }),
+            Some(token) => Err(FilterError::ExpectedLogicalOperator {
+                span: token.span,
+                found: token.describe(),
+            }),
+        }
+    }
+
+    /// `attrPath pr`, `attrPath op value` or `attrPath [ valFilter ]`.
+    fn parse_attribute_expression(&mut self, in_brackets: bool) -> Result<Filter, FilterError> {
+        let Some(Token {
+            kind: TokenKind::Word(word),
+            span: path_span,
+        }) = self.advance()
+        else {
+            return Err(FilterError::ExpectedExpression {
+                span: self.next_span(),
+                found: self.next_description(),
+            });
+        };
+        let path = AttrPath::parse(word).map_err(|reason| FilterError::InvalidAttributePath {
+            span: path_span,
+            text: shorten(word),
+            reason,
+        })?;
+        let Some(token) = self.peek().cloned() else {
+            return Err(FilterError::MissingOperator {
+                span: Span::new(self.end, self.end),
+            });
+        };
+        match token.kind {
+            TokenKind::LeftBracket if in_brackets => {
+                Err(FilterError::NestedValuePath { span: token.span })
+            }
+            TokenKind::LeftBracket => {
+                self.pos += 1;
+                self.enter(token.span)?;
+                let inner = self.parse_or(true)?;
+                let close = match self.peek() {
+                    Some(Token {
+                        kind: TokenKind::RightBracket,
+                        span,
+                    }) => *span,
+                    Some(Token {
+                        kind: TokenKind::RightParen,
+                        span,
+                    }) => return Err(FilterError::UnexpectedCloseParenthesis { span: *span }),
+                    Some(Token {
+                        kind: TokenKind::LeftBracket,
+                        span,
+                    }) => return Err(FilterError::NestedValuePath { span: *span }),
+                    None => return Err(FilterError::UnclosedBracket { span: token.span }),
+                    Some(other) => {
+                        return Err(FilterError::ExpectedLogicalOperator {
+                            span: other.span,
+                            found: other.describe(),
+                        });
+                    }
+                };
+                self.pos += 1;
+                self.leave();
+                Ok(Filter::ValuePath {
+                    path,
+                    path_span,
+                    filter: Box::new(inner),
+                    span: path_span.to(close),
+                })
+            }
+            TokenKind::Word(op_word) if op_word.eq_ignore_ascii_case("pr") => {
+                self.pos += 1;
+                if let Some(value) = self.peek().filter(|t| is_value_token(t)) {
+                    return Err(FilterError::PresentWithValue { span: value.span });
+                }
+                Ok(Filter::Present {
+                    path,
+                    path_span,
+                    span: path_span.to(token.span),
+                })
+            }
+            TokenKind::Word(op_word) => {
+                let op = CompareOp::from_keyword(op_word).ok_or_else(|| {
+                    FilterError::UnknownOperator {
+                        span: token.span,
+                        found: shorten(op_word),
+                    }
+                })?;
+                self.pos += 1;
+                let (value, value_span) = self.parse_value()?;
+                Ok(Filter::Compare {
+                    path,
+                    path_span,
+                    op,
+                    value,
+                    value_span,
+                    span: path_span.to(value_span),
+                })
+            }
+            _ => Err(FilterError::MissingOperator { span: token.span }),
+        }
+    }
+
+    /// `compValue = false / null / true / number / string`.
+    fn parse_value(&mut self) -> Result<(Literal, Span), FilterError> {
+        let Some(token) = self.peek().cloned() else {
+            return Err(FilterError::MissingValue {
+                span: Span::new(self.end, self.end),
+            });
+        };
+        let literal = match token.kind {
+            TokenKind::String(value) => Literal::String(value),
+            TokenKind::Word(word) => word_literal(word, token.span)?,
+            _ => return Err(FilterError::MissingValue { span: token.span }),
+        };
+        self.pos += 1;
+        Ok((literal, token.span))
+    }
+}
+
+fn is_operator(word: &str) -> bool {
+    word.eq_ignore_ascii_case("pr") || CompareOp::from_keyword(word).is_some()
+}
+
+/// A token that can only be a value: after `pr` it is an error.
+fn is_value_token(token: &Token<'_>) -> bool {
+    match token.kind {
+        TokenKind::String(_) => true,
+        TokenKind::Word(word) => {
+            ["true", "false", "null"]
+                .iter()
+                .any(|k| word.eq_ignore_ascii_case(k))
+                || starts_like_number(word)
+        }
+        _ => false,
+    }
+}
+
+fn starts_like_number(word: &str) -> bool {
+    word.bytes()
+        .next()
+        .is_some_and(|b| b == b'-' || b.is_ascii_digit())
+}
+
+/// `true`, `false`, `null` (case-insensitive) or a JSON number.
+fn word_literal(word: &str, span: Span) -> Result<Literal, FilterError> {
+    if word.eq_ignore_ascii_case("true") {
+        Ok(Literal::Bool(true))
+    } else if word.eq_ignore_ascii_case("false") {
+        Ok(Literal::Bool(false))
+    } else if word.eq_ignore_ascii_case("null") {
+        Ok(Literal::Null)
+    } else if starts_like_number(word) {
+        let invalid = || FilterError::InvalidNumber {
+            span,
+            text: shorten(word),
+        };
+        if !is_json_number(word) {
+            return Err(invalid());
+        }
+        word.parse::<serde_json::Number>()
+            .map(Literal::Number)
+            .map_err(|_| invalid())
+    } else {
+        Err(FilterError::InvalidValue {
+            span,
+            found: shorten(word),
+        })
+    }
+}
+
+/// `number = [ "-" ] int [ frac ] [ exp ]` (RFC 8259 §6).
+fn is_json_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut pos = usize::from(bytes.first() == Some(&b'-'));
+    let digits = |pos: &mut usize| {
+        let start = *pos;
+        while bytes.get(*pos).is_some_and(u8::is_ascii_digit) {
+            *pos += 1;
+        }
+        *pos - start
+    };
+    let int_start = pos;
+    let int_digits = digits(&mut pos);
+    if int_digits == 0 || (int_digits > 1 && bytes.get(int_start) == Some(&b'0')) {
+        return false;
+    }
+    if bytes.get(pos) == Some(&b'.') {
+        pos += 1;
+        if digits(&mut pos) == 0 {
+            return false;
+        }
+    }
+    if matches!(bytes.get(pos), Some(b'e' | b'E')) {
+        pos += 1;
+        if matches!(bytes.get(pos), Some(b'+' | b'-')) {
+            pos += 1;
+        }
+        if digits(&mut pos) == 0 {
+            return false;
+        }
+    }
+    pos == bytes.len()
+}
+
+fn span_of(operands: &[Filter]) -> Span {
+    match (operands.first(), operands.last()) {
+        (Some(first), Some(last)) => first.span().to(last.span()),
+        _ => Span::EMPTY,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_numbers() {
+        for ok in [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "1.5",
+            "-0.25",
+            "1e5",
+            "1E+5",
+            "2.5e-3",
+            "123456789012345678901234567890",
+        ] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in [
+            "", "-", "01", "+1", "1.", ".5", "1e", "1e+", "1.5.2", "0x10", "1_000", "--1", "1a",
+        ] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+}
