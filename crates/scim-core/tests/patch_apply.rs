@@ -540,3 +540,192 @@ fn change_report_names_canonical_paths() {
     assert!(unchanged.changes.is_empty());
     assert_eq!(unchanged.resource, user());
 }
+
+fn user_with_two_emails() -> Value {
+    stored(
+        "User",
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "bjensen",
+            "emails": [
+                {"value": "bjensen@example.com", "type": "work", "primary": true},
+                {"value": "babs@jensen.org", "type": "home"}
+            ]
+        }),
+    )
+}
+
+#[test]
+fn value_filter_rows() {
+    let work = json!({"value": "bjensen@example.com", "type": "work", "primary": true});
+    let home = json!({"value": "babs@jensen.org", "type": "home"});
+    let rows: Vec<(Value, Expect, Expect)> = vec![
+        // RFC 7644 §3.5.2.3: replace the records a filter selects (the whole record).
+        (
+            json!([{"op": "replace", "path": "emails[type eq \"work\"]", "value": {"value": "b@work.com", "type": "work", "primary": true}}]),
+            Attrs(
+                json!({"emails": [{"value": "b@work.com", "type": "work", "primary": true}, home]}),
+                true,
+            ),
+            Attrs(
+                json!({"emails": [{"value": "b@work.com", "type": "work", "primary": true}, home]}),
+                true,
+            ),
+        ),
+        // RFC 7644 §3.5.2.3: replace a sub-attribute of the selected records.
+        (
+            json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "b@work.com"}]),
+            Attrs(
+                json!({"emails": [{"value": "b@work.com", "type": "work", "primary": true}, home]}),
+                true,
+            ),
+            Attrs(
+                json!({"emails": [{"value": "b@work.com", "type": "work", "primary": true}, home]}),
+                true,
+            ),
+        ),
+        (
+            json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "bjensen@example.com"}]),
+            Attrs(json!({"emails": [work, home]}), false),
+            Attrs(json!({"emails": [work, home]}), false),
+        ),
+        (
+            json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@y.z"}]),
+            Error("noTarget"),
+            Error("noTarget"),
+        ),
+        (
+            json!([{"op": "replace", "path": "emails[type eq \"other\"]", "value": {"value": "x@y.z"}}]),
+            Error("noTarget"),
+            Error("noTarget"),
+        ),
+        (
+            json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}]),
+            Attrs(
+                json!({"emails": [{"value": "bjensen@example.com", "type": "work", "primary": false},
+                {"value": "babs@jensen.org", "type": "home", "primary": true}]}),
+                true,
+            ),
+            Attrs(
+                json!({"emails": [{"value": "bjensen@example.com", "type": "work", "primary": false},
+                {"value": "babs@jensen.org", "type": "home", "primary": true}]}),
+                true,
+            ),
+        ),
+        (
+            json!([{"op": "add", "path": "emails[type eq \"work\"].display", "value": "Work"}]),
+            Attrs(
+                json!({"emails": [{"value": "bjensen@example.com", "display": "Work", "type": "work", "primary": true}, home]}),
+                true,
+            ),
+            Attrs(
+                json!({"emails": [{"value": "bjensen@example.com", "display": "Work", "type": "work", "primary": true}, home]}),
+                true,
+            ),
+        ),
+        // Entra: add on a filtered sub-attribute creates the record.
+        (
+            json!([{"op": "Add", "path": "emails[type eq \"other\"].value", "value": "x@y.z"}]),
+            Attrs(
+                json!({"emails": [work, home, {"value": "x@y.z", "type": "other"}]}),
+                true,
+            ),
+            Error("invalidSyntax"),
+        ),
+        (
+            json!([{"op": "add", "path": "emails[type eq \"other\"].value", "value": "x@y.z"}]),
+            Attrs(
+                json!({"emails": [work, home, {"value": "x@y.z", "type": "other"}]}),
+                true,
+            ),
+            Error("noTarget"),
+        ),
+        (
+            json!([{"op": "add", "path": "emails[type eq \"other\" or type eq \"x\"].value", "value": "x@y.z"}]),
+            Error("noTarget"),
+            Error("noTarget"),
+        ),
+        // RFC 7644 §3.5.2.2: remove the records a filter selects.
+        (
+            json!([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"example.com\"]"}]),
+            Attrs(json!({"emails": [home]}), true),
+            Attrs(json!({"emails": [home]}), true),
+        ),
+        (
+            json!([{"op": "remove", "path": "emails[type eq \"work\"].primary"}]),
+            Attrs(
+                json!({"emails": [{"value": "bjensen@example.com", "type": "work"}, home]}),
+                true,
+            ),
+            Attrs(
+                json!({"emails": [{"value": "bjensen@example.com", "type": "work"}, home]}),
+                true,
+            ),
+        ),
+        (
+            json!([{"op": "remove", "path": "emails[value co \"@\"]"}]),
+            Attrs(json!({"emails": null}), true),
+            Attrs(json!({"emails": null}), true),
+        ),
+        (
+            json!([{"op": "remove", "path": "emails[type eq \"other\"]"}]),
+            Attrs(json!({"emails": [work, home]}), false),
+            Attrs(json!({"emails": [work, home]}), false),
+        ),
+        (
+            json!([{"op": "replace", "path": "emails[value eq \"a]b\"].type", "value": "home"}]),
+            Error("noTarget"),
+            Error("noTarget"),
+        ),
+        (
+            json!([{"op": "remove", "path": "emails[type eq]"}]),
+            Error("invalidFilter"),
+            Error("invalidFilter"),
+        ),
+        (
+            json!([{"op": "remove", "path": "emails[nope eq \"x\"]"}]),
+            Error("invalidFilter"),
+            Error("invalidFilter"),
+        ),
+        (
+            json!([{"op": "remove", "path": "name[givenName eq \"x\"]"}]),
+            Error("invalidPath"),
+            Error("invalidPath"),
+        ),
+        (
+            json!([{"op": "remove", "path": "userName[value eq \"x\"]"}]),
+            Error("invalidPath"),
+            Error("invalidPath"),
+        ),
+        (
+            json!([{"op": "remove", "path": "emails[type eq \"work\"].nope"}]),
+            Error("invalidPath"),
+            Error("invalidPath"),
+        ),
+        (
+            json!([{"op": "remove", "path": "emails[type eq \"work\"]x"}]),
+            Error("invalidPath"),
+            Error("invalidPath"),
+        ),
+    ];
+    for (ops, lenient, strict) in rows {
+        check(
+            "User",
+            user_with_two_emails(),
+            ops.clone(),
+            Lenient,
+            lenient,
+        );
+        check("User", user_with_two_emails(), ops, Strict, strict);
+    }
+}
+
+#[test]
+fn filter_errors_point_into_the_whole_path() {
+    let ops = json!([{"op": "remove", "path": "emails[type eq]"}]);
+    let (result, _) = run("User", &user(), &body(ops), Strict);
+    let error = result.unwrap_err();
+    let span = error.span.clone().unwrap();
+    assert!(span.start >= 7 && span.end <= 15, "{span:?}: {error}");
+    assert!(error.detail.contains("Operations[0].path"), "{error}");
+}

@@ -196,6 +196,68 @@ fn member_operation_rows() {
         Ok(&["-*", "+c,d"]),
         Ok(&["c", "d"]),
     );
+    // RFC 7644 §3.5.2.2: remove a member by filter; `value eq` disjunctions are ids.
+    check(
+        json!([{"op": "remove", "path": "members[value eq \"a\"]"}]),
+        Ok(&["-a"]),
+        Ok(&["-a"]),
+        Ok(&["b"]),
+    );
+    check(
+        json!([{"op": "remove", "path": "members[value eq \"a\" or value eq \"b\"]"}]),
+        Ok(&["-a,b"]),
+        Ok(&["-a,b"]),
+        Ok(&[]),
+    );
+    check(
+        json!([{"op": "remove", "path": "members[value eq \"zz\"]"}]),
+        Ok(&["-zz"]),
+        Ok(&["-zz"]),
+        Ok(&["a", "b"]),
+    );
+    check(
+        json!([{"op": "remove", "path": "members[type eq \"Group\"]"}]),
+        Ok(&["-where"]),
+        Ok(&["-where"]),
+        Ok(&["a", "b"]),
+    );
+    check(
+        json!([{"op": "remove", "path": "members[type eq \"user\" and value ne \"a\"]"}]),
+        Ok(&["-where"]),
+        Ok(&["-where"]),
+        Ok(&["a"]),
+    );
+    // RFC 7644 §3.5.2.3: replace the members a filter selects; none is noTarget.
+    check(
+        json!([{"op": "replace", "path": "members[value eq \"a\"]", "value": [{"value": "c"}]}]),
+        Ok(&["replace-where+c"]),
+        Ok(&["replace-where+c"]),
+        Ok(&["b", "c"]),
+    );
+    check(
+        json!([{"op": "replace", "path": "members[value eq \"zz\"]", "value": [{"value": "c"}]}]),
+        Ok(&["replace-where+c"]),
+        Ok(&["replace-where+c"]),
+        Err("noTarget"),
+    );
+    check(
+        json!([{"op": "add", "path": "members[value eq \"a\"]", "value": [{"value": "c"}]}]),
+        Err("invalidPath"),
+        Err("invalidPath"),
+        Err("invalidPath"),
+    );
+    check(
+        json!([{"op": "remove", "path": "members[value eq \"a\"].display"}]),
+        Err("mutability"),
+        Err("mutability"),
+        Err("mutability"),
+    );
+    check(
+        json!([{"op": "remove", "path": "members[value eq]"}]),
+        Err("invalidFilter"),
+        Err("invalidFilter"),
+        Err("invalidFilter"),
+    );
     // Errors.
     check(
         json!([{"op": "add", "path": "members", "value": [{"value": ""}]}]),

@@ -103,6 +103,14 @@ fn member_op() -> impl Strategy<Value = Value> {
         ),
         ids().prop_map(|ids| json!({"op": "replace", "value": {"members": members_value(&ids)}})),
         Just(json!({"op": "remove", "path": "members"})),
+        ids().prop_map(|ids| {
+            let filter = ids.iter().map(|id| format!("value eq \"{id}\"")).collect::<Vec<_>>().join(" or ");
+            let filter = if filter.is_empty() { "value eq \"zz\"".to_owned() } else { filter };
+            json!({"op": "remove", "path": format!("members[{filter}]")})
+        }),
+        prop::sample::select(IDS).prop_map(|id| json!({"op": "remove", "path": format!("members[type eq \"User\" and value ne \"{id}\"]")})),
+        prop::sample::select(IDS).prop_map(|id| json!({"op": "remove", "path": format!("members[not (value lt \"{id}\")]")})),
+        (prop::sample::select(IDS), ids()).prop_map(|(id, ids)| json!({"op": "replace", "path": format!("members[value eq \"{id}\"]"), "value": members_value(&ids)})),
         "[A-Z][a-z]{1,6}"
             .prop_map(|name| json!({"op": "replace", "path": "displayName", "value": name})),
     ]
@@ -136,12 +144,21 @@ proptest! {
         let body = body(ops);
         let mut ctx = DialectContext::new(Dialect::Lenient);
         let request = PatchRequest::parse(&body, &mut ctx).unwrap();
-        let applied = apply_patch(&registry, &rt, &full, &request, &mut ctx).unwrap();
+        let applied = apply_patch(&registry, &rt, &full, &request, &mut ctx);
         let plan = plan_group_patch(&registry, &rt, &without_members, &request, &mut ctx).unwrap();
         let mut planned = members;
-        apply_member_changes(&mut planned, &plan.members).unwrap();
-        let applied_members = applied.resource["members"].as_array().cloned().unwrap_or_default();
-        prop_assert_eq!(member_set(&applied_members), member_set(&planned));
-        prop_assert_eq!(&applied.resource["displayName"], &plan.outcome.resource["displayName"]);
+        let planned_result = apply_member_changes(&mut planned, &plan.members);
+        match applied {
+            Ok(applied) => {
+                prop_assert!(planned_result.is_ok());
+                let applied_members = applied.resource["members"].as_array().cloned().unwrap_or_default();
+                prop_assert_eq!(member_set(&applied_members), member_set(&planned));
+                prop_assert_eq!(&applied.resource["displayName"], &plan.outcome.resource["displayName"]);
+            }
+            Err(error) => {
+                prop_assert_eq!(error.scim_type, Some(scim_core::ScimType::NoTarget));
+                prop_assert!(planned_result.is_err());
+            }
+        }
     }
 }

@@ -28,7 +28,7 @@ pub struct PatchOutcome {
 
 /// A Group PATCH split in two: the group's own attributes, applied, and the
 /// member changes, for the store to apply row by row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GroupPatchPlan {
     /// Every operation that is not about `members`, applied to the group.
     /// Its `changed` says nothing about members.

@@ -92,7 +92,7 @@ fn string_of(key: &str, item: &Value) -> Result<String, ScimError> {
 }
 
 /// One change to a Group's member list, in request order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MemberChange {
     /// Add these members; a member already present stays as it is (RFC 7644
     /// §3.5.2.1: adding a value already there changes nothing).
