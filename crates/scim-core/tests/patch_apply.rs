@@ -433,6 +433,10 @@ fn error_rows() {
             json!([{"op": "add", "path": ENT, "value": "x"}]),
             "invalidValue",
         ),
+        (
+            json!([{"op": "add", "path": "nickName", "value": null}]),
+            "invalidValue",
+        ),
         (json!([]), "invalidSyntax"),
         (json!({}), "invalidSyntax"),
         (
@@ -646,6 +650,17 @@ fn value_filter_rows() {
             Error("noTarget"),
         ),
         // RFC 7644 §3.5.2.2: remove the records a filter selects.
+        // A remove with a value on a multi-valued attribute removes only those values.
+        (
+            json!([{"op": "remove", "path": "emails", "value": [{"value": "babs@jensen.org", "type": "home"}]}]),
+            Attrs(json!({"emails": [work]}), true),
+            Error("noTarget"),
+        ),
+        (
+            json!([{"op": "add", "value": {"nickName": null, "title": "Tour Guide"}}]),
+            Attrs(json!({"nickName": null, "title": "Tour Guide"}), true),
+            Attrs(json!({"nickName": null, "title": "Tour Guide"}), true),
+        ),
         (
             json!([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"example.com\"]"}]),
             Attrs(json!({"emails": [home]}), true),

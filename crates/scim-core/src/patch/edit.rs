@@ -35,6 +35,10 @@ impl Edit<'_> {
         container: &mut Map<String, Value>,
         ctx: &mut DialectContext,
     ) -> Result<(), ScimError> {
+        if self.op == PatchOp::Add && self.value.is_none_or(Value::is_null) {
+            // A null key of a path-less add: nothing to add (RFC 7643 §2.5).
+            return Ok(());
+        }
         let name = self.attribute.name.as_str();
         let value = self
             .value

@@ -166,6 +166,10 @@ fn parse_operation(
             at(""),
             op.as_str()
         ))),
+        (PatchOp::Add, Some(_), Some(Value::Null)) => Err(ScimError::invalid_value(format!(
+            "{}: \"add\" of null adds nothing; use \"remove\"",
+            at(".value")
+        ))),
         (PatchOp::Add | PatchOp::Replace, None, Some(value)) if !value.is_object() => {
             Err(ScimError::invalid_syntax(format!(
                 "{}: without a \"path\", \"value\" must be an object of attributes",
