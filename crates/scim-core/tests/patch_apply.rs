@@ -744,3 +744,61 @@ fn filter_errors_point_into_the_whole_path() {
     assert!(span.start >= 7 && span.end <= 15, "{span:?}: {error}");
     assert!(error.detail.contains("Operations[0].path"), "{error}");
 }
+
+#[test]
+fn custom_extension_paths() {
+    use scim_core::schema::{AttributeDef, Schema};
+    const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+    let mut registry = SchemaRegistry::standard();
+    let acme = Schema::new(
+        ACME,
+        "AcmeUser",
+        "",
+        vec![
+            AttributeDef::string("costCenter"),
+            AttributeDef::string("tags").multi(),
+        ],
+    );
+    registry.add_extension("User", acme, false).unwrap();
+    let rt = registry.resource_type("User").unwrap().clone();
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ACME],
+        "userName": "bjensen",
+        ACME: {"costCenter": "4130", "tags": ["a", "b", "c"]}
+    });
+    let rows: Vec<(Value, Result<Value, &str>)> = vec![
+        (
+            json!([{"op": "remove", "path": format!("{ACME}:tags[value eq \"b\"]")}]),
+            Ok(json!({"costCenter": "4130", "tags": ["a", "c"]})),
+        ),
+        (
+            json!([{"op": "replace", "path": format!("{ACME}:tags[value sw \"c\"]"), "value": "z"}]),
+            Ok(json!({"costCenter": "4130", "tags": ["a", "b", "z"]})),
+        ),
+        (
+            json!([{"op": "add", "path": format!("{ACME}:tags"), "value": ["c", "d"]}]),
+            Ok(json!({"costCenter": "4130", "tags": ["a", "b", "c", "d"]})),
+        ),
+        (
+            json!([{"op": "replace", "value": {ACME: {"COSTCENTER": "1"}}}]),
+            Ok(json!({"costCenter": "1", "tags": ["a", "b", "c"]})),
+        ),
+        (
+            json!([{"op": "remove", "path": format!("{ACME}:costCenter")}, {"op": "remove", "path": format!("{ACME}:tags")}]),
+            Ok(Value::Null),
+        ),
+        (
+            json!([{"op": "remove", "path": format!("{ACME}:nope")}]),
+            Err("invalidPath"),
+        ),
+    ];
+    for (ops, expected) in rows {
+        let mut ctx = DialectContext::new(Strict);
+        let result = PatchRequest::parse(&body(ops.clone()), &mut ctx)
+            .and_then(|request| apply_patch(&registry, &rt, &user, &request, &mut ctx));
+        let got = result
+            .map(|outcome| outcome.resource.get(ACME).cloned().unwrap_or(Value::Null))
+            .map_err(|e| e.scim_type.map(|t| t.as_str()).unwrap_or_default());
+        assert_eq!(got, expected, "{ops}");
+    }
+}
