@@ -802,3 +802,53 @@ fn custom_extension_paths() {
         assert_eq!(got, expected, "{ops}");
     }
 }
+
+#[test]
+fn entra_user_update_end_to_end() {
+    let user = stored(
+        "User",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ann@contoso.com", "active": true}),
+    );
+    let ops = json!([
+        {"op": "Replace", "path": "displayName", "value": "Ann Smith"},
+        {"op": "Add", "path": "emails[type eq \"work\"].value", "value": "ann@contoso.com"},
+        {"op": "Replace", "path": "name.givenName", "value": "Ann"},
+        {"op": "Add", "path": format!("{ENT}:manager"), "value": "mgr-1"},
+        {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555"},
+        {"op": "Replace", "path": "active", "value": "False"}
+    ]);
+    let (result, tolerated) = run("User", &user, &body(ops.clone()), Lenient);
+    let resource = result.unwrap().resource;
+    assert_eq!(
+        resource,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
+            "id": "2819c223",
+            "meta": {"resourceType": "User", "version": "W/\"1\""},
+            "userName": "ann@contoso.com",
+            "name": {"givenName": "Ann"},
+            "displayName": "Ann Smith",
+            "active": false,
+            "emails": [{"value": "ann@contoso.com", "type": "work"}],
+            "phoneNumbers": [{"value": "+1 555", "type": "mobile"}],
+            ENT: {"manager": {"value": "mgr-1"}}
+        })
+    );
+    for deviation in [
+        Deviation::CapitalizedOperation,
+        Deviation::AddCreatesFilteredTarget,
+        Deviation::ManagerAsString,
+        Deviation::BooleanAsString,
+    ] {
+        assert!(
+            tolerated.contains(&deviation),
+            "{deviation:?} in {tolerated:?}"
+        );
+    }
+    let (strict, tolerated) = run("User", &user, &body(ops), Strict);
+    assert_eq!(
+        strict.unwrap_err().scim_type,
+        Some(scim_core::ScimType::InvalidSyntax)
+    );
+    assert!(tolerated.is_empty());
+}
