@@ -192,7 +192,7 @@ impl<'c> Walker<'c> {
         let mut output = Map::new();
         for sub in &attribute.sub_attributes {
             let sub_path = ValuePath::Sub(path, &sub.name);
-            let given = lookup(object, &sub.name, &sub_path)?.filter(|v| !v.is_null());
+            let given = lookup(object, &sub.name, sub_path)?.filter(|v| !v.is_null());
             let stored_value = stored.and_then(|s| get_case_insensitive(s, &sub.name));
             let value = if sub.mutability == Mutability::ReadOnly {
                 stored_value.cloned()
