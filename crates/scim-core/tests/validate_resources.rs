@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use proptest::prelude::*;
 use scim_core::schema::{AttrType, AttributeDef, Schema};
 use scim_core::{Deviation, Dialect, DialectContext, Operation, SchemaRegistry, validate_resource};
 use serde_json::{Value, json};
@@ -26,6 +27,9 @@ fn registry() -> SchemaRegistry {
             AttributeDef::new("clearanceLevel", AttrType::Integer),
             AttributeDef::string("costCenter"),
             AttributeDef::string("badge").mutability(scim_core::schema::Mutability::Immutable),
+            AttributeDef::date_time("hireDate"),
+            AttributeDef::new("score", AttrType::Decimal),
+            AttributeDef::new("tags", AttrType::String).multi(),
         ],
     );
     registry.add_extension("User", acme, false).unwrap();
@@ -333,6 +337,29 @@ fn types() {
     bad(json!({ACME: {"clearanceLevel": 3.5}}));
     bad(json!({ACME: {"clearanceLevel": "3"}}));
     bad(json!({ACME: {"costCenter": 4130}}));
+    ok(
+        json!({ACME: {"hireDate": "2008-01-23T04:56:22Z"}}),
+        json!({ACME: {"hireDate": "2008-01-23T04:56:22Z"}}),
+    );
+    ok(
+        json!({ACME: {"hireDate": "2008-01-23T04:56:22"}}),
+        json!({ACME: {"hireDate": "2008-01-23T04:56:22"}}),
+    );
+    bad(json!({ACME: {"hireDate": "2008-01-23"}}));
+    bad(json!({ACME: {"hireDate": "yesterday"}}));
+    bad(json!({ACME: {"hireDate": 1_200_000_000}}));
+    ok(json!({ACME: {"score": 2.5}}), json!({ACME: {"score": 2.5}}));
+    ok(json!({ACME: {"score": 3}}), json!({ACME: {"score": 3}}));
+    bad(json!({ACME: {"score": "2.5"}}));
+    // Multi-valued simple attributes: a single value is wrapped, nulls go.
+    ok(json!({ACME: {"tags": "a"}}), json!({ACME: {"tags": ["a"]}}));
+    ok(
+        json!({ACME: {"tags": ["a", null, "b"]}}),
+        json!({ACME: {"tags": ["a", "b"]}}),
+    );
+    ok(json!({ACME: {"tags": [null]}}), json!({}));
+    bad(json!({ACME: {"tags": [1]}}));
+    bad(json!({ACME: {"tags": [["a"]]}}));
     // Multi-valued given a single value is wrapped.
     ok(
         json!({"emails": {"value": "a@x"}}),
@@ -1125,4 +1152,96 @@ fn rfc_7643_8_4_group() {
         Some(example.clone()),
         Ok(example),
     );
+}
+
+/// Arbitrary JSON whose keys are mostly attribute names of the User type.
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let keys = prop::sample::select(vec![
+        "schemas",
+        "userName",
+        "name",
+        "givenName",
+        "emails",
+        "value",
+        "type",
+        "primary",
+        "active",
+        "password",
+        "id",
+        "meta",
+        "groups",
+        "display",
+        ENT,
+        ACME,
+        "manager",
+        "clearanceLevel",
+        "hireDate",
+        "x509Certificates",
+        "tags",
+        "USERNAME",
+        "Emails",
+    ]);
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        Just(json!({"value": "a@x", "type": "Work", "primary": "true"})),
+        Just(json!({"givenName": "B", "familyName": "J"})),
+        Just(json!([{"value": "m"}])),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        prop::sample::select(vec![
+            "",
+            "True",
+            "work",
+            "TWFu",
+            "2008-01-23T04:56:22Z",
+            USER,
+            ENT,
+            ACME
+        ])
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((keys.clone(), inner), 0..6).prop_map(|entries| Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect()
+            )),
+        ]
+    })
+}
+
+proptest! {
+    /// Any input, any stored resource, any operation, either dialect: a
+    /// normalized resource or a 400, never a panic; and the output validates
+    /// again to itself.
+    #[test]
+    fn never_panics_and_output_is_a_fixed_point(
+        input in arbitrary_json(),
+        stored in proptest::option::of(arbitrary_json()),
+        op in prop::sample::select(vec![Create, Replace, Patch]),
+        strict in any::<bool>(),
+        with_base in any::<bool>(),
+    ) {
+        // Half the inputs carry a valid `schemas` and `userName`, so that
+        // the walk gets past them.
+        let mut input = input;
+        if let (true, Some(object)) = (with_base, input.as_object_mut()) {
+            object.insert("schemas".into(), json!([USER, ENT, ACME]));
+            object.insert("userName".into(), json!("u"));
+        }
+        let dialect = if strict { Dialect::Strict } else { Dialect::Lenient };
+        let (got, _) = run("User", op, dialect, &input, stored.as_ref());
+        match got {
+            Err((status, _)) => prop_assert_eq!(status, 400),
+            Ok(output) => {
+                let (again, tolerated) = run("User", Replace, Dialect::Strict, &output, Some(&output));
+                prop_assert_eq!(again, Ok(output));
+                prop_assert!(tolerated.is_empty());
+            }
+        }
+    }
 }

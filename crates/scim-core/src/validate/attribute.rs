@@ -1,11 +1,13 @@
 //! One attribute at a time: multi-valued and complex values, mutability
 //! against the stored value, required attributes and sub-attributes.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
 use super::value::{json_kind, simple_value};
+use super::value_path::ValuePath;
 use super::{Operation, get_case_insensitive, lookup};
 use crate::dialect::{Deviation, DialectContext};
 use crate::error::ScimError;
@@ -36,7 +38,7 @@ impl<'c> Walker<'c> {
         attribute: &AttributeDef,
         given: Option<&Value>,
         stored: Option<&Value>,
-        path: &str,
+        path: &ValuePath<'_>,
     ) -> Result<Option<Value>, ScimError> {
         if attribute.mutability == Mutability::ReadOnly {
             // Ignored on input (RFC 7643 §7); the stored value stays.
@@ -67,12 +69,13 @@ impl<'c> Walker<'c> {
         attribute: &AttributeDef,
         value: &Value,
         stored: Option<&Value>,
-        path: &str,
+        path: &ValuePath<'_>,
     ) -> Result<Option<Value>, ScimError> {
         let manager;
         let value = match value {
             Value::String(id) if is_enterprise_manager(extension, attribute) => {
-                self.ctx.tolerate(Deviation::ManagerAsString, path)?;
+                self.ctx
+                    .tolerate(Deviation::ManagerAsString, &path.to_string())?;
                 if id.is_empty() {
                     return Ok(None);
                 }
@@ -114,7 +117,7 @@ impl<'c> Walker<'c> {
         attribute: &AttributeDef,
         value: &Value,
         stored: Option<&Value>,
-        path: &str,
+        path: &ValuePath<'_>,
     ) -> Result<Option<Value>, ScimError> {
         let items = match value {
             Value::Array(items) => items.as_slice(),
@@ -125,7 +128,7 @@ impl<'c> Walker<'c> {
         let mut seen_values = HashSet::new();
         let mut output = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let item_path = format!("{path}[{index}]");
+            let item_path = ValuePath::Element(path, index);
             let element = match item {
                 Value::Null => None,
                 Value::Array(_) => {
@@ -148,8 +151,13 @@ impl<'c> Walker<'c> {
             };
             let Some(element) = element else { continue };
             if dedupe_by_value {
-                let key = element.get("value").and_then(Value::as_str).unwrap_or("");
-                if !seen_values.insert(key.to_owned()) {
+                // The member's `value` is case-exact and present (checked above).
+                let key = item
+                    .as_object()
+                    .and_then(|object| get_case_insensitive(object, "value"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if !seen_values.insert(key) {
                     continue;
                 }
             }
@@ -179,12 +187,12 @@ impl<'c> Walker<'c> {
         attribute: &AttributeDef,
         object: &Map<String, Value>,
         stored: Option<&Map<String, Value>>,
-        path: &str,
+        path: &ValuePath<'_>,
     ) -> Result<Option<Map<String, Value>>, ScimError> {
         let mut output = Map::new();
         for sub in &attribute.sub_attributes {
-            let sub_path = format!("{path}.{}", sub.name);
-            let given = lookup(object, &sub.name, &sub_path)?.filter(|v| !v.is_null());
+            let sub_path = ValuePath::Sub(path, &sub.name);
+            let given = lookup(object, &sub.name, sub_path)?.filter(|v| !v.is_null());
             let stored_value = stored.and_then(|s| get_case_insensitive(s, &sub.name));
             let value = if sub.mutability == Mutability::ReadOnly {
                 stored_value.cloned()
@@ -250,7 +258,7 @@ fn immutable(
     new: Option<Value>,
     stored: Option<&Value>,
     absent_keeps_stored: bool,
-    path: &str,
+    path: &ValuePath<'_>,
 ) -> Result<Option<Value>, ScimError> {
     let Some(stored) = stored else {
         return Ok(new);
@@ -274,13 +282,16 @@ fn same_value(attribute: &AttributeDef, a: &Value, b: &Value) -> bool {
 
 /// The `value` sub-attribute of an element, as a key under the attribute's
 /// `caseExact` (lowercased when it is not case-exact).
-fn element_key(attribute: &AttributeDef, element: &Map<String, Value>) -> Option<String> {
+fn element_key<'e>(
+    attribute: &AttributeDef,
+    element: &'e Map<String, Value>,
+) -> Option<Cow<'e, str>> {
     let value_def = attribute.sub_attribute("value")?;
     let value = get_case_insensitive(element, "value")?.as_str()?;
     Some(if value_def.case_exact {
-        value.to_owned()
+        Cow::Borrowed(value)
     } else {
-        value.to_lowercase()
+        Cow::Owned(value.to_lowercase())
     })
 }
 
@@ -303,7 +314,7 @@ fn same_element(
 /// their `value`, so that read-only and immutable sub-attributes of an
 /// element carry over to the element with the same `value`.
 struct StoredElements<'s> {
-    by_value: HashMap<String, &'s Map<String, Value>>,
+    by_value: HashMap<Cow<'s, str>, &'s Map<String, Value>>,
 }
 
 impl<'s> StoredElements<'s> {

@@ -24,6 +24,7 @@
 mod attribute;
 mod schemas;
 mod value;
+mod value_path;
 
 use serde_json::{Map, Value};
 
@@ -32,6 +33,7 @@ use crate::error::ScimError;
 use crate::schema::{ResourceType, SchemaRegistry};
 
 use attribute::Walker;
+use value_path::ValuePath;
 
 /// Which request the resource comes from: it decides how read-only,
 /// immutable and write-only attributes combine with the stored resource.
@@ -86,7 +88,8 @@ pub fn validate_resource(
     for attribute in registry.common_attributes().iter().chain(&core.attributes) {
         let given = lookup(input, &attribute.name, &attribute.name)?;
         let stored = existing.and_then(|e| get_case_insensitive(e, &attribute.name));
-        if let Some(value) = walker.attribute(None, attribute, given, stored, &attribute.name)? {
+        let path = ValuePath::Attribute(&attribute.name);
+        if let Some(value) = walker.attribute(None, attribute, given, stored, &path)? {
             output.insert(attribute.name.clone(), value);
         }
     }
@@ -116,6 +119,7 @@ pub fn validate_resource(
                 None => None,
             };
             let stored = stored.and_then(|s| get_case_insensitive(s, &attribute.name));
+            let path = ValuePath::Attribute(&path);
             let value = walker.attribute(Some(&schema.id), attribute, given, stored, &path)?;
             if let Some(value) = value {
                 extension_output.insert(attribute.name.clone(), value);
@@ -145,7 +149,7 @@ pub fn validate_resource(
 pub(crate) fn lookup<'v>(
     object: &'v Map<String, Value>,
     name: &str,
-    path: &str,
+    path: impl std::fmt::Display,
 ) -> Result<Option<&'v Value>, ScimError> {
     let mut found = None;
     for (key, value) in object {
@@ -162,17 +166,31 @@ pub(crate) fn lookup<'v>(
 }
 
 /// The value under `name` in a stored (normalized) object: the exact key
-/// first, else the first key equal to it case-insensitively.
+/// first, else the first key equal to it case-insensitively. `null`, `[]`
+/// and `{}` are absent (RFC 7643 §2.5).
 pub(crate) fn get_case_insensitive<'v>(
     object: &'v Map<String, Value>,
     name: &str,
 ) -> Option<&'v Value> {
-    object.get(name).or_else(|| {
-        object
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value)
-    })
+    object
+        .get(name)
+        .or_else(|| {
+            object
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value)
+        })
+        .filter(|value| !is_unassigned(value))
+}
+
+/// `null`, an empty array or an empty object: no value.
+fn is_unassigned(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(object) => object.is_empty(),
+        _ => false,
+    }
 }
 
 /// The registry lacks a schema its resource type names: a server defect.

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::value_path::ValuePath;
 use crate::dialect::{Deviation, DialectContext};
 use crate::error::ScimError;
 use crate::schema::{AttrType, AttributeDef};
@@ -68,7 +69,7 @@ pub(crate) fn simple_value(
     parent: Option<&AttributeDef>,
     attribute: &AttributeDef,
     value: &Value,
-    path: &str,
+    path: &ValuePath<'_>,
 ) -> Result<Value, ScimError> {
     let wrong_type = |expected: &str| {
         ScimError::invalid_value(format!(
@@ -90,7 +91,7 @@ pub(crate) fn simple_value(
             Value::Bool(_) => Ok(value.clone()),
             Value::String(text) => match parse_boolean_string(text) {
                 Some(boolean) => {
-                    ctx.tolerate(Deviation::BooleanAsString, path)?;
+                    ctx.tolerate(Deviation::BooleanAsString, &path.to_string())?;
                     Ok(Value::Bool(boolean))
                 }
                 None => Err(wrong_type("a boolean")),
@@ -149,7 +150,7 @@ fn canonical_value(
     parent: Option<&AttributeDef>,
     attribute: &AttributeDef,
     text: &str,
-    path: &str,
+    path: &ValuePath<'_>,
 ) -> Result<Value, ScimError> {
     let policy = canonical_policy(parent, attribute);
     if policy == CanonicalPolicy::Open {
