@@ -852,3 +852,66 @@ fn entra_user_update_end_to_end() {
     );
     assert!(tolerated.is_empty());
 }
+
+#[test]
+fn rfc_7644_replace_and_remove_examples() {
+    let user = stored(
+        "User",
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "bjensen",
+            "addresses": [
+                {"type": "work", "streetAddress": "100 Universal City Plaza", "locality": "Hollywood", "primary": true},
+                {"type": "home", "streetAddress": "456 Hollywood Blvd", "locality": "Hollywood"}
+            ],
+            "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEF"}]
+        }),
+    );
+    let home =
+        json!({"type": "home", "streetAddress": "456 Hollywood Blvd", "locality": "Hollywood"});
+    let rows: Vec<(Value, Expect)> = vec![
+        // §3.5.2.3: replace a whole record selected by a filter.
+        (
+            json!([{"op": "replace", "path": "addresses[type eq \"work\"]", "value": {
+                "type": "work", "streetAddress": "911 Universal City Plaza", "locality": "Hollywood",
+                "region": "CA", "postalCode": "91608", "country": "US", "primary": true}}]),
+            Attrs(
+                json!({"addresses": [{"type": "work", "streetAddress": "911 Universal City Plaza",
+                "locality": "Hollywood", "region": "CA", "postalCode": "91608", "country": "US", "primary": true}, home]}),
+                true,
+            ),
+        ),
+        // §3.5.2.3: replace one sub-attribute of the selected records.
+        (
+            json!([{"op": "replace", "path": "addresses[type eq \"work\"].streetAddress", "value": "1010 Broadway Ave"}]),
+            Attrs(
+                json!({"addresses": [{"type": "work", "streetAddress": "1010 Broadway Ave",
+                "locality": "Hollywood", "primary": true}, home]}),
+                true,
+            ),
+        ),
+        // §3.5.2.2: remove a value of a multi-valued attribute by filter.
+        (
+            json!([{"op": "remove", "path": "x509Certificates[value eq \"MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEF\"]"}]),
+            Attrs(json!({"x509Certificates": null}), true),
+        ),
+        (
+            json!([{"op": "remove", "path": "addresses[type eq \"work\"].locality"}]),
+            Attrs(
+                json!({"addresses": [{"type": "work", "streetAddress": "100 Universal City Plaza", "primary": true}, home]}),
+                true,
+            ),
+        ),
+        (
+            json!([{"op": "remove", "path": "addresses.locality"}]),
+            Attrs(
+                json!({"addresses": [{"type": "work", "streetAddress": "100 Universal City Plaza", "primary": true},
+                {"type": "home", "streetAddress": "456 Hollywood Blvd"}]}),
+                true,
+            ),
+        ),
+    ];
+    for (ops, expected) in rows {
+        check("User", user.clone(), ops, Strict, expected);
+    }
+}
