@@ -382,15 +382,31 @@ fn word_literal(word: &str, span: Span) -> Result<Literal, FilterError> {
         if !is_json_number(word) {
             return Err(invalid());
         }
-        word.parse::<serde_json::Number>()
-            .map(Literal::Number)
-            .map_err(|_| invalid())
+        json_number(word).map(Literal::Number).ok_or_else(invalid)
     } else {
         Err(FilterError::InvalidValue {
             span,
             found: shorten(word),
         })
     }
+}
+
+/// A JSON number as an exact integer when it is one that fits in `i64` or
+/// `u64`, else as the correctly rounded `f64` (Rust's parser, so printing
+/// round-trips); `None` if it overflows `f64`.
+fn json_number(text: &str) -> Option<serde_json::Number> {
+    let is_integer = !text.contains(['.', 'e', 'E']);
+    if is_integer {
+        if let Ok(unsigned) = text.parse::<u64>() {
+            return Some(unsigned.into());
+        }
+        if let Ok(signed) = text.parse::<i64>() {
+            return Some(signed.into());
+        }
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
 }
 
 /// `number = [ "-" ] int [ frac ] [ exp ]` (RFC 8259 §6).
