@@ -144,7 +144,75 @@ fn fixed_user() -> serde_json::Value {
     })
 }
 
+/// Filters over real User attributes, with literals of every kind: many
+/// resolve, so the resolver and the evaluator get exercised too.
+fn user_filter() -> impl Strategy<Value = Filter> {
+    let path = prop::sample::select(vec![
+        "userName",
+        "USERNAME",
+        "title",
+        "active",
+        "emails",
+        "emails.type",
+        "emails.value",
+        "emails.primary",
+        "name",
+        "name.givenName",
+        "meta.created",
+        "meta.lastModified",
+        "id",
+        "schemas",
+        "x509Certificates",
+        "nope",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    ])
+    .prop_map(|p| AttrPath::parse(p).unwrap());
+    let value = prop_oneof![
+        prop::sample::select(vec![
+            "bjensen",
+            "BJ",
+            "work",
+            "",
+            "2011-05-13T04:42:34Z",
+            "x@example.com"
+        ])
+        .prop_map(|s| Literal::String(s.to_owned())),
+        literal(),
+    ];
+    let leaf = prop_oneof![
+        (path.clone(), compare_op(), value).prop_map(|(path, op, value)| Filter::Compare {
+            path,
+            path_span: Span::EMPTY,
+            op,
+            value,
+            value_span: Span::EMPTY,
+            span: Span::EMPTY,
+        }),
+        path.prop_map(|path| Filter::Present {
+            path,
+            path_span: Span::EMPTY,
+            span: Span::EMPTY,
+        }),
+    ];
+    logical(leaf.boxed(), 3)
+}
+
 proptest! {
+    #[test]
+    fn resolved_filters_evaluate_consistently(filter in user_filter()) {
+        let registry = SchemaRegistry::standard();
+        let users = registry.resource_type("User").unwrap();
+        if let Ok(resolved) = resolve(&registry, users, &filter) {
+            let user = fixed_user();
+            let negated = Filter::Not { filter: Box::new(filter.clone()), span: Span::EMPTY };
+            let resolved_negation = resolve(&registry, users, &negated).unwrap();
+            prop_assert_eq!(resolved_negation.matches(&user), !resolved.matches(&user));
+            let empty = json!({});
+            prop_assert_ne!(resolved.matches(&empty), resolved_negation.matches(&empty));
+        }
+    }
+
     #[test]
     fn printing_then_parsing_gives_the_same_tree(filter in filter()) {
         let text = filter.to_string();
