@@ -427,6 +427,13 @@ fn printer_is_canonical() {
     check_print("x[(a pr)]", "x[a pr]");
     check_print(r#"a eq "é\u00e9\t""#, r#"a eq "éé\t""#);
     check_print("a eq 1E3", "a eq 1000.0");
+    // Floats are read correctly rounded, so they print back digit for digit.
+    check_print(
+        "a eq 3.8764941044744046e-109",
+        "a eq 3.8764941044744046e-109",
+    );
+    check_print("a eq -9223372036854775808", "a eq -9223372036854775808");
+    check_print("a eq 18446744073709551616", "a eq 1.8446744073709552e+19");
     check_print("a eq TRUE or b eq Null", "a eq true or b eq null");
 }
 

@@ -209,3 +209,103 @@ fn compare_strings(text: &str, literal: &str, op: CompareOp, case_exact: bool) -
         _ => ordering_matches(op, text.as_ref().cmp(literal.as_ref())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::super::{parse, resolve};
+    use crate::SchemaRegistry;
+
+    fn check(filter: &str, resource: &Value, expected: bool) {
+        let registry = SchemaRegistry::standard();
+        let users = registry.resource_type("User").expect("User type");
+        let parsed = parse(filter).expect("valid filter");
+        let resolved = resolve(&registry, users, &parsed).expect("resolvable filter");
+        assert_eq!(
+            resolved.matches(resource),
+            expected,
+            "{filter} on {resource}"
+        );
+    }
+
+    #[test]
+    fn keys_are_case_insensitive() {
+        let odd_casing = json!({
+            "USERNAME": "bjensen",
+            "Name": {"GivenName": "Barbara"},
+            "Emails": [{"Type": "work", "VALUE": "b@example.com"}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": {"EmployeeNumber": "7"},
+        });
+        check(r#"userName eq "bjensen""#, &odd_casing, true);
+        check(r#"name.givenName eq "barbara""#, &odd_casing, true);
+        check(
+            r#"emails[type eq "work" and value co "@example"]"#,
+            &odd_casing,
+            true,
+        );
+        check(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7""#,
+            &odd_casing,
+            true,
+        );
+    }
+
+    #[test]
+    fn presence() {
+        check("title pr", &json!({"title": "x"}), true);
+        check("title pr", &json!({"title": ""}), false);
+        check("title pr", &json!({"title": null}), false);
+        check("title pr", &json!({}), false);
+        check("emails pr", &json!({"emails": []}), false);
+        check("emails pr", &json!({"emails": [{}]}), false);
+        check("emails pr", &json!({"emails": [{"value": ""}]}), false);
+        check(
+            "emails pr",
+            &json!({"emails": [{"value": null}, {"type": "work"}]}),
+            true,
+        );
+        check("name pr", &json!({"name": {}}), false);
+        check("name pr", &json!({"name": {"givenName": "B"}}), true);
+        check("active pr", &json!({"active": false}), true);
+        check(
+            "emails.value pr",
+            &json!({"emails": [{"type": "work"}]}),
+            false,
+        );
+    }
+
+    #[test]
+    fn wrong_json_types_compare_as_nothing() {
+        check(r#"title eq "1""#, &json!({"title": 1}), false);
+        check(r#"title ne "1""#, &json!({"title": 1}), false);
+        check("active eq true", &json!({"active": "true"}), false);
+        check(
+            r#"meta.created gt "2000-01-01T00:00:00Z""#,
+            &json!({"meta": {"created": "yesterday"}}),
+            false,
+        );
+        check(r#"emails.value eq "a""#, &json!({"emails": "a"}), false);
+        check(
+            r#"emails.value eq "a""#,
+            &json!({"emails": {"value": "a"}}),
+            true,
+        );
+        check(r#"userName eq "a""#, &json!("not an object"), false);
+    }
+
+    #[test]
+    fn orderings() {
+        let user = json!({"userName": "Bob", "meta": {"created": "2020-01-01T00:00:00+01:00"}});
+        check(r#"userName gt "alice""#, &user, true);
+        check(r#"userName lt "BOBBY""#, &user, true);
+        check(r#"userName ge "bob""#, &user, true);
+        check(r#"userName le "BOB""#, &user, true);
+        check(r#"userName gt "bob""#, &user, false);
+        check(r#"meta.created eq "2019-12-31T23:00:00Z""#, &user, true);
+        check(r#"meta.created lt "2019-12-31T23:00:00.001Z""#, &user, true);
+        check(r#"meta.created gt "2019-12-31T23:00:00Z""#, &user, false);
+        check(r#"userName co """#, &user, true);
+        check(r#"userName sw "BO" and userName ew "ob""#, &user, true);
+    }
+}

@@ -45,6 +45,7 @@ mod ast;
 mod error;
 mod eval;
 mod lexer;
+mod literal;
 mod parser;
 mod printer;
 mod resolve;

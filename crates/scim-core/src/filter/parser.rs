@@ -16,6 +16,7 @@
 use super::ast::{CompareOp, Filter, Literal, Span};
 use super::error::{FilterError, shorten};
 use super::lexer::{Token, TokenKind, tokenize};
+use super::literal::{is_value_token, word_literal};
 use super::{MAX_FILTER_DEPTH, MAX_FILTER_LENGTH};
 use crate::path::AttrPath;
 
@@ -345,119 +346,9 @@ impl<'a> Parser<'a> {
 fn is_operator(word: &str) -> bool {
     word.eq_ignore_ascii_case("pr") || CompareOp::from_keyword(word).is_some()
 }
-
-/// A token that can only be a value: after `pr` it is an error.
-fn is_value_token(token: &Token<'_>) -> bool {
-    match token.kind {
-        TokenKind::String(_) => true,
-        TokenKind::Word(word) => {
-            ["true", "false", "null"]
-                .iter()
-                .any(|k| word.eq_ignore_ascii_case(k))
-                || starts_like_number(word)
-        }
-        _ => false,
-    }
-}
-
-fn starts_like_number(word: &str) -> bool {
-    word.bytes()
-        .next()
-        .is_some_and(|b| b == b'-' || b.is_ascii_digit())
-}
-
-/// `true`, `false`, `null` (case-insensitive) or a JSON number.
-fn word_literal(word: &str, span: Span) -> Result<Literal, FilterError> {
-    if word.eq_ignore_ascii_case("true") {
-        Ok(Literal::Bool(true))
-    } else if word.eq_ignore_ascii_case("false") {
-        Ok(Literal::Bool(false))
-    } else if word.eq_ignore_ascii_case("null") {
-        Ok(Literal::Null)
-    } else if starts_like_number(word) {
-        let invalid = || FilterError::InvalidNumber {
-            span,
-            text: shorten(word),
-        };
-        if !is_json_number(word) {
-            return Err(invalid());
-        }
-        word.parse::<serde_json::Number>()
-            .map(Literal::Number)
-            .map_err(|_| invalid())
-    } else {
-        Err(FilterError::InvalidValue {
-            span,
-            found: shorten(word),
-        })
-    }
-}
-
-/// `number = [ "-" ] int [ frac ] [ exp ]` (RFC 8259 §6).
-fn is_json_number(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut pos = usize::from(bytes.first() == Some(&b'-'));
-    let digits = |pos: &mut usize| {
-        let start = *pos;
-        while bytes.get(*pos).is_some_and(u8::is_ascii_digit) {
-            *pos += 1;
-        }
-        *pos - start
-    };
-    let int_start = pos;
-    let int_digits = digits(&mut pos);
-    if int_digits == 0 || (int_digits > 1 && bytes.get(int_start) == Some(&b'0')) {
-        return false;
-    }
-    if bytes.get(pos) == Some(&b'.') {
-        pos += 1;
-        if digits(&mut pos) == 0 {
-            return false;
-        }
-    }
-    if matches!(bytes.get(pos), Some(b'e' | b'E')) {
-        pos += 1;
-        if matches!(bytes.get(pos), Some(b'+' | b'-')) {
-            pos += 1;
-        }
-        if digits(&mut pos) == 0 {
-            return false;
-        }
-    }
-    pos == bytes.len()
-}
-
 fn span_of(operands: &[Filter]) -> Span {
     match (operands.first(), operands.last()) {
         (Some(first), Some(last)) => first.span().to(last.span()),
         _ => Span::EMPTY,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_numbers() {
-        for ok in [
-            "0",
-            "-0",
-            "7",
-            "-12",
-            "1.5",
-            "-0.25",
-            "1e5",
-            "1E+5",
-            "2.5e-3",
-            "123456789012345678901234567890",
-        ] {
-            assert!(is_json_number(ok), "{ok}");
-        }
-        for bad in [
-            "", "-", "01", "+1", "1.", ".5", "1e", "1e+", "1.5.2", "0x10", "1_000", "--1", "1a",
-        ] {
-            assert!(!is_json_number(bad), "{bad}");
-        }
     }
 }

@@ -1,0 +1,108 @@
+//! The shared filter corpus (`tests/corpus/` at the workspace root, see its
+//! README): every row is parsed, resolved against the User resource type
+//! (standard schemas plus the corpus's custom extension) and evaluated on
+//! every corpus user; the ids that match must be exactly the row's `matches`.
+//! The database layer runs the same rows through SQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use scim_core::SchemaRegistry;
+use scim_core::filter::{parse, resolve};
+use scim_core::schema::Schema;
+use serde::Deserialize;
+use serde_json::Value;
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus");
+
+#[derive(Deserialize)]
+struct Row {
+    filter: String,
+    matches: BTreeSet<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Extension {
+    resource_type: String,
+    schema: Schema,
+}
+
+fn read<T: for<'de> Deserialize<'de>>(file: &str) -> T {
+    let path = format!("{CORPUS}/{file}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn corpus_registry() -> SchemaRegistry {
+    let mut registry = SchemaRegistry::standard();
+    for extension in read::<Vec<Extension>>("schemas.json") {
+        registry
+            .add_extension(&extension.resource_type, extension.schema, false)
+            .unwrap();
+    }
+    registry
+}
+
+#[test]
+fn every_corpus_row_matches_exactly_its_users() {
+    let registry = corpus_registry();
+    let users_type = registry.resource_type("User").unwrap();
+    let users: Vec<Value> = read("users.json");
+    let rows: Vec<Row> = read("filters.json");
+    assert!(users.len() >= 12 && rows.len() >= 60);
+
+    let ids: BTreeSet<String> = users
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), users.len(), "ids are unique");
+
+    let mut failures = Vec::new();
+    for row in &rows {
+        assert!(
+            row.matches.is_subset(&ids),
+            "{}: unknown id in matches",
+            row.filter
+        );
+        let filter = parse(&row.filter).unwrap_or_else(|e| panic!("{}: {e}", row.filter));
+        let resolved = resolve(&registry, users_type, &filter)
+            .unwrap_or_else(|e| panic!("{}: {e}", row.filter));
+        let matched: BTreeSet<String> = users
+            .iter()
+            .filter(|user| resolved.matches(user))
+            .map(|user| user["id"].as_str().unwrap().to_owned())
+            .collect();
+        if matched != row.matches {
+            failures.push(format!(
+                "{}\n    expected {:?}\n    got      {:?}",
+                row.filter, row.matches, matched
+            ));
+        }
+        // The canonical text means the same.
+        let reprinted = parse(&filter.to_string()).unwrap();
+        assert!(reprinted.same_shape(&filter), "{}", row.filter);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} rows disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn corpus_covers_every_operator() {
+    let rows: Vec<Row> = read("filters.json");
+    let text: String = rows
+        .iter()
+        .map(|r| format!(" {} ", r.filter.to_lowercase()))
+        .collect();
+    for keyword in [
+        " eq ", " ne ", " co ", " sw ", " ew ", " gt ", " ge ", " lt ", " le ", " pr", " and ",
+        " or ", "not (", "[", " null", " true", " false",
+    ] {
+        assert!(text.contains(keyword), "no corpus row uses {keyword:?}");
+    }
+}
