@@ -152,13 +152,7 @@ impl Edit<'_> {
         let value = value.unwrap_or(Value::Null);
         if self.op == PatchOp::Remove {
             match self.sub_attribute {
-                None => {
-                    let mut index = 0;
-                    elements.retain(|_| {
-                        index += 1;
-                        !matching.contains(&(index - 1))
-                    });
-                }
+                None => elements.retain(|element| !filter.matches_element(element)),
                 Some(sub) => {
                     for index in &matching {
                         if let Some(element) = elements.get_mut(*index) {
@@ -302,8 +296,14 @@ fn demote_other_primaries(elements: &mut [Value], kept: &[usize]) {
     {
         return;
     }
-    for (index, element) in elements.iter_mut().enumerate() {
-        if !kept.contains(&index) && is_primary(element) {
+    let mut is_kept = vec![false; elements.len()];
+    for index in kept {
+        if let Some(flag) = is_kept.get_mut(*index) {
+            *flag = true;
+        }
+    }
+    for (element, kept) in elements.iter_mut().zip(is_kept) {
+        if !kept && is_primary(element) {
             set_key(element, "primary", Value::Bool(false));
         }
     }
