@@ -54,6 +54,10 @@ pub enum Deviation {
     /// `add` on a value-path filter that matches nothing creates the element
     /// (`emails[type eq "work"].value`, Entra ID).
     AddCreatesFilteredTarget,
+    /// `replace` on a value-path filter with a sub-attribute that matches
+    /// nothing creates the element (`emails[type eq "work"].value`, Entra ID
+    /// updating an attribute the user did not have yet).
+    ReplaceCreatesFilteredTarget,
     /// The enterprise `manager` sent as a bare id string, `""` clearing it (Entra ID).
     ManagerAsString,
     /// The non-standard Entra ID group schema URI in `schemas`.
@@ -69,6 +73,7 @@ impl Deviation {
             Deviation::RemoveMembersByValue => "remove_members_by_value",
             Deviation::PathKeysInValue => "path_keys_in_value",
             Deviation::AddCreatesFilteredTarget => "add_creates_filtered_target",
+            Deviation::ReplaceCreatesFilteredTarget => "replace_creates_filtered_target",
             Deviation::ManagerAsString => "manager_as_string",
             Deviation::EntraGroupSchema => "entra_group_schema",
         }
@@ -78,9 +83,9 @@ impl Deviation {
     pub fn scim_type(self) -> ScimType {
         match self {
             Deviation::CapitalizedOperation | Deviation::PathKeysInValue => ScimType::InvalidSyntax,
-            Deviation::RemoveMembersByValue | Deviation::AddCreatesFilteredTarget => {
-                ScimType::NoTarget
-            }
+            Deviation::RemoveMembersByValue
+            | Deviation::AddCreatesFilteredTarget
+            | Deviation::ReplaceCreatesFilteredTarget => ScimType::NoTarget,
             Deviation::BooleanAsString
             | Deviation::ManagerAsString
             | Deviation::EntraGroupSchema => ScimType::InvalidValue,
@@ -104,6 +109,9 @@ impl Deviation {
             }
             Deviation::AddCreatesFilteredTarget => {
                 "RFC 7644 §3.5.2.1: a value-path filter that matches nothing has no target"
+            }
+            Deviation::ReplaceCreatesFilteredTarget => {
+                "RFC 7644 §3.5.2.3: a replace whose value filter matches nothing fails with noTarget"
             }
             Deviation::ManagerAsString => {
                 "RFC 7643 §4.3: \"manager\" is a complex attribute with a \"value\" sub-attribute"

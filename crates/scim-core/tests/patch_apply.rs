@@ -593,8 +593,17 @@ fn value_filter_rows() {
             Attrs(json!({"emails": [work, home]}), false),
             Attrs(json!({"emails": [work, home]}), false),
         ),
+        // Entra: replace on a filtered sub-attribute that matches nothing creates the record.
         (
             json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@y.z"}]),
+            Attrs(
+                json!({"emails": [work, home, {"value": "x@y.z", "type": "other"}]}),
+                true,
+            ),
+            Error("noTarget"),
+        ),
+        (
+            json!([{"op": "replace", "path": "emails[type co \"oth\"].value", "value": "x@y.z"}]),
             Error("noTarget"),
             Error("noTarget"),
         ),
@@ -689,7 +698,10 @@ fn value_filter_rows() {
         ),
         (
             json!([{"op": "replace", "path": "emails[value eq \"a]b\"].type", "value": "home"}]),
-            Error("noTarget"),
+            Attrs(
+                json!({"emails": [work, home, {"value": "a]b", "type": "home"}]}),
+                true,
+            ),
             Error("noTarget"),
         ),
         (

@@ -296,7 +296,7 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let element_from_filter = match (&path.value_filter, op) {
-            (Some(filter), PatchOp::Add) => filter_shape::equalities(filter),
+            (Some(filter), PatchOp::Add | PatchOp::Replace) => filter_shape::equalities(filter),
             _ => None,
         };
         let edit = Edit {

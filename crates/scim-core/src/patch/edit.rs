@@ -180,8 +180,9 @@ impl Edit<'_> {
     }
 
     /// A filter matched nothing: `replace` and `add` without a sub-attribute
-    /// fail with `noTarget` (RFC 7644 §3.5.2.3); `add` with a sub-attribute
-    /// creates the element in the lenient dialect when the filter pins one down.
+    /// fail with `noTarget` (RFC 7644 §3.5.2.3); `add` or `replace` with a
+    /// sub-attribute creates the element in the lenient dialect when the
+    /// filter pins one down (Entra ID sends both for `emails[type eq "work"].value`).
     fn create_filtered_target(
         &self,
         mut elements: Vec<Value>,
@@ -194,14 +195,21 @@ impl Edit<'_> {
                 self.at, self.attribute.name
             ))
         };
-        let (PatchOp::Add, Some(sub)) = (self.op, self.sub_attribute) else {
+        let (deviation, Some(sub)) = (
+            match self.op {
+                PatchOp::Add => Deviation::AddCreatesFilteredTarget,
+                PatchOp::Replace => Deviation::ReplaceCreatesFilteredTarget,
+                PatchOp::Remove => return Err(no_target()),
+            },
+            self.sub_attribute,
+        ) else {
             return Err(no_target());
         };
         let Some(mut element) = self.element_from_filter.clone() else {
             return Err(no_target());
         };
         ctx.tolerate(
-            Deviation::AddCreatesFilteredTarget,
+            deviation,
             &format!(
                 "{}: the value filter on {:?} matched no value",
                 self.at, self.attribute.name
