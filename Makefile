@@ -34,8 +34,9 @@ bench:
 
 ## fuzz: run each fuzz target for FUZZ_SECONDS (needs nightly and cargo-fuzz; not part of `make test`)
 fuzz:
-	cd fuzz && $(CARGO) +nightly fuzz run filter_parse -- -max_total_time=$(FUZZ_SECONDS)
-	cd fuzz && $(CARGO) +nightly fuzz run patch_apply -- -max_total_time=$(FUZZ_SECONDS)
+	mkdir -p fuzz/corpus/filter_parse fuzz/corpus/patch_apply
+	cd fuzz && $(CARGO) +nightly fuzz run filter_parse corpus/filter_parse seeds/filter_parse -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && $(CARGO) +nightly fuzz run patch_apply corpus/patch_apply seeds/patch_apply -- -max_total_time=$(FUZZ_SECONDS)
 
 ## conformance: the third-party checker against a fresh server
 conformance:
