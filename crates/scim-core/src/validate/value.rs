@@ -192,7 +192,7 @@ pub(crate) fn is_date_time(text: &str) -> bool {
 /// multiple of four characters, at most two `=` and only at the end.
 pub(crate) fn is_base64(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return false;
     }
     let data = text.trim_end_matches('=');
