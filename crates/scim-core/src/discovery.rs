@@ -282,7 +282,7 @@ fn authentication_scheme_document(scheme: &AuthenticationScheme) -> Value {
 fn attribute_document(attribute: &AttributeDef) -> Value {
     let mut document = Map::new();
     document.insert("name".into(), json!(attribute.name));
-    document.insert("type".into(), json!(type_name(attribute.ty)));
+    document.insert("type".into(), json!(attribute.ty.as_str()));
     document.insert("multiValued".into(), json!(attribute.multi_valued));
     document.insert("description".into(), json!(attribute.description));
     document.insert("required".into(), json!(attribute.required));
@@ -319,19 +319,6 @@ fn attribute_document(attribute: &AttributeDef) -> Value {
         document.insert("subAttributes".into(), Value::Array(subs));
     }
     Value::Object(document)
-}
-
-fn type_name(ty: AttrType) -> &'static str {
-    match ty {
-        AttrType::String => "string",
-        AttrType::Boolean => "boolean",
-        AttrType::Decimal => "decimal",
-        AttrType::Integer => "integer",
-        AttrType::DateTime => "dateTime",
-        AttrType::Reference => "reference",
-        AttrType::Binary => "binary",
-        AttrType::Complex => "complex",
-    }
 }
 
 fn mutability_name(mutability: Mutability) -> &'static str {

@@ -298,13 +298,13 @@ fn comparison(
     if op.is_ordering() && matches!(ty, AttrType::Boolean | AttrType::Binary) {
         return Err(invalid(
             path_span,
-            format!("{op} does not apply to \"{path}\" ({})", type_name(ty)),
+            format!("{op} does not apply to \"{path}\" ({})", ty.as_str()),
         ));
     }
     if op.is_substring() && !is_string_like(ty) {
         return Err(invalid(
             path_span,
-            format!("{op} does not apply to \"{path}\" ({})", type_name(ty)),
+            format!("{op} does not apply to \"{path}\" ({})", ty.as_str()),
         ));
     }
     let mismatch = || {
@@ -344,23 +344,10 @@ fn comparison(
     }))
 }
 
-fn type_name(ty: AttrType) -> &'static str {
-    match ty {
-        AttrType::String => "string",
-        AttrType::Boolean => "boolean",
-        AttrType::Decimal => "decimal",
-        AttrType::Integer => "integer",
-        AttrType::DateTime => "dateTime",
-        AttrType::Reference => "reference",
-        AttrType::Binary => "binary",
-        AttrType::Complex => "complex",
-    }
-}
-
 fn type_name_with_article(ty: AttrType) -> String {
     match ty {
         AttrType::Integer => "an integer".to_owned(),
-        other => format!("a {}", type_name(other)),
+        other => format!("a {}", other.as_str()),
     }
 }
 

@@ -25,6 +25,22 @@ pub enum AttrType {
     Complex,
 }
 
+impl AttrType {
+    /// The type's name as RFC 7643 §7 spells it (`"dateTime"`, `"complex"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttrType::String => "string",
+            AttrType::Boolean => "boolean",
+            AttrType::Decimal => "decimal",
+            AttrType::Integer => "integer",
+            AttrType::DateTime => "dateTime",
+            AttrType::Reference => "reference",
+            AttrType::Binary => "binary",
+            AttrType::Complex => "complex",
+        }
+    }
+}
+
 /// Whether and when an attribute may be changed (RFC 7643 §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -217,5 +233,20 @@ impl AttributeDef {
         self.sub_attributes
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_match_the_serialized_form() {
+        use AttrType::*;
+        for ty in [
+            String, Boolean, Decimal, Integer, DateTime, Reference, Binary, Complex,
+        ] {
+            assert_eq!(serde_json::to_value(ty).ok(), Some(ty.as_str().into()));
+        }
     }
 }
