@@ -1,5 +1,7 @@
 //! Bearer SCIM tokens and tenant isolation, on every test database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[macro_use]
 mod common;
 

@@ -1,5 +1,7 @@
 //! Routing, content negotiation, body limits and discovery, on every test database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[macro_use]
 mod common;
 
@@ -59,6 +61,9 @@ async fn unknown_routes_are_scim_404s_and_wrong_methods_scim_405s() {
     }
 }
 
+/// (name, Content-Type, body, status, scimType)
+type Case<'a> = (&'a str, Option<&'a str>, String, u16, Option<&'a str>);
+
 #[actix_web::test]
 async fn bodies_need_a_json_media_type_a_size_within_the_limit_and_valid_json() {
     for db in TestDb::all() {
@@ -66,7 +71,7 @@ async fn bodies_need_a_json_media_type_a_size_within_the_limit_and_valid_json() 
         let app = app!(h);
         let token = h.a.token.as_str();
         let body = user("media").to_string();
-        let cases: [(&str, Option<&str>, String, u16, Option<&str>); 9] = [
+        let cases: [Case<'_>; 9] = [
             ("plain text", Some("text/plain"), body.clone(), 415, None),
             ("xml", Some("application/xml"), body.clone(), 415, None),
             (
