@@ -254,7 +254,7 @@ async fn group_lists_project_and_search_posts_work() {
                 Method::POST,
                 "/scim/v2/Users/.search",
                 token,
-                &json!({"filter": "x"})
+                &json!({"schemas": ["urn:wrong"], "filter": "userName pr"})
             )
         );
         reply.assert_error(400, Some("invalidSyntax"), &label);
