@@ -33,28 +33,11 @@ impl Tx<'_> {
         kind: ResourceKind,
         query: &ListQuery<'_>,
     ) -> Result<Page, StoreError> {
-        // FROM … WHERE …, shared by the page and the count.
-        let mut from = Sql::new(self.backend);
-        let org = from.bind(Bind::Text(org_id.to_owned()));
-        let condition = match query.filter {
-            Some(filter) => FilterSql::new(&mut from, kind, org.clone()).resource(filter, "r"),
-            None => crate::sql::SQL_TRUE.to_owned(),
-        };
-        from.push(&format!(
-            " FROM {} r WHERE r.org_id = {org} AND {condition}",
-            kind.table()
-        ));
+        let (from, org) = filtered(self.backend, org_id, kind, query.filter);
         let offset = query.start_index.saturating_sub(1);
-
         let mut rows: Vec<ResourceRow> = Vec::new();
         if query.count > 0 {
-            let mut page = from.clone();
-            let order = order_by(&mut page, kind, query, &org);
-            let limit = page.bind(Bind::BigInt(to_i64(query.count)));
-            let skip = page.bind(Bind::BigInt(to_i64(offset)));
-            page.prepend(&format!("SELECT {ROW_COLUMNS}"));
-            page.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {skip}"));
-            rows = page.load(self.conn)?;
+            rows = page_query(from.clone(), kind, query, &org).load(self.conn)?;
         }
         // A short page that is not empty tells the total without counting.
         let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
@@ -74,6 +57,50 @@ impl Tx<'_> {
             resources,
         })
     }
+}
+
+/// ` FROM <table> r WHERE r.org_id = <org> AND <filter>`, shared by the page and the count,
+/// and the placeholder of the org id.
+fn filtered(
+    backend: crate::Backend,
+    org_id: &str,
+    kind: ResourceKind,
+    filter: Option<&scim_core::filter::ResolvedFilter>,
+) -> (Sql, String) {
+    let mut from = Sql::new(backend);
+    let org = from.bind(Bind::Text(org_id.to_owned()));
+    let condition = match filter {
+        Some(filter) => FilterSql::new(&mut from, kind, org.clone()).resource(filter, "r"),
+        None => crate::sql::SQL_TRUE.to_owned(),
+    };
+    from.push(&format!(
+        " FROM {} r WHERE r.org_id = {org} AND {condition}",
+        kind.table()
+    ));
+    (from, org)
+}
+
+/// The page query: rows in order, `LIMIT count OFFSET startIndex - 1`.
+fn page_query(mut page: Sql, kind: ResourceKind, query: &ListQuery<'_>, org: &str) -> Sql {
+    let offset = query.start_index.saturating_sub(1);
+    let order = order_by(&mut page, kind, query, org);
+    let limit = page.bind(Bind::BigInt(to_i64(query.count)));
+    let skip = page.bind(Bind::BigInt(to_i64(offset)));
+    page.prepend(&format!("SELECT {ROW_COLUMNS}"));
+    page.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {skip}"));
+    page
+}
+
+/// The page query of a list, for `EXPLAIN` in tests.
+#[cfg(feature = "testing")]
+pub(crate) fn list_sql(
+    backend: crate::Backend,
+    org_id: &str,
+    kind: ResourceKind,
+    query: &ListQuery<'_>,
+) -> Sql {
+    let (from, org) = filtered(backend, org_id, kind, query.filter);
+    page_query(from, kind, query, &org)
 }
 
 fn to_i64(number: u64) -> i64 {

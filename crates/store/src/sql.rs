@@ -87,11 +87,6 @@ impl Sql {
         self
     }
 
-    /// The text written so far (for tests and `EXPLAIN`).
-    pub(crate) fn text(&self) -> &str {
-        &self.text
-    }
-
     fn query(self) -> BoxedSqlQuery<'static, MultiBackend, SqlQuery> {
         let mut query = diesel::sql_query(self.text).into_boxed::<MultiBackend>();
         for value in self.binds {

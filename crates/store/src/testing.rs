@@ -128,7 +128,43 @@ impl Drop for TestDb {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct PostgresPlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(column_name = "QUERY PLAN")]
+    line: String,
+}
+
 impl Tx<'_> {
+    /// The query plan of the page query of [`Tx::list_resources`], one line per step
+    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL). Tests only.
+    pub fn explain_list(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        query: &crate::ListQuery<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut sql = crate::list::list_sql(self.backend, org_id, kind, query);
+        match self.backend {
+            Backend::Sqlite => {
+                sql.prepend("EXPLAIN QUERY PLAN ");
+                let rows: Vec<SqlitePlanRow> = sql.load(self.conn)?;
+                Ok(rows.into_iter().map(|row| row.detail).collect())
+            }
+            Backend::Postgres => {
+                sql.prepend("EXPLAIN ");
+                let rows: Vec<PostgresPlanRow> = sql.load(self.conn)?;
+                Ok(rows.into_iter().map(|row| row.line).collect())
+            }
+        }
+    }
+
     /// Store a resource that already has its `id` and `meta` (`created`, `lastModified`,
     /// `version` as `W/"<n>"`; another version text becomes 0), as the shared filter corpus
     /// needs. Tests only (feature `testing`).
