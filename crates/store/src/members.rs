@@ -23,6 +23,13 @@ pub(crate) struct Member {
     pub(crate) member_type: &'static str,
 }
 
+impl Member {
+    /// The member as a `members` element: `{"value", "type"}`.
+    pub(crate) fn to_value(&self) -> Value {
+        json!({"value": self.id, "type": self.member_type})
+    }
+}
+
 #[derive(QueryableByName)]
 struct IdAndKind {
     #[diesel(sql_type = Text)]

@@ -182,6 +182,7 @@ impl Tx<'_> {
         assigned: Assigned,
     ) -> Result<StoredResource, StoreError> {
         let columns = columns(kind, resource)?;
+        let data_text = Value::Object(columns.data.clone()).to_string();
         let mut sql = Sql::new(self.backend);
         let id = Bind::Text(assigned.id.clone());
         let common = [
@@ -194,7 +195,7 @@ impl Tx<'_> {
             Bind::BigInt(assigned.version),
             Bind::Text(timestamp::to_db(assigned.created)),
             Bind::Text(timestamp::to_db(assigned.last_modified)),
-            Bind::Text(Value::Object(columns.data.clone()).to_string()),
+            Bind::Text(data_text.clone()),
         ];
         let binds: Vec<Bind> = match kind {
             ResourceKind::User => std::iter::once(id)
@@ -221,14 +222,26 @@ impl Tx<'_> {
             placeholders.join(", ")
         ));
         sql.execute(self.conn)?;
-        self.write_index(org_id, kind, &assigned.id, &columns.data)?;
+        let rows = values::index_rows(&Value::Object(columns.data), kind.dedicated());
+        values::insert_rows(self.conn, self.backend, org_id, &assigned.id, &rows)?;
+        // A new user is in no group yet; a new group has exactly the members just inserted.
+        let mut extra = Vec::new();
         if kind == ResourceKind::Group {
             let refs = member_refs(resource)?;
-            let members =
+            let mut members =
                 members::resolve_members(self.conn, self.backend, org_id, &assigned.id, &refs)?;
             members::insert_members(self.conn, self.backend, org_id, &assigned.id, &members)?;
+            members.sort_by(|a, b| a.id.cmp(&b.id));
+            extra = members.iter().map(Member::to_value).collect();
         }
-        self.get_resource(org_id, kind, &assigned.id, true)
+        let row = ResourceRow {
+            id: assigned.id,
+            version: assigned.version,
+            created: timestamp::to_db(assigned.created),
+            last_modified: timestamp::to_db(assigned.last_modified),
+            data: data_text,
+        };
+        stored_resource(kind, row, "members", extra)
     }
 
     fn write_index(

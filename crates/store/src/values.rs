@@ -154,6 +154,17 @@ pub(crate) fn write_rows(
     rows: &[ValueRow],
 ) -> Result<(), StoreError> {
     delete_rows(connection, backend, resource_id)?;
+    insert_rows(connection, backend, org_id, resource_id, rows)
+}
+
+/// Insert the index rows of a new resource.
+pub(crate) fn insert_rows(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    resource_id: &str,
+    rows: &[ValueRow],
+) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::new(backend);
         let org = sql.bind(Bind::Text(org_id.to_owned()));
