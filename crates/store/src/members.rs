@@ -79,7 +79,7 @@ pub(crate) fn resolve_members(
             kinds.insert(found.id, kind);
         }
     }
-    unique
+    let members = unique
         .into_iter()
         .map(|member_ref| {
             let id = &member_ref.value;
@@ -103,7 +103,50 @@ pub(crate) fn resolve_members(
                 member_type,
             })
         })
-        .collect()
+        .collect::<Result<Vec<Member>, StoreError>>()?;
+    refuse_cycles(connection, backend, group_id, &members)?;
+    Ok(members)
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Nested groups must not form a cycle: `group_id` may not be among the groups the added
+/// groups contain, transitively. Walks group-typed member rows only (`group_members_nested`).
+fn refuse_cycles(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    group_id: &str,
+    members: &[Member],
+) -> Result<(), StoreError> {
+    let groups: Vec<String> = members
+        .iter()
+        .filter(|member| member.member_type == "Group")
+        .map(|member| member.id.clone())
+        .collect();
+    for chunk in groups.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        let target = sql.bind(Bind::Text(group_id.to_owned()));
+        let list = placeholders(&mut sql, chunk);
+        sql.push(&format!(
+            "WITH RECURSIVE descendants(id) AS ( \
+               SELECT member_id FROM group_members WHERE member_type = 'Group' AND group_id IN ({list}) \
+               UNION \
+               SELECT m.member_id FROM group_members m JOIN descendants d ON m.group_id = d.id \
+               WHERE m.member_type = 'Group' \
+             ) SELECT id FROM descendants WHERE id = {target} LIMIT 1"
+        ));
+        if let Some(found) = sql.optional::<Found>(connection)? {
+            return Err(StoreError::InvalidMember(format!(
+                "adding these groups to group {} would make it contain itself",
+                found.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Insert member rows, ignoring those already there; how many were new.

@@ -378,6 +378,61 @@ fn groups_keep_members_and_users_show_their_groups() {
         });
         assert!(matches!(selfish, Err(StoreError::InvalidMember(_))));
 
+        // nested groups may not form a cycle (outer contains inner: inner may not contain outer)
+        let cycle = store.write(|tx| {
+            tx.replace_resource(
+                &acme,
+                ResourceKind::Group,
+                &inner.id,
+                &group("inner", &[&bob.id, &outer.id]),
+                None,
+                Utc::now(),
+            )
+        });
+        assert!(
+            matches!(cycle, Err(StoreError::InvalidMember(_))),
+            "{cycle:?}"
+        );
+        let deeper = create(&store, &acme, ResourceKind::Group, group("deeper", &[])).unwrap();
+        store
+            .write(|tx| {
+                tx.replace_resource(
+                    &acme,
+                    ResourceKind::Group,
+                    &inner.id,
+                    &group("inner", &[&bob.id, &deeper.id]),
+                    None,
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+        let cycle = store.write(|tx| {
+            tx.replace_resource(
+                &acme,
+                ResourceKind::Group,
+                &deeper.id,
+                &group("deeper", &[&outer.id]),
+                None,
+                Utc::now(),
+            )
+        });
+        assert!(
+            matches!(cycle, Err(StoreError::InvalidMember(_))),
+            "{cycle:?}"
+        );
+        store
+            .write(|tx| {
+                tx.replace_resource(
+                    &acme,
+                    ResourceKind::Group,
+                    &inner.id,
+                    &group("inner", &[&bob.id]),
+                    None,
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+
         // replace: members become exactly the new list; same list again → no bump
         let replaced = store
             .write(|tx| {
