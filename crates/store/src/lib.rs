@@ -1,12 +1,34 @@
 #![doc = include_str!("../README.md")]
-//! API CONTRACT (written first so the HTTP crate and the binary can code against it; the
-//! implementation may move bodies into modules but keeps these names and signatures).
+#![warn(missing_docs)]
+
+mod connection;
+mod error;
+// mod filter_sql;
+// mod list;
+// mod members;
+mod migrations;
+mod org;
+mod resource;
+mod schema;
+#[allow(dead_code)] // used by the resource modules (next commit)
+mod sql;
+#[allow(dead_code)]
+mod timestamp;
+mod token;
+// mod values;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use chrono::{DateTime, Utc};
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use scim_core::Dialect;
 use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
-use scim_core::patch::MemberChange;
-use scim_core::{Dialect, ScimError};
+
 use serde_json::Value;
+
+use connection::AnyConnection;
 
 /// Which database a [`Store`] talks to, chosen from the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,14 +73,6 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),
-}
-
-impl From<StoreError> for ScimError {
-    fn from(error: StoreError) -> Self {
-        todo!(
-            "map: NotFound 404, Uniqueness 409 uniqueness, VersionMismatch 412, InvalidMember 400 invalidValue, NoTarget 400 noTarget, others 500/503 without leaking internals: {error}"
-        )
-    }
 }
 
 /// Pool and connection settings.
@@ -209,7 +223,9 @@ pub struct Page {
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Store {
-    _private: (),
+    pool: connection::Pool,
+    backend: Backend,
+    max_connections: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -221,22 +237,35 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Connect to `url` (`sqlite://path`, `postgres://…`), build the pool and run pending migrations.
     pub fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
-        todo!("{url} {options:?}")
+        let backend = connection::backend_of(url)?;
+        let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
+        {
+            let mut connection = pool.get()?;
+            migrations::run_pending(&mut connection)?;
+        }
+        Ok(Store {
+            pool,
+            backend,
+            max_connections: options.max_connections.max(1),
+        })
     }
 
     /// Run pending migrations on `url` and return their names (`rollcall migrate`).
     pub fn migrate(url: &str) -> Result<Vec<String>, StoreError> {
-        todo!("{url}")
+        connection::backend_of(url)?;
+        let mut connection = connection::establish(url)
+            .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+        migrations::run_pending(&mut connection)
     }
 
     /// Which database this is.
     pub fn backend(&self) -> Backend {
-        todo!()
+        self.backend
     }
 
     /// The pool size (the HTTP layer sizes its semaphore with it).
     pub fn max_connections(&self) -> u32 {
-        todo!()
+        self.max_connections
     }
 
     /// Run `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite). Blocking: call it from
@@ -245,8 +274,42 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let _ = f;
-        todo!()
+        let mut pooled = self.pool.get()?;
+        let connection: &mut AnyConnection = &mut pooled;
+        let backend = self.backend;
+        match connection {
+            AnyConnection::Postgresql(_) => connection.transaction(|connection| {
+                f(&mut Tx {
+                    conn: connection,
+                    backend,
+                })
+            }),
+            AnyConnection::Sqlite(sqlite) => {
+                // Take the write lock up front: a deferred transaction that later writes can
+                // fail with SQLITE_BUSY instead of waiting. Mirrors diesel's
+                // `SqliteConnection::immediate_transaction`, whose closure would get the inner
+                // connection; the multi-connection's manager delegates to the same
+                // AnsiTransactionManager, so the depth bookkeeping stays consistent.
+                AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+                type Manager = <AnyConnection as Connection>::TransactionManager;
+                match f(&mut Tx {
+                    conn: connection,
+                    backend,
+                }) {
+                    Ok(value) => match Manager::commit_transaction(connection) {
+                        Ok(()) => Ok(value),
+                        Err(error) => {
+                            let _ = Manager::rollback_transaction(connection);
+                            Err(error.into())
+                        }
+                    },
+                    Err(error) => {
+                        Manager::rollback_transaction(connection)?;
+                        Err(error)
+                    }
+                }
+            }
+        }
     }
 
     /// Run `f` in a read transaction. Blocking.
@@ -254,15 +317,22 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let _ = f;
-        todo!()
+        let mut pooled = self.pool.get()?;
+        let backend = self.backend;
+        pooled.transaction(|connection| {
+            f(&mut Tx {
+                conn: connection,
+                backend,
+            })
+        })
     }
 }
 
 /// One transaction on one connection. Every method is scoped to an organization
 /// (tenant isolation: another org's id is [`StoreError::NotFound`]).
 pub struct Tx<'c> {
-    _conn: std::marker::PhantomData<&'c mut ()>,
+    conn: &'c mut AnyConnection,
+    backend: Backend,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -272,140 +342,8 @@ impl std::fmt::Debug for Tx<'_> {
 }
 
 impl Tx<'_> {
-    /// Create an organization.
-    pub fn create_org(&mut self, name: &str, now: DateTime<Utc>) -> Result<Org, StoreError> {
-        todo!("{name} {now}")
-    }
-
-    /// An organization by id.
-    pub fn org(&mut self, org_id: &str) -> Result<Option<Org>, StoreError> {
-        todo!("{org_id}")
-    }
-
-    /// Every organization, oldest first.
-    pub fn orgs(&mut self) -> Result<Vec<Org>, StoreError> {
-        todo!()
-    }
-
-    /// Set an organization's dialect.
-    pub fn set_dialect(&mut self, org_id: &str, dialect: Dialect) -> Result<(), StoreError> {
-        todo!("{org_id} {dialect:?}")
-    }
-
-    /// Create a token; its secret is returned once and stored as a SHA-256 hash.
-    pub fn create_token(
-        &mut self,
-        org_id: &str,
-        kind: TokenKind,
-        name: Option<&str>,
-        expires_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<NewToken, StoreError> {
-        todo!("{org_id} {kind:?} {name:?} {expires_at:?} {now}")
-    }
-
-    /// An organization's tokens (of one kind, or all), oldest first.
-    pub fn tokens(
-        &mut self,
-        org_id: &str,
-        kind: Option<TokenKind>,
-    ) -> Result<Vec<TokenInfo>, StoreError> {
-        todo!("{org_id} {kind:?}")
-    }
-
-    /// Revoke a token; false when the org has no such token.
-    pub fn revoke_token(
-        &mut self,
-        org_id: &str,
-        token_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        todo!("{org_id} {token_id} {now}")
-    }
-
-    /// The organization of a valid (known, of this kind, unexpired, unrevoked) token
-    /// secret, compared in constant time.
-    pub fn authenticate(
-        &mut self,
-        secret: &str,
-        kind: TokenKind,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Authenticated>, StoreError> {
-        todo!("{secret} {kind:?} {now}")
-    }
-
-    /// Store a new resource (the output of `scim_core::validate_resource`): assigns `id` and
-    /// `meta`. For a group, `members` become member rows (each must be a user or group of the org).
-    pub fn create_resource(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        resource: &Value,
-        now: DateTime<Utc>,
-    ) -> Result<StoredResource, StoreError> {
-        todo!("{org_id} {kind:?} {resource} {now}")
-    }
-
-    /// A resource by id; group members are loaded only when asked.
-    pub fn get_resource(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        load_members: bool,
-    ) -> Result<StoredResource, StoreError> {
-        todo!("{org_id} {kind:?} {id} {load_members}")
-    }
-
-    /// Replace a resource with `resource` (normalized; PUT, or a user PATCH's outcome).
-    /// A group's members become exactly `resource["members"]`. With `expected_version`,
-    /// the version check and the write are one statement. The version is bumped only
-    /// when something changed.
-    pub fn replace_resource(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        resource: &Value,
-        expected_version: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<StoredResource, StoreError> {
-        todo!("{org_id} {kind:?} {id} {resource} {expected_version:?} {now}")
-    }
-
-    /// Apply a group PATCH plan: `attributes` (the member-less group after the PATCH, when
-    /// its own attributes changed) and the member deltas, in time proportional to the
-    /// change. The version is bumped when anything changed. Members are not loaded in the result.
-    pub fn patch_group(
-        &mut self,
-        org_id: &str,
-        id: &str,
-        attributes: Option<&Value>,
-        member_changes: &[MemberChange],
-        expected_version: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<StoredResource, StoreError> {
-        todo!("{org_id} {id} {attributes:?} {member_changes:?} {expected_version:?} {now}")
-    }
-
-    /// Delete a resource and its membership rows.
-    pub fn delete_resource(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<(), StoreError> {
-        todo!("{org_id} {kind:?} {id} {expected_version:?}")
-    }
-
-    /// One page of resources matching a filter, run as SQL (never by loading the org).
-    pub fn list_resources(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        query: &ListQuery<'_>,
-    ) -> Result<Page, StoreError> {
-        todo!("{org_id} {kind:?} {query:?}")
+    /// Which database the transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 }

@@ -1,0 +1,121 @@
+//! Connections: one enum over SQLite and PostgreSQL chosen from the URL scheme, the r2d2
+//! manager that opens them (with real error messages), and the per-connection SQLite settings.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
+
+use crate::{Backend, StoreError};
+
+/// A connection to either database. SQLite must stay the last variant: the derived
+/// `establish` tries the variants in order and SQLite accepts almost any string (the store
+/// never uses it: [`establish`] dispatches on the scheme).
+#[derive(diesel::MultiConnection)]
+pub(crate) enum AnyConnection {
+    /// PostgreSQL (libpq).
+    Postgresql(PgConnection),
+    /// SQLite (bundled).
+    Sqlite(SqliteConnection),
+}
+
+/// The backend a URL names, by its scheme.
+pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {
+    if url.starts_with("sqlite://") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StoreError::InvalidUrl(
+            "expected sqlite://PATH, postgres://… or postgresql://…".to_owned(),
+        ))
+    }
+}
+
+/// Open one connection, dispatching on the scheme. Diesel's `SqliteConnection` turns a
+/// leading `sqlite://` into `file:` and opens it as a URI, so `sqlite:///abs/path.db` and
+/// `sqlite://relative.db` both work.
+pub(crate) fn establish(url: &str) -> Result<AnyConnection, ConnectionError> {
+    match backend_of(url) {
+        Ok(Backend::Sqlite) => {
+            let mut connection = SqliteConnection::establish(url)?;
+            configure_sqlite(&mut connection)
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AnyConnection::Sqlite(connection))
+        }
+        Ok(Backend::Postgres) => PgConnection::establish(url).map(AnyConnection::Postgresql),
+        Err(error) => Err(ConnectionError::InvalidConnectionUrl(error.to_string())),
+    }
+}
+
+/// Per-connection SQLite settings: wait for locks instead of failing at once, write-ahead
+/// log, fsync at checkpoints only, and enforced foreign keys.
+fn configure_sqlite(connection: &mut SqliteConnection) -> QueryResult<()> {
+    // journal_mode returns a row; batch_execute (sqlite3_exec) ignores it.
+    connection.batch_execute(
+        "PRAGMA busy_timeout = 5000;
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+}
+
+/// The r2d2 manager: explicit scheme dispatch (the derived `establish` discards the real error).
+#[derive(Debug)]
+pub(crate) struct AnyManager {
+    url: String,
+}
+
+impl ManageConnection for AnyManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        connection.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, connection: &mut AnyConnection) -> bool {
+        std::thread::panicking() || connection.is_broken()
+    }
+}
+
+/// Re-applies the SQLite settings whenever the pool hands out a new connection (they are
+/// per connection; `establish` sets them too, this keeps the pool honest if it is bypassed).
+#[derive(Debug)]
+struct SqliteSettings;
+
+impl CustomizeConnection<AnyConnection, r2d2::Error> for SqliteSettings {
+    fn on_acquire(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        match connection {
+            AnyConnection::Sqlite(sqlite) => {
+                configure_sqlite(sqlite).map_err(r2d2::Error::QueryError)
+            }
+            AnyConnection::Postgresql(_) => Ok(()),
+        }
+    }
+}
+
+/// The connection pool.
+pub(crate) type Pool = r2d2::Pool<AnyManager>;
+
+/// Build a pool; connections are opened lazily (the caller checks the database by using it).
+pub(crate) fn pool(
+    url: &str,
+    max_connections: u32,
+    connection_timeout: Duration,
+) -> Result<Pool, StoreError> {
+    r2d2::Pool::builder()
+        .max_size(max_connections.max(1))
+        .min_idle(Some(0))
+        .connection_timeout(connection_timeout)
+        .connection_customizer(Box::new(SqliteSettings))
+        .build(AnyManager {
+            url: url.to_owned(),
+        })
+        .map_err(|error| StoreError::Unavailable(error.to_string()))
+}
