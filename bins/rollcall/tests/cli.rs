@@ -5,6 +5,7 @@
 
 mod support;
 
+use rollcall_store::testing::TestDb;
 use serde_json::Value;
 use support::{TempSqlite, create_org, rollcall, rollcall_output};
 
@@ -65,15 +66,20 @@ fn org_create_json_is_one_object_and_text_names_the_base_url() {
 
 #[test]
 fn migrate_is_idempotent() {
-    let db = TempSqlite::new();
-    let first = rollcall(&db.url, &["migrate"]);
-    assert!(first.contains("applied"), "{first}");
-    let second = rollcall(&db.url, &["migrate"]);
-    assert!(second.contains("up to date"), "{second}");
-    // The database still works after both runs.
-    create_org(&db.url, "after-migrations");
-    let third = rollcall(&db.url, &["migrate"]);
-    assert!(third.contains("up to date"), "{third}");
+    for db in TestDb::all() {
+        let first = rollcall(db.url(), &["migrate"]);
+        assert!(first.contains("applied"), "{:?}: {first}", db.backend());
+        let second = rollcall(db.url(), &["migrate"]);
+        assert!(
+            second.contains("up to date"),
+            "{:?}: {second}",
+            db.backend()
+        );
+        // The database works after both runs, and `org create` migrates nothing more.
+        create_org(db.url(), "after-migrations");
+        let third = rollcall(db.url(), &["migrate"]);
+        assert!(third.contains("up to date"), "{:?}: {third}", db.backend());
+    }
 }
 
 #[test]

@@ -6,6 +6,9 @@
 
 mod support;
 
+use std::sync::{Arc, Barrier};
+
+use rollcall_store::testing::TestDb;
 use support::{Server, TempSqlite, create_org, create_user, find_user, rollcall};
 
 /// The scenario, on one database URL.
@@ -67,4 +70,57 @@ fn create_find_revoke(database_url: &str) {
 fn sqlite_create_find_revoke() {
     let db = TempSqlite::new();
     create_find_revoke(&db.url);
+}
+
+#[test]
+fn postgres_create_find_revoke() {
+    let Some(db) = TestDb::postgres() else {
+        eprintln!("postgres_create_find_revoke: skipped, PostgreSQL does not answer");
+        return;
+    };
+    create_find_revoke(db.url());
+}
+
+/// Two `rollcall serve` processes on one PostgreSQL schema; N concurrent creates of the same
+/// userName spread over both: the database decides, exactly one wins.
+#[test]
+fn postgres_two_servers_race_to_create_the_same_user_name() {
+    const CONCURRENT: usize = 16;
+    let Some(db) = TestDb::postgres() else {
+        eprintln!("postgres_two_servers_race…: skipped, PostgreSQL does not answer");
+        return;
+    };
+    let org = create_org(db.url(), "race");
+    let servers = [Server::start(db.url()), Server::start(db.url())];
+    let barrier = Arc::new(Barrier::new(CONCURRENT));
+    let replies: Vec<_> = (0..CONCURRENT)
+        .map(|index| {
+            let base_url = servers[index % 2].base_url.clone();
+            let token = org.scim_token.clone();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                create_user(&base_url, &token, "racer@example.com")
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    let created = replies.iter().filter(|reply| reply.status == 201).count();
+    let conflicts = replies
+        .iter()
+        .filter(|reply| reply.status == 409 && reply.body["scimType"] == "uniqueness")
+        .count();
+    assert_eq!(
+        (created, conflicts),
+        (1, CONCURRENT - 1),
+        "statuses: {:?}",
+        replies.iter().map(|reply| reply.status).collect::<Vec<_>>()
+    );
+    // Both servers see the one user.
+    for server in &servers {
+        let found = find_user(&server.base_url, &org.scim_token, "racer@example.com");
+        assert_eq!(found.body["totalResults"], 1, "{:?}", found.body);
+    }
 }
