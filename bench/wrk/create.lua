@@ -18,6 +18,7 @@ function init(args)
   i = 0
   sent = 0
   answered = 0
+  fillers = 0
   finished = false
   created = 0
   conflicts = 0
@@ -43,6 +44,8 @@ end
 function response(status, headers, body)
   if status ~= 200 then
     answered = answered + 1
+  elseif finished then
+    fillers = fillers + 1
   end
   if status == 201 then
     created = created + 1
@@ -51,10 +54,14 @@ function response(status, headers, body)
   elseif status ~= 200 then
     other = other + 1
   end
-  if finished and answered == sent and not stopped then
+  -- Stop once every POST is answered (or, should a connection have dropped one, after
+  -- enough filler requests that it cannot still be in flight).
+  if finished and (answered >= sent or fillers > 1000) and not stopped then
     stopped = true
+    -- system() ignores SIGINT in wrk while the shell runs, hence the delayed kill.
     os.execute(string.format(
-      "echo x >> '%s'; [ $(wc -l < '%s') -ge %d ] && kill -INT $PPID", done_file, done_file, nthreads))
+      "echo x >> '%s'; if [ $(wc -l < '%s') -ge %d ]; then (sleep 0.05; kill -INT $PPID) & fi",
+      done_file, done_file, nthreads))
     wrk.thread:stop()
   end
 end
