@@ -28,8 +28,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release --locked -p rollcall -p bench-bare
-rollcall="$root/target/release/rollcall"
-bare="$root/target/release/bare"
+rollcall="${CARGO_TARGET_DIR:-$root/target}/release/rollcall"
+bare="${CARGO_TARGET_DIR:-$root/target}/release/bare"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/rollcall-bench.XXXXXX")"
 pids=()

@@ -18,7 +18,7 @@ profile=debug
 build_flags=()
 if [ "${RELEASE:-}" = "1" ]; then profile=release; build_flags=(--release); fi
 cargo build -p rollcall --locked "${build_flags[@]}" || exit 2
-rollcall="$root/target/$profile/rollcall"
+rollcall="${CARGO_TARGET_DIR:-$root/target}/$profile/rollcall"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/rollcall-conformance.XXXXXX")"
 server_pid=""
