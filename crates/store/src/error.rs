@@ -66,7 +66,9 @@ impl From<StoreError> for ScimError {
                 detail: error.to_string(),
                 span: None,
             },
-            StoreError::InvalidMember(_) => ScimError::invalid_value(error.to_string()),
+            StoreError::InvalidMember(_) | StoreError::Invalid(_) => {
+                ScimError::invalid_value(error.to_string())
+            }
             StoreError::NoTarget(_) => ScimError::no_target(error.to_string()),
             StoreError::Unavailable(_) => ScimError {
                 status: 503,

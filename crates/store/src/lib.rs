@@ -3,19 +3,17 @@
 
 mod connection;
 mod error;
-// mod filter_sql;
-// mod list;
-// mod members;
+mod filter_sql;
+mod list;
+mod members;
 mod migrations;
 mod org;
 mod resource;
 mod schema;
-#[allow(dead_code)] // used by the resource modules (next commit)
 mod sql;
-#[allow(dead_code)]
 mod timestamp;
 mod token;
-// mod values;
+mod values;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -70,6 +68,10 @@ pub enum StoreError {
     /// No connection could be had from the pool.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The resource lacks what the store needs (`userName`, a group's `displayName`, an
+    /// object); `validate_resource` output never does.
+    #[error("invalid resource: {0}")]
+    Invalid(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),

@@ -1,13 +1,157 @@
-//! Users and groups: create, read, replace, patch, delete.
+//! Users and groups: create, read, replace, patch, delete. One row per resource with the
+//! columns uniqueness and hot filters need, `data` (the normalized resource without `id`,
+//! `meta` and the membership attributes), the filter index rows (`values.rs`) and, for
+//! groups, one `group_members` row per member.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use scim_core::patch::MemberChange;
-use serde_json::Value;
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use scim_core::patch::{MemberChange, MemberRef};
+use serde_json::{Map, Value};
 
-use crate::{ListQuery, Page, ResourceKind, StoreError, StoredResource, Tx};
+use crate::members::{self, Member};
+use crate::org::new_id;
+use crate::sql::{Bind, Sql};
+use crate::values::{self, ValueRow};
+use crate::{Backend, ResourceKind, StoreError, StoredResource, Tx, timestamp};
 
-fn pending() -> StoreError {
-    StoreError::Database("not implemented yet".to_owned())
+impl ResourceKind {
+    /// The `meta.resourceType`: `User` or `Group`.
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            ResourceKind::User => "User",
+            ResourceKind::Group => "Group",
+        }
+    }
+
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            ResourceKind::User => "scim_users",
+            ResourceKind::Group => "scim_groups",
+        }
+    }
+
+    /// Top-level keys not kept in `data` (server-assigned or stored as rows).
+    fn stripped(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::User => &["id", "meta", "groups"],
+            ResourceKind::Group => &["id", "meta", "members"],
+        }
+    }
+
+    /// Top-level keys of `data` kept in dedicated columns, left out of the filter index.
+    pub(crate) fn dedicated(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::User => &["userName", "externalId"],
+            ResourceKind::Group => &["displayName", "externalId"],
+        }
+    }
+}
+
+/// A resource row as the queries select it.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct ResourceRow {
+    #[diesel(sql_type = Text)]
+    pub(crate) id: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) version: i64,
+    #[diesel(sql_type = Text)]
+    pub(crate) created: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) last_modified: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) data: String,
+}
+
+/// The select list matching [`ResourceRow`] for the row alias `r`.
+pub(crate) const ROW_COLUMNS: &str = "r.id AS id, r.version AS version, r.created AS created, \
+     r.last_modified AS last_modified, r.data AS data";
+
+/// What a resource's columns hold, taken from its normalized JSON.
+struct Columns {
+    data: Map<String, Value>,
+    name: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    active: Option<bool>,
+}
+
+fn member<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    object.get(key).or_else(|| {
+        object
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(key))
+            .map(|(_, value)| value)
+    })
+}
+
+fn columns(kind: ResourceKind, resource: &Value) -> Result<Columns, StoreError> {
+    let object = resource
+        .as_object()
+        .ok_or_else(|| StoreError::Invalid("a resource must be a JSON object".to_owned()))?;
+    let data: Map<String, Value> = object
+        .iter()
+        .filter(|(key, _)| !kind.stripped().iter().any(|s| s.eq_ignore_ascii_case(key)))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let text = |key: &str| {
+        member(&data, key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let name_key = match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    };
+    let name =
+        text(name_key).ok_or_else(|| StoreError::Invalid(format!("{name_key} is required")))?;
+    Ok(Columns {
+        external_id: text("externalId"),
+        display_name: text("displayName"),
+        active: member(&data, "active").and_then(Value::as_bool),
+        name,
+        data,
+    })
+}
+
+/// The member refs of a group body's `members`.
+fn member_refs(resource: &Value) -> Result<Vec<MemberRef>, StoreError> {
+    let Some(members) = resource
+        .as_object()
+        .and_then(|object| member(object, "members"))
+    else {
+        return Ok(Vec::new());
+    };
+    let elements: Vec<&Value> = match members {
+        Value::Array(elements) => elements.iter().collect(),
+        Value::Null => Vec::new(),
+        single => vec![single],
+    };
+    elements
+        .into_iter()
+        .map(|element| {
+            MemberRef::parse(element).map_err(|error| StoreError::InvalidMember(error.detail))
+        })
+        .collect()
+}
+
+/// The stored row a write compares against.
+#[derive(Debug, QueryableByName)]
+struct CurrentRow {
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = Text)]
+    data: String,
+}
+
+/// The server-assigned parts of a new resource.
+pub(crate) struct Assigned {
+    pub(crate) id: String,
+    pub(crate) created: DateTime<Utc>,
+    pub(crate) last_modified: DateTime<Utc>,
+    pub(crate) version: i64,
 }
 
 impl Tx<'_> {
@@ -20,8 +164,96 @@ impl Tx<'_> {
         resource: &Value,
         now: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
-        let _ = (org_id, kind, resource, now);
-        Err(pending())
+        let assigned = Assigned {
+            id: new_id(),
+            created: now,
+            last_modified: now,
+            version: 1,
+        };
+        self.insert_resource(org_id, kind, resource, assigned)
+    }
+
+    /// Insert a resource with the given server-assigned parts.
+    pub(crate) fn insert_resource(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        resource: &Value,
+        assigned: Assigned,
+    ) -> Result<StoredResource, StoreError> {
+        let columns = columns(kind, resource)?;
+        let data_text = Value::Object(columns.data.clone()).to_string();
+        let mut sql = Sql::new(self.backend);
+        let id = Bind::Text(assigned.id.clone());
+        let common = [
+            Bind::Text(org_id.to_owned()),
+            Bind::Text(columns.name.clone()),
+            Bind::Text(columns.name.to_lowercase()),
+            Bind::OptionalText(columns.external_id.clone()),
+        ];
+        let times = [
+            Bind::BigInt(assigned.version),
+            Bind::Text(timestamp::to_db(assigned.created)),
+            Bind::Text(timestamp::to_db(assigned.last_modified)),
+            Bind::Text(data_text.clone()),
+        ];
+        let binds: Vec<Bind> = match kind {
+            ResourceKind::User => std::iter::once(id)
+                .chain(common)
+                .chain([
+                    Bind::OptionalText(columns.display_name.clone()),
+                    Bind::OptionalBool(columns.active),
+                ])
+                .chain(times)
+                .collect(),
+            ResourceKind::Group => std::iter::once(id).chain(common).chain(times).collect(),
+        };
+        let names = match kind {
+            ResourceKind::User => {
+                "scim_users (id, org_id, user_name, user_name_lower, external_id, display_name, active, version, created, last_modified, data)"
+            }
+            ResourceKind::Group => {
+                "scim_groups (id, org_id, display_name, display_name_lower, external_id, version, created, last_modified, data)"
+            }
+        };
+        let placeholders: Vec<String> = binds.into_iter().map(|bind| sql.bind(bind)).collect();
+        sql.push(&format!(
+            "INSERT INTO {names} VALUES ({})",
+            placeholders.join(", ")
+        ));
+        sql.execute(self.conn)?;
+        let rows = values::index_rows(&Value::Object(columns.data), kind.dedicated());
+        values::insert_rows(self.conn, self.backend, org_id, &assigned.id, &rows)?;
+        // A new user is in no group yet; a new group has exactly the members just inserted.
+        let mut extra = Vec::new();
+        if kind == ResourceKind::Group {
+            let refs = member_refs(resource)?;
+            let mut members =
+                members::resolve_members(self.conn, self.backend, org_id, &assigned.id, &refs)?;
+            members::insert_members(self.conn, self.backend, org_id, &assigned.id, &members)?;
+            members.sort_by(|a, b| a.id.cmp(&b.id));
+            extra = members.iter().map(Member::to_value).collect();
+        }
+        let row = ResourceRow {
+            id: assigned.id,
+            version: assigned.version,
+            created: timestamp::to_db(assigned.created),
+            last_modified: timestamp::to_db(assigned.last_modified),
+            data: data_text,
+        };
+        stored_resource(kind, row, "members", extra)
+    }
+
+    fn write_index(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        id: &str,
+        data: &Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<ValueRow> =
+            values::index_rows(&Value::Object(data.clone()), kind.dedicated());
+        values::write_rows(self.conn, self.backend, org_id, id, &rows)
     }
 
     /// A resource by id; group members are loaded only when asked.
@@ -32,8 +264,160 @@ impl Tx<'_> {
         id: &str,
         load_members: bool,
     ) -> Result<StoredResource, StoreError> {
-        let _ = (org_id, kind, id, load_members);
-        Err(pending())
+        let mut sql = Sql::new(self.backend);
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let id_bind = sql.bind(Bind::Text(id.to_owned()));
+        sql.push(&format!(
+            "SELECT {ROW_COLUMNS} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
+            kind.table()
+        ));
+        let row: ResourceRow = sql.optional(self.conn)?.ok_or(StoreError::NotFound)?;
+        let mut resources = self.assemble(org_id, kind, vec![row], load_members)?;
+        resources.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Turn rows into resources, with users' groups and (when asked) groups' members.
+    pub(crate) fn assemble(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        rows: Vec<ResourceRow>,
+        load_members: bool,
+    ) -> Result<Vec<StoredResource>, StoreError> {
+        let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        let mut attached = match kind {
+            ResourceKind::User => members::load_user_groups(self.conn, self.backend, org_id, &ids)?,
+            ResourceKind::Group if load_members => {
+                members::load_members(self.conn, self.backend, org_id, &ids, true)?
+            }
+            ResourceKind::Group => Default::default(),
+        };
+        let attribute = match kind {
+            ResourceKind::User => "groups",
+            ResourceKind::Group => "members",
+        };
+        rows.into_iter()
+            .map(|row| {
+                let extra = attached.remove(&row.id).unwrap_or_default();
+                stored_resource(kind, row, attribute, extra)
+            })
+            .collect()
+    }
+
+    /// The current version and data of a resource, locked for update on PostgreSQL (SQLite
+    /// write transactions hold the database lock already).
+    fn current(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Result<CurrentRow, StoreError> {
+        let mut sql = Sql::new(self.backend);
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let id = sql.bind(Bind::Text(id.to_owned()));
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        sql.push(&format!(
+            "SELECT version, data FROM {} WHERE org_id = {org} AND id = {id}{lock}",
+            kind.table()
+        ));
+        sql.optional(self.conn)?.ok_or(StoreError::NotFound)
+    }
+
+    /// Load the current row and check `expected_version` against it.
+    fn checked_current(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<CurrentRow, StoreError> {
+        let current = self.current(org_id, kind, id)?;
+        match expected_version {
+            Some(expected) if expected != current.version => Err(StoreError::VersionMismatch {
+                current: current.version,
+            }),
+            _ => Ok(current),
+        }
+    }
+
+    /// Why a guarded write touched no row: the resource is gone, or at another version.
+    fn explain_missed_write(&mut self, org_id: &str, kind: ResourceKind, id: &str) -> StoreError {
+        match self.current(org_id, kind, id) {
+            Ok(current) => StoreError::VersionMismatch {
+                current: current.version,
+            },
+            Err(error) => error,
+        }
+    }
+
+    /// Bump the version (and write new columns when given) if it is still `version`.
+    fn update_row(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        id: &str,
+        version: i64,
+        columns: Option<&Columns>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut sql = Sql::new(self.backend);
+        let mut set = vec![
+            "version = version + 1".to_owned(),
+            format!(
+                "last_modified = {}",
+                sql.bind(Bind::Text(timestamp::to_db(now)))
+            ),
+        ];
+        if let Some(columns) = columns {
+            let (name, name_lower) = match kind {
+                ResourceKind::User => ("user_name", "user_name_lower"),
+                ResourceKind::Group => ("display_name", "display_name_lower"),
+            };
+            set.push(format!(
+                "{name} = {}",
+                sql.bind(Bind::Text(columns.name.clone()))
+            ));
+            set.push(format!(
+                "{name_lower} = {}",
+                sql.bind(Bind::Text(columns.name.to_lowercase()))
+            ));
+            set.push(format!(
+                "external_id = {}",
+                sql.bind(Bind::OptionalText(columns.external_id.clone()))
+            ));
+            if kind == ResourceKind::User {
+                set.push(format!(
+                    "display_name = {}",
+                    sql.bind(Bind::OptionalText(columns.display_name.clone()))
+                ));
+                set.push(format!(
+                    "active = {}",
+                    sql.bind(Bind::OptionalBool(columns.active))
+                ));
+            }
+            set.push(format!(
+                "data = {}",
+                sql.bind(Bind::Text(Value::Object(columns.data.clone()).to_string()))
+            ));
+        }
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let id_bind = sql.bind(Bind::Text(id.to_owned()));
+        let version = sql.bind(Bind::BigInt(version));
+        sql.push(&format!(
+            "UPDATE {} SET {} WHERE org_id = {org} AND id = {id_bind} AND version = {version}",
+            kind.table(),
+            set.join(", ")
+        ));
+        if sql.execute(self.conn)? == 0 {
+            return Err(self.explain_missed_write(org_id, kind, id));
+        }
+        if let Some(columns) = columns {
+            self.write_index(org_id, kind, id, &columns.data)?;
+        }
+        Ok(())
     }
 
     /// Replace a resource with `resource` (normalized; PUT, or a user PATCH's outcome).
@@ -49,8 +433,35 @@ impl Tx<'_> {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
-        let _ = (org_id, kind, id, resource, expected_version, now);
-        Err(pending())
+        let current = self.checked_current(org_id, kind, id, expected_version)?;
+        let columns = columns(kind, resource)?;
+        let stored: Value = serde_json::from_str(&current.data)?;
+        let data_changed = stored != Value::Object(columns.data.clone());
+        let mut members_changed = false;
+        if kind == ResourceKind::Group {
+            let refs = member_refs(resource)?;
+            let wanted: Vec<Member> =
+                members::resolve_members(self.conn, self.backend, org_id, id, &refs)?;
+            let wanted_ids: HashSet<&str> = wanted.iter().map(|m| m.id.as_str()).collect();
+            let present = members::member_ids(self.conn, self.backend, id)?;
+            let gone: Vec<String> = present
+                .iter()
+                .filter(|member| !wanted_ids.contains(member.as_str()))
+                .cloned()
+                .collect();
+            let new: Vec<Member> = wanted
+                .into_iter()
+                .filter(|member| !present.contains(&member.id))
+                .collect();
+            members_changed = !gone.is_empty() || !new.is_empty();
+            members::delete_members(self.conn, self.backend, id, &gone)?;
+            members::insert_members(self.conn, self.backend, org_id, id, &new)?;
+        }
+        if data_changed || members_changed {
+            let new_columns = data_changed.then_some(&columns);
+            self.update_row(org_id, kind, id, current.version, new_columns, now)?;
+        }
+        self.get_resource(org_id, kind, id, true)
     }
 
     /// Apply a group PATCH plan: `attributes` (the member-less group after the PATCH, when
@@ -65,18 +476,25 @@ impl Tx<'_> {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
-        let _ = (
-            org_id,
-            id,
-            attributes,
-            member_changes,
-            expected_version,
-            now,
-        );
-        Err(pending())
+        let kind = ResourceKind::Group;
+        let current = self.checked_current(org_id, kind, id, expected_version)?;
+        let new_columns = match attributes {
+            Some(attributes) => {
+                let columns = columns(kind, attributes)?;
+                let stored: Value = serde_json::from_str(&current.data)?;
+                (stored != Value::Object(columns.data.clone())).then_some(columns)
+            }
+            None => None,
+        };
+        let members_changed =
+            members::apply_changes(self.conn, self.backend, org_id, id, member_changes)?;
+        if new_columns.is_some() || members_changed {
+            self.update_row(org_id, kind, id, current.version, new_columns.as_ref(), now)?;
+        }
+        self.get_resource(org_id, kind, id, false)
     }
 
-    /// Delete a resource and its membership rows.
+    /// Delete a resource and its membership rows (as a group, and as a member of groups).
     pub fn delete_resource(
         &mut self,
         org_id: &str,
@@ -84,18 +502,109 @@ impl Tx<'_> {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<(), StoreError> {
-        let _ = (org_id, kind, id, expected_version);
-        Err(pending())
+        let mut sql = Sql::new(self.backend);
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let id_bind = sql.bind(Bind::Text(id.to_owned()));
+        let version_condition = match expected_version {
+            Some(version) => format!(" AND version = {}", sql.bind(Bind::BigInt(version))),
+            None => String::new(),
+        };
+        if kind == ResourceKind::Group {
+            // The FK cascades too; explicit so it does not depend on PRAGMA foreign_keys.
+            let mut rows = Sql::new(self.backend);
+            rows.push("DELETE FROM group_members WHERE group_id = ")
+                .push_bind(Bind::Text(id.to_owned()))
+                .push(" AND org_id = ")
+                .push_bind(Bind::Text(org_id.to_owned()));
+            // Only after the guarded delete below succeeds does this matter; run it after.
+            sql.push(&format!(
+                "DELETE FROM {} WHERE org_id = {org} AND id = {id_bind}{version_condition}",
+                kind.table()
+            ));
+            let deleted = self.guarded_delete(sql, org_id, kind, id)?;
+            if deleted {
+                rows.execute(self.conn)?;
+            }
+        } else {
+            sql.push(&format!(
+                "DELETE FROM {} WHERE org_id = {org} AND id = {id_bind}{version_condition}",
+                kind.table()
+            ));
+            self.guarded_delete(sql, org_id, kind, id)?;
+        }
+        members::delete_memberships_of(self.conn, self.backend, org_id, id)?;
+        values::delete_rows(self.conn, self.backend, id)?;
+        Ok(())
     }
 
-    /// One page of resources matching a filter, run as SQL (never by loading the org).
-    pub fn list_resources(
+    fn guarded_delete(
         &mut self,
+        sql: Sql,
         org_id: &str,
         kind: ResourceKind,
-        query: &ListQuery<'_>,
-    ) -> Result<Page, StoreError> {
-        let _ = (org_id, kind, query);
-        Err(pending())
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        if sql.execute(self.conn)? == 0 {
+            return Err(self.explain_missed_write(org_id, kind, id));
+        }
+        Ok(true)
     }
+}
+
+/// The resource as returned: `schemas`, `id`, the stored attributes, `groups`/`members`
+/// when there are any, and `meta`.
+fn stored_resource(
+    kind: ResourceKind,
+    row: ResourceRow,
+    attribute: &str,
+    extra: Vec<Value>,
+) -> Result<StoredResource, StoreError> {
+    let data: Map<String, Value> = match serde_json::from_str(&row.data)? {
+        Value::Object(object) => object,
+        _ => {
+            return Err(StoreError::Database(
+                "stored data is not an object".to_owned(),
+            ));
+        }
+    };
+    let created = timestamp::from_db(&row.created)?;
+    let last_modified = timestamp::from_db(&row.last_modified)?;
+    let mut resource = Map::new();
+    if let Some(schemas) = member(&data, "schemas") {
+        resource.insert("schemas".into(), schemas.clone());
+    }
+    resource.insert("id".into(), Value::String(row.id.clone()));
+    for (key, value) in data {
+        if !key.eq_ignore_ascii_case("schemas") {
+            resource.insert(key, value);
+        }
+    }
+    if !extra.is_empty() {
+        resource.insert(attribute.to_owned(), Value::Array(extra));
+    }
+    let mut meta = Map::new();
+    meta.insert(
+        "resourceType".into(),
+        Value::String(kind.resource_type().into()),
+    );
+    meta.insert(
+        "created".into(),
+        Value::String(timestamp::to_rfc3339(created)),
+    );
+    meta.insert(
+        "lastModified".into(),
+        Value::String(timestamp::to_rfc3339(last_modified)),
+    );
+    meta.insert(
+        "version".into(),
+        Value::String(format!("W/\"{}\"", row.version)),
+    );
+    resource.insert("meta".into(), Value::Object(meta));
+    Ok(StoredResource {
+        id: row.id,
+        version: row.version,
+        created,
+        last_modified,
+        resource: Value::Object(resource),
+    })
 }

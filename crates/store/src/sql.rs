@@ -81,9 +81,10 @@ impl Sql {
         }
     }
 
-    /// The text written so far (for tests and `EXPLAIN`).
-    pub(crate) fn text(&self) -> &str {
-        &self.text
+    /// Put text before what was written (binds keep their numbers).
+    pub(crate) fn prepend(&mut self, text: &str) -> &mut Sql {
+        self.text.insert_str(0, text);
+        self
     }
 
     fn query(self) -> BoxedSqlQuery<'static, MultiBackend, SqlQuery> {

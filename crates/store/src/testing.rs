@@ -13,7 +13,11 @@ use std::sync::Once;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
-use crate::{Backend, Store, StoreOptions};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::resource::Assigned;
+use crate::{Backend, ResourceKind, Store, StoreError, StoreOptions, StoredResource, Tx};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -121,5 +125,73 @@ impl Drop for TestDb {
                 }
             }
         }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct PostgresPlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(column_name = "QUERY PLAN")]
+    line: String,
+}
+
+impl Tx<'_> {
+    /// The query plan of the page query of [`Tx::list_resources`], one line per step
+    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL). Tests only.
+    pub fn explain_list(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        query: &crate::ListQuery<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut sql = crate::list::list_sql(self.backend, org_id, kind, query);
+        match self.backend {
+            Backend::Sqlite => {
+                sql.prepend("EXPLAIN QUERY PLAN ");
+                let rows: Vec<SqlitePlanRow> = sql.load(self.conn)?;
+                Ok(rows.into_iter().map(|row| row.detail).collect())
+            }
+            Backend::Postgres => {
+                sql.prepend("EXPLAIN ");
+                let rows: Vec<PostgresPlanRow> = sql.load(self.conn)?;
+                Ok(rows.into_iter().map(|row| row.line).collect())
+            }
+        }
+    }
+
+    /// Store a resource that already has its `id` and `meta` (`created`, `lastModified`,
+    /// `version` as `W/"<n>"`; another version text becomes 0), as the shared filter corpus
+    /// needs. Tests only (feature `testing`).
+    pub fn import_resource(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        resource: &Value,
+    ) -> Result<StoredResource, StoreError> {
+        let text = |pointer: &str| resource.pointer(pointer).and_then(Value::as_str);
+        let instant = |pointer: &str| -> Result<DateTime<Utc>, StoreError> {
+            text(pointer)
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| StoreError::Invalid(format!("{pointer} is no RFC 3339 time")))
+        };
+        let version = text("/meta/version")
+            .and_then(|v| v.strip_prefix("W/\"")?.strip_suffix('"')?.parse().ok())
+            .unwrap_or(0);
+        let assigned = Assigned {
+            id: text("/id")
+                .ok_or_else(|| StoreError::Invalid("id is required".to_owned()))?
+                .to_owned(),
+            created: instant("/meta/created")?,
+            last_modified: instant("/meta/lastModified")?,
+            version,
+        };
+        self.insert_resource(org_id, kind, resource, assigned)
     }
 }

@@ -157,7 +157,7 @@ fn migrations_run_once_and_urls_are_checked() {
         Err(StoreError::InvalidUrl(_))
     ));
     let fresh = TestDb::sqlite();
-    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 1);
+    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 2);
     assert_eq!(fresh.backend(), Backend::Sqlite);
 }
 
