@@ -251,3 +251,57 @@ async fn attributes_and_excluded_attributes_project_reads_and_writes() {
         assert_eq!(reply.body["schemas"][0], USER);
     }
 }
+
+#[actix_web::test]
+async fn concurrent_patches_of_one_user_lose_no_update() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let id = create!(
+            app,
+            token,
+            "Users",
+            json!({"schemas": [USER], "userName": "racer"})
+        );
+        let uri = format!("/scim/v2/Users/{id}");
+        let add = |n: u32| {
+            with_json(
+                Method::PATCH,
+                &uri,
+                token,
+                &patch(
+                    json!([{"op": "add", "path": "emails", "value": [{"value": format!("r{n}@example.com")}]}]),
+                ),
+            )
+        };
+        let (a, b, c, d) = tokio::join!(
+            async { send!(app, add(1)) },
+            async { send!(app, add(2)) },
+            async { send!(app, add(3)) },
+            async { send!(app, add(4)) },
+        );
+        for reply in [a, b, c, d] {
+            assert_eq!(reply.status, 200, "{}: {}", h.label(), reply.body);
+        }
+        let reply = send!(app, request(Method::GET, &uri, token));
+        let mut emails: Vec<&str> = reply.body["emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["value"].as_str().unwrap())
+            .collect();
+        emails.sort_unstable();
+        assert_eq!(
+            emails,
+            [
+                "r1@example.com",
+                "r2@example.com",
+                "r3@example.com",
+                "r4@example.com"
+            ],
+            "{}",
+            h.label()
+        );
+    }
+}
