@@ -93,6 +93,25 @@ async fn a_user_lives_through_create_read_replace_patch_and_delete() {
             &format!("{label} unparsable If-Match"),
         );
 
+        // If-Match with a list naming the current version, or `*`, passes.
+        for if_match in [format!("W/\"999\", {etag2}"), "*".to_owned()] {
+            let reply = send!(
+                app,
+                with_json(Method::PUT, &uri, token, &replacement)
+                    .insert_header((header::IF_MATCH, if_match.as_str()))
+            );
+            assert_eq!(
+                reply.status, 200,
+                "{label} If-Match {if_match}: {}",
+                reply.body
+            );
+            assert_eq!(
+                reply.header("etag"),
+                Some(etag2.as_str()),
+                "{label}: an unchanged PUT keeps the version"
+            );
+        }
+
         // PATCH: Okta's deactivation, path-less replace.
         let deactivate = patch(json!([{"op": "replace", "value": {"active": false}}]));
         let patched = send!(app, with_json(Method::PATCH, &uri, token, &deactivate));
