@@ -14,8 +14,6 @@ use chrono::Utc;
 use rollcall_store::ResourceKind;
 use scim_core::DialectContext;
 use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
-use scim_core::schema::ResourceType;
-use serde_json::Value;
 
 use crate::auth::{BearerToken, retry_lost_races, scim_transaction};
 use crate::blocking::Access;
@@ -65,7 +63,7 @@ pub(crate) async fn patch_user(
                     .expected_version(&existing)?
                     .or(Some(existing.version));
                 let mut ctx = DialectContext::new(caller.dialect);
-                let patch = PatchRequest::parse(&without_extension_schemas(rt, body), &mut ctx)?;
+                let patch = PatchRequest::parse(&body, &mut ctx)?;
                 let outcome = apply_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
                 note_deviations(&ctx);
                 if !outcome.changed {
@@ -121,7 +119,7 @@ pub(crate) async fn patch_group(
                 let existing = tx.get_resource(org, kind, &id, false)?;
                 let mut expected_version = preconditions.expected_version(&existing)?;
                 let mut ctx = DialectContext::new(caller.dialect);
-                let patch = PatchRequest::parse(&without_extension_schemas(rt, body), &mut ctx)?;
+                let patch = PatchRequest::parse(&body, &mut ctx)?;
                 let plan = plan_group_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
                 note_deviations(&ctx);
                 let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
@@ -151,46 +149,4 @@ pub(crate) async fn patch_group(
         &with_location(&base_url(&request), kind, &stored),
     );
     Ok(resource_response(StatusCode::OK, &stored.etag(), &body))
-}
-
-/// Drop a `schemas` key from the object value of an operation whose `path` is an
-/// extension URN (`{"op": "add", "path": "urn:…:enterprise:2.0:User", "value":
-/// {"schemas": [...], "employeeNumber": "1"}}`, as scim2-models sends it): `schemas` is no
-/// attribute of the extension, and RFC 7643 §2.2 says read-only input is ignored.
-///
-/// FIXME: this belongs in `scim_core::patch` (which ignores `schemas` in path-less values
-/// but not in extension values); remove once the engine does it.
-fn without_extension_schemas(rt: &ResourceType, mut body: Value) -> Value {
-    let Some(Value::Array(operations)) = body
-        .as_object_mut()
-        .and_then(|body| {
-            body.iter_mut()
-                .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))
-        })
-        .map(|(_, operations)| operations)
-    else {
-        return body;
-    };
-    for operation in operations.iter_mut().filter_map(Value::as_object_mut) {
-        let names_extension = operation
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("path"))
-            .and_then(|(_, path)| path.as_str())
-            .is_some_and(|path| {
-                rt.schema_extensions
-                    .iter()
-                    .any(|extension| extension.schema.eq_ignore_ascii_case(path.trim()))
-            });
-        if !names_extension {
-            continue;
-        }
-        if let Some(Value::Object(value)) = operation
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case("value"))
-            .map(|(_, value)| value)
-        {
-            value.retain(|key, _| !key.eq_ignore_ascii_case("schemas"));
-        }
-    }
-    body
 }
