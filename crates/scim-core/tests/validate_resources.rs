@@ -457,6 +457,15 @@ fn dialect_forms() {
         Deviation::EntraGroupSchema,
         "invalidValue",
     );
+    // Entra's URI alone stands for the core Group schema.
+    check_dialect(
+        "Group",
+        Create,
+        json!({"schemas": [ENTRA], "displayName": "G"}),
+        json!({"schemas": [GROUP], "displayName": "G"}),
+        Deviation::EntraGroupSchema,
+        "invalidValue",
+    );
     // The Entra URI on a User is simply unknown.
     check(
         "User",
