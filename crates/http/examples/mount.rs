@@ -14,7 +14,7 @@ use std::io;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
 use rollcall_http::{AppState, ScimConfig};
-use rollcall_store::{Store, StoreOptions, TokenKind};
+use rollcall_store::{Backend, Store, StoreOptions, TokenKind};
 
 /// The embedding service's own route.
 async fn hello() -> HttpResponse {
@@ -64,9 +64,13 @@ async fn main() -> io::Result<()> {
         .unwrap_or(8090);
     let store = Store::open(&url, &StoreOptions::default()).map_err(io::Error::other)?;
     let (org_id, token) = org_and_token(&store).map_err(io::Error::other)?;
-    let state = AppState::new(store, ScimConfig::default());
+    let state = AppState::new(store.clone(), ScimConfig::default());
 
-    println!("database:      {url}");
+    // A PostgreSQL URL may hold a password: name only the backend then.
+    match store.backend() {
+        Backend::Sqlite => println!("database:      {url}"),
+        Backend::Postgres => println!("database:      PostgreSQL"),
+    }
     println!("organization:  {org_id}");
     println!("SCIM base URL: http://127.0.0.1:{port}/scim/v2");
     println!("SCIM token:    {token}");

@@ -16,6 +16,7 @@ use crate::error::{ApiError, Failure, status_error};
 use crate::state::AppState;
 
 /// The secret of an `Authorization: Bearer <secret>` header.
+#[derive(Clone)]
 pub(crate) struct BearerToken(String);
 
 impl std::fmt::Debug for BearerToken {
@@ -102,4 +103,29 @@ where
         request.extensions_mut().insert(caller);
     }
     result
+}
+
+/// How often a read-modify-write that lost a race is tried in all.
+const ATTEMPTS: usize = 5;
+
+/// Run `attempt` again when it failed with a 412 that the client did not ask for: a
+/// read-modify-write (PUT, PATCH) passes the version it read to the store, so a concurrent
+/// change makes the write fail instead of being overwritten; without client
+/// preconditions that conflict is the server's to resolve, by reading again.
+pub(crate) async fn retry_lost_races<T, Fut>(
+    client_preconditions: bool,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<T, ApiError>
+where
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(error) if !client_preconditions && error.error.status == 412 => {
+                tracing::debug!("a concurrent write won; trying again");
+            }
+            other => return other,
+        }
+    }
+    attempt().await
 }

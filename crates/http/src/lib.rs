@@ -11,6 +11,7 @@ mod logging;
 mod patch;
 mod resources;
 mod response;
+mod root_search;
 mod routes;
 mod state;
 

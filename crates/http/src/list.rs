@@ -202,6 +202,36 @@ impl ListPlan {
         })
     }
 
+    /// The 1-based index of the first result and the page size.
+    pub(crate) fn window(&self) -> (u64, u64) {
+        (self.start_index, self.count)
+    }
+
+    /// The same plan for another window.
+    pub(crate) fn with_window(mut self, start_index: u64, count: u64) -> Self {
+        self.start_index = start_index;
+        self.count = count;
+        self
+    }
+
+    /// The resources of a page, each with its location and projected.
+    pub(crate) fn project_page(
+        &self,
+        registry: &SchemaRegistry,
+        rt: &ResourceType,
+        kind: ResourceKind,
+        base: &str,
+        page: &Page,
+    ) -> Vec<Value> {
+        page.resources
+            .iter()
+            .map(|stored| {
+                self.projection
+                    .apply(registry, rt, &with_location(base, kind, stored))
+            })
+            .collect()
+    }
+
     /// The store's view of the plan.
     pub(crate) fn query(&self) -> ListQuery<'_> {
         ListQuery {
@@ -225,22 +255,20 @@ impl ListPlan {
         base: &str,
         page: &Page,
     ) -> Value {
-        let resources: Vec<Value> = page
-            .resources
-            .iter()
-            .map(|stored| {
-                self.projection
-                    .apply(registry, rt, &with_location(base, kind, stored))
-            })
-            .collect();
-        json!({
-            "schemas": [urn::LIST_RESPONSE],
-            "totalResults": page.total_results,
-            "itemsPerPage": resources.len(),
-            "startIndex": self.start_index,
-            "Resources": resources,
-        })
+        let resources = self.project_page(registry, rt, kind, base, page);
+        list_response(page.total_results, self.start_index, resources)
     }
+}
+
+/// A ListResponse.
+pub(crate) fn list_response(total_results: u64, start_index: u64, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [urn::LIST_RESPONSE],
+        "totalResults": total_results,
+        "itemsPerPage": resources.len(),
+        "startIndex": start_index,
+        "Resources": resources,
+    })
 }
 
 /// `sortBy` resolved as a filter attribute would be.

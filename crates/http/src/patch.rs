@@ -17,7 +17,7 @@ use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 use scim_core::schema::ResourceType;
 use serde_json::Value;
 
-use crate::auth::{BearerToken, scim_transaction};
+use crate::auth::{BearerToken, retry_lost_races, scim_transaction};
 use crate::blocking::Access;
 use crate::content::JsonBody;
 use crate::error::ApiError;
@@ -42,19 +42,38 @@ pub(crate) async fn patch_user(
     let preconditions = Preconditions::from_request(&request)?;
     let registry = state.registry.clone();
     let now = Utc::now();
-    let stored = scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        let rt = resource_type(&registry, kind)?;
-        let org = caller.org_id.as_str();
-        let existing = tx.get_resource(org, kind, &id, false)?;
-        let expected_version = preconditions.expected_version(&existing)?;
-        let mut ctx = DialectContext::new(caller.dialect);
-        let patch = PatchRequest::parse(&without_extension_schemas(rt, body.0), &mut ctx)?;
-        let outcome = apply_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-        note_deviations(&ctx);
-        if !outcome.changed {
-            return Ok(existing);
-        }
-        Ok(tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?)
+    let client_preconditions = !preconditions.is_empty();
+    let body = body.0;
+    let stored = retry_lost_races(client_preconditions, || {
+        let (registry, preconditions, id, body) = (
+            registry.clone(),
+            preconditions.clone(),
+            id.clone(),
+            body.clone(),
+        );
+        scim_transaction(
+            &request,
+            &state,
+            Access::Write,
+            token.clone(),
+            move |tx, caller| {
+                let rt = resource_type(&registry, kind)?;
+                let org = caller.org_id.as_str();
+                let existing = tx.get_resource(org, kind, &id, false)?;
+                // The version read is the one written over (no lost update under concurrency).
+                let expected_version = preconditions
+                    .expected_version(&existing)?
+                    .or(Some(existing.version));
+                let mut ctx = DialectContext::new(caller.dialect);
+                let patch = PatchRequest::parse(&without_extension_schemas(rt, body), &mut ctx)?;
+                let outcome = apply_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
+                note_deviations(&ctx);
+                if !outcome.changed {
+                    return Ok(existing);
+                }
+                Ok(tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?)
+            },
+        )
     })
     .await?;
     let body = projection.apply(
@@ -82,21 +101,43 @@ pub(crate) async fn patch_group(
     let preconditions = Preconditions::from_request(&request)?;
     let registry = state.registry.clone();
     let now = Utc::now();
-    let stored = scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        let rt = resource_type(&registry, kind)?;
-        let org = caller.org_id.as_str();
-        let existing = tx.get_resource(org, kind, &id, false)?;
-        let expected_version = preconditions.expected_version(&existing)?;
-        let mut ctx = DialectContext::new(caller.dialect);
-        let patch = PatchRequest::parse(&without_extension_schemas(rt, body.0), &mut ctx)?;
-        let plan = plan_group_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-        note_deviations(&ctx);
-        let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
-        let stored = tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
-        if reload_members {
-            return Ok(tx.get_resource(org, kind, &id, true)?);
-        }
-        Ok(stored)
+    let client_preconditions = !preconditions.is_empty();
+    let body = body.0;
+    let stored = retry_lost_races(client_preconditions, || {
+        let (registry, preconditions, id, body) = (
+            registry.clone(),
+            preconditions.clone(),
+            id.clone(),
+            body.clone(),
+        );
+        scim_transaction(
+            &request,
+            &state,
+            Access::Write,
+            token.clone(),
+            move |tx, caller| {
+                let rt = resource_type(&registry, kind)?;
+                let org = caller.org_id.as_str();
+                let existing = tx.get_resource(org, kind, &id, false)?;
+                let mut expected_version = preconditions.expected_version(&existing)?;
+                let mut ctx = DialectContext::new(caller.dialect);
+                let patch = PatchRequest::parse(&without_extension_schemas(rt, body), &mut ctx)?;
+                let plan = plan_group_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
+                note_deviations(&ctx);
+                let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
+                if attributes.is_some() {
+                    // The attributes written derive from the version read; member deltas
+                    // commute, so member-only PATCHes never conflict with each other.
+                    expected_version = expected_version.or(Some(existing.version));
+                }
+                let stored =
+                    tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
+                if reload_members {
+                    return Ok(tx.get_resource(org, kind, &id, true)?);
+                }
+                Ok(stored)
+            },
+        )
     })
     .await?;
     if !respond_with_body {

@@ -1,6 +1,6 @@
 //! The route table under `/scim/v2`. Unknown paths answer a SCIM 404, a known path with
-//! the wrong method a SCIM 405 with `Allow`; `/.search` at the root, `/Bulk` and `/Me`
-//! answer a SCIM 501 (not implemented; `/ServiceProviderConfig` says bulk is unsupported).
+//! the wrong method a SCIM 405 with `Allow`; `/Bulk` and `/Me` answer a SCIM 501 (not
+//! implemented; `/ServiceProviderConfig` says bulk is unsupported).
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -12,6 +12,7 @@ use crate::logging::log_request;
 use crate::patch::{patch_group, patch_user};
 use crate::resources::{self, Groups, Users};
 use crate::response::SCIM_PREFIX;
+use crate::root_search::search_all;
 use crate::state::AppState;
 
 /// Mount every SCIM route under `/scim/v2`.
@@ -83,7 +84,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                     .route(web::delete().to(resources::delete::<Groups>))
                     .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
             )
-            .service(web::resource(["/.search", "/Bulk", "/Me"]).to(not_implemented))
+            .service(
+                web::resource("/.search")
+                    .route(web::post().to(search_all))
+                    .default_service(method_not_allowed("POST")),
+            )
+            .service(web::resource(["/Bulk", "/Me"]).to(not_implemented))
             .default_service(web::to(not_found)),
     );
 }

@@ -78,6 +78,29 @@ async fn entra_forms_are_accepted_when_lenient_and_refused_when_strict() {
             2,
             "{label}"
         );
+        let mut strict_post = user("strict");
+        strict_post["active"] = json!("True");
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", token, &strict_post)
+        );
+        reply.assert_error(400, Some("invalidValue"), &format!("{label} strict POST"));
+        let entra_group = json!({
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:Group",
+                "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+            ],
+            "displayName": "Entra URI"
+        });
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Groups", token, &entra_group)
+        );
+        assert_eq!(
+            reply.status, 400,
+            "{label} strict Entra group URI: {}",
+            reply.body
+        );
 
         // Lenient: every form applies; Entra's group PATCH answers 204.
         h.set_dialect(&h.a.org_id, Dialect::Lenient);
@@ -132,5 +155,14 @@ async fn entra_forms_are_accepted_when_lenient_and_refused_when_strict() {
         let reply = send!(app, with_json(Method::POST, "/scim/v2/Users", token, &body));
         assert_eq!(reply.status, 201, "{label}: {}", reply.body);
         assert_eq!(reply.body["active"], true);
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Groups", token, &entra_group)
+        );
+        assert_eq!(
+            reply.status, 201,
+            "{label} lenient Entra group URI: {}",
+            reply.body
+        );
     }
 }

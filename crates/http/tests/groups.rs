@@ -59,6 +59,14 @@ async fn a_group_lives_through_create_read_patch_replace_and_delete() {
         // GET with and without members.
         let full = send!(app, request(Method::GET, &uri, token));
         assert_eq!(member_ids(&full.body), sorted(&[&u1, &u2]), "{label}");
+        for member in full.body["members"].as_array().unwrap() {
+            let expected = format!(
+                "http://localhost:8080/scim/v2/Users/{}",
+                member["value"].as_str().unwrap()
+            );
+            assert_eq!(member["$ref"], expected.as_str(), "{label}");
+            assert_eq!(member["type"], "User", "{label}");
+        }
         let bare = send!(
             app,
             request(

@@ -260,3 +260,61 @@ async fn group_lists_project_and_search_posts_work() {
         reply.assert_error(400, Some("invalidSyntax"), &label);
     }
 }
+
+#[actix_web::test]
+async fn a_root_search_pages_through_users_then_groups() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let label = h.label();
+        for name in ["u-b", "u-a"] {
+            let _ = create!(app, token, "Users", user(name));
+        }
+        for name in ["g-b", "g-a"] {
+            let _ = create!(app, token, "Groups", group(name, &[]));
+        }
+        let search = |body: Value| with_json(Method::POST, "/scim/v2/.search", token, &body);
+        let schemas = json!(["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]);
+        // (request, totalResults, names)
+        let cases = [
+            (
+                json!({"schemas": schemas}),
+                4,
+                vec!["u-b", "u-a", "g-b", "g-a"],
+            ),
+            (
+                json!({"schemas": schemas, "startIndex": 2, "count": 2}),
+                4,
+                vec!["u-a", "g-b"],
+            ),
+            (json!({"schemas": schemas, "startIndex": 4}), 4, vec!["g-a"]),
+            (
+                json!({"schemas": schemas, "filter": "userName sw \"u-\""}),
+                2,
+                vec!["u-b", "u-a"],
+            ),
+            (
+                json!({"schemas": schemas, "filter": "displayName eq \"g-a\""}),
+                1,
+                vec!["g-a"],
+            ),
+            (
+                json!({"schemas": schemas, "filter": "id pr", "sortBy": "id", "count": 0}),
+                4,
+                vec![],
+            ),
+        ];
+        for (body, total, expected) in cases {
+            let reply = send!(app, search(body.clone()));
+            assert_eq!(reply.status, 200, "{label} {body}: {}", reply.body);
+            assert_eq!(reply.body["totalResults"], total, "{label} {body}");
+            assert_eq!(names(&reply.body), expected, "{label} {body}");
+        }
+        let reply = send!(
+            app,
+            search(json!({"schemas": schemas, "filter": "nosuch eq 1"}))
+        );
+        reply.assert_error(400, Some("invalidFilter"), &label);
+    }
+}

@@ -93,6 +93,25 @@ async fn a_user_lives_through_create_read_replace_patch_and_delete() {
             &format!("{label} unparsable If-Match"),
         );
 
+        // If-Match with a list naming the current version, or `*`, passes.
+        for if_match in [format!("W/\"999\", {etag2}"), "*".to_owned()] {
+            let reply = send!(
+                app,
+                with_json(Method::PUT, &uri, token, &replacement)
+                    .insert_header((header::IF_MATCH, if_match.as_str()))
+            );
+            assert_eq!(
+                reply.status, 200,
+                "{label} If-Match {if_match}: {}",
+                reply.body
+            );
+            assert_eq!(
+                reply.header("etag"),
+                Some(etag2.as_str()),
+                "{label}: an unchanged PUT keeps the version"
+            );
+        }
+
         // PATCH: Okta's deactivation, path-less replace.
         let deactivate = patch(json!([{"op": "replace", "value": {"active": false}}]));
         let patched = send!(app, with_json(Method::PATCH, &uri, token, &deactivate));
@@ -249,5 +268,59 @@ async fn attributes_and_excluded_attributes_project_reads_and_writes() {
         assert_eq!(reply.body["title"], "Boss");
         assert!(reply.body.get("emails").is_none());
         assert_eq!(reply.body["schemas"][0], USER);
+    }
+}
+
+#[actix_web::test]
+async fn concurrent_patches_of_one_user_lose_no_update() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let id = create!(
+            app,
+            token,
+            "Users",
+            json!({"schemas": [USER], "userName": "racer"})
+        );
+        let uri = format!("/scim/v2/Users/{id}");
+        let add = |n: u32| {
+            with_json(
+                Method::PATCH,
+                &uri,
+                token,
+                &patch(
+                    json!([{"op": "add", "path": "emails", "value": [{"value": format!("r{n}@example.com")}]}]),
+                ),
+            )
+        };
+        let (a, b, c, d) = tokio::join!(
+            async { send!(app, add(1)) },
+            async { send!(app, add(2)) },
+            async { send!(app, add(3)) },
+            async { send!(app, add(4)) },
+        );
+        for reply in [a, b, c, d] {
+            assert_eq!(reply.status, 200, "{}: {}", h.label(), reply.body);
+        }
+        let reply = send!(app, request(Method::GET, &uri, token));
+        let mut emails: Vec<&str> = reply.body["emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["value"].as_str().unwrap())
+            .collect();
+        emails.sort_unstable();
+        assert_eq!(
+            emails,
+            [
+                "r1@example.com",
+                "r2@example.com",
+                "r3@example.com",
+                "r4@example.com"
+            ],
+            "{}",
+            h.label()
+        );
     }
 }
