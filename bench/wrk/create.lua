@@ -17,6 +17,11 @@ function init(args)
   done_file = args[4]
   i = 0
   sent = 0
+  -- wrk.format replaces wrk.headers (the -H headers) when given a table: copy them.
+  post_headers = {["Content-Type"] = "application/scim+json"}
+  for name, value in pairs(wrk.headers) do
+    post_headers[name] = value
+  end
   answered = 0
   fillers = 0
   finished = false
@@ -38,7 +43,7 @@ function request()
     '"name":{"givenName":"Bench","familyName":"User ' .. k .. '"},' ..
     '"emails":[{"value":"user' .. k .. '@bench.example","type":"work","primary":true}],' ..
     '"active":true}'
-  return wrk.format("POST", prefix .. "/Users", {["Content-Type"] = "application/scim+json"}, body)
+  return wrk.format("POST", prefix .. "/Users", post_headers, body)
 end
 
 function response(status, headers, body)
