@@ -183,16 +183,18 @@ pub(crate) fn insert_members(
 pub(crate) fn delete_members(
     connection: &mut AnyConnection,
     backend: Backend,
+    org_id: &str,
     group_id: &str,
     ids: &[String],
 ) -> Result<usize, StoreError> {
     let mut deleted = 0;
     for chunk in ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
         let group = sql.bind(Bind::Text(group_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
-            "DELETE FROM group_members WHERE group_id = {group} AND member_id IN ({list})"
+            "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND member_id IN ({list})"
         ));
         deleted += sql.execute(connection)?;
     }
@@ -239,7 +241,9 @@ pub(crate) fn apply_changes(
                 let members = resolve_members(connection, backend, org_id, group_id, refs)?;
                 insert_members(connection, backend, org_id, group_id, &members)?
             }
-            MemberChange::Remove(ids) => delete_members(connection, backend, group_id, ids)?,
+            MemberChange::Remove(ids) => {
+                delete_members(connection, backend, org_id, group_id, ids)?
+            }
             MemberChange::RemoveAll => delete_where(connection, backend, org_id, group_id, None)?,
             MemberChange::RemoveWhere(filter) => {
                 delete_where(connection, backend, org_id, group_id, Some(filter))?
@@ -273,9 +277,10 @@ struct MemberRow {
 pub(crate) fn member_ids(
     connection: &mut AnyConnection,
     backend: Backend,
+    org_id: &str,
     group_id: &str,
 ) -> Result<HashSet<String>, StoreError> {
-    let mut members = load_members(connection, backend, "", &[group_id.to_owned()], false)?;
+    let mut members = load_members(connection, backend, org_id, &[group_id.to_owned()])?;
     Ok(members
         .remove(group_id)
         .unwrap_or_default()
@@ -289,24 +294,18 @@ pub(crate) fn member_ids(
         .collect())
 }
 
-/// The `members` of each group (`{"value", "type"}`, by member id). With `in_org`, the
-/// rows are also restricted to `org_id`.
+/// The `members` of each group of the org (`{"value", "type"}`, by member id).
 pub(crate) fn load_members(
     connection: &mut AnyConnection,
     backend: Backend,
     org_id: &str,
     group_ids: &[String],
-    in_org: bool,
 ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
     let mut members: HashMap<String, Vec<Value>> = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
         let list = placeholders(&mut sql, chunk);
-        let org_condition = if in_org {
-            format!(" AND org_id = {}", sql.bind(Bind::Text(org_id.to_owned())))
-        } else {
-            String::new()
-        };
+        let org_condition = format!(" AND org_id = {}", sql.bind(Bind::Text(org_id.to_owned())));
         sql.push(&format!(
             "SELECT group_id AS owner, member_id AS value, member_type AS extra FROM group_members \
              WHERE group_id IN ({list}){org_condition} ORDER BY group_id, member_id"

@@ -288,7 +288,7 @@ impl Tx<'_> {
         let mut attached = match kind {
             ResourceKind::User => members::load_user_groups(self.conn, self.backend, org_id, &ids)?,
             ResourceKind::Group if load_members => {
-                members::load_members(self.conn, self.backend, org_id, &ids, true)?
+                members::load_members(self.conn, self.backend, org_id, &ids)?
             }
             ResourceKind::Group => Default::default(),
         };
@@ -443,7 +443,7 @@ impl Tx<'_> {
             let wanted: Vec<Member> =
                 members::resolve_members(self.conn, self.backend, org_id, id, &refs)?;
             let wanted_ids: HashSet<&str> = wanted.iter().map(|m| m.id.as_str()).collect();
-            let present = members::member_ids(self.conn, self.backend, id)?;
+            let present = members::member_ids(self.conn, self.backend, org_id, id)?;
             let gone: Vec<String> = present
                 .iter()
                 .filter(|member| !wanted_ids.contains(member.as_str()))
@@ -454,7 +454,7 @@ impl Tx<'_> {
                 .filter(|member| !present.contains(&member.id))
                 .collect();
             members_changed = !gone.is_empty() || !new.is_empty();
-            members::delete_members(self.conn, self.backend, id, &gone)?;
+            members::delete_members(self.conn, self.backend, org_id, id, &gone)?;
             members::insert_members(self.conn, self.backend, org_id, id, &new)?;
         }
         if data_changed || members_changed {
@@ -533,7 +533,7 @@ impl Tx<'_> {
             self.guarded_delete(sql, org_id, kind, id)?;
         }
         members::delete_memberships_of(self.conn, self.backend, org_id, id)?;
-        values::delete_rows(self.conn, self.backend, id)?;
+        values::delete_rows(self.conn, self.backend, org_id, id)?;
         Ok(())
     }
 
