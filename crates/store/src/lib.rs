@@ -9,6 +9,7 @@ mod members;
 mod migrations;
 mod org;
 mod resource;
+mod resource_update;
 mod schema;
 mod sql;
 mod timestamp;
