@@ -43,6 +43,9 @@ impl Tx<'_> {
         let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         let total_results = if !rows.is_empty() && fetched < query.count {
             offset + fetched
+        } else if rows.is_empty() && offset == 0 && query.count > 0 {
+            // An empty first page: nothing matches (Okta's lookup before every create).
+            0
         } else {
             let mut count = from;
             count.prepend("SELECT COUNT(*) AS total");

@@ -198,7 +198,7 @@ impl<'s> FilterSql<'s> {
                         let sub = self.bind(Bind::Text(sub.to_lowercase()));
                         let condition = test(self, &Slot::index_row(&s));
                         format!(
-                            "(EXISTS (SELECT 1 FROM resource_values {s} WHERE {s}.resource_id = {e}.resource_id \
+                            "(EXISTS (SELECT 1 FROM resource_values {s} WHERE {s}.org_id = {e}.org_id AND {s}.resource_id = {e}.resource_id \
                              AND {s}.attr = {e}.attr AND {s}.elem = {e}.elem AND {s}.sub = {sub} AND {condition}))"
                         )
                     }
