@@ -130,3 +130,24 @@ impl Sql {
 pub(crate) const SQL_TRUE: &str = "(1 = 1)";
 /// See [`SQL_TRUE`].
 pub(crate) const SQL_FALSE: &str = "(1 = 0)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_the_backend_and_reusable() {
+        for (backend, expected) in [
+            (Backend::Postgres, "a = $1 AND b = $2 AND c = $1"),
+            (Backend::Sqlite, "a = ?1 AND b = ?2 AND c = ?1"),
+        ] {
+            let mut sql = Sql::new(backend);
+            let first = sql.bind(Bind::Text("x".into()));
+            sql.push(&format!("a = {first} AND b = "))
+                .push_bind(Bind::BigInt(2))
+                .push(&format!(" AND c = {first}"));
+            assert_eq!(sql.text, expected);
+            assert_eq!(sql.binds.len(), 2);
+        }
+    }
+}

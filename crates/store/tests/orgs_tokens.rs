@@ -156,6 +156,12 @@ fn migrations_run_once_and_urls_are_checked() {
         Store::open("mysql://x", &Default::default()),
         Err(StoreError::InvalidUrl(_))
     ));
+    // the directory of a SQLite file is created
+    let dir = std::env::temp_dir().join(format!("rollcall-dir-{}", std::process::id()));
+    let nested = format!("sqlite://{}/data/x.db", dir.display());
+    Store::open(&nested, &Default::default()).unwrap();
+    assert!(dir.join("data/x.db").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
     assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 2);
     assert_eq!(fresh.backend(), Backend::Sqlite);
