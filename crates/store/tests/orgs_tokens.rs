@@ -179,3 +179,19 @@ fn a_failed_write_rolls_back() {
         assert!(store.read(|tx| tx.orgs()).unwrap().is_empty());
     }
 }
+
+#[test]
+fn an_unreachable_database_is_unavailable() {
+    let options = rollcall_store::StoreOptions {
+        max_connections: 1,
+        connection_timeout: std::time::Duration::from_millis(300),
+    };
+    let result = Store::open("postgres://postgres@127.0.0.1:1/nothing", &options);
+    match result {
+        Err(StoreError::Unavailable(message)) => assert!(!message.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    let scim = scim_core::ScimError::from(StoreError::Unavailable("x".into()));
+    assert_eq!(scim.status, 503);
+    assert!(!scim.detail.contains('x'), "no internals leak");
+}
