@@ -1,12 +1,22 @@
 #![doc = include_str!("../README.md")]
-//! API CONTRACT (written first so the binary can code against it; the implementation
-//! keeps these names and signatures).
 
-use std::sync::Arc;
+mod auth;
+mod blocking;
+mod content;
+mod discovery;
+mod error;
+mod etag;
+mod list;
+mod logging;
+mod patch;
+mod resources;
+mod response;
+mod routes;
+mod state;
 
 use actix_web::web;
-use rollcall_store::Store;
-use scim_core::SchemaRegistry;
+
+pub use state::AppState;
 
 /// Limits and defaults of the SCIM endpoints.
 #[derive(Debug, Clone)]
@@ -29,33 +39,13 @@ impl Default for ScimConfig {
     }
 }
 
-/// What the handlers share: the store, the schemas, the limits.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    store: Store,
-    registry: Arc<SchemaRegistry>,
-    config: Arc<ScimConfig>,
-}
-
-impl AppState {
-    /// State over `store` with the standard schemas.
-    pub fn new(store: Store, config: ScimConfig) -> Self {
-        AppState {
-            store,
-            registry: Arc::new(SchemaRegistry::standard()),
-            config: Arc::new(config),
-        }
-    }
-}
-
 /// Mount the SCIM routes under `/scim/v2` (its unknown paths and wrong methods answer
 /// SCIM errors too).
 pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
-    let _ = (cfg, state);
-    todo!()
+    routes::configure(cfg, state);
 }
 
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).
 pub async fn not_found() -> actix_web::HttpResponse {
-    todo!()
+    routes::not_found_response()
 }
