@@ -64,6 +64,9 @@ pub(crate) fn resolve_members(
     for chunk in unique.chunks(CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|r| r.value.clone()).collect();
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let list = placeholders(&mut sql, &ids);
         sql.push(&format!(
@@ -129,6 +132,9 @@ fn refuse_cycles(
         .collect();
     for chunk in groups.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let target = sql.bind(Bind::Text(group_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
@@ -160,6 +166,9 @@ pub(crate) fn insert_members(
     let mut inserted = 0;
     for chunk in members.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let group = sql.bind(Bind::Text(group_id.to_owned()));
         let rows: Vec<String> = chunk
@@ -190,6 +199,9 @@ pub(crate) fn delete_members(
     let mut deleted = 0;
     for chunk in ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let group = sql.bind(Bind::Text(group_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
@@ -210,6 +222,9 @@ fn delete_where(
     filter: Option<&scim_core::filter::ResolvedFilter>,
 ) -> Result<usize, StoreError> {
     let mut sql = Sql::new(backend);
+    if filter.is_none() {
+        sql.cacheable();
+    }
     let org = sql.bind(Bind::Text(org_id.to_owned()));
     let group = sql.bind(Bind::Text(group_id.to_owned()));
     let condition = match filter {
@@ -304,6 +319,9 @@ pub(crate) fn load_members(
     let mut members: HashMap<String, Vec<Value>> = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let list = placeholders(&mut sql, chunk);
         let org_condition = format!(" AND org_id = {}", sql.bind(Bind::Text(org_id.to_owned())));
         sql.push(&format!(
@@ -330,6 +348,9 @@ pub(crate) fn load_user_groups(
     let mut groups: HashMap<String, Vec<Value>> = HashMap::new();
     for chunk in user_ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
@@ -360,6 +381,7 @@ pub(crate) fn delete_memberships_of(
     member_id: &str,
 ) -> Result<(), StoreError> {
     let mut sql = Sql::new(backend);
+    sql.cacheable();
     let org = sql.bind(Bind::Text(org_id.to_owned()));
     let member = sql.bind(Bind::Text(member_id.to_owned()));
     sql.push(&format!(

@@ -173,6 +173,7 @@ impl Tx<'_> {
         let columns = columns(kind, resource)?;
         let data_text = Value::Object(columns.data.clone()).to_string();
         let mut sql = Sql::new(self.backend);
+        sql.cacheable();
         let id = Bind::Text(assigned.id.clone());
         let common = [
             Bind::Text(org_id.to_owned()),
@@ -254,6 +255,7 @@ impl Tx<'_> {
         load_members: bool,
     ) -> Result<StoredResource, StoreError> {
         let mut sql = Sql::new(self.backend);
+        sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let id_bind = sql.bind(Bind::Text(id.to_owned()));
         sql.push(&format!(

@@ -36,6 +36,7 @@ impl Tx<'_> {
         id: &str,
     ) -> Result<CurrentRow, StoreError> {
         let mut sql = Sql::new(self.backend);
+        sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let id = sql.bind(Bind::Text(id.to_owned()));
         let lock = match self.backend {
@@ -87,6 +88,7 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut sql = Sql::new(self.backend);
+        sql.cacheable();
         let mut set = vec![
             "version = version + 1".to_owned(),
             format!(
@@ -226,6 +228,7 @@ impl Tx<'_> {
         expected_version: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut sql = Sql::new(self.backend);
+        sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let id_bind = sql.bind(Bind::Text(id.to_owned()));
         let version_condition = match expected_version {
@@ -242,6 +245,7 @@ impl Tx<'_> {
         if kind == ResourceKind::Group {
             // The foreign key cascades too; explicit so it does not depend on the pragma.
             let mut rows = Sql::new(self.backend);
+            rows.cacheable();
             rows.push("DELETE FROM group_members WHERE group_id = ")
                 .push_bind(Bind::Text(id.to_owned()))
                 .push(" AND org_id = ")

@@ -167,6 +167,7 @@ pub(crate) fn insert_rows(
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::new(backend);
+        sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let resource = sql.bind(Bind::Text(resource_id.to_owned()));
         sql.push(
@@ -208,6 +209,7 @@ pub(crate) fn delete_rows(
     resource_id: &str,
 ) -> Result<(), StoreError> {
     let mut sql = Sql::new(backend);
+    sql.cacheable();
     sql.push("DELETE FROM resource_values WHERE resource_id = ")
         .push_bind(Bind::Text(resource_id.to_owned()))
         .push(" AND org_id = ")
