@@ -33,6 +33,26 @@ pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {
     }
 }
 
+/// For a SQLite file URL, create the directory the file goes in (as for the default
+/// `sqlite://./data/rollcall.db`). Nothing for PostgreSQL, `:memory:` or a `file:` URI.
+pub(crate) fn prepare(url: &str) -> Result<(), StoreError> {
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') || path.starts_with("file:") {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                StoreError::Unavailable(format!("cannot create {}: {error}", parent.display()))
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Open one connection, dispatching on the scheme. Diesel's `SqliteConnection` turns a
 /// leading `sqlite://` into `file:` and opens it as a URI, so `sqlite:///abs/path.db` and
 /// `sqlite://relative.db` both work.

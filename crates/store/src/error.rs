@@ -91,6 +91,48 @@ impl From<StoreError> for ScimError {
 #[cfg(test)]
 mod tests {
     use super::unique_attribute;
+    use crate::StoreError;
+    use scim_core::{ScimError, ScimType};
+
+    #[test]
+    fn store_errors_become_scim_errors_without_internals() {
+        let cases = [
+            (StoreError::NotFound, 404, None),
+            (
+                StoreError::Uniqueness("userName".into()),
+                409,
+                Some(ScimType::Uniqueness),
+            ),
+            (StoreError::VersionMismatch { current: 3 }, 412, None),
+            (
+                StoreError::InvalidMember("m".into()),
+                400,
+                Some(ScimType::InvalidValue),
+            ),
+            (
+                StoreError::NoTarget("t".into()),
+                400,
+                Some(ScimType::NoTarget),
+            ),
+            (
+                StoreError::Invalid("i".into()),
+                400,
+                Some(ScimType::InvalidValue),
+            ),
+            (StoreError::Unavailable("secret host".into()), 503, None),
+            (StoreError::Database("secret table".into()), 500, None),
+            (StoreError::Migration("secret".into()), 500, None),
+        ];
+        for (error, status, scim_type) in cases {
+            let scim = ScimError::from(error);
+            assert_eq!(
+                (scim.status, scim.scim_type),
+                (status, scim_type),
+                "{scim:?}"
+            );
+            assert!(!scim.detail.contains("secret"), "{scim:?}");
+        }
+    }
 
     #[test]
     fn constraints_name_their_attribute() {

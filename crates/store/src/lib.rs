@@ -9,6 +9,7 @@ mod members;
 mod migrations;
 mod org;
 mod resource;
+mod resource_update;
 mod schema;
 mod sql;
 mod timestamp;
@@ -240,6 +241,7 @@ impl Store {
     /// Connect to `url` (`sqlite://path`, `postgres://…`), build the pool and run pending migrations.
     pub fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
         let backend = connection::backend_of(url)?;
+        connection::prepare(url)?;
         let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
         {
             let mut connection = pool.get()?;
@@ -255,6 +257,7 @@ impl Store {
     /// Run pending migrations on `url` and return their names (`rollcall migrate`).
     pub fn migrate(url: &str) -> Result<Vec<String>, StoreError> {
         connection::backend_of(url)?;
+        connection::prepare(url)?;
         let mut connection = connection::establish(url)
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
         migrations::run_pending(&mut connection)

@@ -10,7 +10,7 @@
 
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
-use scim_core::filter::{AttributeLocation, ResolvedAttribute};
+use scim_core::filter::{AttributeLocation, ResolvedAttribute, ResolvedFilter};
 use scim_core::schema::AttrType;
 
 use crate::filter_sql::FilterSql;
@@ -43,6 +43,9 @@ impl Tx<'_> {
         let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         let total_results = if !rows.is_empty() && fetched < query.count {
             offset + fetched
+        } else if rows.is_empty() && offset == 0 && query.count > 0 {
+            // An empty first page: nothing matches (Okta's lookup before every create).
+            0
         } else {
             let mut count = from;
             count.prepend("SELECT COUNT(*) AS total");
@@ -65,9 +68,17 @@ fn filtered(
     backend: crate::Backend,
     org_id: &str,
     kind: ResourceKind,
-    filter: Option<&scim_core::filter::ResolvedFilter>,
+    filter: Option<&ResolvedFilter>,
 ) -> (Sql, String) {
     let mut from = Sql::new(backend);
+    // No filter or one comparison (attribute names and values are binds): a small, fixed set
+    // of statement shapes, worth preparing once per connection (the IdPs' lookups).
+    if matches!(
+        filter,
+        None | Some(ResolvedFilter::Compare(_) | ResolvedFilter::Present(_))
+    ) {
+        from.cacheable();
+    }
     let org = from.bind(Bind::Text(org_id.to_owned()));
     let condition = match filter {
         Some(filter) => FilterSql::new(&mut from, kind, org.clone()).resource(filter, "r"),

@@ -64,6 +64,9 @@ pub(crate) fn resolve_members(
     for chunk in unique.chunks(CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|r| r.value.clone()).collect();
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let list = placeholders(&mut sql, &ids);
         sql.push(&format!(
@@ -129,6 +132,9 @@ fn refuse_cycles(
         .collect();
     for chunk in groups.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let target = sql.bind(Bind::Text(group_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
@@ -160,6 +166,9 @@ pub(crate) fn insert_members(
     let mut inserted = 0;
     for chunk in members.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let group = sql.bind(Bind::Text(group_id.to_owned()));
         let rows: Vec<String> = chunk
@@ -183,16 +192,21 @@ pub(crate) fn insert_members(
 pub(crate) fn delete_members(
     connection: &mut AnyConnection,
     backend: Backend,
+    org_id: &str,
     group_id: &str,
     ids: &[String],
 ) -> Result<usize, StoreError> {
     let mut deleted = 0;
     for chunk in ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
         let group = sql.bind(Bind::Text(group_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
-            "DELETE FROM group_members WHERE group_id = {group} AND member_id IN ({list})"
+            "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND member_id IN ({list})"
         ));
         deleted += sql.execute(connection)?;
     }
@@ -208,6 +222,9 @@ fn delete_where(
     filter: Option<&scim_core::filter::ResolvedFilter>,
 ) -> Result<usize, StoreError> {
     let mut sql = Sql::new(backend);
+    if filter.is_none() {
+        sql.cacheable();
+    }
     let org = sql.bind(Bind::Text(org_id.to_owned()));
     let group = sql.bind(Bind::Text(group_id.to_owned()));
     let condition = match filter {
@@ -239,7 +256,9 @@ pub(crate) fn apply_changes(
                 let members = resolve_members(connection, backend, org_id, group_id, refs)?;
                 insert_members(connection, backend, org_id, group_id, &members)?
             }
-            MemberChange::Remove(ids) => delete_members(connection, backend, group_id, ids)?,
+            MemberChange::Remove(ids) => {
+                delete_members(connection, backend, org_id, group_id, ids)?
+            }
             MemberChange::RemoveAll => delete_where(connection, backend, org_id, group_id, None)?,
             MemberChange::RemoveWhere(filter) => {
                 delete_where(connection, backend, org_id, group_id, Some(filter))?
@@ -273,9 +292,10 @@ struct MemberRow {
 pub(crate) fn member_ids(
     connection: &mut AnyConnection,
     backend: Backend,
+    org_id: &str,
     group_id: &str,
 ) -> Result<HashSet<String>, StoreError> {
-    let mut members = load_members(connection, backend, "", &[group_id.to_owned()], false)?;
+    let mut members = load_members(connection, backend, org_id, &[group_id.to_owned()])?;
     Ok(members
         .remove(group_id)
         .unwrap_or_default()
@@ -289,24 +309,21 @@ pub(crate) fn member_ids(
         .collect())
 }
 
-/// The `members` of each group (`{"value", "type"}`, by member id). With `in_org`, the
-/// rows are also restricted to `org_id`.
+/// The `members` of each group of the org (`{"value", "type"}`, by member id).
 pub(crate) fn load_members(
     connection: &mut AnyConnection,
     backend: Backend,
     org_id: &str,
     group_ids: &[String],
-    in_org: bool,
 ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
     let mut members: HashMap<String, Vec<Value>> = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let list = placeholders(&mut sql, chunk);
-        let org_condition = if in_org {
-            format!(" AND org_id = {}", sql.bind(Bind::Text(org_id.to_owned())))
-        } else {
-            String::new()
-        };
+        let org_condition = format!(" AND org_id = {}", sql.bind(Bind::Text(org_id.to_owned())));
         sql.push(&format!(
             "SELECT group_id AS owner, member_id AS value, member_type AS extra FROM group_members \
              WHERE group_id IN ({list}){org_condition} ORDER BY group_id, member_id"
@@ -331,6 +348,9 @@ pub(crate) fn load_user_groups(
     let mut groups: HashMap<String, Vec<Value>> = HashMap::new();
     for chunk in user_ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
@@ -361,6 +381,7 @@ pub(crate) fn delete_memberships_of(
     member_id: &str,
 ) -> Result<(), StoreError> {
     let mut sql = Sql::new(backend);
+    sql.cacheable();
     let org = sql.bind(Bind::Text(org_id.to_owned()));
     let member = sql.bind(Bind::Text(member_id.to_owned()));
     sql.push(&format!(

@@ -153,7 +153,7 @@ pub(crate) fn write_rows(
     resource_id: &str,
     rows: &[ValueRow],
 ) -> Result<(), StoreError> {
-    delete_rows(connection, backend, resource_id)?;
+    delete_rows(connection, backend, org_id, resource_id)?;
     insert_rows(connection, backend, org_id, resource_id, rows)
 }
 
@@ -167,6 +167,7 @@ pub(crate) fn insert_rows(
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::new(backend);
+        sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let resource = sql.bind(Bind::Text(resource_id.to_owned()));
         sql.push(
@@ -204,11 +205,15 @@ pub(crate) fn insert_rows(
 pub(crate) fn delete_rows(
     connection: &mut AnyConnection,
     backend: Backend,
+    org_id: &str,
     resource_id: &str,
 ) -> Result<(), StoreError> {
     let mut sql = Sql::new(backend);
+    sql.cacheable();
     sql.push("DELETE FROM resource_values WHERE resource_id = ")
-        .push_bind(Bind::Text(resource_id.to_owned()));
+        .push_bind(Bind::Text(resource_id.to_owned()))
+        .push(" AND org_id = ")
+        .push_bind(Bind::Text(org_id.to_owned()));
     sql.execute(connection)?;
     Ok(())
 }

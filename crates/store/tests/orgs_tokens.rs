@@ -156,6 +156,12 @@ fn migrations_run_once_and_urls_are_checked() {
         Store::open("mysql://x", &Default::default()),
         Err(StoreError::InvalidUrl(_))
     ));
+    // the directory of a SQLite file is created
+    let dir = std::env::temp_dir().join(format!("rollcall-dir-{}", std::process::id()));
+    let nested = format!("sqlite://{}/data/x.db", dir.display());
+    Store::open(&nested, &Default::default()).unwrap();
+    assert!(dir.join("data/x.db").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
     assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 2);
     assert_eq!(fresh.backend(), Backend::Sqlite);
@@ -172,4 +178,20 @@ fn a_failed_write_rolls_back() {
         assert!(result.is_err());
         assert!(store.read(|tx| tx.orgs()).unwrap().is_empty());
     }
+}
+
+#[test]
+fn an_unreachable_database_is_unavailable() {
+    let options = rollcall_store::StoreOptions {
+        max_connections: 1,
+        connection_timeout: std::time::Duration::from_millis(300),
+    };
+    let result = Store::open("postgres://postgres@127.0.0.1:1/nothing", &options);
+    match result {
+        Err(StoreError::Unavailable(message)) => assert!(!message.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    let scim = scim_core::ScimError::from(StoreError::Unavailable("x".into()));
+    assert_eq!(scim.status, 503);
+    assert!(!scim.detail.contains('x'), "no internals leak");
 }
