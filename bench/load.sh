@@ -11,6 +11,7 @@
 #
 # Environment: N (default 100000), CONNECTIONS (32), THREADS (2), DURATION (30s),
 # BENCH_RUST_LOG (rollcall's RUST_LOG during the run, default warn: no per-request lines).
+# Creates run with a 10 s request timeout (wrk drops and does not count slower answers).
 # Needs wrk (Debian/Ubuntu: apt-get install -y wrk; macOS: brew install wrk), curl, python3.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,7 +59,7 @@ base="http://127.0.0.1:$port"
 wait_ready "$base/scim/v2" "$token" 60
 
 echo "-- seeding $N users with POST /Users"
-create_out="$(wrk -t "$THREADS" -c "$CONNECTIONS" -d 2h -s bench/wrk/create.lua \
+create_out="$(wrk -t "$THREADS" -c "$CONNECTIONS" -d 2h --timeout 10s -s bench/wrk/create.lua \
     -H "Authorization: Bearer $token" "$base" -- "$THREADS" "$N" /scim/v2 "$workdir/create.done")"
 echo "$create_out"
 create_result="$(grep '^RESULT' <<<"$create_out")"

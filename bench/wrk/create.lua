@@ -27,7 +27,8 @@ function init(args)
   finished = false
   created = 0
   conflicts = 0
-  other = 0
+  client_errors = 0
+  server_errors = 0
 end
 
 function request()
@@ -56,8 +57,10 @@ function response(status, headers, body)
     created = created + 1
   elseif status == 409 then
     conflicts = conflicts + 1
+  elseif status >= 500 then
+    server_errors = server_errors + 1
   elseif status ~= 200 then
-    other = other + 1
+    client_errors = client_errors + 1
   end
   -- Stop once every POST is answered (or, should a connection have dropped one, after
   -- enough filler requests that it cannot still be in flight).
@@ -72,13 +75,14 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local c, x, o = 0, 0, 0
+  local c, x, e4, e5 = 0, 0, 0, 0
   for _, thread in ipairs(threads) do
     c = c + thread:get("created")
     x = x + thread:get("conflicts")
-    o = o + thread:get("other")
+    e4 = e4 + thread:get("client_errors")
+    e5 = e5 + thread:get("server_errors")
   end
   local seconds = summary.duration / 1e6
-  io.write(string.format("RESULT created=%d conflicts=%d other=%d seconds=%.2f rate=%.0f p99_ms=%.2f\n",
-    c, x, o, seconds, c / seconds, latency:percentile(99) / 1000))
+  io.write(string.format("RESULT created=%d conflicts=%d other_4xx=%d errors_5xx=%d seconds=%.2f rate=%.0f p99_ms=%.2f\n",
+    c, x, e4, e5, seconds, c / seconds, latency:percentile(99) / 1000))
 end
