@@ -83,8 +83,14 @@ CREATE TABLE resource_values (
     v_bool       BOOLEAN,
     v_time       TEXT COLLATE "C"
 );
-CREATE INDEX resource_values_lower ON resource_values (org_id, attr, sub, v_lower);
-CREATE INDEX resource_values_text ON resource_values (org_id, attr, sub, v_text);
-CREATE INDEX resource_values_num ON resource_values (org_id, attr, sub, v_num);
-CREATE INDEX resource_values_time ON resource_values (org_id, attr, sub, v_time);
+-- Partial indexes: a row enters only the index of its own type (a comparison implies
+-- IS NOT NULL, so the planners use them), which keeps a create's page writes down.
+CREATE INDEX resource_values_lower ON resource_values (org_id, attr, sub, v_lower)
+    WHERE v_lower IS NOT NULL;
+CREATE INDEX resource_values_text ON resource_values (org_id, attr, sub, v_text)
+    WHERE v_text IS NOT NULL;
+CREATE INDEX resource_values_num ON resource_values (org_id, attr, sub, v_num)
+    WHERE v_num IS NOT NULL;
+CREATE INDEX resource_values_time ON resource_values (org_id, attr, sub, v_time)
+    WHERE v_time IS NOT NULL;
 CREATE INDEX resource_values_resource ON resource_values (resource_id, attr, elem, sub);
