@@ -133,9 +133,13 @@ pub(crate) fn pool(
     max_connections: u32,
     connection_timeout: Duration,
 ) -> Result<Pool, StoreError> {
+    // A PostgreSQL server can drop a connection between two uses; a SQLite file cannot, so
+    // SQLite skips the `SELECT 1` that r2d2 would otherwise run on every checkout.
+    let check_on_checkout = !matches!(backend_of(url), Ok(Backend::Sqlite));
     r2d2::Pool::builder()
         .max_size(max_connections.max(1))
         .min_idle(Some(0))
+        .test_on_check_out(check_on_checkout)
         .connection_timeout(connection_timeout)
         .connection_customizer(Box::new(SqliteSettings))
         .build(AnyManager {

@@ -229,6 +229,10 @@ pub struct Store {
     pool: connection::Pool,
     backend: Backend,
     max_connections: u32,
+    /// SQLite takes one writer at a time. Writers of this process queue here (woken as soon
+    /// as the previous one commits) instead of in SQLite's busy handler, which sleeps and
+    /// polls; other processes on the same file still meet `busy_timeout`.
+    sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -251,6 +255,7 @@ impl Store {
             pool,
             backend,
             max_connections: options.max_connections.max(1),
+            sqlite_writer: std::sync::Arc::default(),
         })
     }
 
@@ -279,6 +284,16 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        // The writer's turn first, then a connection: a writer never holds a connection
+        // while it waits, so readers keep the pool.
+        let _writer = match self.backend {
+            Backend::Sqlite => Some(
+                self.sqlite_writer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
+            Backend::Postgres => None,
+        };
         let mut pooled = self.pool.get()?;
         let connection: &mut AnyConnection = &mut pooled;
         let backend = self.backend;
