@@ -2,12 +2,12 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test fmt fmt-check lint doc bench fuzz conformance ci
+.PHONY: run test fmt fmt-check lint doc bench bench-load fuzz conformance ci
 
-## run: start the server on the embedded SQLite default
+## run: start the server on the embedded SQLite default (./data/rollcall.db); on an empty
+## database it creates the organization "demo" and prints its SCIM base URL and token
 run:
-	@echo "make run: not yet — the rollcall server arrives with the persistence and HTTP crates (issue 3)." >&2
-	@exit 1
+	$(CARGO) run -p rollcall --locked -- serve --demo
 
 ## test: every test of the workspace (unit, integration, property, doc tests)
 test:
@@ -38,10 +38,13 @@ fuzz:
 	cd fuzz && $(CARGO) +nightly fuzz run filter_parse corpus/filter_parse seeds/filter_parse -- -max_total_time=$(FUZZ_SECONDS)
 	cd fuzz && $(CARGO) +nightly fuzz run patch_apply corpus/patch_apply seeds/patch_apply -- -max_total_time=$(FUZZ_SECONDS)
 
-## conformance: the third-party checker against a fresh server
+## conformance: the third-party checker (../shared/conformance) against a fresh server
 conformance:
-	@echo "make conformance: not yet — needs the server (issue 3)." >&2
-	@exit 1
+	bash scripts/conformance.sh
+
+## bench-load: wrk against rollcall and a bare actix-web handler (N=100000 users; needs wrk)
+bench-load:
+	bash bench/load.sh
 
 ## ci: what .ci/run does
 ci:

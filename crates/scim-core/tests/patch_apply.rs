@@ -795,6 +795,15 @@ fn custom_extension_paths() {
             json!([{"op": "replace", "value": {ACME: {"COSTCENTER": "1"}}}]),
             Ok(json!({"costCenter": "1", "tags": ["a", "b", "c"]})),
         ),
+        // scim2-models sends `schemas` inside the extension's object: not an attribute, ignored.
+        (
+            json!([{"op": "add", "path": ACME, "value": {"schemas": [ACME], "costCenter": "2"}}]),
+            Ok(json!({"costCenter": "2", "tags": ["a", "b", "c"]})),
+        ),
+        (
+            json!([{"op": "replace", "value": {ACME: {"schemas": [ACME], "costCenter": "3"}}}]),
+            Ok(json!({"costCenter": "3", "tags": ["a", "b", "c"]})),
+        ),
         (
             json!([{"op": "remove", "path": format!("{ACME}:costCenter")}, {"op": "remove", "path": format!("{ACME}:tags")}]),
             Ok(Value::Null),

@@ -457,6 +457,15 @@ fn dialect_forms() {
         Deviation::EntraGroupSchema,
         "invalidValue",
     );
+    // Entra's URI alone stands for the core Group schema.
+    check_dialect(
+        "Group",
+        Create,
+        json!({"schemas": [ENTRA], "displayName": "G"}),
+        json!({"schemas": [GROUP], "displayName": "G"}),
+        Deviation::EntraGroupSchema,
+        "invalidValue",
+    );
     // The Entra URI on a User is simply unknown.
     check(
         "User",
@@ -1235,13 +1244,19 @@ proptest! {
         }
         let dialect = if strict { Dialect::Strict } else { Dialect::Lenient };
         let (got, _) = run("User", op, dialect, &input, stored.as_ref());
+        // A store only ever holds normalized resources; the fixed point is promised for those
+        // (a stored password that is an object, say, is carried over as it is).
+        let stored_is_normalized = stored.as_ref().is_none_or(|stored| {
+            run("User", Replace, Dialect::Strict, stored, Some(stored)).0.as_ref() == Ok(stored)
+        });
         match got {
             Err((status, _)) => prop_assert_eq!(status, 400),
-            Ok(output) => {
+            Ok(output) if stored_is_normalized => {
                 let (again, tolerated) = run("User", Replace, Dialect::Strict, &output, Some(&output));
                 prop_assert_eq!(again, Ok(output));
                 prop_assert!(tolerated.is_empty());
             }
+            Ok(_) => {}
         }
     }
 }

@@ -194,7 +194,9 @@ impl<'a> Engine<'a> {
         ctx: &mut DialectContext,
     ) -> Result<(), ScimError> {
         for (key, value) in object {
-            if extension.is_none() && key.eq_ignore_ascii_case("schemas") {
+            // `schemas` is no attribute: ignored at the top level and inside an
+            // extension's object (scim2-models sends it there).
+            if key.eq_ignore_ascii_case("schemas") {
                 continue;
             }
             let extension_key = self

@@ -10,7 +10,7 @@ use crate::schema::{ResourceType, urn};
 /// Check the `schemas` a client sent on create or replace: a non-empty array
 /// of strings that names the core schema of `rt` and otherwise only its
 /// extensions (case-insensitively). The Entra ID group URI is tolerated on
-/// groups ([`Deviation::EntraGroupSchema`]).
+/// groups, in place of the core URI too ([`Deviation::EntraGroupSchema`]).
 pub(crate) fn check_schemas(
     ctx: &mut DialectContext,
     rt: &ResourceType,
@@ -44,7 +44,9 @@ pub(crate) fn check_schemas(
         } else if rt.schema.eq_ignore_ascii_case(urn::GROUP)
             && entry.eq_ignore_ascii_case(urn::ENTRA_GROUP)
         {
+            // Entra ID's group URI stands for the core Group schema, alone or beside it.
             ctx.tolerate(Deviation::EntraGroupSchema, "schemas")?;
+            has_core = true;
         } else {
             return Err(ScimError::invalid_syntax(format!(
                 "\"schemas\" names {entry:?}, which is not a schema of the {} resource type",

@@ -1,0 +1,30 @@
+//! The admin subcommands. Each opens the store itself (which runs pending migrations).
+
+pub mod demo;
+pub mod migrate;
+pub mod org;
+pub mod token;
+
+use anyhow::Context;
+use rollcall_store::{Store, StoreOptions, TokenKind};
+
+use crate::config;
+
+/// Open the store for a one-shot command: a small pool, migrations applied.
+fn open_store(database_url: &str) -> anyhow::Result<Store> {
+    config::prepare_database(database_url)?;
+    let options = StoreOptions {
+        max_connections: 1,
+        ..StoreOptions::default()
+    };
+    Store::open(database_url, &options)
+        .with_context(|| format!("cannot open the database {}", config::redact(database_url)))
+}
+
+/// `scim` or `admin`.
+fn kind_name(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Scim => "scim",
+        TokenKind::Admin => "admin",
+    }
+}

@@ -1,0 +1,257 @@
+//! Configuration of `rollcall serve`: flags and environment variables (through clap),
+//! an optional TOML file, defaults; validated once at startup with messages that say what
+//! to fix. The only place that reads a config file.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::cli::{DEFAULT_BIND, DEFAULT_DATABASE_URL, ServeArgs};
+
+/// The smallest `max_body_bytes` accepted (a SCIM user is about a kilobyte).
+const MIN_BODY_BYTES: usize = 4 * 1024;
+/// The largest `max_body_bytes` accepted.
+const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The config file: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    max_body_bytes: Option<usize>,
+    log_format: Option<LogFormat>,
+}
+
+/// What `serve` runs with, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The database URL (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
+    /// The address to listen on.
+    pub bind: SocketAddr,
+    /// The request body limit.
+    pub max_body_bytes: usize,
+    /// The log format.
+    pub log_format: LogFormat,
+    /// Create a demo organization on an empty database.
+    pub demo: bool,
+}
+
+impl Settings {
+    /// Merge flags/environment (already in `args`), the config file and the defaults, and
+    /// validate the result.
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        check_database_url(&database_url)?;
+        let bind_text = args
+            .bind
+            .clone()
+            .or(file.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = parse_bind(&bind_text)?;
+        let max_body_bytes = file
+            .max_body_bytes
+            .unwrap_or_else(|| rollcall_http::ScimConfig::default().max_body_bytes);
+        if !(MIN_BODY_BYTES..=MAX_BODY_BYTES).contains(&max_body_bytes) {
+            bail!(
+                "max_body_bytes = {max_body_bytes} is out of range: use {MIN_BODY_BYTES}..={MAX_BODY_BYTES}"
+            );
+        }
+        Ok(Settings {
+            database_url,
+            bind,
+            max_body_bytes,
+            log_format: file.log_format.unwrap_or(LogFormat::Text),
+            demo: args.demo,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| {
+        format!(
+            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\")",
+            path.display()
+        )
+    })
+}
+
+/// Parse `IP:PORT` (or `host:PORT`, resolved to its first address).
+pub fn parse_bind(text: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    let mut addresses = text.to_socket_addrs().with_context(|| {
+        format!("invalid bind address {text:?}: expected IP:PORT, e.g. 127.0.0.1:8080")
+    })?;
+    addresses
+        .next()
+        .with_context(|| format!("bind address {text:?} resolves to no address"))
+}
+
+/// Refuse a URL that is neither SQLite nor PostgreSQL, before touching anything.
+pub fn check_database_url(url: &str) -> anyhow::Result<()> {
+    let supported = ["sqlite://", "postgres://", "postgresql://"];
+    let Some(scheme) = supported.iter().find(|scheme| url.starts_with(**scheme)) else {
+        bail!(
+            "unsupported database URL {:?}: use sqlite://PATH (e.g. {DEFAULT_DATABASE_URL}) or postgres://USER@HOST:PORT/DB",
+            redact(url)
+        );
+    };
+    if url.len() == scheme.len() {
+        bail!("database URL {url:?} names no database");
+    }
+    Ok(())
+}
+
+/// Create `./data` when the default SQLite URL is used and it does not exist yet.
+pub fn prepare_database(url: &str) -> anyhow::Result<()> {
+    check_database_url(url)?;
+    if url == DEFAULT_DATABASE_URL {
+        std::fs::create_dir_all("./data")
+            .context("cannot create ./data for the default SQLite database")?;
+    }
+    Ok(())
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        for (url, ok) in [
+            ("sqlite://./data/rollcall.db", true),
+            ("sqlite:///tmp/x.db", true),
+            ("postgres://postgres@127.0.0.1:5432/test", true),
+            ("postgresql://postgres@127.0.0.1/test", true),
+            ("mysql://root@localhost/db", false),
+            ("./data/rollcall.db", false),
+            ("sqlite://", false),
+        ] {
+            assert_eq!(check_database_url(url).is_ok(), ok, "{url}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        for (url, expected) in [
+            (
+                "postgres://u:secret@h:5432/db",
+                "postgres://u:***@h:5432/db",
+            ),
+            ("postgres://u@h/db", "postgres://u:***@h/db"),
+            ("sqlite://./data/x.db", "sqlite://./data/x.db"),
+        ] {
+            assert_eq!(redact(url), expected);
+        }
+    }
+
+    #[test]
+    fn bind_addresses() {
+        assert_eq!(
+            parse_bind("127.0.0.1:8080").ok(),
+            "127.0.0.1:8080".parse().ok()
+        );
+        assert!(parse_bind("localhost:0").is_ok());
+        assert!(parse_bind("8080").is_err());
+        assert!(parse_bind("127.0.0.1:99999").is_err());
+    }
+
+    fn args(config: Option<std::path::PathBuf>) -> ServeArgs {
+        ServeArgs {
+            config,
+            database_url: None,
+            bind: None,
+            demo: false,
+        }
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let settings = Settings::resolve(&args(None)).unwrap();
+        assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(settings.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(settings.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn config_files() {
+        let dir = std::env::temp_dir().join(format!("rollcall-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases = [
+            (
+                "database_url = \"sqlite:///tmp/a.db\"\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 65536\nlog_format = \"json\"\n",
+                Ok(()),
+            ),
+            ("bind = \"nowhere\"", Err("invalid bind address")),
+            ("max_body_bytes = 10", Err("out of range")),
+            ("log_format = \"xml\"", Err("invalid config file")),
+            ("colour = true", Err("invalid config file")),
+            (
+                "database_url = \"mysql://x\"",
+                Err("unsupported database URL"),
+            ),
+        ];
+        for (index, (text, expected)) in cases.into_iter().enumerate() {
+            let path = dir.join(format!("{index}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let result = Settings::resolve(&args(Some(path)));
+            match (result, expected) {
+                (Ok(settings), Ok(())) => {
+                    assert_eq!(settings.database_url, "sqlite:///tmp/a.db");
+                    assert_eq!(settings.bind.port(), 9000);
+                    assert_eq!(settings.max_body_bytes, 65536);
+                    assert_eq!(settings.log_format, LogFormat::Json);
+                }
+                (Err(error), Err(message)) => {
+                    let text = format!("{error:#}");
+                    assert!(text.contains(message), "{text:?} lacks {message:?}");
+                }
+                (result, expected) => panic!("{text}: {result:?} vs {expected:?}"),
+            }
+        }
+        let missing = Settings::resolve(&args(Some(dir.join("missing.toml"))));
+        assert!(format!("{:#}", missing.unwrap_err()).contains("cannot read the config file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

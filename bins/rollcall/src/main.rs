@@ -1,0 +1,37 @@
+//! `rollcall`: the server and admin CLI (PRODUCT.md §10).
+//!
+//! `main` only parses the command line, sets up logging and hands over to a command;
+//! each command lives in its own module.
+
+mod cli;
+mod commands;
+mod config;
+mod logging;
+mod serve;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = config::Settings::resolve(&args)?;
+            logging::init(settings.log_format);
+            serve::run(settings)
+        }
+        Command::Org(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::org::run(command)
+        }
+        Command::Token(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::token::run(command)
+        }
+        Command::Migrate(args) => {
+            logging::init(config::LogFormat::Text);
+            commands::migrate::run(args)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `rollcall serve`: open (and migrate) the store, mount the SCIM routes, listen, and shut
+//! down gracefully on SIGINT/SIGTERM (in-flight requests get [`SHUTDOWN_TIMEOUT_SECS`]).
+
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use rollcall_http::{AppState, ScimConfig};
+use rollcall_store::{Store, StoreOptions};
+
+use crate::commands::demo;
+use crate::config::{self, Settings};
+
+/// How long in-flight requests may run after a shutdown signal.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// Run the server until it is told to stop.
+pub fn run(settings: Settings) -> anyhow::Result<()> {
+    config::prepare_database(&settings.database_url)?;
+    let store =
+        Store::open(&settings.database_url, &StoreOptions::default()).with_context(|| {
+            format!(
+                "cannot open the database {}",
+                config::redact(&settings.database_url)
+            )
+        })?;
+    tracing::info!(
+        database = %config::redact(&settings.database_url),
+        backend = ?store.backend(),
+        "database ready (migrations applied)"
+    );
+    let demo_org = if settings.demo {
+        demo::ensure(&store)?
+    } else {
+        None
+    };
+    let scim_config = ScimConfig {
+        max_body_bytes: settings.max_body_bytes,
+        ..ScimConfig::default()
+    };
+    let state = AppState::new(store, scim_config);
+    actix_web::rt::System::new().block_on(listen(settings.bind, state, demo_org))
+}
+
+async fn listen(
+    bind: SocketAddr,
+    state: AppState,
+    demo_org: Option<demo::DemoOrg>,
+) -> anyhow::Result<()> {
+    let server = HttpServer::new(move || {
+        let state = state.clone();
+        App::new()
+            .configure(|config| rollcall_http::configure(config, state))
+            .default_service(web::to(rollcall_http::not_found))
+    })
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+    .bind(bind)
+    .with_context(|| format!("cannot listen on {bind}"))?;
+    let addresses = server.addrs();
+    for address in &addresses {
+        tracing::info!(%address, scim_base_url = %scim_base_url(*address), "listening");
+    }
+    if let (Some(org), Some(address)) = (demo_org, addresses.first()) {
+        demo::print(&org, &scim_base_url(*address));
+    }
+    server.run().await.context("the server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `http://HOST:PORT/scim/v2` for a listen address (an unspecified IP becomes loopback).
+pub fn scim_base_url(address: SocketAddr) -> String {
+    let mut address = address;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{address}/scim/v2")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scim_base_url;
+
+    #[test]
+    fn base_urls() {
+        for (address, expected) in [
+            ("127.0.0.1:8080", "http://127.0.0.1:8080/scim/v2"),
+            ("0.0.0.0:80", "http://127.0.0.1:80/scim/v2"),
+            ("[::1]:8080", "http://[::1]:8080/scim/v2"),
+        ] {
+            assert_eq!(scim_base_url(address.parse().unwrap()), expected);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The command line of the real binary (PRODUCT.md §10) on SQLite: help, `org create`,
+//! `token create|list|revoke`, `migrate`, and startup validation messages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use rollcall_store::testing::TestDb;
+use serde_json::Value;
+use support::{TempSqlite, create_org, rollcall, rollcall_output};
+
+#[test]
+fn help_lists_every_subcommand() {
+    let output = rollcall_output("sqlite://unused", &["--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for subcommand in ["serve", "org", "token", "migrate"] {
+        assert!(
+            help.lines()
+                .any(|line| line.trim_start().starts_with(subcommand)),
+            "{subcommand} missing from:\n{help}"
+        );
+    }
+    for (args, expected) in [
+        (
+            vec!["serve", "--help"],
+            vec!["--config", "--database-url", "--bind", "--demo"],
+        ),
+        (
+            vec!["org", "create", "--help"],
+            vec!["--database-url", "--json"],
+        ),
+        (vec!["token", "--help"], vec!["create", "list", "revoke"]),
+        (
+            vec!["token", "create", "--help"],
+            vec!["--org", "--kind", "--name", "--expires-in-days", "--json"],
+        ),
+        (vec!["migrate", "--help"], vec!["--database-url"]),
+    ] {
+        let output = rollcall_output("sqlite://unused", &args);
+        assert!(output.status.success(), "{args:?}");
+        let help = String::from_utf8(output.stdout).unwrap();
+        for word in expected {
+            assert!(
+                help.contains(word),
+                "{args:?}: {word} missing from:\n{help}"
+            );
+        }
+    }
+}
+
+#[test]
+fn org_create_json_is_one_object_and_text_names_the_base_url() {
+    let db = TempSqlite::new();
+    let first = create_org(&db.url, "acme");
+    let second = create_org(&db.url, "globex");
+    assert_ne!(first.org_id, second.org_id);
+
+    let text = rollcall(
+        &db.url,
+        &["org", "create", "initech", "--bind", "127.0.0.1:9999"],
+    );
+    assert!(text.contains("http://127.0.0.1:9999/scim/v2"), "{text}");
+    assert!(text.contains("org id"), "{text}");
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    for db in TestDb::all() {
+        let first = rollcall(db.url(), &["migrate"]);
+        assert!(first.contains("applied"), "{:?}: {first}", db.backend());
+        let second = rollcall(db.url(), &["migrate"]);
+        assert!(
+            second.contains("up to date"),
+            "{:?}: {second}",
+            db.backend()
+        );
+        // The database works after both runs, and `org create` migrates nothing more.
+        create_org(db.url(), "after-migrations");
+        let third = rollcall(db.url(), &["migrate"]);
+        assert!(third.contains("up to date"), "{:?}: {third}", db.backend());
+    }
+}
+
+#[test]
+fn tokens_are_created_listed_and_revoked() {
+    let db = TempSqlite::new();
+    let org = create_org(&db.url, "acme");
+    let created: Value = serde_json::from_str(&rollcall(
+        &db.url,
+        &[
+            "token",
+            "create",
+            "--org",
+            &org.org_id,
+            "--kind",
+            "scim",
+            "--name",
+            "okta",
+            "--expires-in-days",
+            "30",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(created["kind"], "scim");
+    assert_eq!(created["name"], "okta");
+    assert!(created["expires_at"].is_string());
+    let secret = created["token"].as_str().unwrap();
+    let token_id = created["id"].as_str().unwrap();
+
+    let listed: Value = serde_json::from_str(&rollcall(
+        &db.url,
+        &["token", "list", "--org", &org.org_id, "--json"],
+    ))
+    .unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}"); // the initial SCIM and admin tokens, and this one
+    let text = serde_json::to_string(listed).unwrap();
+    assert!(!text.contains(secret), "a listing never shows a secret");
+    assert!(!text.contains(&org.scim_token));
+    let entry = listed.iter().find(|token| token["id"] == token_id).unwrap();
+    assert_eq!(entry["status"], "active");
+
+    let revoked = rollcall(
+        &db.url,
+        &["token", "revoke", "--org", &org.org_id, token_id],
+    );
+    assert!(revoked.contains(token_id));
+    let listed: Value = serde_json::from_str(&rollcall(
+        &db.url,
+        &["token", "list", "--org", &org.org_id, "--json"],
+    ))
+    .unwrap();
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|token| token["id"] == token_id)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["status"], "revoked");
+    let table = rollcall(&db.url, &["token", "list", "--org", &org.org_id]);
+    assert!(
+        table.contains("revoked") && table.contains("okta"),
+        "{table}"
+    );
+
+    // Another org cannot revoke it, and an unknown id is an error.
+    let other = create_org(&db.url, "globex");
+    let output = rollcall_output(
+        &db.url,
+        &["token", "revoke", "--org", &other.org_id, token_id],
+    );
+    assert!(!output.status.success());
+    let output = rollcall_output(&db.url, &["token", "list", "--org", "no-such-org"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no organization"));
+}
+
+#[test]
+fn startup_errors_are_clear() {
+    let db = TempSqlite::new();
+    for (args, url, message) in [
+        (
+            vec!["serve"],
+            "mysql://root@localhost/db",
+            "unsupported database URL",
+        ),
+        (
+            vec!["migrate"],
+            "./data/rollcall.db",
+            "unsupported database URL",
+        ),
+        (
+            vec!["serve", "--bind", "nowhere"],
+            db.url.as_str(),
+            "invalid bind address",
+        ),
+        (
+            vec!["serve", "--config", "/nonexistent/rollcall.toml"],
+            db.url.as_str(),
+            "cannot read the config file",
+        ),
+        (
+            vec!["token", "create", "--org", "x", "--kind", "root"],
+            db.url.as_str(),
+            "root",
+        ),
+    ] {
+        let output = rollcall_output(url, &args);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}

@@ -1,0 +1,131 @@
+//! Bearer SCIM tokens: the header is read up front (a missing or malformed one is a 401
+//! without touching the database); the secret is checked inside the request's own
+//! transaction with `Tx::authenticate(secret, TokenKind::Scim, now)`, so an admin token,
+//! an unknown, expired or revoked one is a 401 too.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use chrono::Utc;
+use rollcall_store::{Authenticated, TokenKind, Tx};
+
+use crate::blocking::{self, Access};
+use crate::error::{ApiError, Failure, status_error};
+use crate::state::AppState;
+
+/// The secret of an `Authorization: Bearer <secret>` header.
+#[derive(Clone)]
+pub(crate) struct BearerToken(String);
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerToken(<redacted>)")
+    }
+}
+
+/// The longest secret looked up; anything longer cannot be a token of ours.
+const MAX_SECRET_LENGTH: usize = 512;
+
+impl BearerToken {
+    /// The secret of the request's `Authorization` header.
+    pub(crate) fn from_request_head(request: &HttpRequest) -> Result<Self, ApiError> {
+        let value = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("an Authorization: Bearer header is required"))?;
+        let value = value
+            .to_str()
+            .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
+        let (scheme, secret) = value
+            .trim()
+            .split_once(' ')
+            .ok_or_else(|| unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(unauthorized("only Bearer tokens are accepted"));
+        }
+        let secret = secret.trim();
+        if secret.is_empty() || secret.len() > MAX_SECRET_LENGTH {
+            return Err(unauthorized("the bearer token is malformed"));
+        }
+        Ok(BearerToken(secret.to_owned()))
+    }
+}
+
+impl FromRequest for BearerToken {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(BearerToken::from_request_head(request))
+    }
+}
+
+/// A 401 with this detail (the renderer adds `WWW-Authenticate: Bearer`).
+pub(crate) fn unauthorized(detail: &str) -> ApiError {
+    ApiError::from(status_error(401, detail))
+}
+
+/// Authenticate `token` and run `f` for its organization, all in one transaction. The
+/// caller is recorded in the request's extensions for the request log.
+pub(crate) async fn scim_transaction<T, F>(
+    request: &HttpRequest,
+    state: &AppState,
+    access: Access,
+    token: BearerToken,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Authenticated) -> Result<T, Failure> + Send + 'static,
+{
+    let now = Utc::now();
+    let outcome = blocking::run(state, access, move |tx| {
+        let Some(caller) = tx.authenticate(&token.0, TokenKind::Scim, now)? else {
+            return Ok((
+                None,
+                Err(ApiError::from(status_error(
+                    401,
+                    "invalid, expired or revoked token",
+                ))),
+            ));
+        };
+        match f(tx, &caller) {
+            Ok(value) => Ok((Some(caller), Ok(value))),
+            Err(Failure::Scim(error)) => Ok((Some(caller), Err(ApiError::from(error)))),
+            Err(Failure::Store(error)) => Err(Failure::Store(error)),
+        }
+    })
+    .await?;
+    let (caller, result) = outcome;
+    if let Some(caller) = caller {
+        request.extensions_mut().insert(caller);
+    }
+    result
+}
+
+/// How often a read-modify-write that lost a race is tried in all.
+const ATTEMPTS: usize = 5;
+
+/// Run `attempt` again when it failed with a 412 that the client did not ask for: a
+/// read-modify-write (PUT, PATCH) passes the version it read to the store, so a concurrent
+/// change makes the write fail instead of being overwritten; without client
+/// preconditions that conflict is the server's to resolve, by reading again.
+pub(crate) async fn retry_lost_races<T, Fut>(
+    client_preconditions: bool,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<T, ApiError>
+where
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(error) if !client_preconditions && error.error.status == 412 => {
+                tracing::debug!("a concurrent write won; trying again");
+            }
+            other => return other,
+        }
+    }
+    attempt().await
+}

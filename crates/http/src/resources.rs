@@ -1,0 +1,244 @@
+//! `/Users` and `/Groups`: create, read, list, search, replace and delete, one generic
+//! handler per action parameterized by the resource kind (PATCH is in `patch.rs`).
+//!
+//! Each handler parses everything it can from the request first (query parameters,
+//! projection, preconditions), then runs one transaction that authenticates the token
+//! and does the work for the caller's organization (tenant isolation: the store scopes
+//! every query to it, so a foreign id is a 404).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use rollcall_store::ResourceKind;
+use scim_core::{DialectContext, Operation, validate_resource};
+
+use crate::auth::{BearerToken, retry_lost_races, scim_transaction};
+use crate::blocking::Access;
+use crate::content::JsonBody;
+use crate::error::ApiError;
+use crate::etag::Preconditions;
+use crate::list::{ListPlan, QueryParams, needs_members};
+use crate::response::{SCIM_JSON, base_url, location, resource_response, scim_json, with_location};
+use crate::state::{AppState, resource_type};
+
+/// A resource kind as a type, so one handler serves `/Users` and `/Groups`.
+pub(crate) trait Kind: 'static {
+    /// Which kind.
+    const KIND: ResourceKind;
+}
+
+/// `/Users`.
+#[derive(Debug)]
+pub(crate) struct Users;
+
+/// `/Groups`.
+#[derive(Debug)]
+pub(crate) struct Groups;
+
+impl Kind for Users {
+    const KIND: ResourceKind = ResourceKind::User;
+}
+
+impl Kind for Groups {
+    const KIND: ResourceKind = ResourceKind::Group;
+}
+
+/// The `{id}` of the path.
+pub(crate) fn path_id(request: &HttpRequest) -> String {
+    request
+        .match_info()
+        .get("id")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Log the IdP deviations a request relied on (lenient dialect), by name.
+pub(crate) fn note_deviations(ctx: &DialectContext) {
+    for deviation in &ctx.tolerated {
+        tracing::debug!(deviation = deviation.name(), "tolerated an IdP deviation");
+    }
+}
+
+/// `POST /Users`, `POST /Groups`: 201 with `Location`, `ETag` and the projected resource.
+pub(crate) async fn create<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::from_query(request.query_string())?;
+    let rt = resource_type(&state.registry, K::KIND)?;
+    let projection = params.projection(&state.registry, rt)?;
+    let registry = state.registry.clone();
+    let now = Utc::now();
+    let stored = scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
+        let rt = resource_type(&registry, K::KIND)?;
+        let mut ctx = DialectContext::new(caller.dialect);
+        let resource =
+            validate_resource(&registry, rt, &body.0, None, Operation::Create, &mut ctx)?;
+        note_deviations(&ctx);
+        Ok(tx.create_resource(&caller.org_id, K::KIND, &resource, now)?)
+    })
+    .await?;
+    let base = base_url(&request);
+    let body = projection.apply(&state.registry, rt, &with_location(&base, K::KIND, &stored));
+    Ok(HttpResponse::Created()
+        .insert_header((header::CONTENT_TYPE, SCIM_JSON))
+        .insert_header((header::ETAG, stored.etag()))
+        .insert_header((header::LOCATION, location(&base, K::KIND, &stored.id)))
+        .body(body.to_string()))
+}
+
+/// `GET /Users/{id}`, `GET /Groups/{id}`: 200, or 304 when `If-None-Match` matches.
+pub(crate) async fn get<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&request);
+    let params = QueryParams::from_query(request.query_string())?;
+    let rt = resource_type(&state.registry, K::KIND)?;
+    let projection = params.projection(&state.registry, rt)?;
+    let preconditions = Preconditions::from_request(&request)?;
+    let load_members = needs_members(K::KIND, &projection);
+    let stored = scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
+        Ok(tx.get_resource(&caller.org_id, K::KIND, &id, load_members)?)
+    })
+    .await?;
+    if preconditions.not_modified(&stored)? {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, stored.etag()))
+            .finish());
+    }
+    let base = base_url(&request);
+    let body = projection.apply(&state.registry, rt, &with_location(&base, K::KIND, &stored));
+    Ok(resource_response(StatusCode::OK, &stored.etag(), &body))
+}
+
+/// `GET /Users`, `GET /Groups`: a ListResponse.
+pub(crate) async fn list<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::from_query(request.query_string())?;
+    respond_list::<K>(request, state, token, &params).await
+}
+
+/// `POST /Users/.search`, `POST /Groups/.search` (RFC 7644 §3.4.3): a list whose
+/// parameters come in a SearchRequest body.
+pub(crate) async fn search<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::from_search_request(&body.0)?;
+    respond_list::<K>(request, state, token, &params).await
+}
+
+async fn respond_list<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+    params: &QueryParams,
+) -> Result<HttpResponse, ApiError> {
+    let rt = resource_type(&state.registry, K::KIND)?;
+    let plan = ListPlan::new(&state.registry, rt, K::KIND, &state.config, params)?;
+    let (page, plan) =
+        scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
+            let page = tx.list_resources(&caller.org_id, K::KIND, &plan.query())?;
+            Ok((page, plan))
+        })
+        .await?;
+    let body = plan.response(&state.registry, rt, K::KIND, &base_url(&request), &page);
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+/// `PUT /Users/{id}`, `PUT /Groups/{id}`: 200 with the projected resource.
+pub(crate) async fn replace<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&request);
+    let params = QueryParams::from_query(request.query_string())?;
+    let rt = resource_type(&state.registry, K::KIND)?;
+    let projection = params.projection(&state.registry, rt)?;
+    let preconditions = Preconditions::from_request(&request)?;
+    let reload_members = needs_members(K::KIND, &projection);
+    let registry = state.registry.clone();
+    let now = Utc::now();
+    let client_preconditions = !preconditions.is_empty();
+    let body = body.0;
+    let stored = retry_lost_races(client_preconditions, || {
+        let (registry, preconditions, id, body) = (
+            registry.clone(),
+            preconditions.clone(),
+            id.clone(),
+            body.clone(),
+        );
+        scim_transaction(
+            &request,
+            &state,
+            Access::Write,
+            token.clone(),
+            move |tx, caller| {
+                let rt = resource_type(&registry, K::KIND)?;
+                let org = caller.org_id.as_str();
+                // Members are never needed to validate a replace: they come from the body alone.
+                let existing = tx.get_resource(org, K::KIND, &id, false)?;
+                // Kept values (immutable, writeOnly) come from the version read: write over it only.
+                let expected_version = preconditions
+                    .expected_version(&existing)?
+                    .or(Some(existing.version));
+                let mut ctx = DialectContext::new(caller.dialect);
+                let resource = validate_resource(
+                    &registry,
+                    rt,
+                    &body,
+                    Some(&existing.resource),
+                    Operation::Replace,
+                    &mut ctx,
+                )?;
+                note_deviations(&ctx);
+                let stored =
+                    tx.replace_resource(org, K::KIND, &id, &resource, expected_version, now)?;
+                if reload_members {
+                    return Ok(tx.get_resource(org, K::KIND, &id, true)?);
+                }
+                Ok(stored)
+            },
+        )
+    })
+    .await?;
+    let body = projection.apply(
+        &state.registry,
+        rt,
+        &with_location(&base_url(&request), K::KIND, &stored),
+    );
+    Ok(resource_response(StatusCode::OK, &stored.etag(), &body))
+}
+
+/// `DELETE /Users/{id}`, `DELETE /Groups/{id}`: 204.
+pub(crate) async fn delete<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&request);
+    let preconditions = Preconditions::from_request(&request)?;
+    scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
+        let org = caller.org_id.as_str();
+        let expected_version = if preconditions.is_empty() {
+            None
+        } else {
+            let existing = tx.get_resource(org, K::KIND, &id, false)?;
+            preconditions.expected_version(&existing)?
+        };
+        Ok(tx.delete_resource(org, K::KIND, &id, expected_version)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,84 @@
+//! `POST /.search` at the root (RFC 7644 §3.4.3): one SearchRequest over users and groups.
+//!
+//! Decisions: the filter, `sortBy` and projection are resolved against each resource type;
+//! a type they do not fit (e.g. `userName` for groups) contributes nothing, and only when
+//! they fit no type is the request a 400 (the error of the first type). Results are the
+//! matching users, then the matching groups, each sorted by `sortBy` within its type;
+//! `startIndex` and `count` page through that concatenation.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use rollcall_store::ResourceKind;
+
+use crate::auth::{BearerToken, scim_transaction};
+use crate::blocking::Access;
+use crate::content::JsonBody;
+use crate::error::ApiError;
+use crate::list::{ListPlan, QueryParams, list_response};
+use crate::response::{base_url, scim_json};
+use crate::state::{AppState, resource_type};
+
+const KINDS: [ResourceKind; 2] = [ResourceKind::User, ResourceKind::Group];
+
+/// `POST /.search`.
+pub(crate) async fn search_all(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::from_search_request(&body.0)?;
+    let mut plans = Vec::new();
+    let mut first_error = None;
+    for kind in KINDS {
+        let rt = resource_type(&state.registry, kind)?;
+        match ListPlan::new(&state.registry, rt, kind, &state.config, &params) {
+            Ok(plan) => plans.push((kind, plan)),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    if plans.is_empty()
+        && let Some(error) = first_error
+    {
+        return Err(error.into());
+    }
+    let (start_index, count) = plans
+        .first()
+        .map(|(_, plan)| plan.window())
+        .unwrap_or((1, 0));
+    let pages = scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
+        let org = caller.org_id.as_str();
+        let mut pages = Vec::new();
+        let mut total = 0u64;
+        // `skip` results still to pass over, `wanted` results still to return.
+        let mut skip = start_index - 1;
+        let mut wanted = count;
+        for (kind, plan) in plans {
+            let plan = plan.with_window(skip + 1, wanted);
+            let page = tx.list_resources(org, kind, &plan.query())?;
+            total += page.total_results;
+            if skip >= page.total_results {
+                skip -= page.total_results;
+                continue;
+            }
+            skip = 0;
+            wanted -= (page.resources.len() as u64).min(wanted);
+            pages.push((kind, plan, page));
+        }
+        Ok((total, pages))
+    })
+    .await?;
+    let (total, pages) = pages;
+    let base = base_url(&request);
+    let mut resources = Vec::new();
+    for (kind, plan, page) in &pages {
+        let rt = resource_type(&state.registry, *kind)?;
+        resources.extend(plan.project_page(&state.registry, rt, *kind, &base, page));
+    }
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(total, start_index, resources),
+    ))
+}

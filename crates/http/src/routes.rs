@@ -1,0 +1,120 @@
+//! The route table under `/scim/v2`. Unknown paths answer a SCIM 404, a known path with
+//! the wrong method a SCIM 405 with `Allow`; `/Bulk` and `/Me` answer a SCIM 501 (not
+//! implemented; `/ServiceProviderConfig` says bulk is unsupported).
+
+use actix_web::middleware::from_fn;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use scim_core::ScimError;
+
+use crate::discovery;
+use crate::error::{ApiError, status_error};
+use crate::logging::log_request;
+use crate::patch::{patch_group, patch_user};
+use crate::resources::{self, Groups, Users};
+use crate::response::SCIM_PREFIX;
+use crate::root_search::search_all;
+use crate::state::AppState;
+
+/// Mount every SCIM route under `/scim/v2`.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
+    cfg.service(
+        web::scope(SCIM_PREFIX)
+            .app_data(web::Data::new(state))
+            .wrap(from_fn(log_request))
+            .service(
+                web::resource("/ServiceProviderConfig")
+                    .route(web::get().to(discovery::service_provider_config))
+                    .default_service(method_not_allowed("GET")),
+            )
+            .service(
+                web::resource("/ResourceTypes")
+                    .route(web::get().to(discovery::resource_types))
+                    .default_service(method_not_allowed("GET")),
+            )
+            .service(
+                web::resource("/ResourceTypes/{id}")
+                    .route(web::get().to(discovery::resource_type))
+                    .default_service(method_not_allowed("GET")),
+            )
+            .service(
+                web::resource("/Schemas")
+                    .route(web::get().to(discovery::schemas))
+                    .default_service(method_not_allowed("GET")),
+            )
+            .service(
+                web::resource("/Schemas/{id}")
+                    .route(web::get().to(discovery::schema))
+                    .default_service(method_not_allowed("GET")),
+            )
+            .service(
+                web::resource("/Users")
+                    .route(web::get().to(resources::list::<Users>))
+                    .route(web::post().to(resources::create::<Users>))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/Users/.search")
+                    .route(web::post().to(resources::search::<Users>))
+                    .default_service(method_not_allowed("POST")),
+            )
+            .service(
+                web::resource("/Users/{id}")
+                    .route(web::get().to(resources::get::<Users>))
+                    .route(web::put().to(resources::replace::<Users>))
+                    .route(web::patch().to(patch_user))
+                    .route(web::delete().to(resources::delete::<Users>))
+                    .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
+            )
+            .service(
+                web::resource("/Groups")
+                    .route(web::get().to(resources::list::<Groups>))
+                    .route(web::post().to(resources::create::<Groups>))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/Groups/.search")
+                    .route(web::post().to(resources::search::<Groups>))
+                    .default_service(method_not_allowed("POST")),
+            )
+            .service(
+                web::resource("/Groups/{id}")
+                    .route(web::get().to(resources::get::<Groups>))
+                    .route(web::put().to(resources::replace::<Groups>))
+                    .route(web::patch().to(patch_group))
+                    .route(web::delete().to(resources::delete::<Groups>))
+                    .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
+            )
+            .service(
+                web::resource("/.search")
+                    .route(web::post().to(search_all))
+                    .default_service(method_not_allowed("POST")),
+            )
+            .service(web::resource(["/Bulk", "/Me"]).to(not_implemented))
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// A default service answering 405 with `Allow: allow`.
+fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |request: HttpRequest| async move {
+        ApiError::method_not_allowed(request.method().as_str(), allow).error_response()
+    })
+}
+
+/// 501 for endpoints of RFC 7644 this server does not offer (yet).
+async fn not_implemented(request: HttpRequest) -> HttpResponse {
+    ApiError::from(status_error(
+        501,
+        format!("{} is not implemented", request.path()),
+    ))
+    .error_response()
+}
+
+async fn not_found() -> HttpResponse {
+    not_found_response()
+}
+
+/// The SCIM 404 for a path that names no endpoint.
+pub(crate) fn not_found_response() -> HttpResponse {
+    ApiError::from(ScimError::not_found("no such endpoint")).error_response()
+}

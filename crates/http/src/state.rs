@@ -1,0 +1,79 @@
+//! What every handler shares: the store, the schemas, the limits and the semaphore that
+//! keeps blocking work within the pool size.
+
+use std::sync::Arc;
+
+use rollcall_store::{ResourceKind, Store};
+use scim_core::schema::ResourceType;
+use scim_core::{SchemaRegistry, ScimError, ServiceProviderFeatures};
+use tokio::sync::Semaphore;
+
+use crate::ScimConfig;
+
+/// What the handlers share: the store, the schemas, the limits.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub(crate) store: Store,
+    pub(crate) registry: Arc<SchemaRegistry>,
+    pub(crate) config: Arc<ScimConfig>,
+    /// One permit per pooled connection: blocking work waits here (asynchronously)
+    /// instead of tying up a blocking thread while it waits for a connection.
+    pub(crate) permits: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// State over `store` with the standard schemas.
+    pub fn new(store: Store, config: ScimConfig) -> Self {
+        let permits = usize::try_from(store.max_connections()).unwrap_or(1).max(1);
+        AppState {
+            store,
+            registry: Arc::new(SchemaRegistry::standard()),
+            config: Arc::new(config),
+            permits: Arc::new(Semaphore::new(permits)),
+        }
+    }
+
+    /// The store this state serves.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The limits this state enforces.
+    pub fn config(&self) -> &ScimConfig {
+        &self.config
+    }
+
+    /// What `/ServiceProviderConfig` advertises: exactly what this crate implements.
+    pub(crate) fn features(&self) -> ServiceProviderFeatures {
+        ServiceProviderFeatures {
+            bulk: None,
+            cursor_paging: None,
+            filter_max_results: u32::try_from(self.config.max_page_size).unwrap_or(u32::MAX),
+            ..ServiceProviderFeatures::default()
+        }
+    }
+}
+
+/// The resource type definition of `kind`.
+pub(crate) fn resource_type(
+    registry: &SchemaRegistry,
+    kind: ResourceKind,
+) -> Result<&ResourceType, ScimError> {
+    let id = match kind {
+        ResourceKind::User => "User",
+        ResourceKind::Group => "Group",
+    };
+    registry
+        .resource_type(id)
+        .ok_or_else(|| internal(format!("the registry has no {id} resource type")))
+}
+
+/// A 500 whose detail is logged, never sent (see `error.rs`).
+pub(crate) fn internal(detail: impl Into<String>) -> ScimError {
+    ScimError {
+        status: 500,
+        scim_type: None,
+        detail: detail.into(),
+        span: None,
+    }
+}

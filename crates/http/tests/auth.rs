@@ -1,0 +1,148 @@
+//! Bearer SCIM tokens and tenant isolation, on every test database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use actix_web::http::Method;
+use actix_web::http::header;
+use actix_web::test::TestRequest;
+use chrono::{Duration, Utc};
+use common::{Harness, group, patch, request, user, with_json};
+use rollcall_store::TokenKind;
+use rollcall_store::testing::TestDb;
+use serde_json::json;
+
+#[actix_web::test]
+async fn missing_malformed_unknown_expired_revoked_and_admin_tokens_are_401s() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let (_, expired) = h.token(
+            &h.a.org_id,
+            TokenKind::Scim,
+            Some(Utc::now() - Duration::hours(1)),
+        );
+        let (revoked_id, revoked) = h.token(&h.a.org_id, TokenKind::Scim, None);
+        h.revoke(&h.a.org_id, &revoked_id);
+        let tampered = format!("{}0", &h.a.token[..h.a.token.len() - 1]);
+        let cases: [(&str, Option<String>); 9] = [
+            ("missing", None),
+            ("empty", Some(String::new())),
+            ("basic", Some("Basic dXNlcjpwYXNz".into())),
+            ("bearer without token", Some("Bearer ".into())),
+            ("unknown", Some("Bearer rc_scim_nope_0000".into())),
+            ("tampered", Some(format!("Bearer {tampered}"))),
+            ("expired", Some(format!("Bearer {expired}"))),
+            ("revoked", Some(format!("Bearer {revoked}"))),
+            ("admin token", Some(format!("Bearer {admin}"))),
+        ];
+        for (name, authorization) in cases {
+            for uri in ["/scim/v2/Users", "/scim/v2/Groups/x"] {
+                let mut req = TestRequest::get().uri(uri);
+                if let Some(value) = &authorization {
+                    req = req.insert_header((header::AUTHORIZATION, value.as_str()));
+                }
+                let reply = send!(app, req);
+                let context = format!("{} {name} {uri}", h.label());
+                reply.assert_error(401, None, &context);
+                assert_eq!(
+                    reply.header("www-authenticate"),
+                    Some("Bearer"),
+                    "{context}"
+                );
+            }
+        }
+        // A valid token works; lowercase scheme is accepted.
+        let reply = send!(
+            app,
+            TestRequest::get()
+                .uri("/scim/v2/Users")
+                .insert_header((header::AUTHORIZATION, format!("bearer {}", h.a.token)))
+        );
+        assert_eq!(reply.status, 200, "{}: {}", h.label(), reply.body);
+        // Revocation takes effect on the next request.
+        h.revoke(&h.a.org_id, &h.a.token_id);
+        let reply = send!(app, request(Method::GET, "/scim/v2/Users", &h.a.token));
+        reply.assert_error(401, None, "revoked after use");
+    }
+}
+
+#[actix_web::test]
+async fn another_organizations_token_sees_nothing_of_the_first() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let a = h.a.token.as_str();
+        let b_tenant = h.tenant("Other");
+        let b = b_tenant.token.as_str();
+        let user_id = create!(app, a, "Users", user("isolated"));
+        let group_id = create!(app, a, "Groups", group("Isolated", &[&user_id]));
+        let targets = [
+            ("Users", &user_id, user("isolated")),
+            ("Groups", &group_id, group("Isolated", &[])),
+        ];
+        for (endpoint, id, body) in &targets {
+            let uri = format!("/scim/v2/{endpoint}/{id}");
+            let context = format!("{} {uri}", h.label());
+            let reply = send!(app, request(Method::GET, &uri, b));
+            reply.assert_error(404, None, &context);
+            let reply = send!(app, with_json(Method::PUT, &uri, b, body));
+            reply.assert_error(404, None, &context);
+            let reply = send!(
+                app,
+                with_json(
+                    Method::PATCH,
+                    &uri,
+                    b,
+                    &patch(json!([{"op": "replace", "path": "externalId", "value": "x"}]))
+                )
+            );
+            reply.assert_error(404, None, &context);
+            let reply = send!(app, request(Method::DELETE, &uri, b));
+            reply.assert_error(404, None, &context);
+            let reply = send!(
+                app,
+                request(Method::GET, &format!("/scim/v2/{endpoint}"), b)
+            );
+            assert_eq!(reply.body["totalResults"], 0, "{context}");
+            // The same user name is free in the other organization.
+            let reply = send!(
+                app,
+                with_json(Method::POST, &format!("/scim/v2/{endpoint}"), b, body)
+            );
+            assert_eq!(reply.status, 201, "{context}: {}", reply.body);
+        }
+        // B cannot add A's user to its group either.
+        let b_group = create!(app, b, "Groups", group("B group", &[]));
+        let reply = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Groups/{b_group}"),
+                b,
+                &patch(json!([{"op": "add", "path": "members", "value": [{"value": user_id}]}]))
+            )
+        );
+        assert_eq!(reply.status, 400, "{}: {}", h.label(), reply.body);
+        // A still has everything.
+        for (endpoint, id, _) in &targets {
+            let reply = send!(
+                app,
+                request(Method::GET, &format!("/scim/v2/{endpoint}/{id}"), a)
+            );
+            assert_eq!(reply.status, 200, "{}", h.label());
+        }
+        let reply = send!(
+            app,
+            request(
+                Method::GET,
+                "/scim/v2/Users?filter=userName%20eq%20%22isolated%22",
+                a
+            )
+        );
+        assert_eq!(reply.body["totalResults"], 1, "{}", h.label());
+    }
+}

@@ -1,0 +1,254 @@
+//! Test harness: a real store (SQLite, and PostgreSQL when it answers) per test, an
+//! organization with a SCIM token, and helpers to send requests through
+//! `actix_web::test` and read SCIM replies.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::test::TestRequest;
+use chrono::Utc;
+use rollcall_http::{AppState, ScimConfig};
+use rollcall_store::testing::TestDb;
+use rollcall_store::{Store, TokenKind};
+use scim_core::Dialect;
+use serde_json::{Value, json};
+
+/// An organization and its SCIM token.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub org_id: String,
+    pub token: String,
+    pub token_id: String,
+}
+
+/// One test database with the app state over it and a first tenant.
+pub struct Harness {
+    pub db: TestDb,
+    pub store: Store,
+    pub state: AppState,
+    pub a: Tenant,
+}
+
+/// The body limit of the test configuration.
+pub const MAX_BODY: usize = 64 * 1024;
+
+impl Harness {
+    pub fn new(db: TestDb) -> Harness {
+        let store = db.open();
+        let config = ScimConfig {
+            max_body_bytes: MAX_BODY,
+            default_page_size: 100,
+            max_page_size: 1000,
+        };
+        let state = AppState::new(store.clone(), config);
+        let mut harness = Harness {
+            db,
+            store,
+            state,
+            a: Tenant {
+                org_id: String::new(),
+                token: String::new(),
+                token_id: String::new(),
+            },
+        };
+        harness.a = harness.tenant("Acme");
+        harness
+    }
+
+    /// Which database, for assertion messages.
+    pub fn label(&self) -> String {
+        format!("{:?}", self.db.backend())
+    }
+
+    /// A new organization with a SCIM token.
+    pub fn tenant(&self, name: &str) -> Tenant {
+        self.store
+            .write(|tx| {
+                let org = tx.create_org(name, Utc::now())?;
+                let token =
+                    tx.create_token(&org.id, TokenKind::Scim, Some("test"), None, Utc::now())?;
+                Ok(Tenant {
+                    org_id: org.id,
+                    token: token.secret,
+                    token_id: token.info.id,
+                })
+            })
+            .unwrap()
+    }
+
+    /// Another token of `kind` for `org_id`, expiring at `expires_at`.
+    pub fn token(
+        &self,
+        org_id: &str,
+        kind: TokenKind,
+        expires_at: Option<chrono::DateTime<Utc>>,
+    ) -> (String, String) {
+        self.store
+            .write(|tx| {
+                let token = tx.create_token(
+                    org_id,
+                    kind,
+                    None,
+                    expires_at,
+                    Utc::now() - chrono::Duration::hours(2),
+                )?;
+                Ok((token.info.id, token.secret))
+            })
+            .unwrap()
+    }
+
+    pub fn revoke(&self, org_id: &str, token_id: &str) {
+        self.store
+            .write(|tx| tx.revoke_token(org_id, token_id, Utc::now()))
+            .unwrap();
+    }
+
+    pub fn set_dialect(&self, org_id: &str, dialect: Dialect) {
+        self.store
+            .write(|tx| tx.set_dialect(org_id, dialect))
+            .unwrap();
+    }
+}
+
+/// `init_service` over an App that mounts Rollcall like an embedder does.
+#[macro_export]
+macro_rules! app {
+    ($harness:expr) => {{
+        let state = $harness.state.clone();
+        actix_web::test::init_service(
+            actix_web::App::new()
+                .configure(move |config| rollcall_http::configure(config, state))
+                .default_service(actix_web::web::to(rollcall_http::not_found)),
+        )
+        .await
+    }};
+}
+
+/// A reply, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Assert an RFC 7644 §3.12 error body with this status and scimType.
+    pub fn assert_error(&self, status: u16, scim_type: Option<&str>, context: &str) {
+        assert_eq!(self.status, status, "{context}: {}", self.body);
+        assert_eq!(
+            self.body["schemas"],
+            json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+            "{context}"
+        );
+        assert_eq!(self.body["status"], json!(status.to_string()), "{context}");
+        assert!(self.body["detail"].is_string(), "{context}: {}", self.body);
+        match scim_type {
+            Some(scim_type) => assert_eq!(
+                self.body["scimType"],
+                json!(scim_type),
+                "{context}: {}",
+                self.body
+            ),
+            None => assert!(
+                self.body.get("scimType").is_none(),
+                "{context}: {}",
+                self.body
+            ),
+        }
+    }
+}
+
+/// Send a `TestRequest` and read the reply: `send!(app, request)`.
+#[macro_export]
+macro_rules! send {
+    ($app:expr, $request:expr) => {
+        $crate::common::reply(actix_web::test::call_service(&$app, $request.to_request()).await)
+            .await
+    };
+}
+
+/// POST a resource and return its id (asserting 201): `create!(app, token, "Users", body)`.
+#[macro_export]
+macro_rules! create {
+    ($app:expr, $token:expr, $endpoint:expr, $body:expr) => {{
+        let uri = format!("/scim/v2/{}", $endpoint);
+        let reply = send!(
+            $app,
+            $crate::common::with_json(actix_web::http::Method::POST, &uri, $token, &$body)
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }};
+}
+
+/// Read a reply whole; every reply with a body must be `application/scim+json`.
+pub async fn reply<B: MessageBody>(response: ServiceResponse<B>) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = actix_web::test::read_body(response).await;
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_eq!(content_type, "application/scim+json", "status {status}");
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A request with a bearer token.
+pub fn request(method: Method, uri: &str, token: &str) -> TestRequest {
+    TestRequest::default()
+        .method(method)
+        .uri(uri)
+        .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
+}
+
+/// A request with a bearer token and a SCIM JSON body.
+pub fn with_json(method: Method, uri: &str, token: &str, body: &Value) -> TestRequest {
+    request(method, uri, token)
+        .insert_header((header::CONTENT_TYPE, "application/scim+json"))
+        .set_payload(body.to_string())
+}
+
+pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A minimal user body.
+pub fn user(user_name: &str) -> Value {
+    json!({
+        "schemas": [USER],
+        "userName": user_name,
+        "name": {"givenName": "Given", "familyName": user_name},
+        "emails": [{"value": format!("{user_name}@example.com"), "type": "work", "primary": true}],
+        "active": true
+    })
+}
+
+/// A group body with these member ids.
+pub fn group(display_name: &str, members: &[&str]) -> Value {
+    let members: Vec<Value> = members.iter().map(|id| json!({"value": id})).collect();
+    json!({"schemas": [GROUP], "displayName": display_name, "members": members})
+}
+
+/// A PatchOp body.
+pub fn patch(operations: Value) -> Value {
+    json!({"schemas": [PATCH_OP], "Operations": operations})
+}

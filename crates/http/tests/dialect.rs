@@ -1,0 +1,168 @@
+//! Identity-provider dialects through HTTP: Entra ID's forms are accepted in the lenient
+//! dialect (the default) and refused, naming the rule, in the strict one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use actix_web::http::Method;
+use common::{Harness, group, patch, request, user, with_json};
+use rollcall_store::testing::TestDb;
+use scim_core::Dialect;
+use serde_json::{Value, json};
+
+/// (name, resource, PATCH operations) of Entra ID forms.
+fn entra_forms(member: &str) -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        (
+            "capitalised op",
+            "Users",
+            json!([{"op": "Replace", "path": "displayName", "value": "X"}]),
+        ),
+        (
+            "boolean as string",
+            "Users",
+            json!([{"op": "replace", "path": "active", "value": "False"}]),
+        ),
+        (
+            "path keys in value",
+            "Users",
+            json!([{"op": "replace", "value": {"name.givenName": "Ann"}}]),
+        ),
+        (
+            "remove members by value",
+            "Groups",
+            json!([{"op": "remove", "path": "members", "value": [{"value": member}]}]),
+        ),
+    ]
+}
+
+#[actix_web::test]
+async fn entra_forms_are_accepted_when_lenient_and_refused_when_strict() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let label = h.label();
+        let u1 = create!(app, token, "Users", user("e1"));
+        let u2 = create!(app, token, "Users", user("e2"));
+        let g = create!(app, token, "Groups", group("Entra", &[&u1, &u2]));
+
+        // Strict first: every form is a 400 and nothing changes.
+        h.set_dialect(&h.a.org_id, Dialect::Strict);
+        for (name, endpoint, operations) in entra_forms(&u1) {
+            let id = if endpoint == "Users" { &u1 } else { &g };
+            let reply = send!(
+                app,
+                with_json(
+                    Method::PATCH,
+                    &format!("/scim/v2/{endpoint}/{id}"),
+                    token,
+                    &patch(operations)
+                )
+            );
+            assert_eq!(reply.status, 400, "{label} strict {name}: {}", reply.body);
+            assert!(
+                reply.body["detail"].as_str().unwrap().contains("RFC"),
+                "{label} {name}: {}",
+                reply.body
+            );
+        }
+        let reply = send!(
+            app,
+            request(Method::GET, &format!("/scim/v2/Groups/{g}"), token)
+        );
+        assert_eq!(
+            reply.body["members"].as_array().unwrap().len(),
+            2,
+            "{label}"
+        );
+        let mut strict_post = user("strict");
+        strict_post["active"] = json!("True");
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", token, &strict_post)
+        );
+        reply.assert_error(400, Some("invalidValue"), &format!("{label} strict POST"));
+        let entra_group = json!({
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:Group",
+                "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+            ],
+            "displayName": "Entra URI"
+        });
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Groups", token, &entra_group)
+        );
+        assert_eq!(
+            reply.status, 400,
+            "{label} strict Entra group URI: {}",
+            reply.body
+        );
+
+        // Lenient: every form applies; Entra's group PATCH answers 204.
+        h.set_dialect(&h.a.org_id, Dialect::Lenient);
+        for (name, endpoint, operations) in entra_forms(&u1) {
+            let id = if endpoint == "Users" { &u1 } else { &g };
+            let reply = send!(
+                app,
+                with_json(
+                    Method::PATCH,
+                    &format!("/scim/v2/{endpoint}/{id}"),
+                    token,
+                    &patch(operations)
+                )
+            );
+            let expected = if endpoint == "Groups" { 204 } else { 200 };
+            assert_eq!(
+                reply.status, expected,
+                "{label} lenient {name}: {}",
+                reply.body
+            );
+        }
+        let reply = send!(
+            app,
+            request(Method::GET, &format!("/scim/v2/Users/{u1}"), token)
+        );
+        assert_eq!(reply.body["active"], false, "{label}");
+        assert_eq!(reply.body["displayName"], "X", "{label}");
+        assert_eq!(reply.body["name"]["givenName"], "Ann", "{label}");
+        // Remove with a value array removed only that member.
+        let reply = send!(
+            app,
+            request(Method::GET, &format!("/scim/v2/Groups/{g}"), token)
+        );
+        let members: Vec<&str> = reply.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, [u2.as_str()], "{label}");
+
+        // Entra's POST: meta, roles: [] and explicit nulls are accepted.
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "entra@example.com",
+            "active": "True",
+            "meta": {"resourceType": "User"},
+            "roles": [],
+            "title": null,
+            "externalId": "0a1b"
+        });
+        let reply = send!(app, with_json(Method::POST, "/scim/v2/Users", token, &body));
+        assert_eq!(reply.status, 201, "{label}: {}", reply.body);
+        assert_eq!(reply.body["active"], true);
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Groups", token, &entra_group)
+        );
+        assert_eq!(
+            reply.status, 201,
+            "{label} lenient Entra group URI: {}",
+            reply.body
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Routing, content negotiation, body limits and discovery, on every test database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use actix_web::http::Method;
+use actix_web::http::header;
+use actix_web::test::TestRequest;
+use common::{Harness, MAX_BODY, request, user, with_json};
+use rollcall_store::testing::TestDb;
+use serde_json::json;
+
+#[actix_web::test]
+async fn unknown_routes_are_scim_404s_and_wrong_methods_scim_405s() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let not_found = [
+            (Method::GET, "/scim/v2/Nope"),
+            (Method::GET, "/scim/v2/Users/a/b"),
+            (Method::POST, "/scim/v2/"),
+            (Method::GET, "/elsewhere"),
+            (Method::GET, "/scim/v2/Schemas/urn:nope"),
+            (Method::GET, "/scim/v2/ResourceTypes/Nope"),
+        ];
+        for (method, uri) in not_found {
+            let reply = send!(app, request(method.clone(), uri, token));
+            reply.assert_error(404, None, &format!("{} {method} {uri}", h.label()));
+        }
+        let not_allowed = [
+            (Method::DELETE, "/scim/v2/Users", "GET, POST"),
+            (Method::PUT, "/scim/v2/Groups", "GET, POST"),
+            (
+                Method::POST,
+                "/scim/v2/Users/some-id",
+                "GET, PUT, PATCH, DELETE",
+            ),
+            (Method::POST, "/scim/v2/ServiceProviderConfig", "GET"),
+            (Method::PUT, "/scim/v2/ResourceTypes", "GET"),
+            (Method::PATCH, "/scim/v2/Schemas", "GET"),
+            (
+                Method::DELETE,
+                "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+                "GET",
+            ),
+            (Method::GET, "/scim/v2/Users/.search", "POST"),
+        ];
+        for (method, uri, allow) in not_allowed {
+            let reply = send!(app, request(method.clone(), uri, token));
+            let context = format!("{} {method} {uri}", h.label());
+            reply.assert_error(405, None, &context);
+            assert_eq!(reply.header("allow"), Some(allow), "{context}");
+        }
+        for uri in ["/scim/v2/Bulk", "/scim/v2/Me"] {
+            let reply = send!(app, with_json(Method::POST, uri, token, &json!({})));
+            reply.assert_error(501, None, uri);
+        }
+    }
+}
+
+/// (name, Content-Type, body, status, scimType)
+type Case<'a> = (&'a str, Option<&'a str>, String, u16, Option<&'a str>);
+
+#[actix_web::test]
+async fn bodies_need_a_json_media_type_a_size_within_the_limit_and_valid_json() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let body = user("media").to_string();
+        let cases: [Case<'_>; 9] = [
+            ("plain text", Some("text/plain"), body.clone(), 415, None),
+            ("xml", Some("application/xml"), body.clone(), 415, None),
+            (
+                "latin-1",
+                Some("application/json; charset=iso-8859-1"),
+                body.clone(),
+                415,
+                None,
+            ),
+            (
+                "malformed",
+                Some("application/scim+json"),
+                "{\"userName\": ".into(),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                "empty",
+                Some("application/scim+json"),
+                String::new(),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                "not an object",
+                Some("application/json"),
+                "[1,2]".into(),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                "too large",
+                Some("application/scim+json"),
+                format!("{{\"userName\": \"{}\"}}", "x".repeat(MAX_BODY)),
+                413,
+                None,
+            ),
+            (
+                "json with charset",
+                Some("application/json; charset=utf-8"),
+                body.clone(),
+                201,
+                None,
+            ),
+            ("no content type", None, user("bare").to_string(), 201, None),
+        ];
+        for (name, content_type, payload, status, scim_type) in cases {
+            let mut req = request(Method::POST, "/scim/v2/Users", token).set_payload(payload);
+            if let Some(content_type) = content_type {
+                req = req.insert_header((header::CONTENT_TYPE, content_type));
+            }
+            let reply = send!(app, req);
+            let context = format!("{} {name}", h.label());
+            if status == 201 {
+                assert_eq!(reply.status, 201, "{context}: {}", reply.body);
+            } else {
+                reply.assert_error(status, scim_type, &context);
+            }
+        }
+        // PATCH and PUT use the same extractor.
+        let reply = send!(
+            app,
+            request(Method::PATCH, "/scim/v2/Users/x", token)
+                .insert_header((header::CONTENT_TYPE, "text/plain"))
+                .set_payload("hello")
+        );
+        reply.assert_error(415, None, "patch text/plain");
+    }
+}
+
+#[actix_web::test]
+async fn discovery_documents_have_absolute_locations_and_need_no_token() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let get = |uri: &str| {
+            TestRequest::get()
+                .uri(uri)
+                .insert_header((header::HOST, "scim.example:8443"))
+        };
+        let reply = send!(app, get("/scim/v2/ServiceProviderConfig"));
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.body["meta"]["location"],
+            "http://scim.example:8443/scim/v2/ServiceProviderConfig"
+        );
+        assert_eq!(reply.body["patch"]["supported"], true);
+        assert_eq!(reply.body["bulk"]["supported"], false);
+        assert_eq!(reply.body["etag"]["supported"], true);
+        assert_eq!(reply.body["filter"]["maxResults"], 1000);
+
+        let reply = send!(app, get("/scim/v2/ResourceTypes"));
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body["totalResults"], 2);
+        let ids: Vec<&str> = reply.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rt| rt["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["User", "Group"]);
+        let reply = send!(app, get("/scim/v2/ResourceTypes/User"));
+        assert_eq!(
+            reply.body["meta"]["location"],
+            "http://scim.example:8443/scim/v2/ResourceTypes/User"
+        );
+
+        let reply = send!(app, get("/scim/v2/Schemas"));
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body["totalResults"], 3);
+        let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let reply = send!(app, get(&format!("/scim/v2/Schemas/{urn}")));
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body["id"], urn);
+        assert_eq!(
+            reply.body["meta"]["location"],
+            format!("http://scim.example:8443/scim/v2/Schemas/{urn}")
+        );
+    }
+}

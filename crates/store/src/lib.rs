@@ -1,0 +1,369 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod connection;
+mod error;
+mod filter_sql;
+mod list;
+mod members;
+mod migrations;
+mod org;
+mod resource;
+mod resource_update;
+mod schema;
+mod sql;
+mod timestamp;
+mod token;
+mod values;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use scim_core::Dialect;
+use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
+
+use serde_json::Value;
+
+use connection::AnyConnection;
+
+/// Which database a [`Store`] talks to, chosen from the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// `sqlite://path` (bundled SQLite).
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`.
+    Postgres,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No such resource in this organization (a foreign id is not found too).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint was violated; the string names the attribute (`userName`, ...).
+    #[error("{0} is already taken")]
+    Uniqueness(String),
+    /// `If-Match` named another version than the stored one.
+    #[error("version mismatch: the resource is at version {current}")]
+    VersionMismatch {
+        /// The stored version.
+        current: i64,
+    },
+    /// A group member names no user or group of the organization.
+    #[error("invalid member: {0}")]
+    InvalidMember(String),
+    /// A `replace` of `members[filter]` matched no member.
+    #[error("no member matches: {0}")]
+    NoTarget(String),
+    /// The URL is not a supported database URL.
+    #[error("unsupported database URL: {0}")]
+    InvalidUrl(String),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// No connection could be had from the pool.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The resource lacks what the store needs (`userName`, a group's `displayName`, an
+    /// object); `validate_resource` output never does.
+    #[error("invalid resource: {0}")]
+    Invalid(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// Pool and connection settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// How long to wait for a connection.
+    pub connection_timeout: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 8,
+            connection_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// An organization (tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its IdP dialect setting.
+    pub dialect: Dialect,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The two kinds of API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// A SCIM bearer token (`/scim/v2`).
+    Scim,
+    /// An admin token (`/admin/v1`).
+    Admin,
+}
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Its id (the actor in audit records).
+    pub id: String,
+    /// Its organization.
+    pub org_id: String,
+    /// SCIM or admin.
+    pub kind: TokenKind,
+    /// A label.
+    pub name: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A freshly created token: the secret is shown once and stored only as a hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// The stored part.
+    pub info: TokenInfo,
+    /// The bearer secret, e.g. `rc_scim_<id>_<random>`.
+    pub secret: String,
+}
+
+/// Who a valid token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The organization.
+    pub org_id: String,
+    /// The token's id.
+    pub token_id: String,
+    /// The organization's dialect.
+    pub dialect: Dialect,
+}
+
+/// The SCIM resource types the store keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    /// `/Users`.
+    User,
+    /// `/Groups`.
+    Group,
+}
+
+/// A stored resource with its server-assigned parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    /// The id.
+    pub id: String,
+    /// The version, bumped by every change.
+    pub version: i64,
+    /// Creation time.
+    pub created: DateTime<Utc>,
+    /// Last change.
+    pub last_modified: DateTime<Utc>,
+    /// The normalized resource with `id` and `meta` (`resourceType`, `created`,
+    /// `lastModified`, `version`; no `location`, which the HTTP layer adds). A user
+    /// carries its read-only `groups`; a group its `members` when they were loaded.
+    pub resource: Value,
+}
+
+impl StoredResource {
+    /// The weak ETag of the version, `W/"<version>"`.
+    pub fn etag(&self) -> String {
+        format!("W/\"{}\"", self.version)
+    }
+}
+
+/// A sort key.
+#[derive(Debug, Clone, Copy)]
+pub struct Sort<'a> {
+    /// The attribute (resolved by `scim_core::filter`), e.g. `userName`, `name.familyName`.
+    pub attribute: &'a ResolvedAttribute,
+    /// `sortOrder=descending`.
+    pub descending: bool,
+}
+
+/// A list request (`GET /Users?filter=…&startIndex=…&count=…`).
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery<'a> {
+    /// The filter, resolved against the resource type.
+    pub filter: Option<&'a ResolvedFilter>,
+    /// The sort key; without one, creation order (then id).
+    pub sort: Option<Sort<'a>>,
+    /// 1-based index of the first result (already clamped to >= 1).
+    pub start_index: u64,
+    /// Page size (already clamped by the caller; 0 returns only the total).
+    pub count: u64,
+    /// Whether group `members` are loaded (`excludedAttributes=members` says no).
+    pub load_members: bool,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// How many resources match the filter in all.
+    pub total_results: u64,
+    /// The page, in order.
+    pub resources: Vec<StoredResource>,
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub struct Store {
+    pool: connection::Pool,
+    backend: Backend,
+    max_connections: u32,
+    /// SQLite takes one writer at a time. Writers of this process queue here (woken as soon
+    /// as the previous one commits) instead of in SQLite's busy handler, which sleeps and
+    /// polls; other processes on the same file still meet `busy_timeout`.
+    sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connect to `url` (`sqlite://path`, `postgres://…`), build the pool and run pending migrations.
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+        let backend = connection::backend_of(url)?;
+        connection::prepare(url)?;
+        let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
+        {
+            let mut connection = pool.get()?;
+            migrations::run_pending(&mut connection)?;
+        }
+        Ok(Store {
+            pool,
+            backend,
+            max_connections: options.max_connections.max(1),
+            sqlite_writer: std::sync::Arc::default(),
+        })
+    }
+
+    /// Run pending migrations on `url` and return their names (`rollcall migrate`).
+    pub fn migrate(url: &str) -> Result<Vec<String>, StoreError> {
+        connection::backend_of(url)?;
+        connection::prepare(url)?;
+        let mut connection = connection::establish(url)
+            .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+        migrations::run_pending(&mut connection)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool size (the HTTP layer sizes its semaphore with it).
+    pub fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// Run `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite). Blocking: call it from
+    /// a blocking thread. Rolled back when `f` fails.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // The writer's turn first, then a connection: a writer never holds a connection
+        // while it waits, so readers keep the pool.
+        let _writer = match self.backend {
+            Backend::Sqlite => Some(
+                self.sqlite_writer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
+            Backend::Postgres => None,
+        };
+        let mut pooled = self.pool.get()?;
+        let connection: &mut AnyConnection = &mut pooled;
+        let backend = self.backend;
+        match connection {
+            AnyConnection::Postgresql(_) => connection.transaction(|connection| {
+                f(&mut Tx {
+                    conn: connection,
+                    backend,
+                })
+            }),
+            AnyConnection::Sqlite(sqlite) => {
+                // Take the write lock up front: a deferred transaction that later writes can
+                // fail with SQLITE_BUSY instead of waiting. Mirrors diesel's
+                // `SqliteConnection::immediate_transaction`, whose closure would get the inner
+                // connection; the multi-connection's manager delegates to the same
+                // AnsiTransactionManager, so the depth bookkeeping stays consistent.
+                AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+                type Manager = <AnyConnection as Connection>::TransactionManager;
+                match f(&mut Tx {
+                    conn: connection,
+                    backend,
+                }) {
+                    Ok(value) => match Manager::commit_transaction(connection) {
+                        Ok(()) => Ok(value),
+                        Err(error) => {
+                            let _ = Manager::rollback_transaction(connection);
+                            Err(error.into())
+                        }
+                    },
+                    Err(error) => {
+                        Manager::rollback_transaction(connection)?;
+                        Err(error)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Run `f` in a read transaction. Blocking.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut pooled = self.pool.get()?;
+        let backend = self.backend;
+        pooled.transaction(|connection| {
+            f(&mut Tx {
+                conn: connection,
+                backend,
+            })
+        })
+    }
+}
+
+/// One transaction on one connection. Every method is scoped to an organization
+/// (tenant isolation: another org's id is [`StoreError::NotFound`]).
+pub struct Tx<'c> {
+    conn: &'c mut AnyConnection,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").finish_non_exhaustive()
+    }
+}
+
+impl Tx<'_> {
+    /// Which database the transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}

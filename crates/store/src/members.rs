@@ -1,0 +1,392 @@
+//! Group membership as rows: validating member ids, applying `MemberChange` deltas in time
+//! proportional to the change, and loading members / a user's groups for responses.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::QueryableByName;
+use diesel::sql_types::Text;
+use scim_core::patch::{MemberChange, MemberRef};
+use serde_json::{Map, Value, json};
+
+use crate::connection::AnyConnection;
+use crate::filter_sql::{Element, FilterSql};
+use crate::sql::{Bind, Sql};
+use crate::{Backend, ResourceKind, StoreError};
+
+/// Ids per `IN (…)` list or multi-row INSERT.
+const CHUNK: usize = 500;
+
+/// A member to be: its id and its type, `User` or `Group` (as found in the database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Member {
+    pub(crate) id: String,
+    pub(crate) member_type: &'static str,
+}
+
+impl Member {
+    /// The member as a `members` element: `{"value", "type"}`.
+    pub(crate) fn to_value(&self) -> Value {
+        json!({"value": self.id, "type": self.member_type})
+    }
+}
+
+#[derive(QueryableByName)]
+struct IdAndKind {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+}
+
+fn placeholders(sql: &mut Sql, ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| sql.bind(Bind::Text(id.clone())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Check that every ref names a user or group of the org (one query per chunk) and give
+/// each its type. Duplicates collapse to the first; a group cannot contain itself; a `type`
+/// sent by the client must be the member's real type.
+pub(crate) fn resolve_members(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+    refs: &[MemberRef],
+) -> Result<Vec<Member>, StoreError> {
+    let mut seen = HashSet::new();
+    let unique: Vec<&MemberRef> = refs
+        .iter()
+        .filter(|r| seen.insert(r.value.as_str()))
+        .collect();
+    let mut kinds: HashMap<String, &'static str> = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(|r| r.value.clone()).collect();
+        let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let list = placeholders(&mut sql, &ids);
+        sql.push(&format!(
+            "SELECT id, 'User' AS kind FROM scim_users WHERE org_id = {org} AND id IN ({list}) \
+             UNION ALL SELECT id, 'Group' AS kind FROM scim_groups WHERE org_id = {org} AND id IN ({list})"
+        ));
+        for found in sql.load::<IdAndKind>(connection)? {
+            let kind = if found.kind == "Group" {
+                "Group"
+            } else {
+                "User"
+            };
+            kinds.insert(found.id, kind);
+        }
+    }
+    let members = unique
+        .into_iter()
+        .map(|member_ref| {
+            let id = &member_ref.value;
+            if id == group_id {
+                return Err(StoreError::InvalidMember(format!(
+                    "group {id} cannot be its own member"
+                )));
+            }
+            let member_type = *kinds.get(id).ok_or_else(|| {
+                StoreError::InvalidMember(format!("{id} is no user or group of this organization"))
+            })?;
+            if let Some(sent) = &member_ref.type_
+                && !sent.eq_ignore_ascii_case(member_type)
+            {
+                return Err(StoreError::InvalidMember(format!(
+                    "{id} is a {member_type}, not a {sent}"
+                )));
+            }
+            Ok(Member {
+                id: id.clone(),
+                member_type,
+            })
+        })
+        .collect::<Result<Vec<Member>, StoreError>>()?;
+    refuse_cycles(connection, backend, group_id, &members)?;
+    Ok(members)
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Nested groups must not form a cycle: `group_id` may not be among the groups the added
+/// groups contain, transitively. Walks group-typed member rows only (`group_members_nested`).
+fn refuse_cycles(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    group_id: &str,
+    members: &[Member],
+) -> Result<(), StoreError> {
+    let groups: Vec<String> = members
+        .iter()
+        .filter(|member| member.member_type == "Group")
+        .map(|member| member.id.clone())
+        .collect();
+    for chunk in groups.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let target = sql.bind(Bind::Text(group_id.to_owned()));
+        let list = placeholders(&mut sql, chunk);
+        sql.push(&format!(
+            "WITH RECURSIVE descendants(id) AS ( \
+               SELECT member_id FROM group_members WHERE member_type = 'Group' AND group_id IN ({list}) \
+               UNION \
+               SELECT m.member_id FROM group_members m JOIN descendants d ON m.group_id = d.id \
+               WHERE m.member_type = 'Group' \
+             ) SELECT id FROM descendants WHERE id = {target} LIMIT 1"
+        ));
+        if let Some(found) = sql.optional::<Found>(connection)? {
+            return Err(StoreError::InvalidMember(format!(
+                "adding these groups to group {} would make it contain itself",
+                found.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Insert member rows, ignoring those already there; how many were new.
+pub(crate) fn insert_members(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+    members: &[Member],
+) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    for chunk in members.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let group = sql.bind(Bind::Text(group_id.to_owned()));
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|member| {
+                let id = sql.bind(Bind::Text(member.id.clone()));
+                format!("({org}, {group}, {id}, '{}')", member.member_type)
+            })
+            .collect();
+        sql.push(&format!(
+            "INSERT INTO group_members (org_id, group_id, member_id, member_type) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            rows.join(", ")
+        ));
+        inserted += sql.execute(connection)?;
+    }
+    Ok(inserted)
+}
+
+/// Delete the members with these ids; how many were there.
+pub(crate) fn delete_members(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+    ids: &[String],
+) -> Result<usize, StoreError> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let group = sql.bind(Bind::Text(group_id.to_owned()));
+        let list = placeholders(&mut sql, chunk);
+        sql.push(&format!(
+            "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND member_id IN ({list})"
+        ));
+        deleted += sql.execute(connection)?;
+    }
+    Ok(deleted)
+}
+
+/// Delete the members an element-scoped filter matches (or all, without one).
+fn delete_where(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+    filter: Option<&scim_core::filter::ResolvedFilter>,
+) -> Result<usize, StoreError> {
+    let mut sql = Sql::new(backend);
+    if filter.is_none() {
+        sql.cacheable();
+    }
+    let org = sql.bind(Bind::Text(org_id.to_owned()));
+    let group = sql.bind(Bind::Text(group_id.to_owned()));
+    let condition = match filter {
+        Some(filter) => {
+            let mut translator = FilterSql::new(&mut sql, ResourceKind::Group, org.clone());
+            let element = Element::Member("group_members".to_owned());
+            translator.element(filter, "scim_groups", &element)
+        }
+        None => crate::sql::SQL_TRUE.to_owned(),
+    };
+    sql.push(&format!(
+        "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND {condition}"
+    ));
+    sql.execute(connection)
+}
+
+/// Apply PATCH member changes in order; whether any row changed.
+pub(crate) fn apply_changes(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+    changes: &[MemberChange],
+) -> Result<bool, StoreError> {
+    let mut changed = 0;
+    for change in changes {
+        changed += match change {
+            MemberChange::Add(refs) => {
+                let members = resolve_members(connection, backend, org_id, group_id, refs)?;
+                insert_members(connection, backend, org_id, group_id, &members)?
+            }
+            MemberChange::Remove(ids) => {
+                delete_members(connection, backend, org_id, group_id, ids)?
+            }
+            MemberChange::RemoveAll => delete_where(connection, backend, org_id, group_id, None)?,
+            MemberChange::RemoveWhere(filter) => {
+                delete_where(connection, backend, org_id, group_id, Some(filter))?
+            }
+            MemberChange::ReplaceWhere { filter, members } => {
+                let removed = delete_where(connection, backend, org_id, group_id, Some(filter))?;
+                if removed == 0 {
+                    return Err(StoreError::NoTarget(
+                        "replace: the members filter matched no member".to_owned(),
+                    ));
+                }
+                let members = resolve_members(connection, backend, org_id, group_id, members)?;
+                removed + insert_members(connection, backend, org_id, group_id, &members)?
+            }
+        };
+    }
+    Ok(changed > 0)
+}
+
+#[derive(QueryableByName)]
+struct MemberRow {
+    #[diesel(sql_type = Text)]
+    owner: String,
+    #[diesel(sql_type = Text)]
+    value: String,
+    #[diesel(sql_type = Text)]
+    extra: String,
+}
+
+/// The current member ids of one group (for a full replacement).
+pub(crate) fn member_ids(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+) -> Result<HashSet<String>, StoreError> {
+    let mut members = load_members(connection, backend, org_id, &[group_id.to_owned()])?;
+    Ok(members
+        .remove(group_id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|member| {
+            member
+                .get("value")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect())
+}
+
+/// The `members` of each group of the org (`{"value", "type"}`, by member id).
+pub(crate) fn load_members(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_ids: &[String],
+) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+    let mut members: HashMap<String, Vec<Value>> = HashMap::new();
+    for chunk in group_ids.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let list = placeholders(&mut sql, chunk);
+        let org_condition = format!(" AND org_id = {}", sql.bind(Bind::Text(org_id.to_owned())));
+        sql.push(&format!(
+            "SELECT group_id AS owner, member_id AS value, member_type AS extra FROM group_members \
+             WHERE group_id IN ({list}){org_condition} ORDER BY group_id, member_id"
+        ));
+        for row in sql.load::<MemberRow>(connection)? {
+            members
+                .entry(row.owner)
+                .or_default()
+                .push(json!({"value": row.value, "type": row.extra}));
+        }
+    }
+    Ok(members)
+}
+
+/// The direct groups of each user (`{"value", "display", "type": "direct"}`), by display name.
+pub(crate) fn load_user_groups(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    user_ids: &[String],
+) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+    let mut groups: HashMap<String, Vec<Value>> = HashMap::new();
+    for chunk in user_ids.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let list = placeholders(&mut sql, chunk);
+        sql.push(&format!(
+            "SELECT m.member_id AS owner, g.id AS value, g.display_name AS extra \
+             FROM group_members m JOIN scim_groups g ON g.id = m.group_id \
+             WHERE m.org_id = {org} AND m.member_id IN ({list}) \
+             ORDER BY m.member_id, g.display_name_lower, g.id"
+        ));
+        for row in sql.load::<MemberRow>(connection)? {
+            let mut group = Map::new();
+            group.insert("value".into(), Value::String(row.value));
+            group.insert("display".into(), Value::String(row.extra));
+            group.insert("type".into(), Value::String("direct".into()));
+            groups
+                .entry(row.owner)
+                .or_default()
+                .push(Value::Object(group));
+        }
+    }
+    Ok(groups)
+}
+
+/// Remove a deleted user or group from every group that names it.
+pub(crate) fn delete_memberships_of(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    member_id: &str,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(backend);
+    sql.cacheable();
+    let org = sql.bind(Bind::Text(org_id.to_owned()));
+    let member = sql.bind(Bind::Text(member_id.to_owned()));
+    sql.push(&format!(
+        "DELETE FROM group_members WHERE org_id = {org} AND member_id = {member}"
+    ));
+    sql.execute(connection)?;
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! The embedded migrations, one directory per backend, and running them.
+
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::StoreError;
+use crate::connection::AnyConnection;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// An arbitrary constant: the PostgreSQL advisory lock that serializes migrations, so
+/// several `rollcall` processes starting at once on one database do not race.
+const MIGRATION_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
+
+/// Run pending migrations; the names of those that ran.
+pub(crate) fn run_pending(connection: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    let names = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
+        applied.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    match connection {
+        AnyConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(names)
+            .map_err(|error| StoreError::Migration(error.to_string())),
+        AnyConnection::Postgresql(pg) => {
+            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .map_err(|error| StoreError::Migration(error.to_string()))?;
+            let outcome = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(names)
+                .map_err(|error| StoreError::Migration(error.to_string()));
+            let unlocked =
+                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            let applied = outcome?;
+            unlocked.map_err(|error| StoreError::Migration(error.to_string()))?;
+            Ok(applied)
+        }
+    }
+}

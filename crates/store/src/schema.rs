@@ -1,0 +1,72 @@
+//! The tables, hand-written in the types both backends share: ids, JSON and timestamps
+//! (fixed-width UTC, see `timestamp.rs`) as text, versions as BigInt. The SQL lives in
+//! `migrations/{sqlite,postgres}`.
+
+diesel::table! {
+    /// Organizations (tenants).
+    orgs (id) {
+        id -> Text,
+        name -> Text,
+        dialect -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    /// API tokens; only the SHA-256 of the secret is kept.
+    tokens (id) {
+        id -> Text,
+        org_id -> Text,
+        kind -> Text,
+        name -> Nullable<Text>,
+        secret_hash -> Text,
+        created_at -> Text,
+        expires_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// SCIM users: the columns filters and uniqueness need, and `data`, the normalized
+    /// resource without `id`, `meta` and `groups`.
+    scim_users (id) {
+        id -> Text,
+        org_id -> Text,
+        user_name -> Text,
+        user_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        active -> Nullable<Bool>,
+        version -> BigInt,
+        created -> Text,
+        last_modified -> Text,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    /// SCIM groups; `data` is the normalized group without `id`, `meta` and `members`.
+    scim_groups (id) {
+        id -> Text,
+        org_id -> Text,
+        display_name -> Text,
+        display_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        version -> BigInt,
+        created -> Text,
+        last_modified -> Text,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    /// Group membership, one row per member (a user or a group of the same org).
+    group_members (group_id, member_id) {
+        org_id -> Text,
+        group_id -> Text,
+        member_id -> Text,
+        member_type -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(orgs, tokens, scim_users, scim_groups, group_members);

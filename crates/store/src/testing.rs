@@ -1,0 +1,197 @@
+//! Test databases (feature `testing`): a fresh SQLite file or a fresh PostgreSQL schema per
+//! test, removed on drop, so tests are isolated and run in parallel.
+//!
+//! PostgreSQL is `$ROLLCALL_TEST_POSTGRES_URL` or `postgres://postgres@127.0.0.1:5432/test`.
+//! When it does not answer, [`TestDb::postgres`] says so once on stderr and returns `None`,
+//! unless `CI=true`, where a missing PostgreSQL is a failure.
+
+#![allow(clippy::panic, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Once;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::resource::Assigned;
+use crate::{Backend, ResourceKind, Store, StoreError, StoreOptions, StoredResource, Tx};
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A database of its own for one test; dropping it removes the SQLite file(s) or drops the
+/// PostgreSQL schema.
+#[derive(Debug)]
+pub struct TestDb {
+    url: String,
+    backend: Backend,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresSchema { admin_url: String, schema: String },
+}
+
+fn random_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl TestDb {
+    /// A fresh SQLite file under `std::env::temp_dir()`.
+    pub fn sqlite() -> TestDb {
+        let path = std::env::temp_dir().join(format!("rollcall-test-{}.db", random_suffix()));
+        TestDb {
+            url: format!("sqlite://{}", path.display()),
+            backend: Backend::Sqlite,
+            cleanup: Cleanup::SqliteFile(path),
+        }
+    }
+
+    /// A fresh schema on `$ROLLCALL_TEST_POSTGRES_URL` (default
+    /// `postgres://postgres@127.0.0.1:5432/test`); `None` when PostgreSQL does not answer,
+    /// unless `CI=true`, where that panics.
+    pub fn postgres() -> Option<TestDb> {
+        let admin_url = std::env::var("ROLLCALL_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let mut admin = match PgConnection::establish(&admin_url) {
+            Ok(connection) => connection,
+            Err(error) => {
+                if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+                    panic!("PostgreSQL at {admin_url} is required when CI=true: {error}");
+                }
+                static SAY_ONCE: Once = Once::new();
+                SAY_ONCE.call_once(|| {
+                    eprintln!(
+                        "skipping PostgreSQL tests: no server at {admin_url} ({}); set ROLLCALL_TEST_POSTGRES_URL",
+                        error.to_string().trim()
+                    );
+                });
+                return None;
+            }
+        };
+        let schema = format!("s_{}", random_suffix());
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .unwrap_or_else(|error| panic!("CREATE SCHEMA on {admin_url}: {error}"));
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        Some(TestDb {
+            url: format!("{admin_url}{separator}options=-c%20search_path%3D{schema}"),
+            backend: Backend::Postgres,
+            cleanup: Cleanup::PostgresSchema { admin_url, schema },
+        })
+    }
+
+    /// SQLite, and PostgreSQL when it answers.
+    pub fn all() -> Vec<TestDb> {
+        let mut databases = vec![TestDb::sqlite()];
+        databases.extend(TestDb::postgres());
+        databases
+    }
+
+    /// The database URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// [`Store::open`] with default options; panics on failure (tests only).
+    pub fn open(&self) -> Store {
+        Store::open(&self.url, &StoreOptions::default())
+            .unwrap_or_else(|error| panic!("opening {}: {error}", self.url))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    let _ = std::fs::remove_file(PathBuf::from(name));
+                }
+            }
+            Cleanup::PostgresSchema { admin_url, schema } => {
+                if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                    let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+            }
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct PostgresPlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(column_name = "QUERY PLAN")]
+    line: String,
+}
+
+impl Tx<'_> {
+    /// The query plan of the page query of [`Tx::list_resources`], one line per step
+    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL). Tests only.
+    pub fn explain_list(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        query: &crate::ListQuery<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut sql = crate::list::list_sql(self.backend, org_id, kind, query);
+        match self.backend {
+            Backend::Sqlite => {
+                sql.prepend("EXPLAIN QUERY PLAN ");
+                let rows: Vec<SqlitePlanRow> = sql.load(self.conn)?;
+                Ok(rows.into_iter().map(|row| row.detail).collect())
+            }
+            Backend::Postgres => {
+                sql.prepend("EXPLAIN ");
+                let rows: Vec<PostgresPlanRow> = sql.load(self.conn)?;
+                Ok(rows.into_iter().map(|row| row.line).collect())
+            }
+        }
+    }
+
+    /// Store a resource that already has its `id` and `meta` (`created`, `lastModified`,
+    /// `version` as `W/"<n>"`; another version text becomes 0), as the shared filter corpus
+    /// needs. Tests only (feature `testing`).
+    pub fn import_resource(
+        &mut self,
+        org_id: &str,
+        kind: ResourceKind,
+        resource: &Value,
+    ) -> Result<StoredResource, StoreError> {
+        let text = |pointer: &str| resource.pointer(pointer).and_then(Value::as_str);
+        let instant = |pointer: &str| -> Result<DateTime<Utc>, StoreError> {
+            text(pointer)
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| StoreError::Invalid(format!("{pointer} is no RFC 3339 time")))
+        };
+        let version = text("/meta/version")
+            .and_then(|v| v.strip_prefix("W/\"")?.strip_suffix('"')?.parse().ok())
+            .unwrap_or(0);
+        let assigned = Assigned {
+            id: text("/id")
+                .ok_or_else(|| StoreError::Invalid("id is required".to_owned()))?
+                .to_owned(),
+            created: instant("/meta/created")?,
+            last_modified: instant("/meta/lastModified")?,
+            version,
+        };
+        self.insert_resource(org_id, kind, resource, assigned)
+    }
+}

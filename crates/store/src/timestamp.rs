@@ -1,0 +1,50 @@
+//! Timestamps in the database: UTC text in one fixed-width format, so that comparing the
+//! text compares the instants (on both backends, and in the filter index).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::StoreError;
+
+/// `2026-11-22T12:00:00.000000000Z`: always nine fractional digits, always `Z`.
+pub(crate) fn to_db(instant: DateTime<Utc>) -> String {
+    instant.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+}
+
+/// Read a stored timestamp back.
+pub(crate) fn from_db(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|instant| instant.with_timezone(&Utc))
+        .map_err(|error| StoreError::Database(format!("bad stored timestamp {text:?}: {error}")))
+}
+
+/// The RFC 3339 form returned in `meta` (fractional seconds only when there are any).
+pub(crate) fn to_rfc3339(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// An `xsd:dateTime` as the filter evaluator reads it (RFC 3339 with an offset, or without
+/// one as UTC), in the stored form; `None` when the text is no dateTime.
+pub(crate) fn parse_date_time(text: &str) -> Option<String> {
+    if let Ok(with_offset) = DateTime::parse_from_rfc3339(text) {
+        return Some(to_db(with_offset.with_timezone(&Utc)));
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|naive| to_db(naive.and_utc()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_order_is_time_order() {
+        let a = parse_date_time("2015-03-01T08:00:00+02:00");
+        let b = parse_date_time("2015-03-01T06:00:00Z");
+        assert_eq!(a, b);
+        let c = parse_date_time("2015-03-01T06:00:00.5");
+        assert!(c > b);
+        assert_eq!(b.as_deref(), Some("2015-03-01T06:00:00.000000000Z"));
+        assert_eq!(parse_date_time("yesterday"), None);
+    }
+}

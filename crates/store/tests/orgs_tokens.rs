@@ -1,0 +1,197 @@
+//! Organizations and tokens, on every test database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{Duration, Utc};
+use rollcall_store::testing::TestDb;
+use rollcall_store::{Backend, Store, StoreError, TokenKind};
+use scim_core::Dialect;
+
+#[test]
+fn orgs_are_created_listed_and_configured() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let now = Utc::now();
+        let (a, b) = store
+            .write(|tx| {
+                Ok((
+                    tx.create_org("Acme", now)?,
+                    tx.create_org("Beta", now + Duration::seconds(1))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(a.name, "Acme");
+        assert_eq!(a.dialect, Dialect::Lenient);
+        let orgs = store.read(|tx| tx.orgs()).unwrap();
+        assert_eq!(orgs, vec![a.clone(), b.clone()], "{:?}", db.backend());
+        store
+            .write(|tx| tx.set_dialect(&b.id, Dialect::Strict))
+            .unwrap();
+        assert_eq!(
+            store.read(|tx| tx.org(&b.id)).unwrap().unwrap().dialect,
+            Dialect::Strict
+        );
+        assert_eq!(store.read(|tx| tx.org("nope")).unwrap(), None);
+        assert!(matches!(
+            store.write(|tx| tx.set_dialect("nope", Dialect::Strict)),
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[test]
+fn tokens_authenticate_until_revoked_or_expired() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let now = Utc::now();
+        let org = store.write(|tx| tx.create_org("Acme", now)).unwrap();
+        let scim = store
+            .write(|tx| tx.create_token(&org.id, TokenKind::Scim, Some("okta"), None, now))
+            .unwrap();
+        let admin = store
+            .write(|tx| tx.create_token(&org.id, TokenKind::Admin, None, None, now))
+            .unwrap();
+        let expiring = store
+            .write(|tx| {
+                tx.create_token(
+                    &org.id,
+                    TokenKind::Scim,
+                    None,
+                    Some(now + Duration::hours(1)),
+                    now,
+                )
+            })
+            .unwrap();
+        assert!(
+            scim.secret
+                .starts_with(&format!("rc_scim_{}_", scim.info.id))
+        );
+        assert!(admin.secret.starts_with("rc_admin_"));
+
+        let auth =
+            |secret: &str, kind, at| store.read(|tx| tx.authenticate(secret, kind, at)).unwrap();
+        let who = auth(&scim.secret, TokenKind::Scim, now).unwrap();
+        assert_eq!(
+            (who.org_id.as_str(), who.token_id.as_str()),
+            (org.id.as_str(), scim.info.id.as_str())
+        );
+        assert_eq!(who.dialect, Dialect::Lenient);
+        // wrong kind, either way
+        assert_eq!(auth(&scim.secret, TokenKind::Admin, now), None);
+        assert_eq!(auth(&admin.secret, TokenKind::Scim, now), None);
+        assert!(auth(&admin.secret, TokenKind::Admin, now).is_some());
+        // a tampered secret with a known id
+        let mut tampered = scim.secret.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == '0' { '1' } else { '0' });
+        assert_eq!(auth(&tampered, TokenKind::Scim, now), None);
+        assert_eq!(auth("rc_scim_nobody_00", TokenKind::Scim, now), None);
+        assert_eq!(auth("", TokenKind::Scim, now), None);
+        // expiry
+        assert!(
+            auth(
+                &expiring.secret,
+                TokenKind::Scim,
+                now + Duration::minutes(59)
+            )
+            .is_some()
+        );
+        assert_eq!(
+            auth(&expiring.secret, TokenKind::Scim, now + Duration::hours(1)),
+            None
+        );
+
+        // listing: oldest first, by kind, never a secret
+        let all = store.read(|tx| tx.tokens(&org.id, None)).unwrap();
+        assert_eq!(all.len(), 3);
+        let scim_only = store
+            .read(|tx| tx.tokens(&org.id, Some(TokenKind::Scim)))
+            .unwrap();
+        assert_eq!(
+            scim_only.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
+            vec![scim.info.id.clone(), expiring.info.id.clone()]
+        );
+        assert_eq!(scim_only[0].name.as_deref(), Some("okta"));
+
+        // revocation takes effect on the next call; another org cannot revoke it
+        let other = store.write(|tx| tx.create_org("Other", now)).unwrap();
+        assert!(
+            !store
+                .write(|tx| tx.revoke_token(&other.id, &scim.info.id, now))
+                .unwrap()
+        );
+        assert!(auth(&scim.secret, TokenKind::Scim, now).is_some());
+        assert!(
+            store
+                .write(|tx| tx.revoke_token(&org.id, &scim.info.id, now))
+                .unwrap()
+        );
+        assert_eq!(auth(&scim.secret, TokenKind::Scim, now), None);
+        assert!(
+            !store
+                .write(|tx| tx.revoke_token(&org.id, "nope", now))
+                .unwrap()
+        );
+        let listed = store
+            .read(|tx| tx.tokens(&org.id, Some(TokenKind::Scim)))
+            .unwrap();
+        assert!(listed[0].revoked_at.is_some());
+        assert!(matches!(
+            store.write(|tx| tx.create_token("nope", TokenKind::Scim, None, None, now)),
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[test]
+fn migrations_run_once_and_urls_are_checked() {
+    for db in TestDb::all() {
+        let _store = db.open();
+        assert_eq!(Store::migrate(db.url()).unwrap(), Vec::<String>::new());
+        let reopened = db.open();
+        assert_eq!(reopened.backend(), db.backend());
+        assert_eq!(reopened.max_connections(), 8);
+    }
+    assert!(matches!(
+        Store::open("mysql://x", &Default::default()),
+        Err(StoreError::InvalidUrl(_))
+    ));
+    // the directory of a SQLite file is created
+    let dir = std::env::temp_dir().join(format!("rollcall-dir-{}", std::process::id()));
+    let nested = format!("sqlite://{}/data/x.db", dir.display());
+    Store::open(&nested, &Default::default()).unwrap();
+    assert!(dir.join("data/x.db").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let fresh = TestDb::sqlite();
+    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 2);
+    assert_eq!(fresh.backend(), Backend::Sqlite);
+}
+
+#[test]
+fn a_failed_write_rolls_back() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let result: Result<(), StoreError> = store.write(|tx| {
+            tx.create_org("Ghost", Utc::now())?;
+            Err(StoreError::NotFound)
+        });
+        assert!(result.is_err());
+        assert!(store.read(|tx| tx.orgs()).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn an_unreachable_database_is_unavailable() {
+    let options = rollcall_store::StoreOptions {
+        max_connections: 1,
+        connection_timeout: std::time::Duration::from_millis(300),
+    };
+    let result = Store::open("postgres://postgres@127.0.0.1:1/nothing", &options);
+    match result {
+        Err(StoreError::Unavailable(message)) => assert!(!message.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    let scim = scim_core::ScimError::from(StoreError::Unavailable("x".into()));
+    assert_eq!(scim.status, 503);
+    assert!(!scim.detail.contains('x'), "no internals leak");
+}

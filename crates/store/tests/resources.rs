@@ -1,0 +1,508 @@
+//! Users and groups on every test database: CRUD, uniqueness, versions, tenant isolation,
+//! cascades.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{Duration, Utc};
+use rollcall_store::testing::TestDb;
+use rollcall_store::{ListQuery, ResourceKind, Store, StoreError, StoredResource};
+use scim_core::ScimError;
+use serde_json::{Value, json};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+fn user(name: &str) -> Value {
+    json!({"schemas": [USER], "userName": name, "active": true})
+}
+
+fn group(name: &str, members: &[&str]) -> Value {
+    let mut body = json!({"schemas": [GROUP], "displayName": name});
+    if !members.is_empty() {
+        body["members"] = members.iter().map(|id| json!({"value": id})).collect();
+    }
+    body
+}
+
+fn org(store: &Store, name: &str) -> String {
+    store
+        .write(|tx| tx.create_org(name, Utc::now()))
+        .unwrap()
+        .id
+}
+
+fn create(
+    store: &Store,
+    org_id: &str,
+    kind: ResourceKind,
+    body: Value,
+) -> Result<StoredResource, StoreError> {
+    store.write(|tx| tx.create_resource(org_id, kind, &body, Utc::now()))
+}
+
+fn all(store: &Store, org_id: &str, kind: ResourceKind) -> Vec<String> {
+    store
+        .read(|tx| {
+            tx.list_resources(
+                org_id,
+                kind,
+                &ListQuery {
+                    filter: None,
+                    sort: None,
+                    start_index: 1,
+                    count: 100,
+                    load_members: true,
+                },
+            )
+        })
+        .unwrap()
+        .resources
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+#[test]
+fn users_are_created_read_replaced_and_deleted() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let org_id = org(&store, "acme");
+        let t0 = Utc::now();
+        let mut body = user("bjensen@example.com");
+        body["externalId"] = json!("ext-1");
+        body["name"] = json!({"givenName": "Barbara"});
+        let created = store
+            .write(|tx| tx.create_resource(&org_id, ResourceKind::User, &body, t0))
+            .unwrap();
+        assert_eq!(created.version, 1);
+        assert_eq!(created.etag(), "W/\"1\"");
+        let r = &created.resource;
+        assert_eq!(r["id"], json!(created.id));
+        assert_eq!(r["userName"], json!("bjensen@example.com"));
+        assert_eq!(r["externalId"], json!("ext-1"));
+        assert_eq!(r["meta"]["resourceType"], json!("User"));
+        assert_eq!(r["meta"]["version"], json!("W/\"1\""));
+        assert!(r.get("groups").is_none(), "no empty arrays");
+        let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+        assert_eq!((keys[0].as_str(), keys[1].as_str()), ("schemas", "id"));
+
+        let read = store
+            .read(|tx| tx.get_resource(&org_id, ResourceKind::User, &created.id, false))
+            .unwrap();
+        assert_eq!(read, created);
+
+        // replace: changed → version 2, lastModified moves; unchanged → no bump
+        let t1 = t0 + Duration::seconds(5);
+        let mut changed = body.clone();
+        changed["name"] = json!({"givenName": "Babs"});
+        let replaced = store
+            .write(|tx| {
+                tx.replace_resource(
+                    &org_id,
+                    ResourceKind::User,
+                    &created.id,
+                    &changed,
+                    Some(1),
+                    t1,
+                )
+            })
+            .unwrap();
+        assert_eq!(replaced.version, 2);
+        assert_eq!(replaced.resource["name"]["givenName"], json!("Babs"));
+        assert_eq!(replaced.last_modified, t1);
+        assert_eq!(replaced.created, created.created);
+        let again = store
+            .write(|tx| {
+                tx.replace_resource(
+                    &org_id,
+                    ResourceKind::User,
+                    &created.id,
+                    &changed,
+                    None,
+                    t1 + Duration::seconds(5),
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            (again.version, again.last_modified),
+            (2, t1),
+            "nothing changed: no bump"
+        );
+
+        // stale version
+        let stale = store.write(|tx| {
+            tx.replace_resource(&org_id, ResourceKind::User, &created.id, &body, Some(1), t1)
+        });
+        assert!(
+            matches!(stale, Err(StoreError::VersionMismatch { current: 2 })),
+            "{stale:?}"
+        );
+        assert_eq!(ScimError::from(stale.unwrap_err()).status, 412);
+        let stale_delete =
+            store.write(|tx| tx.delete_resource(&org_id, ResourceKind::User, &created.id, Some(1)));
+        assert!(matches!(
+            stale_delete,
+            Err(StoreError::VersionMismatch { current: 2 })
+        ));
+
+        store
+            .write(|tx| tx.delete_resource(&org_id, ResourceKind::User, &created.id, Some(2)))
+            .unwrap();
+        let gone =
+            store.read(|tx| tx.get_resource(&org_id, ResourceKind::User, &created.id, false));
+        assert!(matches!(gone, Err(StoreError::NotFound)));
+        assert_eq!(ScimError::from(gone.unwrap_err()).status, 404);
+        assert!(matches!(
+            store.write(|tx| tx.delete_resource(&org_id, ResourceKind::User, &created.id, None)),
+            Err(StoreError::NotFound)
+        ));
+        // the userName is free again (a later POST with it is a new user)
+        let reborn = create(&store, &org_id, ResourceKind::User, body.clone()).unwrap();
+        assert_ne!(reborn.id, created.id);
+    }
+}
+
+#[test]
+fn uniqueness_is_enforced_per_org_by_the_database() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let acme = org(&store, "acme");
+        let beta = org(&store, "beta");
+        let mut first = user("Alice@Example.com");
+        first["externalId"] = json!("X-1");
+        create(&store, &acme, ResourceKind::User, first).unwrap();
+
+        let case_twin = create(&store, &acme, ResourceKind::User, user("alice@example.COM"));
+        assert!(
+            matches!(&case_twin, Err(StoreError::Uniqueness(a)) if a == "userName"),
+            "{case_twin:?}"
+        );
+        assert_eq!(ScimError::from(case_twin.unwrap_err()).status, 409);
+
+        let mut same_external = user("other");
+        same_external["externalId"] = json!("X-1");
+        let duplicate = create(&store, &acme, ResourceKind::User, same_external.clone());
+        assert!(
+            matches!(&duplicate, Err(StoreError::Uniqueness(a)) if a == "externalId"),
+            "{duplicate:?}"
+        );
+        // externalId is caseExact: another casing is another id
+        same_external["externalId"] = json!("x-1");
+        create(&store, &acme, ResourceKind::User, same_external).unwrap();
+
+        create(
+            &store,
+            &acme,
+            ResourceKind::Group,
+            group("Engineering", &[]),
+        )
+        .unwrap();
+        let twin = create(
+            &store,
+            &acme,
+            ResourceKind::Group,
+            group("ENGINEERING", &[]),
+        );
+        assert!(
+            matches!(&twin, Err(StoreError::Uniqueness(a)) if a == "displayName"),
+            "{twin:?}"
+        );
+
+        // other orgs are independent
+        create(&store, &beta, ResourceKind::User, user("alice@example.com")).unwrap();
+        create(
+            &store,
+            &beta,
+            ResourceKind::Group,
+            group("engineering", &[]),
+        )
+        .unwrap();
+
+        // replace into a taken name
+        let bob = create(&store, &acme, ResourceKind::User, user("bob")).unwrap();
+        let taken = store.write(|tx| {
+            tx.replace_resource(
+                &acme,
+                ResourceKind::User,
+                &bob.id,
+                &user("ALICE@example.com"),
+                None,
+                Utc::now(),
+            )
+        });
+        assert!(
+            matches!(&taken, Err(StoreError::Uniqueness(a)) if a == "userName"),
+            "{taken:?}"
+        );
+    }
+}
+
+#[test]
+fn another_orgs_resources_are_not_found() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let acme = org(&store, "acme");
+        let beta = org(&store, "beta");
+        let ann = create(&store, &acme, ResourceKind::User, user("ann")).unwrap();
+        let team = create(
+            &store,
+            &acme,
+            ResourceKind::Group,
+            group("team", &[&ann.id]),
+        )
+        .unwrap();
+        let now = Utc::now();
+        for (kind, id) in [
+            (ResourceKind::User, &ann.id),
+            (ResourceKind::Group, &team.id),
+        ] {
+            let body = if kind == ResourceKind::User {
+                user("x")
+            } else {
+                group("x", &[])
+            };
+            let results = [
+                store.read(|tx| tx.get_resource(&beta, kind, id, true).map(|_| ())),
+                store.write(|tx| {
+                    tx.replace_resource(&beta, kind, id, &body, None, now)
+                        .map(|_| ())
+                }),
+                store.write(|tx| tx.delete_resource(&beta, kind, id, None)),
+            ];
+            for result in results {
+                assert!(
+                    matches!(result, Err(StoreError::NotFound)),
+                    "{kind:?} {result:?}"
+                );
+            }
+        }
+        let patched = store.write(|tx| tx.patch_group(&beta, &team.id, None, &[], None, now));
+        assert!(matches!(patched, Err(StoreError::NotFound)));
+        assert!(all(&store, &beta, ResourceKind::User).is_empty());
+        assert!(all(&store, &beta, ResourceKind::Group).is_empty());
+
+        // a member id of another org is invalid, on create and on replace
+        let foreign = create(
+            &store,
+            &beta,
+            ResourceKind::Group,
+            group("beta-team", &[&ann.id]),
+        );
+        assert!(
+            matches!(foreign, Err(StoreError::InvalidMember(_))),
+            "{foreign:?}"
+        );
+        let carl = create(&store, &beta, ResourceKind::User, user("carl")).unwrap();
+        let foreign = store.write(|tx| {
+            tx.replace_resource(
+                &acme,
+                ResourceKind::Group,
+                &team.id,
+                &group("team", &[&carl.id]),
+                None,
+                now,
+            )
+        });
+        assert!(
+            matches!(foreign, Err(StoreError::InvalidMember(_))),
+            "{foreign:?}"
+        );
+        assert_eq!(ScimError::from(foreign.unwrap_err()).status, 400);
+        // still intact
+        let team_now = store
+            .read(|tx| tx.get_resource(&acme, ResourceKind::Group, &team.id, true))
+            .unwrap();
+        assert_eq!(
+            team_now.resource["members"],
+            json!([{"value": ann.id, "type": "User"}])
+        );
+    }
+}
+
+#[test]
+fn groups_keep_members_and_users_show_their_groups() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let acme = org(&store, "acme");
+        let ann = create(&store, &acme, ResourceKind::User, user("ann")).unwrap();
+        let bob = create(&store, &acme, ResourceKind::User, user("bob")).unwrap();
+        let inner = create(
+            &store,
+            &acme,
+            ResourceKind::Group,
+            group("inner", &[&bob.id]),
+        )
+        .unwrap();
+        let outer = create(
+            &store,
+            &acme,
+            ResourceKind::Group,
+            group("outer", &[&ann.id, &inner.id, &ann.id]),
+        )
+        .unwrap();
+        let mut expected = vec![
+            json!({"value": ann.id, "type": "User"}),
+            json!({"value": inner.id, "type": "Group"}),
+        ];
+        expected.sort_by_key(|m| m["value"].as_str().unwrap().to_owned());
+        assert_eq!(outer.resource["members"], json!(expected));
+        let without = store
+            .read(|tx| tx.get_resource(&acme, ResourceKind::Group, &outer.id, false))
+            .unwrap();
+        assert!(without.resource.get("members").is_none());
+
+        let ann_now = store
+            .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+            .unwrap();
+        assert_eq!(
+            ann_now.resource["groups"],
+            json!([{"value": outer.id, "display": "outer", "type": "direct"}])
+        );
+
+        // a wrong explicit type, and a group in itself, are invalid members
+        let mut wrong_type = group("typed", &[]);
+        wrong_type["members"] = json!([{"value": ann.id, "type": "Group"}]);
+        assert!(matches!(
+            create(&store, &acme, ResourceKind::Group, wrong_type),
+            Err(StoreError::InvalidMember(_))
+        ));
+        let selfish = store.write(|tx| {
+            tx.replace_resource(
+                &acme,
+                ResourceKind::Group,
+                &inner.id,
+                &group("inner", &[&inner.id]),
+                None,
+                Utc::now(),
+            )
+        });
+        assert!(matches!(selfish, Err(StoreError::InvalidMember(_))));
+
+        // nested groups may not form a cycle (outer contains inner: inner may not contain outer)
+        let cycle = store.write(|tx| {
+            tx.replace_resource(
+                &acme,
+                ResourceKind::Group,
+                &inner.id,
+                &group("inner", &[&bob.id, &outer.id]),
+                None,
+                Utc::now(),
+            )
+        });
+        assert!(
+            matches!(cycle, Err(StoreError::InvalidMember(_))),
+            "{cycle:?}"
+        );
+        let deeper = create(&store, &acme, ResourceKind::Group, group("deeper", &[])).unwrap();
+        store
+            .write(|tx| {
+                tx.replace_resource(
+                    &acme,
+                    ResourceKind::Group,
+                    &inner.id,
+                    &group("inner", &[&bob.id, &deeper.id]),
+                    None,
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+        let cycle = store.write(|tx| {
+            tx.replace_resource(
+                &acme,
+                ResourceKind::Group,
+                &deeper.id,
+                &group("deeper", &[&outer.id]),
+                None,
+                Utc::now(),
+            )
+        });
+        assert!(
+            matches!(cycle, Err(StoreError::InvalidMember(_))),
+            "{cycle:?}"
+        );
+        store
+            .write(|tx| {
+                tx.replace_resource(
+                    &acme,
+                    ResourceKind::Group,
+                    &inner.id,
+                    &group("inner", &[&bob.id]),
+                    None,
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+
+        // replace: members become exactly the new list; same list again → no bump
+        let replaced = store
+            .write(|tx| {
+                tx.replace_resource(
+                    &acme,
+                    ResourceKind::Group,
+                    &outer.id,
+                    &group("outer", &[&bob.id]),
+                    Some(1),
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+        assert_eq!(replaced.version, 2);
+        assert_eq!(
+            replaced.resource["members"],
+            json!([{"value": bob.id, "type": "User"}])
+        );
+        let same = store
+            .write(|tx| {
+                tx.replace_resource(
+                    &acme,
+                    ResourceKind::Group,
+                    &outer.id,
+                    &group("outer", &[&bob.id]),
+                    None,
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+        assert_eq!(same.version, 2);
+
+        // deleting a user removes it from every group; deleting a group removes its rows
+        store
+            .write(|tx| tx.delete_resource(&acme, ResourceKind::User, &bob.id, None))
+            .unwrap();
+        for id in [&outer.id, &inner.id] {
+            let g = store
+                .read(|tx| tx.get_resource(&acme, ResourceKind::Group, id, true))
+                .unwrap();
+            assert!(g.resource.get("members").is_none(), "{}", g.resource);
+        }
+        store
+            .write(|tx| {
+                tx.replace_resource(
+                    &acme,
+                    ResourceKind::Group,
+                    &outer.id,
+                    &group("outer", &[&inner.id, &ann.id]),
+                    None,
+                    Utc::now(),
+                )
+            })
+            .unwrap();
+        store
+            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &inner.id, None))
+            .unwrap();
+        let g = store
+            .read(|tx| tx.get_resource(&acme, ResourceKind::Group, &outer.id, true))
+            .unwrap();
+        assert_eq!(
+            g.resource["members"],
+            json!([{"value": ann.id, "type": "User"}])
+        );
+        store
+            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &outer.id, None))
+            .unwrap();
+        let ann_now = store
+            .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+            .unwrap();
+        assert!(ann_now.resource.get("groups").is_none());
+    }
+}

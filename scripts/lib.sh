@@ -1,0 +1,24 @@
+# Shared helpers of scripts/*.sh and bench/load.sh (sourced, not run).
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; it is free when this returns).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_ready BASE_URL TOKEN [SECONDS]: poll /ServiceProviderConfig until it answers 200.
+wait_ready() {
+    local base="$1" token="$2" seconds="${3:-60}" i
+    for ((i = 0; i < seconds * 10; i++)); do
+        if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/ServiceProviderConfig")" = "200" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "the server at $base did not become ready within ${seconds}s" >&2
+    return 1
+}
+
+# json_field JSON KEY: a top-level string field of a JSON object.
+json_field() {
+    python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
