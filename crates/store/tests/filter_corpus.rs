@@ -9,42 +9,13 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use rollcall_store::testing::TestDb;
 use rollcall_store::{ListQuery, ResourceKind};
-use scim_core::SchemaRegistry;
 use scim_core::filter::{parse, resolve};
-use scim_core::schema::Schema;
-use serde::Deserialize;
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus");
+#[path = "../../../tests/corpus/loader.rs"]
+mod corpus;
 
-#[derive(Deserialize)]
-struct Row {
-    filter: String,
-    matches: BTreeSet<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Extension {
-    resource_type: String,
-    schema: Schema,
-}
-
-fn read<T: for<'de> Deserialize<'de>>(file: &str) -> T {
-    let path = format!("{CORPUS}/{file}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn corpus_registry() -> SchemaRegistry {
-    let mut registry = SchemaRegistry::standard();
-    for extension in read::<Vec<Extension>>("schemas.json") {
-        registry
-            .add_extension(&extension.resource_type, extension.schema, false)
-            .unwrap();
-    }
-    registry
-}
+use corpus::{Row, corpus_registry, read};
 
 #[test]
 fn every_corpus_row_selects_exactly_its_users_in_sql() {
