@@ -31,6 +31,7 @@ doc:
 ## bench: criterion benchmarks (figures go to docs/benchmarks.md)
 bench:
 	$(CARGO) bench -p scim-core --bench core --locked
+	$(CARGO) bench -p rollcall-store --bench store --locked
 
 ## fuzz: run each fuzz target for FUZZ_SECONDS (needs nightly and cargo-fuzz; not part of `make test`)
 fuzz:
