@@ -9,10 +9,11 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
-use rollcall_store::{Authenticated, TokenKind, Tx};
+use rollcall_store::{Authenticated, ResourceKind, StoredResource, TokenKind, Tx};
 
 use crate::blocking::{self, Access};
 use crate::error::{ApiError, Failure, status_error};
+use crate::etag::Preconditions;
 use crate::state::AppState;
 
 /// The secret of an `Authorization: Bearer <secret>` header.
@@ -128,4 +129,41 @@ where
         }
     }
     attempt().await
+}
+
+/// A read-modify-write of one existing resource (PUT, PATCH): each attempt authenticates,
+/// reads the resource `id` without its members, checks the client's preconditions
+/// against it, and hands `write` the caller, the resource read and the version the client
+/// expects (`None` when it set no precondition). Retried as [`retry_lost_races`] says.
+pub(crate) async fn write_existing<T, F>(
+    request: &HttpRequest,
+    state: &AppState,
+    token: &BearerToken,
+    kind: ResourceKind,
+    id: &str,
+    preconditions: &Preconditions,
+    write: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Authenticated, StoredResource, Option<i64>) -> Result<T, Failure>
+        + Clone
+        + Send
+        + 'static,
+{
+    retry_lost_races(!preconditions.is_empty(), || {
+        let (write, preconditions, id) = (write.clone(), preconditions.clone(), id.to_owned());
+        scim_transaction(
+            request,
+            state,
+            Access::Write,
+            token.clone(),
+            move |tx, caller| {
+                let existing = tx.get_resource(&caller.org_id, kind, &id, false)?;
+                let expected_version = preconditions.expected_version(&existing)?;
+                write(tx, caller, existing, expected_version)
+            },
+        )
+    })
+    .await
 }

@@ -15,8 +15,7 @@ use rollcall_store::ResourceKind;
 use scim_core::DialectContext;
 use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 
-use crate::auth::{BearerToken, retry_lost_races, scim_transaction};
-use crate::blocking::Access;
+use crate::auth::{BearerToken, write_existing};
 use crate::content::JsonBody;
 use crate::error::ApiError;
 use crate::etag::Preconditions;
@@ -40,39 +39,30 @@ pub(crate) async fn patch_user(
     let preconditions = Preconditions::from_request(&request)?;
     let registry = state.registry.clone();
     let now = Utc::now();
-    let client_preconditions = !preconditions.is_empty();
     let body = body.0;
-    let stored = retry_lost_races(client_preconditions, || {
-        let (registry, preconditions, id, body) = (
-            registry.clone(),
-            preconditions.clone(),
-            id.clone(),
-            body.clone(),
-        );
-        scim_transaction(
-            &request,
-            &state,
-            Access::Write,
-            token.clone(),
-            move |tx, caller| {
-                let rt = resource_type(&registry, kind)?;
-                let org = caller.org_id.as_str();
-                let existing = tx.get_resource(org, kind, &id, false)?;
-                // The version read is the one written over (no lost update under concurrency).
-                let expected_version = preconditions
-                    .expected_version(&existing)?
-                    .or(Some(existing.version));
-                let mut ctx = DialectContext::new(caller.dialect);
-                let patch = PatchRequest::parse(&body, &mut ctx)?;
-                let outcome = apply_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-                note_deviations(&ctx);
-                if !outcome.changed {
-                    return Ok(existing);
-                }
-                Ok(tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?)
-            },
-        )
-    })
+    let stored = write_existing(
+        &request,
+        &state,
+        &token,
+        kind,
+        &id,
+        &preconditions,
+        move |tx, caller, existing, expected_version| {
+            let id = existing.id.clone();
+            let rt = resource_type(&registry, kind)?;
+            // The version read is the one written over (no lost update under concurrency).
+            let expected_version = expected_version.or(Some(existing.version));
+            let mut ctx = DialectContext::new(caller.dialect);
+            let patch = PatchRequest::parse(&body, &mut ctx)?;
+            let outcome = apply_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
+            note_deviations(&ctx);
+            if !outcome.changed {
+                return Ok(existing);
+            }
+            let org = caller.org_id.as_str();
+            Ok(tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?)
+        },
+    )
     .await?;
     let body = projection.apply(
         &state.registry,
@@ -99,44 +89,36 @@ pub(crate) async fn patch_group(
     let preconditions = Preconditions::from_request(&request)?;
     let registry = state.registry.clone();
     let now = Utc::now();
-    let client_preconditions = !preconditions.is_empty();
     let body = body.0;
-    let stored = retry_lost_races(client_preconditions, || {
-        let (registry, preconditions, id, body) = (
-            registry.clone(),
-            preconditions.clone(),
-            id.clone(),
-            body.clone(),
-        );
-        scim_transaction(
-            &request,
-            &state,
-            Access::Write,
-            token.clone(),
-            move |tx, caller| {
-                let rt = resource_type(&registry, kind)?;
-                let org = caller.org_id.as_str();
-                let existing = tx.get_resource(org, kind, &id, false)?;
-                let mut expected_version = preconditions.expected_version(&existing)?;
-                let mut ctx = DialectContext::new(caller.dialect);
-                let patch = PatchRequest::parse(&body, &mut ctx)?;
-                let plan = plan_group_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-                note_deviations(&ctx);
-                let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
-                if attributes.is_some() {
-                    // The attributes written derive from the version read; member deltas
-                    // commute, so member-only PATCHes never conflict with each other.
-                    expected_version = expected_version.or(Some(existing.version));
-                }
-                let stored =
-                    tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
-                if reload_members {
-                    return Ok(tx.get_resource(org, kind, &id, true)?);
-                }
-                Ok(stored)
-            },
-        )
-    })
+    let stored = write_existing(
+        &request,
+        &state,
+        &token,
+        kind,
+        &id,
+        &preconditions,
+        move |tx, caller, existing, mut expected_version| {
+            let id = existing.id.clone();
+            let rt = resource_type(&registry, kind)?;
+            let org = caller.org_id.as_str();
+            let mut ctx = DialectContext::new(caller.dialect);
+            let patch = PatchRequest::parse(&body, &mut ctx)?;
+            let plan = plan_group_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
+            note_deviations(&ctx);
+            let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
+            if attributes.is_some() {
+                // The attributes written derive from the version read; member deltas
+                // commute, so member-only PATCHes never conflict with each other.
+                expected_version = expected_version.or(Some(existing.version));
+            }
+            let stored =
+                tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
+            if reload_members {
+                return Ok(tx.get_resource(org, kind, &id, true)?);
+            }
+            Ok(stored)
+        },
+    )
     .await?;
     if !respond_with_body {
         return Ok(HttpResponse::NoContent()

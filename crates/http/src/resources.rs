@@ -12,7 +12,7 @@ use chrono::Utc;
 use rollcall_store::ResourceKind;
 use scim_core::{DialectContext, Operation, validate_resource};
 
-use crate::auth::{BearerToken, retry_lost_races, scim_transaction};
+use crate::auth::{BearerToken, scim_transaction, write_existing};
 use crate::blocking::Access;
 use crate::content::JsonBody;
 use crate::error::ApiError;
@@ -170,48 +170,39 @@ pub(crate) async fn replace<K: Kind>(
     let reload_members = needs_members(K::KIND, &projection);
     let registry = state.registry.clone();
     let now = Utc::now();
-    let client_preconditions = !preconditions.is_empty();
     let body = body.0;
-    let stored = retry_lost_races(client_preconditions, || {
-        let (registry, preconditions, id, body) = (
-            registry.clone(),
-            preconditions.clone(),
-            id.clone(),
-            body.clone(),
-        );
-        scim_transaction(
-            &request,
-            &state,
-            Access::Write,
-            token.clone(),
-            move |tx, caller| {
-                let rt = resource_type(&registry, K::KIND)?;
-                let org = caller.org_id.as_str();
-                // Members are never needed to validate a replace: they come from the body alone.
-                let existing = tx.get_resource(org, K::KIND, &id, false)?;
-                // Kept values (immutable, writeOnly) come from the version read: write over it only.
-                let expected_version = preconditions
-                    .expected_version(&existing)?
-                    .or(Some(existing.version));
-                let mut ctx = DialectContext::new(caller.dialect);
-                let resource = validate_resource(
-                    &registry,
-                    rt,
-                    &body,
-                    Some(&existing.resource),
-                    Operation::Replace,
-                    &mut ctx,
-                )?;
-                note_deviations(&ctx);
-                let stored =
-                    tx.replace_resource(org, K::KIND, &id, &resource, expected_version, now)?;
-                if reload_members {
-                    return Ok(tx.get_resource(org, K::KIND, &id, true)?);
-                }
-                Ok(stored)
-            },
-        )
-    })
+    let stored = write_existing(
+        &request,
+        &state,
+        &token,
+        K::KIND,
+        &id,
+        &preconditions,
+        move |tx, caller, existing, expected_version| {
+            let id = existing.id.clone();
+            let rt = resource_type(&registry, K::KIND)?;
+            let org = caller.org_id.as_str();
+            // Members are never needed to validate a replace: they come from the body alone.
+            // Kept values (immutable, writeOnly) come from the version read: write over it only.
+            let expected_version = expected_version.or(Some(existing.version));
+            let mut ctx = DialectContext::new(caller.dialect);
+            let resource = validate_resource(
+                &registry,
+                rt,
+                &body,
+                Some(&existing.resource),
+                Operation::Replace,
+                &mut ctx,
+            )?;
+            note_deviations(&ctx);
+            let stored =
+                tx.replace_resource(org, K::KIND, &id, &resource, expected_version, now)?;
+            if reload_members {
+                return Ok(tx.get_resource(org, K::KIND, &id, true)?);
+            }
+            Ok(stored)
+        },
+    )
     .await?;
     let body = projection.apply(
         &state.registry,
