@@ -15,6 +15,7 @@ mod sql;
 mod timestamp;
 mod token;
 mod values;
+mod writer;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -28,6 +29,7 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 use serde_json::Value;
 
 use connection::AnyConnection;
+pub use writer::WriteTicket;
 
 /// Which database a [`Store`] talks to, chosen from the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -233,6 +235,8 @@ pub struct Store {
     /// as the previous one commits) instead of in SQLite's busy handler, which sleeps and
     /// polls; other processes on the same file still meet `busy_timeout`.
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// SQLite: the writer thread that batches queued writes (group commit).
+    batcher: Option<std::sync::Arc<writer::Writer>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -251,11 +255,24 @@ impl Store {
             let mut connection = pool.get()?;
             migrations::run_pending(&mut connection)?;
         }
+        let sqlite_writer = std::sync::Arc::default();
+        let batcher = match backend {
+            Backend::Sqlite => {
+                let connection = connection::establish(url)
+                    .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+                Some(std::sync::Arc::new(writer::Writer::start(
+                    connection,
+                    std::sync::Arc::clone(&sqlite_writer),
+                )?))
+            }
+            Backend::Postgres => None,
+        };
         Ok(Store {
             pool,
             backend,
             max_connections: options.max_connections.max(1),
-            sqlite_writer: std::sync::Arc::default(),
+            sqlite_writer,
+            batcher,
         })
     }
 
@@ -329,6 +346,23 @@ impl Store {
                     }
                 }
             }
+        }
+    }
+
+    /// Queue `f` for the writer thread, which runs it in a savepoint of a transaction shared
+    /// with the other writes queued meanwhile (group commit; see `writer.rs`). The ticket
+    /// resolves once that transaction has committed: awaited, nothing blocks. SQLite only:
+    /// on PostgreSQL, which takes concurrent writers, `f` comes back for [`Store::write`].
+    ///
+    /// `f` fails alone: its changes are rolled back to its savepoint and the batch goes on.
+    pub fn write_batched<T, F>(&self, f: F) -> Result<WriteTicket<T>, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.batcher {
+            Some(batcher) => Ok(batcher.submit(f)),
+            None => Err(f),
         }
     }
 

@@ -1,0 +1,208 @@
+//! `Store::write_batched` (SQLite's group commit): jobs queued while the writer is busy
+//! share one transaction, each in its own savepoint, so one failing or panicking job
+//! loses only its own changes; every answer comes after the commit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::mpsc;
+
+use chrono::Utc;
+use rollcall_store::testing::TestDb;
+use rollcall_store::{Backend, ListQuery, ResourceKind, Store, StoreError, WriteTicket};
+use serde_json::{Value, json};
+
+fn org(store: &Store) -> String {
+    store
+        .write(|tx| tx.create_org("acme", Utc::now()))
+        .unwrap()
+        .id
+}
+
+fn user_names(store: &Store, org: &str) -> Vec<String> {
+    let page = store
+        .read(|tx| {
+            tx.list_resources(
+                org,
+                ResourceKind::User,
+                &ListQuery {
+                    filter: None,
+                    sort: None,
+                    start_index: 1,
+                    count: 1000,
+                    load_members: false,
+                },
+            )
+        })
+        .unwrap();
+    let mut names: Vec<String> = page
+        .resources
+        .iter()
+        .map(|r| r.resource["userName"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Queue a job that holds the writer until `release` is sent, so that everything queued
+/// next lands in one batch behind it.
+fn hold_writer(store: &Store) -> (mpsc::Sender<()>, WriteTicket<()>) {
+    let (release, wait) = mpsc::channel::<()>();
+    let (started, running) = mpsc::channel::<()>();
+    let ticket = store
+        .write_batched(move |_tx| {
+            started.send(()).unwrap();
+            wait.recv().unwrap();
+            Ok(())
+        })
+        .ok()
+        .expect("SQLite batches writes");
+    running.recv().unwrap();
+    (release, ticket)
+}
+
+fn create_user(store: &Store, org: &str, name: &str) -> WriteTicket<String> {
+    let (org, body) = (org.to_owned(), json!({"userName": name}));
+    store
+        .write_batched(move |tx| {
+            Ok(tx
+                .create_resource(&org, ResourceKind::User, &body, Utc::now())?
+                .id)
+        })
+        .ok()
+        .unwrap()
+}
+
+#[test]
+fn a_batch_commits_its_good_jobs_and_rolls_back_only_the_failed_ones() {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let org = org(&store);
+    let (release, holder) = hold_writer(&store);
+
+    let first = create_user(&store, &org, "ann@example.com");
+    // Same userName, other case: a uniqueness error inside the batch.
+    let duplicate = create_user(&store, &org, "ANN@example.com");
+    // Writes a user, then fails: its user must not survive.
+    let partial = {
+        let org = org.clone();
+        store
+            .write_batched(move |tx| -> Result<(), StoreError> {
+                tx.create_resource(
+                    &org,
+                    ResourceKind::User,
+                    &json!({"userName": "ghost@example.com"}),
+                    Utc::now(),
+                )?;
+                Err(StoreError::Invalid("changed my mind".to_owned()))
+            })
+            .ok()
+            .unwrap()
+    };
+    // Panics after writing: rolled back too, and the writer carries on.
+    let panicking = {
+        let org = org.clone();
+        store
+            .write_batched(move |tx| -> Result<(), StoreError> {
+                tx.create_resource(
+                    &org,
+                    ResourceKind::User,
+                    &json!({"userName": "panic@example.com"}),
+                    Utc::now(),
+                )?;
+                panic!("a bug in a job");
+            })
+            .ok()
+            .unwrap()
+    };
+    let last = create_user(&store, &org, "bob@example.com");
+
+    release.send(()).unwrap();
+    holder.wait().unwrap();
+    let first_id = first.wait().unwrap();
+    assert!(matches!(duplicate.wait(), Err(StoreError::Uniqueness(a)) if a == "userName"));
+    assert!(matches!(partial.wait(), Err(StoreError::Invalid(_))));
+    assert!(panicking.wait().is_err());
+    last.wait().unwrap();
+
+    assert_eq!(
+        user_names(&store, &org),
+        ["ann@example.com", "bob@example.com"]
+    );
+    let stored = store
+        .read(|tx| tx.get_resource(&org, ResourceKind::User, &first_id, false))
+        .unwrap();
+    assert_eq!(stored.resource["userName"], "ann@example.com");
+
+    // The writer is still there after the panic.
+    create_user(&store, &org, "carol@example.com")
+        .wait()
+        .unwrap();
+    assert_eq!(user_names(&store, &org).len(), 3);
+}
+
+#[test]
+fn an_answer_comes_only_after_the_commit_and_is_then_visible_to_readers() {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let org = org(&store);
+    let (release, holder) = hold_writer(&store);
+    let queued = create_user(&store, &org, "dana@example.com");
+    // Still held: nothing is visible yet.
+    assert!(user_names(&store, &org).is_empty());
+    release.send(()).unwrap();
+    holder.wait().unwrap();
+    queued.wait().unwrap();
+    assert_eq!(user_names(&store, &org), ["dana@example.com"]);
+}
+
+#[tokio::test]
+async fn a_ticket_is_a_future() {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let org = org(&store);
+    let id = create_user(&store, &org, "erin@example.com").await.unwrap();
+    let stored = store
+        .read(|tx| tx.get_resource(&org, ResourceKind::User, &id, false))
+        .unwrap();
+    assert_eq!(stored.resource["userName"], "erin@example.com");
+}
+
+#[test]
+fn many_concurrent_writers_each_get_their_own_answer() {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let org = org(&store);
+    let tickets: Vec<(usize, WriteTicket<String>)> = (0..200)
+        .map(|i| {
+            (
+                i,
+                create_user(&store, &org, &format!("user{}@example.com", i % 150)),
+            )
+        })
+        .collect();
+    let mut created = 0;
+    let mut conflicts = 0;
+    for (i, ticket) in tickets {
+        match ticket.wait() {
+            Ok(_) => created += 1,
+            Err(StoreError::Uniqueness(_)) if i >= 150 => conflicts += 1,
+            Err(error) => panic!("write {i}: {error}"),
+        }
+    }
+    assert_eq!((created, conflicts), (150, 50));
+    assert_eq!(user_names(&store, &org).len(), 150);
+}
+
+#[test]
+fn postgresql_hands_the_job_back() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let store = db.open();
+    assert_eq!(store.backend(), Backend::Postgres);
+    let job = |_: &mut rollcall_store::Tx<'_>| -> Result<Value, StoreError> { Ok(Value::Null) };
+    let job = store
+        .write_batched(job)
+        .expect_err("PostgreSQL runs writes itself");
+    assert_eq!(store.write(job).unwrap(), Value::Null);
+}
