@@ -135,8 +135,13 @@ impl QueryParams {
 }
 
 /// Whether a group's `members` must be read to answer under `projection`.
-pub(crate) fn needs_members(kind: ResourceKind, projection: &Projection) -> bool {
-    kind == ResourceKind::Group && !projection.excludes(&AttrPath::new("members"))
+pub(crate) fn needs_members(
+    registry: &SchemaRegistry,
+    rt: &ResourceType,
+    kind: ResourceKind,
+    projection: &Projection,
+) -> bool {
+    kind == ResourceKind::Group && !projection.excludes(registry, rt, &AttrPath::new("members"))
 }
 
 /// A list request checked and resolved, ready for the store.
@@ -197,7 +202,7 @@ impl ListPlan {
             sort,
             start_index,
             count,
-            load_members: needs_members(kind, &projection),
+            load_members: needs_members(registry, rt, kind, &projection),
             projection,
         })
     }

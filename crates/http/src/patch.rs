@@ -85,7 +85,7 @@ pub(crate) async fn patch_group(
     let rt = resource_type(&state.registry, kind)?;
     let projection = params.projection(&state.registry, rt)?;
     let respond_with_body = params.has_projection();
-    let reload_members = respond_with_body && needs_members(kind, &projection);
+    let reload_members = respond_with_body && needs_members(&state.registry, rt, kind, &projection);
     let preconditions = Preconditions::from_request(&request)?;
     let registry = state.registry.clone();
     let now = Utc::now();

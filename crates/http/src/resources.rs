@@ -100,7 +100,7 @@ pub(crate) async fn get<K: Kind>(
     let rt = resource_type(&state.registry, K::KIND)?;
     let projection = params.projection(&state.registry, rt)?;
     let preconditions = Preconditions::from_request(&request)?;
-    let load_members = needs_members(K::KIND, &projection);
+    let load_members = needs_members(&state.registry, rt, K::KIND, &projection);
     let stored = scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
         Ok(tx.get_resource(&caller.org_id, K::KIND, &id, load_members)?)
     })
@@ -167,7 +167,7 @@ pub(crate) async fn replace<K: Kind>(
     let rt = resource_type(&state.registry, K::KIND)?;
     let projection = params.projection(&state.registry, rt)?;
     let preconditions = Preconditions::from_request(&request)?;
-    let reload_members = needs_members(K::KIND, &projection);
+    let reload_members = needs_members(&state.registry, rt, K::KIND, &projection);
     let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;

@@ -50,7 +50,7 @@ enum Mode {
 }
 
 /// The `returned` characteristic of one attribute or sub-attribute of the
-/// resource type, so [`Projection::excludes`] needs no registry.
+/// resource type, as [`Projection::excludes`] looks it up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ReturnedEntry {
     urn: Option<String>,
@@ -64,7 +64,6 @@ struct ReturnedEntry {
 pub struct Projection {
     mode: Mode,
     core_urn: String,
-    returned: Vec<ReturnedEntry>,
 }
 
 impl Projection {
@@ -90,17 +89,15 @@ impl Projection {
         Ok(Projection {
             mode,
             core_urn: rt.schema.clone(),
-            returned: returned_entries(registry, rt),
         })
     }
 
     /// The projection without parameters: strips `never` and `request`
     /// attributes, keeps the rest.
-    pub fn default_for(registry: &SchemaRegistry, rt: &ResourceType) -> Self {
+    pub fn default_for(_registry: &SchemaRegistry, rt: &ResourceType) -> Self {
         Projection {
             mode: Mode::Default,
             core_urn: rt.schema.clone(),
-            returned: returned_entries(registry, rt),
         }
     }
 
@@ -155,8 +152,9 @@ impl Projection {
     /// from every resource this projection returns, so a store may skip
     /// loading it (e.g. `members` under `excludedAttributes=members`).
     /// Paths that are not attributes of the resource type answer `false`.
-    pub fn excludes(&self, path: &AttrPath) -> bool {
-        if let Some(whole) = self.whole_extension(path) {
+    pub fn excludes(&self, registry: &SchemaRegistry, rt: &ResourceType, path: &AttrPath) -> bool {
+        let table = returned_entries(registry, rt);
+        if let Some(whole) = whole_extension(&table, path) {
             return match &self.mode {
                 Mode::Default => false,
                 Mode::Exclude(targets) => targets.contains(&Target::Extension(whole.clone())),
@@ -167,11 +165,11 @@ impl Projection {
             };
         }
         let urn = self.extension_urn(path);
-        let Some(top) = self.entry(urn.as_deref(), &path.name, None) else {
+        let Some(top) = entry(&table, urn.as_deref(), &path.name, None) else {
             return false;
         };
         let sub = match &path.sub_attr {
-            Some(sub) => match self.entry(urn.as_deref(), &path.name, Some(sub)) {
+            Some(sub) => match entry(&table, urn.as_deref(), &path.name, Some(sub)) {
                 Some(entry) => Some(entry),
                 None => return false,
             },
@@ -217,28 +215,6 @@ impl Projection {
             .as_deref()
             .filter(|urn| !urn.eq_ignore_ascii_case(&self.core_urn))
             .map(str::to_owned)
-    }
-
-    /// If `path` is a whole extension URN, its canonical form.
-    fn whole_extension(&self, path: &AttrPath) -> Option<String> {
-        let urn = path.urn.as_deref()?;
-        if path.sub_attr.is_some() {
-            return None;
-        }
-        let full = format!("{urn}:{}", path.name);
-        self.returned
-            .iter()
-            .filter_map(|e| e.urn.as_ref())
-            .find(|e| e.eq_ignore_ascii_case(&full))
-            .cloned()
-    }
-
-    fn entry(&self, urn: Option<&str>, name: &str, sub: Option<&str>) -> Option<&ReturnedEntry> {
-        self.returned.iter().find(|e| {
-            eq_ci_opt(e.urn.as_deref(), urn)
-                && e.name.eq_ignore_ascii_case(name)
-                && eq_ci_opt(e.sub.as_deref(), sub)
-        })
     }
 
     /// One top-level attribute's value under the projection, `None` to drop it.
@@ -382,6 +358,33 @@ fn parse_list(
         });
     }
     Ok(Some(targets))
+}
+
+/// If `path` is a whole extension URN, its canonical form.
+fn whole_extension(table: &[ReturnedEntry], path: &AttrPath) -> Option<String> {
+    let urn = path.urn.as_deref()?;
+    if path.sub_attr.is_some() {
+        return None;
+    }
+    let full = format!("{urn}:{}", path.name);
+    table
+        .iter()
+        .filter_map(|e| e.urn.as_ref())
+        .find(|e| e.eq_ignore_ascii_case(&full))
+        .cloned()
+}
+
+fn entry<'t>(
+    table: &'t [ReturnedEntry],
+    urn: Option<&str>,
+    name: &str,
+    sub: Option<&str>,
+) -> Option<&'t ReturnedEntry> {
+    table.iter().find(|e| {
+        eq_ci_opt(e.urn.as_deref(), urn)
+            && e.name.eq_ignore_ascii_case(name)
+            && eq_ci_opt(e.sub.as_deref(), sub)
+    })
 }
 
 /// Every attribute and sub-attribute of `rt` with its `returned`.

@@ -373,13 +373,44 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut pooled = self.pool.get()?;
         let backend = self.backend;
-        pooled.transaction(|connection| {
-            f(&mut Tx {
-                conn: connection,
-                backend,
-            })
-        })
+        let connection: &mut AnyConnection = &mut pooled;
+        match backend {
+            Backend::Postgres => connection.transaction(|connection| {
+                f(&mut Tx {
+                    conn: connection,
+                    backend,
+                })
+            }),
+            Backend::Sqlite => {
+                // BEGIN and COMMIT as cached prepared statements: Diesel's transaction
+                // manager sends them through sqlite3_exec, which parses them every time,
+                // and a read needs none of its bookkeeping (nothing nests in a read). A
+                // connection left in a transaction by a panic is discarded by the pool.
+                if run_cached(connection, "BEGIN").is_err() {
+                    // Still inside an earlier transaction that failed to end: end it.
+                    let _ = run_cached(connection, "ROLLBACK");
+                    run_cached(connection, "BEGIN")?;
+                }
+                let outcome = f(&mut Tx {
+                    conn: connection,
+                    backend,
+                });
+                // A read changed nothing: COMMIT and ROLLBACK both just end it.
+                if let Err(error) = run_cached(connection, "COMMIT") {
+                    let _ = run_cached(connection, "ROLLBACK");
+                    return Err(error);
+                }
+                outcome
+            }
+        }
     }
+}
+
+/// Run a fixed statement, prepared once per connection.
+fn run_cached(connection: &mut AnyConnection, statement: &str) -> Result<(), StoreError> {
+    let mut sql = sql::Sql::new(Backend::Sqlite);
+    sql.cacheable().push(statement);
+    sql.execute(connection).map(|_| ())
 }
 
 /// One transaction on one connection. Every method is scoped to an organization

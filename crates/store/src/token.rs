@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 
 use crate::org::new_id;
 use crate::schema::{orgs, tokens};
+use crate::sql::{Bind, Sql};
 use crate::{Authenticated, NewToken, StoreError, TokenInfo, TokenKind, Tx, timestamp};
 
 impl TokenKind {
@@ -38,7 +39,7 @@ impl TokenKind {
     }
 }
 
-#[derive(Queryable, Selectable, Insertable)]
+#[derive(Queryable, Selectable, Insertable, QueryableByName)]
 #[diesel(table_name = tokens)]
 struct TokenRow {
     id: String,
@@ -49,6 +50,15 @@ struct TokenRow {
     created_at: String,
     expires_at: Option<String>,
     revoked_at: Option<String>,
+}
+
+/// A token with its organization's dialect, as authentication reads it.
+#[derive(QueryableByName)]
+struct AuthRow {
+    #[diesel(embed)]
+    token: TokenRow,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    dialect: String,
 }
 
 impl TokenRow {
@@ -175,13 +185,22 @@ impl Tx<'_> {
         let Some(token_id) = token_id_of(secret, kind) else {
             return Ok(None);
         };
-        let found = tokens::table
-            .inner_join(orgs::table.on(orgs::id.eq(tokens::org_id)))
-            .filter(tokens::id.eq(token_id))
-            .select((TokenRow::as_select(), orgs::dialect))
-            .first::<(TokenRow, String)>(self.conn)
-            .optional()?;
-        let Some((row, dialect)) = found else {
+        // Raw SQL rather than the query builder: every request runs this, and the cache key
+        // of a cacheable raw statement is cheap to make (no identifier quoting per column).
+        let mut sql = Sql::new(self.backend);
+        sql.cacheable();
+        let id = sql.bind(Bind::Text(token_id.to_owned()));
+        sql.push(&format!(
+            "SELECT t.id AS id, t.org_id AS org_id, t.kind AS kind, t.name AS name, \
+             t.secret_hash AS secret_hash, t.created_at AS created_at, \
+             t.expires_at AS expires_at, t.revoked_at AS revoked_at, o.dialect AS dialect \
+             FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE t.id = {id}"
+        ));
+        let Some(AuthRow {
+            token: row,
+            dialect,
+        }) = sql.optional::<AuthRow>(self.conn)?
+        else {
             return Ok(None);
         };
         let hash_matches: bool = hash_secret(secret)
