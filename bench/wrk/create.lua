@@ -29,9 +29,16 @@ function init(args)
   conflicts = 0
   client_errors = 0
   server_errors = 0
+  -- wrk calls request() once on thread 0 before any connection, to check the request
+  -- parses (script_verify_request), and never sends it: give it a throwaway.
+  verifying = (tid == 0)
 end
 
 function request()
+  if verifying then
+    verifying = false
+    return wrk.format("GET", prefix .. "/ServiceProviderConfig")
+  end
   local k = tid + i * nthreads
   if k >= total then
     finished = true
