@@ -72,6 +72,23 @@ fn create_user(store: &Store, org: &str, name: &str) -> WriteTicket<String> {
         .unwrap()
 }
 
+/// A job that creates a user, then runs `after` (which fails or panics).
+fn create_user_then(
+    store: &Store,
+    org: &str,
+    name: &str,
+    after: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+) -> WriteTicket<()> {
+    let (org, body) = (org.to_owned(), json!({"userName": name}));
+    store
+        .write_batched(move |tx| {
+            tx.create_resource(&org, ResourceKind::User, &body, Utc::now())?;
+            after()
+        })
+        .ok()
+        .unwrap()
+}
+
 #[test]
 fn a_batch_commits_its_good_jobs_and_rolls_back_only_the_failed_ones() {
     let db = TestDb::sqlite();
@@ -83,37 +100,13 @@ fn a_batch_commits_its_good_jobs_and_rolls_back_only_the_failed_ones() {
     // Same userName, other case: a uniqueness error inside the batch.
     let duplicate = create_user(&store, &org, "ANN@example.com");
     // Writes a user, then fails: its user must not survive.
-    let partial = {
-        let org = org.clone();
-        store
-            .write_batched(move |tx| -> Result<(), StoreError> {
-                tx.create_resource(
-                    &org,
-                    ResourceKind::User,
-                    &json!({"userName": "ghost@example.com"}),
-                    Utc::now(),
-                )?;
-                Err(StoreError::Invalid("changed my mind".to_owned()))
-            })
-            .ok()
-            .unwrap()
-    };
+    let partial = create_user_then(&store, &org, "ghost@example.com", || {
+        Err(StoreError::Invalid("changed my mind".to_owned()))
+    });
     // Panics after writing: rolled back too, and the writer carries on.
-    let panicking = {
-        let org = org.clone();
-        store
-            .write_batched(move |tx| -> Result<(), StoreError> {
-                tx.create_resource(
-                    &org,
-                    ResourceKind::User,
-                    &json!({"userName": "panic@example.com"}),
-                    Utc::now(),
-                )?;
-                panic!("a bug in a job");
-            })
-            .ok()
-            .unwrap()
-    };
+    let panicking = create_user_then(&store, &org, "panic@example.com", || {
+        panic!("a bug in a job")
+    });
     let last = create_user(&store, &org, "bob@example.com");
 
     release.send(()).unwrap();
