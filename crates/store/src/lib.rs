@@ -8,6 +8,7 @@ mod list;
 mod members;
 mod migrations;
 mod org;
+mod org_schema;
 mod resource;
 mod resource_update;
 mod schema;
@@ -29,6 +30,7 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 use serde_json::Value;
 
 use connection::AnyConnection;
+pub use org_schema::OrgSchema;
 pub use writer::WriteTicket;
 
 /// Which database a [`Store`] talks to, chosen from the URL scheme.
@@ -157,6 +159,9 @@ pub struct Authenticated {
     pub token_id: String,
     /// The organization's dialect.
     pub dialect: Dialect,
+    /// The version of the organization's custom schemas (0: none ever added); see
+    /// [`Tx::org_schemas`].
+    pub schemas_version: i64,
 }
 
 /// The SCIM resource types the store keeps.

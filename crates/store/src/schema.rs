@@ -9,6 +9,19 @@ diesel::table! {
         name -> Text,
         dialect -> Text,
         created_at -> Text,
+        schemas_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Custom extension schemas of an organization (the RFC 7643 §7 definition as JSON).
+    org_schemas (org_id, urn_lower) {
+        org_id -> Text,
+        urn_lower -> Text,
+        resource_type -> Text,
+        required -> Bool,
+        definition -> Text,
+        created_at -> Text,
     }
 }
 

@@ -59,6 +59,8 @@ struct AuthRow {
     token: TokenRow,
     #[diesel(sql_type = diesel::sql_types::Text)]
     dialect: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    schemas_version: i64,
 }
 
 impl TokenRow {
@@ -193,12 +195,14 @@ impl Tx<'_> {
         sql.push(&format!(
             "SELECT t.id AS id, t.org_id AS org_id, t.kind AS kind, t.name AS name, \
              t.secret_hash AS secret_hash, t.created_at AS created_at, \
-             t.expires_at AS expires_at, t.revoked_at AS revoked_at, o.dialect AS dialect \
+             t.expires_at AS expires_at, t.revoked_at AS revoked_at, o.dialect AS dialect, \
+             o.schemas_version AS schemas_version \
              FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE t.id = {id}"
         ));
         let Some(AuthRow {
             token: row,
             dialect,
+            schemas_version,
         }) = sql.optional::<AuthRow>(self.conn)?
         else {
             return Ok(None);
@@ -216,6 +220,7 @@ impl Tx<'_> {
             org_id: info.org_id,
             token_id: info.id,
             dialect: scim_core::Dialect::parse(&dialect).unwrap_or_default(),
+            schemas_version,
         }))
     }
 }
