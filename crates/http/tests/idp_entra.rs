@@ -347,7 +347,11 @@ async fn entra_group_lifecycle() {
             )
         );
         assert_eq!(reply.status, 200, "{label}: {}", reply.body);
-        assert_eq!(member_values(&reply.body), [u3.clone()], "{label}");
+        assert_eq!(
+            member_values(&reply.body),
+            std::slice::from_ref(&u3),
+            "{label}"
+        );
 
         // Deleting a member user removes the membership.
         let reply = send!(
@@ -464,7 +468,11 @@ async fn entra_only_forms_fail_precisely_in_the_strict_dialect() {
             app,
             request(Method::GET, &format!("/scim/v2/Groups/{gid}"), token)
         );
-        assert_eq!(member_values(&group.body), [uid.clone()], "{label}");
+        assert_eq!(
+            member_values(&group.body),
+            std::slice::from_ref(&uid),
+            "{label}"
+        );
         // Entra's Create Group carries the non-standard schema URI: a 400 naming RFC 7643
         // §4.2, and no group is created.
         let reply = send!(
