@@ -131,6 +131,20 @@ fn member_operation_rows() {
         Ok(&["+c,d"]),
         Ok(&["a", "b", "c", "d"]),
     );
+    // Entra ID's Add/Remove Members: `$ref: null` is an unassigned `$ref`
+    // (RFC 7643 §2.5), not an error; a null `value` still is one.
+    check(
+        json!([{"op": "add", "path": "members", "value": [{"$ref": null, "value": "c", "display": null, "type": null}]}]),
+        Ok(&["+c"]),
+        Ok(&["+c"]),
+        Ok(&["a", "b", "c"]),
+    );
+    check(
+        json!([{"op": "add", "path": "members", "value": [{"$ref": null, "value": null}]}]),
+        Err("invalidValue"),
+        Err("invalidValue"),
+        Err("invalidValue"),
+    );
     check(
         json!([{"op": "add", "path": "members", "value": [member("a")]}]),
         Ok(&["+a"]),

@@ -252,3 +252,64 @@ pub fn group(display_name: &str, members: &[&str]) -> Value {
 pub fn patch(operations: Value) -> Value {
     json!({"schemas": [PATCH_OP], "Operations": operations})
 }
+
+/// Percent-encode a query value (filters carry spaces and quotes).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The sorted `value`s of a group's `members` (empty when absent).
+pub fn member_values(body: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = body["members"]
+        .as_array()
+        .map(|members| {
+            members
+                .iter()
+                .map(|m| m["value"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+/// Walk a list endpoint with `startIndex`/`count` until `totalResults` is reached, as the
+/// IdPs' import jobs do; returns the ids in the order served.
+#[macro_export]
+macro_rules! walk {
+    ($app:expr, $token:expr, $endpoint:expr, $count:expr) => {{
+        let mut ids: Vec<String> = Vec::new();
+        let mut start = 1u64;
+        loop {
+            let uri = format!("/scim/v2/{}?startIndex={start}&count={}", $endpoint, $count);
+            let page = send!(
+                $app,
+                $crate::common::request(actix_web::http::Method::GET, &uri, $token)
+            );
+            assert_eq!(page.status, 200, "{uri}: {}", page.body);
+            assert_eq!(page.body["startIndex"], start, "{uri}");
+            let resources = page.body["Resources"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(page.body["itemsPerPage"], resources.len(), "{uri}");
+            ids.extend(
+                resources
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap().to_owned()),
+            );
+            let total = page.body["totalResults"].as_u64().unwrap();
+            if resources.is_empty() || start + resources.len() as u64 > total {
+                assert_eq!(ids.len() as u64, total, "{uri}");
+                break;
+            }
+            start += resources.len() as u64;
+        }
+        ids
+    }};
+}

@@ -44,7 +44,9 @@ impl MemberRef {
 
     /// Parse one element of a `members` value: an object with a non-empty
     /// string `value`, an optional `type` (`User` or `Group`, any casing), an
-    /// optional `$ref`, and an ignored `display`. Anything else is 400
+    /// optional `$ref`, and an ignored `display`. A `null` is an unassigned
+    /// attribute (RFC 7643 §2.5), so `{"$ref": null, "value": "<id>"}`, as
+    /// Entra ID sends it, is a member with no `$ref`. Anything else is 400
     /// `invalidValue`: an unknown key may mean something this server would
     /// not do, and nothing is applied that was not understood.
     pub fn parse(element: &Value) -> Result<MemberRef, ScimError> {
@@ -55,6 +57,9 @@ impl MemberRef {
         let mut type_ = None;
         let mut ref_ = None;
         for (key, item) in object {
+            if item.is_null() && !key.eq_ignore_ascii_case("value") {
+                continue;
+            }
             if key.eq_ignore_ascii_case("value") {
                 value = Some(string_of(key, item)?);
             } else if key.eq_ignore_ascii_case("type") {
