@@ -48,9 +48,10 @@ async fn listen(
     demo_org: Option<demo::DemoOrg>,
 ) -> anyhow::Result<()> {
     let server = HttpServer::new(move || {
-        let state = state.clone();
+        let (scim, admin) = (state.clone(), state.clone());
         App::new()
-            .configure(|config| rollcall_http::configure(config, state))
+            .configure(|config| rollcall_http::configure(config, scim))
+            .configure(|config| rollcall_http::configure_admin(config, admin))
             .default_service(web::to(rollcall_http::not_found))
     })
     .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)

@@ -30,6 +30,11 @@ impl std::fmt::Debug for BearerToken {
 const MAX_SECRET_LENGTH: usize = 512;
 
 impl BearerToken {
+    /// The secret.
+    pub(crate) fn secret(&self) -> &str {
+        &self.0
+    }
+
     /// The secret of the request's `Authorization` header.
     pub(crate) fn from_request_head(request: &HttpRequest) -> Result<Self, ApiError> {
         let value = request

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod admin;
 mod auth;
 mod blocking;
 mod content;
@@ -8,6 +9,7 @@ mod error;
 mod etag;
 mod list;
 mod logging;
+mod org_registry;
 mod patch;
 mod resources;
 mod response;
@@ -44,6 +46,12 @@ impl Default for ScimConfig {
 /// SCIM errors too).
 pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     routes::configure(cfg, state);
+}
+
+/// Mount the admin API under `/admin/v1` (PRODUCT.md §10), authenticated with an
+/// organization's admin token; errors are `{"error": {"code", "message"}}`.
+pub fn configure_admin(cfg: &mut web::ServiceConfig, state: AppState) {
+    admin::configure(cfg, state);
 }
 
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).

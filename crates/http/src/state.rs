@@ -9,6 +9,7 @@ use scim_core::{SchemaRegistry, ScimError, ServiceProviderFeatures};
 use tokio::sync::Semaphore;
 
 use crate::ScimConfig;
+use crate::org_registry::OrgRegistries;
 
 /// What the handlers share: the store, the schemas, the limits.
 #[derive(Debug, Clone)]
@@ -19,6 +20,9 @@ pub struct AppState {
     /// One permit per pooled connection: blocking work waits here (asynchronously)
     /// instead of tying up a blocking thread while it waits for a connection.
     pub(crate) permits: Arc<Semaphore>,
+    /// The registries of organizations with custom extension schemas.
+    #[allow(dead_code)]
+    pub(crate) org_registries: Arc<OrgRegistries>,
 }
 
 impl AppState {
@@ -30,6 +34,7 @@ impl AppState {
             registry: Arc::new(SchemaRegistry::standard()),
             config: Arc::new(config),
             permits: Arc::new(Semaphore::new(permits)),
+            org_registries: Arc::default(),
         }
     }
 

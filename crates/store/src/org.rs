@@ -69,6 +69,17 @@ impl Tx<'_> {
             .collect()
     }
 
+    /// Rename an organization; [`StoreError::NotFound`] for an unknown org.
+    pub fn rename_org(&mut self, org_id: &str, name: &str) -> Result<(), StoreError> {
+        let updated = diesel::update(orgs::table.find(org_id))
+            .set(orgs::name.eq(name))
+            .execute(self.conn)?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Set an organization's dialect; [`StoreError::NotFound`] for an unknown org.
     pub fn set_dialect(&mut self, org_id: &str, dialect: Dialect) -> Result<(), StoreError> {
         let updated = diesel::update(orgs::table.find(org_id))

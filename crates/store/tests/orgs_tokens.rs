@@ -31,6 +31,15 @@ fn orgs_are_created_listed_and_configured() {
             store.read(|tx| tx.org(&b.id)).unwrap().unwrap().dialect,
             Dialect::Strict
         );
+        store.write(|tx| tx.rename_org(&b.id, "Beta 2")).unwrap();
+        assert_eq!(
+            store.read(|tx| tx.org(&b.id)).unwrap().unwrap().name,
+            "Beta 2"
+        );
+        assert!(matches!(
+            store.write(|tx| tx.rename_org("nope", "x")),
+            Err(StoreError::NotFound)
+        ));
         assert_eq!(store.read(|tx| tx.org("nope")).unwrap(), None);
         assert!(matches!(
             store.write(|tx| tx.set_dialect("nope", Dialect::Strict)),
@@ -163,7 +172,7 @@ fn migrations_run_once_and_urls_are_checked() {
     assert!(dir.join("data/x.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
-    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 2);
+    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 3);
     assert_eq!(fresh.backend(), Backend::Sqlite);
 }
 

@@ -1,0 +1,106 @@
+//! The admin API under `/admin/v1` (PRODUCT.md §10), authenticated with an organization's
+//! admin token; JSON in and out, errors as `{"error": {"code", "message"}}`.
+//!
+//! So far: the organization's settings that exist (`GET|PATCH /org`: name, dialect) and
+//! its custom extension schemas (`POST|GET /schemas`, `DELETE /schemas/{urn}`).
+
+mod error;
+mod org;
+mod schemas;
+
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use chrono::Utc;
+use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
+
+use crate::auth::BearerToken;
+use crate::blocking::{self, Access};
+use crate::error::Failure;
+use crate::logging::log_request;
+use crate::state::AppState;
+
+pub(crate) use error::AdminError;
+
+/// The admin API's base path.
+pub(crate) const ADMIN_PREFIX: &str = "/admin/v1";
+
+/// Mount the admin API under `/admin/v1`.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
+    cfg.service(
+        web::scope(ADMIN_PREFIX)
+            .app_data(web::Data::new(state))
+            .wrap(from_fn(log_request))
+            .service(
+                web::resource("/org")
+                    .route(web::get().to(org::get))
+                    .route(web::patch().to(org::patch))
+                    .default_service(method_not_allowed("GET, PATCH")),
+            )
+            .service(
+                web::resource("/schemas")
+                    .route(web::get().to(schemas::list))
+                    .route(web::post().to(schemas::create))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/schemas/{urn}")
+                    .route(web::delete().to(schemas::delete))
+                    .default_service(method_not_allowed("DELETE")),
+            )
+            .default_service(web::to(|| async {
+                AdminError::new(404, "not_found", "no such endpoint").error_response()
+            })),
+    );
+}
+
+fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |request: HttpRequest| async move {
+        let mut response = AdminError::new(
+            405,
+            "method_not_allowed",
+            format!("{} is not allowed here; allowed: {allow}", request.method()),
+        )
+        .error_response();
+        if let Ok(value) = header::HeaderValue::from_str(allow) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        response
+    })
+}
+
+/// Authenticate an admin token and run `f` for its organization in one transaction. `f`
+/// answers `Ok(Err(..))` for a client error found before it wrote anything, and a
+/// [`StoreError`] (rolled back; rendered with the status the SCIM side gives it: 409 for a
+/// uniqueness clash, 404 for a missing row) for what the database refused.
+pub(crate) async fn admin_transaction<T, F>(
+    state: &AppState,
+    access: Access,
+    token: Result<BearerToken, crate::error::ApiError>,
+    f: F,
+) -> Result<T, AdminError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Authenticated) -> Result<Result<T, AdminError>, StoreError>
+        + Send
+        + 'static,
+{
+    let token = token?;
+    let now = Utc::now();
+    blocking::run(state, access, move |tx| {
+        let Some(caller) = tx.authenticate(token.secret(), TokenKind::Admin, now)? else {
+            return Ok(Err(AdminError::new(
+                401,
+                "unauthorized",
+                "invalid, expired or revoked admin token",
+            )));
+        };
+        f(tx, &caller).map_err(Failure::Store)
+    })
+    .await?
+}
+
+/// A JSON response.
+pub(crate) fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status).json(body)
+}

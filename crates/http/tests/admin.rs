@@ -1,0 +1,241 @@
+//! The admin API (`/admin/v1`) on every test database: admin-token authentication, the
+//! `{"error": {"code", "message"}}` format, the organization's settings and its custom
+//! extension schemas.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use actix_web::http::header;
+use actix_web::test::TestRequest;
+use common::Harness;
+use rollcall_store::TokenKind;
+use rollcall_store::testing::TestDb;
+use scim_core::Dialect;
+use serde_json::{Value, json};
+
+macro_rules! admin_app {
+    ($harness:expr) => {{
+        let (scim, admin) = ($harness.state.clone(), $harness.state.clone());
+        actix_web::test::init_service(
+            actix_web::App::new()
+                .configure(move |config| rollcall_http::configure(config, scim))
+                .configure(move |config| rollcall_http::configure_admin(config, admin)),
+        )
+        .await
+    }};
+}
+
+/// Send and read an admin reply: status, body (JSON, `Null` when empty), `Allow`.
+macro_rules! call {
+    ($app:expr, $request:expr) => {{
+        let response = actix_web::test::call_service(&$app, $request.to_request()).await;
+        let status = response.status().as_u16();
+        let allow = response
+            .headers()
+            .get(header::ALLOW)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = actix_web::test::read_body(response).await;
+        let body: Value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            assert_eq!(content_type.as_deref(), Some("application/json"));
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, body, allow)
+    }};
+}
+
+fn admin(method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> TestRequest {
+    let mut request = TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(uri);
+    if let Some(token) = token {
+        request = request.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+    }
+    if let Some(body) = body {
+        request = request
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(body.to_string());
+    }
+    request
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+const HR: &str = "urn:acme:params:scim:schemas:extension:hr:2.0:User";
+
+fn hr_schema() -> Value {
+    json!({
+        "resource_type": "User",
+        "schema": {
+            "id": HR,
+            "name": "HR",
+            "description": "Acme HR attributes",
+            "attributes": [
+                {"name": "costCenter", "type": "string"},
+                {"name": "clearanceLevel", "type": "integer"},
+                {"name": "employeeType", "type": "string", "canonicalValues": ["staff", "contractor"]}
+            ]
+        }
+    })
+}
+
+#[actix_web::test]
+async fn only_the_orgs_admin_token_gets_in() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = admin_app!(h);
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        for token in [None, Some(h.a.token.as_str()), Some("rc_admin_x_00")] {
+            let (status, body, _) = call!(app, admin("GET", "/admin/v1/org", token, None));
+            assert_eq!((status, code(&body)), (401, "unauthorized"), "{token:?}");
+        }
+        let (status, body, _) = call!(app, admin("GET", "/admin/v1/org", Some(&admin_token), None));
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["id"], h.a.org_id.as_str());
+        assert_eq!(body["name"], "Acme");
+        assert_eq!(body["dialect"], "lenient");
+
+        // The admin token is no SCIM token.
+        let response = actix_web::test::call_service(
+            &app,
+            admin("GET", "/scim/v2/Users", Some(&admin_token), None).to_request(),
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 401);
+
+        let (status, body, _) = call!(
+            app,
+            admin("GET", "/admin/v1/nothing", Some(&admin_token), None)
+        );
+        assert_eq!((status, code(&body)), (404, "not_found"));
+        let (status, body, allow) =
+            call!(app, admin("PUT", "/admin/v1/org", Some(&admin_token), None));
+        assert_eq!((status, code(&body)), (405, "method_not_allowed"));
+        assert_eq!(allow.as_deref(), Some("GET, PATCH"));
+    }
+}
+
+#[actix_web::test]
+async fn org_settings_are_read_and_changed() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = admin_app!(h);
+        let (_, token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(token.as_str());
+        let (status, body, _) = call!(
+            app,
+            admin(
+                "PATCH",
+                "/admin/v1/org",
+                token,
+                Some(json!({"dialect": "strict", "name": "Acme Corp"}))
+            )
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            (body["dialect"].as_str(), body["name"].as_str()),
+            (Some("strict"), Some("Acme Corp"))
+        );
+        let stored = h.store.read(|tx| tx.org(&h.a.org_id)).unwrap().unwrap();
+        assert_eq!(stored.dialect, Dialect::Strict);
+
+        for (body, expected) in [
+            (json!({"dialect": "loose"}), "invalid_request"),
+            (json!({"sticky_joins": true}), "unknown_setting"),
+            (json!("strict"), "invalid_request"),
+        ] {
+            let (status, reply, _) = call!(
+                app,
+                admin("PATCH", "/admin/v1/org", token, Some(body.clone()))
+            );
+            assert_eq!((status, code(&reply)), (400, expected), "{body}");
+        }
+        let malformed = admin("PATCH", "/admin/v1/org", token, None)
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload("{\"dialect\":");
+        let (status, reply, _) = call!(app, malformed);
+        assert_eq!((status, code(&reply)), (400, "invalid_request"));
+        // Nothing of the refused requests was applied.
+        let stored = h.store.read(|tx| tx.org(&h.a.org_id)).unwrap().unwrap();
+        assert_eq!(
+            (stored.dialect, stored.name.as_str()),
+            (Dialect::Strict, "Acme Corp")
+        );
+    }
+}
+
+#[actix_web::test]
+async fn custom_schemas_are_added_listed_refused_and_deleted_per_org() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = admin_app!(h);
+        let (_, token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(token.as_str());
+        let other = h.tenant("Beta");
+        let (_, other_token) = h.token(&other.org_id, TokenKind::Admin, None);
+
+        let (status, body, _) = call!(
+            app,
+            admin("POST", "/admin/v1/schemas", token, Some(hr_schema()))
+        );
+        assert_eq!(status, 201, "{} {body}", h.label());
+        assert_eq!(body["resource_type"], "User");
+        assert_eq!(body["schema"]["id"], HR);
+        assert_eq!(
+            body["schema"]["attributes"][2]["canonicalValues"][1],
+            "contractor"
+        );
+
+        let (status, body, _) = call!(app, admin("GET", "/admin/v1/schemas", token, None));
+        assert_eq!(status, 200);
+        assert_eq!(body["schemas"].as_array().unwrap().len(), 1);
+        let (_, body, _) = call!(
+            app,
+            admin("GET", "/admin/v1/schemas", Some(&other_token), None)
+        );
+        assert_eq!(body["schemas"], json!([]), "another org sees nothing");
+
+        let enterprise = json!({"resource_type": "User", "schema": {
+            "id": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "attributes": []}});
+        let bad_attribute = json!({"resource_type": "User", "schema": {
+            "id": "urn:acme:bad", "attributes": [{"name": "x", "type": "colour"}]}});
+        let not_urn = json!({"resource_type": "User", "schema": {"id": "acme", "attributes": []}});
+        let unknown_type =
+            json!({"resource_type": "Device", "schema": {"id": "urn:acme:d", "attributes": []}});
+        for (request, status, expected) in [
+            (hr_schema(), 409, "conflict"),
+            (enterprise, 409, "conflict"),
+            (bad_attribute, 400, "invalid_schema"),
+            (not_urn, 400, "invalid_schema"),
+            (unknown_type, 400, "invalid_schema"),
+        ] {
+            let (got, body, _) = call!(
+                app,
+                admin("POST", "/admin/v1/schemas", token, Some(request.clone()))
+            );
+            assert_eq!((got, code(&body)), (status, expected), "{request} {body}");
+        }
+
+        let uri = format!("/admin/v1/schemas/{}", HR.to_uppercase());
+        let (status, body, _) = call!(app, admin("DELETE", &uri, Some(&other_token), None));
+        assert_eq!(
+            (status, code(&body)),
+            (404, "not_found"),
+            "not another org's"
+        );
+        let (status, _, _) = call!(app, admin("DELETE", &uri, token, None));
+        assert_eq!(status, 204);
+        let (status, body, _) = call!(app, admin("DELETE", &uri, token, None));
+        assert_eq!((status, code(&body)), (404, "not_found"));
+        let (_, body, _) = call!(app, admin("GET", "/admin/v1/schemas", token, None));
+        assert_eq!(body["schemas"], json!([]));
+    }
+}
