@@ -1,17 +1,21 @@
 //! `/ServiceProviderConfig`, `/ResourceTypes[/{id}]` and `/Schemas[/{id}]` (RFC 7644 §4),
 //! built by `scim_core::discovery` with absolute `meta.location` URLs.
 //!
-//! Decision: discovery needs no token. The documents describe the server, not an
-//! organization (RFC 7644 §4 lets clients discover before they authenticate), and a
-//! client that sends its token anyway is answered the same. When per-organization
-//! extension schemas arrive, `/Schemas` will need the caller's organization.
+//! Decision: discovery needs no token (RFC 7644 §4 lets clients discover before they
+//! authenticate): without one, `/Schemas` and `/ResourceTypes` describe the standard
+//! schemas. With a SCIM token they describe the caller's organization, custom extension
+//! schemas included (PRODUCT.md §2); a token that is sent must be valid (401 otherwise).
 
-use actix_web::http::StatusCode;
+use std::sync::Arc;
+
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use scim_core::schema::urn;
-use scim_core::{ScimError, discovery};
+use scim_core::{SchemaRegistry, ScimError, discovery};
 use serde_json::{Value, json};
 
+use crate::auth::{BearerToken, scim_transaction};
+use crate::blocking::Access;
 use crate::error::ApiError;
 use crate::response::{base_url, scim_json};
 use crate::state::AppState;
@@ -25,13 +29,31 @@ pub(crate) async fn service_provider_config(
     scim_json(StatusCode::OK, &document)
 }
 
+/// The registry discovery describes: the caller's organization's when a token is sent.
+async fn registry(
+    request: &HttpRequest,
+    state: &AppState,
+) -> Result<Arc<SchemaRegistry>, ApiError> {
+    if request.headers().get(header::AUTHORIZATION).is_none() {
+        return Ok(Arc::clone(&state.registry));
+    }
+    let token = BearerToken::from_request_head(request)?;
+    let registries = Arc::clone(&state.org_registries);
+    let standard = Arc::clone(&state.registry);
+    scim_transaction(request, state, Access::Read, token, move |tx, caller| {
+        registries.get(&standard, tx, caller)
+    })
+    .await
+}
+
 /// `GET /ResourceTypes`.
 pub(crate) async fn resource_types(
     request: HttpRequest,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let documents = discovery::resource_types_list(&state.registry, &base_url(&request));
-    scim_json(StatusCode::OK, &list_response(documents))
+) -> Result<HttpResponse, ApiError> {
+    let registry = registry(&request, &state).await?;
+    let documents = discovery::resource_types_list(&registry, &base_url(&request));
+    Ok(scim_json(StatusCode::OK, &list_response(documents)))
 }
 
 /// `GET /ResourceTypes/{id}`.
@@ -40,8 +62,8 @@ pub(crate) async fn resource_type(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = state
-        .registry
+    let registry = registry(&request, &state).await?;
+    let rt = registry
         .resource_type(&id)
         .ok_or_else(|| ScimError::not_found(format!("no resource type {:?}", id.as_str())))?;
     let document = discovery::resource_type_document(rt, &base_url(&request));
@@ -49,9 +71,13 @@ pub(crate) async fn resource_type(
 }
 
 /// `GET /Schemas`.
-pub(crate) async fn schemas(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let documents = discovery::schemas_list(&state.registry, &base_url(&request));
-    scim_json(StatusCode::OK, &list_response(documents))
+pub(crate) async fn schemas(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let registry = registry(&request, &state).await?;
+    let documents = discovery::schemas_list(&registry, &base_url(&request));
+    Ok(scim_json(StatusCode::OK, &list_response(documents)))
 }
 
 /// `GET /Schemas/{id}` (URNs compare case-insensitively).
@@ -60,8 +86,8 @@ pub(crate) async fn schema(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let schema = state
-        .registry
+    let registry = registry(&request, &state).await?;
+    let schema = registry
         .schemas()
         .iter()
         .find(|schema| schema.id.eq_ignore_ascii_case(&id))

@@ -15,12 +15,10 @@ use crate::error::Failure;
 
 /// The registries of the organizations that have custom schemas, by org id.
 #[derive(Debug, Default)]
-#[allow(dead_code)] // TODO(next commit): the SCIM handlers take their registry from here.
 pub(crate) struct OrgRegistries {
     built: Mutex<HashMap<String, (i64, Arc<SchemaRegistry>)>>,
 }
 
-#[allow(dead_code)]
 impl OrgRegistries {
     /// The registry of `caller`'s organization, reading its schemas in `tx` when the cached
     /// one is missing or stale.

@@ -21,7 +21,6 @@ pub struct AppState {
     /// instead of tying up a blocking thread while it waits for a connection.
     pub(crate) permits: Arc<Semaphore>,
     /// The registries of organizations with custom extension schemas.
-    #[allow(dead_code)]
     pub(crate) org_registries: Arc<OrgRegistries>,
 }
 

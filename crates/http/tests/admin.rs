@@ -224,6 +224,68 @@ async fn custom_schemas_are_added_listed_refused_and_deleted_per_org() {
             assert_eq!((got, code(&body)), (status, expected), "{request} {body}");
         }
 
+        // Discovery with the org's SCIM token shows it; without a token, or for another
+        // org, only the standard schemas; a bad token is refused.
+        let schema_ids = |body: &Value| -> Vec<String> {
+            body["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let reply = send!(
+            app,
+            common::request(actix_web::http::Method::GET, "/scim/v2/Schemas", &h.a.token)
+        );
+        assert!(
+            schema_ids(&reply.body).contains(&HR.to_owned()),
+            "{}",
+            reply.body
+        );
+        let reply = send!(app, TestRequest::get().uri("/scim/v2/Schemas"));
+        assert!(!schema_ids(&reply.body).contains(&HR.to_owned()));
+        let reply = send!(
+            app,
+            common::request(
+                actix_web::http::Method::GET,
+                "/scim/v2/Schemas",
+                &other.token
+            )
+        );
+        assert!(!schema_ids(&reply.body).contains(&HR.to_owned()));
+        let reply = send!(
+            app,
+            common::request(
+                actix_web::http::Method::GET,
+                "/scim/v2/Schemas",
+                "rc_scim_x_0"
+            )
+        );
+        assert_eq!(reply.status, 401);
+        let reply = send!(
+            app,
+            common::request(
+                actix_web::http::Method::GET,
+                "/scim/v2/ResourceTypes/User",
+                &h.a.token
+            )
+        );
+        let extensions: Vec<&str> = reply.body["schemaExtensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["schema"].as_str().unwrap())
+            .collect();
+        assert!(extensions.contains(&HR), "{}", reply.body);
+        let uri = format!("/scim/v2/Schemas/{HR}");
+        let reply = send!(
+            app,
+            common::request(actix_web::http::Method::GET, &uri, &h.a.token)
+        );
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body["attributes"][0]["name"], "costCenter");
+
         let uri = format!("/admin/v1/schemas/{}", HR.to_uppercase());
         let (status, body, _) = call!(app, admin("DELETE", &uri, Some(&other_token), None));
         assert_eq!(
@@ -237,5 +299,13 @@ async fn custom_schemas_are_added_listed_refused_and_deleted_per_org() {
         assert_eq!((status, code(&body)), (404, "not_found"));
         let (_, body, _) = call!(app, admin("GET", "/admin/v1/schemas", token, None));
         assert_eq!(body["schemas"], json!([]));
+        let reply = send!(
+            app,
+            common::request(actix_web::http::Method::GET, "/scim/v2/Schemas", &h.a.token)
+        );
+        assert!(
+            !schema_ids(&reply.body).contains(&HR.to_owned()),
+            "gone after DELETE"
+        );
     }
 }
