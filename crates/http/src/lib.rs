@@ -2,12 +2,14 @@
 
 mod auth;
 mod blocking;
+mod bulk;
 mod content;
 mod discovery;
 mod error;
 mod etag;
 mod list;
 mod logging;
+mod operations;
 mod patch;
 mod resources;
 mod response;
@@ -28,6 +30,10 @@ pub struct ScimConfig {
     pub default_page_size: u64,
     /// The largest `count` honoured (larger ones are clamped).
     pub max_page_size: u64,
+    /// `/Bulk`: the most operations in one request (`maxOperations`; 413 beyond).
+    pub max_bulk_operations: u32,
+    /// `/Bulk`: the largest request body (`maxPayloadSize`; 413 beyond).
+    pub max_bulk_payload_bytes: usize,
 }
 
 impl Default for ScimConfig {
@@ -36,6 +42,8 @@ impl Default for ScimConfig {
             max_body_bytes: 1024 * 1024,
             default_page_size: 100,
             max_page_size: 1000,
+            max_bulk_operations: 1000,
+            max_bulk_payload_bytes: 1024 * 1024,
         }
     }
 }
