@@ -197,9 +197,14 @@ fn a_well_formed_request_is_parsed_with_its_references() {
     assert_eq!(failed.status, 409);
 }
 
+/// A POST's bulkId and the bulkIds it refers to.
+type Post<'a> = (&'a str, &'a [&'a str]);
+/// A step of a plan: the operation's index, and `Err(status)` when it fails.
+type Planned = (usize, Result<(), u16>);
+
 /// The plan of these operations (each: bulkId of a POST, bulkIds referred to), as
 /// `(index, Ok(()) | Err(status))` in run order.
-fn check_plan(operations: &[(&str, &[&str])], expected: &[(usize, Result<(), u16>)]) {
+fn check_plan(operations: &[Post<'_>], expected: &[Planned]) {
     let bodies: Vec<Value> = operations
         .iter()
         .map(|(bulk_id, refs)| {
@@ -215,7 +220,7 @@ fn check_plan(operations: &[(&str, &[&str])], expected: &[(usize, Result<(), u16
         })
         .collect();
     let parsed = BulkRequest::parse(&request(Value::Array(bodies)), 1000).unwrap();
-    let got: Vec<(usize, Result<(), u16>)> = plan(&parsed)
+    let got: Vec<Planned> = plan(&parsed)
         .into_iter()
         .map(|step| match step {
             Step::Run(index) => (index, Ok(())),
@@ -227,7 +232,7 @@ fn check_plan(operations: &[(&str, &[&str])], expected: &[(usize, Result<(), u16
 
 #[test]
 fn operations_wait_for_the_posts_they_refer_to() {
-    let cases: Vec<(Vec<(&str, &[&str])>, Vec<(usize, Result<(), u16>)>)> = vec![
+    let cases: Vec<(Vec<Post<'_>>, Vec<Planned>)> = vec![
         // In order already.
         (
             vec![("a", &[]), ("b", &["a"])],
