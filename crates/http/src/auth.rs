@@ -14,6 +14,7 @@ use rollcall_store::{Authenticated, ResourceKind, StoredResource, TokenKind, Tx}
 use crate::blocking::{self, Access};
 use crate::error::{ApiError, Failure, status_error};
 use crate::etag::Preconditions;
+use crate::operations;
 use crate::state::AppState;
 
 /// The secret of an `Authorization: Bearer <secret>` header.
@@ -112,7 +113,7 @@ where
 }
 
 /// How often a read-modify-write that lost a race is tried in all.
-const ATTEMPTS: usize = 5;
+pub(crate) const ATTEMPTS: usize = 5;
 
 /// Run `attempt` again when it failed with a 412 that the client did not ask for: a
 /// read-modify-write (PUT, PATCH) passes the version it read to the store, so a concurrent
@@ -164,8 +165,8 @@ where
             Access::Write,
             token.clone(),
             move |tx, caller| {
-                let existing = tx.get_resource(&caller.org_id, kind, &id, false)?;
-                let expected_version = preconditions.expected_version(&existing)?;
+                let (existing, expected_version) =
+                    operations::load_for_write(tx, caller, kind, &id, &preconditions)?;
                 write(tx, caller, existing, expected_version)
             },
         )

@@ -30,19 +30,48 @@ impl FromRequest for JsonBody {
             .app_data::<web::Data<AppState>>()
             .map(|state| state.config.max_body_bytes)
             .unwrap_or(crate::ScimConfig::default().max_body_bytes);
-        let checked = check_media_type(request).and_then(|()| check_length(request, limit));
-        let payload = web::Payload::from_request(request, payload).into_inner();
-        Box::pin(async move {
-            checked?;
-            let payload = payload.map_err(|_| unreadable())?;
-            let bytes = payload
-                .to_bytes_limited(limit)
-                .await
-                .map_err(|_| too_large(limit))?
-                .map_err(|_| unreadable())?;
-            parse_json(&bytes).map(JsonBody)
-        })
+        read_json(request, payload, limit, too_large)
     }
+}
+
+/// A BulkRequest body, within `maxPayloadSize` (`ScimConfig::max_bulk_payload_bytes`;
+/// RFC 7644 §3.7.4: a 413 naming the limit beyond).
+#[derive(Debug)]
+pub(crate) struct BulkBody(pub(crate) Value);
+
+impl FromRequest for BulkBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = request
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.config.max_bulk_payload_bytes)
+            .unwrap_or(crate::ScimConfig::default().max_bulk_payload_bytes);
+        let body = read_json(request, payload, limit, bulk_too_large);
+        Box::pin(async move { body.await.map(|JsonBody(value)| BulkBody(value)) })
+    }
+}
+
+/// Check the media type and the size (`limit` bytes; `too_large` says so), then parse.
+fn read_json(
+    request: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+    too_large: fn(usize) -> ApiError,
+) -> Pin<Box<dyn Future<Output = Result<JsonBody, ApiError>>>> {
+    let checked = check_media_type(request).and_then(|()| check_length(request, limit, too_large));
+    let payload = web::Payload::from_request(request, payload).into_inner();
+    Box::pin(async move {
+        checked?;
+        let payload = payload.map_err(|_| unreadable())?;
+        let bytes = payload
+            .to_bytes_limited(limit)
+            .await
+            .map_err(|_| too_large(limit))?
+            .map_err(|_| unreadable())?;
+        parse_json(&bytes).map(JsonBody)
+    })
 }
 
 /// Parse a body as JSON (a 400 `invalidSyntax` naming the position otherwise).
@@ -96,7 +125,11 @@ pub(crate) fn is_json_media_type(value: &str) -> bool {
 }
 
 /// 413 when `Content-Length` already says the body is too large.
-fn check_length(request: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+fn check_length(
+    request: &HttpRequest,
+    limit: usize,
+    too_large: fn(usize) -> ApiError,
+) -> Result<(), ApiError> {
     let length = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -112,6 +145,14 @@ fn too_large(limit: usize) -> ApiError {
     status_error(
         413,
         format!("the request body is larger than {limit} bytes"),
+    )
+    .into()
+}
+
+fn bulk_too_large(limit: usize) -> ApiError {
+    status_error(
+        413,
+        format!("the size of the bulk request exceeds maxPayloadSize ({limit} bytes)"),
     )
     .into()
 }

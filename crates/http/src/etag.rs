@@ -51,6 +51,18 @@ impl Preconditions {
         })
     }
 
+    /// The precondition of a bulk operation's `version`: `If-Match` with that value (a
+    /// value that is not a list of entity tags is a 400 `invalidValue`).
+    pub(crate) fn if_match(value: &str) -> Result<Self, ScimError> {
+        let tags = parse_tags(value).ok_or_else(|| {
+            ScimError::invalid_value(format!("version {value:?} is not an entity tag"))
+        })?;
+        Ok(Preconditions {
+            if_match: Some(tags),
+            if_none_match: None,
+        })
+    }
+
     /// Whether the request has any precondition.
     pub(crate) fn is_empty(&self) -> bool {
         self.if_match.is_none() && self.if_none_match.is_none()

@@ -3,12 +3,14 @@
 mod admin;
 mod auth;
 mod blocking;
+mod bulk;
 mod content;
 mod discovery;
 mod error;
 mod etag;
 mod list;
 mod logging;
+mod operations;
 mod org_registry;
 mod patch;
 mod resources;
@@ -30,6 +32,10 @@ pub struct ScimConfig {
     pub default_page_size: u64,
     /// The largest `count` honoured (larger ones are clamped).
     pub max_page_size: u64,
+    /// `/Bulk`: the most operations in one request (`maxOperations`; 413 beyond).
+    pub max_bulk_operations: u32,
+    /// `/Bulk`: the largest request body (`maxPayloadSize`; 413 beyond).
+    pub max_bulk_payload_bytes: usize,
 }
 
 impl Default for ScimConfig {
@@ -38,6 +44,8 @@ impl Default for ScimConfig {
             max_body_bytes: 1024 * 1024,
             default_page_size: 100,
             max_page_size: 1000,
+            max_bulk_operations: 1000,
+            max_bulk_payload_bytes: 1024 * 1024,
         }
     }
 }

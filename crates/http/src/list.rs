@@ -339,6 +339,7 @@ mod tests {
             max_body_bytes: 1024,
             default_page_size: 10,
             max_page_size: 50,
+            ..ScimConfig::default()
         };
         let params = QueryParams::from_query(query)?;
         ListPlan::new(&registry, &rt, ResourceKind::User, &config, &params)

@@ -7,20 +7,21 @@
 //!   row by row (cost proportional to the change, not to the group). 204 No Content, as
 //!   Entra ID expects, unless `attributes` or `excludedAttributes` ask for a body: then
 //!   200 with the projected group (members read only if the projection shows them).
+//!
+//! The writes themselves are in `operations.rs`, shared with `/Bulk`.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use rollcall_store::ResourceKind;
-use scim_core::DialectContext;
-use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 
 use crate::auth::{BearerToken, write_existing};
 use crate::content::JsonBody;
 use crate::error::ApiError;
 use crate::etag::Preconditions;
 use crate::list::{QueryParams, needs_members};
-use crate::resources::{note_deviations, path_id};
+use crate::operations;
+use crate::resources::path_id;
 use crate::response::{base_url, resource_response, with_location};
 use crate::state::{AppState, resource_type};
 
@@ -48,19 +49,17 @@ pub(crate) async fn patch_user(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
-            let id = existing.id.clone();
-            let rt = resource_type(&registry, kind)?;
-            // The version read is the one written over (no lost update under concurrency).
-            let expected_version = expected_version.or(Some(existing.version));
-            let mut ctx = DialectContext::new(caller.dialect);
-            let patch = PatchRequest::parse(&body, &mut ctx)?;
-            let outcome = apply_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-            note_deviations(&ctx);
-            if !outcome.changed {
-                return Ok(existing);
-            }
-            let org = caller.org_id.as_str();
-            Ok(tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?)
+            operations::patch(
+                tx,
+                &registry,
+                caller,
+                kind,
+                existing,
+                expected_version,
+                &body,
+                now,
+                false,
+            )
         },
     )
     .await?;
@@ -97,26 +96,18 @@ pub(crate) async fn patch_group(
         kind,
         &id,
         &preconditions,
-        move |tx, caller, existing, mut expected_version| {
-            let id = existing.id.clone();
-            let rt = resource_type(&registry, kind)?;
-            let org = caller.org_id.as_str();
-            let mut ctx = DialectContext::new(caller.dialect);
-            let patch = PatchRequest::parse(&body, &mut ctx)?;
-            let plan = plan_group_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-            note_deviations(&ctx);
-            let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
-            if attributes.is_some() {
-                // The attributes written derive from the version read; member deltas
-                // commute, so member-only PATCHes never conflict with each other.
-                expected_version = expected_version.or(Some(existing.version));
-            }
-            let stored =
-                tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
-            if reload_members {
-                return Ok(tx.get_resource(org, kind, &id, true)?);
-            }
-            Ok(stored)
+        move |tx, caller, existing, expected_version| {
+            operations::patch(
+                tx,
+                &registry,
+                caller,
+                kind,
+                existing,
+                expected_version,
+                &body,
+                now,
+                reload_members,
+            )
         },
     )
     .await?;

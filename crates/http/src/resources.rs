@@ -10,7 +10,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use rollcall_store::ResourceKind;
-use scim_core::{DialectContext, Operation, validate_resource};
+use scim_core::DialectContext;
 
 use crate::auth::{BearerToken, scim_transaction, write_existing};
 use crate::blocking::Access;
@@ -18,6 +18,7 @@ use crate::content::JsonBody;
 use crate::error::ApiError;
 use crate::etag::Preconditions;
 use crate::list::{ListPlan, QueryParams, needs_members};
+use crate::operations;
 use crate::response::{SCIM_JSON, base_url, location, resource_response, scim_json, with_location};
 use crate::state::{AppState, resource_type};
 
@@ -72,12 +73,7 @@ pub(crate) async fn create<K: Kind>(
     let registry = state.registry.clone();
     let now = Utc::now();
     let stored = scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        let rt = resource_type(&registry, K::KIND)?;
-        let mut ctx = DialectContext::new(caller.dialect);
-        let resource =
-            validate_resource(&registry, rt, &body.0, None, Operation::Create, &mut ctx)?;
-        note_deviations(&ctx);
-        Ok(tx.create_resource(&caller.org_id, K::KIND, &resource, now)?)
+        operations::create(tx, &registry, caller, K::KIND, &body.0, now)
     })
     .await?;
     let base = base_url(&request);
@@ -179,28 +175,17 @@ pub(crate) async fn replace<K: Kind>(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
-            let id = existing.id.clone();
-            let rt = resource_type(&registry, K::KIND)?;
-            let org = caller.org_id.as_str();
-            // Members are never needed to validate a replace: they come from the body alone.
-            // Kept values (immutable, writeOnly) come from the version read: write over it only.
-            let expected_version = expected_version.or(Some(existing.version));
-            let mut ctx = DialectContext::new(caller.dialect);
-            let resource = validate_resource(
+            operations::replace(
+                tx,
                 &registry,
-                rt,
+                caller,
+                K::KIND,
+                existing,
+                expected_version,
                 &body,
-                Some(&existing.resource),
-                Operation::Replace,
-                &mut ctx,
-            )?;
-            note_deviations(&ctx);
-            let stored =
-                tx.replace_resource(org, K::KIND, &id, &resource, expected_version, now)?;
-            if reload_members {
-                return Ok(tx.get_resource(org, K::KIND, &id, true)?);
-            }
-            Ok(stored)
+                now,
+                reload_members,
+            )
         },
     )
     .await?;
@@ -221,14 +206,7 @@ pub(crate) async fn delete<K: Kind>(
     let id = path_id(&request);
     let preconditions = Preconditions::from_request(&request)?;
     scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        let org = caller.org_id.as_str();
-        let expected_version = if preconditions.is_empty() {
-            None
-        } else {
-            let existing = tx.get_resource(org, K::KIND, &id, false)?;
-            preconditions.expected_version(&existing)?
-        };
-        Ok(tx.delete_resource(org, K::KIND, &id, expected_version)?)
+        operations::delete(tx, caller, K::KIND, &id, &preconditions)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

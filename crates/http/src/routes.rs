@@ -1,11 +1,11 @@
 //! The route table under `/scim/v2`. Unknown paths answer a SCIM 404, a known path with
-//! the wrong method a SCIM 405 with `Allow`; `/Bulk` and `/Me` answer a SCIM 501 (not
-//! implemented; `/ServiceProviderConfig` says bulk is unsupported).
+//! the wrong method a SCIM 405 with `Allow`; `/Me` answers a SCIM 501 (not implemented).
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use scim_core::ScimError;
 
+use crate::bulk;
 use crate::discovery;
 use crate::error::{ApiError, status_error};
 use crate::logging::log_request;
@@ -89,7 +89,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                     .route(web::post().to(search_all))
                     .default_service(method_not_allowed("POST")),
             )
-            .service(web::resource(["/Bulk", "/Me"]).to(not_implemented))
+            .service(
+                web::resource("/Bulk")
+                    .route(web::post().to(bulk::bulk))
+                    .default_service(method_not_allowed("POST")),
+            )
+            .service(web::resource("/Me").to(not_implemented))
             .default_service(web::to(not_found)),
     );
 }

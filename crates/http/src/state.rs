@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use rollcall_store::{ResourceKind, Store};
+use scim_core::discovery::BulkLimits;
 use scim_core::schema::ResourceType;
 use scim_core::{SchemaRegistry, ScimError, ServiceProviderFeatures};
 use tokio::sync::Semaphore;
@@ -50,7 +51,11 @@ impl AppState {
     /// What `/ServiceProviderConfig` advertises: exactly what this crate implements.
     pub(crate) fn features(&self) -> ServiceProviderFeatures {
         ServiceProviderFeatures {
-            bulk: None,
+            bulk: Some(BulkLimits {
+                max_operations: self.config.max_bulk_operations,
+                max_payload_size: u64::try_from(self.config.max_bulk_payload_bytes)
+                    .unwrap_or(u64::MAX),
+            }),
             cursor_paging: None,
             filter_max_results: u32::try_from(self.config.max_page_size).unwrap_or(u32::MAX),
             ..ServiceProviderFeatures::default()

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod bulk;
 pub mod dialect;
 pub mod discovery;
 pub mod error;

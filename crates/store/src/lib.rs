@@ -436,4 +436,36 @@ impl Tx<'_> {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+
+    /// Run `f` in a savepoint of this write transaction: when `f` fails, its changes alone
+    /// are undone and the transaction goes on (a bulk request runs each operation so).
+    /// On PostgreSQL this also clears the aborted state a failed statement leaves.
+    ///
+    /// For write transactions ([`Store::write`], [`Store::write_batched`]); a
+    /// [`Store::read`] on SQLite has no use for it and refuses it.
+    pub fn savepoint<T, E>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        /// The caller's error, or the savepoint's own.
+        enum Outcome<E> {
+            Caller(E),
+            Savepoint(diesel::result::Error),
+        }
+        impl<E> From<diesel::result::Error> for Outcome<E> {
+            fn from(error: diesel::result::Error) -> Self {
+                Outcome::Savepoint(error)
+            }
+        }
+        let backend = self.backend;
+        // Nested in a transaction, Diesel's `transaction` is SAVEPOINT, then RELEASE or
+        // ROLLBACK TO.
+        let outcome = self
+            .conn
+            .transaction(|conn| f(&mut Tx { conn, backend }).map_err(Outcome::Caller));
+        outcome.map_err(|error| match error {
+            Outcome::Caller(error) => error,
+            Outcome::Savepoint(error) => E::from(StoreError::from(error)),
+        })
+    }
 }

@@ -34,6 +34,10 @@ pub struct Harness {
 
 /// The body limit of the test configuration.
 pub const MAX_BODY: usize = 64 * 1024;
+/// `maxOperations` of the test configuration.
+pub const MAX_BULK_OPERATIONS: u32 = 20;
+/// `maxPayloadSize` of the test configuration (larger than `MAX_BODY` on purpose).
+pub const MAX_BULK_PAYLOAD: usize = 128 * 1024;
 
 impl Harness {
     pub fn new(db: TestDb) -> Harness {
@@ -42,6 +46,8 @@ impl Harness {
             max_body_bytes: MAX_BODY,
             default_page_size: 100,
             max_page_size: 1000,
+            max_bulk_operations: MAX_BULK_OPERATIONS,
+            max_bulk_payload_bytes: MAX_BULK_PAYLOAD,
         };
         let state = AppState::new(store.clone(), config);
         let mut harness = Harness {

@@ -123,4 +123,5 @@ pub use apply::{GroupPatchPlan, PatchOutcome, apply_patch, plan_group_patch};
 pub use changes::AttributeChange;
 pub use members::{MemberChange, MemberRef, apply_member_changes};
 pub use path::PatchPath;
+pub(crate) use request::member;
 pub use request::{PatchOp, PatchOperation, PatchRequest};
