@@ -8,6 +8,7 @@ mod error;
 mod etag;
 mod list;
 mod logging;
+mod metrics;
 mod patch;
 mod resources;
 mod response;

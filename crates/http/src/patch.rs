@@ -20,7 +20,7 @@ use crate::content::JsonBody;
 use crate::error::ApiError;
 use crate::etag::Preconditions;
 use crate::list::{QueryParams, needs_members};
-use crate::resources::{note_deviations, path_id};
+use crate::resources::path_id;
 use crate::response::{base_url, resource_response, with_location};
 use crate::state::{AppState, resource_type};
 
@@ -40,7 +40,7 @@ pub(crate) async fn patch_user(
     let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let stored = write_existing(
+    let (stored, tolerated) = write_existing(
         &request,
         &state,
         &token,
@@ -55,15 +55,17 @@ pub(crate) async fn patch_user(
             let mut ctx = DialectContext::new(caller.dialect);
             let patch = PatchRequest::parse(&body, &mut ctx)?;
             let outcome = apply_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-            note_deviations(&ctx);
             if !outcome.changed {
-                return Ok(existing);
+                return Ok((existing, ctx.tolerated));
             }
             let org = caller.org_id.as_str();
-            Ok(tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?)
+            let stored =
+                tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
+            Ok((stored, ctx.tolerated))
         },
     )
     .await?;
+    state.deviations.record(&tolerated);
     let body = projection.apply(
         &state.registry,
         rt,
@@ -90,7 +92,7 @@ pub(crate) async fn patch_group(
     let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let stored = write_existing(
+    let (stored, tolerated) = write_existing(
         &request,
         &state,
         &token,
@@ -104,22 +106,22 @@ pub(crate) async fn patch_group(
             let mut ctx = DialectContext::new(caller.dialect);
             let patch = PatchRequest::parse(&body, &mut ctx)?;
             let plan = plan_group_patch(&registry, rt, &existing.resource, &patch, &mut ctx)?;
-            note_deviations(&ctx);
             let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
             if attributes.is_some() {
                 // The attributes written derive from the version read; member deltas
                 // commute, so member-only PATCHes never conflict with each other.
                 expected_version = expected_version.or(Some(existing.version));
             }
-            let stored =
+            let mut stored =
                 tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
             if reload_members {
-                return Ok(tx.get_resource(org, kind, &id, true)?);
+                stored = tx.get_resource(org, kind, &id, true)?;
             }
-            Ok(stored)
+            Ok((stored, ctx.tolerated))
         },
     )
     .await?;
+    state.deviations.record(&tolerated);
     if !respond_with_body {
         return Ok(HttpResponse::NoContent()
             .insert_header((header::ETAG, stored.etag()))

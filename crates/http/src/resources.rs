@@ -52,13 +52,6 @@ pub(crate) fn path_id(request: &HttpRequest) -> String {
         .to_owned()
 }
 
-/// Log the IdP deviations a request relied on (lenient dialect), by name.
-pub(crate) fn note_deviations(ctx: &DialectContext) {
-    for deviation in &ctx.tolerated {
-        tracing::debug!(deviation = deviation.name(), "tolerated an IdP deviation");
-    }
-}
-
 /// `POST /Users`, `POST /Groups`: 201 with `Location`, `ETag` and the projected resource.
 pub(crate) async fn create<K: Kind>(
     request: HttpRequest,
@@ -71,15 +64,17 @@ pub(crate) async fn create<K: Kind>(
     let projection = params.projection(&state.registry, rt)?;
     let registry = state.registry.clone();
     let now = Utc::now();
-    let stored = scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        let rt = resource_type(&registry, K::KIND)?;
-        let mut ctx = DialectContext::new(caller.dialect);
-        let resource =
-            validate_resource(&registry, rt, &body.0, None, Operation::Create, &mut ctx)?;
-        note_deviations(&ctx);
-        Ok(tx.create_resource(&caller.org_id, K::KIND, &resource, now)?)
-    })
-    .await?;
+    let (stored, tolerated) =
+        scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
+            let rt = resource_type(&registry, K::KIND)?;
+            let mut ctx = DialectContext::new(caller.dialect);
+            let resource =
+                validate_resource(&registry, rt, &body.0, None, Operation::Create, &mut ctx)?;
+            let stored = tx.create_resource(&caller.org_id, K::KIND, &resource, now)?;
+            Ok((stored, ctx.tolerated))
+        })
+        .await?;
+    state.deviations.record(&tolerated);
     let base = base_url(&request);
     let body = projection.apply(&state.registry, rt, &with_location(&base, K::KIND, &stored));
     Ok(HttpResponse::Created()
@@ -171,7 +166,7 @@ pub(crate) async fn replace<K: Kind>(
     let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let stored = write_existing(
+    let (stored, tolerated) = write_existing(
         &request,
         &state,
         &token,
@@ -194,16 +189,16 @@ pub(crate) async fn replace<K: Kind>(
                 Operation::Replace,
                 &mut ctx,
             )?;
-            note_deviations(&ctx);
-            let stored =
+            let mut stored =
                 tx.replace_resource(org, K::KIND, &id, &resource, expected_version, now)?;
             if reload_members {
-                return Ok(tx.get_resource(org, K::KIND, &id, true)?);
+                stored = tx.get_resource(org, K::KIND, &id, true)?;
             }
-            Ok(stored)
+            Ok((stored, ctx.tolerated))
         },
     )
     .await?;
+    state.deviations.record(&tolerated);
     let body = projection.apply(
         &state.registry,
         rt,

@@ -9,6 +9,7 @@ use scim_core::{SchemaRegistry, ScimError, ServiceProviderFeatures};
 use tokio::sync::Semaphore;
 
 use crate::ScimConfig;
+use crate::metrics::DeviationCounters;
 
 /// What the handlers share: the store, the schemas, the limits.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     /// One permit per pooled connection: blocking work waits here (asynchronously)
     /// instead of tying up a blocking thread while it waits for a connection.
     pub(crate) permits: Arc<Semaphore>,
+    /// How often each IdP deviation was tolerated (shared by every clone of the state).
+    pub(crate) deviations: Arc<DeviationCounters>,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
             registry: Arc::new(SchemaRegistry::standard()),
             config: Arc::new(config),
             permits: Arc::new(Semaphore::new(permits)),
+            deviations: Arc::new(DeviationCounters::default()),
         }
     }
 
@@ -41,6 +45,16 @@ impl AppState {
     /// The limits this state enforces.
     pub fn config(&self) -> &ScimConfig {
         &self.config
+    }
+
+    /// How many times each IdP deviation (PRODUCT.md §3) was tolerated in the lenient
+    /// dialect since this state was made, by the deviation's metric name
+    /// ([`scim_core::Deviation::name`]): one entry per deviation, zeros included, in the
+    /// order of [`scim_core::Deviation::ALL`]. Only requests that were applied count; a
+    /// deviation met twice in one request counts twice. Clones of the state share the
+    /// counters.
+    pub fn deviation_counts(&self) -> Vec<(&'static str, u64)> {
+        self.deviations.snapshot()
     }
 
     /// What `/ServiceProviderConfig` advertises: exactly what this crate implements.
