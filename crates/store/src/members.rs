@@ -242,6 +242,18 @@ fn delete_where(
     group_id: &str,
     filter: Option<&scim_core::filter::ResolvedFilter>,
 ) -> Result<usize, StoreError> {
+    delete_where_sql(backend, org_id, group_id, filter).execute(connection)
+}
+
+/// The DELETE of [`delete_where`]: it walks the group's rows by primary key, never the
+/// org's memberships (`group_members_member (org_id=?)`, which SQLite would pick for a
+/// filter-less removal, see [`not_an_index_key`]).
+pub(crate) fn delete_where_sql(
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+    filter: Option<&scim_core::filter::ResolvedFilter>,
+) -> Sql {
     let mut sql = Sql::new(backend);
     if filter.is_none() {
         sql.cacheable();
@@ -256,10 +268,11 @@ fn delete_where(
         }
         None => crate::sql::SQL_TRUE.to_owned(),
     };
+    let org_column = not_an_index_key(backend, "org_id");
     sql.push(&format!(
-        "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND {condition}"
+        "DELETE FROM group_members WHERE {org_column} = {org} AND group_id = {group} AND {condition}"
     ));
-    sql.execute(connection)
+    sql
 }
 
 /// Apply PATCH member changes in order; whether any row changed.

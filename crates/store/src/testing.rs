@@ -165,6 +165,17 @@ impl Tx<'_> {
         self.explain(sql)
     }
 
+    /// The query plan of removing every member of a group (`MemberChange::RemoveAll`),
+    /// as [`Tx::explain_list`] gives it. Tests only.
+    pub fn explain_remove_all_members(
+        &mut self,
+        org_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = crate::members::delete_where_sql(self.backend, org_id, group_id, None);
+        self.explain(sql)
+    }
+
     fn explain(&mut self, mut sql: crate::sql::Sql) -> Result<Vec<String>, StoreError> {
         match self.backend {
             Backend::Sqlite => {

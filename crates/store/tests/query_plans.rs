@@ -175,7 +175,7 @@ fn kind_table(kind: ResourceKind) -> &'static str {
 }
 
 #[test]
-fn member_ids_of_a_patch_are_looked_up_by_primary_key() {
+fn member_changes_use_primary_keys_not_org_wide_indexes() {
     // A PATCH adding many members checks them in chunks of 500 ids: on SQLite each id must
     // be a primary-key probe, never a walk of the org's users or groups (which, in a
     // 100,000-user org, made adding 1,000 members cost a scan of the org per chunk).
@@ -209,5 +209,14 @@ fn member_ids_of_a_patch_are_looked_up_by_primary_key() {
                 "{count} ids: an org-wide walk in {plan:?}"
             );
         }
+        // Removing all members walks the group's rows, not the org's memberships.
+        let plan = store
+            .read(|tx| tx.explain_remove_all_members(&org, "g1"))
+            .unwrap();
+        assert_eq!(
+            plan,
+            ["SEARCH group_members USING PRIMARY KEY (group_id=?)"],
+            "remove all members"
+        );
     }
 }
