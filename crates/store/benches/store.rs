@@ -209,11 +209,11 @@ fn bench_groups(c: &mut Criterion) {
     };
     let mut slow = c.benchmark_group("group/sqlite 1,000 members in one PATCH");
     slow.sample_size(20);
-    slow.bench_function(&format!("add to the {LARGE}-member group"), |b| {
+    slow.bench_function(format!("add to the {LARGE}-member group"), |b| {
         b.iter_custom(|iters| timed_with_undo(iters, add_many, remove_many))
     });
     slow.bench_function(
-        &format!("remove (Remove + value array) from the {LARGE}-member group"),
+        format!("remove (Remove + value array) from the {LARGE}-member group"),
         |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
