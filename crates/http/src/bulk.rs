@@ -22,7 +22,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, ResourceKind, StoreError, Tx};
 use scim_core::bulk::{BulkMethod, BulkOperation, BulkRequest, Endpoint, ResolvedOperation, Step};
-use scim_core::{SchemaRegistry, ScimError, urn};
+use scim_core::{Deviation, SchemaRegistry, ScimError, urn};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{ATTEMPTS, BearerToken, scim_transaction};
@@ -47,10 +47,23 @@ pub(crate) async fn bulk(
     let base = base_url(&request);
     let registry = state.registry.clone();
     let now = Utc::now();
-    let results = scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        run(tx, &registry, caller, &bulk, steps, &base, now)
-    })
-    .await?;
+    let (results, tolerated) =
+        scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
+            let mut tolerated = Vec::new();
+            let results = run(
+                tx,
+                &registry,
+                caller,
+                &bulk,
+                steps,
+                &base,
+                now,
+                &mut tolerated,
+            )?;
+            Ok((results, tolerated))
+        })
+        .await?;
+    state.deviations.record(&tolerated);
     let operations: Vec<Value> = results.iter().map(OperationResult::to_json).collect();
     let body = json!({"schemas": [urn::BULK_RESPONSE], "Operations": operations});
     Ok(scim_json(StatusCode::OK, &body))
@@ -108,7 +121,9 @@ struct Done {
 }
 
 /// Run the planned steps until `failOnErrors` failures; the results in request order. An
-/// `Err` is a database failure that ends the whole request (rolled back).
+/// `Err` is a database failure that ends the whole request (rolled back). The deviations
+/// the applied operations tolerated go to `tolerated`.
+#[allow(clippy::too_many_arguments)]
 fn run(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
@@ -117,6 +132,7 @@ fn run(
     steps: Vec<Step>,
     base: &str,
     now: DateTime<Utc>,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<Vec<OperationResult>, Failure> {
     let mut created: HashMap<String, String> = HashMap::new();
     let mut results = Vec::with_capacity(steps.len());
@@ -137,7 +153,7 @@ fn run(
                 Ok(resolved) => {
                     let id = resolved.id.clone();
                     (
-                        run_operation(tx, registry, caller, operation, &resolved, now)?,
+                        run_operation(tx, registry, caller, operation, &resolved, now, tolerated)?,
                         id,
                     )
                 }
@@ -192,6 +208,7 @@ fn run_operation(
     operation: &BulkOperation,
     resolved: &ResolvedOperation,
     now: DateTime<Utc>,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<Result<Done, ScimError>, Failure> {
     let preconditions = match &operation.version {
         Some(version) => match Preconditions::if_match(version) {
@@ -202,6 +219,7 @@ fn run_operation(
     };
     let mut attempt = 1;
     loop {
+        let mut met = Vec::new();
         let outcome = tx.savepoint(|tx| {
             write(
                 tx,
@@ -211,10 +229,14 @@ fn run_operation(
                 resolved,
                 &preconditions,
                 now,
+                &mut met,
             )
         });
         let error = match outcome {
-            Ok(done) => return Ok(Ok(done)),
+            Ok(done) => {
+                tolerated.extend(met);
+                return Ok(Ok(done));
+            }
             Err(Failure::Scim(error)) => error,
             Err(Failure::Store(error)) if is_fatal(&error) => return Err(Failure::Store(error)),
             Err(Failure::Store(error)) => ScimError::from(error),
@@ -240,6 +262,7 @@ fn is_fatal(error: &StoreError) -> bool {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
@@ -248,6 +271,7 @@ fn write(
     resolved: &ResolvedOperation,
     preconditions: &Preconditions,
     now: DateTime<Utc>,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<Done, Failure> {
     let kind = kind_of(operation.endpoint);
     // The parser guarantees both where the method needs them.
@@ -264,7 +288,9 @@ fn write(
             .ok_or_else(|| internal("a bulk operation without an id"))
     };
     let stored = match operation.method {
-        BulkMethod::Post => operations::create(tx, registry, caller, kind, data()?, now)?,
+        BulkMethod::Post => {
+            operations::create(tx, registry, caller, kind, data()?, now, tolerated)?
+        }
         BulkMethod::Put => {
             let (existing, expected) =
                 operations::load_for_write(tx, caller, kind, id()?, preconditions)?;
@@ -278,6 +304,7 @@ fn write(
                 data()?,
                 now,
                 false,
+                tolerated,
             )?
         }
         BulkMethod::Patch => {
@@ -293,6 +320,7 @@ fn write(
                 data()?,
                 now,
                 false,
+                tolerated,
             )?
         }
         BulkMethod::Delete => {

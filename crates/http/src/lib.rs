@@ -10,6 +10,7 @@ mod error;
 mod etag;
 mod list;
 mod logging;
+mod metrics;
 mod operations;
 mod org_registry;
 mod patch;

@@ -2,16 +2,17 @@
 //! caller holds, for a caller already authenticated. The single-resource handlers
 //! (`resources.rs`, `patch.rs`) and `/Bulk` (`bulk.rs`) all run these, so validation with
 //! the org's dialect, preconditions and group member deltas behave the same everywhere.
+//! Each write appends the IdP deviations it tolerated to `tolerated`; the caller counts
+//! them (`AppState::deviations`) once the write has committed.
 
 use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, ResourceKind, StoredResource, Tx};
 use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
-use scim_core::{DialectContext, Operation, SchemaRegistry, validate_resource};
+use scim_core::{Deviation, DialectContext, Operation, SchemaRegistry, validate_resource};
 use serde_json::Value;
 
 use crate::error::Failure;
 use crate::etag::Preconditions;
-use crate::resources::note_deviations;
 use crate::state::resource_type;
 
 /// Read resource `id` (without members) for a write and check the client's
@@ -37,11 +38,12 @@ pub(crate) fn create(
     kind: ResourceKind,
     body: &Value,
     now: DateTime<Utc>,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<StoredResource, Failure> {
     let rt = resource_type(registry, kind)?;
     let mut ctx = DialectContext::new(caller.dialect);
     let resource = validate_resource(registry, rt, body, None, Operation::Create, &mut ctx)?;
-    note_deviations(&ctx);
+    tolerated.extend(ctx.tolerated);
     Ok(tx.create_resource(&caller.org_id, kind, &resource, now)?)
 }
 
@@ -59,6 +61,7 @@ pub(crate) fn replace(
     body: &Value,
     now: DateTime<Utc>,
     reload_members: bool,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<StoredResource, Failure> {
     let id = existing.id.clone();
     let rt = resource_type(registry, kind)?;
@@ -75,7 +78,7 @@ pub(crate) fn replace(
         Operation::Replace,
         &mut ctx,
     )?;
-    note_deviations(&ctx);
+    tolerated.extend(ctx.tolerated);
     let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
@@ -96,11 +99,19 @@ pub(crate) fn patch(
     body: &Value,
     now: DateTime<Utc>,
     reload_members: bool,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<StoredResource, Failure> {
     match kind {
-        ResourceKind::User => {
-            patch_user(tx, registry, caller, existing, expected_version, body, now)
-        }
+        ResourceKind::User => patch_user(
+            tx,
+            registry,
+            caller,
+            existing,
+            expected_version,
+            body,
+            now,
+            tolerated,
+        ),
         ResourceKind::Group => patch_group(
             tx,
             registry,
@@ -110,10 +121,12 @@ pub(crate) fn patch(
             body,
             now,
             reload_members,
+            tolerated,
         ),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn patch_user(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
@@ -122,6 +135,7 @@ fn patch_user(
     expected_version: Option<i64>,
     body: &Value,
     now: DateTime<Utc>,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<StoredResource, Failure> {
     let kind = ResourceKind::User;
     let id = existing.id.clone();
@@ -131,7 +145,7 @@ fn patch_user(
     let mut ctx = DialectContext::new(caller.dialect);
     let patch = PatchRequest::parse(body, &mut ctx)?;
     let outcome = apply_patch(registry, rt, &existing.resource, &patch, &mut ctx)?;
-    note_deviations(&ctx);
+    tolerated.extend(ctx.tolerated);
     if !outcome.changed {
         return Ok(existing);
     }
@@ -149,6 +163,7 @@ fn patch_group(
     body: &Value,
     now: DateTime<Utc>,
     reload_members: bool,
+    tolerated: &mut Vec<Deviation>,
 ) -> Result<StoredResource, Failure> {
     let kind = ResourceKind::Group;
     let id = existing.id.clone();
@@ -157,7 +172,7 @@ fn patch_group(
     let mut ctx = DialectContext::new(caller.dialect);
     let patch = PatchRequest::parse(body, &mut ctx)?;
     let plan = plan_group_patch(registry, rt, &existing.resource, &patch, &mut ctx)?;
-    note_deviations(&ctx);
+    tolerated.extend(ctx.tolerated);
     let attributes = plan.outcome.changed.then_some(&plan.outcome.resource);
     if attributes.is_some() {
         // The attributes written derive from the version read; member deltas commute, so

@@ -41,7 +41,7 @@ pub(crate) async fn patch_user(
     let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let stored = write_existing(
+    let (stored, tolerated) = write_existing(
         &request,
         &state,
         &token,
@@ -49,7 +49,8 @@ pub(crate) async fn patch_user(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
-            operations::patch(
+            let mut tolerated = Vec::new();
+            let stored = operations::patch(
                 tx,
                 &registry,
                 caller,
@@ -59,10 +60,13 @@ pub(crate) async fn patch_user(
                 &body,
                 now,
                 false,
-            )
+                &mut tolerated,
+            )?;
+            Ok((stored, tolerated))
         },
     )
     .await?;
+    state.deviations.record(&tolerated);
     let body = projection.apply(
         &state.registry,
         rt,
@@ -89,7 +93,7 @@ pub(crate) async fn patch_group(
     let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let stored = write_existing(
+    let (stored, tolerated) = write_existing(
         &request,
         &state,
         &token,
@@ -97,7 +101,8 @@ pub(crate) async fn patch_group(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
-            operations::patch(
+            let mut tolerated = Vec::new();
+            let stored = operations::patch(
                 tx,
                 &registry,
                 caller,
@@ -107,10 +112,13 @@ pub(crate) async fn patch_group(
                 &body,
                 now,
                 reload_members,
-            )
+                &mut tolerated,
+            )?;
+            Ok((stored, tolerated))
         },
     )
     .await?;
+    state.deviations.record(&tolerated);
     if !respond_with_body {
         return Ok(HttpResponse::NoContent()
             .insert_header((header::ETAG, stored.etag()))

@@ -10,7 +10,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use rollcall_store::ResourceKind;
-use scim_core::DialectContext;
 
 use crate::auth::{BearerToken, scim_transaction, write_existing};
 use crate::blocking::Access;
@@ -53,13 +52,6 @@ pub(crate) fn path_id(request: &HttpRequest) -> String {
         .to_owned()
 }
 
-/// Log the IdP deviations a request relied on (lenient dialect), by name.
-pub(crate) fn note_deviations(ctx: &DialectContext) {
-    for deviation in &ctx.tolerated {
-        tracing::debug!(deviation = deviation.name(), "tolerated an IdP deviation");
-    }
-}
-
 /// `POST /Users`, `POST /Groups`: 201 with `Location`, `ETag` and the projected resource.
 pub(crate) async fn create<K: Kind>(
     request: HttpRequest,
@@ -72,10 +64,15 @@ pub(crate) async fn create<K: Kind>(
     let projection = params.projection(&state.registry, rt)?;
     let registry = state.registry.clone();
     let now = Utc::now();
-    let stored = scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        operations::create(tx, &registry, caller, K::KIND, &body.0, now)
-    })
-    .await?;
+    let (stored, tolerated) =
+        scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
+            let mut tolerated = Vec::new();
+            let stored =
+                operations::create(tx, &registry, caller, K::KIND, &body.0, now, &mut tolerated)?;
+            Ok((stored, tolerated))
+        })
+        .await?;
+    state.deviations.record(&tolerated);
     let base = base_url(&request);
     let body = projection.apply(&state.registry, rt, &with_location(&base, K::KIND, &stored));
     Ok(HttpResponse::Created()
@@ -167,7 +164,7 @@ pub(crate) async fn replace<K: Kind>(
     let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let stored = write_existing(
+    let (stored, tolerated) = write_existing(
         &request,
         &state,
         &token,
@@ -175,7 +172,8 @@ pub(crate) async fn replace<K: Kind>(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
-            operations::replace(
+            let mut tolerated = Vec::new();
+            let stored = operations::replace(
                 tx,
                 &registry,
                 caller,
@@ -185,10 +183,13 @@ pub(crate) async fn replace<K: Kind>(
                 &body,
                 now,
                 reload_members,
-            )
+                &mut tolerated,
+            )?;
+            Ok((stored, tolerated))
         },
     )
     .await?;
+    state.deviations.record(&tolerated);
     let body = projection.apply(
         &state.registry,
         rt,

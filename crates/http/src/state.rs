@@ -10,6 +10,7 @@ use scim_core::{SchemaRegistry, ScimError, ServiceProviderFeatures};
 use tokio::sync::Semaphore;
 
 use crate::ScimConfig;
+use crate::metrics::DeviationCounters;
 use crate::org_registry::OrgRegistries;
 
 /// What the handlers share: the store, the schemas, the limits.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub(crate) permits: Arc<Semaphore>,
     /// The registries of organizations with custom extension schemas.
     pub(crate) org_registries: Arc<OrgRegistries>,
+    /// How often each IdP deviation was tolerated (shared by every clone of the state).
+    pub(crate) deviations: Arc<DeviationCounters>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             config: Arc::new(config),
             permits: Arc::new(Semaphore::new(permits)),
             org_registries: Arc::default(),
+            deviations: Arc::new(DeviationCounters::default()),
         }
     }
 
@@ -46,6 +50,16 @@ impl AppState {
     /// The limits this state enforces.
     pub fn config(&self) -> &ScimConfig {
         &self.config
+    }
+
+    /// How many times each IdP deviation (PRODUCT.md §3) was tolerated in the lenient
+    /// dialect since this state was made, by the deviation's metric name
+    /// ([`scim_core::Deviation::name`]): one entry per deviation, zeros included, in the
+    /// order of [`scim_core::Deviation::ALL`]. Only requests that were applied count; a
+    /// deviation met twice in one request counts twice. Clones of the state share the
+    /// counters.
+    pub fn deviation_counts(&self) -> Vec<(&'static str, u64)> {
+        self.deviations.snapshot()
     }
 
     /// What `/ServiceProviderConfig` advertises: exactly what this crate implements.

@@ -166,3 +166,123 @@ async fn entra_forms_are_accepted_when_lenient_and_refused_when_strict() {
         );
     }
 }
+
+/// The counters that moved between two `deviation_counts()` snapshots, by name.
+fn moved(before: &[(&'static str, u64)], after: &[(&'static str, u64)]) -> Vec<(String, u64)> {
+    assert_eq!(before.len(), after.len());
+    before
+        .iter()
+        .zip(after)
+        .filter(|(b, a)| a.1 != b.1)
+        .map(|(b, a)| {
+            assert_eq!(a.0, b.0);
+            (a.0.to_owned(), a.1 - b.1)
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn tolerated_deviations_are_counted_by_name_and_strict_counts_nothing() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let label = h.label();
+        let u = create!(app, token, "Users", user("counted"));
+        let g = create!(app, token, "Groups", group("Counted", &[&u]));
+        let start = h.state.deviation_counts();
+        assert!(start.iter().all(|(_, n)| *n == 0), "{label}: {start:?}");
+        let entra_deactivate =
+            patch(json!([{"op": "Replace", "path": "active", "value": "False"}]));
+        let uri = format!("/scim/v2/Users/{u}");
+
+        // Strict: a 400, nothing applied, nothing counted.
+        h.set_dialect(&h.a.org_id, Dialect::Strict);
+        let reply = send!(
+            app,
+            with_json(Method::PATCH, &uri, token, &entra_deactivate)
+        );
+        reply.assert_error(400, Some("invalidSyntax"), &format!("{label} strict"));
+        assert_eq!(h.state.deviation_counts(), start, "{label} strict");
+        let reply = send!(app, request(Method::GET, &uri, token));
+        assert_eq!(reply.body["active"], true, "{label}");
+
+        // Lenient: applied, and exactly those two counters moved, by one each.
+        h.set_dialect(&h.a.org_id, Dialect::Lenient);
+        let reply = send!(
+            app,
+            with_json(Method::PATCH, &uri, token, &entra_deactivate)
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(reply.body["active"], false, "{label}");
+        let after_user = h.state.deviation_counts();
+        assert_eq!(
+            moved(&start, &after_user),
+            [
+                ("capitalized_operation".to_owned(), 1),
+                ("boolean_as_string".to_owned(), 1)
+            ],
+            "{label}"
+        );
+
+        // Every other write that validates with the dialect counts too: group PATCH
+        // (two capitalised ops, one Remove by value), POST and PUT.
+        let operations = json!([
+            {"op": "Remove", "path": "members", "value": [{"value": u}]},
+            {"op": "Add", "path": "members", "value": [{"value": u}]}
+        ]);
+        let reply = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Groups/{g}"),
+                token,
+                &patch(operations)
+            )
+        );
+        assert_eq!(reply.status, 204, "{label}: {}", reply.body);
+        let after_group = h.state.deviation_counts();
+        assert_eq!(
+            moved(&after_user, &after_group),
+            [
+                ("capitalized_operation".to_owned(), 2),
+                ("remove_members_by_value".to_owned(), 1)
+            ],
+            "{label}"
+        );
+        let mut body = user("posted");
+        body["active"] = json!("True");
+        let posted = create!(app, token, "Users", body.clone());
+        body["active"] = json!("False");
+        let reply = send!(
+            app,
+            with_json(
+                Method::PUT,
+                &format!("/scim/v2/Users/{posted}"),
+                token,
+                &body
+            )
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(
+            moved(&after_group, &h.state.deviation_counts()),
+            [("boolean_as_string".to_owned(), 2)],
+            "{label} POST and PUT"
+        );
+
+        // A failed lenient request counts nothing: the PATCH names a missing member.
+        let before = h.state.deviation_counts();
+        let operations = json!([{"op": "Add", "path": "members", "value": [{"value": "missing"}]}]);
+        let reply = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Groups/{g}"),
+                token,
+                &patch(operations)
+            )
+        );
+        assert_eq!(reply.status, 400, "{label}: {}", reply.body);
+        assert_eq!(h.state.deviation_counts(), before, "{label} failed request");
+    }
+}

@@ -202,3 +202,66 @@ async fn a_group_lives_through_create_read_patch_replace_and_delete() {
         );
     }
 }
+
+#[actix_web::test]
+async fn one_patch_adds_a_thousand_members_and_entra_removes_them_by_value() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let label = h.label();
+        let keeper = create!(app, token, "Users", user("keeper"));
+        let g = create!(app, token, "Groups", group("big", &[&keeper]));
+        // A thousand users in one transaction (the PATCHes are what is tested).
+        let org_id = h.a.org_id.clone();
+        let joiners: Vec<String> = h
+            .store
+            .write(|tx| {
+                (0..1000)
+                    .map(|n| {
+                        let created = tx.create_resource(
+                            &org_id,
+                            rollcall_store::ResourceKind::User,
+                            &user(&format!("joiner{n}")),
+                            chrono::Utc::now(),
+                        )?;
+                        Ok::<String, rollcall_store::StoreError>(created.id)
+                    })
+                    .collect()
+            })
+            .unwrap();
+        let values: Vec<Value> = joiners.iter().map(|id| json!({"value": id})).collect();
+        let uri = format!("/scim/v2/Groups/{g}");
+        let count = |body: &Value| body["members"].as_array().map_or(0, Vec::len);
+
+        let add = patch(json!([{"op": "Add", "path": "members", "value": values}]));
+        let reply = send!(app, with_json(Method::PATCH, &uri, token, &add));
+        assert_eq!(reply.status, 204, "{label} add: {}", reply.body);
+        let reply = send!(app, request(Method::GET, &uri, token));
+        assert_eq!(count(&reply.body), 1001, "{label}");
+        let mut expected: Vec<String> = joiners.clone();
+        expected.push(keeper.clone());
+        expected.sort();
+        assert_eq!(member_ids(&reply.body), expected, "{label}");
+
+        let remove = patch(json!([{"op": "Remove", "path": "members", "value": values}]));
+        let reply = send!(app, with_json(Method::PATCH, &uri, token, &remove));
+        assert_eq!(reply.status, 204, "{label} remove: {}", reply.body);
+        let reply = send!(app, request(Method::GET, &uri, token));
+        assert_eq!(member_ids(&reply.body), [keeper.as_str()], "{label}");
+        // Every joiner's groups are empty again.
+        let reply = send!(
+            app,
+            request(
+                Method::GET,
+                &format!("/scim/v2/Users/{}", joiners[999]),
+                token
+            )
+        );
+        assert!(
+            reply.body.get("groups").is_none(),
+            "{label}: {}",
+            reply.body
+        );
+    }
+}

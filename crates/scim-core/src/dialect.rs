@@ -65,6 +65,19 @@ pub enum Deviation {
 }
 
 impl Deviation {
+    /// Every deviation, in declaration order (for counters keyed by deviation). A new
+    /// variant belongs here too.
+    pub const ALL: [Deviation; 8] = [
+        Deviation::CapitalizedOperation,
+        Deviation::BooleanAsString,
+        Deviation::RemoveMembersByValue,
+        Deviation::PathKeysInValue,
+        Deviation::AddCreatesFilteredTarget,
+        Deviation::ReplaceCreatesFilteredTarget,
+        Deviation::ManagerAsString,
+        Deviation::EntraGroupSchema,
+    ];
+
     /// The metric name of the deviation.
     pub fn name(self) -> &'static str {
         match self {
@@ -179,6 +192,15 @@ mod tests {
         assert_eq!(err.scim_type, Some(ScimType::InvalidSyntax));
         assert!(err.detail.contains("operation 1") && err.detail.contains("§3.5.2"));
         assert!(strict.tolerated.is_empty());
+    }
+
+    #[test]
+    fn all_lists_each_deviation_once_with_a_distinct_name() {
+        let deviations: std::collections::HashSet<Deviation> = Deviation::ALL.into();
+        let names: std::collections::HashSet<&str> =
+            Deviation::ALL.iter().map(|d| d.name()).collect();
+        assert_eq!(deviations.len(), Deviation::ALL.len());
+        assert_eq!(names.len(), Deviation::ALL.len());
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! Criterion benchmarks of the store's hot paths on SQLite: creating a user (what
-//! `POST /Users` costs below HTTP) and Okta's `userName eq` lookup in a 20,000-user org.
-//! Figures are recorded in `docs/benchmarks.md`.
+//! `POST /Users` costs below HTTP), Okta's `userName eq` lookup in a 20,000-user org, and
+//! group membership changes through `Tx::patch_group` (what `PATCH /Groups/{id}` costs
+//! below HTTP) in a 10-member and a 100,000-member group. Figures are recorded in
+//! `docs/benchmarks.md`; `cargo bench -p rollcall-store --bench store -- group` runs the
+//! group ones alone.
 
 #![allow(clippy::expect_used)] // fixed, known-good inputs
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rollcall_store::testing::TestDb;
-use rollcall_store::{ListQuery, ResourceKind};
+use rollcall_store::{ListQuery, ResourceKind, Store};
+use scim_core::patch::{MemberChange, MemberRef};
 use scim_core::{SchemaRegistry, filter};
 use serde_json::{Value, json};
 
@@ -73,9 +78,161 @@ fn bench_store(c: &mut Criterion) {
     );
 }
 
+/// Members of the large group.
+const LARGE: usize = 100_000;
+/// Members of the small group.
+const SMALL: usize = 10;
+/// Members added and removed in one PATCH.
+const MANY: usize = 1_000;
+
+fn member_refs(ids: &[String]) -> Vec<MemberRef> {
+    ids.iter()
+        .map(|id| MemberRef {
+            value: id.clone(),
+            type_: None,
+            ref_: None,
+        })
+        .collect()
+}
+
+/// One group PATCH as `PATCH /Groups/{id}` runs it: one write transaction, the member
+/// delta through `Tx::patch_group` (members validated, rows inserted or deleted, version
+/// bumped), no precondition.
+fn patch_members(store: &Store, org_id: &str, group_id: &str, change: MemberChange) {
+    store
+        .write(|tx| tx.patch_group(org_id, group_id, None, &[change], None, Utc::now()))
+        .expect("patch_group");
+}
+
+/// Time `measured` only; `undo` (untimed) puts the group back as it was, so every
+/// iteration sees a group of the same size.
+fn timed_with_undo(iters: u64, mut measured: impl FnMut(), mut undo: impl FnMut()) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        measured();
+        total += start.elapsed();
+        undo();
+    }
+    total
+}
+
+fn bench_groups(c: &mut Criterion) {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let org = store
+        .write(|tx| tx.create_org("bench", Utc::now()))
+        .expect("org");
+    let org_id = org.id.as_str();
+    // Every user in one transaction: LARGE members, SMALL members, one single joiner and
+    // MANY joiners.
+    let ids: Vec<String> = store
+        .write(|tx| {
+            (0..LARGE + SMALL + 1 + MANY)
+                .map(|k| {
+                    let created = tx.create_resource(
+                        org_id,
+                        ResourceKind::User,
+                        &user(k as u64),
+                        Utc::now(),
+                    )?;
+                    Ok::<String, rollcall_store::StoreError>(created.id)
+                })
+                .collect()
+        })
+        .expect("seed users");
+    let (large_members, rest) = ids.split_at(LARGE);
+    let (small_members, rest) = rest.split_at(SMALL);
+    let (joiner, joiners) = rest.split_at(1);
+    let group = |name: &str, members: &[String]| -> String {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": name
+        });
+        let created = store
+            .write(|tx| tx.create_resource(org_id, ResourceKind::Group, &body, Utc::now()))
+            .expect("group");
+        patch_members(
+            &store,
+            org_id,
+            &created.id,
+            MemberChange::Add(member_refs(members)),
+        );
+        created.id
+    };
+    let small = group("small", small_members);
+    let large = group("large", large_members);
+
+    let one = member_refs(joiner);
+    let one_id = joiner.to_vec();
+    for (size, group_id) in [(SMALL, &small), (LARGE, &large)] {
+        let add = || patch_members(&store, org_id, group_id, MemberChange::Add(one.clone()));
+        let remove = || {
+            patch_members(
+                &store,
+                org_id,
+                group_id,
+                MemberChange::Remove(one_id.clone()),
+            )
+        };
+        c.bench_function(
+            &format!("group/sqlite add one member ({size} members)"),
+            |b| b.iter_custom(|iters| timed_with_undo(iters, add, remove)),
+        );
+        c.bench_function(
+            &format!("group/sqlite remove one member ({size} members)"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        add();
+                        let start = Instant::now();
+                        remove();
+                        total += start.elapsed();
+                    }
+                    total
+                })
+            },
+        );
+    }
+
+    let many = member_refs(joiners);
+    let many_ids = joiners.to_vec();
+    let add_many = || patch_members(&store, org_id, &large, MemberChange::Add(many.clone()));
+    let remove_many = || {
+        patch_members(
+            &store,
+            org_id,
+            &large,
+            MemberChange::Remove(many_ids.clone()),
+        )
+    };
+    let mut slow = c.benchmark_group("group/sqlite 1,000 members in one PATCH");
+    slow.sample_size(20);
+    slow.bench_function(format!("add to the {LARGE}-member group"), |b| {
+        b.iter_custom(|iters| timed_with_undo(iters, add_many, remove_many))
+    });
+    slow.bench_function(
+        format!("remove (Remove + value array) from the {LARGE}-member group"),
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    add_many();
+                    let start = Instant::now();
+                    remove_many();
+                    total += start.elapsed();
+                }
+                total
+            })
+        },
+    );
+    slow.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50);
-    targets = bench_store
+    targets = bench_store, bench_groups
 }
 criterion_main!(benches);

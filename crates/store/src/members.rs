@@ -63,16 +63,7 @@ pub(crate) fn resolve_members(
     let mut kinds: HashMap<String, &'static str> = HashMap::with_capacity(unique.len());
     for chunk in unique.chunks(CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|r| r.value.clone()).collect();
-        let mut sql = Sql::new(backend);
-        if chunk.len() == 1 {
-            sql.cacheable();
-        }
-        let org = sql.bind(Bind::Text(org_id.to_owned()));
-        let list = placeholders(&mut sql, &ids);
-        sql.push(&format!(
-            "SELECT id, 'User' AS kind FROM scim_users WHERE org_id = {org} AND id IN ({list}) \
-             UNION ALL SELECT id, 'Group' AS kind FROM scim_groups WHERE org_id = {org} AND id IN ({list})"
-        ));
+        let sql = lookup_sql(backend, org_id, &ids);
         for found in sql.load::<IdAndKind>(connection)? {
             let kind = if found.kind == "Group" {
                 "Group"
@@ -109,6 +100,36 @@ pub(crate) fn resolve_members(
         .collect::<Result<Vec<Member>, StoreError>>()?;
     refuse_cycles(connection, backend, group_id, &members)?;
     Ok(members)
+}
+
+/// The users and groups of the org among `ids` (at most [`CHUNK`]): `(id, kind)` rows,
+/// found by primary key, so the cost is proportional to `ids`, never to the org.
+pub(crate) fn lookup_sql(backend: Backend, org_id: &str, ids: &[String]) -> Sql {
+    let mut sql = Sql::new(backend);
+    if ids.len() == 1 {
+        sql.cacheable();
+    }
+    let org = sql.bind(Bind::Text(org_id.to_owned()));
+    let list = placeholders(&mut sql, ids);
+    let org_column = not_an_index_key(backend, "org_id");
+    sql.push(&format!(
+        "SELECT id, 'User' AS kind FROM scim_users WHERE {org_column} = {org} AND id IN ({list}) \
+         UNION ALL SELECT id, 'Group' AS kind FROM scim_groups WHERE {org_column} = {org} AND id IN ({list})"
+    ));
+    sql
+}
+
+/// `column` as a condition term no index may serve. SQLite's planner, without statistics,
+/// prefers the org-wide range `scim_users_created (org_id=?)` to hundreds of primary-key
+/// probes of `id IN (…)`: a scan of every user of the org per chunk (docs/benchmarks.md,
+/// "Large groups", has the before and after). A unary `+`
+/// takes the term away from the index choice; PostgreSQL plans from statistics and needs
+/// no hint.
+fn not_an_index_key(backend: Backend, column: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("+{column}"),
+        Backend::Postgres => column.to_owned(),
+    }
 }
 
 #[derive(QueryableByName)]
@@ -221,6 +242,18 @@ fn delete_where(
     group_id: &str,
     filter: Option<&scim_core::filter::ResolvedFilter>,
 ) -> Result<usize, StoreError> {
+    delete_where_sql(backend, org_id, group_id, filter).execute(connection)
+}
+
+/// The DELETE of [`delete_where`]: it walks the group's rows by primary key, never the
+/// org's memberships (`group_members_member (org_id=?)`, which SQLite would pick for a
+/// filter-less removal, see [`not_an_index_key`]).
+pub(crate) fn delete_where_sql(
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+    filter: Option<&scim_core::filter::ResolvedFilter>,
+) -> Sql {
     let mut sql = Sql::new(backend);
     if filter.is_none() {
         sql.cacheable();
@@ -235,10 +268,11 @@ fn delete_where(
         }
         None => crate::sql::SQL_TRUE.to_owned(),
     };
+    let org_column = not_an_index_key(backend, "org_id");
     sql.push(&format!(
-        "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND {condition}"
+        "DELETE FROM group_members WHERE {org_column} = {org} AND group_id = {group} AND {condition}"
     ));
-    sql.execute(connection)
+    sql
 }
 
 /// Apply PATCH member changes in order; whether any row changed.

@@ -150,7 +150,33 @@ impl Tx<'_> {
         kind: ResourceKind,
         query: &crate::ListQuery<'_>,
     ) -> Result<Vec<String>, StoreError> {
-        let mut sql = crate::list::list_sql(self.backend, org_id, kind, query);
+        let sql = crate::list::list_sql(self.backend, org_id, kind, query);
+        self.explain(sql)
+    }
+
+    /// The query plan of the lookup that checks PATCH member ids (`MemberChange::Add`)
+    /// for a chunk of `ids`, as [`Tx::explain_list`] gives it. Tests only.
+    pub fn explain_member_lookup(
+        &mut self,
+        org_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = crate::members::lookup_sql(self.backend, org_id, ids);
+        self.explain(sql)
+    }
+
+    /// The query plan of removing every member of a group (`MemberChange::RemoveAll`),
+    /// as [`Tx::explain_list`] gives it. Tests only.
+    pub fn explain_remove_all_members(
+        &mut self,
+        org_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = crate::members::delete_where_sql(self.backend, org_id, group_id, None);
+        self.explain(sql)
+    }
+
+    fn explain(&mut self, mut sql: crate::sql::Sql) -> Result<Vec<String>, StoreError> {
         match self.backend {
             Backend::Sqlite => {
                 sql.prepend("EXPLAIN QUERY PLAN ");

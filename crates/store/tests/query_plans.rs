@@ -173,3 +173,50 @@ fn kind_table(kind: ResourceKind) -> &'static str {
         ResourceKind::Group => "scim_groups",
     }
 }
+
+#[test]
+fn member_changes_use_primary_keys_not_org_wide_indexes() {
+    // A PATCH adding many members checks them in chunks of 500 ids: on SQLite each id must
+    // be a primary-key probe, never a walk of the org's users or groups (which, in a
+    // 100,000-user org, made adding 1,000 members cost a scan of the org per chunk).
+    for db in TestDb::all() {
+        if db.backend() != Backend::Sqlite {
+            continue; // PostgreSQL plans from statistics; the benchmark is on SQLite.
+        }
+        let store = db.open();
+        let org = store
+            .write(|tx| Ok(tx.create_org("acme", Utc::now())?.id))
+            .unwrap();
+        for count in [1, 2, 500] {
+            let ids: Vec<String> = (0..count).map(|n| format!("id{n}")).collect();
+            let plan = store
+                .read(|tx| tx.explain_member_lookup(&org, &ids))
+                .unwrap();
+            for (table, primary_key) in [
+                ("scim_users", "sqlite_autoindex_scim_users_1 (id=?)"),
+                ("scim_groups", "sqlite_autoindex_scim_groups_1 (id=?)"),
+            ] {
+                assert!(
+                    plan.iter()
+                        .any(|step| step.contains(table) && step.contains(primary_key)),
+                    "{count} ids: expected {primary_key} in {plan:?}"
+                );
+            }
+            assert!(
+                !plan
+                    .iter()
+                    .any(|step| step.contains("_created") || step.starts_with("SCAN")),
+                "{count} ids: an org-wide walk in {plan:?}"
+            );
+        }
+        // Removing all members walks the group's rows, not the org's memberships.
+        let plan = store
+            .read(|tx| tx.explain_remove_all_members(&org, "g1"))
+            .unwrap();
+        assert_eq!(
+            plan,
+            ["SEARCH group_members USING PRIMARY KEY (group_id=?)"],
+            "remove all members"
+        );
+    }
+}
