@@ -3,6 +3,7 @@
 mod auth;
 mod blocking;
 mod content;
+mod cursor;
 mod discovery;
 mod error;
 mod etag;

@@ -4,13 +4,13 @@
 mod connection;
 mod error;
 mod filter_sql;
+mod keyset;
 mod list;
 mod members;
 mod migrations;
 mod org;
 mod resource;
 mod resource_update;
-mod keyset;
 mod schema;
 mod secret;
 mod sql;

@@ -28,7 +28,9 @@ pub(crate) fn cursor_key(
     rand::rng().fill_bytes(&mut fresh);
     let mut insert = Sql::new(backend);
     insert.push("INSERT INTO server_secrets (name, secret, created_at) VALUES (");
-    insert.push_bind(Bind::Text(CURSOR_KEY.to_owned())).push(", ");
+    insert
+        .push_bind(Bind::Text(CURSOR_KEY.to_owned()))
+        .push(", ");
     insert.push_bind(Bind::Text(hex::encode(fresh))).push(", ");
     insert
         .push_bind(Bind::Text(crate::timestamp::to_db(chrono::Utc::now())))

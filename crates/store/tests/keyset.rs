@@ -45,7 +45,12 @@ fn seed(store: &Store, org: &str, t0: DateTime<Utc>) {
                 if i % 4 != 0 {
                     body["externalId"] = json!(format!("ext{:03}", (i * 91) % 250));
                 }
-                tx.create_resource(org, ResourceKind::User, &body, t0 + Duration::seconds(i / 3))?;
+                tx.create_resource(
+                    org,
+                    ResourceKind::User,
+                    &body,
+                    t0 + Duration::seconds(i / 3),
+                )?;
             }
             Ok(())
         })
@@ -201,7 +206,10 @@ fn orders_without_a_column_key_are_refused() {
     assert!(!keyset_supported(ResourceKind::User, sort(&family_name)));
     for db in TestDb::all() {
         let store = db.open();
-        let org = store.write(|tx| tx.create_org("acme", Utc::now())).unwrap().id;
+        let org = store
+            .write(|tx| tx.create_org("acme", Utc::now()))
+            .unwrap()
+            .id;
         let query = ListQuery {
             filter: None,
             sort: sort(&family_name),
