@@ -334,3 +334,28 @@ fn writes_during_a_walk_neither_skip_nor_repeat_survivors() {
         }
     }
 }
+
+#[test]
+fn the_cursor_key_is_created_once_per_database() {
+    for db in TestDb::all() {
+        let first = db.open();
+        let second = db.open();
+        assert_eq!(
+            first.cursor_key(),
+            second.cursor_key(),
+            "{:?}",
+            db.backend()
+        );
+        assert_ne!(first.cursor_key(), &[0u8; 32]);
+        let elsewhere = match db.backend() {
+            rollcall_store::Backend::Sqlite => TestDb::sqlite(),
+            rollcall_store::Backend::Postgres => TestDb::postgres().unwrap(),
+        };
+        assert_ne!(
+            first.cursor_key(),
+            elsewhere.open().cursor_key(),
+            "{:?}",
+            db.backend()
+        );
+    }
+}
