@@ -5,6 +5,7 @@ mod auth;
 mod blocking;
 mod bulk;
 mod content;
+mod cursor;
 mod discovery;
 mod error;
 mod etag;

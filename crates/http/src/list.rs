@@ -10,11 +10,21 @@
 //!   `ascending` (default) or `descending`, case-insensitively; anything else is a 400
 //!   `invalidValue`.
 //! - A repeated parameter: the last one wins.
+//! - `cursor` (RFC 9865; `cursor=` or `cursor` alone asks for the first page) pages by
+//!   keyset (see `cursor.rs` and `rollcall_store::Tx::list_keyset`): the response carries
+//!   `nextCursor` unless it is the last page and `previousCursor` unless it is the first,
+//!   and no `startIndex`. `cursor` with `startIndex` is a 400 `invalidValue`; with a `count`
+//!   below 1 a 400 `invalidCount` (above the maximum it is the maximum); with a `sortBy`
+//!   that is not a column of its own (only `id`, `externalId`, `meta.created`,
+//!   `meta.lastModified`, users' `userName` and groups' `displayName` are) a 400
+//!   `invalidValue` naming those.
 
-use rollcall_store::{ListQuery, Page, ResourceKind, Sort};
+use rollcall_store::{
+    KeysetPage, ListQuery, Page, ResourceKind, Sort, StoredResource, keyset_supported,
+};
 use scim_core::filter::{self, ResolvedAttribute, ResolvedFilter};
 use scim_core::schema::{AttrType, ResourceType, urn};
-use scim_core::{AttrPath, Projection, SchemaRegistry, ScimError};
+use scim_core::{AttrPath, Projection, SchemaRegistry, ScimError, ScimType};
 use serde_json::{Value, json};
 
 use crate::ScimConfig;
@@ -30,6 +40,7 @@ pub(crate) struct QueryParams {
     pub(crate) sort_order: Option<String>,
     pub(crate) attributes: Option<String>,
     pub(crate) excluded_attributes: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 impl QueryParams {
@@ -109,6 +120,7 @@ impl QueryParams {
             "sortorder" => &mut self.sort_order,
             "attributes" => &mut self.attributes,
             "excludedattributes" => &mut self.excluded_attributes,
+            "cursor" => &mut self.cursor,
             _ => return None,
         };
         Some(slot)
@@ -153,6 +165,19 @@ pub(crate) struct ListPlan {
     count: u64,
     load_members: bool,
     pub(crate) projection: Projection,
+    /// Cursor paging: the cursor sent (`""` for the first page) and what it is bound to.
+    pub(crate) cursor: Option<CursorPlan>,
+}
+
+/// The cursor of a cursor-paged list and the query it must belong to.
+#[derive(Debug, Clone)]
+pub(crate) struct CursorPlan {
+    /// The cursor as sent; empty for the first page.
+    pub(crate) cursor: String,
+    /// The filter as printed from its parsed form, `""` without one.
+    pub(crate) filter: String,
+    /// Lower-cased `sortBy` and the order, `""` without `sortBy`.
+    pub(crate) sort: String,
 }
 
 impl ListPlan {
@@ -164,9 +189,11 @@ impl ListPlan {
         config: &ScimConfig,
         params: &QueryParams,
     ) -> Result<Self, ScimError> {
+        let mut printed_filter = String::new();
         let filter = match params.filter.as_deref() {
             Some(text) if !text.trim().is_empty() => {
                 let parsed = filter::parse(text)?;
+                printed_filter = parsed.to_string();
                 Some(filter::resolve(registry, rt, &parsed)?)
             }
             _ => None,
@@ -197,6 +224,57 @@ impl ListPlan {
                 .min(config.max_page_size),
         };
         let projection = params.projection(registry, rt)?;
+        let cursor = match &params.cursor {
+            None => None,
+            Some(cursor) => {
+                if params.start_index.is_some() {
+                    return Err(ScimError::invalid_value(
+                        "startIndex and cursor cannot be combined: page by one or the other",
+                    ));
+                }
+                if count < 1 {
+                    return Err(ScimError::bad_request(
+                        ScimType::InvalidCount,
+                        format!(
+                            "with a cursor, count must be between 1 and {}",
+                            config.max_page_size
+                        ),
+                    ));
+                }
+                let sort_key = sort.as_ref().map(|(attribute, descending)| Sort {
+                    attribute,
+                    descending: *descending,
+                });
+                if !keyset_supported(kind, sort_key) {
+                    return Err(ScimError::invalid_value(format!(
+                        "cursor paging sorts only by id, externalId, meta.created, \
+                         meta.lastModified and {}, not by {:?}; use startIndex to sort by it",
+                        match kind {
+                            ResourceKind::User => "userName",
+                            ResourceKind::Group => "displayName",
+                        },
+                        params.sort_by.as_deref().unwrap_or_default()
+                    )));
+                }
+                let sort = match (&sort, params.sort_by.as_deref()) {
+                    (Some((_, descending)), Some(name)) => format!(
+                        "{}:{}",
+                        name.trim().to_ascii_lowercase(),
+                        if *descending {
+                            "descending"
+                        } else {
+                            "ascending"
+                        }
+                    ),
+                    _ => String::new(),
+                };
+                Some(CursorPlan {
+                    cursor: cursor.clone(),
+                    filter: printed_filter,
+                    sort,
+                })
+            }
+        };
         Ok(ListPlan {
             filter,
             sort,
@@ -204,6 +282,7 @@ impl ListPlan {
             count,
             load_members: needs_members(registry, rt, kind, &projection),
             projection,
+            cursor,
         })
     }
 
@@ -226,9 +305,9 @@ impl ListPlan {
         rt: &ResourceType,
         kind: ResourceKind,
         base: &str,
-        page: &Page,
+        resources: &[StoredResource],
     ) -> Vec<Value> {
-        page.resources
+        resources
             .iter()
             .map(|stored| {
                 self.projection
@@ -260,9 +339,31 @@ impl ListPlan {
         base: &str,
         page: &Page,
     ) -> Value {
-        let resources = self.project_page(registry, rt, kind, base, page);
+        let resources = self.project_page(registry, rt, kind, base, &page.resources);
         list_response(page.total_results, self.start_index, resources)
     }
+}
+
+/// The ListResponse of a keyset page with its cursors (RFC 9865: no `startIndex`).
+pub(crate) fn cursor_list_response(
+    page: &KeysetPage,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+    previous_cursor: Option<String>,
+) -> Value {
+    let mut body = json!({
+        "schemas": [urn::LIST_RESPONSE],
+        "totalResults": page.total_results,
+        "itemsPerPage": resources.len(),
+    });
+    if let Some(next) = next_cursor {
+        body["nextCursor"] = json!(next);
+    }
+    if let Some(previous) = previous_cursor {
+        body["previousCursor"] = json!(previous);
+    }
+    body["Resources"] = Value::Array(resources);
+    body
 }
 
 /// A ListResponse.

@@ -9,17 +9,18 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use rollcall_store::ResourceKind;
+use rollcall_store::{Keyset, KeysetDirection, KeysetPosition, ResourceKind};
 
 use crate::auth::{BearerToken, scim_transaction, write_existing};
 use crate::blocking::Access;
 use crate::content::JsonBody;
+use crate::cursor::{self, CursorScope};
 use crate::error::ApiError;
 use crate::etag::Preconditions;
-use crate::list::{ListPlan, QueryParams, needs_members};
+use crate::list::{ListPlan, QueryParams, cursor_list_response, needs_members};
 use crate::operations;
 use crate::response::{SCIM_JSON, base_url, location, resource_response, scim_json, with_location};
-use crate::state::{AppState, resource_type};
+use crate::state::{AppState, internal, resource_type};
 
 /// A resource kind as a type, so one handler serves `/Users` and `/Groups`.
 pub(crate) trait Kind: 'static {
@@ -138,6 +139,9 @@ async fn respond_list<K: Kind>(
 ) -> Result<HttpResponse, ApiError> {
     let rt = resource_type(&state.registry, K::KIND)?;
     let plan = ListPlan::new(&state.registry, rt, K::KIND, &state.config, params)?;
+    if plan.cursor.is_some() {
+        return respond_cursor_list::<K>(request, state, token, plan).await;
+    }
     let (page, plan) =
         scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
             let page = tx.list_resources(&caller.org_id, K::KIND, &plan.query())?;
@@ -145,6 +149,61 @@ async fn respond_list<K: Kind>(
         })
         .await?;
     let body = plan.response(&state.registry, rt, K::KIND, &base_url(&request), &page);
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+/// A cursor-paged list (RFC 9865): the cursor is checked against the caller's organization
+/// inside the transaction, the keyset page read, and the next and previous cursors issued.
+async fn respond_cursor_list<K: Kind>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: BearerToken,
+    plan: ListPlan,
+) -> Result<HttpResponse, ApiError> {
+    let rt = resource_type(&state.registry, K::KIND)?;
+    let key = *state.store.cursor_key();
+    let now = Utc::now();
+    let (page, next, previous, plan) =
+        scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
+            let Some(cursor_plan) = plan.cursor.as_ref() else {
+                return Err(internal("a cursor list without a cursor").into());
+            };
+            let scope = CursorScope {
+                kind: K::KIND,
+                org_id: &caller.org_id,
+                filter: &cursor_plan.filter,
+                sort: &cursor_plan.sort,
+            };
+            let from = cursor::decode(&key, &scope, &cursor_plan.cursor, now)?;
+            let page = tx.list_keyset(&caller.org_id, K::KIND, &plan.query(), from.as_ref())?;
+            let issue = |direction, position: &Option<KeysetPosition>, wanted: bool| match (
+                wanted, position,
+            ) {
+                (true, Some(position)) => cursor::encode(
+                    &key,
+                    &scope,
+                    &Keyset {
+                        direction,
+                        position: position.clone(),
+                    },
+                    now,
+                )
+                .map(Some),
+                _ => Ok(None),
+            };
+            let next = issue(KeysetDirection::After, &page.last, page.more_after)?;
+            let previous = issue(KeysetDirection::Before, &page.first, page.more_before)?;
+            Ok((page, next, previous, plan))
+        })
+        .await?;
+    let resources = plan.project_page(
+        &state.registry,
+        rt,
+        K::KIND,
+        &base_url(&request),
+        &page.resources,
+    );
+    let body = cursor_list_response(&page, resources, next, previous);
     Ok(scim_json(StatusCode::OK, &body))
 }
 

@@ -5,10 +5,14 @@
 //! they fit no type is the request a 400 (the error of the first type). Results are the
 //! matching users, then the matching groups, each sorted by `sortBy` within its type;
 //! `startIndex` and `count` page through that concatenation.
+//! - Cursor paging (RFC 9865) is offered per resource type (`/Users/.search`,
+//!   `/Groups/.search`), not here: one keyset cannot span two tables, so a `cursor` in a
+//!   root SearchRequest is a 400 `invalidValue`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_store::ResourceKind;
+use scim_core::ScimError;
 
 use crate::auth::{BearerToken, scim_transaction};
 use crate::blocking::Access;
@@ -28,6 +32,13 @@ pub(crate) async fn search_all(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::from_search_request(&body.0)?;
+    if params.cursor.is_some() {
+        return Err(ScimError::invalid_value(
+            "cursor paging is offered by /Users/.search and /Groups/.search, not by the \
+             root /.search (which merges two resource types); use startIndex here",
+        )
+        .into());
+    }
     let mut plans = Vec::new();
     let mut first_error = None;
     for kind in KINDS {
@@ -75,7 +86,7 @@ pub(crate) async fn search_all(
     let mut resources = Vec::new();
     for (kind, plan, page) in &pages {
         let rt = resource_type(&state.registry, *kind)?;
-        resources.extend(plan.project_page(&state.registry, rt, *kind, &base, page));
+        resources.extend(plan.project_page(&state.registry, rt, *kind, &base, &page.resources));
     }
     Ok(scim_json(
         StatusCode::OK,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use rollcall_store::{ResourceKind, Store};
-use scim_core::discovery::BulkLimits;
+use scim_core::discovery::{BulkLimits, CursorPaging, PaginationMethod};
 use scim_core::schema::ResourceType;
 use scim_core::{SchemaRegistry, ScimError, ServiceProviderFeatures};
 use tokio::sync::Semaphore;
@@ -70,11 +70,26 @@ impl AppState {
                 max_payload_size: u64::try_from(self.config.max_bulk_payload_bytes)
                     .unwrap_or(u64::MAX),
             }),
-            cursor_paging: None,
+            // RFC 9865: cursors and startIndex both; startIndex when the request names
+            // neither (what clients written before RFC 9865 expect).
+            cursor_paging: Some(CursorPaging {
+                index: true,
+                default_pagination_method: PaginationMethod::Index,
+                default_page_size: page_size(
+                    self.config.default_page_size.min(self.config.max_page_size),
+                ),
+                max_page_size: page_size(self.config.max_page_size),
+                cursor_timeout_seconds: crate::cursor::CURSOR_TIMEOUT_SECONDS,
+            }),
             filter_max_results: u32::try_from(self.config.max_page_size).unwrap_or(u32::MAX),
             ..ServiceProviderFeatures::default()
         }
     }
+}
+
+/// A page size as advertised.
+fn page_size(size: u64) -> u32 {
+    u32::try_from(size).unwrap_or(u32::MAX)
 }
 
 /// The resource type definition of `kind`.

@@ -28,6 +28,13 @@ pub enum ScimType {
     InvalidVers,
     /// The request cannot be completed because of sensitive information in the URI.
     Sensitive,
+    /// The `cursor` is malformed, was tampered with, or belongs to another query
+    /// (RFC 9865 §2.2).
+    InvalidCursor,
+    /// The `cursor` is older than the advertised `cursorTimeout` (RFC 9865 §2.2).
+    ExpiredCursor,
+    /// The `count` is not usable with cursor paging (RFC 9865 §2.2).
+    InvalidCount,
 }
 
 impl ScimType {
@@ -44,6 +51,9 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::ExpiredCursor => "expiredCursor",
+            ScimType::InvalidCount => "invalidCount",
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Criterion benchmarks of the store's hot paths on SQLite: creating a user (what
-//! `POST /Users` costs below HTTP), Okta's `userName eq` lookup in a 20,000-user org, and
+//! `POST /Users` costs below HTTP), Okta's `userName eq` lookup in a 20,000-user org,
 //! group membership changes through `Tx::patch_group` (what `PATCH /Groups/{id}` costs
-//! below HTTP) in a 10-member and a 100,000-member group. Figures are recorded in
-//! `docs/benchmarks.md`; `cargo bench -p rollcall-store --bench store -- group` runs the
-//! group ones alone.
+//! below HTTP) in a 10-member and a 100,000-member group, and cursor (keyset) pages 1 and
+//! 9,000 of a 10,000-user org at `count=1` beside the `startIndex` page 9,000. Figures are
+//! recorded in `docs/benchmarks.md`; `cargo bench -p rollcall-store --bench store -- group`
+//! (or `-- cursor`) runs one family alone.
 
 #![allow(clippy::expect_used)] // fixed, known-good inputs
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rollcall_store::testing::TestDb;
-use rollcall_store::{ListQuery, ResourceKind, Store};
+use rollcall_store::{Keyset, KeysetDirection, ListQuery, ResourceKind, Store};
 use scim_core::patch::{MemberChange, MemberRef};
 use scim_core::{SchemaRegistry, filter};
 use serde_json::{Value, json};
@@ -230,9 +231,77 @@ fn bench_groups(c: &mut Criterion) {
     slow.finish();
 }
 
+fn bench_cursor(c: &mut Criterion) {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let t0 = Utc::now();
+    let org = store.write(|tx| tx.create_org("bench", t0)).expect("org");
+    store
+        .write(|tx| {
+            for k in 0..10_000i64 {
+                let created = t0 + chrono::Duration::milliseconds(k);
+                tx.create_resource(&org.id, ResourceKind::User, &user(k as u64), created)?;
+            }
+            Ok(())
+        })
+        .expect("seed");
+    let query = |start_index, count| ListQuery {
+        filter: None,
+        sort: None,
+        start_index,
+        count,
+        load_members: false,
+    };
+    // The position after page 8,999: what page 8,999's nextCursor names.
+    let before = store
+        .read(|tx| tx.list_keyset(&org.id, ResourceKind::User, &query(1, 8_999), None))
+        .expect("pages 1 to 8,999");
+    let page_9000 = Keyset {
+        direction: KeysetDirection::After,
+        position: before.last.expect("a last row"),
+    };
+    let page = store
+        .read(|tx| tx.list_keyset(&org.id, ResourceKind::User, &query(1, 1), Some(&page_9000)))
+        .expect("page 9,000");
+    let offset = store
+        .read(|tx| tx.list_resources(&org.id, ResourceKind::User, &query(9_000, 1)))
+        .expect("startIndex 9,000");
+    assert_eq!(page.resources, offset.resources, "the same row either way");
+
+    c.bench_function("store/sqlite cursor page 1 of 10,000 (count=1)", |b| {
+        b.iter(|| {
+            let page = store
+                .read(|tx| tx.list_keyset(&org.id, ResourceKind::User, &query(1, 1), None))
+                .expect("page 1");
+            black_box(page)
+        })
+    });
+    c.bench_function("store/sqlite cursor page 9,000 of 10,000 (count=1)", |b| {
+        b.iter(|| {
+            let page = store
+                .read(|tx| {
+                    tx.list_keyset(&org.id, ResourceKind::User, &query(1, 1), Some(&page_9000))
+                })
+                .expect("page 9,000");
+            black_box(page)
+        })
+    });
+    c.bench_function(
+        "store/sqlite cursor baseline: startIndex page 9,000 of 10,000 (count=1)",
+        |b| {
+            b.iter(|| {
+                let page = store
+                    .read(|tx| tx.list_resources(&org.id, ResourceKind::User, &query(9_000, 1)))
+                    .expect("startIndex 9,000");
+                black_box(page)
+            })
+        },
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50);
-    targets = bench_store, bench_groups
+    targets = bench_store, bench_groups, bench_cursor
 }
 criterion_main!(benches);

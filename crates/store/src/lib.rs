@@ -4,6 +4,7 @@
 mod connection;
 mod error;
 mod filter_sql;
+mod keyset;
 mod list;
 mod members;
 mod migrations;
@@ -12,6 +13,7 @@ mod org_schema;
 mod resource;
 mod resource_update;
 mod schema;
+mod secret;
 mod sql;
 mod timestamp;
 mod token;
@@ -30,6 +32,7 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 use serde_json::Value;
 
 use connection::AnyConnection;
+pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
 pub use org_schema::OrgSchema;
 pub use writer::WriteTicket;
 
@@ -242,6 +245,8 @@ pub struct Store {
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// SQLite: the writer thread that batches queued writes (group commit).
     batcher: Option<std::sync::Arc<writer::Writer>>,
+    /// The key that signs paging cursors, shared through the database by every process.
+    cursor_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Store {
@@ -256,10 +261,11 @@ impl Store {
         let backend = connection::backend_of(url)?;
         connection::prepare(url)?;
         let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
-        {
+        let cursor_key = {
             let mut connection = pool.get()?;
             migrations::run_pending(&mut connection)?;
-        }
+            secret::cursor_key(&mut connection, backend)?
+        };
         let sqlite_writer = std::sync::Arc::default();
         let batcher = match backend {
             Backend::Sqlite => {
@@ -278,7 +284,14 @@ impl Store {
             max_connections: options.max_connections.max(1),
             sqlite_writer,
             batcher,
+            cursor_key,
         })
+    }
+
+    /// The 32-byte key that signs RFC 9865 paging cursors: random, created once per database
+    /// and shared by every process serving it (table `server_secrets`).
+    pub fn cursor_key(&self) -> &[u8; 32] {
+        &self.cursor_key
     }
 
     /// Run pending migrations on `url` and return their names (`rollcall migrate`).

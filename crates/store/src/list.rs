@@ -64,7 +64,7 @@ impl Tx<'_> {
 
 /// ` FROM <table> r WHERE r.org_id = <org> AND <filter>`, shared by the page and the count,
 /// and the placeholder of the org id.
-fn filtered(
+pub(crate) fn filtered(
     backend: crate::Backend,
     org_id: &str,
     kind: ResourceKind,
@@ -114,7 +114,7 @@ pub(crate) fn list_sql(
     page_query(from, kind, query, &org)
 }
 
-fn to_i64(number: u64) -> i64 {
+pub(crate) fn to_i64(number: u64) -> i64 {
     i64::try_from(number).unwrap_or(i64::MAX)
 }
 
