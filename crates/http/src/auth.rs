@@ -4,12 +4,14 @@
 //! an unknown, expired or revoked one is a 401 too.
 
 use std::future::{Ready, ready};
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
 use rollcall_store::{Authenticated, ResourceKind, StoredResource, TokenKind, Tx};
+use scim_core::SchemaRegistry;
 
 use crate::blocking::{self, Access};
 use crate::error::{ApiError, Failure, status_error};
@@ -74,8 +76,29 @@ pub(crate) fn unauthorized(detail: &str) -> ApiError {
     ApiError::from(status_error(401, detail))
 }
 
+/// Who a request runs for: the authenticated token's organization (`caller.org_id`,
+/// `caller.dialect` through `Deref`) and that organization's schema registry (the
+/// standard schemas plus its custom extensions).
+#[derive(Debug)]
+pub(crate) struct Caller {
+    /// The token and its organization.
+    pub(crate) auth: Authenticated,
+    /// The organization's schemas.
+    pub(crate) registry: Arc<SchemaRegistry>,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Authenticated;
+
+    fn deref(&self) -> &Authenticated {
+        &self.auth
+    }
+}
+
 /// Authenticate `token` and run `f` for its organization, all in one transaction. The
-/// caller is recorded in the request's extensions for the request log.
+/// caller is recorded in the request's extensions for the request log. Whatever depends
+/// on the organization's schemas (validation, filters, projections) takes them from
+/// `caller.registry`.
 pub(crate) async fn scim_transaction<T, F>(
     request: &HttpRequest,
     state: &AppState,
@@ -85,11 +108,15 @@ pub(crate) async fn scim_transaction<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Authenticated) -> Result<T, Failure> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Caller) -> Result<T, Failure> + Send + 'static,
 {
     let now = Utc::now();
+    let (registries, standard) = (
+        Arc::clone(&state.org_registries),
+        Arc::clone(&state.registry),
+    );
     let outcome = blocking::run(state, access, move |tx| {
-        let Some(caller) = tx.authenticate(&token.0, TokenKind::Scim, now)? else {
+        let Some(auth) = tx.authenticate(&token.0, TokenKind::Scim, now)? else {
             return Ok((
                 None,
                 Err(ApiError::from(status_error(
@@ -98,9 +125,11 @@ where
                 ))),
             ));
         };
+        let registry = registries.get(&standard, tx, &auth)?;
+        let caller = Caller { auth, registry };
         match f(tx, &caller) {
-            Ok(value) => Ok((Some(caller), Ok(value))),
-            Err(Failure::Scim(error)) => Ok((Some(caller), Err(ApiError::from(error)))),
+            Ok(value) => Ok((Some(caller.auth), Ok(value))),
+            Err(Failure::Scim(error)) => Ok((Some(caller.auth), Err(ApiError::from(error)))),
             Err(Failure::Store(error)) => Err(Failure::Store(error)),
         }
     })
@@ -152,7 +181,7 @@ pub(crate) async fn write_existing<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Authenticated, StoredResource, Option<i64>) -> Result<T, Failure>
+    F: FnOnce(&mut Tx<'_>, &Caller, StoredResource, Option<i64>) -> Result<T, Failure>
         + Clone
         + Send
         + 'static,

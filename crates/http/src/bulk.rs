@@ -45,14 +45,13 @@ pub(crate) async fn bulk(
     let bulk = BulkRequest::parse(&body.0, max_operations)?;
     let steps = scim_core::bulk::plan(&bulk);
     let base = base_url(&request);
-    let registry = state.registry.clone();
     let now = Utc::now();
     let (results, tolerated) =
         scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
             let mut tolerated = Vec::new();
             let results = run(
                 tx,
-                &registry,
+                &caller.registry,
                 caller,
                 &bulk,
                 steps,

@@ -38,10 +38,8 @@ async fn registry(
         return Ok(Arc::clone(&state.registry));
     }
     let token = BearerToken::from_request_head(request)?;
-    let registries = Arc::clone(&state.org_registries);
-    let standard = Arc::clone(&state.registry);
-    scim_transaction(request, state, Access::Read, token, move |tx, caller| {
-        registries.get(&standard, tx, caller)
+    scim_transaction(request, state, Access::Read, token, |_, caller| {
+        Ok(Arc::clone(&caller.registry))
     })
     .await
 }

@@ -10,6 +10,8 @@
 //!
 //! The writes themselves are in `operations.rs`, shared with `/Bulk`.
 
+use std::sync::Arc;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
@@ -35,13 +37,10 @@ pub(crate) async fn patch_user(
     let kind = ResourceKind::User;
     let id = path_id(&request);
     let params = QueryParams::from_query(request.query_string())?;
-    let rt = resource_type(&state.registry, kind)?;
-    let projection = params.projection(&state.registry, rt)?;
     let preconditions = Preconditions::from_request(&request)?;
-    let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let (stored, tolerated) = write_existing(
+    let (stored, tolerated, registry, projection) = write_existing(
         &request,
         &state,
         &token,
@@ -49,6 +48,9 @@ pub(crate) async fn patch_user(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
+            let registry = Arc::clone(&caller.registry);
+            let rt = resource_type(&registry, kind)?;
+            let projection = params.projection(&registry, rt)?;
             let mut tolerated = Vec::new();
             let stored = operations::patch(
                 tx,
@@ -62,13 +64,14 @@ pub(crate) async fn patch_user(
                 false,
                 &mut tolerated,
             )?;
-            Ok((stored, tolerated))
+            Ok((stored, tolerated, registry, projection))
         },
     )
     .await?;
     state.deviations.record(&tolerated);
+    let rt = resource_type(&registry, kind)?;
     let body = projection.apply(
-        &state.registry,
+        &registry,
         rt,
         &with_location(&base_url(&request), kind, &stored),
     );
@@ -85,15 +88,11 @@ pub(crate) async fn patch_group(
     let kind = ResourceKind::Group;
     let id = path_id(&request);
     let params = QueryParams::from_query(request.query_string())?;
-    let rt = resource_type(&state.registry, kind)?;
-    let projection = params.projection(&state.registry, rt)?;
     let respond_with_body = params.has_projection();
-    let reload_members = respond_with_body && needs_members(&state.registry, rt, kind, &projection);
     let preconditions = Preconditions::from_request(&request)?;
-    let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let (stored, tolerated) = write_existing(
+    let (stored, tolerated, registry, projection) = write_existing(
         &request,
         &state,
         &token,
@@ -101,6 +100,11 @@ pub(crate) async fn patch_group(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
+            let registry = Arc::clone(&caller.registry);
+            let rt = resource_type(&registry, kind)?;
+            let projection = params.projection(&registry, rt)?;
+            let reload_members =
+                respond_with_body && needs_members(&registry, rt, kind, &projection);
             let mut tolerated = Vec::new();
             let stored = operations::patch(
                 tx,
@@ -114,7 +118,7 @@ pub(crate) async fn patch_group(
                 reload_members,
                 &mut tolerated,
             )?;
-            Ok((stored, tolerated))
+            Ok((stored, tolerated, registry, projection))
         },
     )
     .await?;
@@ -124,8 +128,9 @@ pub(crate) async fn patch_group(
             .insert_header((header::ETAG, stored.etag()))
             .finish());
     }
+    let rt = resource_type(&registry, kind)?;
     let body = projection.apply(
-        &state.registry,
+        &registry,
         rt,
         &with_location(&base_url(&request), kind, &stored),
     );

@@ -6,10 +6,12 @@
 //! and does the work for the caller's organization (tenant isolation: the store scopes
 //! every query to it, so a foreign id is a 404).
 
+use std::sync::Arc;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use rollcall_store::{Keyset, KeysetDirection, KeysetPosition, ResourceKind};
+use rollcall_store::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, Page, ResourceKind};
 
 use crate::auth::{BearerToken, scim_transaction, write_existing};
 use crate::blocking::Access;
@@ -20,7 +22,7 @@ use crate::etag::Preconditions;
 use crate::list::{ListPlan, QueryParams, cursor_list_response, needs_members};
 use crate::operations;
 use crate::response::{SCIM_JSON, base_url, location, resource_response, scim_json, with_location};
-use crate::state::{AppState, internal, resource_type};
+use crate::state::{AppState, resource_type};
 
 /// A resource kind as a type, so one handler serves `/Users` and `/Groups`.
 pub(crate) trait Kind: 'static {
@@ -61,21 +63,22 @@ pub(crate) async fn create<K: Kind>(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::from_query(request.query_string())?;
-    let rt = resource_type(&state.registry, K::KIND)?;
-    let projection = params.projection(&state.registry, rt)?;
-    let registry = state.registry.clone();
     let now = Utc::now();
-    let (stored, tolerated) =
+    let (stored, tolerated, registry, projection) =
         scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
+            let registry = Arc::clone(&caller.registry);
+            let rt = resource_type(&registry, K::KIND)?;
+            let projection = params.projection(&registry, rt)?;
             let mut tolerated = Vec::new();
             let stored =
                 operations::create(tx, &registry, caller, K::KIND, &body.0, now, &mut tolerated)?;
-            Ok((stored, tolerated))
+            Ok((stored, tolerated, registry, projection))
         })
         .await?;
     state.deviations.record(&tolerated);
+    let rt = resource_type(&registry, K::KIND)?;
     let base = base_url(&request);
-    let body = projection.apply(&state.registry, rt, &with_location(&base, K::KIND, &stored));
+    let body = projection.apply(&registry, rt, &with_location(&base, K::KIND, &stored));
     Ok(HttpResponse::Created()
         .insert_header((header::CONTENT_TYPE, SCIM_JSON))
         .insert_header((header::ETAG, stored.etag()))
@@ -91,21 +94,25 @@ pub(crate) async fn get<K: Kind>(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&request);
     let params = QueryParams::from_query(request.query_string())?;
-    let rt = resource_type(&state.registry, K::KIND)?;
-    let projection = params.projection(&state.registry, rt)?;
     let preconditions = Preconditions::from_request(&request)?;
-    let load_members = needs_members(&state.registry, rt, K::KIND, &projection);
-    let stored = scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
-        Ok(tx.get_resource(&caller.org_id, K::KIND, &id, load_members)?)
-    })
-    .await?;
+    let (stored, registry, projection) =
+        scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
+            let registry = Arc::clone(&caller.registry);
+            let rt = resource_type(&registry, K::KIND)?;
+            let projection = params.projection(&registry, rt)?;
+            let load_members = needs_members(&registry, rt, K::KIND, &projection);
+            let stored = tx.get_resource(&caller.org_id, K::KIND, &id, load_members)?;
+            Ok((stored, registry, projection))
+        })
+        .await?;
     if preconditions.not_modified(&stored)? {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, stored.etag()))
             .finish());
     }
+    let rt = resource_type(&registry, K::KIND)?;
     let base = base_url(&request);
-    let body = projection.apply(&state.registry, rt, &with_location(&base, K::KIND, &stored));
+    let body = projection.apply(&registry, rt, &with_location(&base, K::KIND, &stored));
     Ok(resource_response(StatusCode::OK, &stored.etag(), &body))
 }
 
@@ -116,7 +123,7 @@ pub(crate) async fn list<K: Kind>(
     token: BearerToken,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::from_query(request.query_string())?;
-    respond_list::<K>(request, state, token, &params).await
+    respond_list::<K>(request, state, token, params).await
 }
 
 /// `POST /Users/.search`, `POST /Groups/.search` (RFC 7644 §3.4.3): a list whose
@@ -128,83 +135,77 @@ pub(crate) async fn search<K: Kind>(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::from_search_request(&body.0)?;
-    respond_list::<K>(request, state, token, &params).await
+    respond_list::<K>(request, state, token, params).await
 }
 
+/// A list, by `startIndex` or (RFC 9865) by cursor: the parameters are resolved against the
+/// caller's organization's schemas inside the transaction; a cursor is checked against
+/// the organization, the keyset page read, and the next and previous cursors issued.
 async fn respond_list<K: Kind>(
     request: HttpRequest,
     state: web::Data<AppState>,
     token: BearerToken,
-    params: &QueryParams,
+    params: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let rt = resource_type(&state.registry, K::KIND)?;
-    let plan = ListPlan::new(&state.registry, rt, K::KIND, &state.config, params)?;
-    if plan.cursor.is_some() {
-        return respond_cursor_list::<K>(request, state, token, plan).await;
-    }
-    let (page, plan) =
+    let config = Arc::clone(&state.config);
+    let key = *state.store.cursor_key();
+    let now = Utc::now();
+    let (listed, plan, registry) =
         scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
-            let page = tx.list_resources(&caller.org_id, K::KIND, &plan.query())?;
-            Ok((page, plan))
+            let registry = Arc::clone(&caller.registry);
+            let rt = resource_type(&registry, K::KIND)?;
+            let plan = ListPlan::new(&registry, rt, K::KIND, &config, &params)?;
+            let listed = match plan.cursor.as_ref() {
+                None => Listed::Index(tx.list_resources(&caller.org_id, K::KIND, &plan.query())?),
+                Some(cursor_plan) => {
+                    let scope = CursorScope {
+                        kind: K::KIND,
+                        org_id: &caller.org_id,
+                        filter: &cursor_plan.filter,
+                        sort: &cursor_plan.sort,
+                    };
+                    let from = cursor::decode(&key, &scope, &cursor_plan.cursor, now)?;
+                    let page =
+                        tx.list_keyset(&caller.org_id, K::KIND, &plan.query(), from.as_ref())?;
+                    let issue = |direction, position: &Option<KeysetPosition>, wanted: bool| match (
+                        wanted, position,
+                    ) {
+                        (true, Some(position)) => cursor::encode(
+                            &key,
+                            &scope,
+                            &Keyset {
+                                direction,
+                                position: position.clone(),
+                            },
+                            now,
+                        )
+                        .map(Some),
+                        _ => Ok(None),
+                    };
+                    let next = issue(KeysetDirection::After, &page.last, page.more_after)?;
+                    let previous = issue(KeysetDirection::Before, &page.first, page.more_before)?;
+                    Listed::Cursor(page, next, previous)
+                }
+            };
+            Ok((listed, plan, registry))
         })
         .await?;
-    let body = plan.response(&state.registry, rt, K::KIND, &base_url(&request), &page);
+    let rt = resource_type(&registry, K::KIND)?;
+    let base = base_url(&request);
+    let body = match listed {
+        Listed::Index(page) => plan.response(&registry, rt, K::KIND, &base, &page),
+        Listed::Cursor(page, next, previous) => {
+            let resources = plan.project_page(&registry, rt, K::KIND, &base, &page.resources);
+            cursor_list_response(&page, resources, next, previous)
+        }
+    };
     Ok(scim_json(StatusCode::OK, &body))
 }
 
-/// A cursor-paged list (RFC 9865): the cursor is checked against the caller's organization
-/// inside the transaction, the keyset page read, and the next and previous cursors issued.
-async fn respond_cursor_list<K: Kind>(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    token: BearerToken,
-    plan: ListPlan,
-) -> Result<HttpResponse, ApiError> {
-    let rt = resource_type(&state.registry, K::KIND)?;
-    let key = *state.store.cursor_key();
-    let now = Utc::now();
-    let (page, next, previous, plan) =
-        scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
-            let Some(cursor_plan) = plan.cursor.as_ref() else {
-                return Err(internal("a cursor list without a cursor").into());
-            };
-            let scope = CursorScope {
-                kind: K::KIND,
-                org_id: &caller.org_id,
-                filter: &cursor_plan.filter,
-                sort: &cursor_plan.sort,
-            };
-            let from = cursor::decode(&key, &scope, &cursor_plan.cursor, now)?;
-            let page = tx.list_keyset(&caller.org_id, K::KIND, &plan.query(), from.as_ref())?;
-            let issue = |direction, position: &Option<KeysetPosition>, wanted: bool| match (
-                wanted, position,
-            ) {
-                (true, Some(position)) => cursor::encode(
-                    &key,
-                    &scope,
-                    &Keyset {
-                        direction,
-                        position: position.clone(),
-                    },
-                    now,
-                )
-                .map(Some),
-                _ => Ok(None),
-            };
-            let next = issue(KeysetDirection::After, &page.last, page.more_after)?;
-            let previous = issue(KeysetDirection::Before, &page.first, page.more_before)?;
-            Ok((page, next, previous, plan))
-        })
-        .await?;
-    let resources = plan.project_page(
-        &state.registry,
-        rt,
-        K::KIND,
-        &base_url(&request),
-        &page.resources,
-    );
-    let body = cursor_list_response(&page, resources, next, previous);
-    Ok(scim_json(StatusCode::OK, &body))
+/// A page read by `startIndex`, or by cursor with the cursors to the pages around it.
+enum Listed {
+    Index(Page),
+    Cursor(KeysetPage, Option<String>, Option<String>),
 }
 
 /// `PUT /Users/{id}`, `PUT /Groups/{id}`: 200 with the projected resource.
@@ -216,14 +217,10 @@ pub(crate) async fn replace<K: Kind>(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&request);
     let params = QueryParams::from_query(request.query_string())?;
-    let rt = resource_type(&state.registry, K::KIND)?;
-    let projection = params.projection(&state.registry, rt)?;
     let preconditions = Preconditions::from_request(&request)?;
-    let reload_members = needs_members(&state.registry, rt, K::KIND, &projection);
-    let registry = state.registry.clone();
     let now = Utc::now();
     let body = body.0;
-    let (stored, tolerated) = write_existing(
+    let (stored, tolerated, registry, projection) = write_existing(
         &request,
         &state,
         &token,
@@ -231,6 +228,10 @@ pub(crate) async fn replace<K: Kind>(
         &id,
         &preconditions,
         move |tx, caller, existing, expected_version| {
+            let registry = Arc::clone(&caller.registry);
+            let rt = resource_type(&registry, K::KIND)?;
+            let projection = params.projection(&registry, rt)?;
+            let reload_members = needs_members(&registry, rt, K::KIND, &projection);
             let mut tolerated = Vec::new();
             let stored = operations::replace(
                 tx,
@@ -244,13 +245,14 @@ pub(crate) async fn replace<K: Kind>(
                 reload_members,
                 &mut tolerated,
             )?;
-            Ok((stored, tolerated))
+            Ok((stored, tolerated, registry, projection))
         },
     )
     .await?;
     state.deviations.record(&tolerated);
+    let rt = resource_type(&registry, K::KIND)?;
     let body = projection.apply(
-        &state.registry,
+        &registry,
         rt,
         &with_location(&base_url(&request), K::KIND, &stored),
     );

@@ -9,6 +9,8 @@
 //!   `/Groups/.search`), not here: one keyset cannot span two tables, so a `cursor` in a
 //!   root SearchRequest is a 400 `invalidValue`.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_store::ResourceKind;
@@ -39,54 +41,56 @@ pub(crate) async fn search_all(
         )
         .into());
     }
-    let mut plans = Vec::new();
-    let mut first_error = None;
-    for kind in KINDS {
-        let rt = resource_type(&state.registry, kind)?;
-        match ListPlan::new(&state.registry, rt, kind, &state.config, &params) {
-            Ok(plan) => plans.push((kind, plan)),
-            Err(error) => {
-                first_error.get_or_insert(error);
+    let config = Arc::clone(&state.config);
+    let (total, start_index, pages, registry) =
+        scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
+            let registry = Arc::clone(&caller.registry);
+            let mut plans = Vec::new();
+            let mut first_error = None;
+            for kind in KINDS {
+                let rt = resource_type(&registry, kind)?;
+                match ListPlan::new(&registry, rt, kind, &config, &params) {
+                    Ok(plan) => plans.push((kind, plan)),
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                    }
+                }
             }
-        }
-    }
-    if plans.is_empty()
-        && let Some(error) = first_error
-    {
-        return Err(error.into());
-    }
-    let (start_index, count) = plans
-        .first()
-        .map(|(_, plan)| plan.window())
-        .unwrap_or((1, 0));
-    let pages = scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
-        let org = caller.org_id.as_str();
-        let mut pages = Vec::new();
-        let mut total = 0u64;
-        // `skip` results still to pass over, `wanted` results still to return.
-        let mut skip = start_index - 1;
-        let mut wanted = count;
-        for (kind, plan) in plans {
-            let plan = plan.with_window(skip + 1, wanted);
-            let page = tx.list_resources(org, kind, &plan.query())?;
-            total += page.total_results;
-            if skip >= page.total_results {
-                skip -= page.total_results;
-                continue;
+            if plans.is_empty()
+                && let Some(error) = first_error
+            {
+                return Err(error.into());
             }
-            skip = 0;
-            wanted -= (page.resources.len() as u64).min(wanted);
-            pages.push((kind, plan, page));
-        }
-        Ok((total, pages))
-    })
-    .await?;
-    let (total, pages) = pages;
+            let (start_index, count) = plans
+                .first()
+                .map(|(_, plan)| plan.window())
+                .unwrap_or((1, 0));
+            let org = caller.org_id.as_str();
+            let mut pages = Vec::new();
+            let mut total = 0u64;
+            // `skip` results still to pass over, `wanted` results still to return.
+            let mut skip = start_index - 1;
+            let mut wanted = count;
+            for (kind, plan) in plans {
+                let plan = plan.with_window(skip + 1, wanted);
+                let page = tx.list_resources(org, kind, &plan.query())?;
+                total += page.total_results;
+                if skip >= page.total_results {
+                    skip -= page.total_results;
+                    continue;
+                }
+                skip = 0;
+                wanted -= (page.resources.len() as u64).min(wanted);
+                pages.push((kind, plan, page));
+            }
+            Ok((total, start_index, pages, registry))
+        })
+        .await?;
     let base = base_url(&request);
     let mut resources = Vec::new();
     for (kind, plan, page) in &pages {
-        let rt = resource_type(&state.registry, *kind)?;
-        resources.extend(plan.project_page(&state.registry, rt, *kind, &base, &page.resources));
+        let rt = resource_type(&registry, *kind)?;
+        resources.extend(plan.project_page(&registry, rt, *kind, &base, &page.resources));
     }
     Ok(scim_json(
         StatusCode::OK,
