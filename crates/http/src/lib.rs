@@ -11,6 +11,7 @@ mod error;
 mod etag;
 mod list;
 mod logging;
+mod me;
 mod metrics;
 mod operations;
 mod org_registry;
@@ -23,6 +24,7 @@ mod state;
 
 use actix_web::web;
 
+pub use me::MeResolver;
 pub use state::AppState;
 
 /// Limits and defaults of the SCIM endpoints.

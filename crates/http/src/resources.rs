@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use rollcall_store::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, Page, ResourceKind};
 
@@ -48,11 +48,15 @@ impl Kind for Groups {
 
 /// The `{id}` of the path.
 pub(crate) fn path_id(request: &HttpRequest) -> String {
-    request
-        .match_info()
-        .get("id")
-        .unwrap_or_default()
-        .to_owned()
+    match request.match_info().get("id") {
+        Some(id) => id.to_owned(),
+        // `/Me`: the subject the embedder named (see `me.rs`).
+        None => request
+            .extensions()
+            .get::<crate::me::MeSubject>()
+            .map(|subject| subject.0.clone())
+            .unwrap_or_default(),
+    }
 }
 
 /// `POST /Users`, `POST /Groups`: 201 with `Location`, `ETag` and the projected resource.

@@ -1,5 +1,6 @@
 //! The route table under `/scim/v2`. Unknown paths answer a SCIM 404, a known path with
-//! the wrong method a SCIM 405 with `Allow`; `/Me` answers a SCIM 501 (not implemented).
+//! the wrong method a SCIM 405 with `Allow`; `/Me` answers a SCIM 501 unless an embedder
+//! names the subject (`me.rs`).
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -7,8 +8,9 @@ use scim_core::ScimError;
 
 use crate::bulk;
 use crate::discovery;
-use crate::error::{ApiError, status_error};
+use crate::error::ApiError;
 use crate::logging::log_request;
+use crate::me;
 use crate::patch::{patch_group, patch_user};
 use crate::resources::{self, Groups, Users};
 use crate::response::SCIM_PREFIX;
@@ -94,7 +96,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                     .route(web::post().to(bulk::bulk))
                     .default_service(method_not_allowed("POST")),
             )
-            .service(web::resource("/Me").to(not_implemented))
+            .service(
+                web::resource("/Me")
+                    .route(web::get().to(me::get))
+                    .route(web::put().to(me::replace))
+                    .route(web::patch().to(me::patch))
+                    .route(web::delete().to(me::delete))
+                    .default_service(web::to(me::other)),
+            )
             .default_service(web::to(not_found)),
     );
 }
@@ -104,15 +113,6 @@ fn method_not_allowed(allow: &'static str) -> actix_web::Route {
     web::to(move |request: HttpRequest| async move {
         ApiError::method_not_allowed(request.method().as_str(), allow).error_response()
     })
-}
-
-/// 501 for endpoints of RFC 7644 this server does not offer (yet).
-async fn not_implemented(request: HttpRequest) -> HttpResponse {
-    ApiError::from(status_error(
-        501,
-        format!("{} is not implemented", request.path()),
-    ))
-    .error_response()
 }
 
 async fn not_found() -> HttpResponse {

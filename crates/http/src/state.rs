@@ -10,11 +10,12 @@ use scim_core::{SchemaRegistry, ScimError, ServiceProviderFeatures};
 use tokio::sync::Semaphore;
 
 use crate::ScimConfig;
+use crate::me::MeResolver;
 use crate::metrics::DeviationCounters;
 use crate::org_registry::OrgRegistries;
 
 /// What the handlers share: the store, the schemas, the limits.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     pub(crate) store: Store,
     pub(crate) registry: Arc<SchemaRegistry>,
@@ -26,6 +27,18 @@ pub struct AppState {
     pub(crate) org_registries: Arc<OrgRegistries>,
     /// How often each IdP deviation was tolerated (shared by every clone of the state).
     pub(crate) deviations: Arc<DeviationCounters>,
+    /// Who `/Me` is, when the embedder says (`with_me`).
+    pub(crate) me: Option<MeResolver>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .field("me", &self.me.as_ref().map(|_| "resolver"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -39,7 +52,20 @@ impl AppState {
             permits: Arc::new(Semaphore::new(permits)),
             org_registries: Arc::default(),
             deviations: Arc::new(DeviationCounters::default()),
+            me: None,
         }
+    }
+
+    /// Let `/Me` (RFC 7644 §3.11) serve the user `resolver` names for a request: its SCIM
+    /// `id`, from whatever the embedding service authenticates (the bearer token still
+    /// names the organization). `None` from the resolver is a 404. Without a resolver,
+    /// `/Me` answers 501.
+    pub fn with_me(
+        mut self,
+        resolver: impl Fn(&actix_web::HttpRequest) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.me = Some(Arc::new(resolver));
+        self
     }
 
     /// The store this state serves.
