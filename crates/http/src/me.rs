@@ -13,7 +13,6 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use crate::auth::BearerToken;
 use crate::content::JsonBody;
 use crate::error::{ApiError, status_error};
-use crate::patch::patch_user;
 use crate::resources::{self, Users};
 use crate::state::AppState;
 
@@ -72,7 +71,7 @@ pub(crate) async fn patch(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     subject(&request, &state)?;
-    patch_user(request, state, token, body).await
+    crate::patch::patch::<Users>(request, state, token, body).await
 }
 
 /// `DELETE /Me`.

@@ -23,72 +23,22 @@ use crate::error::ApiError;
 use crate::etag::Preconditions;
 use crate::list::{QueryParams, needs_members};
 use crate::operations;
-use crate::resources::path_id;
+use crate::resources::{Kind, path_id};
 use crate::response::{base_url, resource_response, with_location};
 use crate::state::{AppState, resource_type};
 
-/// `PATCH /Users/{id}`.
-pub(crate) async fn patch_user(
+/// `PATCH /Users/{id}`, `PATCH /Groups/{id}`.
+pub(crate) async fn patch<K: Kind>(
     request: HttpRequest,
     state: web::Data<AppState>,
     token: BearerToken,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = ResourceKind::User;
+    let kind = K::KIND;
     let id = path_id(&request);
     let params = QueryParams::from_query(request.query_string())?;
-    let preconditions = Preconditions::from_request(&request)?;
-    let now = Utc::now();
-    let body = body.0;
-    let (stored, tolerated, registry, projection) = write_existing(
-        &request,
-        &state,
-        &token,
-        kind,
-        &id,
-        &preconditions,
-        move |tx, caller, existing, expected_version| {
-            let registry = Arc::clone(&caller.registry);
-            let rt = resource_type(&registry, kind)?;
-            let projection = params.projection(&registry, rt)?;
-            let mut tolerated = Vec::new();
-            let stored = operations::patch(
-                tx,
-                &registry,
-                caller,
-                kind,
-                existing,
-                expected_version,
-                &body,
-                now,
-                false,
-                &mut tolerated,
-            )?;
-            Ok((stored, tolerated, registry, projection))
-        },
-    )
-    .await?;
-    state.deviations.record(&tolerated);
-    let rt = resource_type(&registry, kind)?;
-    let body = projection.apply(
-        &registry,
-        rt,
-        &with_location(&base_url(&request), kind, &stored),
-    );
-    Ok(resource_response(StatusCode::OK, &stored.etag(), &body))
-}
-
-/// `PATCH /Groups/{id}`.
-pub(crate) async fn patch_group(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    token: BearerToken,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let kind = ResourceKind::Group;
-    let id = path_id(&request);
-    let params = QueryParams::from_query(request.query_string())?;
-    let respond_with_body = params.has_projection();
+    // A group answers 204 unless the client asks for attributes (Entra ID's expectation).
+    let respond_with_body = kind == ResourceKind::User || params.has_projection();
     let preconditions = Preconditions::from_request(&request)?;
     let now = Utc::now();
     let body = body.0;

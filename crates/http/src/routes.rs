@@ -11,7 +11,7 @@ use crate::discovery;
 use crate::error::ApiError;
 use crate::logging::log_request;
 use crate::me;
-use crate::patch::{patch_group, patch_user};
+use crate::patch;
 use crate::resources::{self, Groups, Users};
 use crate::response::SCIM_PREFIX;
 use crate::root_search::search_all;
@@ -63,7 +63,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 web::resource("/Users/{id}")
                     .route(web::get().to(resources::get::<Users>))
                     .route(web::put().to(resources::replace::<Users>))
-                    .route(web::patch().to(patch_user))
+                    .route(web::patch().to(patch::patch::<Users>))
                     .route(web::delete().to(resources::delete::<Users>))
                     .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
             )
@@ -82,7 +82,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 web::resource("/Groups/{id}")
                     .route(web::get().to(resources::get::<Groups>))
                     .route(web::put().to(resources::replace::<Groups>))
-                    .route(web::patch().to(patch_group))
+                    .route(web::patch().to(patch::patch::<Groups>))
                     .route(web::delete().to(resources::delete::<Groups>))
                     .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
             )

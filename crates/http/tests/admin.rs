@@ -14,18 +14,6 @@ use rollcall_store::testing::TestDb;
 use scim_core::Dialect;
 use serde_json::{Value, json};
 
-macro_rules! admin_app {
-    ($harness:expr) => {{
-        let (scim, admin) = ($harness.state.clone(), $harness.state.clone());
-        actix_web::test::init_service(
-            actix_web::App::new()
-                .configure(move |config| rollcall_http::configure(config, scim))
-                .configure(move |config| rollcall_http::configure_admin(config, admin)),
-        )
-        .await
-    }};
-}
-
 /// Send and read an admin reply: status, body (JSON, `Null` when empty), `Allow`.
 macro_rules! call {
     ($app:expr, $request:expr) => {{
@@ -91,7 +79,7 @@ fn hr_schema() -> Value {
 async fn only_the_orgs_admin_token_gets_in() {
     for db in TestDb::all() {
         let h = Harness::new(db);
-        let app = admin_app!(h);
+        let app = app_with_admin!(h);
         let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
         for token in [None, Some(h.a.token.as_str()), Some("rc_admin_x_00")] {
             let (status, body, _) = call!(app, admin("GET", "/admin/v1/org", token, None));
@@ -127,7 +115,7 @@ async fn only_the_orgs_admin_token_gets_in() {
 async fn org_settings_are_read_and_changed() {
     for db in TestDb::all() {
         let h = Harness::new(db);
-        let app = admin_app!(h);
+        let app = app_with_admin!(h);
         let (_, token) = h.token(&h.a.org_id, TokenKind::Admin, None);
         let token = Some(token.as_str());
         let (status, body, _) = call!(
@@ -176,7 +164,7 @@ async fn org_settings_are_read_and_changed() {
 async fn custom_schemas_are_added_listed_refused_and_deleted_per_org() {
     for db in TestDb::all() {
         let h = Harness::new(db);
-        let app = admin_app!(h);
+        let app = app_with_admin!(h);
         let (_, token) = h.token(&h.a.org_id, TokenKind::Admin, None);
         let token = Some(token.as_str());
         let other = h.tenant("Beta");

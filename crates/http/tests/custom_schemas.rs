@@ -15,18 +15,6 @@ use serde_json::{Value, json};
 
 const HR: &str = "urn:acme:params:scim:schemas:extension:hr:2.0:User";
 
-macro_rules! both_apps {
-    ($harness:expr) => {{
-        let (scim, admin) = ($harness.state.clone(), $harness.state.clone());
-        actix_web::test::init_service(
-            actix_web::App::new()
-                .configure(move |config| rollcall_http::configure(config, scim))
-                .configure(move |config| rollcall_http::configure_admin(config, admin)),
-        )
-        .await
-    }};
-}
-
 fn hr_user(user_name: &str, cost_center: &str, level: i64) -> Value {
     json!({
         "schemas": [USER, HR],
@@ -48,7 +36,7 @@ fn names(body: &Value) -> Vec<String> {
 async fn a_custom_schema_is_validated_stored_filtered_sorted_and_projected() {
     for db in TestDb::all() {
         let h = Harness::new(db);
-        let app = both_apps!(h);
+        let app = app_with_admin!(h);
         let label = h.label();
         let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
         let definition = json!({

@@ -133,6 +133,21 @@ macro_rules! app {
     }};
 }
 
+/// `init_service` over an App that mounts the SCIM endpoints and the admin API, as the
+/// `rollcall` binary does.
+#[macro_export]
+macro_rules! app_with_admin {
+    ($harness:expr) => {{
+        let (scim, admin) = ($harness.state.clone(), $harness.state.clone());
+        actix_web::test::init_service(
+            actix_web::App::new()
+                .configure(move |config| rollcall_http::configure(config, scim))
+                .configure(move |config| rollcall_http::configure_admin(config, admin)),
+        )
+        .await
+    }};
+}
+
 /// A reply, read whole.
 #[derive(Debug)]
 pub struct Reply {
