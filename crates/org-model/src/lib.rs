@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod grant;
+pub mod org;
+pub mod role;
+pub mod rule;
+pub mod workspace;
+
+pub use grant::{BadResourceRef, Grant, GrantError, GrantSource, Principal, ResourceRef};
+pub use org::OrgSettings;
+pub use role::{Capability, Role, UnknownRole};
+pub use rule::{Rule, glob_matches};
+pub use workspace::{Folder, TeamAccess, UnknownTeamAccess, Workspace};

@@ -1,0 +1,30 @@
+//! An organization's settings (PRODUCT.md §4). Its dialect (§3) lives with the SCIM side.
+
+use serde::{Deserialize, Serialize};
+
+/// The settings of an organization, with their decided defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSettings {
+    /// Whether members (not only maintainers and owners) may create workspaces.
+    pub allow_members_create_workspaces: bool,
+    /// The user who receives ownership when an owner is deleted.
+    pub successor: Option<String>,
+    /// Days during which a deactivated user can be reactivated with their access.
+    pub reactivation_window_days: u32,
+    /// Days after deactivation at which a user is purged.
+    pub purge_after_days: u32,
+    /// Whether a first access also writes a manual grant (off: joins grant nothing).
+    pub sticky_joins: bool,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        OrgSettings {
+            allow_members_create_workspaces: false,
+            successor: None,
+            reactivation_window_days: 30,
+            purge_after_days: 30,
+            sticky_joins: false,
+        }
+    }
+}
