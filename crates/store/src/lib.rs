@@ -4,6 +4,7 @@
 mod connection;
 mod error;
 mod filter_sql;
+mod grants;
 mod keyset;
 mod list;
 mod members;
@@ -18,6 +19,7 @@ mod sql;
 mod timestamp;
 mod token;
 mod values;
+mod workspaces;
 mod writer;
 
 #[cfg(feature = "testing")]
@@ -32,8 +34,10 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 use serde_json::Value;
 
 use connection::AnyConnection;
+pub use grants::GrantFilter;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
 pub use org_schema::OrgSchema;
+pub use workspaces::{FolderChange, HOME_FOLDER_NAME};
 pub use writer::WriteTicket;
 
 /// Which database a [`Store`] talks to, chosen from the URL scheme.

@@ -251,6 +251,8 @@ impl Tx<'_> {
                 .push(" AND org_id = ")
                 .push_bind(Bind::Text(org_id.to_owned()));
             rows.execute(self.conn)?;
+            // A deleted group's grants go with it; its users keep their own.
+            self.delete_grants_of(org_id, &org_model::Principal::Group(id.to_owned()))?;
         }
         members::delete_memberships_of(self.conn, self.backend, org_id, id)?;
         values::delete_rows(self.conn, self.backend, org_id, id)?;

@@ -10,6 +10,70 @@ diesel::table! {
         dialect -> Text,
         created_at -> Text,
         schemas_version -> BigInt,
+        settings -> Text,
+    }
+}
+
+diesel::table! {
+    /// Workspaces; each has exactly one Home folder.
+    workspaces (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        home_folder_id -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    /// Folders of workspaces, with their team access.
+    folders (id) {
+        id -> Text,
+        org_id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        team_access -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    /// Grants: a user or group holds a role on a workspace or folder.
+    grants (id) {
+        id -> Text,
+        org_id -> Text,
+        principal_type -> Text,
+        principal_id -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        role -> Text,
+        source -> Text,
+        source_detail -> Nullable<Text>,
+        expires_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    /// Group mapping rules.
+    access_rules (id) {
+        id -> Text,
+        org_id -> Text,
+        group_glob -> Text,
+        workspace_glob -> Text,
+        role -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    /// First accesses (member lists, seat counts).
+    joins (org_id, resource_type, resource_id, user_id) {
+        org_id -> Text,
+        user_id -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        joined_at -> Text,
     }
 }
 

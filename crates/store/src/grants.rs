@@ -1,0 +1,388 @@
+//! Grants, group mapping rules, joins and organization settings (PRODUCT.md §4), scoped to
+//! an organization. A grant is checked before it is stored: its principal is a user or group
+//! of the organization, its resource a workspace or folder of the organization, and it
+//! follows `Grant::check` (no `owner` for groups, group grants on invite-only folders only).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use org_model::{Grant, GrantSource, OrgSettings, Principal, ResourceRef, Role, Rule};
+
+use crate::org::new_id;
+use crate::schema::{access_rules, grants, joins, orgs, scim_groups, scim_users};
+use crate::{StoreError, Tx, timestamp};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = grants)]
+struct GrantRow {
+    id: String,
+    org_id: String,
+    principal_type: String,
+    principal_id: String,
+    resource_type: String,
+    resource_id: String,
+    role: String,
+    source: String,
+    source_detail: Option<String>,
+    expires_at: Option<String>,
+    created_at: String,
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Database(format!("stored {what} {value:?} is not valid"))
+}
+
+fn role_of(text: &str) -> Result<Role, StoreError> {
+    Role::parse(text).map_err(|_| corrupt("role", text))
+}
+
+impl GrantRow {
+    fn new(org_id: &str, grant: &Grant) -> GrantRow {
+        let (principal_type, principal_id) = principal_parts(&grant.principal);
+        let (resource_type, resource_id) = resource_parts(&grant.resource);
+        let (source, source_detail) = match &grant.source {
+            GrantSource::Manual { by } => ("manual", by.clone()),
+            GrantSource::Rule { rule_id } => ("rule", Some(rule_id.clone())),
+        };
+        GrantRow {
+            id: grant.id.clone(),
+            org_id: org_id.to_owned(),
+            principal_type: principal_type.to_owned(),
+            principal_id: principal_id.to_owned(),
+            resource_type: resource_type.to_owned(),
+            resource_id: resource_id.to_owned(),
+            role: grant.role.as_str().to_owned(),
+            source: source.to_owned(),
+            source_detail,
+            expires_at: grant.expires_at.map(timestamp::to_db),
+            created_at: timestamp::to_db(grant.created_at),
+        }
+    }
+
+    fn into_grant(self) -> Result<Grant, StoreError> {
+        let principal = match self.principal_type.as_str() {
+            "user" => Principal::User(self.principal_id),
+            "group" => Principal::Group(self.principal_id),
+            other => return Err(corrupt("principal type", other)),
+        };
+        let resource = match self.resource_type.as_str() {
+            "workspace" => ResourceRef::Workspace(self.resource_id),
+            "folder" => ResourceRef::Folder(self.resource_id),
+            other => return Err(corrupt("resource type", other)),
+        };
+        let source = match (self.source.as_str(), self.source_detail) {
+            ("manual", by) => GrantSource::Manual { by },
+            ("rule", Some(rule_id)) => GrantSource::Rule { rule_id },
+            (other, _) => return Err(corrupt("grant source", other)),
+        };
+        Ok(Grant {
+            id: self.id,
+            principal,
+            resource,
+            role: role_of(&self.role)?,
+            source,
+            expires_at: self
+                .expires_at
+                .as_deref()
+                .map(timestamp::from_db)
+                .transpose()?,
+            created_at: timestamp::from_db(&self.created_at)?,
+        })
+    }
+}
+
+fn principal_parts(principal: &Principal) -> (&'static str, &str) {
+    match principal {
+        Principal::User(id) => ("user", id),
+        Principal::Group(id) => ("group", id),
+    }
+}
+
+fn resource_parts(resource: &ResourceRef) -> (&'static str, &str) {
+    match resource {
+        ResourceRef::Workspace(id) => ("workspace", id),
+        ResourceRef::Folder(id) => ("folder", id),
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_rules)]
+struct RuleRow {
+    id: String,
+    org_id: String,
+    group_glob: String,
+    workspace_glob: String,
+    role: String,
+    created_at: String,
+}
+
+impl RuleRow {
+    fn into_rule(self) -> Result<Rule, StoreError> {
+        Ok(Rule {
+            role: role_of(&self.role)?,
+            id: self.id,
+            group: self.group_glob,
+            workspaces: self.workspace_glob,
+        })
+    }
+}
+
+/// Which grants to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    /// Only those held by this principal.
+    pub principal: Option<Principal>,
+    /// Only those on this resource.
+    pub resource: Option<ResourceRef>,
+}
+
+impl Tx<'_> {
+    /// Store a new grant (its `id` is assigned). [`StoreError::InvalidMember`] when the
+    /// principal is no user or group of the organization, [`StoreError::NotFound`] when the
+    /// resource is not one of its workspaces or folders, [`StoreError::Invalid`] when the
+    /// grant breaks a rule of `Grant::check`.
+    pub fn create_grant(&mut self, org_id: &str, grant: &Grant) -> Result<Grant, StoreError> {
+        let exists = match &grant.principal {
+            Principal::User(id) => scim_users::table
+                .filter(scim_users::org_id.eq(org_id))
+                .filter(scim_users::id.eq(id))
+                .count()
+                .get_result::<i64>(self.conn)?,
+            Principal::Group(id) => scim_groups::table
+                .filter(scim_groups::org_id.eq(org_id))
+                .filter(scim_groups::id.eq(id))
+                .count()
+                .get_result::<i64>(self.conn)?,
+        };
+        if exists == 0 {
+            let (kind, id) = principal_parts(&grant.principal);
+            return Err(StoreError::InvalidMember(format!(
+                "no {kind} {id:?} in this organization"
+            )));
+        }
+        let folder = match &grant.resource {
+            ResourceRef::Workspace(id) => {
+                self.workspace(org_id, id)?;
+                None
+            }
+            ResourceRef::Folder(id) => Some(self.folder(org_id, id)?),
+        };
+        grant
+            .check(folder.as_ref())
+            .map_err(|error| StoreError::Invalid(error.to_string()))?;
+        let mut stored = grant.clone();
+        stored.id = new_id();
+        diesel::insert_into(grants::table)
+            .values(GrantRow::new(org_id, &stored))
+            .execute(self.conn)?;
+        Ok(stored)
+    }
+
+    /// The organization's grants matching `filter`, oldest first.
+    pub fn grants(&mut self, org_id: &str, filter: &GrantFilter) -> Result<Vec<Grant>, StoreError> {
+        let mut query = grants::table
+            .filter(grants::org_id.eq(org_id))
+            .order((grants::created_at, grants::id))
+            .select(GrantRow::as_select())
+            .into_boxed();
+        if let Some(principal) = &filter.principal {
+            let (kind, id) = principal_parts(principal);
+            query = query
+                .filter(grants::principal_type.eq(kind))
+                .filter(grants::principal_id.eq(id.to_owned()));
+        }
+        if let Some(resource) = &filter.resource {
+            let (kind, id) = resource_parts(resource);
+            query = query
+                .filter(grants::resource_type.eq(kind))
+                .filter(grants::resource_id.eq(id.to_owned()));
+        }
+        query
+            .load(self.conn)?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+    }
+
+    /// A grant by id.
+    pub fn grant(&mut self, org_id: &str, id: &str) -> Result<Grant, StoreError> {
+        grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::id.eq(id))
+            .select(GrantRow::as_select())
+            .first(self.conn)
+            .optional()?
+            .ok_or(StoreError::NotFound)?
+            .into_grant()
+    }
+
+    /// Revoke a grant.
+    pub fn delete_grant(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
+        let deleted = diesel::delete(
+            grants::table
+                .filter(grants::org_id.eq(org_id))
+                .filter(grants::id.eq(id)),
+        )
+        .execute(self.conn)?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Remove every grant a principal holds (a deleted group's, for one).
+    pub(crate) fn delete_grants_of(
+        &mut self,
+        org_id: &str,
+        principal: &Principal,
+    ) -> Result<(), StoreError> {
+        let (kind, id) = principal_parts(principal);
+        diesel::delete(
+            grants::table
+                .filter(grants::org_id.eq(org_id))
+                .filter(grants::principal_type.eq(kind))
+                .filter(grants::principal_id.eq(id)),
+        )
+        .execute(self.conn)?;
+        Ok(())
+    }
+
+    /// Store a group mapping rule (its `id` is assigned); a rule grants to groups, so it
+    /// gives at most `maintainer` ([`StoreError::Invalid`] otherwise).
+    pub fn create_rule(
+        &mut self,
+        org_id: &str,
+        rule: &Rule,
+        now: DateTime<Utc>,
+    ) -> Result<Rule, StoreError> {
+        if rule.role > Role::Maintainer {
+            return Err(StoreError::Invalid(
+                "a rule grants to groups: at most maintainer".to_owned(),
+            ));
+        }
+        let mut stored = rule.clone();
+        stored.id = new_id();
+        diesel::insert_into(access_rules::table)
+            .values(RuleRow {
+                id: stored.id.clone(),
+                org_id: org_id.to_owned(),
+                group_glob: stored.group.clone(),
+                workspace_glob: stored.workspaces.clone(),
+                role: stored.role.as_str().to_owned(),
+                created_at: timestamp::to_db(now),
+            })
+            .execute(self.conn)?;
+        Ok(stored)
+    }
+
+    /// The organization's rules, oldest first.
+    pub fn rules(&mut self, org_id: &str) -> Result<Vec<Rule>, StoreError> {
+        access_rules::table
+            .filter(access_rules::org_id.eq(org_id))
+            .order((access_rules::created_at, access_rules::id))
+            .select(RuleRow::as_select())
+            .load(self.conn)?
+            .into_iter()
+            .map(RuleRow::into_rule)
+            .collect()
+    }
+
+    /// Delete a rule.
+    pub fn delete_rule(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
+        let deleted = diesel::delete(
+            access_rules::table
+                .filter(access_rules::org_id.eq(org_id))
+                .filter(access_rules::id.eq(id)),
+        )
+        .execute(self.conn)?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Record a user's first access to a resource; `true` when it is the first. Grants
+    /// nothing (sticky joins are the caller's: it writes a manual grant when the setting is on).
+    pub fn record_join(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+        resource: &ResourceRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (kind, id) = resource_parts(resource);
+        let existing: i64 = joins::table
+            .filter(joins::org_id.eq(org_id))
+            .filter(joins::resource_type.eq(kind))
+            .filter(joins::resource_id.eq(id))
+            .filter(joins::user_id.eq(user_id))
+            .count()
+            .get_result(self.conn)?;
+        if existing > 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(joins::table)
+            .values((
+                joins::org_id.eq(org_id),
+                joins::user_id.eq(user_id),
+                joins::resource_type.eq(kind),
+                joins::resource_id.eq(id),
+                joins::joined_at.eq(timestamp::to_db(now)),
+            ))
+            .execute(self.conn)?;
+        Ok(true)
+    }
+
+    /// The users who joined a resource, by id.
+    pub fn joined(
+        &mut self,
+        org_id: &str,
+        resource: &ResourceRef,
+    ) -> Result<Vec<String>, StoreError> {
+        let (kind, id) = resource_parts(resource);
+        Ok(joins::table
+            .filter(joins::org_id.eq(org_id))
+            .filter(joins::resource_type.eq(kind))
+            .filter(joins::resource_id.eq(id))
+            .order(joins::user_id)
+            .select(joins::user_id)
+            .load(self.conn)?)
+    }
+
+    /// The organization's settings (defaults for what was never set).
+    pub fn org_settings(&mut self, org_id: &str) -> Result<OrgSettings, StoreError> {
+        let text: String = orgs::table
+            .find(org_id)
+            .select(orgs::settings)
+            .first(self.conn)
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        settings_from(&text)
+    }
+
+    /// Replace the organization's settings.
+    pub fn set_org_settings(
+        &mut self,
+        org_id: &str,
+        settings: &OrgSettings,
+    ) -> Result<(), StoreError> {
+        let updated = diesel::update(orgs::table.find(org_id))
+            .set(orgs::settings.eq(serde_json::to_string(settings)?))
+            .execute(self.conn)?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+/// Stored settings over the defaults: a key missing from the JSON keeps its default.
+fn settings_from(text: &str) -> Result<OrgSettings, StoreError> {
+    let mut merged = serde_json::to_value(OrgSettings::default())?;
+    let stored: serde_json::Value = serde_json::from_str(text)?;
+    if let (Some(merged), Some(stored)) = (merged.as_object_mut(), stored.as_object()) {
+        for (key, value) in stored {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    Ok(serde_json::from_value(merged)?)
+}

@@ -1,0 +1,379 @@
+//! The organization model's persistence on every test database: workspaces with their Home
+//! folder, folders and team access, grants and their rules, group mapping rules, joins and
+//! settings; tenant isolation; a deleted group's grants going with it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{Duration, Utc};
+use org_model::{Grant, GrantSource, OrgSettings, Principal, ResourceRef, Role, Rule, TeamAccess};
+use rollcall_store::testing::TestDb;
+use rollcall_store::{
+    FolderChange, GrantFilter, HOME_FOLDER_NAME, ResourceKind, Store, StoreError,
+};
+use serde_json::json;
+
+struct Org {
+    id: String,
+    ann: String,
+    eng: String,
+}
+
+fn org(store: &Store, name: &str) -> Org {
+    store
+        .write(|tx| {
+            let now = Utc::now();
+            let org = tx.create_org(name, now)?;
+            let ann = tx.create_resource(
+                &org.id,
+                ResourceKind::User,
+                &json!({"userName": "ann"}),
+                now,
+            )?;
+            let eng = tx.create_resource(
+                &org.id,
+                ResourceKind::Group,
+                &json!({"displayName": "eng-backend", "members": [{"value": ann.id}]}),
+                now,
+            )?;
+            Ok(Org {
+                id: org.id,
+                ann: ann.id,
+                eng: eng.id,
+            })
+        })
+        .unwrap()
+}
+
+fn grant(principal: Principal, resource: ResourceRef, role: Role) -> Grant {
+    Grant {
+        id: String::new(),
+        principal,
+        resource,
+        role,
+        source: GrantSource::Manual {
+            by: Some("admin-token".into()),
+        },
+        expires_at: None,
+        created_at: Utc::now(),
+    }
+}
+
+#[test]
+fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let (acme, beta) = (org(&store, "Acme"), org(&store, "Beta"));
+        let now = Utc::now();
+        let workspace = store
+            .write(|tx| tx.create_workspace(&acme.id, "department_sales", now))
+            .unwrap();
+        let folders = store
+            .read(|tx| tx.folders(&acme.id, &workspace.id))
+            .unwrap();
+        assert_eq!(folders.len(), 1, "{:?}", db.backend());
+        assert_eq!(folders[0].id, workspace.home_folder_id);
+        assert_eq!(folders[0].name, HOME_FOLDER_NAME);
+
+        let q3 = store
+            .write(|tx| {
+                tx.create_folder(
+                    &acme.id,
+                    &workspace.id,
+                    "Q3 Plans",
+                    TeamAccess::Everyone(Role::Viewer),
+                    now + Duration::seconds(1),
+                )
+            })
+            .unwrap();
+        let listed = store
+            .read(|tx| tx.folders(&acme.id, &workspace.id))
+            .unwrap();
+        assert_eq!(
+            listed.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["Home", "Q3 Plans"]
+        );
+
+        // Another org sees none of it.
+        for result in [
+            store.read(|tx| tx.workspace(&beta.id, &workspace.id).map(|_| ())),
+            store.read(|tx| tx.folder(&beta.id, &q3.id).map(|_| ())),
+            store.write(|tx| tx.delete_workspace(&beta.id, &workspace.id)),
+            store.write(|tx| {
+                tx.create_folder(&beta.id, &workspace.id, "x", TeamAccess::InviteOnly, now)
+                    .map(|_| ())
+            }),
+        ] {
+            assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+        }
+        assert!(store.read(|tx| tx.workspaces(&beta.id)).unwrap().is_empty());
+
+        let renamed = store
+            .write(|tx| tx.rename_workspace(&acme.id, &workspace.id, "department_eu"))
+            .unwrap();
+        assert_eq!(renamed.name, "department_eu");
+        assert!(matches!(
+            store.write(|tx| tx.delete_folder(&acme.id, &workspace.home_folder_id)),
+            Err(StoreError::Invalid(_))
+        ));
+        store
+            .write(|tx| tx.delete_folder(&acme.id, &q3.id))
+            .unwrap();
+        store
+            .write(|tx| tx.delete_workspace(&acme.id, &workspace.id))
+            .unwrap();
+        assert!(matches!(
+            store.read(|tx| tx.folder(&acme.id, &workspace.home_folder_id)),
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[test]
+fn grants_are_checked_listed_revoked_and_go_with_their_group() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let (acme, beta) = (org(&store, "Acme"), org(&store, "Beta"));
+        let now = Utc::now();
+        let (workspace, open, closed) = store
+            .write(|tx| {
+                let workspace = tx.create_workspace(&acme.id, "department_sales", now)?;
+                let open = tx.create_folder(
+                    &acme.id,
+                    &workspace.id,
+                    "Open",
+                    TeamAccess::Everyone(Role::Editor),
+                    now,
+                )?;
+                let closed = tx.create_folder(
+                    &acme.id,
+                    &workspace.id,
+                    "Q3 Plans",
+                    TeamAccess::InviteOnly,
+                    now,
+                )?;
+                Ok((workspace, open, closed))
+            })
+            .unwrap();
+        let user = || Principal::User(acme.ann.clone());
+        let group = || Principal::Group(acme.eng.clone());
+        let on_workspace = || ResourceRef::Workspace(workspace.id.clone());
+        let mut expiring = grant(
+            user(),
+            ResourceRef::Folder(closed.id.clone()),
+            Role::Maintainer,
+        );
+        expiring.expires_at = Some(now + Duration::days(7));
+
+        let direct = store
+            .write(|tx| tx.create_grant(&acme.id, &grant(user(), on_workspace(), Role::Commenter)))
+            .unwrap();
+        assert!(!direct.id.is_empty());
+        let by_group = store
+            .write(|tx| tx.create_grant(&acme.id, &grant(group(), on_workspace(), Role::Editor)))
+            .unwrap();
+        let on_closed = store
+            .write(|tx| {
+                tx.create_grant(
+                    &acme.id,
+                    &grant(
+                        group(),
+                        ResourceRef::Folder(closed.id.clone()),
+                        Role::Editor,
+                    ),
+                )
+            })
+            .unwrap();
+        let elevated = store
+            .write(|tx| tx.create_grant(&acme.id, &expiring))
+            .unwrap();
+        assert_eq!(
+            store
+                .read(|tx| tx.grant(&acme.id, &elevated.id))
+                .unwrap()
+                .expires_at
+                .map(|t| t.timestamp()),
+            expiring.expires_at.map(|t| t.timestamp())
+        );
+
+        // Refused: owner for a group, a group on an open folder, strangers.
+        let refused = [
+            (grant(group(), on_workspace(), Role::Owner), "invalid"),
+            (
+                grant(group(), ResourceRef::Folder(open.id.clone()), Role::Viewer),
+                "invalid",
+            ),
+            (
+                grant(
+                    Principal::User(beta.ann.clone()),
+                    on_workspace(),
+                    Role::Viewer,
+                ),
+                "member",
+            ),
+            (
+                grant(user(), ResourceRef::Folder("nope".into()), Role::Viewer),
+                "not found",
+            ),
+        ];
+        for (bad, expected) in refused {
+            let result = store.write(|tx| tx.create_grant(&acme.id, &bad));
+            let kind = match result {
+                Err(StoreError::Invalid(_)) => "invalid",
+                Err(StoreError::InvalidMember(_)) => "member",
+                Err(StoreError::NotFound) => "not found",
+                other => panic!("{bad:?}: {other:?}"),
+            };
+            assert_eq!(kind, expected, "{bad:?}");
+        }
+        // A folder with group grants cannot be opened to everyone.
+        assert!(matches!(
+            store.write(|tx| tx.update_folder(
+                &acme.id,
+                &closed.id,
+                &FolderChange {
+                    name: None,
+                    team_access: Some(TeamAccess::Everyone(Role::Viewer)),
+                }
+            )),
+            Err(StoreError::Invalid(_))
+        ));
+
+        let of_group = store
+            .read(|tx| {
+                tx.grants(
+                    &acme.id,
+                    &GrantFilter {
+                        principal: Some(group()),
+                        resource: None,
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            of_group.iter().map(|g| g.id.clone()).collect::<Vec<_>>(),
+            [by_group.id.clone(), on_closed.id.clone()]
+        );
+        let on_ws = store
+            .read(|tx| {
+                tx.grants(
+                    &acme.id,
+                    &GrantFilter {
+                        principal: None,
+                        resource: Some(on_workspace()),
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(on_ws.len(), 2);
+        assert!(
+            store
+                .read(|tx| tx.grants(&beta.id, &GrantFilter::default()))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            store.write(|tx| tx.delete_grant(&beta.id, &direct.id)),
+            Err(StoreError::NotFound)
+        ));
+
+        // Deleting the SCIM group removes its grants; the user's own stay.
+        store
+            .write(|tx| tx.delete_resource(&acme.id, ResourceKind::Group, &acme.eng, None))
+            .unwrap();
+        let mut left: Vec<String> = store
+            .read(|tx| tx.grants(&acme.id, &GrantFilter::default()))
+            .unwrap()
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        left.sort();
+        let mut expected = [direct.id.clone(), elevated.id.clone()];
+        expected.sort();
+        assert_eq!(left, expected);
+        store
+            .write(|tx| tx.delete_grant(&acme.id, &direct.id))
+            .unwrap();
+        assert!(matches!(
+            store.write(|tx| tx.delete_grant(&acme.id, &direct.id)),
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[test]
+fn rules_joins_and_settings_are_kept() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let acme = org(&store, "Acme");
+        let now = Utc::now();
+        let rule = Rule {
+            id: String::new(),
+            group: "eng-*".into(),
+            workspaces: "department_*".into(),
+            role: Role::Editor,
+        };
+        let stored = store
+            .write(|tx| tx.create_rule(&acme.id, &rule, now))
+            .unwrap();
+        assert_eq!(
+            store.read(|tx| tx.rules(&acme.id)).unwrap(),
+            std::slice::from_ref(&stored)
+        );
+        let owner_rule = Rule {
+            role: Role::Owner,
+            ..rule.clone()
+        };
+        assert!(matches!(
+            store.write(|tx| tx.create_rule(&acme.id, &owner_rule, now)),
+            Err(StoreError::Invalid(_))
+        ));
+        store
+            .write(|tx| tx.delete_rule(&acme.id, &stored.id))
+            .unwrap();
+        assert!(matches!(
+            store.write(|tx| tx.delete_rule(&acme.id, &stored.id)),
+            Err(StoreError::NotFound)
+        ));
+
+        let workspace = store
+            .write(|tx| tx.create_workspace(&acme.id, "w", now))
+            .unwrap();
+        let resource = ResourceRef::Workspace(workspace.id.clone());
+        assert!(
+            store
+                .write(|tx| tx.record_join(&acme.id, &acme.ann, &resource, now))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|tx| tx.record_join(&acme.id, &acme.ann, &resource, now))
+                .unwrap()
+        );
+        assert_eq!(
+            store.read(|tx| tx.joined(&acme.id, &resource)).unwrap(),
+            std::slice::from_ref(&acme.ann)
+        );
+
+        assert_eq!(
+            store.read(|tx| tx.org_settings(&acme.id)).unwrap(),
+            OrgSettings::default()
+        );
+        let settings = OrgSettings {
+            sticky_joins: true,
+            reactivation_window_days: 14,
+            successor: Some(acme.ann.clone()),
+            ..OrgSettings::default()
+        };
+        store
+            .write(|tx| tx.set_org_settings(&acme.id, &settings))
+            .unwrap();
+        assert_eq!(
+            store.read(|tx| tx.org_settings(&acme.id)).unwrap(),
+            settings
+        );
+        assert!(matches!(
+            store.read(|tx| tx.org_settings("nope")),
+            Err(StoreError::NotFound)
+        ));
+    }
+}
