@@ -137,7 +137,7 @@ async fn org_settings_are_read_and_changed() {
 
         for (body, expected) in [
             (json!({"dialect": "loose"}), "invalid_request"),
-            (json!({"sticky_joins": true}), "unknown_setting"),
+            (json!({"billing_plan": "pro"}), "unknown_setting"),
             (json!("strict"), "invalid_request"),
         ] {
             let (status, reply, _) = call!(
@@ -294,6 +294,349 @@ async fn custom_schemas_are_added_listed_refused_and_deleted_per_org() {
         assert!(
             !schema_ids(&reply.body).contains(&HR.to_owned()),
             "gone after DELETE"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn settings_tokens_workspaces_folders_grants_and_rules_through_the_admin_api() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(token.as_str());
+        let other = h.tenant("Beta");
+        let (_, stranger) = h.token(&other.org_id, TokenKind::Admin, None);
+        let stranger = Some(stranger.as_str());
+
+        // Settings: defaults, then changed one by one.
+        let (status, body, _) = call!(app, admin("GET", "/admin/v1/org", token, None));
+        assert_eq!(status, 200);
+        assert_eq!(
+            (
+                body["sticky_joins"].as_bool(),
+                body["purge_after_days"].as_u64()
+            ),
+            (Some(false), Some(30))
+        );
+        let (status, body, _) = call!(
+            app,
+            admin(
+                "PATCH",
+                "/admin/v1/org",
+                token,
+                Some(json!({"sticky_joins": true, "reactivation_window_days": 7}))
+            )
+        );
+        assert_eq!(status, 200, "{label} {body}");
+        assert_eq!(
+            (
+                body["sticky_joins"].as_bool(),
+                body["reactivation_window_days"].as_u64()
+            ),
+            (Some(true), Some(7))
+        );
+        assert_eq!(
+            body["purge_after_days"], 30,
+            "untouched settings keep their value"
+        );
+
+        // SCIM tokens: the secret once, then listed without it, then revoked.
+        let (status, created, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/scim-tokens",
+                token,
+                Some(json!({"name": "okta", "expires_in_days": 90}))
+            )
+        );
+        assert_eq!(status, 201, "{label} {created}");
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let reply = send!(
+            app,
+            common::request(actix_web::http::Method::GET, "/scim/v2/Users", &secret)
+        );
+        assert_eq!(reply.status, 200);
+        let (_, listed, _) = call!(app, admin("GET", "/admin/v1/scim-tokens", token, None));
+        assert!(
+            listed["scim_tokens"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t.get("secret").is_none())
+        );
+        let uri = format!("/admin/v1/scim-tokens/{}", created["id"].as_str().unwrap());
+        let (status, _, _) = call!(app, admin("DELETE", &uri, stranger, None));
+        assert_eq!(status, 404, "another org's admin token");
+        let (status, _, _) = call!(app, admin("DELETE", &uri, token, None));
+        assert_eq!(status, 204);
+        let reply = send!(
+            app,
+            common::request(actix_web::http::Method::GET, "/scim/v2/Users", &secret)
+        );
+        assert_eq!(
+            reply.status, 401,
+            "revocation takes effect on the next request"
+        );
+
+        // A workspace with its Home folder, another folder, a group and a user from SCIM.
+        let (status, workspace, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/workspaces",
+                token,
+                Some(json!({"name": "department_sales"}))
+            )
+        );
+        assert_eq!(status, 201, "{label} {workspace}");
+        let ws = workspace["id"].as_str().unwrap().to_owned();
+        let home = workspace["home_folder_id"].as_str().unwrap().to_owned();
+        let (status, folder, _) = call!(
+            app,
+            admin(
+                "POST",
+                &format!("/admin/v1/workspaces/{ws}/folders"),
+                token,
+                Some(json!({"name": "Q3 Plans"}))
+            )
+        );
+        assert_eq!(status, 201, "{folder}");
+        assert_eq!(folder["team_access"], "invite_only");
+        let q3 = folder["id"].as_str().unwrap().to_owned();
+        let (_, folders, _) = call!(
+            app,
+            admin(
+                "GET",
+                &format!("/admin/v1/workspaces/{ws}/folders"),
+                token,
+                None
+            )
+        );
+        let ids: Vec<&str> = folders["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [home.as_str(), q3.as_str()]);
+        let ann = create!(app, &h.a.token, "Users", common::user("ann"));
+        let eng = create!(
+            app,
+            &h.a.token,
+            "Groups",
+            common::group("eng-backend", &[&ann])
+        );
+
+        // Grants: checked, listed, filtered, revoked.
+        let grant = |principal: Value, resource: Value, role: &str| json!({"principal": principal, "resource": resource, "role": role});
+        let user = json!({"type": "user", "id": ann});
+        let group = json!({"type": "group", "id": eng});
+        let on_ws = json!({"type": "workspace", "id": ws});
+        let on_q3 = json!({"type": "folder", "id": q3});
+        let (status, direct, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/grants",
+                token,
+                Some(grant(user.clone(), on_ws.clone(), "commenter"))
+            )
+        );
+        assert_eq!(status, 201, "{label} {direct}");
+        assert_eq!(direct["principal"], user);
+        let (status, by_group, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/grants",
+                token,
+                Some(grant(group.clone(), on_q3.clone(), "member"))
+            )
+        );
+        assert_eq!(status, 201, "{by_group}");
+        assert_eq!(
+            by_group["role"], "editor",
+            "the alias is stored as its tier"
+        );
+        for (body, status, expected) in [
+            (
+                grant(group.clone(), on_ws.clone(), "owner"),
+                400,
+                "invalid_request",
+            ),
+            (
+                grant(user.clone(), on_ws.clone(), "superuser"),
+                400,
+                "invalid_request",
+            ),
+            (
+                grant(
+                    json!({"type": "user", "id": other.org_id.clone()}),
+                    on_ws.clone(),
+                    "viewer",
+                ),
+                400,
+                "invalid_request",
+            ),
+            (
+                grant(
+                    user.clone(),
+                    json!({"type": "folder", "id": "nope"}),
+                    "viewer",
+                ),
+                404,
+                "not_found",
+            ),
+            (
+                grant(
+                    user.clone(),
+                    json!({"type": "team", "id": ws.clone()}),
+                    "viewer",
+                ),
+                400,
+                "invalid_request",
+            ),
+            (
+                json!({"principal": user.clone(), "resource": on_ws.clone()}),
+                400,
+                "invalid_request",
+            ),
+        ] {
+            let (got, reply, _) = call!(
+                app,
+                admin("POST", "/admin/v1/grants", token, Some(body.clone()))
+            );
+            assert_eq!(
+                (got, code(&reply)),
+                (status, expected),
+                "{label} {body} {reply}"
+            );
+        }
+        // A folder with group grants cannot be opened to everyone.
+        let (status, _, _) = call!(
+            app,
+            admin(
+                "PATCH",
+                &format!("/admin/v1/folders/{q3}"),
+                token,
+                Some(json!({"team_access": "everyone:viewer"}))
+            )
+        );
+        assert_eq!(status, 400, "{label}");
+        let (_, listed, _) = call!(
+            app,
+            admin(
+                "GET",
+                &format!("/admin/v1/grants?principal=group:{eng}"),
+                token,
+                None
+            )
+        );
+        assert_eq!(listed["grants"].as_array().unwrap().len(), 1);
+        let (_, listed, _) = call!(
+            app,
+            admin(
+                "GET",
+                &format!("/admin/v1/grants?resource=workspace:{ws}"),
+                token,
+                None
+            )
+        );
+        assert_eq!(listed["grants"][0]["id"], direct["id"]);
+
+        // Rules.
+        let (status, rule, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/rules",
+                token,
+                Some(json!({"group": "eng-*", "workspaces": "department_*", "role": "editor"}))
+            )
+        );
+        assert_eq!(status, 201, "{rule}");
+        let (status, _, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/rules",
+                token,
+                Some(json!({"group": "*", "workspaces": "*", "role": "owner"}))
+            )
+        );
+        assert_eq!(status, 400);
+        let (_, rules, _) = call!(app, admin("GET", "/admin/v1/rules", token, None));
+        assert_eq!(rules["rules"].as_array().unwrap().len(), 1);
+
+        // Tenant isolation: another org's admin token gets 404 for every id.
+        let rule_id = rule["id"].as_str().unwrap();
+        let grant_id = direct["id"].as_str().unwrap();
+        for (method, uri) in [
+            ("GET", format!("/admin/v1/workspaces/{ws}")),
+            ("PATCH", format!("/admin/v1/workspaces/{ws}")),
+            ("DELETE", format!("/admin/v1/workspaces/{ws}")),
+            ("GET", format!("/admin/v1/workspaces/{ws}/folders")),
+            ("POST", format!("/admin/v1/workspaces/{ws}/folders")),
+            ("GET", format!("/admin/v1/folders/{q3}")),
+            ("PATCH", format!("/admin/v1/folders/{q3}")),
+            ("DELETE", format!("/admin/v1/folders/{q3}")),
+            ("DELETE", format!("/admin/v1/grants/{grant_id}")),
+            ("DELETE", format!("/admin/v1/rules/{rule_id}")),
+        ] {
+            let body = matches!(method, "PATCH" | "POST").then(|| json!({"name": "x"}));
+            let (status, reply, _) = call!(app, admin(method, &uri, stranger, body));
+            assert_eq!(
+                (status, code(&reply)),
+                (404, "not_found"),
+                "{label} {method} {uri}"
+            );
+        }
+        let (_, theirs, _) = call!(app, admin("GET", "/admin/v1/grants", stranger, None));
+        assert_eq!(theirs["grants"], json!([]));
+
+        // Deleting the SCIM group removes its grants, not its users'.
+        let reply = send!(
+            app,
+            common::request(
+                actix_web::http::Method::DELETE,
+                &format!("/scim/v2/Groups/{eng}"),
+                &h.a.token
+            )
+        );
+        assert_eq!(reply.status, 204);
+        let (_, left, _) = call!(app, admin("GET", "/admin/v1/grants", token, None));
+        let left: Vec<&str> = left["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(left, [grant_id]);
+
+        // Deletions.
+        let (status, _, _) = call!(
+            app,
+            admin("DELETE", &format!("/admin/v1/folders/{home}"), token, None)
+        );
+        assert_eq!(status, 400, "a Home folder goes with its workspace only");
+        let (status, _, _) = call!(
+            app,
+            admin("DELETE", &format!("/admin/v1/rules/{rule_id}"), token, None)
+        );
+        assert_eq!(status, 204);
+        let (status, _, _) = call!(
+            app,
+            admin("DELETE", &format!("/admin/v1/workspaces/{ws}"), token, None)
+        );
+        assert_eq!(status, 204);
+        let (_, left, _) = call!(app, admin("GET", "/admin/v1/grants", token, None));
+        assert_eq!(
+            left["grants"],
+            json!([]),
+            "the workspace's grants went with it"
         );
     }
 }

@@ -1,12 +1,16 @@
 //! The admin API under `/admin/v1` (PRODUCT.md §10), authenticated with an organization's
 //! admin token; JSON in and out, errors as `{"error": {"code", "message"}}`.
 //!
-//! So far: the organization's settings that exist (`GET|PATCH /org`: name, dialect) and
-//! its custom extension schemas (`POST|GET /schemas`, `DELETE /schemas/{urn}`).
+//! So far: the organization and its settings (`GET|PATCH /org`), SCIM tokens, workspaces,
+//! folders, grants, group mapping rules, and its custom extension schemas.
 
+mod body;
 mod error;
+mod grants;
 mod org;
 mod schemas;
+mod tokens;
+mod workspaces;
 
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
@@ -36,6 +40,65 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                     .route(web::get().to(org::get))
                     .route(web::patch().to(org::patch))
                     .default_service(method_not_allowed("GET, PATCH")),
+            )
+            .service(
+                web::resource("/scim-tokens")
+                    .route(web::get().to(tokens::list))
+                    .route(web::post().to(tokens::create))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/scim-tokens/{id}")
+                    .route(web::delete().to(tokens::delete))
+                    .default_service(method_not_allowed("DELETE")),
+            )
+            .service(
+                web::resource("/workspaces")
+                    .route(web::get().to(workspaces::list))
+                    .route(web::post().to(workspaces::create))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/workspaces/{id}")
+                    .route(web::get().to(workspaces::get))
+                    .route(web::patch().to(workspaces::patch))
+                    .route(web::delete().to(workspaces::delete))
+                    .default_service(method_not_allowed("GET, PATCH, DELETE")),
+            )
+            .service(
+                web::resource("/workspaces/{id}/folders")
+                    .route(web::get().to(workspaces::list_folders))
+                    .route(web::post().to(workspaces::create_folder))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/folders/{id}")
+                    .route(web::get().to(workspaces::get_folder))
+                    .route(web::patch().to(workspaces::patch_folder))
+                    .route(web::delete().to(workspaces::delete_folder))
+                    .default_service(method_not_allowed("GET, PATCH, DELETE")),
+            )
+            .service(
+                web::resource("/grants")
+                    .route(web::get().to(grants::list))
+                    .route(web::post().to(grants::create))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/grants/{id}")
+                    .route(web::delete().to(grants::delete))
+                    .default_service(method_not_allowed("DELETE")),
+            )
+            .service(
+                web::resource("/rules")
+                    .route(web::get().to(grants::list_rules))
+                    .route(web::post().to(grants::create_rule))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/rules/{id}")
+                    .route(web::delete().to(grants::delete_rule))
+                    .default_service(method_not_allowed("DELETE")),
             )
             .service(
                 web::resource("/schemas")

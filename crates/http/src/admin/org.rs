@@ -1,8 +1,11 @@
-//! `GET|PATCH /admin/v1/org`: the organization and the settings that exist so far (`name`,
-//! `dialect`). A setting this server does not know is a 400, never silently ignored.
+//! `GET|PATCH /admin/v1/org`: the organization and its settings (PRODUCT.md §4: `name`,
+//! `dialect`, `allow_members_create_workspaces`, `successor`, `reactivation_window_days`,
+//! `purge_after_days`, `sticky_joins`). A setting this server does not know is a 400,
+//! never silently ignored.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use org_model::OrgSettings;
 use rollcall_store::Org;
 use scim_core::Dialect;
 use serde_json::{Value, json};
@@ -14,13 +17,19 @@ use crate::content::JsonBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn document(org: &Org) -> Value {
-    json!({
+fn document(org: &Org, settings: &OrgSettings) -> Value {
+    let mut document = json!({
         "id": org.id,
         "name": org.name,
         "dialect": org.dialect.as_str(),
         "created_at": org.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    })
+    });
+    if let (Some(object), Ok(Value::Object(settings))) =
+        (document.as_object_mut(), serde_json::to_value(settings))
+    {
+        object.extend(settings);
+    }
+    document
 }
 
 /// `GET /admin/v1/org`.
@@ -28,13 +37,15 @@ pub(crate) async fn get(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let org = admin_transaction(&state, Access::Read, token, |tx, caller| {
+    let (org, settings) = admin_transaction(&state, Access::Read, token, |tx, caller| {
+        let settings = tx.org_settings(&caller.org_id)?;
         Ok(tx
             .org(&caller.org_id)?
+            .map(|org| (org, settings))
             .ok_or_else(|| AdminError::new(404, "not_found", "the organization is gone")))
     })
     .await?;
-    Ok(json(StatusCode::OK, &document(&org)))
+    Ok(json(StatusCode::OK, &document(&org, &settings)))
 }
 
 /// The changes a PATCH asks for.
@@ -42,6 +53,21 @@ pub(crate) async fn get(
 struct Changes {
     name: Option<String>,
     dialect: Option<Dialect>,
+    /// The §4 settings named, as given (merged over the stored ones).
+    settings: serde_json::Map<String, Value>,
+}
+
+/// The §4 settings and whether `value` fits each.
+fn setting_fits(key: &str, value: &Value) -> Option<bool> {
+    let fits = match key {
+        "allow_members_create_workspaces" | "sticky_joins" => value.is_boolean(),
+        "successor" => value.is_null() || value.as_str().is_some_and(|id| !id.is_empty()),
+        "reactivation_window_days" | "purge_after_days" => {
+            value.as_u64().is_some_and(|days| days <= 3650)
+        }
+        _ => return None,
+    };
+    Some(fits)
 }
 
 fn changes(body: &Value) -> Result<Changes, AdminError> {
@@ -65,13 +91,23 @@ fn changes(body: &Value) -> Result<Changes, AdminError> {
                 })?;
                 changes.dialect = Some(dialect);
             }
-            other => {
-                return Err(AdminError::new(
-                    400,
-                    "unknown_setting",
-                    format!("{other:?} is not a setting of this server"),
-                ));
-            }
+            other => match setting_fits(other, value) {
+                Some(true) => {
+                    changes.settings.insert(other.to_owned(), value.clone());
+                }
+                Some(false) => {
+                    return Err(AdminError::invalid(format!(
+                        "{other} has the wrong type or range"
+                    )));
+                }
+                None => {
+                    return Err(AdminError::new(
+                        400,
+                        "unknown_setting",
+                        format!("{other:?} is not a setting of this server"),
+                    ));
+                }
+            },
         }
     }
     Ok(changes)
@@ -91,12 +127,22 @@ pub(crate) async fn patch(
         if let Some(dialect) = changes.dialect {
             tx.set_dialect(&caller.org_id, dialect)?;
         }
+        let mut settings = tx.org_settings(&caller.org_id)?;
+        if !changes.settings.is_empty() {
+            let mut merged = serde_json::to_value(&settings)?;
+            if let Some(object) = merged.as_object_mut() {
+                object.extend(changes.settings.clone());
+            }
+            settings = serde_json::from_value(merged)?;
+            tx.set_org_settings(&caller.org_id, &settings)?;
+        }
         Ok(tx
             .org(&caller.org_id)?
+            .map(|org| (org, settings))
             .ok_or_else(|| AdminError::new(404, "not_found", "the organization is gone")))
     })
     .await?;
-    Ok(json(StatusCode::OK, &document(&org)))
+    Ok(json(StatusCode::OK, &document(&org.0, &org.1)))
 }
 
 #[cfg(test)]
@@ -105,18 +151,32 @@ mod tests {
 
     #[test]
     fn settings_are_checked_one_by_one() {
-        let cases: [(Value, Result<Changes, &str>); 6] = [
+        let cases: [(Value, Result<Changes, &str>); 9] = [
             (json!({}), Ok(Changes::default())),
             (
                 json!({"dialect": "strict", "name": " Acme "}),
                 Ok(Changes {
                     name: Some("Acme".into()),
                     dialect: Some(Dialect::Strict),
+                    settings: Default::default(),
                 }),
             ),
+            (
+                json!({"sticky_joins": true, "purge_after_days": 60, "successor": null}),
+                Ok(Changes {
+                    settings:
+                        json!({"sticky_joins": true, "purge_after_days": 60, "successor": null})
+                            .as_object()
+                            .cloned()
+                            .unwrap_or_default(),
+                    ..Changes::default()
+                }),
+            ),
+            (json!({"sticky_joins": "yes"}), Err("invalid_request")),
+            (json!({"purge_after_days": -1}), Err("invalid_request")),
             (json!({"dialect": "loose"}), Err("invalid_request")),
             (json!({"name": ""}), Err("invalid_request")),
-            (json!({"sticky_joins": true}), Err("unknown_setting")),
+            (json!({"billing_plan": "pro"}), Err("unknown_setting")),
             (json!(["dialect"]), Err("invalid_request")),
         ];
         for (body, expected) in cases {

@@ -1,0 +1,217 @@
+//! `POST|GET /admin/v1/grants` and `DELETE /admin/v1/grants/{id}`; `POST|GET
+//! /admin/v1/rules` and `DELETE /admin/v1/rules/{id}` (PRODUCT.md §10).
+//!
+//! A grant: `{"principal": {"type": "user"|"group", "id"}, "resource": {"type":
+//! "workspace"|"folder", "id"}, "role", "expires_at"?}` (`principal.id` is the SCIM `id`;
+//! `role` takes the aliases). A rule: `{"group": "<displayName glob>", "workspaces": "<name
+//! glob>", "role"}`. `GET /grants` takes `principal=user:<id>|group:<id>` and
+//! `resource=workspace:<id>|folder:<id>` filters.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule};
+use rollcall_store::GrantFilter;
+use serde_json::{Map, Value, json};
+
+use super::body::{object, string};
+use super::{AdminError, admin_transaction, json};
+use crate::auth::BearerToken;
+use crate::blocking::Access;
+use crate::content::JsonBody;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn id(request: &HttpRequest) -> String {
+    request
+        .match_info()
+        .get("id")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn role(fields: &Map<String, Value>) -> Result<Role, AdminError> {
+    Role::parse(&string(fields, "role")?).map_err(|error| AdminError::invalid(error.to_string()))
+}
+
+/// `{"type", "id"}` of a principal or resource.
+fn typed_id<'v>(
+    fields: &'v Map<String, Value>,
+    key: &str,
+) -> Result<(&'v str, String), AdminError> {
+    let value = fields
+        .get(key)
+        .ok_or_else(|| AdminError::invalid(format!("{key} is required")))?;
+    let inner = object(value, &["type", "id"])
+        .map_err(|_| AdminError::invalid(format!("{key} must be {{\"type\", \"id\"}}")))?;
+    let kind = inner
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AdminError::invalid(format!("{key}.type is required")))?;
+    Ok((
+        kind,
+        string(inner, "id").map_err(|_| AdminError::invalid(format!("{key}.id is required")))?,
+    ))
+}
+
+fn requested_grant(body: &Value, now: DateTime<Utc>) -> Result<Grant, AdminError> {
+    let fields = object(body, &["principal", "resource", "role", "expires_at"])?;
+    let principal = match typed_id(fields, "principal")? {
+        ("user", id) => Principal::User(id),
+        ("group", id) => Principal::Group(id),
+        (other, _) => {
+            return Err(AdminError::invalid(format!(
+                "principal.type must be \"user\" or \"group\", not {other:?}"
+            )));
+        }
+    };
+    let resource = match typed_id(fields, "resource")? {
+        ("workspace", id) => ResourceRef::Workspace(id),
+        ("folder", id) => ResourceRef::Folder(id),
+        (other, _) => {
+            return Err(AdminError::invalid(format!(
+                "resource.type must be \"workspace\" or \"folder\", not {other:?}"
+            )));
+        }
+    };
+    let expires_at = match fields.get("expires_at") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(
+            DateTime::parse_from_rfc3339(text)
+                .map_err(|_| AdminError::invalid("expires_at must be an RFC 3339 date-time"))?
+                .with_timezone(&Utc),
+        ),
+        Some(_) => {
+            return Err(AdminError::invalid(
+                "expires_at must be an RFC 3339 date-time",
+            ));
+        }
+    };
+    Ok(Grant {
+        id: String::new(),
+        principal,
+        resource,
+        role: role(fields)?,
+        source: GrantSource::Manual { by: None },
+        expires_at,
+        created_at: now,
+    })
+}
+
+/// `POST /admin/v1/grants`: 201 with the grant (its source names the admin token).
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let now = Utc::now();
+    let mut grant = requested_grant(&body?.0, now)?;
+    let stored = admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        grant.source = GrantSource::Manual {
+            by: Some(caller.token_id.clone()),
+        };
+        Ok(Ok(tx.create_grant(&caller.org_id, &grant)?))
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &json!(stored)))
+}
+
+/// The `principal` and `resource` filters of `GET /admin/v1/grants`.
+fn filter(request: &HttpRequest) -> Result<GrantFilter, AdminError> {
+    let query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(request.query_string())
+            .map_err(|_| AdminError::invalid("the query string is malformed"))?;
+    let mut filter = GrantFilter::default();
+    if let Some(text) = query.get("principal") {
+        filter.principal = Some(match text.split_once(':') {
+            Some(("user", id)) if !id.is_empty() => Principal::User(id.to_owned()),
+            Some(("group", id)) if !id.is_empty() => Principal::Group(id.to_owned()),
+            _ => {
+                return Err(AdminError::invalid(
+                    "principal is \"user:<id>\" or \"group:<id>\"",
+                ));
+            }
+        });
+    }
+    if let Some(text) = query.get("resource") {
+        filter.resource =
+            Some(ResourceRef::parse(text).map_err(|error| AdminError::invalid(error.to_string()))?);
+    }
+    Ok(filter)
+}
+
+/// `GET /admin/v1/grants`: `{"grants": [...]}`, oldest first.
+pub(crate) async fn list(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let filter = filter(&request)?;
+    let grants = admin_transaction(&state, Access::Read, token, move |tx, caller| {
+        Ok(Ok(tx.grants(&caller.org_id, &filter)?))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &json!({"grants": grants})))
+}
+
+/// `DELETE /admin/v1/grants/{id}`: 204.
+pub(crate) async fn delete(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.delete_grant(&caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /admin/v1/rules`: 201 with the rule.
+pub(crate) async fn create_rule(
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let body = body?.0;
+    let fields = object(&body, &["group", "workspaces", "role"])?;
+    let rule = Rule {
+        id: String::new(),
+        group: string(fields, "group")?,
+        workspaces: string(fields, "workspaces")?,
+        role: role(fields)?,
+    };
+    let now = Utc::now();
+    let stored = admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.create_rule(&caller.org_id, &rule, now)?))
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &json!(stored)))
+}
+
+/// `GET /admin/v1/rules`: `{"rules": [...]}`.
+pub(crate) async fn list_rules(
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let rules = admin_transaction(&state, Access::Read, token, |tx, caller| {
+        Ok(Ok(tx.rules(&caller.org_id)?))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &json!({"rules": rules})))
+}
+
+/// `DELETE /admin/v1/rules/{id}`: 204.
+pub(crate) async fn delete_rule(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.delete_rule(&caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,211 @@
+//! `POST|GET /admin/v1/workspaces` (`{"name"}` → `{"id","name","home_folder_id"}`),
+//! `GET|PATCH|DELETE /admin/v1/workspaces/{id}`, `POST|GET /admin/v1/workspaces/{id}/folders`
+//! (`{"name","team_access"}`) and `GET|PATCH|DELETE /admin/v1/folders/{id}` (PRODUCT.md §10).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use org_model::{Folder, TeamAccess, Workspace};
+use rollcall_store::FolderChange;
+use serde_json::{Value, json};
+
+use super::body::{object, optional_string, string};
+use super::{AdminError, admin_transaction, json};
+use crate::auth::BearerToken;
+use crate::blocking::Access;
+use crate::content::JsonBody;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn workspace_document(workspace: &Workspace) -> Value {
+    json!({"id": workspace.id, "name": workspace.name, "home_folder_id": workspace.home_folder_id})
+}
+
+fn folder_document(folder: &Folder) -> Value {
+    json!({
+        "id": folder.id,
+        "workspace_id": folder.workspace_id,
+        "name": folder.name,
+        "team_access": folder.team_access.as_str(),
+    })
+}
+
+fn id(request: &HttpRequest) -> String {
+    request
+        .match_info()
+        .get("id")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn team_access(value: Option<String>) -> Result<Option<TeamAccess>, AdminError> {
+    value
+        .map(|text| {
+            TeamAccess::parse(&text).map_err(|error| AdminError::invalid(error.to_string()))
+        })
+        .transpose()
+}
+
+/// `POST /admin/v1/workspaces`.
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let body = body?.0;
+    let name = string(object(&body, &["name"])?, "name")?;
+    let now = Utc::now();
+    let workspace = admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.create_workspace(&caller.org_id, &name, now)?))
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &workspace_document(&workspace)))
+}
+
+/// `GET /admin/v1/workspaces`: `{"workspaces": [...]}`.
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let workspaces = admin_transaction(&state, Access::Read, token, |tx, caller| {
+        Ok(Ok(tx.workspaces(&caller.org_id)?))
+    })
+    .await?;
+    let documents: Vec<Value> = workspaces.iter().map(workspace_document).collect();
+    Ok(json(StatusCode::OK, &json!({"workspaces": documents})))
+}
+
+/// `GET /admin/v1/workspaces/{id}`.
+pub(crate) async fn get(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    let workspace = admin_transaction(&state, Access::Read, token, move |tx, caller| {
+        Ok(Ok(tx.workspace(&caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &workspace_document(&workspace)))
+}
+
+/// `PATCH /admin/v1/workspaces/{id}`: `{"name"}`.
+pub(crate) async fn patch(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    let body = body?.0;
+    let name = string(object(&body, &["name"])?, "name")?;
+    let workspace = admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.rename_workspace(&caller.org_id, &id, &name)?))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &workspace_document(&workspace)))
+}
+
+/// `DELETE /admin/v1/workspaces/{id}`: 204; its folders, grants and joins go with it.
+pub(crate) async fn delete(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.delete_workspace(&caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /admin/v1/workspaces/{id}/folders`: `{"name", "team_access"?}` (invite-only unless said).
+pub(crate) async fn create_folder(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let workspace_id = id(&request);
+    let body = body?.0;
+    let fields = object(&body, &["name", "team_access"])?;
+    let name = string(fields, "name")?;
+    let access = team_access(optional_string(fields, "team_access")?)?.unwrap_or_default();
+    let now = Utc::now();
+    let folder = admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.create_folder(
+            &caller.org_id,
+            &workspace_id,
+            &name,
+            access,
+            now,
+        )?))
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &folder_document(&folder)))
+}
+
+/// `GET /admin/v1/workspaces/{id}/folders`: `{"folders": [...]}`, Home first.
+pub(crate) async fn list_folders(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let workspace_id = id(&request);
+    let folders = admin_transaction(&state, Access::Read, token, move |tx, caller| {
+        Ok(Ok(tx.folders(&caller.org_id, &workspace_id)?))
+    })
+    .await?;
+    let documents: Vec<Value> = folders.iter().map(folder_document).collect();
+    Ok(json(StatusCode::OK, &json!({"folders": documents})))
+}
+
+/// `GET /admin/v1/folders/{id}`.
+pub(crate) async fn get_folder(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    let folder = admin_transaction(&state, Access::Read, token, move |tx, caller| {
+        Ok(Ok(tx.folder(&caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &folder_document(&folder)))
+}
+
+/// `PATCH /admin/v1/folders/{id}`: `{"name"?, "team_access"?}`.
+pub(crate) async fn patch_folder(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    let body = body?.0;
+    let fields = object(&body, &["name", "team_access"])?;
+    let change = FolderChange {
+        name: optional_string(fields, "name")?,
+        team_access: team_access(optional_string(fields, "team_access")?)?,
+    };
+    let folder = admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.update_folder(&caller.org_id, &id, &change)?))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &folder_document(&folder)))
+}
+
+/// `DELETE /admin/v1/folders/{id}`: 204 (a Home folder goes only with its workspace: 400).
+pub(crate) async fn delete_folder(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id(&request);
+    admin_transaction(&state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(tx.delete_folder(&caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
