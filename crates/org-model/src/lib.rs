@@ -1,13 +1,20 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod grant;
+pub mod groups;
 pub mod org;
 pub mod role;
 pub mod rule;
 pub mod workspace;
 
+pub use access::{
+    AccessInput, Candidate, Contribution, ContributionKind, Explanation, effective_role, explain,
+    who_has_access,
+};
 pub use grant::{BadResourceRef, Grant, GrantError, GrantSource, Principal, ResourceRef};
+pub use groups::{GroupGraph, GroupId, MembershipError};
 pub use org::OrgSettings;
 pub use role::{Capability, Role, UnknownRole};
 pub use rule::{Rule, glob_matches};

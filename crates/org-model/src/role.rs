@@ -143,3 +143,72 @@ impl fmt::Display for Role {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_aliases_parse_case_insensitively() {
+        let cases = [
+            ("viewer", Ok(Role::Viewer)),
+            ("participant", Ok(Role::Participant)),
+            ("checker", Ok(Role::Participant)),
+            ("commenter", Ok(Role::Commenter)),
+            ("collaborator", Ok(Role::Collaborator)),
+            ("editor", Ok(Role::Editor)),
+            ("member", Ok(Role::Editor)),
+            ("maintainer", Ok(Role::Maintainer)),
+            ("admin", Ok(Role::Maintainer)),
+            ("Admin", Ok(Role::Maintainer)),
+            (" owner ", Ok(Role::Owner)),
+            ("OWNER", Ok(Role::Owner)),
+            ("superuser", Err(UnknownRole("superuser".to_owned()))),
+            ("", Err(UnknownRole(String::new()))),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(Role::parse(name), expected, "{name:?}");
+            assert_eq!(name.parse::<Role>(), expected, "{name:?} via FromStr");
+        }
+    }
+
+    #[test]
+    fn canonical_names_round_trip_and_tiers_are_ordered() {
+        for pair in Role::ALL.windows(2) {
+            assert!(pair[0] < pair[1], "{} < {}", pair[0], pair[1]);
+        }
+        for role in Role::ALL {
+            assert_eq!(Role::parse(&role.to_string()), Ok(role));
+        }
+    }
+
+    #[test]
+    fn each_tier_holds_every_capability_of_the_tiers_below() {
+        use Capability::*;
+        // (capability, the lowest role that has it)
+        let cases = [
+            (Read, Role::Viewer),
+            (WorkOnAssignedTasks, Role::Participant),
+            (Comment, Role::Commenter),
+            (CompleteAnyTask, Role::Collaborator),
+            (RunAutomations, Role::Collaborator),
+            (EditOwnContent, Role::Collaborator),
+            (EditContent, Role::Editor),
+            (ManageMembers, Role::Maintainer),
+            (ManageSettings, Role::Maintainer),
+            (Billing, Role::Owner),
+            (TransferOwnership, Role::Owner),
+            (DeleteWorkspace, Role::Owner),
+        ];
+        for (capability, lowest) in cases {
+            assert_eq!(capability.lowest_role(), lowest, "{capability:?}");
+            for role in Role::ALL {
+                assert_eq!(role.can(capability), role >= lowest, "{role} {capability:?}");
+            }
+        }
+        // collaborator above commenter: a collaborator comments and completes any task, a
+        // commenter only comments
+        assert!(Role::Collaborator.can(Comment) && Role::Collaborator.can(CompleteAnyTask));
+        assert!(Role::Commenter.can(Comment) && !Role::Commenter.can(CompleteAnyTask));
+    }
+}
