@@ -197,7 +197,11 @@ mod tests {
                 "nested three deep",
                 &[("backend", "ann"), ("eng", "backend"), ("staff", "eng")],
                 "ann",
-                &["backend: backend", "eng: backend>eng", "staff: backend>eng>staff"],
+                &[
+                    "backend: backend",
+                    "eng: backend>eng",
+                    "staff: backend>eng>staff",
+                ],
             ),
             (
                 "shortest chain wins over a longer one",
@@ -247,7 +251,8 @@ mod tests {
             let mut ids: Vec<&str> = graph.group_ids_of(member).into_iter().collect();
             ids.sort_unstable();
             let found = graph.groups_of(member);
-            let mut expected_ids: Vec<&str> = found.iter().map(|(group, _)| group.as_str()).collect();
+            let mut expected_ids: Vec<&str> =
+                found.iter().map(|(group, _)| group.as_str()).collect();
             expected_ids.sort_unstable();
             assert_eq!(ids, expected_ids, "{name}: group_ids_of");
         }
@@ -273,7 +278,13 @@ mod tests {
                 "c",
                 Some(&["c", "a", "b", "c"]),
             ),
-            ("already nested the same way", &[("eng", "backend")], "eng", "backend", None),
+            (
+                "already nested the same way",
+                &[("eng", "backend")],
+                "eng",
+                "backend",
+                None,
+            ),
             (
                 "a sibling is fine",
                 &[("staff", "eng"), ("staff", "ops")],

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod access;
 mod connection;
 mod error;
 mod filter_sql;
@@ -33,6 +34,7 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 
 use serde_json::Value;
 
+pub use access::{Candidates, ResourceFacts, UserFacts};
 use connection::AnyConnection;
 pub use grants::GrantFilter;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};

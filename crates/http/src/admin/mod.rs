@@ -4,6 +4,7 @@
 //! So far: the organization and its settings (`GET|PATCH /org`), SCIM tokens, workspaces,
 //! folders, grants, group mapping rules, and its custom extension schemas.
 
+mod access;
 mod body;
 mod error;
 mod grants;
@@ -99,6 +100,16 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 web::resource("/rules/{id}")
                     .route(web::delete().to(grants::delete_rule))
                     .default_service(method_not_allowed("DELETE")),
+            )
+            .service(
+                web::resource("/access")
+                    .route(web::get().to(access::get))
+                    .default_service(method_not_allowed("GET")),
+            )
+            .service(
+                web::resource("/access/join")
+                    .route(web::post().to(access::join))
+                    .default_service(method_not_allowed("POST")),
             )
             .service(
                 web::resource("/schemas")

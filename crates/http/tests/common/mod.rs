@@ -334,3 +334,49 @@ macro_rules! walk {
         ids
     }};
 }
+
+/// Send and read an admin reply: status, body (JSON, `Null` when empty), `Allow`.
+#[macro_export]
+macro_rules! call {
+    ($app:expr, $request:expr) => {{
+        let response = actix_web::test::call_service(&$app, $request.to_request()).await;
+        let status = response.status().as_u16();
+        let allow = response
+            .headers()
+            .get(actix_web::http::header::ALLOW)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let content_type = response
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = actix_web::test::read_body(response).await;
+        let body: serde_json::Value = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            assert_eq!(content_type.as_deref(), Some("application/json"));
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, body, allow)
+    }};
+}
+
+/// An admin API request with an optional admin token and JSON body.
+pub fn admin(method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> TestRequest {
+    let mut request = TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(uri);
+    if let Some(token) = token {
+        request = request.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+    }
+    if let Some(body) = body {
+        request = request
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(body.to_string());
+    }
+    request
+}
+
+/// The `error.code` of an admin API error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}

@@ -179,7 +179,11 @@ fn check(name: &str, facts: &[&str], on: &str, role: Option<Role>, expected: &st
     assert_eq!(render(&explanation), expected, "{name}: explanation");
     assert_eq!(explanation.role, role, "{name}: role");
     assert_eq!(effective_role(&input), role, "{name}: effective_role");
-    let winners = explanation.contributions.iter().filter(|c| c.winner).count();
+    let winners = explanation
+        .contributions
+        .iter()
+        .filter(|c| c.winner)
+        .count();
     assert_eq!(winners, usize::from(role.is_some()), "{name}: winners");
     assert_eq!(explanation.winner().map(|c| c.role), role, "{name}: winner");
     let reverse = who_has_access(
@@ -195,8 +199,10 @@ fn check(name: &str, facts: &[&str], on: &str, role: Option<Role>, expected: &st
         &world.rules,
         now(),
     );
-    let expected_reverse: Vec<(String, Role)> =
-        role.map(|role| ("ann".to_owned(), role)).into_iter().collect();
+    let expected_reverse: Vec<(String, Role)> = role
+        .map(|role| ("ann".to_owned(), role))
+        .into_iter()
+        .collect();
     assert_eq!(reverse, expected_reverse, "{name}: who_has_access");
 }
 
@@ -415,11 +421,24 @@ fn who_has_access_lists_everyone_with_a_role_sorted_by_id() {
     };
     assert_eq!(
         render(ask("ws")),
-        ["ann=viewer", "bob=maintainer", "eve=commenter", "gus=owner", "zoe=viewer"]
+        [
+            "ann=viewer",
+            "bob=maintainer",
+            "eve=commenter",
+            "gus=owner",
+            "zoe=viewer"
+        ]
     );
     assert_eq!(
         render(ask("open")),
-        ["ann=viewer", "bob=editor", "dan=editor", "eve=commenter", "gus=editor", "zoe=viewer"]
+        [
+            "ann=viewer",
+            "bob=editor",
+            "dan=editor",
+            "eve=commenter",
+            "gus=editor",
+            "zoe=viewer"
+        ]
     );
     assert_eq!(render(ask("private")), Vec::<String>::new());
 }

@@ -1,0 +1,294 @@
+//! What the effective-access questions of `org-model` need, read from the database in the
+//! caller's transaction: the facts about one resource (its workspace, the folder, the grants
+//! on both, the org's rules), about one user (active, and the groups they belong to,
+//! transitively, with names), and for the reverse query every user who could have a role.
+//! The answers themselves are `org_model::explain` / `who_has_access`: pure functions.
+//!
+//! Org owners (PRODUCT.md §4) have no representation yet (no admin endpoint names them), so
+//! every user is asked about with `org_owner: false`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use org_model::{
+    AccessInput, Candidate, Explanation, Folder, Grant, GroupGraph, ResourceRef, Role, Rule,
+    Workspace, explain, who_has_access,
+};
+
+use crate::grants::GrantFilter;
+use crate::schema::{group_members, scim_groups, scim_users};
+use crate::{StoreError, Tx};
+
+/// Ids per `IN (…)` list.
+const CHUNK: usize = 500;
+
+/// The facts about one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceFacts {
+    /// The workspace (the resource, or the folder's).
+    pub workspace: Workspace,
+    /// The folder, when the resource is one (the Home folder included).
+    pub folder: Option<Folder>,
+    /// The grants on the workspace and on the folder.
+    pub grants: Vec<Grant>,
+    /// The organization's group mapping rules.
+    pub rules: Vec<Rule>,
+}
+
+/// The facts about one user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserFacts {
+    /// Whether the user is active (a user without `active` is).
+    pub active: bool,
+    /// The groups the user belongs to, transitively, with their display names.
+    pub groups: GroupGraph,
+}
+
+/// Everyone who could have a role on a resource, and their groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidates {
+    /// `(user id, active)`, sorted by id.
+    pub users: Vec<(String, bool)>,
+    /// The memberships that connect them to the granted and rule-matched groups.
+    pub groups: GroupGraph,
+}
+
+impl Tx<'_> {
+    /// The workspace, folder, grants and rules for questions about `resource`.
+    pub fn resource_facts(
+        &mut self,
+        org_id: &str,
+        resource: &ResourceRef,
+    ) -> Result<ResourceFacts, StoreError> {
+        let (workspace, folder) = match resource {
+            ResourceRef::Workspace(id) => (self.workspace(org_id, id)?, None),
+            ResourceRef::Folder(id) => {
+                let folder = self.folder(org_id, id)?;
+                (self.workspace(org_id, &folder.workspace_id)?, Some(folder))
+            }
+        };
+        let mut grants = self.grants(
+            org_id,
+            &GrantFilter {
+                principal: None,
+                resource: Some(ResourceRef::Workspace(workspace.id.clone())),
+            },
+        )?;
+        if let Some(folder) = &folder {
+            grants.extend(self.grants(
+                org_id,
+                &GrantFilter {
+                    principal: None,
+                    resource: Some(ResourceRef::Folder(folder.id.clone())),
+                },
+            )?);
+        }
+        Ok(ResourceFacts {
+            workspace,
+            folder,
+            grants,
+            rules: self.rules(org_id)?,
+        })
+    }
+
+    /// Whether the user is active, and every group they belong to (transitively).
+    /// [`StoreError::NotFound`] when the organization has no such user.
+    pub fn user_facts(&mut self, org_id: &str, user_id: &str) -> Result<UserFacts, StoreError> {
+        let active: Option<Option<bool>> = scim_users::table
+            .filter(scim_users::org_id.eq(org_id))
+            .filter(scim_users::id.eq(user_id))
+            .select(scim_users::active)
+            .first(self.conn)
+            .optional()?;
+        let active = active.ok_or(StoreError::NotFound)?.unwrap_or(true);
+        let mut groups = GroupGraph::default();
+        let mut frontier = vec![user_id.to_owned()];
+        let mut seen: HashSet<String> = HashSet::new();
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for chunk in frontier.chunks(CHUNK) {
+                let rows: Vec<(String, String)> = group_members::table
+                    .filter(group_members::org_id.eq(org_id))
+                    .filter(group_members::member_id.eq_any(chunk))
+                    .select((group_members::group_id, group_members::member_id))
+                    .load(self.conn)?;
+                for (group, member) in rows {
+                    groups.add_membership(&group, &member);
+                    if seen.insert(group.clone()) {
+                        next.push(group);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        self.name_groups(org_id, &mut groups, seen.into_iter().collect())?;
+        Ok(UserFacts { active, groups })
+    }
+
+    /// Every user who could hold a role on the resource of `facts`: the users granted on it,
+    /// and the members (transitively) of the groups granted on it or matched by a rule.
+    pub fn access_candidates(
+        &mut self,
+        org_id: &str,
+        facts: &ResourceFacts,
+    ) -> Result<Candidates, StoreError> {
+        let mut users: HashSet<String> = HashSet::new();
+        let mut roots: HashSet<String> = HashSet::new();
+        for grant in &facts.grants {
+            match &grant.principal {
+                org_model::Principal::User(id) => {
+                    users.insert(id.clone());
+                }
+                org_model::Principal::Group(id) => {
+                    roots.insert(id.clone());
+                }
+            }
+        }
+        let names: HashMap<String, String> = if facts.rules.is_empty() {
+            HashMap::new()
+        } else {
+            scim_groups::table
+                .filter(scim_groups::org_id.eq(org_id))
+                .select((scim_groups::id, scim_groups::display_name))
+                .load::<(String, String)>(self.conn)?
+                .into_iter()
+                .collect()
+        };
+        for (id, name) in &names {
+            if facts
+                .rules
+                .iter()
+                .any(|rule| rule.matches(name, &facts.workspace.name))
+            {
+                roots.insert(id.clone());
+            }
+        }
+        // Down from the roots: every member, users and nested groups.
+        let mut groups = GroupGraph::default();
+        let mut seen: HashSet<String> = roots.clone();
+        let mut frontier: Vec<String> = roots.into_iter().collect();
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for chunk in frontier.chunks(CHUNK) {
+                let rows: Vec<(String, String, String)> = group_members::table
+                    .filter(group_members::org_id.eq(org_id))
+                    .filter(group_members::group_id.eq_any(chunk))
+                    .select((
+                        group_members::group_id,
+                        group_members::member_id,
+                        group_members::member_type,
+                    ))
+                    .load(self.conn)?;
+                for (group, member, member_type) in rows {
+                    groups.add_membership(&group, &member);
+                    if member_type.eq_ignore_ascii_case("group") {
+                        if seen.insert(member.clone()) {
+                            next.push(member);
+                        }
+                    } else {
+                        users.insert(member);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        let group_ids: Vec<String> = seen.into_iter().collect();
+        if names.is_empty() {
+            self.name_groups(org_id, &mut groups, group_ids)?;
+        } else {
+            for id in group_ids {
+                if let Some(name) = names.get(&id) {
+                    groups.set_name(&id, name);
+                }
+            }
+        }
+        let ids: Vec<String> = users.into_iter().collect();
+        let mut found: Vec<(String, bool)> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<(String, Option<bool>)> = scim_users::table
+                .filter(scim_users::org_id.eq(org_id))
+                .filter(scim_users::id.eq_any(chunk))
+                .select((scim_users::id, scim_users::active))
+                .load(self.conn)?;
+            found.extend(
+                rows.into_iter()
+                    .map(|(id, active)| (id, active.unwrap_or(true))),
+            );
+        }
+        found.sort();
+        Ok(Candidates {
+            users: found,
+            groups,
+        })
+    }
+
+    /// Why `user_id` has the role they have on `resource` (`org_model::explain` over the
+    /// facts read here), with the group graph it was computed on (for names in answers).
+    pub fn explain_access(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+        resource: &ResourceRef,
+        now: DateTime<Utc>,
+    ) -> Result<(Explanation, GroupGraph), StoreError> {
+        let facts = self.resource_facts(org_id, resource)?;
+        let user = self.user_facts(org_id, user_id)?;
+        let explanation = explain(&AccessInput {
+            user_id,
+            active: user.active,
+            org_owner: false,
+            groups: &user.groups,
+            workspace: &facts.workspace,
+            folder: facts.folder.as_ref(),
+            grants: &facts.grants,
+            rules: &facts.rules,
+            now,
+        });
+        Ok((explanation, user.groups))
+    }
+
+    /// Every user with a role on `resource`, with that role, sorted by user id
+    /// (`org_model::who_has_access` over the candidates read here).
+    pub fn who_has_access(
+        &mut self,
+        org_id: &str,
+        resource: &ResourceRef,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, Role)>, StoreError> {
+        let facts = self.resource_facts(org_id, resource)?;
+        let candidates = self.access_candidates(org_id, &facts)?;
+        Ok(who_has_access(
+            candidates.users.iter().map(|(id, active)| Candidate {
+                user_id: id,
+                active: *active,
+                org_owner: false,
+            }),
+            &candidates.groups,
+            &facts.workspace,
+            facts.folder.as_ref(),
+            &facts.grants,
+            &facts.rules,
+            now,
+        ))
+    }
+
+    fn name_groups(
+        &mut self,
+        org_id: &str,
+        groups: &mut GroupGraph,
+        ids: Vec<String>,
+    ) -> Result<(), StoreError> {
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<(String, String)> = scim_groups::table
+                .filter(scim_groups::org_id.eq(org_id))
+                .filter(scim_groups::id.eq_any(chunk))
+                .select((scim_groups::id, scim_groups::display_name))
+                .load(self.conn)?;
+            for (id, name) in rows {
+                groups.set_name(&id, &name);
+            }
+        }
+        Ok(())
+    }
+}
