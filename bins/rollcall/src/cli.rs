@@ -39,6 +39,159 @@ pub enum Command {
     Token(TokenCommand),
     /// Run pending database migrations and exit (also done by `serve`).
     Migrate(DatabaseArgs),
+    /// Workspaces and their folders (mirrors `/admin/v1/workspaces`).
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Grants of roles on workspaces and folders (mirrors `/admin/v1/grants`).
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// Group mapping rules (mirrors `/admin/v1/rules`).
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// Effective access: why a user has a role, and who has one (mirrors `/admin/v1/access`).
+    #[command(subcommand)]
+    Access(AccessCommand),
+}
+
+/// An organization and a database: what every org-scoped admin subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct OrgArgs {
+    /// The organization's id.
+    #[arg(long, value_name = "ID")]
+    pub org: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Print JSON (what the admin API answers) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rollcall workspace …`.
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace (with its Home folder).
+    Create {
+        /// Its name.
+        name: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// List the organization's workspaces.
+    List(OrgArgs),
+    /// Create a folder in a workspace.
+    AddFolder {
+        /// The workspace's id.
+        #[arg(long, value_name = "ID")]
+        workspace: String,
+        /// The folder's name.
+        name: String,
+        /// `invite_only` (default), `everyone:editor`, `everyone:participant` or `everyone:viewer`.
+        #[arg(long, default_value = "invite_only")]
+        team_access: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// List a workspace's folders (Home first).
+    Folders {
+        /// The workspace's id.
+        #[arg(long, value_name = "ID")]
+        workspace: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+}
+
+/// `rollcall grant …`.
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Grant a role: `--principal user:<id>|group:<id> --resource workspace:<id>|folder:<id> --role editor`.
+    Create {
+        /// `user:<scim id>` or `group:<scim id>`.
+        #[arg(long)]
+        principal: String,
+        /// `workspace:<id>` or `folder:<id>`.
+        #[arg(long)]
+        resource: String,
+        /// A role tier (aliases accepted).
+        #[arg(long)]
+        role: String,
+        /// Make it time-bound: it stops counting after this many days.
+        #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36500))]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// List grants, optionally of one principal or on one resource.
+    List {
+        /// `user:<id>` or `group:<id>`.
+        #[arg(long)]
+        principal: Option<String>,
+        /// `workspace:<id>` or `folder:<id>`.
+        #[arg(long)]
+        resource: Option<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// Revoke a grant.
+    Revoke {
+        /// The grant's id.
+        id: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+}
+
+/// `rollcall rule …`.
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// Add a rule: groups whose displayName matches `--group` get `--role` on every
+    /// workspace whose name matches `--workspaces` (globs with `*` and `?`).
+    Create {
+        /// A glob over group displayNames.
+        #[arg(long)]
+        group: String,
+        /// A glob over workspace names.
+        #[arg(long)]
+        workspaces: String,
+        /// A role tier, at most maintainer.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// List the organization's rules.
+    List(OrgArgs),
+    /// Delete a rule.
+    Delete {
+        /// The rule's id.
+        id: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+}
+
+/// `rollcall access …`.
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Why a user has the role they have on a resource: every contribution, the winner marked.
+    Explain {
+        /// The user's SCIM id.
+        #[arg(long)]
+        user: String,
+        /// `workspace:<id>` or `folder:<id>`.
+        #[arg(long)]
+        resource: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// Everyone with a role on a resource, with that role.
+    Who {
+        /// `workspace:<id>` or `folder:<id>`.
+        #[arg(long)]
+        resource: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
 }
 
 /// Where the database is.

@@ -29,6 +29,22 @@ fn main() -> anyhow::Result<()> {
             logging::init(config::LogFormat::Text);
             commands::token::run(command)
         }
+        Command::Workspace(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::access::workspace(command)
+        }
+        Command::Grant(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::access::grant(command)
+        }
+        Command::Rule(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::access::rule(command)
+        }
+        Command::Access(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::access::access(command)
+        }
         Command::Migrate(args) => {
             logging::init(config::LogFormat::Text);
             commands::migrate::run(args)

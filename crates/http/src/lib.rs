@@ -66,6 +66,15 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig, state: AppState) {
     admin::configure(cfg, state);
 }
 
+/// An access explanation as `GET /admin/v1/access?user=…&resource=…` renders it (the
+/// contributions with `via`: the named group chain); the CLI prints the same.
+pub fn explanation_json(
+    explanation: &org_model::Explanation,
+    groups: &org_model::GroupGraph,
+) -> serde_json::Value {
+    admin::explanation_document(explanation, groups)
+}
+
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).
 pub async fn not_found() -> actix_web::HttpResponse {
     routes::not_found_response()

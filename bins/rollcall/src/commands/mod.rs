@@ -1,11 +1,12 @@
 //! The admin subcommands. Each opens the store itself (which runs pending migrations).
 
+pub mod access;
 pub mod demo;
 pub mod migrate;
 pub mod org;
 pub mod token;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use rollcall_store::{Store, StoreOptions, TokenKind};
 
 use crate::config;
@@ -26,5 +27,16 @@ fn kind_name(kind: TokenKind) -> &'static str {
     match kind {
         TokenKind::Scim => "scim",
         TokenKind::Admin => "admin",
+    }
+}
+
+/// Fail unless the organization exists.
+pub(crate) fn require_org(store: &Store, org_id: &str) -> anyhow::Result<()> {
+    let org = store
+        .read(|tx| tx.org(org_id))
+        .context("cannot read the organization")?;
+    match org {
+        Some(_) => Ok(()),
+        None => bail!("no organization with id {org_id}"),
     }
 }

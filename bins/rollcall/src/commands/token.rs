@@ -2,12 +2,12 @@
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
-use rollcall_store::{Store, TokenInfo, TokenKind};
+use rollcall_store::{TokenInfo, TokenKind};
 use serde_json::{Value, json};
 
 use crate::cli::{TokenCommand, TokenCreateArgs, TokenKindArg, TokenListArgs, TokenRevokeArgs};
 
-use super::kind_name;
+use super::{kind_name, require_org};
 
 /// Run a `token` subcommand.
 pub fn run(command: TokenCommand) -> anyhow::Result<()> {
@@ -106,15 +106,6 @@ fn revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn require_org(store: &Store, org_id: &str) -> anyhow::Result<()> {
-    let org = store
-        .read(|tx| tx.org(org_id))
-        .context("cannot read the organization")?;
-    match org {
-        Some(_) => Ok(()),
-        None => bail!("no organization with id {org_id}"),
-    }
-}
 
 /// `active`, `expired` or `revoked`.
 fn status(token: &TokenInfo, now: DateTime<Utc>) -> &'static str {

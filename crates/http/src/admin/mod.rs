@@ -25,6 +25,7 @@ use crate::error::Failure;
 use crate::logging::log_request;
 use crate::state::AppState;
 
+pub(crate) use access::explanation_document;
 pub(crate) use error::AdminError;
 
 /// The admin API's base path.

@@ -1,0 +1,273 @@
+//! `rollcall workspace|grant|rule|access …`: the admin API's organization model from the
+//! command line, on the database directly. `--json` prints what the admin API answers.
+
+use anyhow::{Context, anyhow, bail};
+use chrono::{Duration, Utc};
+use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, TeamAccess};
+use rollcall_store::{GrantFilter, Store};
+use serde_json::{Value, json};
+
+use super::require_org;
+use crate::cli::{AccessCommand, GrantCommand, OrgArgs, RuleCommand, WorkspaceCommand};
+
+fn open(org: &OrgArgs) -> anyhow::Result<Store> {
+    let store = super::open_store(&org.database.database_url)?;
+    require_org(&store, &org.org)?;
+    Ok(store)
+}
+
+fn resource(text: &str) -> anyhow::Result<ResourceRef> {
+    ResourceRef::parse(text).map_err(|error| anyhow!("{error}"))
+}
+
+fn principal(text: &str) -> anyhow::Result<Principal> {
+    match text.split_once(':') {
+        Some(("user", id)) if !id.is_empty() => Ok(Principal::User(id.to_owned())),
+        Some(("group", id)) if !id.is_empty() => Ok(Principal::Group(id.to_owned())),
+        _ => bail!("a principal is \"user:<id>\" or \"group:<id>\", not {text:?}"),
+    }
+}
+
+fn role(text: &str) -> anyhow::Result<Role> {
+    Role::parse(text).map_err(|error| anyhow!("{error}"))
+}
+
+fn print(json_output: bool, value: &Value, text: impl FnOnce() -> String) {
+    if json_output {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+/// `rollcall workspace …`.
+pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
+    match command {
+        WorkspaceCommand::Create { name, org } => {
+            let store = open(&org)?;
+            let workspace = store
+                .write(|tx| tx.create_workspace(&org.org, &name, Utc::now()))
+                .context("cannot create the workspace")?;
+            print(org.json, &json!(workspace), || {
+                format!(
+                    "Created workspace {} ({}), Home folder {}.",
+                    workspace.name, workspace.id, workspace.home_folder_id
+                )
+            });
+        }
+        WorkspaceCommand::List(org) => {
+            let store = open(&org)?;
+            let workspaces = store.read(|tx| tx.workspaces(&org.org))?;
+            print(org.json, &json!({"workspaces": workspaces}), || {
+                workspaces
+                    .iter()
+                    .map(|w| format!("{}  {}", w.id, w.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        WorkspaceCommand::AddFolder {
+            workspace,
+            name,
+            team_access,
+            org,
+        } => {
+            let access = TeamAccess::parse(&team_access).map_err(|error| anyhow!("{error}"))?;
+            let store = open(&org)?;
+            let folder = store
+                .write(|tx| tx.create_folder(&org.org, &workspace, &name, access, Utc::now()))
+                .context("cannot create the folder")?;
+            print(org.json, &json!(folder), || {
+                format!("Created folder {} ({}), {}.", folder.name, folder.id, access)
+            });
+        }
+        WorkspaceCommand::Folders { workspace, org } => {
+            let store = open(&org)?;
+            let folders = store.read(|tx| tx.folders(&org.org, &workspace))?;
+            print(org.json, &json!({"folders": folders}), || {
+                folders
+                    .iter()
+                    .map(|f| format!("{}  {}  {}", f.id, f.name, f.team_access))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `rollcall grant …`.
+pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
+    match command {
+        GrantCommand::Create {
+            principal: who,
+            resource: on,
+            role: tier,
+            expires_in_days,
+            org,
+        } => {
+            let now = Utc::now();
+            let grant = Grant {
+                id: String::new(),
+                principal: principal(&who)?,
+                resource: resource(&on)?,
+                role: role(&tier)?,
+                source: GrantSource::Manual {
+                    by: Some("cli".to_owned()),
+                },
+                expires_at: expires_in_days.map(|days| now + Duration::days(i64::from(days))),
+                created_at: now,
+            };
+            let store = open(&org)?;
+            let stored = store
+                .write(|tx| tx.create_grant(&org.org, &grant))
+                .context("cannot create the grant")?;
+            print(org.json, &json!(stored), || {
+                format!("Granted {} on {} ({}).", stored.role, stored.resource, stored.id)
+            });
+        }
+        GrantCommand::List {
+            principal: who,
+            resource: on,
+            org,
+        } => {
+            let filter = GrantFilter {
+                principal: who.as_deref().map(principal).transpose()?,
+                resource: on.as_deref().map(resource).transpose()?,
+            };
+            let store = open(&org)?;
+            let grants = store.read(|tx| tx.grants(&org.org, &filter))?;
+            print(org.json, &json!({"grants": grants}), || {
+                grants
+                    .iter()
+                    .map(|g| {
+                        let (kind, id) = match &g.principal {
+                            Principal::User(id) => ("user", id),
+                            Principal::Group(id) => ("group", id),
+                        };
+                        format!("{}  {kind}:{id}  {}  {}", g.id, g.role, g.resource)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        GrantCommand::Revoke { id, org } => {
+            let store = open(&org)?;
+            store
+                .write(|tx| tx.delete_grant(&org.org, &id))
+                .with_context(|| format!("cannot revoke grant {id}"))?;
+            print(org.json, &json!({"revoked": id}), || format!("Revoked grant {id}."));
+        }
+    }
+    Ok(())
+}
+
+/// `rollcall rule …`.
+pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
+    match command {
+        RuleCommand::Create {
+            group,
+            workspaces,
+            role: tier,
+            org,
+        } => {
+            let rule = Rule {
+                id: String::new(),
+                group,
+                workspaces,
+                role: role(&tier)?,
+            };
+            let store = open(&org)?;
+            let stored = store
+                .write(|tx| tx.create_rule(&org.org, &rule, Utc::now()))
+                .context("cannot create the rule")?;
+            print(org.json, &json!(stored), || {
+                format!(
+                    "Groups matching {:?} get {} on workspaces matching {:?} ({}).",
+                    stored.group, stored.role, stored.workspaces, stored.id
+                )
+            });
+        }
+        RuleCommand::List(org) => {
+            let store = open(&org)?;
+            let rules = store.read(|tx| tx.rules(&org.org))?;
+            print(org.json, &json!({"rules": rules}), || {
+                rules
+                    .iter()
+                    .map(|r| format!("{}  {} → {} on {}", r.id, r.group, r.role, r.workspaces))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        RuleCommand::Delete { id, org } => {
+            let store = open(&org)?;
+            store
+                .write(|tx| tx.delete_rule(&org.org, &id))
+                .with_context(|| format!("cannot delete rule {id}"))?;
+            print(org.json, &json!({"deleted": id}), || format!("Deleted rule {id}."));
+        }
+    }
+    Ok(())
+}
+
+/// `rollcall access …`.
+pub fn access(command: AccessCommand) -> anyhow::Result<()> {
+    let now = Utc::now();
+    match command {
+        AccessCommand::Explain {
+            user,
+            resource: on,
+            org,
+        } => {
+            let target = resource(&on)?;
+            let store = open(&org)?;
+            let (explanation, groups) = store
+                .read(|tx| tx.explain_access(&org.org, &user, &target, now))
+                .with_context(|| format!("cannot explain {user}'s access to {target}"))?;
+            let document = rollcall_http::explanation_json(&explanation, &groups);
+            print(org.json, &document, || {
+                let mut lines = vec![match explanation.role {
+                    Some(role) => format!("{user} has {role} on {target}."),
+                    None => format!("{user} has no access to {target}."),
+                }];
+                for contribution in document["contributions"].as_array().into_iter().flatten() {
+                    let via: Vec<&str> = contribution["via"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|g| g["display"].as_str())
+                        .collect();
+                    lines.push(format!(
+                        "  {} {:<12} {:<13}{}",
+                        if contribution["winner"] == true { "*" } else { " " },
+                        contribution["role"].as_str().unwrap_or_default(),
+                        contribution["kind"].as_str().unwrap_or_default(),
+                        if via.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" via {}", via.join(" → "))
+                        }
+                    ));
+                }
+                lines.join("\n")
+            });
+        }
+        AccessCommand::Who { resource: on, org } => {
+            let target = resource(&on)?;
+            let store = open(&org)?;
+            let users = store.read(|tx| tx.who_has_access(&org.org, &target, now))?;
+            let list: Vec<Value> = users
+                .iter()
+                .map(|(user, role)| json!({"user": user, "role": role}))
+                .collect();
+            print(org.json, &json!({"resource": target.to_string(), "users": list}), || {
+                users
+                    .iter()
+                    .map(|(user, role)| format!("{user}  {role}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
