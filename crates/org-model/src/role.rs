@@ -203,7 +203,11 @@ mod tests {
         for (capability, lowest) in cases {
             assert_eq!(capability.lowest_role(), lowest, "{capability:?}");
             for role in Role::ALL {
-                assert_eq!(role.can(capability), role >= lowest, "{role} {capability:?}");
+                assert_eq!(
+                    role.can(capability),
+                    role >= lowest,
+                    "{role} {capability:?}"
+                );
             }
         }
         // collaborator above commenter: a collaborator comments and completes any task, a

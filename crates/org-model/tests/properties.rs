@@ -193,7 +193,11 @@ fn answers(org: &Org) -> Vec<org_model::Explanation> {
                 now: now(),
             };
             let explanation = explain(&input);
-            assert_eq!(effective_role(&input), explanation.role, "{user_id} on {resource:?}");
+            assert_eq!(
+                effective_role(&input),
+                explanation.role,
+                "{user_id} on {resource:?}"
+            );
             let winners: Vec<Role> = explanation
                 .contributions
                 .iter()

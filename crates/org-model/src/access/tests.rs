@@ -179,7 +179,11 @@ fn check(name: &str, facts: &[&str], on: &str, role: Option<Role>, expected: &st
     assert_eq!(render(&explanation), expected, "{name}: explanation");
     assert_eq!(explanation.role, role, "{name}: role");
     assert_eq!(effective_role(&input), role, "{name}: effective_role");
-    let winners = explanation.contributions.iter().filter(|c| c.winner).count();
+    let winners = explanation
+        .contributions
+        .iter()
+        .filter(|c| c.winner)
+        .count();
     assert_eq!(winners, usize::from(role.is_some()), "{name}: winners");
     assert_eq!(explanation.winner().map(|c| c.role), role, "{name}: winner");
     let reverse = who_has_access(
@@ -195,17 +199,28 @@ fn check(name: &str, facts: &[&str], on: &str, role: Option<Role>, expected: &st
         &world.rules,
         now(),
     );
-    let expected_reverse: Vec<(String, Role)> =
-        role.map(|role| ("ann".to_owned(), role)).into_iter().collect();
+    let expected_reverse: Vec<(String, Role)> = role
+        .map(|role| ("ann".to_owned(), role))
+        .into_iter()
+        .collect();
     assert_eq!(reverse, expected_reverse, "{name}: who_has_access");
 }
 
 use Role::*;
 
+/// (name, facts, resource asked about, expected role, expected explanation)
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    Option<Role>,
+    &'static str,
+);
+
 #[test]
 fn workspace_role() {
     #[rustfmt::skip]
-    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+    let cases: &[Case] = &[
         ("no grant, no access", &[], "ws", None, "-"),
         ("a direct grant", &["grant d1 user ann editor ws"], "ws", Some(Editor), "*direct:d1=editor"),
         ("someone else's grant", &["grant d1 user bob editor ws"], "ws", None, "-"),
@@ -266,7 +281,7 @@ fn workspace_role() {
 #[test]
 fn rules() {
     #[rustfmt::skip]
-    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+    let cases: &[Case] = &[
         ("a rule matching the group and the workspace",
             &["member eng-backend ann", "rule r1 eng-* department_* editor"],
             "ws", Some(Editor), "*rule:r1 via eng-backend=editor"),
@@ -301,7 +316,7 @@ fn rules() {
 #[test]
 fn folder_role() {
     #[rustfmt::skip]
-    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+    let cases: &[Case] = &[
         ("the Home folder has the workspace role",
             &["grant d1 user ann collaborator ws"], "home", Some(Collaborator), "*direct:d1=collaborator"),
         ("a folder-only grant does not open Home",
@@ -415,11 +430,24 @@ fn who_has_access_lists_everyone_with_a_role_sorted_by_id() {
     };
     assert_eq!(
         render(ask("ws")),
-        ["ann=viewer", "bob=maintainer", "eve=commenter", "gus=owner", "zoe=viewer"]
+        [
+            "ann=viewer",
+            "bob=maintainer",
+            "eve=commenter",
+            "gus=owner",
+            "zoe=viewer"
+        ]
     );
     assert_eq!(
         render(ask("open")),
-        ["ann=viewer", "bob=editor", "dan=editor", "eve=commenter", "gus=editor", "zoe=viewer"]
+        [
+            "ann=viewer",
+            "bob=editor",
+            "dan=editor",
+            "eve=commenter",
+            "gus=editor",
+            "zoe=viewer"
+        ]
     );
     assert_eq!(render(ask("private")), Vec::<String>::new());
 }
