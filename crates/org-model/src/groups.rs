@@ -24,8 +24,8 @@ pub struct GroupGraph {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MembershipError {
-    /// The new membership would close a loop. `chain` reads "chain[0] would be a member of
-    /// chain[1], which is a member of chain[2], …", and its last element is its first.
+    /// The new membership would close a loop. `chain` reads "`chain[0]` would be a member
+    /// of `chain[1]`, which is a member of `chain[2]`, …", and its last element is its first.
     #[error("a group cannot contain itself: {}", chain.join(" → "))]
     Cycle {
         /// The loop the membership would close, from the would-be member back to itself.
@@ -128,10 +128,11 @@ impl GroupGraph {
             None => Vec::new(),
         };
         while let Some(group) = stack.pop() {
-            if group != member && seen.insert(group) {
-                if let Some(parents) = self.parents.get(group) {
-                    stack.extend(parents.iter().map(String::as_str));
-                }
+            if group != member
+                && seen.insert(group)
+                && let Some(parents) = self.parents.get(group)
+            {
+                stack.extend(parents.iter().map(String::as_str));
             }
         }
         seen
@@ -166,6 +167,12 @@ impl GroupGraph {
 mod tests {
     use super::*;
 
+    /// (group, member) pairs.
+    type Memberships = &'static [(&'static str, &'static str)];
+
+    /// A loop of group ids.
+    type Chain = &'static [&'static str];
+
     fn graph(memberships: &[(&str, &str)]) -> GroupGraph {
         let mut graph = GroupGraph::new();
         for (group, member) in memberships {
@@ -184,7 +191,7 @@ mod tests {
     #[test]
     fn groups_of_walks_memberships_transitively_with_the_shortest_chain() {
         // (name, memberships as (group, member), member asked about, expected "group: chain")
-        let cases: &[(&str, &[(&str, &str)], &str, &[&str])] = &[
+        let cases: &[(&str, Memberships, &str, &[&str])] = &[
             ("no groups", &[], "ann", &[]),
             ("one direct group", &[("eng", "ann")], "ann", &["eng: eng"]),
             (
@@ -261,7 +268,7 @@ mod tests {
     #[test]
     fn check_nesting_refuses_a_cycle_and_names_it() {
         // (name, memberships, group, would-be member group, expected loop or None if allowed)
-        let cases: &[(&str, &[(&str, &str)], &str, &str, Option<&[&str]>)] = &[
+        let cases: &[(&str, Memberships, &str, &str, Option<Chain>)] = &[
             ("unrelated groups", &[], "eng", "backend", None),
             ("itself", &[], "eng", "eng", Some(&["eng", "eng"])),
             (

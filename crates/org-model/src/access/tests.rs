@@ -208,10 +208,19 @@ fn check(name: &str, facts: &[&str], on: &str, role: Option<Role>, expected: &st
 
 use Role::*;
 
+/// (name, facts, resource asked about, expected role, expected explanation)
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    Option<Role>,
+    &'static str,
+);
+
 #[test]
 fn workspace_role() {
     #[rustfmt::skip]
-    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+    let cases: &[Case] = &[
         ("no grant, no access", &[], "ws", None, "-"),
         ("a direct grant", &["grant d1 user ann editor ws"], "ws", Some(Editor), "*direct:d1=editor"),
         ("someone else's grant", &["grant d1 user bob editor ws"], "ws", None, "-"),
@@ -272,7 +281,7 @@ fn workspace_role() {
 #[test]
 fn rules() {
     #[rustfmt::skip]
-    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+    let cases: &[Case] = &[
         ("a rule matching the group and the workspace",
             &["member eng-backend ann", "rule r1 eng-* department_* editor"],
             "ws", Some(Editor), "*rule:r1 via eng-backend=editor"),
@@ -307,7 +316,7 @@ fn rules() {
 #[test]
 fn folder_role() {
     #[rustfmt::skip]
-    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+    let cases: &[Case] = &[
         ("the Home folder has the workspace role",
             &["grant d1 user ann collaborator ws"], "home", Some(Collaborator), "*direct:d1=collaborator"),
         ("a folder-only grant does not open Home",
