@@ -194,3 +194,118 @@ fn startup_errors_are_clear() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
+    for db in TestDb::all() {
+        let org = create_org(db.url(), "acme");
+        let label = format!("{:?}", db.backend());
+        // A SCIM user and group, as an identity provider would push them.
+        let (ann, eng) = db
+            .open()
+            .write(|tx| {
+                let now = chrono::Utc::now();
+                let ann = tx.create_resource(
+                    &org.org_id,
+                    rollcall_store::ResourceKind::User,
+                    &serde_json::json!({"userName": "ann"}),
+                    now,
+                )?;
+                let eng = tx.create_resource(
+                    &org.org_id,
+                    rollcall_store::ResourceKind::Group,
+                    &serde_json::json!({"displayName": "eng-backend", "members": [{"value": ann.id}]}),
+                    now,
+                )?;
+                Ok((ann.id, eng.id))
+            })
+            .unwrap();
+        let run = |args: &[&str]| -> Value {
+            let mut all = args.to_vec();
+            all.extend(["--org", &org.org_id, "--json"]);
+            serde_json::from_str(rollcall(db.url(), &all).trim()).unwrap()
+        };
+        let workspace = run(&["workspace", "create", "department_sales"]);
+        let ws = workspace["id"].as_str().unwrap().to_owned();
+        let folder = run(&["workspace", "add-folder", "--workspace", &ws, "Q3 Plans"]);
+        assert_eq!(folder["team_access"], "invite_only", "{label}");
+        let grant = run(&[
+            "grant",
+            "create",
+            "--principal",
+            &format!("user:{ann}"),
+            "--resource",
+            &format!("workspace:{ws}"),
+            "--role",
+            "commenter",
+        ]);
+        assert_eq!(grant["role"], "commenter");
+        let rule = run(&[
+            "rule",
+            "create",
+            "--group",
+            "eng-*",
+            "--workspaces",
+            "department_*",
+            "--role",
+            "member",
+        ]);
+        assert_eq!(rule["role"], "editor", "the alias is stored as its tier");
+
+        let why = run(&[
+            "access",
+            "explain",
+            "--user",
+            &ann,
+            "--resource",
+            &format!("workspace:{ws}"),
+        ]);
+        assert_eq!(why["role"], "editor", "{label} {why}");
+        let winner = why["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["winner"] == true)
+            .unwrap();
+        assert_eq!(
+            (winner["kind"].as_str(), winner["group"].as_str()),
+            (Some("rule"), Some(eng.as_str()))
+        );
+        let who = run(&["access", "who", "--resource", &format!("workspace:{ws}")]);
+        assert_eq!(
+            who["users"],
+            serde_json::json!([{"user": ann, "role": "editor"}])
+        );
+
+        // The text form says it in a sentence and stars the winner.
+        let text = rollcall(
+            db.url(),
+            &[
+                "access",
+                "explain",
+                "--org",
+                &org.org_id,
+                "--user",
+                &ann,
+                "--resource",
+                &format!("workspace:{ws}"),
+            ],
+        );
+        assert!(
+            text.contains(&format!("{ann} has editor on workspace:{ws}")),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|line| line.trim_start().starts_with("* editor")),
+            "{text}"
+        );
+
+        let listed = run(&["grant", "list", "--principal", &format!("user:{ann}")]);
+        assert_eq!(listed["grants"].as_array().unwrap().len(), 1);
+        let revoked = run(&["grant", "revoke", grant["id"].as_str().unwrap()]);
+        assert_eq!(revoked["revoked"], grant["id"]);
+        let rules = run(&["rule", "list"]);
+        assert_eq!(rules["rules"].as_array().unwrap().len(), 1);
+    }
+}

@@ -78,7 +78,10 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
                 .write(|tx| tx.create_folder(&org.org, &workspace, &name, access, Utc::now()))
                 .context("cannot create the folder")?;
             print(org.json, &json!(folder), || {
-                format!("Created folder {} ({}), {}.", folder.name, folder.id, access)
+                format!(
+                    "Created folder {} ({}), {}.",
+                    folder.name, folder.id, access
+                )
             });
         }
         WorkspaceCommand::Folders { workspace, org } => {
@@ -123,7 +126,10 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                 .write(|tx| tx.create_grant(&org.org, &grant))
                 .context("cannot create the grant")?;
             print(org.json, &json!(stored), || {
-                format!("Granted {} on {} ({}).", stored.role, stored.resource, stored.id)
+                format!(
+                    "Granted {} on {} ({}).",
+                    stored.role, stored.resource, stored.id
+                )
             });
         }
         GrantCommand::List {
@@ -156,7 +162,9 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
             store
                 .write(|tx| tx.delete_grant(&org.org, &id))
                 .with_context(|| format!("cannot revoke grant {id}"))?;
-            print(org.json, &json!({"revoked": id}), || format!("Revoked grant {id}."));
+            print(org.json, &json!({"revoked": id}), || {
+                format!("Revoked grant {id}.")
+            });
         }
     }
     Ok(())
@@ -204,7 +212,9 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             store
                 .write(|tx| tx.delete_rule(&org.org, &id))
                 .with_context(|| format!("cannot delete rule {id}"))?;
-            print(org.json, &json!({"deleted": id}), || format!("Deleted rule {id}."));
+            print(org.json, &json!({"deleted": id}), || {
+                format!("Deleted rule {id}.")
+            });
         }
     }
     Ok(())
@@ -239,7 +249,11 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
                         .collect();
                     lines.push(format!(
                         "  {} {:<12} {:<13}{}",
-                        if contribution["winner"] == true { "*" } else { " " },
+                        if contribution["winner"] == true {
+                            "*"
+                        } else {
+                            " "
+                        },
                         contribution["role"].as_str().unwrap_or_default(),
                         contribution["kind"].as_str().unwrap_or_default(),
                         if via.is_empty() {
@@ -260,13 +274,17 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|(user, role)| json!({"user": user, "role": role}))
                 .collect();
-            print(org.json, &json!({"resource": target.to_string(), "users": list}), || {
-                users
-                    .iter()
-                    .map(|(user, role)| format!("{user}  {role}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
+            print(
+                org.json,
+                &json!({"resource": target.to_string(), "users": list}),
+                || {
+                    users
+                        .iter()
+                        .map(|(user, role)| format!("{user}  {role}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            );
         }
     }
     Ok(())

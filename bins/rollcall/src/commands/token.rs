@@ -106,7 +106,6 @@ fn revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-
 /// `active`, `expired` or `revoked`.
 fn status(token: &TokenInfo, now: DateTime<Utc>) -> &'static str {
     if token.revoked_at.is_some() {
