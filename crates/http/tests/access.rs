@@ -304,6 +304,54 @@ async fn groups_grants_rules_and_team_access_decide_roles_and_explain_them() {
         );
         assert_eq!(who["users"], json!([]), "{label}");
 
+        // Org owners own every workspace of the org; naming a stranger changes nothing.
+        let (status, _, _) = call!(
+            app,
+            admin(
+                "PATCH",
+                "/admin/v1/org",
+                token,
+                Some(json!({"owners": [bob]}))
+            )
+        );
+        assert_eq!(status, 200, "{label}");
+        let (_, why, _) = call!(app, access(&bob, format!("workspace:{later}")));
+        assert_eq!(
+            (why["role"].as_str(), winner(&why)["kind"].as_str()),
+            (Some("owner"), Some("org_owner")),
+            "{label} {why}"
+        );
+        let (_, who, _) = call!(
+            app,
+            admin(
+                "GET",
+                &format!("/admin/v1/access?resource=workspace:{later}"),
+                token,
+                None
+            )
+        );
+        assert_eq!(
+            who["users"],
+            json!([{"user": bob, "role": "owner"}]),
+            "{label}"
+        );
+        let (status, _, _) = call!(
+            app,
+            admin(
+                "PATCH",
+                "/admin/v1/org",
+                token,
+                Some(json!({"owners": ["nobody"], "name": "Renamed"}))
+            )
+        );
+        assert_eq!(status, 400, "{label}");
+        let (_, org, _) = call!(app, admin("GET", "/admin/v1/org", token, None));
+        assert_eq!(
+            (org["name"].as_str(), org["owners"].clone()),
+            (Some("Acme"), json!([bob])),
+            "{label}"
+        );
+
         // Another organization's admin token: 404 for these ids; bad queries are 400s.
         let other = h.tenant("Beta");
         let (_, stranger) = h.token(&other.org_id, TokenKind::Admin, None);

@@ -15,6 +15,9 @@ pub struct OrgSettings {
     pub purge_after_days: u32,
     /// Whether a first access also writes a manual grant (off: joins grant nothing).
     pub sticky_joins: bool,
+    /// The organization's owners (SCIM user ids): `owner` on every workspace of the org.
+    #[serde(default)]
+    pub owners: Vec<String>,
 }
 
 impl Default for OrgSettings {
@@ -25,6 +28,7 @@ impl Default for OrgSettings {
             reactivation_window_days: 30,
             purge_after_days: 30,
             sticky_joins: false,
+            owners: Vec::new(),
         }
     }
 }

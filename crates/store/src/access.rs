@@ -3,9 +3,7 @@
 //! on both, the org's rules), about one user (active, and the groups they belong to,
 //! transitively, with names), and for the reverse query every user who could have a role.
 //! The answers themselves are `org_model::explain` / `who_has_access`: pure functions.
-//!
-//! Org owners (PRODUCT.md §4) have no representation yet (no admin endpoint names them), so
-//! every user is asked about with `org_owner: false`.
+//! Org owners are the users the organization's settings name (`OrgSettings::owners`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -126,14 +124,16 @@ impl Tx<'_> {
         Ok(UserFacts { active, groups })
     }
 
-    /// Every user who could hold a role on the resource of `facts`: the users granted on it,
-    /// and the members (transitively) of the groups granted on it or matched by a rule.
+    /// Every user who could hold a role on the resource of `facts`: the org's `owners`, the
+    /// users granted on it, and the members (transitively) of the groups granted on it or
+    /// matched by a rule.
     pub fn access_candidates(
         &mut self,
         org_id: &str,
         facts: &ResourceFacts,
+        owners: &[String],
     ) -> Result<Candidates, StoreError> {
-        let mut users: HashSet<String> = HashSet::new();
+        let mut users: HashSet<String> = owners.iter().cloned().collect();
         let mut roots: HashSet<String> = HashSet::new();
         for grant in &facts.grants {
             match &grant.principal {
@@ -234,10 +234,11 @@ impl Tx<'_> {
     ) -> Result<(Explanation, GroupGraph), StoreError> {
         let facts = self.resource_facts(org_id, resource)?;
         let user = self.user_facts(org_id, user_id)?;
+        let owners = self.org_settings(org_id)?.owners;
         let explanation = explain(&AccessInput {
             user_id,
             active: user.active,
-            org_owner: false,
+            org_owner: owners.iter().any(|owner| owner == user_id),
             groups: &user.groups,
             workspace: &facts.workspace,
             folder: facts.folder.as_ref(),
@@ -257,12 +258,13 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, Role)>, StoreError> {
         let facts = self.resource_facts(org_id, resource)?;
-        let candidates = self.access_candidates(org_id, &facts)?;
+        let owners = self.org_settings(org_id)?.owners;
+        let candidates = self.access_candidates(org_id, &facts, &owners)?;
         Ok(who_has_access(
             candidates.users.iter().map(|(id, active)| Candidate {
                 user_id: id,
                 active: *active,
-                org_owner: false,
+                org_owner: owners.contains(id),
             }),
             &candidates.groups,
             &facts.workspace,

@@ -1,12 +1,13 @@
 //! `GET|PATCH /admin/v1/org`: the organization and its settings (PRODUCT.md §4: `name`,
 //! `dialect`, `allow_members_create_workspaces`, `successor`, `reactivation_window_days`,
-//! `purge_after_days`, `sticky_joins`). A setting this server does not know is a 400,
-//! never silently ignored.
+//! `purge_after_days`, `sticky_joins`, and `owners`: the SCIM ids of the users who own the
+//! organization, `owner` on all its workspaces). A setting this server does not know is a
+//! 400, never silently ignored; `owners` and `successor` must name users of the org.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use org_model::OrgSettings;
-use rollcall_store::Org;
+use rollcall_store::{Org, StoreError};
 use scim_core::Dialect;
 use serde_json::{Value, json};
 
@@ -62,6 +63,10 @@ fn setting_fits(key: &str, value: &Value) -> Option<bool> {
     let fits = match key {
         "allow_members_create_workspaces" | "sticky_joins" => value.is_boolean(),
         "successor" => value.is_null() || value.as_str().is_some_and(|id| !id.is_empty()),
+        "owners" => value.as_array().is_some_and(|ids| {
+            ids.iter()
+                .all(|id| id.as_str().is_some_and(|id| !id.is_empty()))
+        }),
         "reactivation_window_days" | "purge_after_days" => {
             value.as_u64().is_some_and(|days| days <= 3650)
         }
@@ -121,12 +126,7 @@ pub(crate) async fn patch(
 ) -> Result<HttpResponse, AdminError> {
     let changes = changes(&body?.0)?;
     let org = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        if let Some(name) = &changes.name {
-            tx.rename_org(&caller.org_id, name)?;
-        }
-        if let Some(dialect) = changes.dialect {
-            tx.set_dialect(&caller.org_id, dialect)?;
-        }
+        // Everything is checked before anything is written: a refused PATCH changes nothing.
         let mut settings = tx.org_settings(&caller.org_id)?;
         if !changes.settings.is_empty() {
             let mut merged = serde_json::to_value(&settings)?;
@@ -134,6 +134,22 @@ pub(crate) async fn patch(
                 object.extend(changes.settings.clone());
             }
             settings = serde_json::from_value(merged)?;
+            let named = settings.owners.iter().chain(settings.successor.iter());
+            for user in named {
+                if let Err(StoreError::NotFound) = tx.user_facts(&caller.org_id, user) {
+                    return Ok(Err(AdminError::invalid(format!(
+                        "{user:?} is no user of this organization"
+                    ))));
+                }
+            }
+        }
+        if let Some(name) = &changes.name {
+            tx.rename_org(&caller.org_id, name)?;
+        }
+        if let Some(dialect) = changes.dialect {
+            tx.set_dialect(&caller.org_id, dialect)?;
+        }
+        if !changes.settings.is_empty() {
             tx.set_org_settings(&caller.org_id, &settings)?;
         }
         Ok(tx
