@@ -215,8 +215,48 @@ impl Tx<'_> {
             .into_grant()
     }
 
-    /// Revoke a grant.
+    /// Revoke a grant. A workspace keeps at least one active Owner (PRODUCT.md §4): revoking
+    /// the last active user's `owner` grant on a workspace whose org names no owners is
+    /// [`StoreError::Invalid`].
     pub fn delete_grant(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
+        let grant = self.grant(org_id, id)?;
+        if let (Role::Owner, Principal::User(_), ResourceRef::Workspace(workspace)) =
+            (grant.role, &grant.principal, &grant.resource)
+            && self.org_settings(org_id)?.owners.is_empty()
+        {
+            let now = Utc::now();
+            let others: Vec<Grant> = self
+                .grants(
+                    org_id,
+                    &GrantFilter {
+                        principal: None,
+                        resource: Some(ResourceRef::Workspace(workspace.clone())),
+                    },
+                )?
+                .into_iter()
+                .filter(|other| other.id != grant.id && other.role == Role::Owner)
+                .filter(|other| other.is_active(now))
+                .collect();
+            let mut active_owner = false;
+            for other in &others {
+                if let Principal::User(user) = &other.principal {
+                    let active: Option<Option<bool>> = scim_users::table
+                        .filter(scim_users::org_id.eq(org_id))
+                        .filter(scim_users::id.eq(user))
+                        .select(scim_users::active)
+                        .first(self.conn)
+                        .optional()?;
+                    active_owner |= active.is_some_and(|active| active.unwrap_or(true));
+                }
+            }
+            if !active_owner {
+                return Err(StoreError::Invalid(
+                    "a workspace keeps at least one active Owner: grant owner to someone else \
+                     first"
+                        .to_owned(),
+                ));
+            }
+        }
         let deleted = diesel::delete(
             grants::table
                 .filter(grants::org_id.eq(org_id))
