@@ -15,20 +15,12 @@ use rollcall_store::GrantFilter;
 use serde_json::{Map, Value, json};
 
 use super::body::{object, string};
-use super::{AdminError, admin_transaction, json};
+use super::{AdminError, admin_transaction, delete_by_id, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-fn id(request: &HttpRequest) -> String {
-    request
-        .match_info()
-        .get("id")
-        .unwrap_or_default()
-        .to_owned()
-}
 
 fn role(fields: &Map<String, Value>) -> Result<Role, AdminError> {
     Role::parse(&string(fields, "role")?).map_err(|error| AdminError::invalid(error.to_string()))
@@ -160,12 +152,10 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
-    admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.delete_grant(&caller.org_id, &id)?))
+    delete_by_id(&request, &state, token, |tx, org, id| {
+        tx.delete_grant(org, id)
     })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    .await
 }
 
 /// `POST /admin/v1/rules`: 201 with the rule.
@@ -208,10 +198,8 @@ pub(crate) async fn delete_rule(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
-    admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.delete_rule(&caller.org_id, &id)?))
+    delete_by_id(&request, &state, token, |tx, org, id| {
+        tx.delete_rule(org, id)
     })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    .await
 }

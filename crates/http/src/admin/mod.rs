@@ -175,6 +175,53 @@ where
     .await?
 }
 
+/// The `{id}` of the path.
+pub(crate) fn path_id(request: &HttpRequest) -> String {
+    request
+        .match_info()
+        .get("id")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `DELETE …/{id}`: `delete(tx, org_id, id)` for the caller's organization; 204.
+pub(crate) async fn delete_by_id<F>(
+    request: &HttpRequest,
+    state: &AppState,
+    token: Result<BearerToken, crate::error::ApiError>,
+    delete: F,
+) -> Result<HttpResponse, AdminError>
+where
+    F: FnOnce(&mut Tx<'_>, &str, &str) -> Result<(), StoreError> + Send + 'static,
+{
+    let id = path_id(request);
+    admin_transaction(state, Access::Write, token, move |tx, caller| {
+        Ok(Ok(delete(tx, &caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET …/{id}`: `read(tx, org_id, id)` for the caller's organization, rendered; 200.
+pub(crate) async fn get_by_id<T, F>(
+    request: &HttpRequest,
+    state: &AppState,
+    token: Result<BearerToken, crate::error::ApiError>,
+    read: F,
+    render: impl FnOnce(&T) -> serde_json::Value,
+) -> Result<HttpResponse, AdminError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &str, &str) -> Result<T, StoreError> + Send + 'static,
+{
+    let id = path_id(request);
+    let value = admin_transaction(state, Access::Read, token, move |tx, caller| {
+        Ok(Ok(read(tx, &caller.org_id, &id)?))
+    })
+    .await?;
+    Ok(json(actix_web::http::StatusCode::OK, &render(&value)))
+}
+
 /// A JSON response.
 pub(crate) fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpResponse {
     HttpResponse::build(status).json(body)

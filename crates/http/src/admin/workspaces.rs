@@ -10,7 +10,7 @@ use rollcall_store::FolderChange;
 use serde_json::{Value, json};
 
 use super::body::{object, optional_string, string};
-use super::{AdminError, admin_transaction, json};
+use super::{AdminError, admin_transaction, delete_by_id, get_by_id, json, path_id};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -28,14 +28,6 @@ fn folder_document(folder: &Folder) -> Value {
         "name": folder.name,
         "team_access": folder.team_access.as_str(),
     })
-}
-
-fn id(request: &HttpRequest) -> String {
-    request
-        .match_info()
-        .get("id")
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn team_access(value: Option<String>) -> Result<Option<TeamAccess>, AdminError> {
@@ -81,12 +73,14 @@ pub(crate) async fn get(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
-    let workspace = admin_transaction(&state, Access::Read, token, move |tx, caller| {
-        Ok(Ok(tx.workspace(&caller.org_id, &id)?))
-    })
-    .await?;
-    Ok(json(StatusCode::OK, &workspace_document(&workspace)))
+    get_by_id(
+        &request,
+        &state,
+        token,
+        |tx, org, id| tx.workspace(org, id),
+        workspace_document,
+    )
+    .await
 }
 
 /// `PATCH /admin/v1/workspaces/{id}`: `{"name"}`.
@@ -96,7 +90,7 @@ pub(crate) async fn patch(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
+    let id = path_id(&request);
     let body = body?.0;
     let name = string(object(&body, &["name"])?, "name")?;
     let workspace = admin_transaction(&state, Access::Write, token, move |tx, caller| {
@@ -112,12 +106,10 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
-    admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.delete_workspace(&caller.org_id, &id)?))
+    delete_by_id(&request, &state, token, |tx, org, id| {
+        tx.delete_workspace(org, id)
     })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    .await
 }
 
 /// `POST /admin/v1/workspaces/{id}/folders`: `{"name", "team_access"?}` (invite-only unless said).
@@ -127,7 +119,7 @@ pub(crate) async fn create_folder(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let workspace_id = id(&request);
+    let workspace_id = path_id(&request);
     let body = body?.0;
     let fields = object(&body, &["name", "team_access"])?;
     let name = string(fields, "name")?;
@@ -152,7 +144,7 @@ pub(crate) async fn list_folders(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let workspace_id = id(&request);
+    let workspace_id = path_id(&request);
     let folders = admin_transaction(&state, Access::Read, token, move |tx, caller| {
         Ok(Ok(tx.folders(&caller.org_id, &workspace_id)?))
     })
@@ -167,12 +159,14 @@ pub(crate) async fn get_folder(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
-    let folder = admin_transaction(&state, Access::Read, token, move |tx, caller| {
-        Ok(Ok(tx.folder(&caller.org_id, &id)?))
-    })
-    .await?;
-    Ok(json(StatusCode::OK, &folder_document(&folder)))
+    get_by_id(
+        &request,
+        &state,
+        token,
+        |tx, org, id| tx.folder(org, id),
+        folder_document,
+    )
+    .await
 }
 
 /// `PATCH /admin/v1/folders/{id}`: `{"name"?, "team_access"?}`.
@@ -182,7 +176,7 @@ pub(crate) async fn patch_folder(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
+    let id = path_id(&request);
     let body = body?.0;
     let fields = object(&body, &["name", "team_access"])?;
     let change = FolderChange {
@@ -202,10 +196,8 @@ pub(crate) async fn delete_folder(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let id = id(&request);
-    admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.delete_folder(&caller.org_id, &id)?))
+    delete_by_id(&request, &state, token, |tx, org, id| {
+        tx.delete_folder(org, id)
     })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    .await
 }
