@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod access;
+mod audit;
 mod connection;
 mod error;
 mod filter_sql;
@@ -35,6 +36,7 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 use serde_json::Value;
 
 pub use access::{Candidates, ResourceFacts, UserFacts};
+pub use audit::{AuditQuery, AuditRecord, NewAuditRecord};
 use connection::AnyConnection;
 pub use grants::GrantFilter;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};

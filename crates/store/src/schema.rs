@@ -146,4 +146,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The audit trail: append-only (triggers refuse UPDATE and DELETE).
+    audit_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        org_id -> Text,
+        occurred_at -> Text,
+        actor -> Text,
+        operation -> Text,
+        target -> Text,
+        status -> Integer,
+        detail -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(orgs, tokens, scim_users, scim_groups, group_members);

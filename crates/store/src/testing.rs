@@ -102,6 +102,16 @@ impl TestDb {
         self.backend
     }
 
+    /// Run raw SQL on a connection of its own, outside the store (to prove what the database
+    /// itself refuses); the database's error as text.
+    pub fn execute_raw(&self, sql: &str) -> Result<(), String> {
+        let mut connection =
+            crate::connection::establish(&self.url).map_err(|error| error.to_string())?;
+        connection
+            .batch_execute(sql)
+            .map_err(|error| error.to_string())
+    }
+
     /// [`Store::open`] with default options; panics on failure (tests only).
     pub fn open(&self) -> Store {
         Store::open(&self.url, &StoreOptions::default())
