@@ -115,6 +115,9 @@ where
         Arc::clone(&state.org_registries),
         Arc::clone(&state.registry),
     );
+    // Who the caller was, also when the transaction fails (for the log and the audit trail).
+    let seen: Arc<std::sync::Mutex<Option<Authenticated>>> = Arc::default();
+    let seen_inside = Arc::clone(&seen);
     let outcome = blocking::run(state, access, move |tx| {
         let Some(auth) = tx.authenticate(&token.0, TokenKind::Scim, now)? else {
             return Ok((
@@ -125,6 +128,9 @@ where
                 ))),
             ));
         };
+        if let Ok(mut seen) = seen_inside.lock() {
+            *seen = Some(auth.clone());
+        }
         let registry = registries.get(&standard, tx, &auth)?;
         let caller = Caller { auth, registry };
         match f(tx, &caller) {
@@ -133,10 +139,26 @@ where
             Err(Failure::Store(error)) => Err(Failure::Store(error)),
         }
     })
-    .await?;
-    let (caller, result) = outcome;
+    .await;
+    let (caller, result) = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => (seen.lock().ok().and_then(|mut seen| seen.take()), Err(error)),
+    };
     if let Some(caller) = caller {
         request.extensions_mut().insert(caller);
+    }
+    // The last attempt's error, for the audit record of a failed write (see `audit.rs`).
+    match &result {
+        Err(error) => {
+            request
+                .extensions_mut()
+                .insert(crate::audit::FailedRequest(error.error.clone()));
+        }
+        Ok(_) => {
+            request
+                .extensions_mut()
+                .remove::<crate::audit::FailedRequest>();
+        }
     }
     result
 }

@@ -324,7 +324,7 @@ fn write(
         }
         BulkMethod::Delete => {
             let id = id()?;
-            operations::delete(tx, caller, kind, id, preconditions)?;
+            operations::delete(tx, caller, kind, id, preconditions, now)?;
             return Ok(Done {
                 id: id.to_owned(),
                 version: None,

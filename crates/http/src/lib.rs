@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod admin;
+mod audit;
 mod auth;
 mod blocking;
 mod bulk;
@@ -73,6 +74,11 @@ pub fn explanation_json(
     groups: &org_model::GroupGraph,
 ) -> serde_json::Value {
     admin::explanation_document(explanation, groups)
+}
+
+/// An audit record as `GET /admin/v1/audit` renders it (one line of `rollcall audit export`).
+pub fn audit_record_json(record: &rollcall_store::AuditRecord) -> serde_json::Value {
+    admin::record_document(record)
 }
 
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).

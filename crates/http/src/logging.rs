@@ -1,5 +1,6 @@
 //! One INFO line per SCIM request: method, path, status, latency, organization and token
-//! id. Never the token, the query string (filters hold user names) or a body.
+//! id. Never the token, the query string (filters hold user names) or a body. A failed
+//! write of an authenticated caller also goes to the audit trail (`audit.rs`).
 
 use std::time::Instant;
 
@@ -7,7 +8,35 @@ use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
+use actix_web::web;
 use rollcall_store::Authenticated;
+
+use crate::audit;
+use crate::state::AppState;
+
+/// A failed SCIM write of an authenticated caller goes to the audit trail with its error.
+async fn record_failed_write<B>(response: &ServiceResponse<B>, method: &str, path: &str) {
+    if response.status().as_u16() < 400 {
+        return;
+    }
+    let Some((operation, target)) = audit::write_of(method, path) else {
+        return;
+    };
+    let (caller, failure) = {
+        let extensions = response.request().extensions();
+        (
+            extensions.get::<Authenticated>().cloned(),
+            extensions.get::<audit::FailedRequest>().cloned(),
+        )
+    };
+    let (Some(caller), Some(audit::FailedRequest(error))) = (caller, failure) else {
+        return;
+    };
+    let Some(state) = response.request().app_data::<web::Data<AppState>>() else {
+        return;
+    };
+    audit::record_failure(state, caller, operation, target, error).await;
+}
 
 /// The request-log middleware (`actix_web::middleware::from_fn`).
 pub(crate) async fn log_request(
@@ -19,6 +48,9 @@ pub(crate) async fn log_request(
     let path = request.path().to_owned();
     let response = next.call(request).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(response) = &response {
+        record_failed_write(response, method.as_str(), &path).await;
+    }
     match &response {
         Ok(response) => {
             let extensions = response.request().extensions();

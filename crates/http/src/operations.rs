@@ -11,6 +11,7 @@ use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 use scim_core::{Deviation, DialectContext, Operation, SchemaRegistry, validate_resource};
 use serde_json::Value;
 
+use crate::audit;
 use crate::error::Failure;
 use crate::etag::Preconditions;
 use crate::state::resource_type;
@@ -44,7 +45,10 @@ pub(crate) fn create(
     let mut ctx = DialectContext::new(caller.dialect);
     let resource = validate_resource(registry, rt, body, None, Operation::Create, &mut ctx)?;
     tolerated.extend(ctx.tolerated);
-    Ok(tx.create_resource(&caller.org_id, kind, &resource, now)?)
+    let stored = tx.create_resource(&caller.org_id, kind, &resource, now)?;
+    let detail = audit::created(&stored.resource);
+    audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
+    Ok(stored)
 }
 
 /// Replace `existing` with `body` (PUT). The write is made over the version read, so a
@@ -80,6 +84,8 @@ pub(crate) fn replace(
     )?;
     tolerated.extend(ctx.tolerated);
     let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
+    let detail = audit::changes(&existing.resource, &stored.resource);
+    audit::record(tx, caller, kind, "replace", &id, 200, &detail, now)?;
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
     }
@@ -147,10 +153,14 @@ fn patch_user(
     let outcome = apply_patch(registry, rt, &existing.resource, &patch, &mut ctx)?;
     tolerated.extend(ctx.tolerated);
     if !outcome.changed {
+        // A PATCH that changes nothing changes no version and records no change.
         return Ok(existing);
     }
     let org = caller.org_id.as_str();
-    Ok(tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?)
+    let stored = tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
+    let detail = audit::changes(&existing.resource, &stored.resource);
+    audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
+    Ok(stored)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -180,6 +190,11 @@ fn patch_group(
         expected_version = expected_version.or(Some(existing.version));
     }
     let stored = tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
+    if attributes.is_some() || !plan.members.is_empty() {
+        let mut detail = audit::changes(&existing.resource, &stored.resource);
+        detail["members"] = audit::member_changes(&plan.members);
+        audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
+    }
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
     }
@@ -194,6 +209,7 @@ pub(crate) fn delete(
     kind: ResourceKind,
     id: &str,
     preconditions: &Preconditions,
+    now: DateTime<Utc>,
 ) -> Result<(), Failure> {
     let org = caller.org_id.as_str();
     let expected_version = if preconditions.is_empty() {
@@ -202,5 +218,16 @@ pub(crate) fn delete(
         let existing = tx.get_resource(org, kind, id, false)?;
         preconditions.expected_version(&existing)?
     };
-    Ok(tx.delete_resource(org, kind, id, expected_version)?)
+    tx.delete_resource(org, kind, id, expected_version)?;
+    audit::record(
+        tx,
+        caller,
+        kind,
+        "delete",
+        id,
+        204,
+        &serde_json::json!({}),
+        now,
+    )?;
+    Ok(())
 }

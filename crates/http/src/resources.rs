@@ -271,8 +271,9 @@ pub(crate) async fn delete<K: Kind>(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&request);
     let preconditions = Preconditions::from_request(&request)?;
+    let now = Utc::now();
     scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
-        operations::delete(tx, caller, K::KIND, &id, &preconditions)
+        operations::delete(tx, caller, K::KIND, &id, &preconditions, now)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -5,6 +5,7 @@
 //! folders, grants, group mapping rules, and its custom extension schemas.
 
 mod access;
+mod audit;
 mod body;
 mod error;
 mod grants;
@@ -26,6 +27,7 @@ use crate::logging::log_request;
 use crate::state::AppState;
 
 pub(crate) use access::explanation_document;
+pub(crate) use audit::record_document;
 pub(crate) use error::AdminError;
 
 /// The admin API's base path.
@@ -101,6 +103,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 web::resource("/rules/{id}")
                     .route(web::delete().to(grants::delete_rule))
                     .default_service(method_not_allowed("DELETE")),
+            )
+            .service(
+                web::resource("/audit")
+                    .route(web::get().to(audit::list))
+                    .default_service(method_not_allowed("GET")),
             )
             .service(
                 web::resource("/access")

@@ -1,0 +1,101 @@
+//! `GET /admin/v1/audit?since=&until=&actor=&target=&type=&cursor=&limit=` →
+//! `{"events": [...], "next_cursor"}` (PRODUCT.md §10): the organization's audit trail in
+//! order. `next_cursor` is absent on the last page. Nothing edits or deletes a record.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rollcall_store::{AuditQuery, AuditRecord};
+use serde_json::{Value, json};
+
+use super::{AdminError, admin_transaction, json};
+use crate::auth::BearerToken;
+use crate::blocking::Access;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The default and largest page.
+const PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1000;
+
+/// A record as the API and `rollcall audit export` show it.
+pub(crate) fn record_document(record: &AuditRecord) -> Value {
+    json!({
+        "id": record.id,
+        "seq": record.seq,
+        "time": record.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        "actor": record.actor,
+        "type": record.operation,
+        "target": record.target,
+        "status": record.status,
+        "detail": record.detail,
+    })
+}
+
+fn time(text: &str, key: &str) -> Result<DateTime<Utc>, AdminError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|_| AdminError::invalid(format!("{key} must be an RFC 3339 date-time")))
+}
+
+/// The query the parameters ask for.
+fn query(request: &HttpRequest) -> Result<AuditQuery, AdminError> {
+    let params =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(request.query_string())
+            .map_err(|_| AdminError::invalid("the query string is malformed"))?;
+    let mut query = AuditQuery {
+        limit: PAGE,
+        ..AuditQuery::default()
+    };
+    for (key, value) in params.iter() {
+        match key.as_str() {
+            "since" => query.since = Some(time(value, key)?),
+            "until" => query.until = Some(time(value, key)?),
+            "actor" => query.actor = Some(value.clone()),
+            "target" => query.target = Some(value.clone()),
+            "type" => query.operation = Some(value.clone()),
+            "cursor" => {
+                query.after = Some(value.parse().map_err(|_| {
+                    AdminError::new(400, "invalid_cursor", "the cursor is not one of ours")
+                })?);
+            }
+            "limit" => {
+                query.limit = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|limit| (1..=MAX_PAGE).contains(limit))
+                    .ok_or_else(|| AdminError::invalid("limit must be 1 to 1000"))?;
+            }
+            other => {
+                return Err(AdminError::invalid(format!(
+                    "unknown parameter {other:?}; expected since, until, actor, target, type, cursor, limit"
+                )));
+            }
+        }
+    }
+    Ok(query)
+}
+
+/// `GET /admin/v1/audit`.
+pub(crate) async fn list(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let mut query = query(&request)?;
+    let limit = query.limit;
+    // One more than the page, to know whether another follows.
+    query.limit = limit + 1;
+    let mut records = admin_transaction(&state, Access::Read, token, move |tx, caller| {
+        Ok(Ok(tx.audit(&caller.org_id, &query)?))
+    })
+    .await?;
+    let more = records.len() > limit as usize;
+    records.truncate(limit as usize);
+    let events: Vec<Value> = records.iter().map(record_document).collect();
+    let mut body = json!({"events": events});
+    if more && let Some(last) = records.last() {
+        body["next_cursor"] = json!(last.seq.to_string());
+    }
+    Ok(json(StatusCode::OK, &body))
+}

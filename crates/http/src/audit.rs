@@ -1,0 +1,232 @@
+//! Writing the audit trail (PRODUCT.md §6) for SCIM requests.
+//!
+//! - Every applied write records itself in its own transaction (`operations.rs` calls
+//!   [`record`]): actor `scim:<token id>`, operation (`user.create`, `group.patch`, …),
+//!   target (`user:<id>`), status, and the before/after of the top-level attributes that
+//!   changed (group member changes as the delta asked for). A rolled-back write leaves
+//!   nothing.
+//! - A failed write request of an authenticated caller is recorded after the fact, in a
+//!   transaction of its own, with its error (the request-log middleware calls
+//!   [`record_failure`] with the error `scim_transaction` left in the request).
+//!
+//! Reads are not recorded, and a request whose token fails leaves no record (no org).
+
+use chrono::{DateTime, Utc};
+use rollcall_store::{Authenticated, NewAuditRecord, ResourceKind, StoreError, Tx};
+use scim_core::ScimError;
+use scim_core::patch::MemberChange;
+use serde_json::{Map, Value, json};
+
+use crate::blocking::{self, Access};
+use crate::state::AppState;
+
+/// The error of a failed SCIM request, left in the request's extensions for the log.
+#[derive(Debug, Clone)]
+pub(crate) struct FailedRequest(pub(crate) ScimError);
+
+/// `user` or `group`.
+pub(crate) fn noun(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "user",
+        ResourceKind::Group => "group",
+    }
+}
+
+/// Append the record of an applied write.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record(
+    tx: &mut Tx<'_>,
+    caller: &Authenticated,
+    kind: ResourceKind,
+    verb: &str,
+    id: &str,
+    status: u16,
+    detail: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let actor = format!("scim:{}", caller.token_id);
+    let operation = format!("{}.{verb}", noun(kind));
+    let target = format!("{}:{id}", noun(kind));
+    tx.record_audit(
+        &caller.org_id,
+        &NewAuditRecord {
+            occurred_at: now,
+            actor: &actor,
+            operation: &operation,
+            target: &target,
+            status,
+            detail,
+        },
+    )
+}
+
+/// The attributes kept in a record: everything but `id`, `meta` and the membership lists.
+fn recorded(resource: &Value) -> Map<String, Value> {
+    resource
+        .as_object()
+        .map(|object| {
+            object
+                .iter()
+                .filter(|(key, _)| !matches!(key.as_str(), "id" | "meta" | "members" | "groups"))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `{"after": …}` of a new resource.
+pub(crate) fn created(resource: &Value) -> Value {
+    json!({"after": recorded(resource)})
+}
+
+/// `{"before": …, "after": …}` of the top-level attributes that differ.
+pub(crate) fn changes(before: &Value, after: &Value) -> Value {
+    let (before, after) = (recorded(before), recorded(after));
+    let mut old = Map::new();
+    let mut new = Map::new();
+    for (key, value) in &before {
+        if after.get(key) != Some(value) {
+            old.insert(key.clone(), value.clone());
+            new.insert(key.clone(), after.get(key).cloned().unwrap_or(Value::Null));
+        }
+    }
+    for (key, value) in &after {
+        if !before.contains_key(key) {
+            old.insert(key.clone(), Value::Null);
+            new.insert(key.clone(), value.clone());
+        }
+    }
+    json!({"before": old, "after": new})
+}
+
+/// The member delta of a group PATCH as recorded.
+pub(crate) fn member_changes(changes: &[MemberChange]) -> Value {
+    let values = |refs: &[scim_core::patch::MemberRef]| -> Vec<String> {
+        refs.iter().map(|member| member.value.clone()).collect()
+    };
+    Value::Array(
+        changes
+            .iter()
+            .map(|change| match change {
+                MemberChange::Add(refs) => json!({"op": "add", "members": values(refs)}),
+                MemberChange::Remove(ids) => json!({"op": "remove", "members": ids}),
+                MemberChange::RemoveAll => json!({"op": "remove_all"}),
+                MemberChange::RemoveWhere(filter) => {
+                    json!({"op": "remove_where", "filter": format!("{filter:?}")})
+                }
+                MemberChange::ReplaceWhere { filter, members } => json!({
+                    "op": "replace_where", "filter": format!("{filter:?}"), "members": values(members)
+                }),
+            })
+            .collect(),
+    )
+}
+
+/// The operation and target of a SCIM write request, from its method and path; `None` for
+/// reads (including `POST …/.search`).
+pub(crate) fn write_of(method: &str, path: &str) -> Option<(String, String)> {
+    let rest = path.strip_prefix(crate::response::SCIM_PREFIX)?;
+    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let verb = match method {
+        "POST" => "create",
+        "PUT" => "replace",
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        _ => return None,
+    };
+    match segments.as_slice() {
+        ["Bulk"] if verb == "create" => Some(("bulk".to_owned(), "bulk".to_owned())),
+        ["Users"] if verb == "create" => Some(("user.create".to_owned(), "user".to_owned())),
+        ["Groups"] if verb == "create" => Some(("group.create".to_owned(), "group".to_owned())),
+        ["Users", id] if *id != ".search" && verb != "create" => {
+            Some((format!("user.{verb}"), format!("user:{id}")))
+        }
+        ["Groups", id] if *id != ".search" && verb != "create" => {
+            Some((format!("group.{verb}"), format!("group:{id}")))
+        }
+        ["Me"] if verb != "create" => Some((format!("user.{verb}"), "user:me".to_owned())),
+        _ => None,
+    }
+}
+
+/// Record a failed write request of `caller` (a transaction of its own).
+pub(crate) async fn record_failure(
+    state: &AppState,
+    caller: Authenticated,
+    operation: String,
+    target: String,
+    error: ScimError,
+) {
+    let now = Utc::now();
+    let outcome = blocking::run(state, Access::Write, move |tx| {
+        let detail = json!({"error": error.to_body()});
+        let actor = format!("scim:{}", caller.token_id);
+        tx.record_audit(
+            &caller.org_id,
+            &NewAuditRecord {
+                occurred_at: now,
+                actor: &actor,
+                operation: &operation,
+                target: &target,
+                status: error.status,
+                detail: &detail,
+            },
+        )?;
+        Ok(())
+    })
+    .await;
+    if let Err(error) = outcome {
+        tracing::error!(detail = %error.error.detail, "cannot record a failed request in the audit trail");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_are_named_from_method_and_path() {
+        let cases = [
+            ("POST", "/scim/v2/Users", Some(("user.create", "user"))),
+            (
+                "PUT",
+                "/scim/v2/Users/u1",
+                Some(("user.replace", "user:u1")),
+            ),
+            (
+                "PATCH",
+                "/scim/v2/Groups/g1",
+                Some(("group.patch", "group:g1")),
+            ),
+            (
+                "DELETE",
+                "/scim/v2/Groups/g1",
+                Some(("group.delete", "group:g1")),
+            ),
+            ("POST", "/scim/v2/Bulk", Some(("bulk", "bulk"))),
+            ("POST", "/scim/v2/Users/.search", None),
+            ("POST", "/scim/v2/.search", None),
+            ("GET", "/scim/v2/Users/u1", None),
+            ("PATCH", "/admin/v1/org", None),
+        ];
+        for (method, path, expected) in cases {
+            let got = write_of(method, path);
+            let expected = expected.map(|(o, t)| (o.to_owned(), t.to_owned()));
+            assert_eq!(got, expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn changes_name_only_what_differs() {
+        let before =
+            json!({"id": "1", "userName": "ann", "active": true, "title": "x", "meta": {}});
+        let after = json!({"id": "1", "userName": "ann", "active": false, "nickName": "a", "meta": {"v": 2}});
+        assert_eq!(
+            changes(&before, &after),
+            json!({
+                "before": {"active": true, "title": "x", "nickName": null},
+                "after": {"active": false, "title": null, "nickName": "a"}
+            })
+        );
+    }
+}

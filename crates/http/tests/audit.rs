@@ -1,0 +1,160 @@
+//! The audit trail through SCIM and `GET /admin/v1/audit`, on every test database: every
+//! applied SCIM write leaves its record (before/after of what changed), a write that changes
+//! nothing or is rolled back leaves none but the failure record, and the trail pages with a
+//! cursor and filters per organization.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use actix_web::http::Method;
+use common::{Harness, admin, group, patch, request, user, with_json};
+use rollcall_store::TokenKind;
+use rollcall_store::testing::TestDb;
+use serde_json::{Value, json};
+
+#[actix_web::test]
+async fn every_scim_write_is_recorded_with_what_changed_and_failures_with_their_error() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(admin_token.as_str());
+        let scim = h.a.token.clone();
+        let actor = format!("scim:{}", h.a.token_id);
+
+        let ann = create!(app, &scim, "Users", user("ann"));
+        let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
+        let reply = send!(
+            app,
+            with_json(Method::PATCH, &format!("/scim/v2/Users/{ann}"), &scim, &off)
+        );
+        assert_eq!(reply.status, 200);
+        // The same PATCH again changes nothing: no record.
+        let reply = send!(
+            app,
+            with_json(Method::PATCH, &format!("/scim/v2/Users/{ann}"), &scim, &off)
+        );
+        assert_eq!(reply.status, 200);
+        let eng = create!(app, &scim, "Groups", group("eng", &[]));
+        let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]));
+        let reply = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Groups/{eng}"),
+                &scim,
+                &add
+            )
+        );
+        assert_eq!(reply.status, 204);
+        // Refused by a constraint: rolled back, recorded as a failure only.
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", &scim, &user("ANN"))
+        );
+        assert_eq!(reply.status, 409);
+        // A bad token leaves nothing (no organization to record it for).
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", "rc_scim_x_0", &user("bob"))
+        );
+        assert_eq!(reply.status, 401);
+        let reply = send!(
+            app,
+            request(Method::DELETE, &format!("/scim/v2/Users/{ann}"), &scim)
+        );
+        assert_eq!(reply.status, 204);
+
+        let (status, trail, _) = call!(app, admin("GET", "/admin/v1/audit", token, None));
+        assert_eq!(status, 200, "{label} {trail}");
+        let events = trail["events"].as_array().unwrap();
+        let summary: Vec<(String, String, u64)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap().to_owned(),
+                    e["target"].as_str().unwrap().to_owned(),
+                    e["status"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("user.create", format!("user:{ann}"), 201),
+            ("user.patch", format!("user:{ann}"), 200),
+            ("group.create", format!("group:{eng}"), 201),
+            ("group.patch", format!("group:{eng}"), 200),
+            ("user.create", "user".to_owned(), 409),
+            ("user.delete", format!("user:{ann}"), 204),
+        ]
+        .map(|(t, target, status)| (t.to_owned(), target, status));
+        assert_eq!(summary, expected, "{label}");
+        assert!(events.iter().all(|e| e["actor"] == actor.as_str()));
+        assert_eq!(events[0]["detail"]["after"]["userName"], "ann");
+        assert_eq!(
+            events[1]["detail"],
+            json!({"before": {"active": true}, "after": {"active": false}})
+        );
+        assert_eq!(
+            events[3]["detail"]["members"],
+            json!([{"op": "add", "members": [ann]}])
+        );
+        assert_eq!(
+            events[4]["detail"]["error"]["scimType"], "uniqueness",
+            "{}",
+            events[4]
+        );
+        assert!(trail.get("next_cursor").is_none());
+
+        // Pages with a cursor, filters, and nothing of another organization.
+        let (_, first, _) = call!(app, admin("GET", "/admin/v1/audit?limit=4", token, None));
+        let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+        let (_, second, _) = call!(
+            app,
+            admin(
+                "GET",
+                &format!("/admin/v1/audit?limit=4&cursor={cursor}"),
+                token,
+                None
+            )
+        );
+        let ids = |page: &Value| -> Vec<String> {
+            page["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let walked: Vec<String> = ids(&first).into_iter().chain(ids(&second)).collect();
+        assert_eq!(walked, ids(&trail), "{label}");
+        assert!(second.get("next_cursor").is_none());
+        let (_, patches, _) = call!(
+            app,
+            admin("GET", "/admin/v1/audit?type=user.patch", token, None)
+        );
+        assert_eq!(patches["events"].as_array().unwrap().len(), 1);
+        let (_, on_group, _) = call!(
+            app,
+            admin(
+                "GET",
+                &format!("/admin/v1/audit?target=group:{eng}"),
+                token,
+                None
+            )
+        );
+        assert_eq!(on_group["events"].as_array().unwrap().len(), 2);
+        for bad in ["cursor=x", "since=yesterday", "limit=0", "colour=red"] {
+            let (status, _, _) = call!(
+                app,
+                admin("GET", &format!("/admin/v1/audit?{bad}"), token, None)
+            );
+            assert_eq!(status, 400, "{bad}");
+        }
+        let other = h.tenant("Beta");
+        let (_, stranger) = h.token(&other.org_id, TokenKind::Admin, None);
+        let (_, theirs, _) = call!(app, admin("GET", "/admin/v1/audit", Some(&stranger), None));
+        assert_eq!(theirs["events"], json!([]), "{label}");
+    }
+}
