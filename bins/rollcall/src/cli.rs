@@ -51,6 +51,28 @@ pub enum Command {
     /// Effective access: why a user has a role, and who has one (mirrors `/admin/v1/access`).
     #[command(subcommand)]
     Access(AccessCommand),
+    /// The audit trail (mirrors `/admin/v1/audit`).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `rollcall audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the organization's audit trail to stdout as JSON lines, oldest first.
+    Export {
+        /// Only records from this RFC 3339 time on.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only records before this RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
+        /// The organization's id.
+        #[arg(long, value_name = "ID")]
+        org: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// An organization and a database: what every org-scoped admin subcommand takes.

@@ -45,6 +45,10 @@ fn main() -> anyhow::Result<()> {
             logging::init(config::LogFormat::Text);
             commands::access::access(command)
         }
+        Command::Audit(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::audit::run(command)
+        }
         Command::Migrate(args) => {
             logging::init(config::LogFormat::Text);
             commands::migrate::run(args)

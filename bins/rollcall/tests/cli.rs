@@ -309,3 +309,44 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
         assert_eq!(rules["rules"].as_array().unwrap().len(), 1);
     }
 }
+
+#[test]
+fn audit_export_writes_the_trail_as_json_lines() {
+    for db in TestDb::all() {
+        let org = create_org(db.url(), "acme");
+        let t0 = chrono::Utc::now();
+        let detail = serde_json::json!({"after": {"userName": "ann"}});
+        db.open()
+            .write(|tx| {
+                for k in 0..3 {
+                    tx.record_audit(
+                        &org.org_id,
+                        &rollcall_store::NewAuditRecord {
+                            occurred_at: t0 + chrono::Duration::seconds(k),
+                            actor: "scim:t",
+                            operation: "user.create",
+                            target: "user:x",
+                            status: 201,
+                            detail: &detail,
+                        },
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let lines = |extra: &[&str]| -> Vec<Value> {
+            let mut args = vec!["audit", "export", "--org", &org.org_id];
+            args.extend(extra);
+            rollcall(db.url(), &args)
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect()
+        };
+        let all = lines(&[]);
+        assert_eq!(all.len(), 3, "{:?}", db.backend());
+        assert_eq!(all[0]["type"], "user.create");
+        assert_eq!(all[0]["detail"], detail);
+        let since = (t0 + chrono::Duration::seconds(1)).to_rfc3339();
+        assert_eq!(lines(&["--since", &since]).len(), 2);
+    }
+}

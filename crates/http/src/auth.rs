@@ -142,7 +142,10 @@ where
     .await;
     let (caller, result) = match outcome {
         Ok(outcome) => outcome,
-        Err(error) => (seen.lock().ok().and_then(|mut seen| seen.take()), Err(error)),
+        Err(error) => (
+            seen.lock().ok().and_then(|mut seen| seen.take()),
+            Err(error),
+        ),
     };
     if let Some(caller) = caller {
         request.extensions_mut().insert(caller);

@@ -1,6 +1,7 @@
 //! The admin subcommands. Each opens the store itself (which runs pending migrations).
 
 pub mod access;
+pub mod audit;
 pub mod demo;
 pub mod migrate;
 pub mod org;
