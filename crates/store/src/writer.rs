@@ -125,7 +125,9 @@ impl<T> Future for WriteTicket<T> {
 }
 
 fn writer_gone() -> StoreError {
-    StoreError::Database("the write was lost: the writer thread stopped".to_owned())
+    StoreError::Database(
+        "the write was lost: its job panicked or the writer thread stopped".to_owned(),
+    )
 }
 
 /// The writer thread: a batch per turn until every sender is gone.
