@@ -48,10 +48,11 @@ async fn listen(
     demo_org: Option<demo::DemoOrg>,
 ) -> anyhow::Result<()> {
     let server = HttpServer::new(move || {
-        let (scim, admin) = (state.clone(), state.clone());
+        let (scim, admin, health) = (state.clone(), state.clone(), state.clone());
         App::new()
             .configure(|config| rollcall_http::configure(config, scim))
             .configure(|config| rollcall_http::configure_admin(config, admin))
+            .configure(|config| rollcall_http::configure_health(config, health))
             .default_service(web::to(rollcall_http::not_found))
     })
     .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)

@@ -10,6 +10,7 @@ mod cursor;
 mod discovery;
 mod error;
 mod etag;
+mod health;
 mod list;
 mod logging;
 mod me;
@@ -65,6 +66,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
 /// organization's admin token; errors are `{"error": {"code", "message"}}`.
 pub fn configure_admin(cfg: &mut web::ServiceConfig, state: AppState) {
     admin::configure(cfg, state);
+}
+
+/// Mount `/healthz` (liveness) and `/readyz` (the database answers) at the root; no token.
+pub fn configure_health(cfg: &mut web::ServiceConfig, state: AppState) {
+    let state = web::Data::new(state);
+    cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
+        .service(
+            web::resource("/readyz")
+                .app_data(state)
+                .route(web::get().to(health::readyz)),
+        );
 }
 
 /// An access explanation as `GET /admin/v1/access?user=…&resource=…` renders it (the
