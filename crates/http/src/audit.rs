@@ -44,16 +44,29 @@ pub(crate) fn record(
     detail: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let actor = format!("scim:{}", caller.token_id);
     let operation = format!("{}.{verb}", noun(kind));
     let target = format!("{}:{id}", noun(kind));
+    append(tx, caller, &operation, &target, status, detail, now)
+}
+
+/// Append a record by `caller`'s token.
+fn append(
+    tx: &mut Tx<'_>,
+    caller: &Authenticated,
+    operation: &str,
+    target: &str,
+    status: u16,
+    detail: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let actor = format!("scim:{}", caller.token_id);
     tx.record_audit(
         &caller.org_id,
         &NewAuditRecord {
             occurred_at: now,
             actor: &actor,
-            operation: &operation,
-            target: &target,
+            operation,
+            target,
             status,
             detail,
         },
@@ -160,18 +173,7 @@ pub(crate) async fn record_failure(
     let now = Utc::now();
     let outcome = blocking::run(state, Access::Write, move |tx| {
         let detail = json!({"error": error.to_body()});
-        let actor = format!("scim:{}", caller.token_id);
-        tx.record_audit(
-            &caller.org_id,
-            &NewAuditRecord {
-                occurred_at: now,
-                actor: &actor,
-                operation: &operation,
-                target: &target,
-                status: error.status,
-                detail: &detail,
-            },
-        )?;
+        append(tx, &caller, &operation, &target, error.status, &detail, now)?;
         Ok(())
     })
     .await;

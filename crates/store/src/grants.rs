@@ -141,19 +141,7 @@ impl Tx<'_> {
     /// resource is not one of its workspaces or folders, [`StoreError::Invalid`] when the
     /// grant breaks a rule of `Grant::check`.
     pub fn create_grant(&mut self, org_id: &str, grant: &Grant) -> Result<Grant, StoreError> {
-        let exists = match &grant.principal {
-            Principal::User(id) => scim_users::table
-                .filter(scim_users::org_id.eq(org_id))
-                .filter(scim_users::id.eq(id))
-                .count()
-                .get_result::<i64>(self.conn)?,
-            Principal::Group(id) => scim_groups::table
-                .filter(scim_groups::org_id.eq(org_id))
-                .filter(scim_groups::id.eq(id))
-                .count()
-                .get_result::<i64>(self.conn)?,
-        };
-        if exists == 0 {
+        if !self.principal_exists(org_id, &grant.principal)? {
             let (kind, id) = principal_parts(&grant.principal);
             return Err(StoreError::InvalidMember(format!(
                 "no {kind} {id:?} in this organization"
@@ -175,6 +163,27 @@ impl Tx<'_> {
             .values(GrantRow::new(org_id, &stored))
             .execute(self.conn)?;
         Ok(stored)
+    }
+
+    /// Whether the organization has this user or group.
+    pub fn principal_exists(
+        &mut self,
+        org_id: &str,
+        principal: &Principal,
+    ) -> Result<bool, StoreError> {
+        let found = match principal {
+            Principal::User(id) => scim_users::table
+                .filter(scim_users::org_id.eq(org_id))
+                .filter(scim_users::id.eq(id))
+                .count()
+                .get_result::<i64>(self.conn)?,
+            Principal::Group(id) => scim_groups::table
+                .filter(scim_groups::org_id.eq(org_id))
+                .filter(scim_groups::id.eq(id))
+                .count()
+                .get_result::<i64>(self.conn)?,
+        };
+        Ok(found > 0)
     }
 
     /// The organization's grants matching `filter`, oldest first.

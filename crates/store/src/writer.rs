@@ -43,7 +43,7 @@ type Job = Box<dyn FnOnce(Result<&mut Tx<'_>, StoreError>) -> Ran + Send>;
 /// The handle on the writer thread: dropping the last one ends the thread once the queue
 /// is drained.
 pub(crate) struct Writer {
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
 }
 
 impl Writer {
@@ -59,9 +59,7 @@ impl Writer {
             .map_err(|error| {
                 StoreError::Unavailable(format!("cannot start the writer thread: {error}"))
             })?;
-        Ok(Writer {
-            jobs: Mutex::new(sender),
-        })
+        Ok(Writer { jobs: sender })
     }
 
     /// Queue `f`; the ticket resolves once its batch has committed.
@@ -90,11 +88,7 @@ impl Writer {
         });
         // A send fails only when the thread has gone (it panicked outside a job); the
         // dropped job then drops its answer and the ticket reports it.
-        let _ = self
-            .jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .send(job);
+        let _ = self.jobs.send(job);
         WriteTicket(ticket)
     }
 }

@@ -6,8 +6,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use org_model::OrgSettings;
-use rollcall_store::{Org, StoreError};
+use org_model::{OrgSettings, Principal};
+use rollcall_store::Org;
 use scim_core::Dialect;
 use serde_json::{Value, json};
 
@@ -136,7 +136,7 @@ pub(crate) async fn patch(
             settings = serde_json::from_value(merged)?;
             let named = settings.owners.iter().chain(settings.successor.iter());
             for user in named {
-                if let Err(StoreError::NotFound) = tx.user_facts(&caller.org_id, user) {
+                if !tx.principal_exists(&caller.org_id, &Principal::User(user.clone()))? {
                     return Ok(Err(AdminError::invalid(format!(
                         "{user:?} is no user of this organization"
                     ))));

@@ -17,17 +17,15 @@ use crate::content::JsonBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// A workspace as the API shows it: `{"id", "name", "home_folder_id"}` (its serde form,
+/// which the CLI prints too).
 fn workspace_document(workspace: &Workspace) -> Value {
-    json!({"id": workspace.id, "name": workspace.name, "home_folder_id": workspace.home_folder_id})
+    json!(workspace)
 }
 
+/// A folder as the API shows it: `{"id", "workspace_id", "name", "team_access"}`.
 fn folder_document(folder: &Folder) -> Value {
-    json!({
-        "id": folder.id,
-        "workspace_id": folder.workspace_id,
-        "name": folder.name,
-        "team_access": folder.team_access.as_str(),
-    })
+    json!(folder)
 }
 
 fn team_access(value: Option<String>) -> Result<Option<TeamAccess>, AdminError> {
