@@ -328,6 +328,7 @@ fn audit_export_writes_the_trail_as_json_lines() {
                             target: "user:x",
                             status: 201,
                             detail: &detail,
+                            request_id: None,
                         },
                     )?;
                 }

@@ -13,6 +13,8 @@
 
 use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, NewAuditRecord, ResourceKind, StoreError, Tx};
+
+use crate::auth::Caller;
 use scim_core::ScimError;
 use scim_core::patch::MemberChange;
 use serde_json::{Map, Value, json};
@@ -36,7 +38,7 @@ pub(crate) fn noun(kind: ResourceKind) -> &'static str {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
     tx: &mut Tx<'_>,
-    caller: &Authenticated,
+    caller: &Caller,
     kind: ResourceKind,
     verb: &str,
     id: &str,
@@ -46,13 +48,18 @@ pub(crate) fn record(
 ) -> Result<(), StoreError> {
     let operation = format!("{}.{verb}", noun(kind));
     let target = format!("{}:{id}", noun(kind));
-    append(tx, caller, &operation, &target, status, detail, now)
+    let request_id = caller.request_id.as_deref();
+    append(
+        tx, caller, request_id, &operation, &target, status, detail, now,
+    )
 }
 
 /// Append a record by `caller`'s token.
+#[allow(clippy::too_many_arguments)]
 fn append(
     tx: &mut Tx<'_>,
     caller: &Authenticated,
+    request_id: Option<&str>,
     operation: &str,
     target: &str,
     status: u16,
@@ -69,6 +76,7 @@ fn append(
             target,
             status,
             detail,
+            request_id,
         },
     )
 }
@@ -166,14 +174,24 @@ pub(crate) fn write_of(method: &str, path: &str) -> Option<(String, String)> {
 pub(crate) async fn record_failure(
     state: &AppState,
     caller: Authenticated,
+    request_id: Option<String>,
     operation: String,
     target: String,
     error: ScimError,
 ) {
-    let now = Utc::now();
+    let now = state.now();
     let outcome = blocking::run(state, Access::Write, move |tx| {
         let detail = json!({"error": error.to_body()});
-        append(tx, &caller, &operation, &target, error.status, &detail, now)?;
+        append(
+            tx,
+            &caller,
+            request_id.as_deref(),
+            &operation,
+            &target,
+            error.status,
+            &detail,
+            now,
+        )?;
         Ok(())
     })
     .await;

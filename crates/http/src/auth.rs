@@ -9,7 +9,6 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use chrono::Utc;
 use rollcall_store::{Authenticated, ResourceKind, StoredResource, TokenKind, Tx};
 use scim_core::SchemaRegistry;
 
@@ -85,6 +84,8 @@ pub(crate) struct Caller {
     pub(crate) auth: Authenticated,
     /// The organization's schemas.
     pub(crate) registry: Arc<SchemaRegistry>,
+    /// The request's id (`X-Request-Id`), for the audit records it causes.
+    pub(crate) request_id: Option<String>,
 }
 
 impl std::ops::Deref for Caller {
@@ -110,7 +111,8 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Caller) -> Result<T, Failure> + Send + 'static,
 {
-    let now = Utc::now();
+    let now = state.now();
+    let request_id = crate::request_id::of(request);
     let (registries, standard) = (
         Arc::clone(&state.org_registries),
         Arc::clone(&state.registry),
@@ -132,7 +134,11 @@ where
             *seen = Some(auth.clone());
         }
         let registry = registries.get(&standard, tx, &auth)?;
-        let caller = Caller { auth, registry };
+        let caller = Caller {
+            auth,
+            registry,
+            request_id,
+        };
         match f(tx, &caller) {
             Ok(value) => Ok((Some(caller.auth), Ok(value))),
             Err(Failure::Scim(error)) => Ok((Some(caller.auth), Err(ApiError::from(error)))),

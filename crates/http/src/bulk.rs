@@ -20,12 +20,12 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use rollcall_store::{Authenticated, ResourceKind, StoreError, Tx};
+use rollcall_store::{ResourceKind, StoreError, Tx};
 use scim_core::bulk::{BulkMethod, BulkOperation, BulkRequest, Endpoint, ResolvedOperation, Step};
 use scim_core::{Deviation, SchemaRegistry, ScimError, urn};
 use serde_json::{Map, Value, json};
 
-use crate::auth::{ATTEMPTS, BearerToken, scim_transaction};
+use crate::auth::{ATTEMPTS, BearerToken, Caller, scim_transaction};
 use crate::blocking::Access;
 use crate::content::BulkBody;
 use crate::error::{ApiError, Failure};
@@ -45,7 +45,7 @@ pub(crate) async fn bulk(
     let bulk = BulkRequest::parse(&body.0, max_operations)?;
     let steps = scim_core::bulk::plan(&bulk);
     let base = base_url(&request);
-    let now = Utc::now();
+    let now = state.now();
     let (results, tolerated) =
         scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
             let mut tolerated = Vec::new();
@@ -126,7 +126,7 @@ struct Done {
 fn run(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     bulk: &BulkRequest,
     steps: Vec<Step>,
     base: &str,
@@ -203,7 +203,7 @@ fn kind_of(endpoint: Endpoint) -> ResourceKind {
 fn run_operation(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     operation: &BulkOperation,
     resolved: &ResolvedOperation,
     now: DateTime<Utc>,
@@ -265,7 +265,7 @@ fn is_fatal(error: &StoreError) -> bool {
 fn write(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     operation: &BulkOperation,
     resolved: &ResolvedOperation,
     preconditions: &Preconditions,

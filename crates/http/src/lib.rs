@@ -18,6 +18,7 @@ mod metrics;
 mod operations;
 mod org_registry;
 mod patch;
+mod request_id;
 mod resources;
 mod response;
 mod root_search;

@@ -1,6 +1,7 @@
-//! One INFO line per SCIM request: method, path, status, latency, organization and token
-//! id. Never the token, the query string (filters hold user names) or a body. A failed
-//! write of an authenticated caller also goes to the audit trail (`audit.rs`).
+//! One INFO line per SCIM request: method, path, status, latency, request id, organization
+//! and token id. Never the token, the query string (filters hold user names) or a body. A
+//! failed write of an authenticated caller also goes to the audit trail (`audit.rs`). The
+//! middleware also gives the request its id (`request_id.rs`) and answers it.
 
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use actix_web::web;
 use rollcall_store::Authenticated;
 
 use crate::audit;
+use crate::request_id::{self, RequestId};
 use crate::state::AppState;
 
 /// A failed SCIM write of an authenticated caller goes to the audit trail with its error.
@@ -29,13 +31,14 @@ async fn record_failed_write<B>(response: &ServiceResponse<B>, method: &str, pat
             extensions.get::<audit::FailedRequest>().cloned(),
         )
     };
+    let request_id = request_id::of(response.request());
     let (Some(caller), Some(audit::FailedRequest(error))) = (caller, failure) else {
         return;
     };
     let Some(state) = response.request().app_data::<web::Data<AppState>>() else {
         return;
     };
-    audit::record_failure(state, caller, operation, target, error).await;
+    audit::record_failure(state, caller, request_id, operation, target, error).await;
 }
 
 /// The request-log middleware (`actix_web::middleware::from_fn`).
@@ -46,10 +49,17 @@ pub(crate) async fn log_request(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.path().to_owned();
-    let response = next.call(request).await;
+    let id = RequestId::for_request(request.request());
+    request.extensions_mut().insert(id.clone());
+    let mut response = next.call(request).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(response) = &response {
         record_failed_write(response, method.as_str(), &path).await;
+    }
+    if let Ok(response) = &mut response
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id.0)
+    {
+        response.headers_mut().insert(request_id::HEADER, value);
     }
     match &response {
         Ok(response) => {
@@ -60,6 +70,7 @@ pub(crate) async fn log_request(
                 path = %path,
                 status = response.status().as_u16(),
                 latency_ms,
+                request_id = %id.0,
                 org_id = caller.map(|c| c.org_id.as_str()),
                 token_id = caller.map(|c| c.token_id.as_str()),
                 "scim request"
@@ -71,6 +82,7 @@ pub(crate) async fn log_request(
                 path = %path,
                 status = error.as_response_error().status_code().as_u16(),
                 latency_ms,
+                request_id = %id.0,
                 "scim request"
             );
         }

@@ -6,12 +6,13 @@
 //! them (`AppState::deviations`) once the write has committed.
 
 use chrono::{DateTime, Utc};
-use rollcall_store::{Authenticated, ResourceKind, StoredResource, Tx};
+use rollcall_store::{ResourceKind, StoredResource, Tx};
 use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 use scim_core::{Deviation, DialectContext, Operation, SchemaRegistry, validate_resource};
 use serde_json::Value;
 
 use crate::audit;
+use crate::auth::Caller;
 use crate::error::Failure;
 use crate::etag::Preconditions;
 use crate::state::resource_type;
@@ -21,7 +22,7 @@ use crate::state::resource_type;
 /// when it set no precondition).
 pub(crate) fn load_for_write(
     tx: &mut Tx<'_>,
-    caller: &Authenticated,
+    caller: &Caller,
     kind: ResourceKind,
     id: &str,
     preconditions: &Preconditions,
@@ -35,7 +36,7 @@ pub(crate) fn load_for_write(
 pub(crate) fn create(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     kind: ResourceKind,
     body: &Value,
     now: DateTime<Utc>,
@@ -58,7 +59,7 @@ pub(crate) fn create(
 pub(crate) fn replace(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     kind: ResourceKind,
     existing: StoredResource,
     expected_version: Option<i64>,
@@ -98,7 +99,7 @@ pub(crate) fn replace(
 pub(crate) fn patch(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     kind: ResourceKind,
     existing: StoredResource,
     expected_version: Option<i64>,
@@ -136,7 +137,7 @@ pub(crate) fn patch(
 fn patch_user(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     existing: StoredResource,
     expected_version: Option<i64>,
     body: &Value,
@@ -167,7 +168,7 @@ fn patch_user(
 fn patch_group(
     tx: &mut Tx<'_>,
     registry: &SchemaRegistry,
-    caller: &Authenticated,
+    caller: &Caller,
     existing: StoredResource,
     mut expected_version: Option<i64>,
     body: &Value,
@@ -205,7 +206,7 @@ fn patch_group(
 /// stored one when the row is deleted.
 pub(crate) fn delete(
     tx: &mut Tx<'_>,
-    caller: &Authenticated,
+    caller: &Caller,
     kind: ResourceKind,
     id: &str,
     preconditions: &Preconditions,

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use rollcall_store::ResourceKind;
 
 use crate::auth::{BearerToken, write_existing};
@@ -40,7 +39,7 @@ pub(crate) async fn patch<K: Kind>(
     // A group answers 204 unless the client asks for attributes (Entra ID's expectation).
     let respond_with_body = kind == ResourceKind::User || params.has_projection();
     let preconditions = Preconditions::from_request(&request)?;
-    let now = Utc::now();
+    let now = state.now();
     let body = body.0;
     let (stored, tolerated, registry, projection) = write_existing(
         &request,

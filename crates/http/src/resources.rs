@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use rollcall_store::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, Page, ResourceKind};
 
 use crate::auth::{BearerToken, scim_transaction, write_existing};
@@ -67,7 +66,7 @@ pub(crate) async fn create<K: Kind>(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::from_query(request.query_string())?;
-    let now = Utc::now();
+    let now = state.now();
     let (stored, tolerated, registry, projection) =
         scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
             let registry = Arc::clone(&caller.registry);
@@ -153,7 +152,7 @@ async fn respond_list<K: Kind>(
 ) -> Result<HttpResponse, ApiError> {
     let config = Arc::clone(&state.config);
     let key = *state.store.cursor_key();
-    let now = Utc::now();
+    let now = state.now();
     let (listed, plan, registry) =
         scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
             let registry = Arc::clone(&caller.registry);
@@ -222,7 +221,7 @@ pub(crate) async fn replace<K: Kind>(
     let id = path_id(&request);
     let params = QueryParams::from_query(request.query_string())?;
     let preconditions = Preconditions::from_request(&request)?;
-    let now = Utc::now();
+    let now = state.now();
     let body = body.0;
     let (stored, tolerated, registry, projection) = write_existing(
         &request,
@@ -271,7 +270,7 @@ pub(crate) async fn delete<K: Kind>(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&request);
     let preconditions = Preconditions::from_request(&request)?;
-    let now = Utc::now();
+    let now = state.now();
     scim_transaction(&request, &state, Access::Write, token, move |tx, caller| {
         operations::delete(tx, caller, K::KIND, &id, &preconditions, now)
     })

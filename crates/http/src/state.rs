@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use rollcall_store::{ResourceKind, Store};
 use scim_core::discovery::{BulkLimits, CursorPaging, PaginationMethod};
 use scim_core::schema::ResourceType;
@@ -29,7 +31,12 @@ pub struct AppState {
     pub(crate) deviations: Arc<DeviationCounters>,
     /// Who `/Me` is, when the embedder says (`with_me`).
     pub(crate) me: Option<MeResolver>,
+    /// The time every write and every check of a window reads (`with_clock`).
+    pub(crate) clock: Clock,
 }
+
+/// Where the state reads the time.
+pub(crate) type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,7 +60,21 @@ impl AppState {
             org_registries: Arc::default(),
             deviations: Arc::new(DeviationCounters::default()),
             me: None,
+            clock: Arc::new(Utc::now),
         }
+    }
+
+    /// Read the time from `clock` instead of the system clock: every timestamp written and
+    /// every window checked (token expiry, cursor expiry, reactivation, purge) uses it.
+    /// Tests use it to move time forward; clones of the state share it.
+    pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The current time, as the state's clock tells it.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
     }
 
     /// Let `/Me` (RFC 7644 §3.11) serve the user `resolver` names for a request: its SCIM

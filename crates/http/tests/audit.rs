@@ -158,3 +158,70 @@ async fn every_scim_write_is_recorded_with_what_changed_and_failures_with_their_
         assert_eq!(theirs["events"], json!([]), "{label}");
     }
 }
+
+#[actix_web::test]
+async fn the_request_id_is_answered_and_written_into_the_record() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let scim = h.a.token.clone();
+
+        // The client's id is kept and answered.
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", &scim, &user("ann"))
+                .insert_header(("X-Request-Id", "okta-req-42"))
+        );
+        assert_eq!(reply.status, 201, "{label}");
+        assert_eq!(reply.header("x-request-id"), Some("okta-req-42"));
+        // A failed write keeps it too.
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", &scim, &user("ANN"))
+                .insert_header(("X-Request-Id", "okta-req-43"))
+        );
+        assert_eq!(reply.status, 409, "{label}");
+        // An unacceptable one is replaced by ours, and ours is answered.
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", &scim, &user("bob"))
+                .insert_header(("X-Request-Id", "no spaces allowed"))
+        );
+        assert_eq!(reply.status, 201, "{label}");
+        let made = reply.header("x-request-id").unwrap().to_owned();
+        assert_ne!(made, "no spaces allowed");
+        assert!(!made.is_empty());
+        // Reads answer one too.
+        let reply = send!(app, request(Method::GET, "/scim/v2/Users", &scim));
+        assert!(reply.header("x-request-id").is_some(), "{label}");
+
+        let (status, trail, _) = call!(
+            app,
+            admin("GET", "/admin/v1/audit", Some(admin_token.as_str()), None)
+        );
+        assert_eq!(status, 200, "{label} {trail}");
+        let ids: Vec<(&str, u64, &str)> = trail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap(),
+                    e["status"].as_u64().unwrap(),
+                    e["request_id"].as_str().unwrap_or("<none>"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("user.create", 201, "okta-req-42"),
+                ("user.create", 409, "okta-req-43"),
+                ("user.create", 201, made.as_str()),
+            ],
+            "{label}"
+        );
+    }
+}

@@ -32,6 +32,8 @@ pub struct AuditRecord {
     pub status: u16,
     /// The change (`{"before": …, "after": …}` of what changed) or the error.
     pub detail: Value,
+    /// The request that made it (its `X-Request-Id`), when it came through the API.
+    pub request_id: Option<String>,
 }
 
 /// A record to append.
@@ -49,6 +51,8 @@ pub struct NewAuditRecord<'a> {
     pub status: u16,
     /// The change or the error.
     pub detail: &'a Value,
+    /// The request that made it, if any.
+    pub request_id: Option<&'a str>,
 }
 
 /// Which records to read.
@@ -82,6 +86,7 @@ struct AuditRow {
     target: String,
     status: i32,
     detail: String,
+    request_id: Option<String>,
 }
 
 impl Tx<'_> {
@@ -101,6 +106,7 @@ impl Tx<'_> {
                 audit_events::target.eq(record.target),
                 audit_events::status.eq(i32::from(record.status)),
                 audit_events::detail.eq(record.detail.to_string()),
+                audit_events::request_id.eq(record.request_id),
             ))
             .execute(self.conn)?;
         Ok(())
@@ -150,6 +156,7 @@ impl Tx<'_> {
                     target: row.target,
                     status: u16::try_from(row.status).unwrap_or(500),
                     detail: serde_json::from_str(&row.detail)?,
+                    request_id: row.request_id,
                 })
             })
             .collect()

@@ -158,6 +158,7 @@ diesel::table! {
         target -> Text,
         status -> Integer,
         detail -> Text,
+        request_id -> Nullable<Text>,
     }
 }
 

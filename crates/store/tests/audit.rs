@@ -30,6 +30,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
                         target,
                         status: 201,
                         detail: &detail,
+                        request_id: Some("req-1"),
                     },
                 )
             }
@@ -69,6 +70,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
         );
         assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
         assert_eq!(all[0].detail, detail);
+        assert_eq!(all[0].request_id.as_deref(), Some("req-1"));
         assert_eq!(all[0].status, 201);
 
         let page = |query: AuditQuery| -> Vec<String> {

@@ -6,7 +6,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use org_model::{
     ContributionKind, Explanation, Grant, GrantSource, GroupGraph, Principal, ResourceRef,
 };
@@ -65,7 +64,7 @@ pub(crate) async fn get(
             AdminError::invalid("resource=workspace:<id>|folder:<id> is required")
         })?)?;
     let user = query.get("user").cloned();
-    let now = Utc::now();
+    let now = state.now();
     let document = admin_transaction(&state, Access::Read, token, move |tx, caller| {
         let document = match user {
             Some(user) => {
@@ -101,7 +100,7 @@ pub(crate) async fn join(
     let fields = object(&body, &["user", "resource"])?;
     let user = string(fields, "user")?;
     let target = resource(&string(fields, "resource")?)?;
-    let now = Utc::now();
+    let now = state.now();
     let document = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         let (explanation, _) = tx.explain_access(&caller.org_id, &user, &target, now)?;
         let first = tx.record_join(&caller.org_id, &user, &target, now)?;

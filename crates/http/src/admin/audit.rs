@@ -29,6 +29,7 @@ pub(crate) fn record_document(record: &AuditRecord) -> Value {
         "target": record.target,
         "status": record.status,
         "detail": record.detail,
+        "request_id": record.request_id,
     })
 }
 

@@ -96,7 +96,7 @@ pub(crate) async fn create(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let now = Utc::now();
+    let now = state.now();
     let mut grant = requested_grant(&body?.0, now)?;
     let stored = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         grant.source = GrantSource::Manual {
@@ -172,7 +172,7 @@ pub(crate) async fn create_rule(
         workspaces: string(fields, "workspaces")?,
         role: role(fields)?,
     };
-    let now = Utc::now();
+    let now = state.now();
     let stored = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         Ok(Ok(tx.create_rule(&caller.org_id, &rule, now)?))
     })

@@ -17,7 +17,6 @@ mod workspaces;
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use chrono::Utc;
 use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
 
 use crate::auth::BearerToken;
@@ -168,7 +167,7 @@ where
         + 'static,
 {
     let token = token?;
-    let now = Utc::now();
+    let now = state.now();
     blocking::run(state, access, move |tx| {
         let Some(caller) = tx.authenticate(token.secret(), TokenKind::Admin, now)? else {
             return Ok(Err(AdminError::new(

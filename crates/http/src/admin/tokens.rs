@@ -45,7 +45,7 @@ pub(crate) async fn create(
                 .ok_or_else(|| AdminError::invalid("expires_in_days must be 1 to 3650"))?,
         ),
     };
-    let now = Utc::now();
+    let now = state.now();
     let expires_at = days.map(|days| now + Duration::days(i64::try_from(days).unwrap_or(3650)));
     let created = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         Ok(Ok(tx.create_token(
@@ -86,7 +86,7 @@ pub(crate) async fn delete(
         .get("id")
         .unwrap_or_default()
         .to_owned();
-    let now = Utc::now();
+    let now = state.now();
     let revoked = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         let is_scim = tx
             .tokens(&caller.org_id, Some(TokenKind::Scim))?

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use org_model::{Folder, TeamAccess, Workspace};
 use rollcall_store::FolderChange;
 use serde_json::{Value, json};
@@ -44,7 +43,7 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, AdminError> {
     let body = body?.0;
     let name = string(object(&body, &["name"])?, "name")?;
-    let now = Utc::now();
+    let now = state.now();
     let workspace = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         Ok(Ok(tx.create_workspace(&caller.org_id, &name, now)?))
     })
@@ -122,7 +121,7 @@ pub(crate) async fn create_folder(
     let fields = object(&body, &["name", "team_access"])?;
     let name = string(fields, "name")?;
     let access = team_access(optional_string(fields, "team_access")?)?.unwrap_or_default();
-    let now = Utc::now();
+    let now = state.now();
     let folder = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         Ok(Ok(tx.create_folder(
             &caller.org_id,
