@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod access;
+mod access_delta;
 mod audit;
 mod connection;
 mod error;
@@ -36,6 +37,7 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 use serde_json::Value;
 
 pub use access::{Candidates, ResourceFacts, UserFacts};
+pub use access_delta::{AccessChange, AccessDelta, AccessScope};
 pub use audit::{AuditQuery, AuditRecord, NewAuditRecord};
 use connection::AnyConnection;
 pub use grants::GrantFilter;
