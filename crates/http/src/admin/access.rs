@@ -12,7 +12,7 @@ use org_model::{
 use serde_json::{Value, json};
 
 use super::body::{object, string};
-use super::{AdminError, admin_transaction, json};
+use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -92,6 +92,7 @@ pub(crate) async fn get(
 
 /// `POST /admin/v1/access/join`: `{"user", "resource"}` → `{"first", "role", "grant"}`.
 pub(crate) async fn join(
+    request: HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
@@ -100,8 +101,13 @@ pub(crate) async fn join(
     let fields = object(&body, &["user", "resource"])?;
     let user = string(fields, "user")?;
     let target = resource(&string(fields, "resource")?)?;
-    let now = state.now();
-    let document = admin_transaction(&state, Access::Write, token, move |tx, caller| {
+    let document = audited_transaction(
+        &request,
+        &state,
+        token,
+        "access.join",
+        200,
+        move |tx, caller, now| {
         let (explanation, _) = tx.explain_access(&caller.org_id, &user, &target, now)?;
         let first = tx.record_join(&caller.org_id, &user, &target, now)?;
         let sticky = tx.org_settings(&caller.org_id)?.sticky_joins;
@@ -124,13 +130,16 @@ pub(crate) async fn join(
             )?;
             grant = Some(written);
         }
-        Ok(Ok(json!({
+        let document = json!({
             "user": user,
             "resource": target.to_string(),
             "first": first,
             "role": explanation.role,
             "grant": grant,
-        })))
+        });
+        // A join grants nothing (a sticky one writes a grant at the role the user has).
+        let recorded = Recorded::new(target.to_string(), json!({"after": document}));
+        Ok(Ok((document, recorded)))
     })
     .await?;
     Ok(json(StatusCode::OK, &document))
