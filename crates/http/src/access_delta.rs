@@ -9,7 +9,8 @@
 
 use chrono::{DateTime, Utc};
 pub(crate) use rollcall_store::{AccessChange, AccessDelta, AccessScope};
-use rollcall_store::{StoreError, Tx};
+use rollcall_store::{ResourceKind, StoreError, Tx};
+use scim_core::patch::MemberChange;
 use serde_json::{Value, json};
 
 /// The changes as recorded.
@@ -45,6 +46,84 @@ where
     let value = write(tx)?;
     let changes = delta.after(tx, now)?;
     Ok((value, to_json(&changes)))
+}
+
+/// [`around`] when there is a scope; otherwise just the write (no delta).
+pub(crate) fn around_if<T, E>(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    scope: Option<AccessScope>,
+    now: DateTime<Utc>,
+    write: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<(T, Option<Value>), E>
+where
+    E: From<StoreError>,
+{
+    match scope {
+        Some(scope) => around(tx, org_id, scope, now, write).map(|(value, access)| (value, Some(access))),
+        None => write(tx).map(|value| (value, None)),
+    }
+}
+
+/// The scope of a group's member changes: the members they name, or every member when one
+/// of them names none (remove all, by filter) or the group is renamed (rules match names).
+/// `None` when neither members nor the name change.
+pub(crate) fn group_scope(
+    group: &str,
+    changes: &[MemberChange],
+    renamed: bool,
+) -> Option<AccessScope> {
+    if !renamed && changes.is_empty() {
+        return None;
+    }
+    let mut members = Vec::new();
+    for change in changes {
+        match change {
+            MemberChange::Add(refs) => members.extend(refs.iter().map(|m| m.value.clone())),
+            MemberChange::Remove(ids) => members.extend(ids.iter().cloned()),
+            MemberChange::RemoveAll
+            | MemberChange::RemoveWhere(_)
+            | MemberChange::ReplaceWhere { .. } => {
+                return Some(AccessScope::GroupMembers {
+                    group: group.to_owned(),
+                    members: None,
+                });
+            }
+        }
+    }
+    Some(AccessScope::GroupMembers {
+        group: group.to_owned(),
+        members: (!renamed).then_some(members),
+    })
+}
+
+/// Whether a user resource is active (a user without `active` is).
+fn active(user: &Value) -> bool {
+    user.get("active").and_then(Value::as_bool).unwrap_or(true)
+}
+
+/// The scope of a write of `kind` from `before` to `after` (`None` after: deleted): a
+/// user suspended, reactivated or deleted; a group's members replaced, its name changed or
+/// the group deleted. `None` when it cannot change anyone's role.
+pub(crate) fn write_scope(
+    kind: ResourceKind,
+    id: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Option<AccessScope> {
+    match kind {
+        ResourceKind::User => {
+            let changed = match (before, after) {
+                (Some(before), Some(after)) => active(before) != active(after),
+                _ => true,
+            };
+            changed.then(|| AccessScope::Users(vec![id.to_owned()]))
+        }
+        ResourceKind::Group => Some(AccessScope::GroupMembers {
+            group: id.to_owned(),
+            members: None,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 use scim_core::{Deviation, DialectContext, Operation, SchemaRegistry, validate_resource};
 use serde_json::Value;
 
+use crate::access_delta;
 use crate::audit;
 use crate::auth::Caller;
 use crate::error::Failure;
@@ -84,8 +85,14 @@ pub(crate) fn replace(
         &mut ctx,
     )?;
     tolerated.extend(ctx.tolerated);
-    let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
-    let detail = audit::changes(&existing.resource, &stored.resource);
+    let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.replace_resource(org, kind, &id, &resource, expected_version, now)
+    })?;
+    let mut detail = audit::changes(&existing.resource, &stored.resource);
+    if let Some(access) = access {
+        detail["access"] = access;
+    }
     audit::record(tx, caller, kind, "replace", &id, 200, &detail, now)?;
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
@@ -158,8 +165,14 @@ fn patch_user(
         return Ok(existing);
     }
     let org = caller.org_id.as_str();
-    let stored = tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
-    let detail = audit::changes(&existing.resource, &stored.resource);
+    let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)
+    })?;
+    let mut detail = audit::changes(&existing.resource, &stored.resource);
+    if let Some(access) = access {
+        detail["access"] = access;
+    }
     audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
     Ok(stored)
 }
@@ -190,10 +203,17 @@ fn patch_group(
         // member-only PATCHes never conflict with each other.
         expected_version = expected_version.or(Some(existing.version));
     }
-    let stored = tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
+    let renamed = attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
+    let scope = access_delta::group_scope(&id, &plan.members, renamed);
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)
+    })?;
     if attributes.is_some() || !plan.members.is_empty() {
         let mut detail = audit::changes(&existing.resource, &stored.resource);
         detail["members"] = audit::member_changes(&plan.members);
+        if let Some(access) = access {
+            detail["access"] = access;
+        }
         audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
     }
     if reload_members {
@@ -219,16 +239,14 @@ pub(crate) fn delete(
         let existing = tx.get_resource(org, kind, id, false)?;
         preconditions.expected_version(&existing)?
     };
-    tx.delete_resource(org, kind, id, expected_version)?;
-    audit::record(
-        tx,
-        caller,
-        kind,
-        "delete",
-        id,
-        204,
-        &serde_json::json!({}),
-        now,
-    )?;
+    let scope = access_delta::write_scope(kind, id, None, None);
+    let ((), access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.delete_resource(org, kind, id, expected_version)
+    })?;
+    let detail = match access {
+        Some(access) => serde_json::json!({"access": access}),
+        None => serde_json::json!({}),
+    };
+    audit::record(tx, caller, kind, "delete", id, 204, &detail, now)?;
     Ok(())
 }

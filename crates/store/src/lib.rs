@@ -4,6 +4,7 @@
 mod access;
 mod access_delta;
 mod audit;
+mod audit_stats;
 mod connection;
 mod error;
 mod filter_sql;
@@ -39,6 +40,7 @@ use serde_json::Value;
 pub use access::{Candidates, ResourceFacts, UserFacts};
 pub use access_delta::{AccessChange, AccessDelta, AccessScope};
 pub use audit::{AuditQuery, AuditRecord, NewAuditRecord};
+pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
 pub use grants::GrantFilter;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
