@@ -60,7 +60,9 @@ where
     E: From<StoreError>,
 {
     match scope {
-        Some(scope) => around(tx, org_id, scope, now, write).map(|(value, access)| (value, Some(access))),
+        Some(scope) => {
+            around(tx, org_id, scope, now, write).map(|(value, access)| (value, Some(access)))
+        }
         None => write(tx).map(|value| (value, None)),
     }
 }

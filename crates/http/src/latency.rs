@@ -72,7 +72,11 @@ impl Latencies {
 /// The nearest-rank percentile of sorted, non-empty `values`.
 fn percentile(values: &[f64], p: usize) -> f64 {
     let rank = (p * values.len()).div_ceil(100).max(1);
-    let value = values.get(rank - 1).or(values.last()).copied().unwrap_or(0.0);
+    let value = values
+        .get(rank - 1)
+        .or(values.last())
+        .copied()
+        .unwrap_or(0.0);
     (value * 1000.0).round() / 1000.0
 }
 

@@ -165,7 +165,8 @@ fn patch_user(
         return Ok(existing);
     }
     let org = caller.org_id.as_str();
-    let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
+    let scope =
+        access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
     let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
         tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)
     })?;
@@ -203,7 +204,8 @@ fn patch_group(
         // member-only PATCHes never conflict with each other.
         expected_version = expected_version.or(Some(existing.version));
     }
-    let renamed = attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
+    let renamed =
+        attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
     let scope = access_delta::group_scope(&id, &plan.members, renamed);
     let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
         tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)

@@ -71,7 +71,10 @@ impl Tx<'_> {
         Ok(ScimWriteStats {
             total: u64::try_from(total).unwrap_or(0),
             failed: u64::try_from(failed).unwrap_or(0),
-            last_applied: last_applied.as_deref().map(timestamp::from_db).transpose()?,
+            last_applied: last_applied
+                .as_deref()
+                .map(timestamp::from_db)
+                .transpose()?,
         })
     }
 
@@ -83,23 +86,22 @@ impl Tx<'_> {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<FailedWrite>, StoreError> {
-        let rows: Vec<(String, String, String, i32, String, Option<String>)> =
-            audit_events::table
-                .filter(audit_events::org_id.eq(org_id))
-                .filter(audit_events::occurred_at.ge(timestamp::to_db(since)))
-                .filter(audit_events::actor.like(SCIM_ACTORS))
-                .filter(audit_events::status.ge(400))
-                .order((audit_events::occurred_at.desc(), audit_events::seq.desc()))
-                .limit(i64::from(limit))
-                .select((
-                    audit_events::occurred_at,
-                    audit_events::operation,
-                    audit_events::target,
-                    audit_events::status,
-                    audit_events::detail,
-                    audit_events::request_id,
-                ))
-                .load(self.conn)?;
+        let rows: Vec<(String, String, String, i32, String, Option<String>)> = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::occurred_at.ge(timestamp::to_db(since)))
+            .filter(audit_events::actor.like(SCIM_ACTORS))
+            .filter(audit_events::status.ge(400))
+            .order((audit_events::occurred_at.desc(), audit_events::seq.desc()))
+            .limit(i64::from(limit))
+            .select((
+                audit_events::occurred_at,
+                audit_events::operation,
+                audit_events::target,
+                audit_events::status,
+                audit_events::detail,
+                audit_events::request_id,
+            ))
+            .load(self.conn)?;
         rows.into_iter()
             .map(
                 |(occurred_at, operation, target, status, detail, request_id)| {

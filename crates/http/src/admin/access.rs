@@ -108,39 +108,40 @@ pub(crate) async fn join(
         "access.join",
         200,
         move |tx, caller, now| {
-        let (explanation, _) = tx.explain_access(&caller.org_id, &user, &target, now)?;
-        let first = tx.record_join(&caller.org_id, &user, &target, now)?;
-        let sticky = tx.org_settings(&caller.org_id)?.sticky_joins;
-        let mut grant: Option<Grant> = None;
-        if let (true, true, Some(role)) = (first, sticky, explanation.role) {
-            // The hosted product's behaviour: the access outlives the group that gave it.
-            let written = tx.create_grant(
-                &caller.org_id,
-                &Grant {
-                    id: String::new(),
-                    principal: Principal::User(user.clone()),
-                    resource: target.clone(),
-                    role,
-                    source: GrantSource::Manual {
-                        by: Some("sticky_join".to_owned()),
+            let (explanation, _) = tx.explain_access(&caller.org_id, &user, &target, now)?;
+            let first = tx.record_join(&caller.org_id, &user, &target, now)?;
+            let sticky = tx.org_settings(&caller.org_id)?.sticky_joins;
+            let mut grant: Option<Grant> = None;
+            if let (true, true, Some(role)) = (first, sticky, explanation.role) {
+                // The hosted product's behaviour: the access outlives the group that gave it.
+                let written = tx.create_grant(
+                    &caller.org_id,
+                    &Grant {
+                        id: String::new(),
+                        principal: Principal::User(user.clone()),
+                        resource: target.clone(),
+                        role,
+                        source: GrantSource::Manual {
+                            by: Some("sticky_join".to_owned()),
+                        },
+                        expires_at: None,
+                        created_at: now,
                     },
-                    expires_at: None,
-                    created_at: now,
-                },
-            )?;
-            grant = Some(written);
-        }
-        let document = json!({
-            "user": user,
-            "resource": target.to_string(),
-            "first": first,
-            "role": explanation.role,
-            "grant": grant,
-        });
-        // A join grants nothing (a sticky one writes a grant at the role the user has).
-        let recorded = Recorded::new(target.to_string(), json!({"after": document}));
-        Ok(Ok((document, recorded)))
-    })
+                )?;
+                grant = Some(written);
+            }
+            let document = json!({
+                "user": user,
+                "resource": target.to_string(),
+                "first": first,
+                "role": explanation.role,
+                "grant": grant,
+            });
+            // A join grants nothing (a sticky one writes a grant at the role the user has).
+            let recorded = Recorded::new(target.to_string(), json!({"after": document}));
+            Ok(Ok((document, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::OK, &document))
 }

@@ -65,12 +65,13 @@ pub(crate) async fn get(
     let hours = window_hours(request.query_string())?;
     let now = state.now();
     let since = now - Duration::hours(i64::from(hours));
-    let (org_id, stats, failed) = admin_transaction(&state, Access::Read, token, move |tx, caller| {
-        let stats = tx.scim_write_stats(&caller.org_id, since)?;
-        let failed = tx.failed_scim_writes(&caller.org_id, since, FAILED_LISTED)?;
-        Ok(Ok((caller.org_id.clone(), stats, failed)))
-    })
-    .await?;
+    let (org_id, stats, failed) =
+        admin_transaction(&state, Access::Read, token, move |tx, caller| {
+            let stats = tx.scim_write_stats(&caller.org_id, since)?;
+            let failed = tx.failed_scim_writes(&caller.org_id, since, FAILED_LISTED)?;
+            Ok(Ok((caller.org_id.clone(), stats, failed)))
+        })
+        .await?;
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
     let latency = state.latencies.summary(&org_id, since);
     let failed_operations: Vec<Value> = failed

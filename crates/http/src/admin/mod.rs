@@ -217,10 +217,17 @@ where
         + 'static,
 {
     let id = path_id(request);
-    audited_transaction(request, state, token, operation, 204, move |tx, caller, now| {
-        let detail = delete(tx, &caller.org_id, &id, now)?;
-        Ok(Ok(((), Recorded::new(format!("{noun}:{id}"), detail))))
-    })
+    audited_transaction(
+        request,
+        state,
+        token,
+        operation,
+        204,
+        move |tx, caller, now| {
+            let detail = delete(tx, &caller.org_id, &id, now)?;
+            Ok(Ok(((), Recorded::new(format!("{noun}:{id}"), detail))))
+        },
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -138,7 +138,11 @@ pub(crate) async fn patch(
             // Everything is checked before anything is written: a refused PATCH changes nothing.
             let before_settings = tx.org_settings(org_id)?;
             let Some(before_org) = tx.org(org_id)? else {
-                return Ok(Err(AdminError::new(404, "not_found", "the organization is gone")));
+                return Ok(Err(AdminError::new(
+                    404,
+                    "not_found",
+                    "the organization is gone",
+                )));
             };
             let mut settings = before_settings.clone();
             if !changes.settings.is_empty() {
@@ -189,7 +193,11 @@ pub(crate) async fn patch(
                 Some(access_delta::around(tx, org_id, scope, now, write)?.1)
             };
             let Some(after_org) = tx.org(org_id)? else {
-                return Ok(Err(AdminError::new(404, "not_found", "the organization is gone")));
+                return Ok(Err(AdminError::new(
+                    404,
+                    "not_found",
+                    "the organization is gone",
+                )));
             };
             let mut detail = crate::audit::changes(
                 &document(&before_org, &before_settings),

@@ -89,26 +89,27 @@ pub(crate) async fn create(
         "schema.create",
         201,
         move |tx, caller, _| {
-        let existing = tx.org_schemas(&caller.org_id)?;
-        let mut registry = org_registry::build(&standard, &existing, |_, _| {});
-        if let Some(rt) = registry.resource_type(&extension.resource_type) {
-            // The canonical spelling, as the registry will know it.
-            extension.resource_type = rt.id.clone();
-        }
-        if let Err(error) = registry.add_extension(
-            &extension.resource_type,
-            extension.schema.clone(),
-            extension.required,
-        ) {
-            return Ok(Err(refused(error)));
-        }
-        tx.add_org_schema(&caller.org_id, &extension)?;
-        let recorded = Recorded::new(
-            format!("schema:{}", extension.schema.id),
-            json!({"after": document(&extension)}),
-        );
-        Ok(Ok((extension, recorded)))
-    })
+            let existing = tx.org_schemas(&caller.org_id)?;
+            let mut registry = org_registry::build(&standard, &existing, |_, _| {});
+            if let Some(rt) = registry.resource_type(&extension.resource_type) {
+                // The canonical spelling, as the registry will know it.
+                extension.resource_type = rt.id.clone();
+            }
+            if let Err(error) = registry.add_extension(
+                &extension.resource_type,
+                extension.schema.clone(),
+                extension.required,
+            ) {
+                return Ok(Err(refused(error)));
+            }
+            tx.add_org_schema(&caller.org_id, &extension)?;
+            let recorded = Recorded::new(
+                format!("schema:{}", extension.schema.id),
+                json!({"after": document(&extension)}),
+            );
+            Ok(Ok((extension, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::CREATED, &document(&stored)))
 }

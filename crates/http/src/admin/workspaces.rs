@@ -115,11 +115,12 @@ pub(crate) async fn patch(
         move |tx, caller, _| {
             let before = tx.workspace(&caller.org_id, &id)?;
             let after = tx.rename_workspace(&caller.org_id, &id, &name)?;
-            let detail = crate::audit::changes(
-                &workspace_document(&before),
-                &workspace_document(&after),
-            );
-            Ok(Ok((after, Recorded::new(format!("workspace:{id}"), detail))))
+            let detail =
+                crate::audit::changes(&workspace_document(&before), &workspace_document(&after));
+            Ok(Ok((
+                after,
+                Recorded::new(format!("workspace:{id}"), detail),
+            )))
         },
     )
     .await?;
