@@ -11,23 +11,11 @@ use chrono::{DateTime, Utc};
 pub(crate) use rollcall_store::{AccessChange, AccessDelta, AccessScope};
 use rollcall_store::{ResourceKind, StoreError, Tx};
 use scim_core::patch::MemberChange;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The changes as recorded.
 pub(crate) fn to_json(changes: &[AccessChange]) -> Value {
-    Value::Array(
-        changes
-            .iter()
-            .map(|change| {
-                json!({
-                    "user": change.user,
-                    "resource": change.resource.to_string(),
-                    "before": change.before,
-                    "after": change.after,
-                })
-            })
-            .collect(),
-    )
+    Value::Array(changes.iter().map(AccessChange::to_json).collect())
 }
 
 /// Run `write` between reading the roles `scope` can change and reading them again: its
@@ -131,6 +119,7 @@ pub(crate) fn write_scope(
 #[cfg(test)]
 mod tests {
     use org_model::{ResourceRef, Role};
+    use serde_json::json;
 
     use super::*;
 

@@ -71,6 +71,19 @@ pub struct AccessChange {
     pub after: Option<Role>,
 }
 
+impl AccessChange {
+    /// The change as audit records carry it:
+    /// `{"user", "resource": "workspace:<id>", "before": "editor", "after": null}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "user": self.user,
+            "resource": self.resource.to_string(),
+            "before": self.before,
+            "after": self.after,
+        })
+    }
+}
+
 /// The roles before a change, and what is needed to read them again after it.
 #[derive(Debug, Clone)]
 pub struct AccessDelta {
@@ -344,12 +357,17 @@ impl AccessDelta {
         let ids: Vec<String> = workspace_ids.into_iter().collect();
         let mut found: HashMap<String, Workspace> = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
-            let rows: Vec<(String, String, String)> = workspaces::table
-                .filter(workspaces::org_id.eq(org_id))
+            // By primary key, the org checked here (see `users_active`).
+            let rows: Vec<(String, String, String, String)> = workspaces::table
                 .filter(workspaces::id.eq_any(chunk))
-                .select((workspaces::id, workspaces::name, workspaces::home_folder_id))
+                .select((
+                    workspaces::id,
+                    workspaces::org_id,
+                    workspaces::name,
+                    workspaces::home_folder_id,
+                ))
                 .load(tx.conn)?;
-            for (id, name, home_folder_id) in rows {
+            for (id, _, name, home_folder_id) in rows.into_iter().filter(|row| row.1 == org_id) {
                 found.insert(
                     id.clone(),
                     Workspace {
@@ -503,17 +521,20 @@ fn load_folders(
     let ids: Vec<String> = ids.iter().cloned().collect();
     let mut found = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<(String, String, String, String)> = folders::table
-            .filter(folders::org_id.eq(org_id))
+        // By primary key, the org checked here (see `Tx::users_active`).
+        let rows: Vec<(String, String, String, String, String)> = folders::table
             .filter(folders::id.eq_any(chunk))
             .select((
                 folders::id,
+                folders::org_id,
                 folders::workspace_id,
                 folders::name,
                 folders::team_access,
             ))
             .load(tx.conn)?;
-        for (id, workspace_id, name, team_access) in rows {
+        for (id, _, workspace_id, name, team_access) in
+            rows.into_iter().filter(|row| row.1 == org_id)
+        {
             found.push(Folder {
                 team_access: TeamAccess::parse(&team_access)
                     .map_err(|error| StoreError::Database(error.to_string()))?,
@@ -555,7 +576,9 @@ impl Tx<'_> {
 
     /// `(id, active)` of the users of the organization among `ids` (others, groups
     /// included, left out). Found by primary key and checked for the org here, so the cost
-    /// follows `ids`, never the organization.
+    /// follows `ids`, never the organization: with `org_id = ?` in the query, SQLite's
+    /// planner may prefer the org-wide index and scan every user of the org (as
+    /// `members.rs`, `not_an_index_key`, explains).
     fn users_active(
         &mut self,
         org_id: &str,
@@ -602,13 +625,17 @@ impl Tx<'_> {
         }
         let ids: Vec<String> = seen.into_iter().collect();
         for chunk in ids.chunks(CHUNK) {
-            let rows: Vec<(String, String)> = scim_groups::table
-                .filter(scim_groups::org_id.eq(org_id))
+            // By primary key, the org checked here (see `users_active`).
+            let rows: Vec<(String, String, String)> = scim_groups::table
                 .filter(scim_groups::id.eq_any(chunk))
-                .select((scim_groups::id, scim_groups::display_name))
+                .select((
+                    scim_groups::id,
+                    scim_groups::org_id,
+                    scim_groups::display_name,
+                ))
                 .load(self.conn)?;
-            for (id, name) in rows {
-                graph.set_name(&id, &name);
+            for (id, _, name) in rows.iter().filter(|row| row.1 == org_id) {
+                graph.set_name(id, name);
             }
         }
         Ok(graph)
