@@ -7,7 +7,9 @@
 //! single-resource handlers (`operations.rs`): a failing operation undoes only its own
 //! changes, and the others stay applied. A POST's `bulkId` is then known by its new id,
 //! and later operations referring to `bulkId:x` get it. After `failOnErrors` failures the
-//! remaining operations are neither run nor reported.
+//! remaining operations are neither run nor reported. Each failed operation leaves its own
+//! audit record (its operation, target, status, error, and `bulk`: its `bulkId`, method and
+//! path), written in the request's transaction after its savepoint was rolled back.
 //!
 //! The answer is a 200 BulkResponse listing the operations that ran, in request order:
 //! `method`, `bulkId`, `location` (not for a failed POST), `version` (of a success that

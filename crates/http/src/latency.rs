@@ -13,10 +13,13 @@ use serde::Serialize;
 /// Requests kept per organization.
 pub(crate) const KEEP: usize = 1024;
 
+/// One organization's last requests: when each ended, and its latency in milliseconds.
+type Window = VecDeque<(DateTime<Utc>, f64)>;
+
 /// The windows, by organization id.
 #[derive(Debug, Default)]
 pub(crate) struct Latencies {
-    by_org: Mutex<HashMap<String, VecDeque<(DateTime<Utc>, f64)>>>,
+    by_org: Mutex<HashMap<String, Window>>,
 }
 
 /// Percentiles of the latencies in a window, in milliseconds.
