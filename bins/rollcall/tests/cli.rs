@@ -36,7 +36,10 @@ fn help_lists_every_subcommand() {
             vec!["--org", "--kind", "--name", "--expires-in-days", "--json"],
         ),
         (vec!["migrate", "--help"], vec!["--database-url"]),
-        (vec!["purge", "--help"], vec!["--database-url", "purge_after_days"]),
+        (
+            vec!["purge", "--help"],
+            vec!["--database-url", "purge_after_days"],
+        ),
     ] {
         let output = rollcall_output("sqlite://unused", &args);
         assert!(output.status.success(), "{args:?}");
@@ -106,9 +109,15 @@ fn purge_scrubs_deleted_users_past_purge_after_days_and_says_how_many() {
                 .unwrap();
         }
         let first = rollcall(db.url(), &["purge"]);
-        assert!(first.contains("purged 1 deleted user(s)"), "{label}: {first}");
+        assert!(
+            first.contains("purged 1 deleted user(s)"),
+            "{label}: {first}"
+        );
         let second = rollcall(db.url(), &["purge"]);
-        assert!(second.contains("purged 0 deleted user(s)"), "{label}: {second}");
+        assert!(
+            second.contains("purged 0 deleted user(s)"),
+            "{label}: {second}"
+        );
     }
 }
 

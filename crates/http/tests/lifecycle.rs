@@ -143,7 +143,12 @@ async fn a_new_user_has_access_through_groups_and_rules_only() {
         let app = app_with_admin!(h);
         let label = h.label();
         let (scim, adm) = (h.a.token.clone(), admin_token.as_str());
-        let ws = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": "department_x"}));
+        let ws = admin_post!(
+            app,
+            adm,
+            "/admin/v1/workspaces",
+            json!({"name": "department_x"})
+        );
         let ws = format!("workspace:{}", ws["id"].as_str().unwrap());
         admin_post!(
             app,
@@ -155,7 +160,11 @@ async fn a_new_user_has_access_through_groups_and_rules_only() {
         let ann = create!(app, &scim, "Users", user("ann"));
         assert_eq!(role!(app, adm, &ann, &ws), None, "{label}: no group yet");
         let _eng = create!(app, &scim, "Groups", group("eng-core", &[&ann]));
-        assert_eq!(role!(app, adm, &ann, &ws).as_deref(), Some("editor"), "{label}");
+        assert_eq!(
+            role!(app, adm, &ann, &ws).as_deref(),
+            Some("editor"),
+            "{label}"
+        );
         // Created inactive: exists, no access, and found.
         let mut body = user("cy");
         body["active"] = json!(false);
@@ -202,9 +211,23 @@ async fn suspension_ends_access_at_once_and_keeps_grants_memberships_and_visibil
             let name = format!("user{index}");
             let id = create!(app, &scim, "Users", user(&name));
             let team = create!(app, &scim, "Groups", group(&format!("team{index}"), &[&id]));
-            admin_post!(app, adm, "/admin/v1/grants", grant(("group", &team), &ws_id, "editor"));
-            admin_post!(app, adm, "/admin/v1/grants", grant(("user", &id), &ws_id, "maintainer"));
-            assert_eq!(role!(app, adm, &id, &ws).as_deref(), Some("maintainer"), "{context}");
+            admin_post!(
+                app,
+                adm,
+                "/admin/v1/grants",
+                grant(("group", &team), &ws_id, "editor")
+            );
+            admin_post!(
+                app,
+                adm,
+                "/admin/v1/grants",
+                grant(("user", &id), &ws_id, "maintainer")
+            );
+            assert_eq!(
+                role!(app, adm, &id, &ws).as_deref(),
+                Some("maintainer"),
+                "{context}"
+            );
 
             clock.advance(Duration::hours(1));
             let mut body = body;
@@ -223,7 +246,11 @@ async fn suspension_ends_access_at_once_and_keeps_grants_memberships_and_visibil
             );
             let got = send!(app, request(Method::GET, &user_uri(&id), &scim));
             assert_eq!(got.status, 200, "{context}");
-            assert_eq!(got.body["groups"][0]["value"], json!(team), "{context}: member");
+            assert_eq!(
+                got.body["groups"][0]["value"],
+                json!(team),
+                "{context}: member"
+            );
             assert_eq!(
                 found!(app, &scim, &format!("userName eq \"{name}\"")),
                 vec![id.clone()],
@@ -263,8 +290,18 @@ async fn reactivation_keeps_manual_grants_inside_the_window_and_drops_them_after
             let name = format!("u{days}");
             let id = create!(app, &scim, "Users", user(&name));
             let team = create!(app, &scim, "Groups", group(&format!("t{days}"), &[&id]));
-            admin_post!(app, adm, "/admin/v1/grants", grant(("group", &team), &ws_id, "viewer"));
-            admin_post!(app, adm, "/admin/v1/grants", grant(("user", &id), &ws_id, "editor"));
+            admin_post!(
+                app,
+                adm,
+                "/admin/v1/grants",
+                grant(("group", &team), &ws_id, "viewer")
+            );
+            admin_post!(
+                app,
+                adm,
+                "/admin/v1/grants",
+                grant(("user", &id), &ws_id, "editor")
+            );
             let reply = send!(app, with_json(Method::PATCH, &user_uri(&id), &scim, &off));
             assert_eq!(reply.status, 200, "{context}");
             clock.advance(Duration::days(days));
@@ -281,16 +318,27 @@ async fn reactivation_keeps_manual_grants_inside_the_window_and_drops_them_after
                 .collect();
             if kept {
                 assert_eq!(grants_of!(app, adm, &id).len(), 1, "{context}");
-                assert_eq!(role!(app, adm, &id, &ws).as_deref(), Some("editor"), "{context}");
+                assert_eq!(
+                    role!(app, adm, &id, &ws).as_deref(),
+                    Some("editor"),
+                    "{context}"
+                );
                 assert!(dropped.is_empty(), "{context}");
             } else {
                 assert!(grants_of!(app, adm, &id).is_empty(), "{context}");
                 // Access from the current groups is back; the manual grant is not.
-                assert_eq!(role!(app, adm, &id, &ws).as_deref(), Some("viewer"), "{context}");
+                assert_eq!(
+                    role!(app, adm, &id, &ws).as_deref(),
+                    Some("viewer"),
+                    "{context}"
+                );
                 assert_eq!(dropped.len(), 1, "{context}");
                 let record = &dropped[0];
                 assert_eq!(record.actor, format!("scim:{}", h.a.token_id), "{context}");
-                assert_eq!(record.request_id.as_deref(), Some(format!("req-{days}").as_str()));
+                assert_eq!(
+                    record.request_id.as_deref(),
+                    Some(format!("req-{days}").as_str())
+                );
                 assert_eq!(record.detail["reason"], "reactivated_outside_window");
                 assert_eq!(record.detail["before"]["role"], "editor", "{context}");
             }
@@ -318,9 +366,24 @@ async fn delete_leaves_a_tombstone_and_frees_the_user_name() {
         let ann = create!(app, &scim, "Users", body.clone());
         let bob = create!(app, &scim, "Users", user("bob"));
         let team = create!(app, &scim, "Groups", group("team", &[&ann, &bob]));
-        admin_post!(app, adm, "/admin/v1/grants", grant(("user", &ann), &ws_id, "editor"));
-        admin_post!(app, adm, "/admin/v1/grants", grant(("user", &bob), &ws_id, "owner"));
-        admin_post!(app, adm, "/admin/v1/access/join", json!({"user": ann, "resource": ws}));
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("user", &ann), &ws_id, "editor")
+        );
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("user", &bob), &ws_id, "owner")
+        );
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/access/join",
+            json!({"user": ann, "resource": ws})
+        );
         settings!(app, adm, json!({"owners": [ann, bob]}));
 
         clock.advance(Duration::minutes(5));
@@ -337,36 +400,74 @@ async fn delete_leaves_a_tombstone_and_frees_the_user_name() {
             (Method::DELETE, None),
         ] {
             let reply = match body {
-                Some(body) => send!(app, with_json(method.clone(), &user_uri(&ann), &scim, &body)),
+                Some(body) => send!(
+                    app,
+                    with_json(method.clone(), &user_uri(&ann), &scim, &body)
+                ),
                 None => send!(app, request(method.clone(), &user_uri(&ann), &scim)),
             };
             reply.assert_error(404, None, &format!("{label} {method}"));
         }
-        assert!(found!(app, &scim, "userName eq \"ann\"").is_empty(), "{label}");
-        assert_eq!(found!(app, &scim, "userName pr"), vec![bob.clone()], "{label}");
+        assert!(
+            found!(app, &scim, "userName eq \"ann\"").is_empty(),
+            "{label}"
+        );
+        assert_eq!(
+            found!(app, &scim, "userName pr"),
+            vec![bob.clone()],
+            "{label}"
+        );
         // Gone from the group, and cannot be added back.
-        let reply = send!(app, request(Method::GET, &format!("/scim/v2/Groups/{team}"), &scim));
-        assert_eq!(common::member_values(&reply.body), vec![bob.clone()], "{label}");
+        let reply = send!(
+            app,
+            request(Method::GET, &format!("/scim/v2/Groups/{team}"), &scim)
+        );
+        assert_eq!(
+            common::member_values(&reply.body),
+            vec![bob.clone()],
+            "{label}"
+        );
         let unknown = send!(
             app,
             with_json(
                 Method::PATCH,
                 &format!("/scim/v2/Groups/{team}"),
                 &scim,
-                &patch(json!([{"op": "add", "path": "members", "value": [{"value": "no-such-id"}]}]))
+                &patch(
+                    json!([{"op": "add", "path": "members", "value": [{"value": "no-such-id"}]}])
+                )
             )
         );
         let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]));
-        let tombstoned =
-            send!(app, with_json(Method::PATCH, &format!("/scim/v2/Groups/{team}"), &scim, &add));
-        assert_eq!(tombstoned.status, unknown.status, "{label}: {}", tombstoned.body);
-        assert_eq!(tombstoned.body["scimType"], unknown.body["scimType"], "{label}");
+        let tombstoned = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Groups/{team}"),
+                &scim,
+                &add
+            )
+        );
+        assert_eq!(
+            tombstoned.status, unknown.status,
+            "{label}: {}",
+            tombstoned.body
+        );
+        assert_eq!(
+            tombstoned.body["scimType"], unknown.body["scimType"],
+            "{label}"
+        );
         assert!(tombstoned.status >= 400, "{label}");
         // Grants, joins and org ownership went with it; the access question is a 404.
         assert!(grants_of!(app, adm, &ann).is_empty(), "{label}");
         let joined = h
             .store
-            .read(|tx| tx.joined(&h.a.org_id, &org_model::ResourceRef::Workspace(ws_id.clone())))
+            .read(|tx| {
+                tx.joined(
+                    &h.a.org_id,
+                    &org_model::ResourceRef::Workspace(ws_id.clone()),
+                )
+            })
             .unwrap();
         assert!(joined.is_empty(), "{label}: {joined:?}");
         let (_, org, _) = call!(app, admin("GET", "/admin/v1/org", Some(adm), None));
@@ -387,7 +488,11 @@ async fn delete_leaves_a_tombstone_and_frees_the_user_name() {
         assert_ne!(again, ann, "{label}");
         let reply = send!(app, request(Method::GET, &user_uri(&again), &scim));
         assert_eq!(reply.body["externalId"], "okta-ann", "{label}");
-        assert_eq!(role!(app, adm, &again, &ws), None, "{label}: nothing inherited");
+        assert_eq!(
+            role!(app, adm, &again, &ws),
+            None,
+            "{label}: nothing inherited"
+        );
     }
 }
 
@@ -407,10 +512,18 @@ async fn the_purge_scrubs_tombstones_after_purge_after_days_and_not_before() {
         // (days after the deletion, purged in this run)
         for (days, purged) in [(0, 0), (9, 0), (10, 1), (11, 0)] {
             let now = deleted_at + Duration::days(days);
-            assert_eq!(h.store.purge_all(now).unwrap(), purged, "{label} day {days}");
+            assert_eq!(
+                h.store.purge_all(now).unwrap(),
+                purged,
+                "{label} day {days}"
+            );
             let tombstone = h.store.read(|tx| tx.tombstone(&h.a.org_id, &ann)).unwrap();
             if days < 10 {
-                assert_eq!(tombstone.user_name.as_deref(), Some("ann"), "{label} {days}");
+                assert_eq!(
+                    tombstone.user_name.as_deref(),
+                    Some("ann"),
+                    "{label} {days}"
+                );
                 assert!(tombstone.data.contains("ann@example.com"), "{label} {days}");
                 assert_eq!(tombstone.purged_at, None, "{label} {days}");
             } else {
@@ -446,26 +559,55 @@ async fn group_changes_recompute_access_and_deleting_a_group_deactivates_nobody(
         let ws = format!("workspace:{ws_id}");
         let ann = create!(app, &scim, "Users", user("ann"));
         let team = create!(app, &scim, "Groups", group("team", &[]));
-        admin_post!(app, adm, "/admin/v1/grants", grant(("group", &team), &ws_id, "editor"));
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("group", &team), &ws_id, "editor")
+        );
         let team_uri = format!("/scim/v2/Groups/{team}");
 
         let steps = [
-            (json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]), Some("editor")),
-            (json!([{"op": "remove", "path": format!("members[value eq \"{ann}\"]")}]), None),
-            (json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]), Some("editor")),
+            (
+                json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]),
+                Some("editor"),
+            ),
+            (
+                json!([{"op": "remove", "path": format!("members[value eq \"{ann}\"]")}]),
+                None,
+            ),
+            (
+                json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]),
+                Some("editor"),
+            ),
         ];
         for (operations, expected) in steps {
-            let reply = send!(app, with_json(Method::PATCH, &team_uri, &scim, &patch(operations)));
-            assert!(reply.status == 200 || reply.status == 204, "{label}: {}", reply.body);
+            let reply = send!(
+                app,
+                with_json(Method::PATCH, &team_uri, &scim, &patch(operations))
+            );
+            assert!(
+                reply.status == 200 || reply.status == 204,
+                "{label}: {}",
+                reply.body
+            );
             assert_eq!(role!(app, adm, &ann, &ws).as_deref(), expected, "{label}");
         }
         let reply = send!(app, request(Method::DELETE, &team_uri, &scim));
         assert_eq!(reply.status, 204, "{label}");
-        assert_eq!(role!(app, adm, &ann, &ws), None, "{label}: the group's grant went");
+        assert_eq!(
+            role!(app, adm, &ann, &ws),
+            None,
+            "{label}: the group's grant went"
+        );
         let reply = send!(app, request(Method::GET, &user_uri(&ann), &scim));
         assert_eq!(reply.status, 200, "{label}");
         assert_eq!(reply.body["active"], json!(true), "{label}: still active");
-        assert!(reply.body.get("groups").is_none(), "{label}: {}", reply.body);
+        assert!(
+            reply.body.get("groups").is_none(),
+            "{label}: {}",
+            reply.body
+        );
     }
 }
 
@@ -488,14 +630,34 @@ async fn the_last_active_owner_leaving_promotes_the_successor() {
             let tag = format!("{leaving:?}").to_lowercase();
             let ws = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": tag}));
             let ws_id = ws["id"].as_str().unwrap().to_owned();
-            let shared = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": format!("{tag}-shared")}));
+            let shared = admin_post!(
+                app,
+                adm,
+                "/admin/v1/workspaces",
+                json!({"name": format!("{tag}-shared")})
+            );
             let shared_id = shared["id"].as_str().unwrap().to_owned();
             let owner = create!(app, &scim, "Users", user(&format!("{tag}-owner")));
             let co_owner = create!(app, &scim, "Users", user(&format!("{tag}-co")));
             let heir = create!(app, &scim, "Users", user(&format!("{tag}-heir")));
-            admin_post!(app, adm, "/admin/v1/grants", grant(("user", &owner), &ws_id, "owner"));
-            admin_post!(app, adm, "/admin/v1/grants", grant(("user", &owner), &shared_id, "owner"));
-            admin_post!(app, adm, "/admin/v1/grants", grant(("user", &co_owner), &shared_id, "owner"));
+            admin_post!(
+                app,
+                adm,
+                "/admin/v1/grants",
+                grant(("user", &owner), &ws_id, "owner")
+            );
+            admin_post!(
+                app,
+                adm,
+                "/admin/v1/grants",
+                grant(("user", &owner), &shared_id, "owner")
+            );
+            admin_post!(
+                app,
+                adm,
+                "/admin/v1/grants",
+                grant(("user", &co_owner), &shared_id, "owner")
+            );
             settings!(app, adm, json!({"successor": heir}));
 
             let reply = match leaving {
@@ -510,7 +672,11 @@ async fn the_last_active_owner_leaving_promotes_the_successor() {
                 ),
                 Leaving::Deleted => send!(app, request(Method::DELETE, &user_uri(&owner), &scim)),
             };
-            assert!(reply.status == 200 || reply.status == 204, "{context}: {}", reply.body);
+            assert!(
+                reply.status == 200 || reply.status == 204,
+                "{context}: {}",
+                reply.body
+            );
             // The workspace it solely owned passes to the successor; the shared one does not.
             assert_eq!(
                 grants_of!(app, adm, &heir),
@@ -530,7 +696,11 @@ async fn the_last_active_owner_leaving_promotes_the_successor() {
             assert_eq!(records[0].target, format!("workspace:{ws_id}"), "{context}");
             assert_eq!(records[0].detail["to"], json!(heir), "{context}");
             assert_eq!(records[0].detail["reason"], json!(tag), "{context}");
-            assert_eq!(records[0].actor, format!("scim:{}", h.a.token_id), "{context}");
+            assert_eq!(
+                records[0].actor,
+                format!("scim:{}", h.a.token_id),
+                "{context}"
+            );
         }
     }
 }
@@ -553,8 +723,17 @@ async fn without_a_usable_successor_the_longest_standing_org_owner_inherits() {
         clock.advance(Duration::seconds(1));
         let successor = create!(app, &scim, "Users", user("successor"));
         let owner = create!(app, &scim, "Users", user("owner"));
-        admin_post!(app, adm, "/admin/v1/grants", grant(("user", &owner), &ws_id, "owner"));
-        settings!(app, adm, json!({"owners": [newer, oldest, older], "successor": successor}));
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("user", &owner), &ws_id, "owner")
+        );
+        settings!(
+            app,
+            adm,
+            json!({"owners": [newer, oldest, older], "successor": successor})
+        );
         let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
         for id in [&oldest, &successor] {
             let reply = send!(app, with_json(Method::PATCH, &user_uri(id), &scim, &off));
@@ -583,12 +762,20 @@ async fn with_nobody_to_inherit_the_call_succeeds_and_the_record_says_so() {
         let ws = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": "plans"}));
         let ws_id = ws["id"].as_str().unwrap().to_owned();
         let owner = create!(app, &scim, "Users", user("owner"));
-        admin_post!(app, adm, "/admin/v1/grants", grant(("user", &owner), &ws_id, "owner"));
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("user", &owner), &ws_id, "owner")
+        );
         // The successor is the owner itself: it cannot inherit from itself.
         settings!(app, adm, json!({"successor": owner, "owners": [owner]}));
 
         let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
-        let reply = send!(app, with_json(Method::PATCH, &user_uri(&owner), &scim, &off));
+        let reply = send!(
+            app,
+            with_json(Method::PATCH, &user_uri(&owner), &scim, &off)
+        );
         assert_eq!(reply.status, 200, "{label}: {}", reply.body);
         let records = audit(&h, "workspace.owner_succession");
         assert_eq!(records.len(), 1, "{label}");
@@ -615,7 +802,12 @@ async fn an_org_owner_leaving_hands_over_the_workspaces_without_a_direct_owner()
         let orphan = orphan["id"].as_str().unwrap().to_owned();
         let kept = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": "kept"}));
         let kept = kept["id"].as_str().unwrap().to_owned();
-        admin_post!(app, adm, "/admin/v1/grants", grant(("user", &keeper), &kept, "owner"));
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("user", &keeper), &kept, "owner")
+        );
         settings!(app, adm, json!({"owners": [boss], "successor": heir}));
 
         let reply = send!(app, request(Method::DELETE, &user_uri(&boss), &scim));

@@ -40,7 +40,12 @@ impl Tx<'_> {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        if self.org_settings(org_id)?.owners.iter().any(|o| o == user_id) {
+        if self
+            .org_settings(org_id)?
+            .owners
+            .iter()
+            .any(|o| o == user_id)
+        {
             return Ok(self
                 .workspaces(org_id)?
                 .into_iter()

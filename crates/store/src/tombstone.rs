@@ -2,7 +2,7 @@
 //! into `user_tombstones`, so the id is 404 everywhere from then on and its `userName` and
 //! `externalId` are free at once (every query and uniqueness constraint on users keeps
 //! working unchanged). The user's grants, group memberships, joins and place in the org's
-//! `owners` go with it. The tombstone keeps the personal data until the purge
+//! `owners` (and as its `successor`) go with it. The tombstone keeps the personal data until the purge
 //! ([`Tx::purge_tombstones`]) scrubs it `purge_after_days` after the deletion.
 
 use chrono::{DateTime, Duration, Utc};
@@ -84,7 +84,8 @@ impl TombstoneRow {
 impl Tx<'_> {
     /// Delete a user, leaving a tombstone: with `expected_version`, only if it is still the
     /// stored version ([`StoreError::VersionMismatch`] otherwise). Its grants, memberships
-    /// and joins are removed and it leaves the org's `owners`; [`StoreError::NotFound`]
+    /// and joins are removed and it leaves the org's `owners` (and `successor`, when it is
+    /// the one); [`StoreError::NotFound`]
     /// when the organization has no such user.
     pub fn delete_user(
         &mut self,
@@ -166,8 +167,13 @@ impl Tx<'_> {
         .execute(self.conn)?;
         let mut settings = self.org_settings(org_id)?;
         let was_org_owner = settings.owners.iter().any(|owner| owner == user_id);
-        if was_org_owner {
+        let was_successor = settings.successor.as_deref() == Some(user_id);
+        if was_org_owner || was_successor {
+            // The settings name users of the org only (as the admin API checks).
             settings.owners.retain(|owner| owner != user_id);
+            if was_successor {
+                settings.successor = None;
+            }
             self.set_org_settings(org_id, &settings)?;
         }
         Ok(DeletedUser {

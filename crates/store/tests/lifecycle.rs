@@ -105,6 +105,7 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
                     &org,
                     &OrgSettings {
                         owners: vec![ann.clone(), bob.clone()],
+                        successor: Some(ann.clone()),
                         ..OrgSettings::default()
                     },
                 )?;
@@ -124,7 +125,11 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
             .unwrap();
         assert!(deleted.was_active && deleted.was_org_owner, "{label}");
         assert_eq!(deleted.grants.len(), 1, "{label}");
-        assert_eq!(deleted.tombstone.user_name.as_deref(), Some("Ann"), "{label}");
+        assert_eq!(
+            deleted.tombstone.user_name.as_deref(),
+            Some("Ann"),
+            "{label}"
+        );
         assert_eq!(deleted.tombstone.external_id.as_deref(), Some("ext-1"));
         assert_eq!(deleted.tombstone.deleted_at, deleted_at, "{label}");
 
@@ -152,7 +157,9 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
                 assert!(held.is_empty(), "{label}");
                 let joined = tx.joined(&org, &ResourceRef::Workspace(ws.clone()))?;
                 assert!(joined.is_empty(), "{label}");
-                assert_eq!(tx.org_settings(&org)?.owners, vec![bob.clone()], "{label}");
+                let settings = tx.org_settings(&org)?;
+                assert_eq!(settings.owners, vec![bob.clone()], "{label}");
+                assert_eq!(settings.successor, None, "{label}");
                 assert!(!tx.principal_exists(&org, &Principal::User(ann.clone()))?);
                 Ok(())
             })
@@ -185,7 +192,12 @@ fn the_purge_waits_purge_after_days_per_organization() {
                 Ok((quick, slow))
             })
             .unwrap();
-        let q = create_user(&store, &quick, json!({"userName": "q", "externalId": "x"}), t0());
+        let q = create_user(
+            &store,
+            &quick,
+            json!({"userName": "q", "externalId": "x"}),
+            t0(),
+        );
         let s = create_user(&store, &slow, json!({"userName": "s"}), t0());
         store
             .write(|tx| {

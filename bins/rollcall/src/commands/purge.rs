@@ -31,7 +31,8 @@ pub async fn periodically(store: Store) {
     loop {
         ticks.tick().await;
         let store = store.clone();
-        let outcome = actix_web::rt::task::spawn_blocking(move || store.purge_all(Utc::now())).await;
+        let outcome =
+            actix_web::rt::task::spawn_blocking(move || store.purge_all(Utc::now())).await;
         match outcome {
             Ok(Ok(0)) => {}
             Ok(Ok(purged)) => tracing::info!(purged, "purged deleted users"),
