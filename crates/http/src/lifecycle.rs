@@ -1,7 +1,7 @@
 //! The user lifecycle of SCIM writes (PRODUCT.md §5), called from `operations.rs` in the
 //! transaction of the write:
 //!
-//! - [`after_write`], after every user create, replace and patch: the store keeps
+//! - [`after_write`], after every user replace and patch (and create, [`after_create`]): the store keeps
 //!   `deactivated_at` in step with `active`. A suspension (`active` off) keeps grants and
 //!   memberships (an inactive user has no access anyway) and hands the workspaces the user
 //!   solely owned to the org's heir. A reactivation keeps the user's manual grants inside
@@ -16,7 +16,9 @@
 
 use chrono::{DateTime, Utc};
 use org_model::{Grant, GrantSource, Principal, ResourceRef};
-use rollcall_store::{ActivityChange, NewAuditRecord, ResourceKind, StoreError, Tx};
+use rollcall_store::{
+    ActivityChange, NewAuditRecord, ResourceKind, StoreError, StoredResource, Tx,
+};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -37,7 +39,22 @@ impl Departure {
     }
 }
 
-/// After a user write (create, replace, patch) of resource `id`: follow a suspension or a
+/// After a user create: only a user created inactive has anything to follow through (the
+/// common create reads nothing more).
+pub(crate) fn after_create(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    kind: ResourceKind,
+    stored: &StoredResource,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if stored.resource.get("active") == Some(&Value::Bool(false)) {
+        return after_write(tx, caller, kind, &stored.id, now);
+    }
+    Ok(())
+}
+
+/// After a user write (replace, patch; a create through [`after_create`]) of resource `id`: follow a suspension or a
 /// reactivation through. Groups need nothing.
 pub(crate) fn after_write(
     tx: &mut Tx<'_>,

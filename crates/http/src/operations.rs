@@ -50,7 +50,7 @@ pub(crate) fn create(
     let stored = tx.create_resource(&caller.org_id, kind, &resource, now)?;
     let detail = audit::created(&stored.resource);
     audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
-    lifecycle::after_write(tx, caller, kind, &stored.id, now)?;
+    lifecycle::after_create(tx, caller, kind, &stored, now)?;
     Ok(stored)
 }
 

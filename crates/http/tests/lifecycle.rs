@@ -139,7 +139,7 @@ macro_rules! found {
 #[actix_web::test]
 async fn a_new_user_has_access_through_groups_and_rules_only() {
     for db in TestDb::all() {
-        let (h, _clock, admin_token) = setup(db);
+        let (h, clock, admin_token) = setup(db);
         let app = app_with_admin!(h);
         let label = h.label();
         let (scim, adm) = (h.a.token.clone(), admin_token.as_str());
@@ -171,7 +171,21 @@ async fn a_new_user_has_access_through_groups_and_rules_only() {
         let cy = create!(app, &scim, "Users", body);
         let _web = create!(app, &scim, "Groups", group("eng-web", &[&cy]));
         assert_eq!(role!(app, adm, &cy, &ws), None, "{label}");
-        assert_eq!(found!(app, &scim, "active eq false"), vec![cy], "{label}");
+        assert_eq!(
+            found!(app, &scim, "active eq false"),
+            vec![cy.clone()],
+            "{label}"
+        );
+        let since = h
+            .store
+            .read(|tx| tx.deactivated_at(&h.a.org_id, &cy))
+            .unwrap();
+        assert_eq!(since, Some(clock.now()), "{label}: created suspended");
+        let since = h
+            .store
+            .read(|tx| tx.deactivated_at(&h.a.org_id, &ann))
+            .unwrap();
+        assert_eq!(since, None, "{label}");
     }
 }
 
