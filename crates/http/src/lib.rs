@@ -11,6 +11,7 @@ mod discovery;
 mod error;
 mod etag;
 mod health;
+mod lifecycle;
 mod list;
 mod logging;
 mod me;
