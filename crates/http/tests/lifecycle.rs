@@ -822,9 +822,20 @@ async fn an_org_owner_leaving_hands_over_the_workspaces_without_a_direct_owner()
             "/admin/v1/grants",
             grant(("user", &keeper), &kept, "owner")
         );
-        settings!(app, adm, json!({"owners": [boss], "successor": heir}));
+        let deputy = create!(app, &scim, "Users", user("deputy"));
+        settings!(
+            app,
+            adm,
+            json!({"owners": [boss, deputy], "successor": heir})
+        );
 
+        // Another active org owner remains: the workspaces are not solely the boss's.
         let reply = send!(app, request(Method::DELETE, &user_uri(&boss), &scim));
+        assert_eq!(reply.status, 204, "{label}");
+        assert_eq!(grants_of!(app, adm, &heir), vec![], "{label}");
+
+        // The last active org owner leaving hands over what has no direct owner.
+        let reply = send!(app, request(Method::DELETE, &user_uri(&deputy), &scim));
         assert_eq!(reply.status, 204, "{label}");
         assert_eq!(
             grants_of!(app, adm, &heir),

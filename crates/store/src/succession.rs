@@ -7,9 +7,15 @@
 //! that the workspace has no active owner.
 //!
 //! A user owns a workspace through a direct, unexpired `owner` grant on it, or as an org
-//! owner (`owners`), who owns every workspace of the org. Ownership is handed over as an
-//! explicit grant even when org owners remain: the `owners` setting can change at any time,
-//! a grant keeps the workspace owned.
+//! owner (`owners`), who owns every workspace of the org. What counts as solely owned:
+//! - a workspace with a direct owner grant, when no other active user holds one (org
+//!   owners are the heirs of last resort, not co-owners here: otherwise the fallback to
+//!   the longest-standing org owner could never apply);
+//! - every workspace of the org for its last active org owner; while another active org
+//!   owner remains, an org owner leaving hands over only what it owned directly.
+//!
+//! Ownership is handed over as an explicit grant: the `owners` setting can change at any
+//! time, a grant keeps the workspace owned.
 
 use std::collections::BTreeSet;
 
@@ -32,25 +38,31 @@ pub struct Succession {
 }
 
 impl Tx<'_> {
-    /// The workspaces `user_id` owns at `now`: those it holds a direct unexpired `owner`
-    /// grant on, and every workspace when it is an org owner. By id.
+    /// The workspaces whose ownership `user_id` answers for at `now`: those it holds a
+    /// direct unexpired `owner` grant on, and every workspace when it is the last active
+    /// org owner (see the module's documentation). By id.
     pub fn owned_workspaces(
         &mut self,
         org_id: &str,
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        if self
-            .org_settings(org_id)?
-            .owners
-            .iter()
-            .any(|o| o == user_id)
-        {
-            return Ok(self
-                .workspaces(org_id)?
-                .into_iter()
-                .map(|workspace| workspace.id)
-                .collect());
+        let owners = self.org_settings(org_id)?.owners;
+        if owners.iter().any(|o| o == user_id) {
+            let mut another_active = false;
+            for other in owners.iter().filter(|o| *o != user_id) {
+                if self.user_active(org_id, other)? == Some(true) {
+                    another_active = true;
+                    break;
+                }
+            }
+            if !another_active {
+                return Ok(self
+                    .workspaces(org_id)?
+                    .into_iter()
+                    .map(|workspace| workspace.id)
+                    .collect());
+            }
         }
         let owned: BTreeSet<String> = self
             .grants(
