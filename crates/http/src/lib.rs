@@ -13,6 +13,7 @@ mod error;
 mod etag;
 mod health;
 mod latency;
+mod lifecycle;
 mod list;
 mod logging;
 mod me;

@@ -16,6 +16,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::error::Failure;
 use crate::etag::Preconditions;
+use crate::lifecycle;
 use crate::state::resource_type;
 
 /// Read resource `id` (without members) for a write and check the client's
@@ -50,6 +51,7 @@ pub(crate) fn create(
     let stored = tx.create_resource(&caller.org_id, kind, &resource, now)?;
     let detail = audit::created(&stored.resource);
     audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
+    lifecycle::after_create(tx, caller, kind, &stored, now)?;
     Ok(stored)
 }
 
@@ -86,8 +88,11 @@ pub(crate) fn replace(
     )?;
     tolerated.extend(ctx.tolerated);
     let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
+    // The delta spans what the lifecycle does about it (grants dropped, succession).
     let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
-        tx.replace_resource(org, kind, &id, &resource, expected_version, now)
+        let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
+        lifecycle::after_write(tx, caller, kind, &id, now)?;
+        Ok::<_, Failure>(stored)
     })?;
     let mut detail = audit::changes(&existing.resource, &stored.resource);
     if let Some(access) = access {
@@ -167,8 +172,12 @@ fn patch_user(
     let org = caller.org_id.as_str();
     let scope =
         access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
+    // The delta spans what the lifecycle does about it (grants dropped, succession).
     let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
-        tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)
+        let stored =
+            tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
+        lifecycle::after_write(tx, caller, kind, &id, now)?;
+        Ok::<_, Failure>(stored)
     })?;
     let mut detail = audit::changes(&existing.resource, &stored.resource);
     if let Some(access) = access {
@@ -243,7 +252,12 @@ pub(crate) fn delete(
     };
     let scope = access_delta::write_scope(kind, id, None, None);
     let ((), access) = access_delta::around_if(tx, org, scope, now, |tx| {
-        tx.delete_resource(org, kind, id, expected_version)
+        match kind {
+            // A deleted user leaves a tombstone (PRODUCT.md §5).
+            ResourceKind::User => lifecycle::delete_user(tx, caller, id, expected_version, now)?,
+            ResourceKind::Group => tx.delete_resource(org, kind, id, expected_version)?,
+        }
+        Ok::<_, Failure>(())
     })?;
     let detail = match access {
         Some(access) => serde_json::json!({"access": access}),

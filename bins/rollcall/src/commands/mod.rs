@@ -6,6 +6,7 @@ pub mod audited;
 pub mod demo;
 pub mod migrate;
 pub mod org;
+pub mod purge;
 pub mod token;
 
 use anyhow::{Context, bail};
