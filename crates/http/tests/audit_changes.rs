@@ -397,6 +397,34 @@ async fn scim_membership_and_lifecycle_changes_carry_their_access_delta() {
             ],
             "{label}"
         );
+
+        // A deleted user (a tombstone) loses what a direct grant gave.
+        let (status, _, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/grants",
+                token,
+                Some(json!({
+                    "principal": {"type": "user", "id": ann},
+                    "resource": {"type": "workspace", "id": ws["id"]},
+                    "role": "viewer",
+                }))
+            )
+        );
+        assert_eq!(status, 201);
+        let reply = send!(
+            app,
+            request(Method::DELETE, &format!("/scim/v2/Users/{ann}"), &scim)
+        );
+        assert_eq!(reply.status, 204);
+        let events = trail!(app, &admin_token, Some(format!("scim:{}", h.a.token_id)));
+        let deleted = events.iter().find(|e| e["type"] == "user.delete").unwrap();
+        assert_eq!(
+            deleted["detail"]["access"],
+            json!([access(&ann, &ws_ref, json!("viewer"), Value::Null)]),
+            "{label}"
+        );
     }
 }
 
