@@ -87,6 +87,26 @@ pub(crate) fn group_scope(
     })
 }
 
+/// The scope of a new resource: a group created with members, whose name a rule may
+/// match. `None` for users (a new user belongs to no group yet) and memberless groups.
+pub(crate) fn create_scope(kind: ResourceKind, resource: &Value) -> Option<AccessScope> {
+    if kind != ResourceKind::Group {
+        return None;
+    }
+    let members: Vec<String> = resource
+        .get("members")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(|member| member.get("value").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    let display_name = resource.get("displayName").and_then(Value::as_str)?;
+    (!members.is_empty()).then(|| AccessScope::NewGroup {
+        display_name: display_name.to_owned(),
+        members,
+    })
+}
+
 /// Whether a user resource is active (a user without `active` is).
 fn active(user: &Value) -> bool {
     user.get("active").and_then(Value::as_bool).unwrap_or(true)

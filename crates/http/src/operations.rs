@@ -48,8 +48,15 @@ pub(crate) fn create(
     let mut ctx = DialectContext::new(caller.dialect);
     let resource = validate_resource(registry, rt, body, None, Operation::Create, &mut ctx)?;
     tolerated.extend(ctx.tolerated);
-    let stored = tx.create_resource(&caller.org_id, kind, &resource, now)?;
-    let detail = audit::created(&stored.resource);
+    let org = caller.org_id.as_str();
+    let scope = access_delta::create_scope(kind, &resource);
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.create_resource(org, kind, &resource, now)
+    })?;
+    let mut detail = audit::created(&stored.resource);
+    if let Some(access) = access {
+        detail["access"] = access;
+    }
     audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
     lifecycle::after_create(tx, caller, kind, &stored, now)?;
     Ok(stored)

@@ -483,3 +483,45 @@ async fn each_failed_bulk_operation_is_recorded_with_its_own_error() {
         assert_eq!(events[2]["detail"]["error"]["status"], "404");
     }
 }
+
+#[actix_web::test]
+async fn a_group_created_with_members_records_what_rules_give_them() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(admin_token.as_str());
+        let scim = h.a.token.clone();
+        let ann = create!(app, &scim, "Users", user("ann"));
+        let (_, ws, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/workspaces",
+                token,
+                Some(json!({"name": "sales"}))
+            )
+        );
+        let ws_ref = format!("workspace:{}", ws["id"].as_str().unwrap());
+        let rule = json!({"group": "new*", "workspaces": "sal*", "role": "viewer"});
+        let (status, _, _) = call!(app, admin("POST", "/admin/v1/rules", token, Some(rule)));
+        assert_eq!(status, 201);
+        let newbies = create!(app, &scim, "Groups", group("newbies", &[ann.as_str()]));
+        let others = create!(app, &scim, "Groups", group("others", &[ann.as_str()]));
+        let events = trail!(app, &admin_token, Some(format!("scim:{}", h.a.token_id)));
+        let access_of = |id: &str| {
+            events
+                .iter()
+                .find(|e| e["target"] == format!("group:{id}").as_str())
+                .map(|e| e["detail"]["access"].clone())
+                .unwrap()
+        };
+        assert_eq!(
+            access_of(&newbies),
+            json!([access(&ann, &ws_ref, Value::Null, json!("viewer"))]),
+            "{label}"
+        );
+        assert_eq!(access_of(&others), json!([]), "{label}");
+    }
+}

@@ -47,6 +47,14 @@ pub enum AccessScope {
     Users(Vec<String>),
     /// These users become or stop being org owners: every workspace, for them.
     OrgOwners(Vec<String>),
+    /// A group created with members: for them, the workspaces of the rules its name
+    /// matches (a new group holds no grants).
+    NewGroup {
+        /// Its displayName.
+        display_name: String,
+        /// Its members (users or groups).
+        members: Vec<String>,
+    },
     /// The members of `group` change: `Some(ids)` names the members (users or groups)
     /// added or removed; `None` means any of them (the member list replaced, the group
     /// renamed or deleted).
@@ -163,6 +171,33 @@ impl AccessDelta {
                         .map(|workspace| workspace.id),
                 );
                 delta.users = Some(users.into_iter().collect());
+            }
+            AccessScope::NewGroup {
+                display_name,
+                members,
+            } => {
+                if members.is_empty() {
+                    return Ok(delta);
+                }
+                let rules: Vec<org_model::Rule> = tx
+                    .rules(org_id)?
+                    .into_iter()
+                    .filter(|rule| glob_matches(&rule.group, &display_name))
+                    .collect();
+                if rules.is_empty() {
+                    return Ok(delta);
+                }
+                delta.workspaces.extend(
+                    tx.workspaces(org_id)?
+                        .into_iter()
+                        .filter(|workspace| {
+                            rules
+                                .iter()
+                                .any(|rule| glob_matches(&rule.workspaces, &workspace.name))
+                        })
+                        .map(|workspace| workspace.id),
+                );
+                delta.users = Some(tx.users_under(org_id, "", Some(&members))?);
             }
             AccessScope::GroupMembers { group, members } => {
                 delta.group_reach(tx, &group, members.is_none())?;

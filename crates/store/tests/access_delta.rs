@@ -576,3 +576,61 @@ fn a_thousand_members_added_to_a_granted_group() {
         );
     }
 }
+
+#[test]
+fn a_new_group_whose_name_a_rule_matches_gives_its_members_roles() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let f = fixture(&store);
+        let got = store
+            .write(|tx| {
+                let rule = Rule {
+                    id: String::new(),
+                    group: "new*".into(),
+                    workspaces: "department_h*".into(),
+                    role: Editor,
+                };
+                tx.create_rule(&f.org, &rule, now())?;
+                let scope = AccessScope::NewGroup {
+                    display_name: "newbies".into(),
+                    members: vec![f.id("cat")],
+                };
+                let delta = AccessDelta::before(tx, &f.org, scope, now())?;
+                tx.create_resource(
+                    &f.org,
+                    ResourceKind::Group,
+                    &json!({"displayName": "newbies", "members": [{"value": f.id("cat")}]}),
+                    now(),
+                )?;
+                delta.after(tx, now())
+            })
+            .unwrap();
+        let got: Vec<Row> = got
+            .iter()
+            .map(|c| {
+                (
+                    f.name_of(&c.user),
+                    f.resource_name(&c.resource),
+                    c.before,
+                    c.after,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![("cat", "hr", None, Some(Editor))],
+            "{:?}",
+            db.backend()
+        );
+        let unmatched = store
+            .write(|tx| {
+                let scope = AccessScope::NewGroup {
+                    display_name: "old-timers".into(),
+                    members: vec![f.id("cat")],
+                };
+                Ok(AccessDelta::before(tx, &f.org, scope, now())?.is_trivial())
+            })
+            .unwrap();
+        assert!(unmatched);
+    }
+}
