@@ -346,6 +346,46 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
         assert_eq!(revoked["revoked"], grant["id"]);
         let rules = run(&["rule", "list"]);
         assert_eq!(rules["rules"].as_array().unwrap().len(), 1);
+
+        // Every change is in the trail, by `cli`, with the access delta of access changes.
+        let trail = db
+            .open()
+            .read(|tx| {
+                tx.audit(
+                    &org.org_id,
+                    &rollcall_store::AuditQuery {
+                        actor: Some("cli".into()),
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        let operations: Vec<&str> = trail.iter().map(|r| r.operation.as_str()).collect();
+        assert_eq!(
+            operations,
+            [
+                "workspace.create",
+                "folder.create",
+                "grant.create",
+                "rule.create",
+                "grant.delete"
+            ],
+            "{label}"
+        );
+        let resource = format!("workspace:{ws}");
+        let delta = |before: Value, after: Value| serde_json::json!([{"user": ann, "resource": resource, "before": before, "after": after}]);
+        assert_eq!(
+            trail[2].detail["access"],
+            delta(Value::Null, "commenter".into())
+        );
+        assert_eq!(
+            trail[3].detail["access"],
+            delta("commenter".into(), "editor".into())
+        );
+        // The rule gives editor anyway: revoking the commenter grant changes no role.
+        assert_eq!(trail[4].detail["access"], serde_json::json!([]));
+        assert_eq!(trail[0].target, resource);
     }
 }
 

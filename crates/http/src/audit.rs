@@ -54,6 +54,32 @@ pub(crate) fn record(
     )
 }
 
+/// Append the record of a failed operation of a request that goes on (a bulk operation,
+/// whose savepoint was rolled back): its own operation, target, status and error, and
+/// `bulk`, where it was in the request. In the request's transaction.
+pub(crate) fn record_failed_operation(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    operation: &str,
+    target: &str,
+    error: &ScimError,
+    bulk: Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let detail = json!({"error": error.to_body(), "bulk": bulk});
+    let request_id = caller.request_id.as_deref();
+    append(
+        tx,
+        caller,
+        request_id,
+        operation,
+        target,
+        error.status,
+        &detail,
+        now,
+    )
+}
+
 /// Append a record by `caller`'s token.
 #[allow(clippy::too_many_arguments)]
 fn append(

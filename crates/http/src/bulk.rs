@@ -7,7 +7,9 @@
 //! single-resource handlers (`operations.rs`): a failing operation undoes only its own
 //! changes, and the others stay applied. A POST's `bulkId` is then known by its new id,
 //! and later operations referring to `bulkId:x` get it. After `failOnErrors` failures the
-//! remaining operations are neither run nor reported.
+//! remaining operations are neither run nor reported. Each failed operation leaves its own
+//! audit record (its operation, target, status, error, and `bulk`: its `bulkId`, method and
+//! path), written in the request's transaction after its savepoint was rolled back.
 //!
 //! The answer is a 200 BulkResponse listing the operations that ran, in request order:
 //! `method`, `bulkId`, `location` (not for a failed POST), `version` (of a success that
@@ -177,6 +179,7 @@ fn run(
             }
             Err(error) => {
                 errors += 1;
+                record_failure(tx, caller, operation, id_of_failed(&result), &error, now)?;
                 if operation.method == BulkMethod::Post {
                     result.location = None;
                 }
@@ -187,6 +190,60 @@ fn run(
     }
     results.sort_by_key(|result| result.index);
     Ok(results)
+}
+
+/// The resource id a failed operation named (`None` for a POST).
+fn id_of_failed(result: &OperationResult) -> Option<&str> {
+    match result.method {
+        BulkMethod::Post => None,
+        _ => result
+            .location
+            .as_deref()
+            .and_then(|location| location.rsplit('/').next()),
+    }
+}
+
+/// The audit record of a failed operation: its own operation (`user.create`, …), target,
+/// status and error, and where it was (`bulkId`, `method`, `path`). It goes in the
+/// request's transaction, outside the operation's rolled-back savepoint.
+fn record_failure(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    operation: &BulkOperation,
+    id: Option<&str>,
+    error: &ScimError,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let noun = crate::audit::noun(kind_of(operation.endpoint));
+    let verb = match operation.method {
+        BulkMethod::Post => "create",
+        BulkMethod::Put => "replace",
+        BulkMethod::Patch => "patch",
+        BulkMethod::Delete => "delete",
+    };
+    let target = match id {
+        Some(id) => format!("{noun}:{id}"),
+        None => noun.to_owned(),
+    };
+    let path = match &operation.id {
+        Some(id) => format!("{}/{id}", operation.endpoint.as_str()),
+        None => operation.endpoint.as_str().to_owned(),
+    };
+    let bulk = json!({
+        "bulkId": operation.bulk_id,
+        "method": operation.method.as_str(),
+        "path": path,
+    });
+    crate::audit::record_failed_operation(
+        tx,
+        caller,
+        &format!("{noun}.{verb}"),
+        &target,
+        error,
+        bulk,
+        now,
+    )?;
+    Ok(())
 }
 
 fn kind_of(endpoint: Endpoint) -> ResourceKind {

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod access_delta;
 mod admin;
 mod audit;
 mod auth;
@@ -11,6 +12,7 @@ mod discovery;
 mod error;
 mod etag;
 mod health;
+mod latency;
 mod lifecycle;
 mod list;
 mod logging;

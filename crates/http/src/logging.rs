@@ -1,6 +1,8 @@
 //! One INFO line per SCIM request: method, path, status, latency, request id, organization
 //! and token id. Never the token, the query string (filters hold user names) or a body. A
-//! failed write of an authenticated caller also goes to the audit trail (`audit.rs`). The
+//! failed write of an authenticated caller also goes to the audit trail (`audit.rs`; an
+//! admin write's: `admin/audited.rs`), and a SCIM request's latency to its organization's
+//! window for the health report (`latency.rs`). The
 //! middleware also gives the request its id (`request_id.rs`) and answers it.
 
 use std::time::Instant;
@@ -41,6 +43,19 @@ async fn record_failed_write<B>(response: &ServiceResponse<B>, method: &str, pat
     audit::record_failure(state, caller, request_id, operation, target, error).await;
 }
 
+/// An authenticated SCIM request's latency goes to its organization's window (health).
+fn note_latency<B>(response: &ServiceResponse<B>, latency_ms: f64) {
+    let request = response.request();
+    let Some(state) = request.app_data::<web::Data<AppState>>() else {
+        return;
+    };
+    if let Some(caller) = request.extensions().get::<Authenticated>() {
+        state
+            .latencies
+            .record(&caller.org_id, state.now(), latency_ms);
+    }
+}
+
 /// The request-log middleware (`actix_web::middleware::from_fn`).
 pub(crate) async fn log_request(
     request: ServiceRequest,
@@ -55,6 +70,8 @@ pub(crate) async fn log_request(
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(response) = &response {
         record_failed_write(response, method.as_str(), &path).await;
+        crate::admin::record_failed_write(response, method.as_str(), &path).await;
+        note_latency(response, latency_ms);
     }
     if let Ok(response) = &mut response
         && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id.0)

@@ -11,6 +11,7 @@ use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 use scim_core::{Deviation, DialectContext, Operation, SchemaRegistry, validate_resource};
 use serde_json::Value;
 
+use crate::access_delta;
 use crate::audit;
 use crate::auth::Caller;
 use crate::error::Failure;
@@ -47,8 +48,15 @@ pub(crate) fn create(
     let mut ctx = DialectContext::new(caller.dialect);
     let resource = validate_resource(registry, rt, body, None, Operation::Create, &mut ctx)?;
     tolerated.extend(ctx.tolerated);
-    let stored = tx.create_resource(&caller.org_id, kind, &resource, now)?;
-    let detail = audit::created(&stored.resource);
+    let org = caller.org_id.as_str();
+    let scope = access_delta::create_scope(kind, &resource);
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.create_resource(org, kind, &resource, now)
+    })?;
+    let mut detail = audit::created(&stored.resource);
+    if let Some(access) = access {
+        detail["access"] = access;
+    }
     audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
     lifecycle::after_create(tx, caller, kind, &stored, now)?;
     Ok(stored)
@@ -86,10 +94,18 @@ pub(crate) fn replace(
         &mut ctx,
     )?;
     tolerated.extend(ctx.tolerated);
-    let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
-    let detail = audit::changes(&existing.resource, &stored.resource);
+    let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
+    // The delta spans what the lifecycle does about it (grants dropped, succession).
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
+        lifecycle::after_write(tx, caller, kind, &id, now)?;
+        Ok::<_, Failure>(stored)
+    })?;
+    let mut detail = audit::changes(&existing.resource, &stored.resource);
+    if let Some(access) = access {
+        detail["access"] = access;
+    }
     audit::record(tx, caller, kind, "replace", &id, 200, &detail, now)?;
-    lifecycle::after_write(tx, caller, kind, &id, now)?;
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
     }
@@ -161,10 +177,20 @@ fn patch_user(
         return Ok(existing);
     }
     let org = caller.org_id.as_str();
-    let stored = tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
-    let detail = audit::changes(&existing.resource, &stored.resource);
+    let scope =
+        access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
+    // The delta spans what the lifecycle does about it (grants dropped, succession).
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        let stored =
+            tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
+        lifecycle::after_write(tx, caller, kind, &id, now)?;
+        Ok::<_, Failure>(stored)
+    })?;
+    let mut detail = audit::changes(&existing.resource, &stored.resource);
+    if let Some(access) = access {
+        detail["access"] = access;
+    }
     audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
-    lifecycle::after_write(tx, caller, kind, &id, now)?;
     Ok(stored)
 }
 
@@ -194,10 +220,18 @@ fn patch_group(
         // member-only PATCHes never conflict with each other.
         expected_version = expected_version.or(Some(existing.version));
     }
-    let stored = tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
+    let renamed =
+        attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
+    let scope = access_delta::group_scope(&id, &plan.members, renamed);
+    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)
+    })?;
     if attributes.is_some() || !plan.members.is_empty() {
         let mut detail = audit::changes(&existing.resource, &stored.resource);
         detail["members"] = audit::member_changes(&plan.members);
+        if let Some(access) = access {
+            detail["access"] = access;
+        }
         audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
     }
     if reload_members {
@@ -223,20 +257,19 @@ pub(crate) fn delete(
         let existing = tx.get_resource(org, kind, id, false)?;
         preconditions.expected_version(&existing)?
     };
-    match kind {
-        // A deleted user leaves a tombstone (PRODUCT.md §5).
-        ResourceKind::User => lifecycle::delete_user(tx, caller, id, expected_version, now)?,
-        ResourceKind::Group => tx.delete_resource(org, kind, id, expected_version)?,
-    }
-    audit::record(
-        tx,
-        caller,
-        kind,
-        "delete",
-        id,
-        204,
-        &serde_json::json!({}),
-        now,
-    )?;
+    let scope = access_delta::write_scope(kind, id, None, None);
+    let ((), access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        match kind {
+            // A deleted user leaves a tombstone (PRODUCT.md §5).
+            ResourceKind::User => lifecycle::delete_user(tx, caller, id, expected_version, now)?,
+            ResourceKind::Group => tx.delete_resource(org, kind, id, expected_version)?,
+        }
+        Ok::<_, Failure>(())
+    })?;
+    let detail = match access {
+        Some(access) => serde_json::json!({"access": access}),
+        None => serde_json::json!({}),
+    };
+    audit::record(tx, caller, kind, "delete", id, 204, &detail, now)?;
     Ok(())
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub(crate) me: Option<MeResolver>,
     /// The time every write and every check of a window reads (`with_clock`).
     pub(crate) clock: Clock,
+    /// Recent SCIM request latencies per organization, this instance's (`latency.rs`).
+    pub(crate) latencies: Arc<crate::latency::Latencies>,
 }
 
 /// Where the state reads the time.
@@ -61,6 +63,7 @@ impl AppState {
             deviations: Arc::new(DeviationCounters::default()),
             me: None,
             clock: Arc::new(Utc::now),
+            latencies: Arc::default(),
         }
     }
 

@@ -94,7 +94,8 @@ async fn every_scim_write_is_recorded_with_what_changed_and_failures_with_their_
         assert_eq!(events[0]["detail"]["after"]["userName"], "ann");
         assert_eq!(
             events[1]["detail"],
-            json!({"before": {"active": true}, "after": {"active": false}})
+            // ann held no role anywhere: the suspension changed none.
+            json!({"before": {"active": true}, "after": {"active": false}, "access": []})
         );
         assert_eq!(
             events[3]["detail"]["members"],

@@ -2,7 +2,9 @@
 #![warn(missing_docs)]
 
 mod access;
+mod access_delta;
 mod audit;
+mod audit_stats;
 mod connection;
 mod error;
 mod filter_sql;
@@ -39,7 +41,9 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 use serde_json::Value;
 
 pub use access::{Candidates, ResourceFacts, UserFacts};
+pub use access_delta::{AccessChange, AccessDelta, AccessScope};
 pub use audit::{AuditQuery, AuditRecord, NewAuditRecord};
+pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
 pub use grants::GrantFilter;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};

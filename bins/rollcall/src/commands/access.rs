@@ -4,9 +4,10 @@
 use anyhow::{Context, anyhow, bail};
 use chrono::{Duration, Utc};
 use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, TeamAccess};
-use rollcall_store::{GrantFilter, Store};
+use rollcall_store::{AccessScope, GrantFilter, Store};
 use serde_json::{Value, json};
 
+use super::audited;
 use super::require_org;
 use crate::cli::{AccessCommand, GrantCommand, OrgArgs, RuleCommand, WorkspaceCommand};
 
@@ -45,8 +46,15 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
     match command {
         WorkspaceCommand::Create { name, org } => {
             let store = open(&org)?;
+            let now = Utc::now();
             let workspace = store
-                .write(|tx| tx.create_workspace(&org.org, &name, Utc::now()))
+                .write(|tx| {
+                    let workspace = tx.create_workspace(&org.org, &name, now)?;
+                    let target = format!("workspace:{}", workspace.id);
+                    let detail = json!({"after": workspace});
+                    audited::record(tx, &org.org, "workspace.create", &target, &detail, now)?;
+                    Ok(workspace)
+                })
                 .context("cannot create the workspace")?;
             print(org.json, &json!(workspace), || {
                 format!(
@@ -74,8 +82,15 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
         } => {
             let access = TeamAccess::parse(&team_access).map_err(|error| anyhow!("{error}"))?;
             let store = open(&org)?;
+            let now = Utc::now();
             let folder = store
-                .write(|tx| tx.create_folder(&org.org, &workspace, &name, access, Utc::now()))
+                .write(|tx| {
+                    let folder = tx.create_folder(&org.org, &workspace, &name, access, now)?;
+                    let target = format!("folder:{}", folder.id);
+                    let detail = json!({"after": folder});
+                    audited::record(tx, &org.org, "folder.create", &target, &detail, now)?;
+                    Ok(folder)
+                })
                 .context("cannot create the folder")?;
             print(org.json, &json!(folder), || {
                 format!(
@@ -123,7 +138,16 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
             };
             let store = open(&org)?;
             let stored = store
-                .write(|tx| tx.create_grant(&org.org, &grant))
+                .write(|tx| {
+                    let scope = AccessScope::Resource(grant.resource.clone());
+                    let (stored, access) = audited::with_access(tx, &org.org, scope, now, |tx| {
+                        tx.create_grant(&org.org, &grant)
+                    })?;
+                    let target = format!("grant:{}", stored.id);
+                    let detail = json!({"after": stored, "access": access});
+                    audited::record(tx, &org.org, "grant.create", &target, &detail, now)?;
+                    Ok(stored)
+                })
                 .context("cannot create the grant")?;
             print(org.json, &json!(stored), || {
                 format!(
@@ -159,8 +183,18 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
         }
         GrantCommand::Revoke { id, org } => {
             let store = open(&org)?;
+            let now = Utc::now();
             store
-                .write(|tx| tx.delete_grant(&org.org, &id))
+                .write(|tx| {
+                    let before = tx.grant(&org.org, &id)?;
+                    let scope = AccessScope::Resource(before.resource.clone());
+                    let ((), access) = audited::with_access(tx, &org.org, scope, now, |tx| {
+                        tx.delete_grant(&org.org, &id)
+                    })?;
+                    let detail = json!({"before": before, "after": null, "access": access});
+                    let target = format!("grant:{id}");
+                    audited::record(tx, &org.org, "grant.delete", &target, &detail, now)
+                })
                 .with_context(|| format!("cannot revoke grant {id}"))?;
             print(org.json, &json!({"revoked": id}), || {
                 format!("Revoked grant {id}.")
@@ -186,8 +220,18 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
                 role: role(&tier)?,
             };
             let store = open(&org)?;
+            let now = Utc::now();
             let stored = store
-                .write(|tx| tx.create_rule(&org.org, &rule, Utc::now()))
+                .write(|tx| {
+                    let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
+                    let (stored, access) = audited::with_access(tx, &org.org, scope, now, |tx| {
+                        tx.create_rule(&org.org, &rule, now)
+                    })?;
+                    let target = format!("rule:{}", stored.id);
+                    let detail = json!({"after": stored, "access": access});
+                    audited::record(tx, &org.org, "rule.create", &target, &detail, now)?;
+                    Ok(stored)
+                })
                 .context("cannot create the rule")?;
             print(org.json, &json!(stored), || {
                 format!(
@@ -209,8 +253,22 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
         }
         RuleCommand::Delete { id, org } => {
             let store = open(&org)?;
+            let now = Utc::now();
             store
-                .write(|tx| tx.delete_rule(&org.org, &id))
+                .write(|tx| {
+                    let before = tx
+                        .rules(&org.org)?
+                        .into_iter()
+                        .find(|rule| rule.id == id)
+                        .ok_or(rollcall_store::StoreError::NotFound)?;
+                    let scope = AccessScope::WorkspacesMatching(before.workspaces.clone());
+                    let ((), access) = audited::with_access(tx, &org.org, scope, now, |tx| {
+                        tx.delete_rule(&org.org, &id)
+                    })?;
+                    let detail = json!({"before": before, "after": null, "access": access});
+                    let target = format!("rule:{id}");
+                    audited::record(tx, &org.org, "rule.delete", &target, &detail, now)
+                })
                 .with_context(|| format!("cannot delete rule {id}"))?;
             print(org.json, &json!({"deleted": id}), || {
                 format!("Deleted rule {id}.")

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod audited;
 pub mod demo;
 pub mod migrate;
 pub mod org;

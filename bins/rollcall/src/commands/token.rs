@@ -30,7 +30,15 @@ fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
         .expires_in_days
         .map(|days| now + Duration::days(i64::from(days)));
     let token = store
-        .write(|tx| tx.create_token(&args.org, kind, args.name.as_deref(), expires_at, now))
+        .write(|tx| {
+            let token = tx.create_token(&args.org, kind, args.name.as_deref(), expires_at, now)?;
+            // The record never holds the secret.
+            let operation = format!("{}_token.create", kind_name(kind));
+            let target = format!("{}_token:{}", kind_name(kind), token.info.id);
+            let detail = json!({"after": info_json(&token.info)});
+            super::audited::record(tx, &args.org, &operation, &target, &detail, now)?;
+            Ok(token)
+        })
         .context("cannot create the token")?;
     tracing::info!(org_id = %args.org, token_id = %token.info.id, kind = kind_name(kind), "token created");
     if args.json {
@@ -91,8 +99,28 @@ fn list(args: TokenListArgs) -> anyhow::Result<()> {
 fn revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database.database_url)?;
     require_org(&store, &args.org)?;
+    let now = Utc::now();
     let revoked = store
-        .write(|tx| tx.revoke_token(&args.org, &args.token_id, Utc::now()))
+        .write(|tx| {
+            let Some(before) = tx
+                .tokens(&args.org, None)?
+                .into_iter()
+                .find(|token| token.id == args.token_id)
+            else {
+                return Ok(false);
+            };
+            if !tx.revoke_token(&args.org, &args.token_id, now)? {
+                return Ok(false);
+            }
+            let mut after = before.clone();
+            after.revoked_at = Some(now);
+            let kind = kind_name(before.kind);
+            let operation = format!("{kind}_token.revoke");
+            let target = format!("{kind}_token:{}", before.id);
+            let detail = json!({"before": info_json(&before), "after": info_json(&after)});
+            super::audited::record(tx, &args.org, &operation, &target, &detail, now)?;
+            Ok(true)
+        })
         .context("cannot revoke the token")?;
     if !revoked {
         bail!(

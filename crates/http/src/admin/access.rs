@@ -12,7 +12,7 @@ use org_model::{
 use serde_json::{Value, json};
 
 use super::body::{object, string};
-use super::{AdminError, admin_transaction, json};
+use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -92,6 +92,7 @@ pub(crate) async fn get(
 
 /// `POST /admin/v1/access/join`: `{"user", "resource"}` → `{"first", "role", "grant"}`.
 pub(crate) async fn join(
+    request: HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
@@ -100,38 +101,47 @@ pub(crate) async fn join(
     let fields = object(&body, &["user", "resource"])?;
     let user = string(fields, "user")?;
     let target = resource(&string(fields, "resource")?)?;
-    let now = state.now();
-    let document = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        let (explanation, _) = tx.explain_access(&caller.org_id, &user, &target, now)?;
-        let first = tx.record_join(&caller.org_id, &user, &target, now)?;
-        let sticky = tx.org_settings(&caller.org_id)?.sticky_joins;
-        let mut grant: Option<Grant> = None;
-        if let (true, true, Some(role)) = (first, sticky, explanation.role) {
-            // The hosted product's behaviour: the access outlives the group that gave it.
-            let written = tx.create_grant(
-                &caller.org_id,
-                &Grant {
-                    id: String::new(),
-                    principal: Principal::User(user.clone()),
-                    resource: target.clone(),
-                    role,
-                    source: GrantSource::Manual {
-                        by: Some("sticky_join".to_owned()),
+    let document = audited_transaction(
+        &request,
+        &state,
+        token,
+        "access.join",
+        200,
+        move |tx, caller, now| {
+            let (explanation, _) = tx.explain_access(&caller.org_id, &user, &target, now)?;
+            let first = tx.record_join(&caller.org_id, &user, &target, now)?;
+            let sticky = tx.org_settings(&caller.org_id)?.sticky_joins;
+            let mut grant: Option<Grant> = None;
+            if let (true, true, Some(role)) = (first, sticky, explanation.role) {
+                // The hosted product's behaviour: the access outlives the group that gave it.
+                let written = tx.create_grant(
+                    &caller.org_id,
+                    &Grant {
+                        id: String::new(),
+                        principal: Principal::User(user.clone()),
+                        resource: target.clone(),
+                        role,
+                        source: GrantSource::Manual {
+                            by: Some("sticky_join".to_owned()),
+                        },
+                        expires_at: None,
+                        created_at: now,
                     },
-                    expires_at: None,
-                    created_at: now,
-                },
-            )?;
-            grant = Some(written);
-        }
-        Ok(Ok(json!({
-            "user": user,
-            "resource": target.to_string(),
-            "first": first,
-            "role": explanation.role,
-            "grant": grant,
-        })))
-    })
+                )?;
+                grant = Some(written);
+            }
+            let document = json!({
+                "user": user,
+                "resource": target.to_string(),
+                "first": first,
+                "role": explanation.role,
+                "grant": grant,
+            });
+            // A join grants nothing (a sticky one writes a grant at the role the user has).
+            let recorded = Recorded::new(target.to_string(), json!({"after": document}));
+            Ok(Ok((document, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::OK, &document))
 }

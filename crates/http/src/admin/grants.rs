@@ -15,7 +15,8 @@ use rollcall_store::GrantFilter;
 use serde_json::{Map, Value, json};
 
 use super::body::{object, string};
-use super::{AdminError, admin_transaction, delete_by_id, json};
+use super::{AdminError, Recorded, admin_transaction, audited_transaction, delete_by_id, json};
+use crate::access_delta::{self, AccessScope};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -92,18 +93,34 @@ fn requested_grant(body: &Value, now: DateTime<Utc>) -> Result<Grant, AdminError
 
 /// `POST /admin/v1/grants`: 201 with the grant (its source names the admin token).
 pub(crate) async fn create(
+    request: HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let now = state.now();
     let mut grant = requested_grant(&body?.0, now)?;
-    let stored = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        grant.source = GrantSource::Manual {
-            by: Some(caller.token_id.clone()),
-        };
-        Ok(Ok(tx.create_grant(&caller.org_id, &grant)?))
-    })
+    let stored = audited_transaction(
+        &request,
+        &state,
+        token,
+        "grant.create",
+        201,
+        move |tx, caller, now| {
+            grant.source = GrantSource::Manual {
+                by: Some(caller.token_id.clone()),
+            };
+            let org = caller.org_id.as_str();
+            let scope = AccessScope::Resource(grant.resource.clone());
+            let (stored, access) =
+                access_delta::around(tx, org, scope, now, |tx| tx.create_grant(org, &grant))?;
+            let recorded = Recorded::new(
+                format!("grant:{}", stored.id),
+                json!({"after": stored, "access": access}),
+            );
+            Ok(Ok((stored, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::CREATED, &json!(stored)))
 }
@@ -152,14 +169,26 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    delete_by_id(&request, &state, token, |tx, org, id| {
-        tx.delete_grant(org, id)
-    })
+    delete_by_id(
+        &request,
+        &state,
+        token,
+        "grant.delete",
+        "grant",
+        |tx, org, id, now| {
+            let before = tx.grant(org, id)?;
+            let scope = AccessScope::Resource(before.resource.clone());
+            let ((), access) =
+                access_delta::around(tx, org, scope, now, |tx| tx.delete_grant(org, id))?;
+            Ok(json!({"before": before, "after": null, "access": access}))
+        },
+    )
     .await
 }
 
 /// `POST /admin/v1/rules`: 201 with the rule.
 pub(crate) async fn create_rule(
+    request: HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
@@ -172,10 +201,24 @@ pub(crate) async fn create_rule(
         workspaces: string(fields, "workspaces")?,
         role: role(fields)?,
     };
-    let now = state.now();
-    let stored = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.create_rule(&caller.org_id, &rule, now)?))
-    })
+    let stored = audited_transaction(
+        &request,
+        &state,
+        token,
+        "rule.create",
+        201,
+        move |tx, caller, now| {
+            let org = caller.org_id.as_str();
+            let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
+            let (stored, access) =
+                access_delta::around(tx, org, scope, now, |tx| tx.create_rule(org, &rule, now))?;
+            let recorded = Recorded::new(
+                format!("rule:{}", stored.id),
+                json!({"after": stored, "access": access}),
+            );
+            Ok(Ok((stored, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::CREATED, &json!(stored)))
 }
@@ -198,8 +241,23 @@ pub(crate) async fn delete_rule(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    delete_by_id(&request, &state, token, |tx, org, id| {
-        tx.delete_rule(org, id)
-    })
+    delete_by_id(
+        &request,
+        &state,
+        token,
+        "rule.delete",
+        "rule",
+        |tx, org, id, now| {
+            let before = tx
+                .rules(org)?
+                .into_iter()
+                .find(|rule| rule.id == id)
+                .ok_or(rollcall_store::StoreError::NotFound)?;
+            let scope = AccessScope::WorkspacesMatching(before.workspaces.clone());
+            let ((), access) =
+                access_delta::around(tx, org, scope, now, |tx| tx.delete_rule(org, id))?;
+            Ok(json!({"before": before, "after": null, "access": access}))
+        },
+    )
     .await
 }

@@ -2,13 +2,16 @@
 //! admin token; JSON in and out, errors as `{"error": {"code", "message"}}`.
 //!
 //! So far: the organization and its settings (`GET|PATCH /org`), SCIM tokens, workspaces,
-//! folders, grants, group mapping rules, and its custom extension schemas.
+//! folders, grants, group mapping rules, its custom extension schemas, the audit trail
+//! (every write recorded: `audited.rs`) and per-org health (`health.rs`).
 
 mod access;
 mod audit;
+mod audited;
 mod body;
 mod error;
 mod grants;
+mod health;
 mod org;
 mod schemas;
 mod tokens;
@@ -17,6 +20,7 @@ mod workspaces;
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
 
 use crate::auth::BearerToken;
@@ -27,6 +31,8 @@ use crate::state::AppState;
 
 pub(crate) use access::explanation_document;
 pub(crate) use audit::record_document;
+pub(crate) use audited::record_failed_write;
+use audited::{Recorded, audited_transaction};
 pub(crate) use error::AdminError;
 
 /// The admin API's base path.
@@ -106,6 +112,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             .service(
                 web::resource("/audit")
                     .route(web::get().to(audit::list))
+                    .default_service(method_not_allowed("GET")),
+            )
+            .service(
+                web::resource("/health")
+                    .route(web::get().to(health::get))
                     .default_service(method_not_allowed("GET")),
             )
             .service(
@@ -190,20 +201,33 @@ pub(crate) fn path_id(request: &HttpRequest) -> String {
         .to_owned()
 }
 
-/// `DELETE …/{id}`: `delete(tx, org_id, id)` for the caller's organization; 204.
+/// `DELETE …/{id}`: `delete(tx, org_id, id, now)` for the caller's organization, recorded
+/// as `operation` on `noun:id` with the detail `delete` answers; 204.
 pub(crate) async fn delete_by_id<F>(
     request: &HttpRequest,
     state: &AppState,
     token: Result<BearerToken, crate::error::ApiError>,
+    operation: &'static str,
+    noun: &'static str,
     delete: F,
 ) -> Result<HttpResponse, AdminError>
 where
-    F: FnOnce(&mut Tx<'_>, &str, &str) -> Result<(), StoreError> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &str, &str, DateTime<Utc>) -> Result<serde_json::Value, StoreError>
+        + Send
+        + 'static,
 {
     let id = path_id(request);
-    admin_transaction(state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(delete(tx, &caller.org_id, &id)?))
-    })
+    audited_transaction(
+        request,
+        state,
+        token,
+        operation,
+        204,
+        move |tx, caller, now| {
+            let detail = delete(tx, &caller.org_id, &id, now)?;
+            Ok(Ok(((), Recorded::new(format!("{noun}:{id}"), detail))))
+        },
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,7 +11,8 @@ use rollcall_store::Org;
 use scim_core::Dialect;
 use serde_json::{Value, json};
 
-use super::{AdminError, admin_transaction, json};
+use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
+use crate::access_delta::{self, AccessScope};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -120,43 +121,95 @@ fn changes(body: &Value) -> Result<Changes, AdminError> {
 
 /// `PATCH /admin/v1/org`: `{"name"?, "dialect"?}`; answers the organization.
 pub(crate) async fn patch(
+    request: actix_web::HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let changes = changes(&body?.0)?;
-    let org = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        // Everything is checked before anything is written: a refused PATCH changes nothing.
-        let mut settings = tx.org_settings(&caller.org_id)?;
-        if !changes.settings.is_empty() {
-            let mut merged = serde_json::to_value(&settings)?;
-            if let Some(object) = merged.as_object_mut() {
-                object.extend(changes.settings.clone());
-            }
-            settings = serde_json::from_value(merged)?;
-            let named = settings.owners.iter().chain(settings.successor.iter());
-            for user in named {
-                if !tx.principal_exists(&caller.org_id, &Principal::User(user.clone()))? {
-                    return Ok(Err(AdminError::invalid(format!(
-                        "{user:?} is no user of this organization"
-                    ))));
+    let org = audited_transaction(
+        &request,
+        &state,
+        token,
+        "org.update",
+        200,
+        move |tx, caller, now| {
+            let org_id = caller.org_id.as_str();
+            // Everything is checked before anything is written: a refused PATCH changes nothing.
+            let before_settings = tx.org_settings(org_id)?;
+            let Some(before_org) = tx.org(org_id)? else {
+                return Ok(Err(AdminError::new(
+                    404,
+                    "not_found",
+                    "the organization is gone",
+                )));
+            };
+            let mut settings = before_settings.clone();
+            if !changes.settings.is_empty() {
+                let mut merged = serde_json::to_value(&settings)?;
+                if let Some(object) = merged.as_object_mut() {
+                    object.extend(changes.settings.clone());
+                }
+                settings = serde_json::from_value(merged)?;
+                let named = settings.owners.iter().chain(settings.successor.iter());
+                for user in named {
+                    if !tx.principal_exists(org_id, &Principal::User(user.clone()))? {
+                        return Ok(Err(AdminError::invalid(format!(
+                            "{user:?} is no user of this organization"
+                        ))));
+                    }
                 }
             }
-        }
-        if let Some(name) = &changes.name {
-            tx.rename_org(&caller.org_id, name)?;
-        }
-        if let Some(dialect) = changes.dialect {
-            tx.set_dialect(&caller.org_id, dialect)?;
-        }
-        if !changes.settings.is_empty() {
-            tx.set_org_settings(&caller.org_id, &settings)?;
-        }
-        Ok(tx
-            .org(&caller.org_id)?
-            .map(|org| (org, settings))
-            .ok_or_else(|| AdminError::new(404, "not_found", "the organization is gone")))
-    })
+            // Org owners own every workspace: a change of owners is an access change.
+            let owners_changed: Vec<String> = settings
+                .owners
+                .iter()
+                .filter(|user| !before_settings.owners.contains(user))
+                .chain(
+                    before_settings
+                        .owners
+                        .iter()
+                        .filter(|user| !settings.owners.contains(user)),
+                )
+                .cloned()
+                .collect();
+            let write = |tx: &mut rollcall_store::Tx<'_>| {
+                if let Some(name) = &changes.name {
+                    tx.rename_org(org_id, name)?;
+                }
+                if let Some(dialect) = changes.dialect {
+                    tx.set_dialect(org_id, dialect)?;
+                }
+                if !changes.settings.is_empty() {
+                    tx.set_org_settings(org_id, &settings)?;
+                }
+                Ok::<_, rollcall_store::StoreError>(())
+            };
+            let access = if owners_changed.is_empty() {
+                write(tx)?;
+                None
+            } else {
+                let scope = AccessScope::OrgOwners(owners_changed);
+                Some(access_delta::around(tx, org_id, scope, now, write)?.1)
+            };
+            let Some(after_org) = tx.org(org_id)? else {
+                return Ok(Err(AdminError::new(
+                    404,
+                    "not_found",
+                    "the organization is gone",
+                )));
+            };
+            let mut detail = crate::audit::changes(
+                &document(&before_org, &before_settings),
+                &document(&after_org, &settings),
+            );
+            if let Some(access) = access {
+                detail["access"] = access;
+            }
+            let recorded = Recorded::new(format!("org:{org_id}"), detail);
+            Ok(Ok(((after_org, settings), recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::OK, &document(&org.0, &org.1)))
 }

@@ -15,7 +15,7 @@ use rollcall_store::OrgSchema;
 use scim_core::schema::{RegistryError, Schema};
 use serde_json::{Value, json};
 
-use super::{AdminError, admin_transaction, json};
+use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -75,29 +75,41 @@ fn refused(error: RegistryError) -> AdminError {
 
 /// `POST /admin/v1/schemas`: 201 with the stored schema.
 pub(crate) async fn create(
+    request: HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let mut extension = requested(&body?.0)?;
     let standard = state.registry.clone();
-    let stored = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        let existing = tx.org_schemas(&caller.org_id)?;
-        let mut registry = org_registry::build(&standard, &existing, |_, _| {});
-        if let Some(rt) = registry.resource_type(&extension.resource_type) {
-            // The canonical spelling, as the registry will know it.
-            extension.resource_type = rt.id.clone();
-        }
-        if let Err(error) = registry.add_extension(
-            &extension.resource_type,
-            extension.schema.clone(),
-            extension.required,
-        ) {
-            return Ok(Err(refused(error)));
-        }
-        tx.add_org_schema(&caller.org_id, &extension)?;
-        Ok(Ok(extension))
-    })
+    let stored = audited_transaction(
+        &request,
+        &state,
+        token,
+        "schema.create",
+        201,
+        move |tx, caller, _| {
+            let existing = tx.org_schemas(&caller.org_id)?;
+            let mut registry = org_registry::build(&standard, &existing, |_, _| {});
+            if let Some(rt) = registry.resource_type(&extension.resource_type) {
+                // The canonical spelling, as the registry will know it.
+                extension.resource_type = rt.id.clone();
+            }
+            if let Err(error) = registry.add_extension(
+                &extension.resource_type,
+                extension.schema.clone(),
+                extension.required,
+            ) {
+                return Ok(Err(refused(error)));
+            }
+            tx.add_org_schema(&caller.org_id, &extension)?;
+            let recorded = Recorded::new(
+                format!("schema:{}", extension.schema.id),
+                json!({"after": document(&extension)}),
+            );
+            Ok(Ok((extension, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::CREATED, &document(&stored)))
 }
@@ -126,10 +138,22 @@ pub(crate) async fn delete(
         .get("urn")
         .unwrap_or_default()
         .to_owned();
-    admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        tx.delete_org_schema(&caller.org_id, &urn)?;
-        Ok(Ok(()))
-    })
+    audited_transaction(
+        &request,
+        &state,
+        token,
+        "schema.delete",
+        204,
+        move |tx, caller, _| {
+            let before = tx
+                .org_schemas(&caller.org_id)?
+                .into_iter()
+                .find(|schema| schema.schema.id.eq_ignore_ascii_case(&urn));
+            tx.delete_org_schema(&caller.org_id, &urn)?;
+            let detail = json!({"before": before.as_ref().map(document), "after": null});
+            Ok(Ok(((), Recorded::new(format!("schema:{urn}"), detail))))
+        },
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

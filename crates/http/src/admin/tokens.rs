@@ -9,7 +9,7 @@ use rollcall_store::{TokenInfo, TokenKind};
 use serde_json::{Value, json};
 
 use super::body::{object, optional_string};
-use super::{AdminError, admin_transaction, json};
+use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -29,6 +29,7 @@ fn document(info: &TokenInfo) -> Value {
 
 /// `POST /admin/v1/scim-tokens`: `{"name"?, "expires_in_days"?}` → 201 with `secret`.
 pub(crate) async fn create(
+    request: HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
@@ -47,15 +48,28 @@ pub(crate) async fn create(
     };
     let now = state.now();
     let expires_at = days.map(|days| now + Duration::days(i64::try_from(days).unwrap_or(3650)));
-    let created = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.create_token(
-            &caller.org_id,
-            TokenKind::Scim,
-            name.as_deref(),
-            expires_at,
-            now,
-        )?))
-    })
+    let created = audited_transaction(
+        &request,
+        &state,
+        token,
+        "scim_token.create",
+        201,
+        move |tx, caller, _| {
+            let created = tx.create_token(
+                &caller.org_id,
+                TokenKind::Scim,
+                name.as_deref(),
+                expires_at,
+                now,
+            )?;
+            // The document without the secret: the trail never holds one.
+            let recorded = Recorded::new(
+                format!("scim_token:{}", created.info.id),
+                json!({"after": document(&created.info)}),
+            );
+            Ok(Ok((created, recorded)))
+        },
+    )
     .await?;
     let mut body = document(&created.info);
     body["secret"] = json!(created.secret);
@@ -86,17 +100,30 @@ pub(crate) async fn delete(
         .get("id")
         .unwrap_or_default()
         .to_owned();
-    let now = state.now();
-    let revoked = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        let is_scim = tx
-            .tokens(&caller.org_id, Some(TokenKind::Scim))?
-            .iter()
-            .any(|info| info.id == id);
-        Ok(Ok(is_scim && tx.revoke_token(&caller.org_id, &id, now)?))
-    })
+    audited_transaction(
+        &request,
+        &state,
+        token,
+        "scim_token.revoke",
+        204,
+        move |tx, caller, now| {
+            let before = tx
+                .tokens(&caller.org_id, Some(TokenKind::Scim))?
+                .into_iter()
+                .find(|info| info.id == id);
+            let revoked = match &before {
+                Some(_) => tx.revoke_token(&caller.org_id, &id, now)?,
+                None => false,
+            };
+            let (Some(before), true) = (before, revoked) else {
+                return Ok(Err(AdminError::new(404, "not_found", "no such SCIM token")));
+            };
+            let mut after = before.clone();
+            after.revoked_at = Some(now);
+            let detail = crate::audit::changes(&document(&before), &document(&after));
+            Ok(Ok(((), Recorded::new(format!("scim_token:{id}"), detail))))
+        },
+    )
     .await?;
-    if !revoked {
-        return Err(AdminError::new(404, "not_found", "no such SCIM token"));
-    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,12 +4,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use org_model::{Folder, TeamAccess, Workspace};
+use org_model::{Folder, ResourceRef, TeamAccess, Workspace};
 use rollcall_store::FolderChange;
 use serde_json::{Value, json};
 
 use super::body::{object, optional_string, string};
-use super::{AdminError, admin_transaction, delete_by_id, get_by_id, json, path_id};
+use super::{
+    AdminError, Recorded, admin_transaction, audited_transaction, delete_by_id, get_by_id, json,
+    path_id,
+};
+use crate::access_delta::{self, AccessScope};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
@@ -37,16 +41,28 @@ fn team_access(value: Option<String>) -> Result<Option<TeamAccess>, AdminError> 
 
 /// `POST /admin/v1/workspaces`.
 pub(crate) async fn create(
+    request: HttpRequest,
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let body = body?.0;
     let name = string(object(&body, &["name"])?, "name")?;
-    let now = state.now();
-    let workspace = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.create_workspace(&caller.org_id, &name, now)?))
-    })
+    let workspace = audited_transaction(
+        &request,
+        &state,
+        token,
+        "workspace.create",
+        201,
+        move |tx, caller, now| {
+            let workspace = tx.create_workspace(&caller.org_id, &name, now)?;
+            let recorded = Recorded::new(
+                format!("workspace:{}", workspace.id),
+                json!({"after": workspace_document(&workspace)}),
+            );
+            Ok(Ok((workspace, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::CREATED, &workspace_document(&workspace)))
 }
@@ -90,9 +106,23 @@ pub(crate) async fn patch(
     let id = path_id(&request);
     let body = body?.0;
     let name = string(object(&body, &["name"])?, "name")?;
-    let workspace = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.rename_workspace(&caller.org_id, &id, &name)?))
-    })
+    let workspace = audited_transaction(
+        &request,
+        &state,
+        token,
+        "workspace.update",
+        200,
+        move |tx, caller, _| {
+            let before = tx.workspace(&caller.org_id, &id)?;
+            let after = tx.rename_workspace(&caller.org_id, &id, &name)?;
+            let detail =
+                crate::audit::changes(&workspace_document(&before), &workspace_document(&after));
+            Ok(Ok((
+                after,
+                Recorded::new(format!("workspace:{id}"), detail),
+            )))
+        },
+    )
     .await?;
     Ok(json(StatusCode::OK, &workspace_document(&workspace)))
 }
@@ -103,9 +133,20 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    delete_by_id(&request, &state, token, |tx, org, id| {
-        tx.delete_workspace(org, id)
-    })
+    delete_by_id(
+        &request,
+        &state,
+        token,
+        "workspace.delete",
+        "workspace",
+        |tx, org, id, now| {
+            let before = tx.workspace(org, id)?;
+            let scope = AccessScope::Workspace(id.to_owned());
+            let ((), access) =
+                access_delta::around(tx, org, scope, now, |tx| tx.delete_workspace(org, id))?;
+            Ok(json!({"before": workspace_document(&before), "after": null, "access": access}))
+        },
+    )
     .await
 }
 
@@ -121,16 +162,21 @@ pub(crate) async fn create_folder(
     let fields = object(&body, &["name", "team_access"])?;
     let name = string(fields, "name")?;
     let access = team_access(optional_string(fields, "team_access")?)?.unwrap_or_default();
-    let now = state.now();
-    let folder = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.create_folder(
-            &caller.org_id,
-            &workspace_id,
-            &name,
-            access,
-            now,
-        )?))
-    })
+    let folder = audited_transaction(
+        &request,
+        &state,
+        token,
+        "folder.create",
+        201,
+        move |tx, caller, now| {
+            let folder = tx.create_folder(&caller.org_id, &workspace_id, &name, access, now)?;
+            let recorded = Recorded::new(
+                format!("folder:{}", folder.id),
+                json!({"after": folder_document(&folder)}),
+            );
+            Ok(Ok((folder, recorded)))
+        },
+    )
     .await?;
     Ok(json(StatusCode::CREATED, &folder_document(&folder)))
 }
@@ -180,9 +226,35 @@ pub(crate) async fn patch_folder(
         name: optional_string(fields, "name")?,
         team_access: team_access(optional_string(fields, "team_access")?)?,
     };
-    let folder = admin_transaction(&state, Access::Write, token, move |tx, caller| {
-        Ok(Ok(tx.update_folder(&caller.org_id, &id, &change)?))
-    })
+    let folder = audited_transaction(
+        &request,
+        &state,
+        token,
+        "folder.update",
+        200,
+        move |tx, caller, now| {
+            let org = caller.org_id.as_str();
+            let before = tx.folder(org, &id)?;
+            let opens_or_closes = change
+                .team_access
+                .is_some_and(|access| access != before.team_access);
+            let (after, access) = if opens_or_closes {
+                let scope = AccessScope::Resource(ResourceRef::Folder(id.clone()));
+                let (after, access) = access_delta::around(tx, org, scope, now, |tx| {
+                    tx.update_folder(org, &id, &change)
+                })?;
+                (after, Some(access))
+            } else {
+                (tx.update_folder(org, &id, &change)?, None)
+            };
+            let mut detail =
+                crate::audit::changes(&folder_document(&before), &folder_document(&after));
+            if let Some(access) = access {
+                detail["access"] = access;
+            }
+            Ok(Ok((after, Recorded::new(format!("folder:{id}"), detail))))
+        },
+    )
     .await?;
     Ok(json(StatusCode::OK, &folder_document(&folder)))
 }
@@ -193,8 +265,19 @@ pub(crate) async fn delete_folder(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    delete_by_id(&request, &state, token, |tx, org, id| {
-        tx.delete_folder(org, id)
-    })
+    delete_by_id(
+        &request,
+        &state,
+        token,
+        "folder.delete",
+        "folder",
+        |tx, org, id, now| {
+            let before = tx.folder(org, id)?;
+            let scope = AccessScope::Resource(ResourceRef::Folder(id.to_owned()));
+            let ((), access) =
+                access_delta::around(tx, org, scope, now, |tx| tx.delete_folder(org, id))?;
+            Ok(json!({"before": folder_document(&before), "after": null, "access": access}))
+        },
+    )
     .await
 }

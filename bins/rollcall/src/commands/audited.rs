@@ -1,0 +1,51 @@
+//! The audit trail of changes made from the command line (PRODUCT.md §6): actor `cli`, no
+//! request id, in the transaction of the change; access changes carry their
+//! effective-role delta (`"access"`), as the admin API's records do.
+
+use chrono::{DateTime, Utc};
+use rollcall_store::{AccessDelta, AccessScope, NewAuditRecord, StoreError, Tx};
+use serde_json::Value;
+
+/// The actor of every command-line change.
+pub const ACTOR: &str = "cli";
+
+/// Append the record of an applied change.
+pub fn record(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    operation: &str,
+    target: &str,
+    detail: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.record_audit(
+        org_id,
+        &NewAuditRecord {
+            occurred_at: now,
+            actor: ACTOR,
+            operation,
+            target,
+            status: 200,
+            detail,
+            request_id: None,
+        },
+    )
+}
+
+/// Run `write` between reading the roles `scope` can change and reading them again: its
+/// value and the delta as recorded.
+pub fn with_access<T>(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    scope: AccessScope,
+    now: DateTime<Utc>,
+    write: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+) -> Result<(T, Value), StoreError> {
+    let delta = AccessDelta::before(tx, org_id, scope, now)?;
+    let value = write(tx)?;
+    let changes = delta.after(tx, now)?;
+    Ok((
+        value,
+        Value::Array(changes.iter().map(|change| change.to_json()).collect()),
+    ))
+}

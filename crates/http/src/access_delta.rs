@@ -1,0 +1,159 @@
+//! The effective-role delta of an access change, as audit records carry it (PRODUCT.md §6):
+//! `"access": [{"user", "resource", "before", "after"}]`, only the (user, resource) pairs
+//! whose role changed. The work is `rollcall_store::AccessDelta`'s: [`around`] reads the
+//! roles a scope can change, runs the write, reads them again, in the write's transaction.
+//!
+//! For callers outside this module (user lifecycle, for one):
+//! `let (value, access) = access_delta::around(tx, org, AccessScope::Users(vec![id]), now, |tx| …)?;`
+//! then `detail["access"] = access`.
+
+use chrono::{DateTime, Utc};
+pub(crate) use rollcall_store::{AccessChange, AccessDelta, AccessScope};
+use rollcall_store::{ResourceKind, StoreError, Tx};
+use scim_core::patch::MemberChange;
+use serde_json::Value;
+
+/// The changes as recorded.
+pub(crate) fn to_json(changes: &[AccessChange]) -> Value {
+    Value::Array(changes.iter().map(AccessChange::to_json).collect())
+}
+
+/// Run `write` between reading the roles `scope` can change and reading them again: its
+/// value and the delta as recorded (`[]` when no role changed).
+pub(crate) fn around<T, E>(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    scope: AccessScope,
+    now: DateTime<Utc>,
+    write: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<(T, Value), E>
+where
+    E: From<StoreError>,
+{
+    let delta = AccessDelta::before(tx, org_id, scope, now)?;
+    let value = write(tx)?;
+    let changes = delta.after(tx, now)?;
+    Ok((value, to_json(&changes)))
+}
+
+/// [`around`] when there is a scope; otherwise just the write (no delta).
+pub(crate) fn around_if<T, E>(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    scope: Option<AccessScope>,
+    now: DateTime<Utc>,
+    write: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<(T, Option<Value>), E>
+where
+    E: From<StoreError>,
+{
+    match scope {
+        Some(scope) => {
+            around(tx, org_id, scope, now, write).map(|(value, access)| (value, Some(access)))
+        }
+        None => write(tx).map(|value| (value, None)),
+    }
+}
+
+/// The scope of a group's member changes: the members they name, or every member when one
+/// of them names none (remove all, by filter) or the group is renamed (rules match names).
+/// `None` when neither members nor the name change.
+pub(crate) fn group_scope(
+    group: &str,
+    changes: &[MemberChange],
+    renamed: bool,
+) -> Option<AccessScope> {
+    if !renamed && changes.is_empty() {
+        return None;
+    }
+    let mut members = Vec::new();
+    for change in changes {
+        match change {
+            MemberChange::Add(refs) => members.extend(refs.iter().map(|m| m.value.clone())),
+            MemberChange::Remove(ids) => members.extend(ids.iter().cloned()),
+            MemberChange::RemoveAll
+            | MemberChange::RemoveWhere(_)
+            | MemberChange::ReplaceWhere { .. } => {
+                return Some(AccessScope::GroupMembers {
+                    group: group.to_owned(),
+                    members: None,
+                });
+            }
+        }
+    }
+    Some(AccessScope::GroupMembers {
+        group: group.to_owned(),
+        members: (!renamed).then_some(members),
+    })
+}
+
+/// The scope of a new resource: a group created with members, whose name a rule may
+/// match. `None` for users (a new user belongs to no group yet) and memberless groups.
+pub(crate) fn create_scope(kind: ResourceKind, resource: &Value) -> Option<AccessScope> {
+    if kind != ResourceKind::Group {
+        return None;
+    }
+    let members: Vec<String> = resource
+        .get("members")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(|member| member.get("value").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    let display_name = resource.get("displayName").and_then(Value::as_str)?;
+    (!members.is_empty()).then(|| AccessScope::NewGroup {
+        display_name: display_name.to_owned(),
+        members,
+    })
+}
+
+/// Whether a user resource is active (a user without `active` is).
+fn active(user: &Value) -> bool {
+    user.get("active").and_then(Value::as_bool).unwrap_or(true)
+}
+
+/// The scope of a write of `kind` from `before` to `after` (`None` after: deleted): a
+/// user suspended, reactivated or deleted; a group's members replaced, its name changed or
+/// the group deleted. `None` when it cannot change anyone's role.
+pub(crate) fn write_scope(
+    kind: ResourceKind,
+    id: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Option<AccessScope> {
+    match kind {
+        ResourceKind::User => {
+            let changed = match (before, after) {
+                (Some(before), Some(after)) => active(before) != active(after),
+                _ => true,
+            };
+            changed.then(|| AccessScope::Users(vec![id.to_owned()]))
+        }
+        ResourceKind::Group => Some(AccessScope::GroupMembers {
+            group: id.to_owned(),
+            members: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use org_model::{ResourceRef, Role};
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changes_are_recorded_with_their_resource_as_text() {
+        let changes = [AccessChange {
+            user: "u1".into(),
+            resource: ResourceRef::Workspace("w1".into()),
+            before: Some(Role::Editor),
+            after: None,
+        }];
+        assert_eq!(
+            to_json(&changes),
+            json!([{"user": "u1", "resource": "workspace:w1", "before": "editor", "after": null}])
+        );
+    }
+}

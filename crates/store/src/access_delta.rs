@@ -1,0 +1,718 @@
+//! The effective-role delta of an access change (PRODUCT.md §6): which (user, resource)
+//! pairs a change gives a different role, read in the change's own transaction.
+//!
+//! [`AccessDelta::before`] works out from an [`AccessScope`] which resources and users the
+//! change can affect and reads their effective roles; the caller makes the change;
+//! [`AccessDelta::after`] reads the same roles again and keeps the pairs that differ.
+//!
+//! The cost follows what can change, not the organization's size. A group-membership change
+//! first asks one question (a recursive query over the group and its ancestors: do any of
+//! them hold a grant, or can a rule match them?); when nothing can change, that one query is
+//! all it costs. Otherwise users are read in batches (`IN` lists of [`CHUNK`]), never one
+//! query per user, and roles come from `org_model::who_has_access` over the users in scope.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use org_model::{
+    Candidate, Folder, GroupGraph, Principal, ResourceRef, Role, TeamAccess, Workspace,
+    glob_matches, who_has_access,
+};
+
+use crate::grants::GrantFilter;
+use crate::schema::{folders, group_members, scim_groups, scim_users, workspaces};
+use crate::sql::{Bind, Sql};
+use crate::{StoreError, Tx};
+
+/// Ids per `IN (…)` list.
+const CHUNK: usize = 500;
+
+/// What an access change touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccessScope {
+    /// Everyone on one resource: a grant on it created or deleted, a folder's team access
+    /// changed. A workspace brings the folders that open to its members (`everyone:*`).
+    Resource(ResourceRef),
+    /// A workspace deleted: everyone on it and on all its folders.
+    Workspace(String),
+    /// A group mapping rule created or deleted: everyone on the workspaces whose name
+    /// matches `workspaces` (a name glob), and on their open folders.
+    WorkspacesMatching(String),
+    /// These users, wherever they may hold a role: a user suspended, reactivated or
+    /// deleted.
+    Users(Vec<String>),
+    /// These users become or stop being org owners: every workspace, for them.
+    OrgOwners(Vec<String>),
+    /// A group created with members: for them, the workspaces of the rules its name
+    /// matches (a new group holds no grants).
+    NewGroup {
+        /// Its displayName.
+        display_name: String,
+        /// Its members (users or groups).
+        members: Vec<String>,
+    },
+    /// The members of `group` change: `Some(ids)` names the members (users or groups)
+    /// added or removed; `None` means any of them (the member list replaced, the group
+    /// renamed or deleted).
+    GroupMembers {
+        /// The group.
+        group: String,
+        /// The members added or removed, when known.
+        members: Option<Vec<String>>,
+    },
+}
+
+/// One (user, resource) pair whose effective role changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AccessChange {
+    /// The user's SCIM `id`.
+    pub user: String,
+    /// The workspace or folder.
+    pub resource: ResourceRef,
+    /// The role before the change.
+    pub before: Option<Role>,
+    /// The role after it.
+    pub after: Option<Role>,
+}
+
+impl AccessChange {
+    /// The change as audit records carry it:
+    /// `{"user", "resource": "workspace:<id>", "before": "editor", "after": null}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "user": self.user,
+            "resource": self.resource.to_string(),
+            "before": self.before,
+            "after": self.after,
+        })
+    }
+}
+
+/// The roles before a change, and what is needed to read them again after it.
+#[derive(Debug, Clone)]
+pub struct AccessDelta {
+    org_id: String,
+    /// Workspaces whose every resource is in scope (the workspace and its open folders).
+    workspaces: BTreeSet<String>,
+    /// Single folders in scope.
+    folders: BTreeSet<String>,
+    /// `None`: every user with a role there; otherwise only these.
+    users: Option<BTreeSet<String>>,
+    /// Read the users again after the change (the members of a group).
+    reread: Option<(String, Option<Vec<String>>)>,
+    before: HashMap<(String, ResourceRef), Role>,
+}
+
+/// The resources in scope, resolved.
+struct InScope {
+    /// `(workspace, None)` for a workspace, `(workspace, Some(folder))` for a folder.
+    entries: Vec<(Workspace, Option<Folder>)>,
+}
+
+#[derive(QueryableByName)]
+struct ProbeRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    first: String,
+    #[diesel(sql_type = Text)]
+    second: String,
+}
+
+impl AccessDelta {
+    /// Read the roles `scope` can change, before the change is made (in its transaction).
+    pub fn before(
+        tx: &mut Tx<'_>,
+        org_id: &str,
+        scope: AccessScope,
+        now: DateTime<Utc>,
+    ) -> Result<AccessDelta, StoreError> {
+        let mut delta = AccessDelta {
+            org_id: org_id.to_owned(),
+            workspaces: BTreeSet::new(),
+            folders: BTreeSet::new(),
+            users: None,
+            reread: None,
+            before: HashMap::new(),
+        };
+        match scope {
+            AccessScope::Resource(ResourceRef::Workspace(id)) => {
+                delta.workspaces.insert(id);
+            }
+            AccessScope::Resource(ResourceRef::Folder(id)) => {
+                delta.folders.insert(id);
+            }
+            AccessScope::Workspace(id) => {
+                delta
+                    .folders
+                    .extend(tx.folders(org_id, &id)?.into_iter().map(|folder| folder.id));
+                delta.workspaces.insert(id);
+            }
+            AccessScope::WorkspacesMatching(glob) => {
+                delta.workspaces.extend(
+                    tx.workspaces(org_id)?
+                        .into_iter()
+                        .filter(|workspace| glob_matches(&glob, &workspace.name))
+                        .map(|workspace| workspace.id),
+                );
+            }
+            AccessScope::Users(users) => {
+                delta.users_reach(tx, &users)?;
+                delta.users = Some(users.into_iter().collect());
+            }
+            AccessScope::OrgOwners(users) => {
+                delta.workspaces.extend(
+                    tx.workspaces(org_id)?
+                        .into_iter()
+                        .map(|workspace| workspace.id),
+                );
+                delta.users = Some(users.into_iter().collect());
+            }
+            AccessScope::NewGroup {
+                display_name,
+                members,
+            } => {
+                if members.is_empty() {
+                    return Ok(delta);
+                }
+                let rules: Vec<org_model::Rule> = tx
+                    .rules(org_id)?
+                    .into_iter()
+                    .filter(|rule| glob_matches(&rule.group, &display_name))
+                    .collect();
+                if rules.is_empty() {
+                    return Ok(delta);
+                }
+                delta.workspaces.extend(
+                    tx.workspaces(org_id)?
+                        .into_iter()
+                        .filter(|workspace| {
+                            rules
+                                .iter()
+                                .any(|rule| glob_matches(&rule.workspaces, &workspace.name))
+                        })
+                        .map(|workspace| workspace.id),
+                );
+                delta.users = Some(tx.users_under(org_id, "", Some(&members))?);
+            }
+            AccessScope::GroupMembers { group, members } => {
+                delta.group_reach(tx, &group, members.is_none())?;
+                if delta.workspaces.is_empty() && delta.folders.is_empty() {
+                    return Ok(delta);
+                }
+                let users = tx.users_under(org_id, &group, members.as_deref())?;
+                delta.users = Some(users);
+                delta.reread = Some((group, members));
+            }
+        }
+        delta.before = delta.roles(tx, now)?;
+        Ok(delta)
+    }
+
+    /// Whether the change cannot affect anyone's role (nothing was read).
+    pub fn is_trivial(&self) -> bool {
+        self.workspaces.is_empty() && self.folders.is_empty()
+    }
+
+    /// Read the roles again, after the change, and answer the pairs whose role changed,
+    /// sorted by resource, then user.
+    pub fn after(
+        mut self,
+        tx: &mut Tx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AccessChange>, StoreError> {
+        if self.is_trivial() {
+            return Ok(Vec::new());
+        }
+        if let (Some((group, members)), Some(users)) = (&self.reread, &mut self.users) {
+            users.extend(tx.users_under(&self.org_id, group, members.as_deref())?);
+        }
+        let after = self.roles(tx, now)?;
+        let mut changes: Vec<AccessChange> = Vec::new();
+        for (key, role) in &self.before {
+            let new = after.get(key).copied();
+            if new != Some(*role) {
+                changes.push(AccessChange {
+                    user: key.0.clone(),
+                    resource: key.1.clone(),
+                    before: Some(*role),
+                    after: new,
+                });
+            }
+        }
+        for (key, role) in &after {
+            if !self.before.contains_key(key) {
+                changes.push(AccessChange {
+                    user: key.0.clone(),
+                    resource: key.1.clone(),
+                    before: None,
+                    after: Some(*role),
+                });
+            }
+        }
+        changes.sort_by(|a, b| {
+            (a.resource.to_string(), &a.user).cmp(&(b.resource.to_string(), &b.user))
+        });
+        Ok(changes)
+    }
+
+    /// The resources `users` may hold a role on: where they or their groups hold grants,
+    /// where rules match their groups, every workspace when one of them owns the org.
+    fn users_reach(&mut self, tx: &mut Tx<'_>, users: &[String]) -> Result<(), StoreError> {
+        let org_id = self.org_id.clone();
+        let graph = tx.groups_above(&org_id, users)?;
+        let owners = tx.org_settings(&org_id)?.owners;
+        let everything = users.iter().any(|user| owners.contains(user));
+        let mut principals: Vec<Principal> = users.iter().cloned().map(Principal::User).collect();
+        principals.extend(graph.names.keys().cloned().map(Principal::Group));
+        for principal in principals {
+            let grants = tx.grants(
+                &org_id,
+                &GrantFilter {
+                    principal: Some(principal),
+                    resource: None,
+                },
+            )?;
+            for grant in grants {
+                self.add_resource(grant.resource);
+            }
+        }
+        let rules = if graph.names.is_empty() {
+            Vec::new()
+        } else {
+            tx.rules(&org_id)?
+        };
+        let matching: Vec<&org_model::Rule> = rules
+            .iter()
+            .filter(|rule| {
+                graph
+                    .names
+                    .values()
+                    .any(|name| glob_matches(&rule.group, name))
+            })
+            .collect();
+        if everything || !matching.is_empty() {
+            for workspace in tx.workspaces(&org_id)? {
+                if everything
+                    || matching
+                        .iter()
+                        .any(|rule| glob_matches(&rule.workspaces, &workspace.name))
+                {
+                    self.workspaces.insert(workspace.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The resources whose roles depend on membership of `group`: those it or a group above
+    /// it holds grants on, and the workspaces of rules matching one of them (of any rule
+    /// when `any_rule`: the group may be renamed). One query when there are none.
+    fn group_reach(
+        &mut self,
+        tx: &mut Tx<'_>,
+        group: &str,
+        any_rule: bool,
+    ) -> Result<(), StoreError> {
+        let mut sql = Sql::new(tx.backend);
+        sql.cacheable();
+        let group = sql.bind(Bind::Text(group.to_owned()));
+        let org = sql.bind(Bind::Text(self.org_id.clone()));
+        // PostgreSQL: the ids are `COLLATE "C"` columns, and a recursive term must agree.
+        let anchor = match tx.backend {
+            crate::Backend::Postgres => format!("CAST({group} AS TEXT) COLLATE \"C\""),
+            crate::Backend::Sqlite => group,
+        };
+        sql.push(&format!(
+            "WITH RECURSIVE up(id) AS (\
+               SELECT {anchor} \
+               UNION SELECT m.group_id FROM group_members m JOIN up ON m.member_id = up.id \
+               WHERE m.org_id = {org}) \
+             SELECT CAST('grant' AS TEXT) AS kind, g.resource_type AS first, g.resource_id AS second \
+               FROM grants g WHERE g.org_id = {org} AND g.principal_type = 'group' \
+               AND g.principal_id IN (SELECT id FROM up) \
+             UNION ALL SELECT CAST('group' AS TEXT), s.id, s.display_name \
+               FROM scim_groups s WHERE s.id IN (SELECT id FROM up) AND s.org_id = {org} \
+               AND EXISTS (SELECT 1 FROM access_rules r WHERE r.org_id = {org})"
+        ));
+        let rows: Vec<ProbeRow> = sql.load(tx.conn)?;
+        let mut names = Vec::new();
+        for row in rows {
+            match (row.kind.as_str(), row.first.as_str()) {
+                ("grant", "workspace") => {
+                    self.workspaces.insert(row.second);
+                }
+                ("grant", _) => {
+                    self.folders.insert(row.second);
+                }
+                _ => names.push(row.second),
+            }
+        }
+        if names.is_empty() {
+            return Ok(());
+        }
+        let org_id = self.org_id.clone();
+        let rules: Vec<org_model::Rule> = tx
+            .rules(&org_id)?
+            .into_iter()
+            .filter(|rule| any_rule || names.iter().any(|name| glob_matches(&rule.group, name)))
+            .collect();
+        if rules.is_empty() {
+            return Ok(());
+        }
+        for workspace in tx.workspaces(&org_id)? {
+            if rules
+                .iter()
+                .any(|rule| glob_matches(&rule.workspaces, &workspace.name))
+            {
+                self.workspaces.insert(workspace.id);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_resource(&mut self, resource: ResourceRef) {
+        match resource {
+            ResourceRef::Workspace(id) => self.workspaces.insert(id),
+            ResourceRef::Folder(id) => self.folders.insert(id),
+        };
+    }
+
+    /// The workspaces and folders in scope that exist now: each workspace with its open
+    /// folders, each single folder with its workspace.
+    fn resolve(&self, tx: &mut Tx<'_>) -> Result<InScope, StoreError> {
+        let org_id = self.org_id.as_str();
+        let folder_rows: Vec<Folder> = load_folders(tx, org_id, &self.folders)?;
+        let mut workspace_ids: BTreeSet<String> = self.workspaces.clone();
+        workspace_ids.extend(folder_rows.iter().map(|folder| folder.workspace_id.clone()));
+        let ids: Vec<String> = workspace_ids.into_iter().collect();
+        let mut found: HashMap<String, Workspace> = HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            // By primary key, the org checked here (see `users_active`).
+            let rows: Vec<(String, String, String, String)> = workspaces::table
+                .filter(workspaces::id.eq_any(chunk))
+                .select((
+                    workspaces::id,
+                    workspaces::org_id,
+                    workspaces::name,
+                    workspaces::home_folder_id,
+                ))
+                .load(tx.conn)?;
+            for (id, _, name, home_folder_id) in rows.into_iter().filter(|row| row.1 == org_id) {
+                found.insert(
+                    id.clone(),
+                    Workspace {
+                        id,
+                        name,
+                        home_folder_id,
+                    },
+                );
+            }
+        }
+        let mut entries: Vec<(Workspace, Option<Folder>)> = Vec::new();
+        let mut seen_folders: HashSet<String> = HashSet::new();
+        let whole: Vec<String> = self
+            .workspaces
+            .iter()
+            .filter(|id| found.contains_key(*id))
+            .cloned()
+            .collect();
+        for chunk in whole.chunks(CHUNK) {
+            let rows: Vec<(String, String, String, String)> = folders::table
+                .filter(folders::org_id.eq(org_id))
+                .filter(folders::workspace_id.eq_any(chunk))
+                .filter(folders::team_access.ne(TeamAccess::InviteOnly.as_str()))
+                .select((
+                    folders::id,
+                    folders::workspace_id,
+                    folders::name,
+                    folders::team_access,
+                ))
+                .load(tx.conn)?;
+            for (id, workspace_id, name, team_access) in rows {
+                let team_access = TeamAccess::parse(&team_access)
+                    .map_err(|error| StoreError::Database(error.to_string()))?;
+                if let Some(workspace) = found.get(&workspace_id)
+                    && workspace.home_folder_id != id
+                    && seen_folders.insert(id.clone())
+                {
+                    entries.push((
+                        workspace.clone(),
+                        Some(Folder {
+                            id,
+                            workspace_id,
+                            name,
+                            team_access,
+                        }),
+                    ));
+                }
+            }
+        }
+        for id in whole {
+            if let Some(workspace) = found.get(&id) {
+                entries.push((workspace.clone(), None));
+            }
+        }
+        for folder in folder_rows {
+            let Some(workspace) = found.get(&folder.workspace_id) else {
+                continue;
+            };
+            // The Home folder has the workspace's roles: it is reported as the workspace.
+            if workspace.home_folder_id == folder.id {
+                if !self.workspaces.contains(&workspace.id) {
+                    entries.push((workspace.clone(), None));
+                }
+            } else if seen_folders.insert(folder.id.clone()) {
+                entries.push((workspace.clone(), Some(folder)));
+            }
+        }
+        Ok(InScope { entries })
+    }
+
+    /// Every in-scope user's role on every in-scope resource (pairs without a role left out).
+    fn roles(
+        &self,
+        tx: &mut Tx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<(String, ResourceRef), Role>, StoreError> {
+        let org_id = self.org_id.as_str();
+        let scope = self.resolve(tx)?;
+        let mut roles = HashMap::new();
+        if scope.entries.is_empty() {
+            return Ok(roles);
+        }
+        let rules = tx.rules(org_id)?;
+        let owners = tx.org_settings(org_id)?.owners;
+        // The users' side, read once for every resource when the users are known.
+        let known = match &self.users {
+            Some(users) => {
+                let users: Vec<String> = users.iter().cloned().collect();
+                let active = tx.users_active(org_id, &users)?;
+                let graph = tx.groups_above(org_id, &users)?;
+                Some((active, graph))
+            }
+            None => None,
+        };
+        for (workspace, folder) in &scope.entries {
+            let resource = match folder {
+                Some(folder) => ResourceRef::Folder(folder.id.clone()),
+                None => ResourceRef::Workspace(workspace.id.clone()),
+            };
+            let facts = crate::ResourceFacts {
+                grants: tx.grants_on(org_id, workspace, folder.as_ref())?,
+                workspace: workspace.clone(),
+                folder: folder.clone(),
+                rules: rules.clone(),
+            };
+            let found = match &known {
+                Some((active, graph)) => who_has_access(
+                    active.iter().map(|(id, active)| Candidate {
+                        user_id: id,
+                        active: *active,
+                        org_owner: owners.contains(id),
+                    }),
+                    graph,
+                    workspace,
+                    folder.as_ref(),
+                    &facts.grants,
+                    &rules,
+                    now,
+                ),
+                None => {
+                    let candidates = tx.access_candidates(org_id, &facts, &owners)?;
+                    who_has_access(
+                        candidates.users.iter().map(|(id, active)| Candidate {
+                            user_id: id,
+                            active: *active,
+                            org_owner: owners.contains(id),
+                        }),
+                        &candidates.groups,
+                        workspace,
+                        folder.as_ref(),
+                        &facts.grants,
+                        &rules,
+                        now,
+                    )
+                }
+            };
+            for (user, role) in found {
+                roles.insert((user, resource.clone()), role);
+            }
+        }
+        Ok(roles)
+    }
+}
+
+/// The folders of the organization among `ids`.
+fn load_folders(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    ids: &BTreeSet<String>,
+) -> Result<Vec<Folder>, StoreError> {
+    let ids: Vec<String> = ids.iter().cloned().collect();
+    let mut found = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        // By primary key, the org checked here (see `Tx::users_active`).
+        let rows: Vec<(String, String, String, String, String)> = folders::table
+            .filter(folders::id.eq_any(chunk))
+            .select((
+                folders::id,
+                folders::org_id,
+                folders::workspace_id,
+                folders::name,
+                folders::team_access,
+            ))
+            .load(tx.conn)?;
+        for (id, _, workspace_id, name, team_access) in
+            rows.into_iter().filter(|row| row.1 == org_id)
+        {
+            found.push(Folder {
+                team_access: TeamAccess::parse(&team_access)
+                    .map_err(|error| StoreError::Database(error.to_string()))?,
+                id,
+                workspace_id,
+                name,
+            });
+        }
+    }
+    Ok(found)
+}
+
+impl Tx<'_> {
+    /// The grants on `workspace` and, when given, on `folder`.
+    fn grants_on(
+        &mut self,
+        org_id: &str,
+        workspace: &Workspace,
+        folder: Option<&Folder>,
+    ) -> Result<Vec<org_model::Grant>, StoreError> {
+        let mut grants = self.grants(
+            org_id,
+            &GrantFilter {
+                principal: None,
+                resource: Some(ResourceRef::Workspace(workspace.id.clone())),
+            },
+        )?;
+        if let Some(folder) = folder {
+            grants.extend(self.grants(
+                org_id,
+                &GrantFilter {
+                    principal: None,
+                    resource: Some(ResourceRef::Folder(folder.id.clone())),
+                },
+            )?);
+        }
+        Ok(grants)
+    }
+
+    /// `(id, active)` of the users of the organization among `ids` (others, groups
+    /// included, left out). Found by primary key and checked for the org here, so the cost
+    /// follows `ids`, never the organization: with `org_id = ?` in the query, SQLite's
+    /// planner may prefer the org-wide index and scan every user of the org (as
+    /// `members.rs`, `not_an_index_key`, explains).
+    fn users_active(
+        &mut self,
+        org_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, bool)>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<(String, String, Option<bool>)> = scim_users::table
+                .filter(scim_users::id.eq_any(chunk))
+                .select((scim_users::id, scim_users::org_id, scim_users::active))
+                .load(self.conn)?;
+            found.extend(
+                rows.into_iter()
+                    .filter(|(_, org, _)| org == org_id)
+                    .map(|(id, _, active)| (id, active.unwrap_or(true))),
+            );
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// The groups `members` belong to, transitively, with their names: one query per level
+    /// and chunk.
+    fn groups_above(&mut self, org_id: &str, members: &[String]) -> Result<GroupGraph, StoreError> {
+        let mut graph = GroupGraph::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut frontier: Vec<String> = members.to_vec();
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for chunk in frontier.chunks(CHUNK) {
+                let rows: Vec<(String, String)> = group_members::table
+                    .filter(group_members::org_id.eq(org_id))
+                    .filter(group_members::member_id.eq_any(chunk))
+                    .select((group_members::group_id, group_members::member_id))
+                    .load(self.conn)?;
+                for (group, member) in rows {
+                    graph.add_membership(&group, &member);
+                    if seen.insert(group.clone()) {
+                        next.push(group);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        let ids: Vec<String> = seen.into_iter().collect();
+        for chunk in ids.chunks(CHUNK) {
+            // By primary key, the org checked here (see `users_active`).
+            let rows: Vec<(String, String, String)> = scim_groups::table
+                .filter(scim_groups::id.eq_any(chunk))
+                .select((
+                    scim_groups::id,
+                    scim_groups::org_id,
+                    scim_groups::display_name,
+                ))
+                .load(self.conn)?;
+            for (id, _, name) in rows.iter().filter(|row| row.1 == org_id) {
+                graph.set_name(id, name);
+            }
+        }
+        Ok(graph)
+    }
+
+    /// The ids that may be users whose membership of `group` a change touches: `members`
+    /// and everything under them (or everything under `group` when `None`). Groups among
+    /// them are harmless: only users are ever given roles.
+    fn users_under(
+        &mut self,
+        org_id: &str,
+        group: &str,
+        members: Option<&[String]>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let mut found: BTreeSet<String> = BTreeSet::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut frontier: Vec<String> = match members {
+            Some(members) => {
+                found.extend(members.iter().cloned());
+                members.to_vec()
+            }
+            None => vec![group.to_owned()],
+        };
+        seen.extend(frontier.iter().cloned());
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for chunk in frontier.chunks(CHUNK) {
+                let rows: Vec<(String, String)> = group_members::table
+                    .filter(group_members::org_id.eq(org_id))
+                    .filter(group_members::group_id.eq_any(chunk))
+                    .select((group_members::member_id, group_members::member_type))
+                    .load(self.conn)?;
+                for (member, member_type) in rows {
+                    if !member_type.eq_ignore_ascii_case("group") {
+                        found.insert(member);
+                    } else if seen.insert(member.clone()) {
+                        next.push(member);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,120 @@
+//! Figures over an organization's SCIM writes, read from the audit trail (PRODUCT.md §8,
+//! the per-org health report): the trail holds every applied and every failed SCIM write
+//! of every instance sharing the database, so these figures hold across instances.
+//! SCIM records are those whose actor is `scim:<token id>`; a status of 400 or more is a
+//! failure.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::max;
+use diesel::prelude::*;
+
+use crate::schema::audit_events;
+use crate::{StoreError, Tx, timestamp};
+
+/// The actors of SCIM writes.
+const SCIM_ACTORS: &str = "scim:%";
+
+/// An organization's SCIM writes over a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimWriteStats {
+    /// Writes recorded in the window (applied and failed; each operation of a bulk request
+    /// counts on its own).
+    pub total: u64,
+    /// Those that failed.
+    pub failed: u64,
+    /// When the last applied SCIM write was made (at any time, not only in the window).
+    pub last_applied: Option<DateTime<Utc>>,
+}
+
+/// A failed SCIM write as the health report lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedWrite {
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The operation (`user.create`, …).
+    pub operation: String,
+    /// Its target.
+    pub target: String,
+    /// The status it failed with.
+    pub status: u16,
+    /// The record's detail: `{"error": …}` (and, for a bulk operation, where it was).
+    pub detail: serde_json::Value,
+    /// The request that made it.
+    pub request_id: Option<String>,
+}
+
+impl Tx<'_> {
+    /// The organization's SCIM write figures from `since` on.
+    pub fn scim_write_stats(
+        &mut self,
+        org_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<ScimWriteStats, StoreError> {
+        let since = timestamp::to_db(since);
+        let in_window = || {
+            audit_events::table
+                .filter(audit_events::org_id.eq(org_id))
+                .filter(audit_events::occurred_at.ge(since.clone()))
+                .filter(audit_events::actor.like(SCIM_ACTORS))
+        };
+        let total: i64 = in_window().count().get_result(self.conn)?;
+        let failed: i64 = in_window()
+            .filter(audit_events::status.ge(400))
+            .count()
+            .get_result(self.conn)?;
+        let last_applied: Option<String> = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::actor.like(SCIM_ACTORS))
+            .filter(audit_events::status.lt(400))
+            .select(max(audit_events::occurred_at))
+            .first(self.conn)?;
+        Ok(ScimWriteStats {
+            total: u64::try_from(total).unwrap_or(0),
+            failed: u64::try_from(failed).unwrap_or(0),
+            last_applied: last_applied
+                .as_deref()
+                .map(timestamp::from_db)
+                .transpose()?,
+        })
+    }
+
+    /// The organization's latest failed SCIM writes from `since` on, newest first, at most
+    /// `limit`.
+    pub fn failed_scim_writes(
+        &mut self,
+        org_id: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FailedWrite>, StoreError> {
+        let rows: Vec<(String, String, String, i32, String, Option<String>)> = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::occurred_at.ge(timestamp::to_db(since)))
+            .filter(audit_events::actor.like(SCIM_ACTORS))
+            .filter(audit_events::status.ge(400))
+            .order((audit_events::occurred_at.desc(), audit_events::seq.desc()))
+            .limit(i64::from(limit))
+            .select((
+                audit_events::occurred_at,
+                audit_events::operation,
+                audit_events::target,
+                audit_events::status,
+                audit_events::detail,
+                audit_events::request_id,
+            ))
+            .load(self.conn)?;
+        rows.into_iter()
+            .map(
+                |(occurred_at, operation, target, status, detail, request_id)| {
+                    Ok(FailedWrite {
+                        occurred_at: timestamp::from_db(&occurred_at)?,
+                        operation,
+                        target,
+                        status: u16::try_from(status).unwrap_or(500),
+                        detail: serde_json::from_str(&detail)?,
+                        request_id,
+                    })
+                },
+            )
+            .collect()
+    }
+}
