@@ -10,6 +10,7 @@ mod cursor;
 mod discovery;
 mod error;
 mod etag;
+pub mod events;
 mod health;
 mod list;
 mod logging;

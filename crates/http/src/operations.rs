@@ -15,6 +15,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::error::Failure;
 use crate::etag::Preconditions;
+use crate::events;
 use crate::state::resource_type;
 
 /// Read resource `id` (without members) for a write and check the client's
@@ -49,6 +50,7 @@ pub(crate) fn create(
     let stored = tx.create_resource(&caller.org_id, kind, &resource, now)?;
     let detail = audit::created(&stored.resource);
     audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
+    events::emit_created(tx, caller, kind, &stored, now)?;
     Ok(stored)
 }
 
@@ -84,9 +86,19 @@ pub(crate) fn replace(
         &mut ctx,
     )?;
     tolerated.extend(ctx.tolerated);
+    let members_before = events::members_before(tx, caller, kind, &id, None)?;
     let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
     let detail = audit::changes(&existing.resource, &stored.resource);
     audit::record(tx, caller, kind, "replace", &id, 200, &detail, now)?;
+    events::emit_updated(
+        tx,
+        caller,
+        kind,
+        &existing.resource,
+        &stored,
+        members_before,
+        now,
+    )?;
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
     }
@@ -161,6 +173,7 @@ fn patch_user(
     let stored = tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
     let detail = audit::changes(&existing.resource, &stored.resource);
     audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
+    events::emit_updated(tx, caller, kind, &existing.resource, &stored, None, now)?;
     Ok(stored)
 }
 
@@ -190,11 +203,21 @@ fn patch_group(
         // member-only PATCHes never conflict with each other.
         expected_version = expected_version.or(Some(existing.version));
     }
+    let members_before = events::members_before(tx, caller, kind, &id, Some(&plan.members))?;
     let stored = tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)?;
     if attributes.is_some() || !plan.members.is_empty() {
         let mut detail = audit::changes(&existing.resource, &stored.resource);
         detail["members"] = audit::member_changes(&plan.members);
         audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
+        events::emit_updated(
+            tx,
+            caller,
+            kind,
+            &existing.resource,
+            &stored,
+            members_before,
+            now,
+        )?;
     }
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
@@ -230,5 +253,6 @@ pub(crate) fn delete(
         &serde_json::json!({}),
         now,
     )?;
+    events::emit_deleted(tx, caller, kind, id, now)?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! admin token; JSON in and out, errors as `{"error": {"code", "message"}}`.
 //!
 //! So far: the organization and its settings (`GET|PATCH /org`), SCIM tokens, workspaces,
-//! folders, grants, group mapping rules, and its custom extension schemas.
+//! folders, grants, group mapping rules, its custom extension schemas, and its webhooks.
 
 mod access;
 mod audit;
@@ -12,6 +12,7 @@ mod grants;
 mod org;
 mod schemas;
 mod tokens;
+mod webhooks;
 mod workspaces;
 
 use actix_web::http::header;
@@ -127,6 +128,17 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             .service(
                 web::resource("/schemas/{urn}")
                     .route(web::delete().to(schemas::delete))
+                    .default_service(method_not_allowed("DELETE")),
+            )
+            .service(
+                web::resource("/webhooks")
+                    .route(web::get().to(webhooks::list))
+                    .route(web::post().to(webhooks::create))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/webhooks/{id}")
+                    .route(web::delete().to(webhooks::delete))
                     .default_service(method_not_allowed("DELETE")),
             )
             .default_service(web::to(|| async {
