@@ -6,6 +6,7 @@ pub mod demo;
 pub mod migrate;
 pub mod org;
 pub mod token;
+pub mod webhook;
 
 use anyhow::{Context, bail};
 use rollcall_store::{Store, StoreOptions, TokenKind};

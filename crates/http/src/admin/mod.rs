@@ -12,7 +12,7 @@ mod grants;
 mod org;
 mod schemas;
 mod tokens;
-mod webhooks;
+pub(crate) mod webhooks;
 mod workspaces;
 
 use actix_web::http::header;

@@ -31,7 +31,7 @@ fn time(instant: DateTime<Utc>) -> String {
 }
 
 /// A webhook as the API shows it: never its secret.
-fn document(webhook: &Webhook, state: Option<&ConsumerState>) -> Value {
+pub(crate) fn document(webhook: &Webhook, state: Option<&ConsumerState>) -> Value {
     let delivery = state.map(|state| {
         json!({
             "delivered_seq": state.delivered_seq,
@@ -116,15 +116,19 @@ fn event_types(fields: &Map<String, Value>) -> Result<Vec<String>, AdminError> {
     Ok(types)
 }
 
+/// A creation body, checked: its url, secret and event types.
+pub(crate) fn requested(body: &Value) -> Result<(String, String, Vec<String>), AdminError> {
+    let fields = object(body, &["url", "secret", "events"])?;
+    Ok((url(fields)?, secret(fields)?, event_types(fields)?))
+}
+
 /// `POST /admin/v1/webhooks` → 201 with the webhook (no secret).
 pub(crate) async fn create(
     state: web::Data<AppState>,
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let body = body?.0;
-    let fields = object(&body, &["url", "secret", "events"])?;
-    let (url, secret, types) = (url(fields)?, secret(fields)?, event_types(fields)?);
+    let (url, secret, types) = requested(&body?.0)?;
     let now = state.now();
     let (webhook, delivery) = admin_transaction(&state, Access::Write, token, move |tx, caller| {
         let webhook = tx.create_webhook(

@@ -196,6 +196,9 @@ impl Dispatcher {
                 .store
                 .read(|tx| tx.orgs_with_pending_events(&consumer))?;
             for org_id in orgs {
+                if self.backing_off(&consumer, &org_id)? {
+                    continue;
+                }
                 progressed |= self.pump(
                     &consumer,
                     &org_id,
@@ -212,7 +215,7 @@ impl Dispatcher {
                     .store
                     .read(|tx| tx.orgs_with_pending_events(&consumer))?
                     .contains(&hook.org_id);
-                if pending {
+                if pending && !self.backing_off(&consumer, &hook.org_id)? {
                     progressed |= self.pump(
                         &consumer,
                         &hook.org_id,
@@ -314,6 +317,16 @@ impl Dispatcher {
                 .write(|tx| tx.release_consumer(consumer, org_id, owner))?;
         }
         Ok(cursor > start)
+    }
+
+    /// Whether the consumer waits for its next attempt (read without taking the lease, so
+    /// a process that dies while waiting leaves no lease behind).
+    fn backing_off(&self, consumer: &str, org_id: &str) -> Result<bool, StoreError> {
+        let now = (self.clock)();
+        let state = self.store.read(|tx| tx.consumer_state(consumer, org_id))?;
+        Ok(state
+            .and_then(|state| state.next_attempt_at)
+            .is_some_and(|at| at > now))
     }
 
     fn claim(
