@@ -403,10 +403,10 @@ impl DispatcherHandle {
 
     fn shutdown(&mut self) {
         self.signal.stop();
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                tracing::error!("the event dispatcher thread panicked");
-            }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the event dispatcher thread panicked");
         }
     }
 }

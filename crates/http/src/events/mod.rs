@@ -1,7 +1,7 @@
 //! Events (PRODUCT.md §6): what changed, told to whoever embeds or watches Rollcall.
 //!
 //! Every SCIM write appends its events to the store's transactional outbox in its own
-//! transaction ([`emit`](self) from `operations.rs`), so a write that fails or rolls back
+//! transaction (`emit.rs`, called from `operations.rs`), so a write that fails or rolls back
 //! emits nothing, and one that commits cannot lose its events. A [`Dispatcher`] polls the
 //! outbox and hands each event, at least once and in order per organization, to the
 //! in-process [`EventSubscriber`]s it was given and to the organization's webhooks
