@@ -2,10 +2,14 @@
 //! of the change they describe (a rolled-back change emits nothing), read in `seq` order.
 //!
 //! Order: `seq` increases with every append. On SQLite one writer at a time commits, so
-//! commit order is `seq` order. On PostgreSQL sequence values are handed out before commit,
-//! so two transactions may commit out of `seq` order; every append therefore first locks its
-//! organization's row in `outbox_heads` (held to the commit), which makes one organization's
-//! events commit in `seq` order. Readers that must not miss an event keep one cursor per
+//! commit order is `seq` order, and events are inserted as they are emitted (a savepoint
+//! that is undone takes its events with it). On PostgreSQL sequence values are handed out
+//! before commit, so two transactions may commit out of `seq` order; the events of a
+//! transaction are therefore kept aside ([`Tx::savepoint`] keeps or drops a savepoint's with
+//! it) and appended just before the commit, after locking their organization's row in
+//! `outbox_heads` (held to the commit), which makes one organization's events commit in
+//! `seq` order. Taking that lock last means a transaction holding it takes no other row
+//! lock afterwards, so it cannot close a deadlock with a concurrent write. Readers that must not miss an event keep one cursor per
 //! organization ([`Tx::events_after`]); [`Tx::events_after_any_org`] is exact on SQLite and
 //! may, on PostgreSQL, return an event of another organization after a larger `seq`.
 
@@ -89,31 +93,62 @@ struct OrgRow {
 
 const EVENT_COLUMNS: &str = "seq, id, org_id, type AS event_type, occurred_at, data";
 
+/// An event emitted in a PostgreSQL transaction, not yet appended.
+#[derive(Debug)]
+pub(crate) struct PendingEvent {
+    id: String,
+    org_id: String,
+    event_type: String,
+    occurred_at: DateTime<Utc>,
+    data: String,
+}
+
 impl Tx<'_> {
-    /// Append an event for the organization in this transaction; its `seq` and id.
-    pub fn emit_event(
-        &mut self,
-        org_id: &str,
-        event: &NewEvent<'_>,
-    ) -> Result<OutboxEvent, StoreError> {
+    /// Append an event for the organization in this transaction (committed with it, or
+    /// not at all); its id.
+    pub fn emit_event(&mut self, org_id: &str, event: &NewEvent<'_>) -> Result<String, StoreError> {
+        let pending = PendingEvent {
+            id: new_id(),
+            org_id: org_id.to_owned(),
+            event_type: event.event_type.to_owned(),
+            occurred_at: event.occurred_at,
+            data: event.data.to_string(),
+        };
+        let id = pending.id.clone();
+        match self.backend {
+            Backend::Sqlite => self.append_event(&pending)?,
+            Backend::Postgres => self.pending_events.push(pending),
+        }
+        Ok(id)
+    }
+
+    /// Append the events kept aside (PostgreSQL), just before the commit.
+    pub(crate) fn flush_events(&mut self) -> Result<(), StoreError> {
+        for pending in std::mem::take(&mut self.pending_events) {
+            self.append_event(&pending)?;
+        }
+        Ok(())
+    }
+
+    fn append_event(&mut self, event: &PendingEvent) -> Result<(), StoreError> {
+        let org_id = event.org_id.as_str();
         if self.backend == Backend::Postgres {
             self.lock_outbox_head(org_id)?;
         }
-        let id = new_id();
         let mut insert = Sql::new(self.backend);
         insert
             .cacheable()
             .push("INSERT INTO outbox_events (id, org_id, type, occurred_at, data) VALUES (");
-        insert.push_bind(Bind::Text(id.clone())).push(", ");
+        insert.push_bind(Bind::Text(event.id.clone())).push(", ");
         insert.push_bind(Bind::Text(org_id.to_owned())).push(", ");
         insert
-            .push_bind(Bind::Text(event.event_type.to_owned()))
+            .push_bind(Bind::Text(event.event_type.clone()))
             .push(", ");
         insert
             .push_bind(Bind::Text(timestamp::to_db(event.occurred_at)))
             .push(", ");
         insert
-            .push_bind(Bind::Text(event.data.to_string()))
+            .push_bind(Bind::Text(event.data.clone()))
             .push(") RETURNING seq");
         let seq = insert
             .optional::<SeqRow>(self.conn)?
@@ -126,14 +161,7 @@ impl Tx<'_> {
         head.push_bind(Bind::BigInt(seq))
             .push(") ON CONFLICT (org_id) DO UPDATE SET last_seq = excluded.last_seq");
         head.execute(self.conn)?;
-        Ok(OutboxEvent {
-            seq,
-            id,
-            org_id: org_id.to_owned(),
-            event_type: event.event_type.to_owned(),
-            occurred_at: event.occurred_at,
-            data: event.data.clone(),
-        })
+        Ok(())
     }
 
     /// Lock the organization's outbox head until the end of the transaction (PostgreSQL:

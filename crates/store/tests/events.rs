@@ -105,9 +105,13 @@ fn consumer_cursors_move_under_their_lease_only() {
             .write(|tx| Ok(tx.create_org("Acme", now)?.id))
             .unwrap();
         let data = json!({});
-        let first = store
+        store
             .write(|tx| tx.emit_event(&org, &event("user.created", &data)))
             .unwrap();
+        let first = store
+            .read(|tx| tx.events_after(&org, 0, 1))
+            .unwrap()
+            .remove(0);
         let consumer = subscriber_consumer("mirror");
         store
             .write(|tx| tx.ensure_consumer(&consumer, &org, 0))
@@ -223,9 +227,14 @@ fn webhooks_start_after_the_last_event_and_belong_to_their_org() {
             })
             .unwrap();
         let data = json!({});
-        let before = store
+        let id = store
             .write(|tx| tx.emit_event(&acme, &event("user.created", &data)))
             .unwrap();
+        let before = store
+            .read(|tx| tx.events_after(&acme, 0, 1))
+            .unwrap()
+            .remove(0);
+        assert_eq!(before.id, id);
         let types = vec!["user.deactivated".to_owned()];
         let hook = store
             .write(|tx| {
@@ -313,4 +322,54 @@ fn member_ids_of_a_group() {
             .unwrap();
         assert_eq!(among.into_iter().collect::<Vec<_>>(), vec![ann]);
     }
+}
+
+/// PostgreSQL hands out `seq` before commit: a transaction that emits first but commits
+/// last must still not land behind a cursor that already moved past a later commit. Its
+/// events are appended at its commit, so they come after what committed before.
+#[test]
+fn postgres_appends_events_in_commit_order() {
+    let Some(db) = TestDb::postgres() else { return };
+    let store = db.open();
+    let now = Utc::now();
+    let org = store
+        .write(|tx| Ok(tx.create_org("Acme", now)?.id))
+        .unwrap();
+    let (emitted_tx, emitted_rx) = std::sync::mpsc::channel();
+    let (committed_tx, committed_rx) = std::sync::mpsc::channel::<()>();
+    let slow = {
+        let (store, org) = (store.clone(), org.clone());
+        std::thread::spawn(move || {
+            store.write(|tx| {
+                tx.emit_event(&org, &event("user.created", &json!({"who": "slow"})))?;
+                emitted_tx.send(()).unwrap();
+                // Commit only after the other transaction has committed.
+                committed_rx
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .expect("the fast transaction commits meanwhile");
+                Ok(())
+            })
+        })
+    };
+    emitted_rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    store
+        .write(|tx| tx.emit_event(&org, &event("user.created", &json!({"who": "fast"}))))
+        .unwrap();
+    let seen = store.read(|tx| tx.events_after(&org, 0, 10)).unwrap();
+    assert_eq!(seen.len(), 1);
+    let cursor = seen[0].seq;
+    committed_tx.send(()).unwrap();
+    slow.join().unwrap().unwrap();
+    let after = store.read(|tx| tx.events_after(&org, cursor, 10)).unwrap();
+    let who: Vec<&str> = after
+        .iter()
+        .map(|e| e.data["who"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        who,
+        ["slow"],
+        "the slow transaction's event is after the cursor"
+    );
 }

@@ -23,6 +23,10 @@
 //! | `group.deleted` | `{"id"}` |
 //! | `group.member_added` | `{"group_id", "members": [ids]}`: the ids that were not members before the write and are after it |
 //! | `group.member_removed` | `{"group_id", "members": [ids]}`: the ids that were members before the write and are not after it |
+//!
+//! A `PATCH` that changes nothing emits nothing. Deleting a user or a group emits only its
+//! `*.deleted` (not the memberships that went with it). Bulk operations emit what the same
+//! single request would; a failed operation emits nothing.
 
 mod dispatcher;
 mod emit;
