@@ -5,6 +5,10 @@
 //! or ["*"]}`. The secret is never shown again; listings show each webhook's delivery state
 //! (`delivered_seq`, `attempts`, `next_attempt_at`, `last_error`). A new webhook receives
 //! the events appended after it was created. Delivery is the dispatcher's (`events/`).
+//!
+//! FIXME: `https://` URLs are accepted (PRODUCT.md §10) but this build's HTTP client has
+//! no TLS stack, so their deliveries fail (and are retried, with the error in
+//! `last_error`) until one is added.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
