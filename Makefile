@@ -2,7 +2,7 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test fmt fmt-check lint doc bench bench-load fuzz conformance ci
+.PHONY: run test fmt fmt-check lint doc bench bench-load bench-members fuzz conformance ci
 
 ## run: start the server on the embedded SQLite default (./data/rollcall.db); on an empty
 ## database it creates the organization "demo" and prints its SCIM base URL and token
@@ -46,6 +46,10 @@ conformance:
 ## bench-load: wrk against rollcall and a bare actix-web handler (N=100000 users; needs wrk)
 bench-load:
 	bash bench/load.sh
+
+## bench-members: wrk PATCHing group memberships one member at a time (M=20000; needs wrk)
+bench-members:
+	bash bench/members.sh
 
 ## ci: what .ci/run does
 ci:

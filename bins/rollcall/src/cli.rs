@@ -39,6 +39,9 @@ pub enum Command {
     Token(TokenCommand),
     /// Run pending database migrations and exit (also done by `serve`).
     Migrate(DatabaseArgs),
+    /// Scrub the personal data of deleted users kept past their organization's
+    /// `purge_after_days`, print how many, and exit (`serve` also does it hourly).
+    Purge(DatabaseArgs),
     /// Workspaces and their folders (mirrors `/admin/v1/workspaces`).
     #[command(subcommand)]
     Workspace(WorkspaceCommand),

@@ -57,5 +57,9 @@ fn main() -> anyhow::Result<()> {
             logging::init(config::LogFormat::Text);
             commands::migrate::run(args)
         }
+        Command::Purge(args) => {
+            logging::init(config::LogFormat::Text);
+            commands::purge::run(args)
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `rollcall serve`: open (and migrate) the store, mount the SCIM routes, start the event
 //! dispatcher (webhook deliveries), listen, and shut down gracefully on SIGINT/SIGTERM
 //! (in-flight requests get [`SHUTDOWN_TIMEOUT_SECS`]; the dispatcher stops after its
-//! delivery in progress).
+//! delivery in progress). The purge of deleted users runs hourly on a background task meanwhile.
 
 use std::net::SocketAddr;
 
@@ -10,7 +10,7 @@ use anyhow::Context;
 use rollcall_http::{AppState, ScimConfig};
 use rollcall_store::{Store, StoreOptions};
 
-use crate::commands::demo;
+use crate::commands::{demo, purge};
 use crate::config::{self, Settings};
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -54,6 +54,8 @@ async fn listen(
     state: AppState,
     demo_org: Option<demo::DemoOrg>,
 ) -> anyhow::Result<()> {
+    // Deleted users' personal data is scrubbed in the background (PRODUCT.md §5).
+    actix_web::rt::spawn(purge::periodically(state.store().clone()));
     let server = HttpServer::new(move || {
         let (scim, admin, health) = (state.clone(), state.clone(), state.clone());
         App::new()

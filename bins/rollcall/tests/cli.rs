@@ -14,7 +14,7 @@ fn help_lists_every_subcommand() {
     let output = rollcall_output("sqlite://unused", &["--help"]);
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for subcommand in ["serve", "org", "token", "migrate"] {
+    for subcommand in ["serve", "org", "token", "migrate", "purge"] {
         assert!(
             help.lines()
                 .any(|line| line.trim_start().starts_with(subcommand)),
@@ -36,6 +36,10 @@ fn help_lists_every_subcommand() {
             vec!["--org", "--kind", "--name", "--expires-in-days", "--json"],
         ),
         (vec!["migrate", "--help"], vec!["--database-url"]),
+        (
+            vec!["purge", "--help"],
+            vec!["--database-url", "purge_after_days"],
+        ),
     ] {
         let output = rollcall_output("sqlite://unused", &args);
         assert!(output.status.success(), "{args:?}");
@@ -79,6 +83,41 @@ fn migrate_is_idempotent() {
         create_org(db.url(), "after-migrations");
         let third = rollcall(db.url(), &["migrate"]);
         assert!(third.contains("up to date"), "{:?}: {third}", db.backend());
+    }
+}
+
+#[test]
+fn purge_scrubs_deleted_users_past_purge_after_days_and_says_how_many() {
+    for db in TestDb::all() {
+        let label = format!("{:?}", db.backend());
+        let store = db.open();
+        let now = chrono::Utc::now();
+        let org = store.write(|tx| tx.create_org("acme", now)).unwrap().id;
+        // Deleted 31 and 29 days ago; the default purge_after_days is 30.
+        for (name, days_ago) in [("old", 31), ("recent", 29)] {
+            let at = now - chrono::Duration::days(days_ago);
+            store
+                .write(|tx| {
+                    let user = tx.create_resource(
+                        &org,
+                        rollcall_store::ResourceKind::User,
+                        &serde_json::json!({"userName": name}),
+                        at,
+                    )?;
+                    tx.delete_user(&org, &user.id, None, at)
+                })
+                .unwrap();
+        }
+        let first = rollcall(db.url(), &["purge"]);
+        assert!(
+            first.contains("purged 1 deleted user(s)"),
+            "{label}: {first}"
+        );
+        let second = rollcall(db.url(), &["purge"]);
+        assert!(
+            second.contains("purged 0 deleted user(s)"),
+            "{label}: {second}"
+        );
     }
 }
 

@@ -12,6 +12,7 @@ mod error;
 mod etag;
 pub mod events;
 mod health;
+mod lifecycle;
 mod list;
 mod logging;
 mod me;

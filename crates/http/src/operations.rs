@@ -16,6 +16,7 @@ use crate::auth::Caller;
 use crate::error::Failure;
 use crate::etag::Preconditions;
 use crate::events;
+use crate::lifecycle;
 use crate::state::resource_type;
 
 /// Read resource `id` (without members) for a write and check the client's
@@ -50,6 +51,7 @@ pub(crate) fn create(
     let stored = tx.create_resource(&caller.org_id, kind, &resource, now)?;
     let detail = audit::created(&stored.resource);
     audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
+    lifecycle::after_create(tx, caller, kind, &stored, now)?;
     events::emit_created(tx, caller, kind, &stored, now)?;
     Ok(stored)
 }
@@ -90,6 +92,7 @@ pub(crate) fn replace(
     let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
     let detail = audit::changes(&existing.resource, &stored.resource);
     audit::record(tx, caller, kind, "replace", &id, 200, &detail, now)?;
+    lifecycle::after_write(tx, caller, kind, &id, now)?;
     events::emit_updated(
         tx,
         caller,
@@ -173,6 +176,7 @@ fn patch_user(
     let stored = tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
     let detail = audit::changes(&existing.resource, &stored.resource);
     audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
+    lifecycle::after_write(tx, caller, kind, &id, now)?;
     events::emit_updated(tx, caller, kind, &existing.resource, &stored, None, now)?;
     Ok(stored)
 }
@@ -242,7 +246,11 @@ pub(crate) fn delete(
         let existing = tx.get_resource(org, kind, id, false)?;
         preconditions.expected_version(&existing)?
     };
-    tx.delete_resource(org, kind, id, expected_version)?;
+    match kind {
+        // A deleted user leaves a tombstone (PRODUCT.md §5).
+        ResourceKind::User => lifecycle::delete_user(tx, caller, id, expected_version, now)?,
+        ResourceKind::Group => tx.delete_resource(org, kind, id, expected_version)?,
+    }
     audit::record(
         tx,
         caller,

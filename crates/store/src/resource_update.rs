@@ -220,6 +220,8 @@ impl Tx<'_> {
     }
 
     /// Delete a resource and its membership rows (as a group, and as a member of groups).
+    /// This is a hard delete; SCIM deletes users with [`Tx::delete_user`], which leaves a
+    /// tombstone and takes their grants, joins and org settings along.
     pub fn delete_resource(
         &mut self,
         org_id: &str,

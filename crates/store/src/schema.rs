@@ -118,6 +118,21 @@ diesel::table! {
         created -> Text,
         last_modified -> Text,
         data -> Text,
+        deactivated_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Deleted users (tombstones): out of `scim_users`, personal data kept until purged.
+    user_tombstones (id) {
+        id -> Text,
+        org_id -> Text,
+        user_name -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        data -> Text,
+        created -> Text,
+        deleted_at -> Text,
+        purged_at -> Nullable<Text>,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod demo;
 pub mod migrate;
 pub mod org;
+pub mod purge;
 pub mod token;
 pub mod webhook;
 

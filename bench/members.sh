@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The group-membership PATCH benchmark (issue 6: what the audit trail and the outbox cost a
+# membership change), with wrk against a release `rollcall serve` on SQLite:
+#
+#   1. start rollcall on a fresh database, create an organization, seed M users;
+#   2. two groups: `plain` (holds no grant) and `granted` (editor on a workspace, so each
+#      membership change is an access change);
+#   3. for each group: M PATCHes adding one member each (the group grows from 0 to M),
+#      then M PATCHes removing one member each (members[value eq "…"]);
+#   4. print a summary: applied PATCHes per second, p50 and p99.
+#
+# Environment: M (default 20000), CONNECTIONS (32), THREADS (2), ROLLCALL_BIN (a prebuilt
+# rollcall binary, e.g. an older commit's, to compare; default: build this tree's release).
+# Needs wrk, curl, python3.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source scripts/lib.sh
+
+M="${M:-20000}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+
+if ! command -v wrk >/dev/null; then
+    echo "bench/members.sh needs wrk: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk (macOS)" >&2
+    exit 2
+fi
+if [ -n "${ROLLCALL_BIN:-}" ]; then
+    rollcall="$ROLLCALL_BIN"
+else
+    cargo build --release --locked -p rollcall
+    rollcall="${CARGO_TARGET_DIR:-$root/target}/release/rollcall"
+fi
+
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/rollcall-members.XXXXXX")"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+result_field() { # result_field "RESULT a=1 b=2" b
+    tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
+}
+
+export DATABASE_URL="sqlite://$workdir/rollcall.db"
+org_json="$("$rollcall" org create bench --json)"
+token="$(json_field "$org_json" scim_token)"
+admin_token="$(json_field "$org_json" admin_token)"
+port="$(free_port)"
+RUST_LOG="${BENCH_RUST_LOG:-warn}" "$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/rollcall.log" 2>&1 &
+pids+=($!)
+base="http://127.0.0.1:$port"
+wait_ready "$base/scim/v2" "$token" 60
+
+echo "== rollcall $("$rollcall" --version 2>/dev/null || echo "$rollcall"): M=$M, $CONNECTIONS connections"
+echo "-- seeding $M users"
+seed_out="$(wrk -t "$THREADS" -c "$CONNECTIONS" -d 2h --timeout 10s -s bench/wrk/create.lua \
+    -H "Authorization: Bearer $token" "$base" -- "$THREADS" "$M" /scim/v2 "$workdir/seed.done")"
+grep '^RESULT' <<<"$seed_out"
+python3 - "$workdir/rollcall.db" "$workdir/ids" <<'PY'
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT id FROM scim_users ORDER BY created, id").fetchall()
+open(sys.argv[2], "w").write("".join(row[0] + "\n" for row in rows))
+PY
+[ "$(wc -l <"$workdir/ids")" -ge "$M" ] || { echo "seeding created fewer than $M users" >&2; exit 1; }
+
+post() { # post URL TOKEN BODY -> the response body
+    curl -sf -X POST "$1" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' -d "$3"
+}
+plain="$(json_field "$(post "$base/scim/v2/Groups" "$token" \
+    '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"plain"}')" id)"
+granted="$(json_field "$(post "$base/scim/v2/Groups" "$token" \
+    '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"granted"}')" id)"
+workspace="$(json_field "$(post "$base/admin/v1/workspaces" "$admin_token" '{"name":"bench"}')" id)"
+post "$base/admin/v1/grants" "$admin_token" \
+    "{\"principal\":{\"type\":\"group\",\"id\":\"$granted\"},\"resource\":{\"type\":\"workspace\",\"id\":\"$workspace\"},\"role\":\"editor\"}" >/dev/null
+
+declare -A results
+run() { # run LABEL OP GROUP
+    rm -f "$workdir/done"
+    local out
+    out="$(wrk -t "$THREADS" -c "$CONNECTIONS" -d 2h --timeout 10s --latency -s bench/wrk/members.lua \
+        -H "Authorization: Bearer $token" "$base" -- "$THREADS" "$workdir/ids" "$2" /scim/v2 "$3" "$workdir/done")"
+    local result
+    result="$(grep '^RESULT' <<<"$out")"
+    echo "$1: $result"
+    [ "$(result_field "$result" applied)" -ge "$M" ] || { echo "not every PATCH was applied" >&2; exit 1; }
+    results[$1]="$result"
+}
+run "plain add" add "$plain"
+run "plain remove" remove "$plain"
+run "granted add" add "$granted"
+run "granted remove" remove "$granted"
+
+echo
+echo "== summary (M=$M, $CONNECTIONS connections, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
+printf '%-36s %10s %10s %10s\n' "PATCH /Groups/{id}, one member" "PATCH/s" "p50 ms" "p99 ms"
+for label in "plain add" "plain remove" "granted add" "granted remove"; do
+    r="${results[$label]}"
+    printf '%-36s %10s %10s %10s\n' "$label" "$(result_field "$r" rate)" "$(result_field "$r" p50_ms)" "$(result_field "$r" p99_ms)"
+done

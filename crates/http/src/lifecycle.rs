@@ -1,0 +1,223 @@
+//! The user lifecycle of SCIM writes (PRODUCT.md §5), called from `operations.rs` in the
+//! transaction of the write:
+//!
+//! - [`after_write`], after every user replace and patch (and create, [`after_create`]): the store keeps
+//!   `deactivated_at` in step with `active`. A suspension (`active` off) keeps grants and
+//!   memberships (an inactive user has no access anyway) and hands the workspaces the user
+//!   solely owned to the org's heir. A reactivation keeps the user's manual grants inside
+//!   `reactivation_window_days` of the deactivation and drops them after it, each drop
+//!   recorded (`grant.delete`). Access through groups and rules needs nothing: it is
+//!   computed from the current groups whenever it is asked for.
+//! - [`delete_user`], for `DELETE /Users/{id}`: a tombstone; grants, memberships, joins and
+//!   the place in `owners` go, each dropped grant recorded, and owned workspaces pass on.
+//!
+//! Succession is recorded per workspace (`workspace.owner_succession`, with the heir, or
+//! `"no_active_owner": true` when nobody could inherit); it never refuses the SCIM call.
+
+use chrono::{DateTime, Utc};
+use org_model::{Grant, GrantSource, Principal, ResourceRef};
+use rollcall_store::{
+    ActivityChange, NewAuditRecord, ResourceKind, StoreError, StoredResource, Tx,
+};
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+
+/// Why a user stopped counting as an owner.
+#[derive(Debug, Clone, Copy)]
+enum Departure {
+    Suspended,
+    Deleted,
+}
+
+impl Departure {
+    fn as_str(self) -> &'static str {
+        match self {
+            Departure::Suspended => "suspended",
+            Departure::Deleted => "deleted",
+        }
+    }
+}
+
+/// After a user create: only a user created inactive has anything to follow through (the
+/// common create reads nothing more).
+pub(crate) fn after_create(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    kind: ResourceKind,
+    stored: &StoredResource,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if stored.resource.get("active") == Some(&Value::Bool(false)) {
+        return after_write(tx, caller, kind, &stored.id, now);
+    }
+    Ok(())
+}
+
+/// After a user write (replace, patch; a create through [`after_create`]) of resource `id`: follow a suspension or a
+/// reactivation through. Groups need nothing.
+pub(crate) fn after_write(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    kind: ResourceKind,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if kind != ResourceKind::User {
+        return Ok(());
+    }
+    let org = caller.org_id.as_str();
+    match tx.sync_deactivation(org, id, now)? {
+        ActivityChange::Unchanged => Ok(()),
+        ActivityChange::Suspended => {
+            let owned = tx.owned_workspaces(org, id, now)?;
+            hand_over(tx, caller, id, &owned, Departure::Suspended, now)
+        }
+        change @ ActivityChange::Reactivated { deactivated_at } => {
+            let window = tx.org_settings(org)?.reactivation_window_days;
+            if !change.outside_window(window, now) {
+                return Ok(());
+            }
+            let reason = json!({
+                "reason": "reactivated_outside_window",
+                "deactivated_at": deactivated_at.to_rfc3339(),
+                "reactivation_window_days": window,
+            });
+            for grant in tx.drop_manual_grants(org, id)? {
+                record_dropped_grant(tx, caller, &grant, &reason, now)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `DELETE /Users/{id}`: leave a tombstone (with `expected_version`, only over that
+/// version), record the grants that went with it and pass on what the user owned.
+pub(crate) fn delete_user(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    id: &str,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let org = caller.org_id.as_str();
+    // An inactive user owned nothing that counted: succession ran when it was suspended.
+    let owned = match tx.user_active(org, id)? {
+        Some(true) => tx.owned_workspaces(org, id, now)?,
+        _ => Vec::new(),
+    };
+    let deleted = tx.delete_user(org, id, expected_version, now)?;
+    let reason = json!({"reason": "user_deleted"});
+    for grant in &deleted.grants {
+        record_dropped_grant(tx, caller, grant, &reason, now)?;
+    }
+    hand_over(tx, caller, id, &owned, Departure::Deleted, now)
+}
+
+/// Pass each of `owned` left without an active owner to the heir, and record it.
+fn hand_over(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    leaving: &str,
+    owned: &[String],
+    departure: Departure,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if owned.is_empty() {
+        return Ok(());
+    }
+    let actor = actor(caller);
+    let handed = tx.hand_over_workspaces(&caller.org_id, leaving, owned, &actor, now)?;
+    for succession in handed {
+        let detail = match &succession.grant {
+            Some(grant) => json!({
+                "from": leaving,
+                "reason": departure.as_str(),
+                "to": principal_id(&grant.principal),
+                "grant": grant.id,
+                "no_active_owner": false,
+            }),
+            None => json!({
+                "from": leaving,
+                "reason": departure.as_str(),
+                "to": null,
+                "no_active_owner": true,
+            }),
+        };
+        let target = format!("workspace:{}", succession.workspace_id);
+        append(
+            tx,
+            caller,
+            "workspace.owner_succession",
+            &target,
+            &detail,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+fn record_dropped_grant(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    grant: &Grant,
+    reason: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (resource_type, resource_id) = match &grant.resource {
+        ResourceRef::Workspace(id) => ("workspace", id),
+        ResourceRef::Folder(id) => ("folder", id),
+    };
+    let source = match &grant.source {
+        GrantSource::Manual { .. } => "manual",
+        GrantSource::Rule { .. } => "rule",
+    };
+    let mut detail = json!({
+        "before": {
+            "principal": {"type": "user", "id": principal_id(&grant.principal)},
+            "resource": {"type": resource_type, "id": resource_id},
+            "role": grant.role.as_str(),
+            "source": source,
+        },
+        "after": null,
+    });
+    if let (Some(detail), Some(reason)) = (detail.as_object_mut(), reason.as_object()) {
+        detail.extend(reason.clone());
+    }
+    let target = format!("grant:{}", grant.id);
+    append(tx, caller, "grant.delete", &target, &detail, now)
+}
+
+fn principal_id(principal: &Principal) -> &str {
+    match principal {
+        Principal::User(id) | Principal::Group(id) => id,
+    }
+}
+
+/// The actor of SCIM writes, as `audit.rs` names it.
+fn actor(caller: &Caller) -> String {
+    format!("scim:{}", caller.token_id)
+}
+
+/// Append a record of a change this write caused, by the caller, with its request id.
+fn append(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    operation: &str,
+    target: &str,
+    detail: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.record_audit(
+        &caller.org_id,
+        &NewAuditRecord {
+            occurred_at: now,
+            actor: &actor(caller),
+            operation,
+            target,
+            status: 200,
+            detail,
+            request_id: caller.request_id.as_deref(),
+        },
+    )
+}
