@@ -581,3 +581,56 @@ async fn the_dispatcher_delivers_signed_in_order_filtered_with_retries() {
         );
     }
 }
+
+#[actix_web::test]
+async fn two_dispatchers_on_one_database_deliver_each_event_once_in_order() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let (port, received) = receiver(Vec::new());
+        let all = vec!["*".to_owned()];
+        h.store
+            .write(|tx| {
+                tx.create_webhook(
+                    &h.a.org_id,
+                    &NewWebhook {
+                        url: &format!("http://127.0.0.1:{port}/hook"),
+                        secret: "shared",
+                        event_types: &all,
+                    },
+                    chrono::Utc::now(),
+                )
+            })
+            .unwrap();
+        let names: Vec<String> = (0..12).map(|n| format!("user{n:02}")).collect();
+        for name in &names {
+            let _id = create!(app, &h.a.token, "Users", user(name));
+        }
+        let config = DispatcherConfig {
+            poll_interval: Duration::from_millis(10),
+            ..DispatcherConfig::default()
+        };
+        // Two "instances": each its own owner id, one database.
+        let first = Dispatcher::new(h.store.clone())
+            .with_config(config.clone())
+            .spawn();
+        let second = Dispatcher::new(h.store.clone()).with_config(config).spawn();
+        wait_for("the deliveries", || {
+            received.lock().unwrap().len() >= names.len()
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        first.stop();
+        second.stop();
+        let delivered: Vec<String> = received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|request| {
+                let event: Value = serde_json::from_str(&request.body).unwrap();
+                event["data"]["userName"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(delivered, names, "{label}: each once, in order");
+    }
+}

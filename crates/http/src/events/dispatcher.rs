@@ -249,7 +249,28 @@ impl Dispatcher {
                 .write(|tx| tx.release_consumer(consumer, org_id, owner))?;
             return Ok(false);
         }
-        let mut lease_until = now + self.lease();
+        let outcome = self.pump_claimed(consumer, org_id, &state, wants, &mut deliver, signal);
+        if outcome.is_err() {
+            // Let another process (or the next pass) take over at once; best effort.
+            let _ = self
+                .store
+                .write(|tx| tx.release_consumer(consumer, org_id, owner));
+        }
+        outcome
+    }
+
+    /// [`Self::pump`] once the lease is held.
+    fn pump_claimed(
+        &self,
+        consumer: &str,
+        org_id: &str,
+        state: &ConsumerState,
+        wants: impl Fn(&str) -> bool,
+        deliver: &mut impl FnMut(&Event) -> Result<(), String>,
+        signal: &Signal,
+    ) -> Result<bool, StoreError> {
+        let owner = self.owner.as_str();
+        let mut lease_until = (self.clock)() + self.lease();
         let start = state.delivered_seq;
         let mut cursor = start;
         let mut recorded = start;
