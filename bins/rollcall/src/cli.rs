@@ -57,6 +57,38 @@ pub enum Command {
     /// The audit trail (mirrors `/admin/v1/audit`).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Webhooks that receive the organization's events (mirrors `/admin/v1/webhooks`).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+/// `rollcall webhook …`.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Register a webhook: events are POSTed to URL, signed with SECRET
+    /// (`X-Rollcall-Signature: sha256=<hex HMAC-SHA256 of the body>`).
+    Create {
+        /// An http:// or https:// URL.
+        #[arg(long)]
+        url: String,
+        /// The signing secret.
+        #[arg(long)]
+        secret: String,
+        /// Event types, comma-separated (`user.deactivated,user.deleted`), or `*` for all.
+        #[arg(long, value_delimiter = ',', required = true)]
+        events: Vec<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// List the organization's webhooks with their delivery state (never their secrets).
+    List(OrgArgs),
+    /// Delete a webhook.
+    Delete {
+        /// The webhook's id.
+        id: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
 }
 
 /// `rollcall audit …`.
@@ -234,7 +266,9 @@ pub struct DatabaseArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// A TOML config file with any of the keys `database_url`, `bind`, `max_body_bytes`,
-    /// `log_format` (`text` or `json`).
+    /// `log_format` (`text` or `json`), `event_poll_interval_ms`, `webhook_retry_base_ms`,
+    /// `webhook_retry_max_ms`, `event_lease_ms` (how long a crashed instance's claim on a
+    /// webhook blocks the others; default 60000).
     #[arg(long, env = "ROLLCALL_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database URL [default: sqlite://./data/rollcall.db].

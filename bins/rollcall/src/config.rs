@@ -33,6 +33,10 @@ struct FileConfig {
     bind: Option<String>,
     max_body_bytes: Option<usize>,
     log_format: Option<LogFormat>,
+    event_poll_interval_ms: Option<u64>,
+    webhook_retry_base_ms: Option<u64>,
+    webhook_retry_max_ms: Option<u64>,
+    event_lease_ms: Option<u64>,
 }
 
 /// What `serve` runs with, validated.
@@ -48,6 +52,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Create a demo organization on an empty database.
     pub demo: bool,
+    /// How events are polled and webhook deliveries retried.
+    pub events: rollcall_http::events::DispatcherConfig,
 }
 
 impl Settings {
@@ -58,6 +64,7 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let events = dispatcher_config(&file)?;
         let database_url = args
             .database_url
             .clone()
@@ -79,6 +86,7 @@ impl Settings {
             );
         }
         Ok(Settings {
+            events,
             database_url,
             bind,
             max_body_bytes,
@@ -88,12 +96,42 @@ impl Settings {
     }
 }
 
+/// The dispatcher's timings from the file (milliseconds), over the defaults.
+fn dispatcher_config(file: &FileConfig) -> anyhow::Result<rollcall_http::events::DispatcherConfig> {
+    use std::time::Duration;
+    let mut events = rollcall_http::events::DispatcherConfig::default();
+    let checked = |key: &str, value: Option<u64>| -> anyhow::Result<Option<Duration>> {
+        match value {
+            Some(ms) if !(1..=86_400_000).contains(&ms) => {
+                bail!("{key} = {ms} is out of range: use 1..=86400000 (milliseconds)")
+            }
+            other => Ok(other.map(Duration::from_millis)),
+        }
+    };
+    if let Some(poll) = checked("event_poll_interval_ms", file.event_poll_interval_ms)? {
+        events.poll_interval = poll;
+    }
+    if let Some(base) = checked("webhook_retry_base_ms", file.webhook_retry_base_ms)? {
+        events.retry_base = base;
+    }
+    if let Some(max) = checked("webhook_retry_max_ms", file.webhook_retry_max_ms)? {
+        events.retry_max = max;
+    }
+    if let Some(lease) = checked("event_lease_ms", file.event_lease_ms)? {
+        events.lease = lease;
+    }
+    if events.retry_max < events.retry_base {
+        bail!("webhook_retry_max_ms must not be below webhook_retry_base_ms");
+    }
+    Ok(events)
+}
+
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| {
         format!(
-            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\")",
+            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms)",
             path.display()
         )
     })

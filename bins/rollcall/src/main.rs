@@ -49,6 +49,10 @@ fn main() -> anyhow::Result<()> {
             logging::init(config::LogFormat::Text);
             commands::audit::run(command)
         }
+        Command::Webhook(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::webhook::run(command)
+        }
         Command::Migrate(args) => {
             logging::init(config::LogFormat::Text);
             commands::migrate::run(args)

@@ -1,6 +1,7 @@
-//! `rollcall serve`: open (and migrate) the store, mount the SCIM routes, listen, and shut
-//! down gracefully on SIGINT/SIGTERM (in-flight requests get [`SHUTDOWN_TIMEOUT_SECS`]).
-//! The purge of deleted users runs hourly on a background task meanwhile.
+//! `rollcall serve`: open (and migrate) the store, mount the SCIM routes, start the event
+//! dispatcher (webhook deliveries), listen, and shut down gracefully on SIGINT/SIGTERM
+//! (in-flight requests get [`SHUTDOWN_TIMEOUT_SECS`]; the dispatcher stops after its
+//! delivery in progress). The purge of deleted users runs hourly on a background task meanwhile.
 
 use std::net::SocketAddr;
 
@@ -39,8 +40,13 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         max_body_bytes: settings.max_body_bytes,
         ..ScimConfig::default()
     };
+    let dispatcher = rollcall_http::events::Dispatcher::new(store.clone())
+        .with_config(settings.events.clone())
+        .spawn();
     let state = AppState::new(store, scim_config);
-    actix_web::rt::System::new().block_on(listen(settings.bind, state, demo_org))
+    let served = actix_web::rt::System::new().block_on(listen(settings.bind, state, demo_org));
+    dispatcher.stop();
+    served
 }
 
 async fn listen(

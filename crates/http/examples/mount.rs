@@ -8,17 +8,37 @@
 //! URL, or a plain SQLite file path); by default a fresh SQLite file in the temp
 //! directory. On a database without organizations it creates one; either way it creates a
 //! SCIM token and prints it with the base URL. It listens on `127.0.0.1:$PORT` (8090).
+//! It also subscribes to Rollcall's events in-process and prints each one (a real service
+//! would end a deactivated user's sessions there); the dispatcher also delivers the
+//! organizations' webhooks.
 
 use std::io;
+use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
+use rollcall_http::events::{Dispatcher, Event, EventSubscriber, SubscriberError};
 use rollcall_http::{AppState, ScimConfig};
 use rollcall_store::{Backend, Store, StoreOptions, TokenKind};
 
 /// The embedding service's own route.
 async fn hello() -> HttpResponse {
     HttpResponse::Ok().body("hello from the embedding service\n")
+}
+
+/// The embedding service's reaction to events: here, a line on stdout.
+struct PrintEvents;
+
+impl EventSubscriber for PrintEvents {
+    fn name(&self) -> &str {
+        // The key of this subscriber's cursor in the database: it resumes where it stopped.
+        "mount-example-printer"
+    }
+
+    fn handle(&self, event: &Event) -> Result<(), SubscriberError> {
+        println!("event:         {}", event.to_json());
+        Ok(())
+    }
 }
 
 fn database_url() -> String {
@@ -76,7 +96,10 @@ async fn main() -> io::Result<()> {
     println!("SCIM token:    {token}");
     println!("own route:     http://127.0.0.1:{port}/hello");
 
-    HttpServer::new(move || {
+    let dispatcher = Dispatcher::new(store)
+        .subscribe(Arc::new(PrintEvents))
+        .spawn();
+    let served = HttpServer::new(move || {
         let state = state.clone();
         App::new()
             .route("/hello", web::get().to(hello))
@@ -85,5 +108,7 @@ async fn main() -> io::Result<()> {
     })
     .bind(("127.0.0.1", port))?
     .run()
-    .await
+    .await;
+    dispatcher.stop();
+    served
 }

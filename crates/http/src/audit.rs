@@ -51,6 +51,14 @@ pub(crate) fn record(
     let request_id = caller.request_id.as_deref();
     append(
         tx, caller, request_id, &operation, &target, status, detail, now,
+    )?;
+    crate::events::access_changed(
+        tx,
+        &caller.org_id,
+        &operation,
+        &target,
+        detail.get("access"),
+        now,
     )
 }
 

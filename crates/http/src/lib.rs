@@ -11,6 +11,7 @@ mod cursor;
 mod discovery;
 mod error;
 mod etag;
+pub mod events;
 mod health;
 mod latency;
 mod lifecycle;
@@ -95,6 +96,21 @@ pub fn explanation_json(
 /// An audit record as `GET /admin/v1/audit` renders it (one line of `rollcall audit export`).
 pub fn audit_record_json(record: &rollcall_store::AuditRecord) -> serde_json::Value {
     admin::record_document(record)
+}
+
+/// A webhook as `GET /admin/v1/webhooks` renders it (never its secret), with its delivery
+/// state when known; the CLI prints the same.
+pub fn webhook_json(
+    webhook: &rollcall_store::Webhook,
+    delivery: Option<&rollcall_store::ConsumerState>,
+) -> serde_json::Value {
+    admin::webhooks::document(webhook, delivery)
+}
+
+/// Check a webhook creation body as `POST /admin/v1/webhooks` does (`{"url", "secret",
+/// "events"}`): its url, secret and event types, or the message the API would answer.
+pub fn webhook_request(body: &serde_json::Value) -> Result<(String, String, Vec<String>), String> {
+    admin::webhooks::requested(body).map_err(|error| error.message)
 }
 
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).

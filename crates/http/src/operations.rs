@@ -16,6 +16,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::error::Failure;
 use crate::etag::Preconditions;
+use crate::events;
 use crate::lifecycle;
 use crate::state::resource_type;
 
@@ -59,6 +60,7 @@ pub(crate) fn create(
     }
     audit::record(tx, caller, kind, "create", &stored.id, 201, &detail, now)?;
     lifecycle::after_create(tx, caller, kind, &stored, now)?;
+    events::emit_created(tx, caller, kind, &stored, now)?;
     Ok(stored)
 }
 
@@ -94,6 +96,7 @@ pub(crate) fn replace(
         &mut ctx,
     )?;
     tolerated.extend(ctx.tolerated);
+    let members_before = events::members_before(tx, caller, kind, &id, None)?;
     let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).
     let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
@@ -106,6 +109,15 @@ pub(crate) fn replace(
         detail["access"] = access;
     }
     audit::record(tx, caller, kind, "replace", &id, 200, &detail, now)?;
+    events::emit_updated(
+        tx,
+        caller,
+        kind,
+        &existing.resource,
+        &stored,
+        members_before,
+        now,
+    )?;
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
     }
@@ -191,6 +203,7 @@ fn patch_user(
         detail["access"] = access;
     }
     audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
+    events::emit_updated(tx, caller, kind, &existing.resource, &stored, None, now)?;
     Ok(stored)
 }
 
@@ -220,6 +233,7 @@ fn patch_group(
         // member-only PATCHes never conflict with each other.
         expected_version = expected_version.or(Some(existing.version));
     }
+    let members_before = events::members_before(tx, caller, kind, &id, Some(&plan.members))?;
     let renamed =
         attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
     let scope = access_delta::group_scope(&id, &plan.members, renamed);
@@ -233,6 +247,15 @@ fn patch_group(
             detail["access"] = access;
         }
         audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
+        events::emit_updated(
+            tx,
+            caller,
+            kind,
+            &existing.resource,
+            &stored,
+            members_before,
+            now,
+        )?;
     }
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);
@@ -271,5 +294,6 @@ pub(crate) fn delete(
         None => serde_json::json!({}),
     };
     audit::record(tx, caller, kind, "delete", id, 204, &detail, now)?;
+    events::emit_deleted(tx, caller, kind, id, now)?;
     Ok(())
 }

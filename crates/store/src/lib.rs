@@ -6,16 +6,19 @@ mod access_delta;
 mod audit;
 mod audit_stats;
 mod connection;
+mod consumers;
 mod error;
 mod filter_sql;
 mod grants;
 mod keyset;
 mod lifecycle;
 mod list;
+mod member_ids;
 mod members;
 mod migrations;
 mod org;
 mod org_schema;
+mod outbox;
 mod resource;
 mod resource_update;
 mod schema;
@@ -26,6 +29,7 @@ mod timestamp;
 mod token;
 mod tombstone;
 mod values;
+mod webhooks;
 mod workspaces;
 mod writer;
 
@@ -45,12 +49,15 @@ pub use access_delta::{AccessChange, AccessDelta, AccessScope};
 pub use audit::{AuditQuery, AuditRecord, NewAuditRecord};
 pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
+pub use consumers::{ConsumerState, subscriber_consumer, webhook_consumer};
 pub use grants::GrantFilter;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
 pub use lifecycle::ActivityChange;
 pub use org_schema::OrgSchema;
+pub use outbox::{NewEvent, OutboxEvent};
 pub use succession::Succession;
 pub use tombstone::{DeletedUser, SYSTEM_ACTOR, Tombstone};
+pub use webhooks::{NewWebhook, Webhook};
 pub use workspaces::{FolderChange, HOME_FOLDER_NAME};
 pub use writer::WriteTicket;
 
@@ -352,10 +359,11 @@ impl Store {
         let backend = self.backend;
         match connection {
             AnyConnection::Postgresql(_) => connection.transaction(|connection| {
-                f(&mut Tx {
-                    conn: connection,
-                    backend,
-                })
+                let mut tx = Tx::new(connection, backend);
+                let value = f(&mut tx)?;
+                // Events last, just before the commit (see `outbox.rs`).
+                tx.flush_events()?;
+                Ok(value)
             }),
             AnyConnection::Sqlite(sqlite) => {
                 // Take the write lock up front: a deferred transaction that later writes can
@@ -365,10 +373,7 @@ impl Store {
                 // AnsiTransactionManager, so the depth bookkeeping stays consistent.
                 AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
                 type Manager = <AnyConnection as Connection>::TransactionManager;
-                match f(&mut Tx {
-                    conn: connection,
-                    backend,
-                }) {
+                match f(&mut Tx::new(connection, backend)) {
                     Ok(value) => match Manager::commit_transaction(connection) {
                         Ok(()) => Ok(value),
                         Err(error) => {
@@ -412,10 +417,10 @@ impl Store {
         let connection: &mut AnyConnection = &mut pooled;
         match backend {
             Backend::Postgres => connection.transaction(|connection| {
-                f(&mut Tx {
-                    conn: connection,
-                    backend,
-                })
+                let mut tx = Tx::new(connection, backend);
+                let value = f(&mut tx)?;
+                tx.flush_events()?;
+                Ok(value)
             }),
             Backend::Sqlite => {
                 // BEGIN and COMMIT as cached prepared statements: Diesel's transaction
@@ -427,10 +432,7 @@ impl Store {
                     let _ = run_cached(connection, "ROLLBACK");
                     run_cached(connection, "BEGIN")?;
                 }
-                let outcome = f(&mut Tx {
-                    conn: connection,
-                    backend,
-                });
+                let outcome = f(&mut Tx::new(connection, backend));
                 // A read changed nothing: COMMIT and ROLLBACK both just end it.
                 if let Err(error) = run_cached(connection, "COMMIT") {
                     let _ = run_cached(connection, "ROLLBACK");
@@ -454,11 +456,23 @@ fn run_cached(connection: &mut AnyConnection, statement: &str) -> Result<(), Sto
 pub struct Tx<'c> {
     conn: &'c mut AnyConnection,
     backend: Backend,
+    /// PostgreSQL: events emitted in this transaction, appended just before its commit.
+    pending_events: Vec<outbox::PendingEvent>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx").finish_non_exhaustive()
+    }
+}
+
+impl<'c> Tx<'c> {
+    pub(crate) fn new(conn: &'c mut AnyConnection, backend: Backend) -> Tx<'c> {
+        Tx {
+            conn,
+            backend,
+            pending_events: Vec::new(),
+        }
     }
 }
 
@@ -491,9 +505,14 @@ impl Tx<'_> {
         let backend = self.backend;
         // Nested in a transaction, Diesel's `transaction` is SAVEPOINT, then RELEASE or
         // ROLLBACK TO.
-        let outcome = self
-            .conn
-            .transaction(|conn| f(&mut Tx { conn, backend }).map_err(Outcome::Caller));
+        let pending_events = &mut self.pending_events;
+        let outcome = self.conn.transaction(|conn| {
+            let mut inner = Tx::new(conn, backend);
+            let value = f(&mut inner).map_err(Outcome::Caller)?;
+            // Kept only if the savepoint is: its events join the transaction's.
+            pending_events.append(&mut inner.pending_events);
+            Ok(value)
+        });
         outcome.map_err(|error| match error {
             Outcome::Caller(error) => error,
             Outcome::Savepoint(error) => E::from(StoreError::from(error)),

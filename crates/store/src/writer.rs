@@ -194,10 +194,7 @@ fn run_job(connection: &mut AnyConnection, job: Job) -> (Ran, Option<StoreError>
         return (job(Err(same_error(&error))), Some(error));
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        job(Ok(&mut Tx {
-            conn: &mut *connection,
-            backend: Backend::Sqlite,
-        }))
+        job(Ok(&mut Tx::new(&mut *connection, Backend::Sqlite)))
     }));
     // A job that panicked dropped its answer with it: its ticket reports a lost write.
     let ran = outcome.unwrap_or_else(|_| Ran {

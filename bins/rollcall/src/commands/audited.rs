@@ -29,7 +29,8 @@ pub fn record(
             detail,
             request_id: None,
         },
-    )
+    )?;
+    rollcall_http::events::access_changed(tx, org_id, operation, target, detail.get("access"), now)
 }
 
 /// Run `write` between reading the roles `scope` can change and reading them again: its

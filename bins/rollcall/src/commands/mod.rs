@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod org;
 pub mod purge;
 pub mod token;
+pub mod webhook;
 
 use anyhow::{Context, bail};
 use rollcall_store::{Store, StoreOptions, TokenKind};

@@ -78,6 +78,14 @@ where
             &recorded.detail,
             now,
         )?;
+        crate::events::access_changed(
+            tx,
+            &caller.org_id,
+            operation,
+            &recorded.target,
+            recorded.detail.get("access"),
+            now,
+        )?;
         Ok(Ok(value))
     })
     .await
@@ -133,6 +141,8 @@ pub(crate) fn write_of(method: &str, path: &str) -> Option<(&'static str, String
         ("POST", ["access", "join"]) => ("access.join", "access".to_owned()),
         ("POST", ["schemas"]) => ("schema.create", "schema".to_owned()),
         ("DELETE", ["schemas", urn]) => ("schema.delete", id("schema", urn)),
+        ("POST", ["webhooks"]) => ("webhook.create", "webhook".to_owned()),
+        ("DELETE", ["webhooks", hook]) => ("webhook.delete", id("webhook", hook)),
         _ => return None,
     };
     Some(found)

@@ -2,8 +2,8 @@
 //! admin token; JSON in and out, errors as `{"error": {"code", "message"}}`.
 //!
 //! So far: the organization and its settings (`GET|PATCH /org`), SCIM tokens, workspaces,
-//! folders, grants, group mapping rules, its custom extension schemas, the audit trail
-//! (every write recorded: `audited.rs`) and per-org health (`health.rs`).
+//! folders, grants, group mapping rules, its custom extension schemas, its webhooks, the
+//! audit trail (every write recorded: `audited.rs`) and per-org health (`health.rs`).
 
 mod access;
 mod audit;
@@ -15,6 +15,7 @@ mod health;
 mod org;
 mod schemas;
 mod tokens;
+pub(crate) mod webhooks;
 mod workspaces;
 
 use actix_web::http::header;
@@ -138,6 +139,17 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             .service(
                 web::resource("/schemas/{urn}")
                     .route(web::delete().to(schemas::delete))
+                    .default_service(method_not_allowed("DELETE")),
+            )
+            .service(
+                web::resource("/webhooks")
+                    .route(web::get().to(webhooks::list))
+                    .route(web::post().to(webhooks::create))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/webhooks/{id}")
+                    .route(web::delete().to(webhooks::delete))
                     .default_service(method_not_allowed("DELETE")),
             )
             .default_service(web::to(|| async {

@@ -1,0 +1,118 @@
+//! `rollcall webhook create|list|delete`: the organization's webhooks on the database
+//! directly, checked and printed as `/admin/v1/webhooks` does.
+
+use anyhow::{Context, anyhow};
+use chrono::Utc;
+use rollcall_store::{NewWebhook, StoreError};
+use serde_json::{Value, json};
+
+use super::require_org;
+use crate::cli::{OrgArgs, WebhookCommand};
+
+fn open(org: &OrgArgs) -> anyhow::Result<rollcall_store::Store> {
+    let store = super::open_store(&org.database.database_url)?;
+    require_org(&store, &org.org)?;
+    Ok(store)
+}
+
+fn print(json_output: bool, value: &Value, text: impl FnOnce() -> String) {
+    if json_output {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+/// Run a `webhook` subcommand.
+pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
+    match command {
+        WebhookCommand::Create {
+            url,
+            secret,
+            events,
+            org,
+        } => {
+            let body = json!({"url": url, "secret": secret, "events": events});
+            let (url, secret, types) =
+                rollcall_http::webhook_request(&body).map_err(|e| anyhow!(e))?;
+            let store = open(&org)?;
+            let (webhook, delivery) = store
+                .write(|tx| {
+                    let webhook = tx.create_webhook(
+                        &org.org,
+                        &NewWebhook {
+                            url: &url,
+                            secret: &secret,
+                            event_types: &types,
+                        },
+                        Utc::now(),
+                    )?;
+                    let delivery = tx.consumer_state(&webhook.consumer(), &org.org)?;
+                    Ok((webhook, delivery))
+                })
+                .context("cannot create the webhook")?;
+            let document = rollcall_http::webhook_json(&webhook, delivery.as_ref());
+            print(org.json, &document, || {
+                format!(
+                    "Created webhook {} → {} for {}.",
+                    webhook.id,
+                    webhook.url,
+                    webhook.event_types.join(", ")
+                )
+            });
+        }
+        WebhookCommand::List(org) => {
+            let store = open(&org)?;
+            let listed = store
+                .read(|tx| {
+                    let mut listed = Vec::new();
+                    for webhook in tx.webhooks(&org.org)? {
+                        let delivery = tx.consumer_state(&webhook.consumer(), &org.org)?;
+                        listed.push((webhook, delivery));
+                    }
+                    Ok(listed)
+                })
+                .context("cannot read the webhooks")?;
+            let documents: Vec<Value> = listed
+                .iter()
+                .map(|(webhook, delivery)| rollcall_http::webhook_json(webhook, delivery.as_ref()))
+                .collect();
+            print(org.json, &json!({"webhooks": documents}), || {
+                listed
+                    .iter()
+                    .map(|(webhook, delivery)| {
+                        let state = match delivery {
+                            Some(state) if state.attempts > 0 => format!(
+                                "failing ({} attempts: {})",
+                                state.attempts,
+                                state.last_error.as_deref().unwrap_or("?")
+                            ),
+                            Some(state) => format!("delivered up to {}", state.delivered_seq),
+                            None => "no delivery state".to_owned(),
+                        };
+                        format!(
+                            "{}  {}  {}  {state}",
+                            webhook.id,
+                            webhook.url,
+                            webhook.event_types.join(",")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        WebhookCommand::Delete { id, org } => {
+            let store = open(&org)?;
+            match store.write(|tx| tx.delete_webhook(&org.org, &id)) {
+                Ok(()) => print(org.json, &json!({"deleted": id}), || {
+                    format!("Deleted webhook {id}.")
+                }),
+                Err(StoreError::NotFound) => {
+                    return Err(anyhow!("no webhook {id} in organization {}", org.org));
+                }
+                Err(error) => return Err(error).context("cannot delete the webhook"),
+            }
+        }
+    }
+    Ok(())
+}

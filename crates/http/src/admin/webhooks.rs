@@ -1,0 +1,206 @@
+//! `POST|GET /admin/v1/webhooks` and `DELETE /admin/v1/webhooks/{id}` (PRODUCT.md §10):
+//! where the organization's events are POSTed, signed with a secret the admin chooses.
+//!
+//! A webhook: `{"url": "http(s)://host…", "secret": "…", "events": ["user.deactivated", …]
+//! or ["*"]}`. The secret is never shown again; listings show each webhook's delivery state
+//! (`delivered_seq`, `attempts`, `next_attempt_at`, `last_error`). A new webhook receives
+//! the events appended after it was created. Delivery is the dispatcher's (`events/`).
+//!
+//! FIXME: `https://` URLs are accepted (PRODUCT.md §10) but this build's HTTP client has
+//! no TLS stack, so their deliveries fail (and are retried, with the error in
+//! `last_error`) until one is added.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rollcall_store::{ConsumerState, NewWebhook, Webhook};
+use serde_json::{Map, Value, json};
+
+use super::body::object;
+use super::{AdminError, Recorded, admin_transaction, audited_transaction, delete_by_id, json};
+use crate::auth::BearerToken;
+use crate::blocking::Access;
+use crate::content::JsonBody;
+use crate::error::ApiError;
+use crate::events::is_event_type;
+use crate::state::AppState;
+
+/// The longest URL accepted.
+const MAX_URL_BYTES: usize = 2048;
+/// The longest secret accepted.
+const MAX_SECRET_BYTES: usize = 1024;
+
+fn time(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A webhook as the API shows it: never its secret.
+pub(crate) fn document(webhook: &Webhook, state: Option<&ConsumerState>) -> Value {
+    let delivery = state.map(|state| {
+        json!({
+            "delivered_seq": state.delivered_seq,
+            "attempts": state.attempts,
+            "next_attempt_at": state.next_attempt_at.map(time),
+            "last_error": state.last_error,
+        })
+    });
+    json!({
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": webhook.event_types,
+        "created_at": time(webhook.created_at),
+        "delivery": delivery,
+    })
+}
+
+/// A URL with scheme `http` or `https` and a host.
+fn url(fields: &Map<String, Value>) -> Result<String, AdminError> {
+    let text = match fields.get("url") {
+        Some(Value::String(text)) if !text.trim().is_empty() => text.trim(),
+        None | Some(Value::Null) => return Err(AdminError::invalid("url is required")),
+        Some(_) => return Err(AdminError::invalid("url must be a non-empty string")),
+    };
+    if text.len() > MAX_URL_BYTES {
+        return Err(AdminError::invalid(format!(
+            "url is longer than {MAX_URL_BYTES} bytes"
+        )));
+    }
+    let uri = ureq::http::Uri::try_from(text)
+        .map_err(|error| AdminError::invalid(format!("url is not a URL: {error}")))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(AdminError::invalid(
+            "url must be an http:// or https:// URL",
+        ));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(AdminError::invalid("url must name a host"));
+    }
+    Ok(text.to_owned())
+}
+
+/// The secret exactly as given (it is the HMAC key): a non-empty string.
+fn secret(fields: &Map<String, Value>) -> Result<String, AdminError> {
+    match fields.get("secret") {
+        Some(Value::String(text)) if !text.is_empty() && text.len() <= MAX_SECRET_BYTES => {
+            Ok(text.clone())
+        }
+        None | Some(Value::Null) => Err(AdminError::invalid("secret is required")),
+        Some(_) => Err(AdminError::invalid(format!(
+            "secret must be a non-empty string of at most {MAX_SECRET_BYTES} bytes"
+        ))),
+    }
+}
+
+/// Known event types, or `["*"]`; duplicates dropped.
+fn event_types(fields: &Map<String, Value>) -> Result<Vec<String>, AdminError> {
+    let items = match fields.get("events") {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        None | Some(Value::Null) => return Err(AdminError::invalid("events is required")),
+        Some(_) => {
+            return Err(AdminError::invalid(
+                "events must be a non-empty array of event types, or [\"*\"]",
+            ));
+        }
+    };
+    let mut types: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let name = item
+            .as_str()
+            .ok_or_else(|| AdminError::invalid("events must hold strings"))?;
+        if name != "*" && !is_event_type(name) {
+            return Err(AdminError::invalid(format!(
+                "unknown event type {name:?}; expected \"*\" or one of {}",
+                crate::events::EVENT_TYPES.join(", ")
+            )));
+        }
+        if !types.iter().any(|known| known == name) {
+            types.push(name.to_owned());
+        }
+    }
+    Ok(types)
+}
+
+/// A creation body, checked: its url, secret and event types.
+pub(crate) fn requested(body: &Value) -> Result<(String, String, Vec<String>), AdminError> {
+    let fields = object(body, &["url", "secret", "events"])?;
+    Ok((url(fields)?, secret(fields)?, event_types(fields)?))
+}
+
+/// `POST /admin/v1/webhooks` → 201 with the webhook (no secret), recorded in the trail
+/// (without its secret).
+pub(crate) async fn create(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let (url, secret, types) = requested(&body?.0)?;
+    let (webhook, delivery) = audited_transaction(
+        &request,
+        &state,
+        token,
+        "webhook.create",
+        201,
+        move |tx, caller, now| {
+            let webhook = tx.create_webhook(
+                &caller.org_id,
+                &NewWebhook {
+                    url: &url,
+                    secret: &secret,
+                    event_types: &types,
+                },
+                now,
+            )?;
+            let delivery = tx.consumer_state(&webhook.consumer(), &caller.org_id)?;
+            let recorded = Recorded::new(
+                format!("webhook:{}", webhook.id),
+                json!({"after": {"url": webhook.url, "events": webhook.event_types}}),
+            );
+            Ok(Ok(((webhook, delivery), recorded)))
+        },
+    )
+    .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &document(&webhook, delivery.as_ref()),
+    ))
+}
+
+/// `GET /admin/v1/webhooks` → `{"webhooks": [...]}` with their delivery state.
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    let documents = admin_transaction(&state, Access::Read, token, |tx, caller| {
+        let mut documents = Vec::new();
+        for webhook in tx.webhooks(&caller.org_id)? {
+            let delivery = tx.consumer_state(&webhook.consumer(), &caller.org_id)?;
+            documents.push(document(&webhook, delivery.as_ref()));
+        }
+        Ok(Ok(documents))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &json!({"webhooks": documents})))
+}
+
+/// `DELETE /admin/v1/webhooks/{id}` → 204; another organization's id is a 404.
+pub(crate) async fn delete(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    token: Result<BearerToken, ApiError>,
+) -> Result<HttpResponse, AdminError> {
+    delete_by_id(
+        &request,
+        &state,
+        token,
+        "webhook.delete",
+        "webhook",
+        |tx, org_id, id, _now| {
+            let before = tx.webhooks(org_id)?.into_iter().find(|hook| hook.id == id);
+            tx.delete_webhook(org_id, id)?;
+            let before = before.map(|hook| json!({"url": hook.url, "events": hook.event_types}));
+            Ok(json!({"before": before}))
+        },
+    )
+    .await
+}

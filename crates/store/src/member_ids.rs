@@ -1,0 +1,54 @@
+//! Which ids are members of a group, for reporting the members a change actually added or
+//! removed (the `group.member_added` / `group.member_removed` events).
+
+use std::collections::BTreeSet;
+
+use diesel::QueryableByName;
+use diesel::sql_types::Text;
+
+use crate::sql::{Bind, Sql};
+use crate::{StoreError, Tx};
+
+/// Ids per lookup statement (bind limits).
+const CHUNK: usize = 500;
+
+#[derive(QueryableByName)]
+struct MemberRow {
+    #[diesel(sql_type = Text)]
+    member_id: String,
+}
+
+impl Tx<'_> {
+    /// The member ids of the group: all of them (`among: None`; cost proportional to the
+    /// group), or those of `among` that are members (cost proportional to `among`).
+    pub fn group_member_ids(
+        &mut self,
+        org_id: &str,
+        group_id: &str,
+        among: Option<&[String]>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let chunks: Vec<Option<&[String]>> = match among {
+            None => vec![None],
+            Some(ids) => ids.chunks(CHUNK).map(Some).collect(),
+        };
+        let mut found = BTreeSet::new();
+        for chunk in chunks {
+            let mut select = Sql::new(self.backend);
+            select.push("SELECT member_id FROM group_members WHERE org_id = ");
+            select.push_bind(Bind::Text(org_id.to_owned()));
+            select
+                .push(" AND group_id = ")
+                .push_bind(Bind::Text(group_id.to_owned()));
+            if let Some(ids) = chunk {
+                let list: Vec<String> = ids
+                    .iter()
+                    .map(|id| select.bind(Bind::Text(id.clone())))
+                    .collect();
+                select.push(&format!(" AND member_id IN ({})", list.join(", ")));
+            }
+            let rows: Vec<MemberRow> = select.load(self.conn)?;
+            found.extend(rows.into_iter().map(|row| row.member_id));
+        }
+        Ok(found)
+    }
+}

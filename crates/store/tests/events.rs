@@ -1,0 +1,375 @@
+//! The outbox, webhooks and consumer state on every test database: events are appended in
+//! the writer's transaction (gone with a rollback) and read in order per organization;
+//! consumer cursors move only under their lease, and one lease excludes other owners until
+//! it runs out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{Duration, Utc};
+use rollcall_store::testing::TestDb;
+use rollcall_store::{NewEvent, NewWebhook, StoreError, subscriber_consumer};
+use serde_json::json;
+
+fn event<'a>(event_type: &'a str, data: &'a serde_json::Value) -> NewEvent<'a> {
+    NewEvent {
+        event_type,
+        occurred_at: Utc::now(),
+        data,
+    }
+}
+
+#[test]
+fn events_are_appended_in_the_transaction_and_read_in_order() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let now = Utc::now();
+        let (acme, beta) = store
+            .write(|tx| {
+                Ok((
+                    tx.create_org("Acme", now)?.id,
+                    tx.create_org("Beta", now)?.id,
+                ))
+            })
+            .unwrap();
+        let data = |n: i64| json!({"n": n});
+        store
+            .write(|tx| {
+                tx.emit_event(&acme, &event("user.created", &data(1)))?;
+                tx.emit_event(&beta, &event("user.created", &data(2)))?;
+                tx.emit_event(&acme, &event("user.updated", &data(3)))
+            })
+            .unwrap();
+        // A rolled-back write emits nothing.
+        let failed = store.write(|tx| {
+            tx.emit_event(&acme, &event("user.deleted", &data(4)))?;
+            Err::<(), _>(StoreError::Invalid("rolled back".into()))
+        });
+        assert!(failed.is_err());
+        // Nor does a savepoint that is undone.
+        store
+            .write(|tx| {
+                let undone: Result<(), StoreError> = tx.savepoint(|tx| {
+                    tx.emit_event(&acme, &event("user.deleted", &data(5)))?;
+                    Err(StoreError::Invalid("undone".into()))
+                });
+                assert!(undone.is_err());
+                tx.emit_event(&acme, &event("group.created", &data(6)))
+            })
+            .unwrap();
+
+        let acme_events = store.read(|tx| tx.events_after(&acme, 0, 100)).unwrap();
+        let seen: Vec<(&str, i64)> = acme_events
+            .iter()
+            .map(|e| (e.event_type.as_str(), e.data["n"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("user.created", 1),
+                ("user.updated", 3),
+                ("group.created", 6)
+            ],
+            "{:?}",
+            db.backend()
+        );
+        assert!(acme_events.windows(2).all(|w| w[0].seq < w[1].seq));
+        assert!(acme_events.iter().all(|e| e.org_id == acme));
+        // After a seq, with a limit.
+        let after = store
+            .read(|tx| tx.events_after(&acme, acme_events[0].seq, 1))
+            .unwrap();
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].id, acme_events[1].id);
+        // Across organizations, in seq order.
+        let all = store.read(|tx| tx.events_after_any_org(0, 100)).unwrap();
+        let numbers: Vec<i64> = all.iter().map(|e| e.data["n"].as_i64().unwrap()).collect();
+        assert_eq!(numbers, [1, 2, 3, 6]);
+        // Both organizations have events a new consumer has not seen.
+        let consumer = subscriber_consumer("audit-mirror");
+        let mut pending = store
+            .read(|tx| tx.orgs_with_pending_events(&consumer))
+            .unwrap();
+        pending.sort();
+        let mut both = vec![acme.clone(), beta.clone()];
+        both.sort();
+        assert_eq!(pending, both);
+    }
+}
+
+#[test]
+fn consumer_cursors_move_under_their_lease_only() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let now = Utc::now();
+        let org = store
+            .write(|tx| Ok(tx.create_org("Acme", now)?.id))
+            .unwrap();
+        let data = json!({});
+        store
+            .write(|tx| tx.emit_event(&org, &event("user.created", &data)))
+            .unwrap();
+        let first = store
+            .read(|tx| tx.events_after(&org, 0, 1))
+            .unwrap()
+            .remove(0);
+        let consumer = subscriber_consumer("mirror");
+        store
+            .write(|tx| tx.ensure_consumer(&consumer, &org, 0))
+            .unwrap();
+        let lease = now + Duration::seconds(30);
+
+        // One owner at a time.
+        let a = store
+            .write(|tx| tx.claim_consumer(&consumer, &org, "a", now, lease))
+            .unwrap()
+            .expect("a claims a free lease");
+        assert_eq!(a.delivered_seq, 0);
+        assert_eq!(a.lease_owner.as_deref(), Some("a"));
+        let b = store
+            .write(|tx| tx.claim_consumer(&consumer, &org, "b", now, lease))
+            .unwrap();
+        assert_eq!(b, None, "{:?}: b must not share a's lease", db.backend());
+        // b can neither advance nor record failures under a's lease.
+        let moved = store
+            .write(|tx| tx.advance_consumer(&consumer, &org, "b", first.seq))
+            .unwrap();
+        assert!(!moved);
+        // a renews its own lease and advances.
+        assert!(
+            store
+                .write(|tx| tx.claim_consumer(&consumer, &org, "a", now, lease))
+                .unwrap()
+                .is_some()
+        );
+        let failed = store
+            .write(|tx| {
+                tx.record_consumer_failure(&consumer, &org, "a", 1, now, "connection refused")
+            })
+            .unwrap();
+        assert!(failed);
+        let state = store
+            .read(|tx| tx.consumer_state(&consumer, &org))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (state.attempts, state.last_error.as_deref()),
+            (1, Some("connection refused"))
+        );
+        assert!(
+            store
+                .write(|tx| tx.advance_consumer(&consumer, &org, "a", first.seq))
+                .unwrap()
+        );
+        let state = store
+            .read(|tx| tx.consumer_state(&consumer, &org))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (state.delivered_seq, state.attempts, state.last_error),
+            (first.seq, 0, None)
+        );
+        // Nothing is pending for it any more.
+        assert!(
+            store
+                .read(|tx| tx.orgs_with_pending_events(&consumer))
+                .unwrap()
+                .is_empty()
+        );
+        // A cursor never goes back.
+        assert!(
+            !store
+                .write(|tx| tx.advance_consumer(&consumer, &org, "a", 0))
+                .unwrap()
+        );
+        // After the lease runs out, b takes it; a released lease is free at once.
+        let later = lease + Duration::seconds(1);
+        assert!(
+            store
+                .write(|tx| tx.claim_consumer(
+                    &consumer,
+                    &org,
+                    "b",
+                    later,
+                    later + Duration::seconds(30)
+                ))
+                .unwrap()
+                .is_some()
+        );
+        store
+            .write(|tx| tx.release_consumer(&consumer, &org, "b"))
+            .unwrap();
+        assert!(
+            store
+                .write(|tx| tx.claim_consumer(
+                    &consumer,
+                    &org,
+                    "a",
+                    later,
+                    later + Duration::seconds(30)
+                ))
+                .unwrap()
+                .is_some()
+        );
+    }
+}
+
+#[test]
+fn webhooks_start_after_the_last_event_and_belong_to_their_org() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let now = Utc::now();
+        let (acme, beta) = store
+            .write(|tx| {
+                Ok((
+                    tx.create_org("Acme", now)?.id,
+                    tx.create_org("Beta", now)?.id,
+                ))
+            })
+            .unwrap();
+        let data = json!({});
+        let id = store
+            .write(|tx| tx.emit_event(&acme, &event("user.created", &data)))
+            .unwrap();
+        let before = store
+            .read(|tx| tx.events_after(&acme, 0, 1))
+            .unwrap()
+            .remove(0);
+        assert_eq!(before.id, id);
+        let types = vec!["user.deactivated".to_owned()];
+        let hook = store
+            .write(|tx| {
+                tx.create_webhook(
+                    &acme,
+                    &NewWebhook {
+                        url: "http://127.0.0.1:9/hook",
+                        secret: "s3cret",
+                        event_types: &types,
+                    },
+                    now,
+                )
+            })
+            .unwrap();
+        assert!(hook.wants("user.deactivated") && !hook.wants("user.created"));
+        let state = store
+            .read(|tx| tx.consumer_state(&hook.consumer(), &acme))
+            .unwrap()
+            .unwrap();
+        assert_eq!(state.delivered_seq, before.seq, "history is not delivered");
+        let listed = store.read(|tx| tx.webhooks(&acme)).unwrap();
+        assert_eq!(listed, vec![hook.clone()]);
+        assert!(store.read(|tx| tx.webhooks(&beta)).unwrap().is_empty());
+        assert_eq!(store.read(|tx| tx.all_webhooks()).unwrap().len(), 1);
+        // Another org's id is not found; the owner deletes it with its delivery state.
+        let foreign = store.write(|tx| tx.delete_webhook(&beta, &hook.id));
+        assert!(matches!(foreign, Err(StoreError::NotFound)));
+        store
+            .write(|tx| tx.delete_webhook(&acme, &hook.id))
+            .unwrap();
+        assert!(store.read(|tx| tx.webhooks(&acme)).unwrap().is_empty());
+        assert_eq!(
+            store
+                .read(|tx| tx.consumer_state(&hook.consumer(), &acme))
+                .unwrap(),
+            None
+        );
+        assert!(format!("{hook:?}").contains("url") && !format!("{hook:?}").contains("s3cret"));
+    }
+}
+
+#[test]
+fn member_ids_of_a_group() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let now = Utc::now();
+        let org = store
+            .write(|tx| Ok(tx.create_org("Acme", now)?.id))
+            .unwrap();
+        let (ann, bob, group) = store
+            .write(|tx| {
+                let ann = tx
+                    .create_resource(
+                        &org,
+                        rollcall_store::ResourceKind::User,
+                        &json!({"userName": "ann"}),
+                        now,
+                    )?
+                    .id;
+                let bob = tx
+                    .create_resource(
+                        &org,
+                        rollcall_store::ResourceKind::User,
+                        &json!({"userName": "bob"}),
+                        now,
+                    )?
+                    .id;
+                let group = tx
+                    .create_resource(
+                        &org,
+                        rollcall_store::ResourceKind::Group,
+                        &json!({"displayName": "eng", "members": [{"value": ann}]}),
+                        now,
+                    )?
+                    .id;
+                Ok((ann, bob, group))
+            })
+            .unwrap();
+        let all = store
+            .read(|tx| tx.group_member_ids(&org, &group, None))
+            .unwrap();
+        assert_eq!(all.into_iter().collect::<Vec<_>>(), vec![ann.clone()]);
+        let among = store
+            .read(|tx| tx.group_member_ids(&org, &group, Some(&[bob.clone(), ann.clone()])))
+            .unwrap();
+        assert_eq!(among.into_iter().collect::<Vec<_>>(), vec![ann]);
+    }
+}
+
+/// PostgreSQL hands out `seq` before commit: a transaction that emits first but commits
+/// last must still not land behind a cursor that already moved past a later commit. Its
+/// events are appended at its commit, so they come after what committed before.
+#[test]
+fn postgres_appends_events_in_commit_order() {
+    let Some(db) = TestDb::postgres() else { return };
+    let store = db.open();
+    let now = Utc::now();
+    let org = store
+        .write(|tx| Ok(tx.create_org("Acme", now)?.id))
+        .unwrap();
+    let (emitted_tx, emitted_rx) = std::sync::mpsc::channel();
+    let (committed_tx, committed_rx) = std::sync::mpsc::channel::<()>();
+    let slow = {
+        let (store, org) = (store.clone(), org.clone());
+        std::thread::spawn(move || {
+            store.write(|tx| {
+                tx.emit_event(&org, &event("user.created", &json!({"who": "slow"})))?;
+                emitted_tx.send(()).unwrap();
+                // Commit only after the other transaction has committed.
+                committed_rx
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .expect("the fast transaction commits meanwhile");
+                Ok(())
+            })
+        })
+    };
+    emitted_rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    store
+        .write(|tx| tx.emit_event(&org, &event("user.created", &json!({"who": "fast"}))))
+        .unwrap();
+    let seen = store.read(|tx| tx.events_after(&org, 0, 10)).unwrap();
+    assert_eq!(seen.len(), 1);
+    let cursor = seen[0].seq;
+    committed_tx.send(()).unwrap();
+    slow.join().unwrap().unwrap();
+    let after = store.read(|tx| tx.events_after(&org, cursor, 10)).unwrap();
+    let who: Vec<&str> = after
+        .iter()
+        .map(|e| e.data["who"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        who,
+        ["slow"],
+        "the slow transaction's event is after the cursor"
+    );
+}
