@@ -14,17 +14,14 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use org_model::{
     Candidate, Folder, GroupGraph, Principal, ResourceRef, Role, TeamAccess, Workspace,
     glob_matches, who_has_access,
 };
 
 use crate::grants::GrantFilter;
-use crate::schema::{folders, group_members, scim_groups, scim_users, workspaces};
-use crate::sql::{Bind, Sql};
+use crate::schema::{folders, grants, group_members, scim_groups, scim_users, workspaces};
 use crate::{StoreError, Tx};
 
 /// Ids per `IN (…)` list.
@@ -111,16 +108,6 @@ pub struct AccessDelta {
 struct InScope {
     /// `(workspace, None)` for a workspace, `(workspace, Some(folder))` for a folder.
     entries: Vec<(Workspace, Option<Folder>)>,
-}
-
-#[derive(QueryableByName)]
-struct ProbeRow {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    first: String,
-    #[diesel(sql_type = Text)]
-    second: String,
 }
 
 impl AccessDelta {
@@ -311,53 +298,88 @@ impl AccessDelta {
 
     /// The resources whose roles depend on membership of `group`: those it or a group above
     /// it holds grants on, and the workspaces of rules matching one of them (of any rule
-    /// when `any_rule`: the group may be renamed). One query when there are none.
+    /// when `any_rule`: the group may be renamed). Three small indexed queries when there
+    /// are none: the groups containing it (none), their grants, the org's rules. Each is a
+    /// plain lookup by index, so no planner can turn it into a scan of the memberships
+    /// (a recursive query did, on SQLite, in proportion to the org's memberships).
     fn group_reach(
         &mut self,
         tx: &mut Tx<'_>,
         group: &str,
         any_rule: bool,
     ) -> Result<(), StoreError> {
-        let mut sql = Sql::new(tx.backend);
-        sql.cacheable();
-        let group = sql.bind(Bind::Text(group.to_owned()));
-        let org = sql.bind(Bind::Text(self.org_id.clone()));
-        // PostgreSQL: the ids are `COLLATE "C"` columns, and a recursive term must agree.
-        let anchor = match tx.backend {
-            crate::Backend::Postgres => format!("CAST({group} AS TEXT) COLLATE \"C\""),
-            crate::Backend::Sqlite => group,
-        };
-        sql.push(&format!(
-            "WITH RECURSIVE up(id) AS (\
-               SELECT {anchor} \
-               UNION SELECT m.group_id FROM group_members m JOIN up ON m.member_id = up.id \
-               WHERE m.org_id = {org}) \
-             SELECT CAST('grant' AS TEXT) AS kind, g.resource_type AS first, g.resource_id AS second \
-               FROM grants g WHERE g.org_id = {org} AND g.principal_type = 'group' \
-               AND g.principal_id IN (SELECT id FROM up) \
-             UNION ALL SELECT CAST('group' AS TEXT), s.id, s.display_name \
-               FROM scim_groups s WHERE s.id IN (SELECT id FROM up) AND s.org_id = {org} \
-               AND EXISTS (SELECT 1 FROM access_rules r WHERE r.org_id = {org})"
-        ));
-        let rows: Vec<ProbeRow> = sql.load(tx.conn)?;
-        let mut names = Vec::new();
-        for row in rows {
-            match (row.kind.as_str(), row.first.as_str()) {
-                ("grant", "workspace") => {
-                    self.workspaces.insert(row.second);
+        let org_id = self.org_id.clone();
+        // The group and every group above it, one level per query, by the
+        // (org_id, member_id) index.
+        let mut chain: BTreeSet<String> = BTreeSet::from([group.to_owned()]);
+        let mut frontier = vec![group.to_owned()];
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for chunk in frontier.chunks(CHUNK) {
+                let parents: Vec<String> = match chunk {
+                    // One group (the usual case): a statement Diesel keeps prepared.
+                    [one] => group_members::table
+                        .filter(group_members::org_id.eq(&org_id))
+                        .filter(group_members::member_id.eq(one))
+                        .select(group_members::group_id)
+                        .load(tx.conn)?,
+                    _ => group_members::table
+                        .filter(group_members::org_id.eq(&org_id))
+                        .filter(group_members::member_id.eq_any(chunk))
+                        .select(group_members::group_id)
+                        .load(tx.conn)?,
+                };
+                next.extend(
+                    parents
+                        .into_iter()
+                        .filter(|parent| chain.insert(parent.clone())),
+                );
+            }
+            frontier = next;
+        }
+        let chain: Vec<String> = chain.into_iter().collect();
+        for chunk in chain.chunks(CHUNK) {
+            let held: Vec<(String, String)> = match chunk {
+                [one] => grants::table
+                    .filter(grants::org_id.eq(&org_id))
+                    .filter(grants::principal_type.eq("group"))
+                    .filter(grants::principal_id.eq(one))
+                    .select((grants::resource_type, grants::resource_id))
+                    .load(tx.conn)?,
+                _ => grants::table
+                    .filter(grants::org_id.eq(&org_id))
+                    .filter(grants::principal_type.eq("group"))
+                    .filter(grants::principal_id.eq_any(chunk))
+                    .select((grants::resource_type, grants::resource_id))
+                    .load(tx.conn)?,
+            };
+            for (kind, id) in held {
+                if kind == "workspace" {
+                    self.workspaces.insert(id);
+                } else {
+                    self.folders.insert(id);
                 }
-                ("grant", _) => {
-                    self.folders.insert(row.second);
-                }
-                _ => names.push(row.second),
             }
         }
-        if names.is_empty() {
+        let rules = tx.rules(&org_id)?;
+        if rules.is_empty() {
             return Ok(());
         }
-        let org_id = self.org_id.clone();
-        let rules: Vec<org_model::Rule> = tx
-            .rules(&org_id)?
+        let mut names = Vec::new();
+        for chunk in chain.chunks(CHUNK) {
+            // By primary key, the org checked here (see `users_active`).
+            let found: Vec<(String, String)> = scim_groups::table
+                .filter(scim_groups::id.eq_any(chunk))
+                .select((scim_groups::org_id, scim_groups::display_name))
+                .load(tx.conn)?;
+            names.extend(
+                found
+                    .into_iter()
+                    .filter(|(org, _)| *org == org_id)
+                    .map(|(_, name)| name),
+            );
+        }
+        let rules: Vec<org_model::Rule> = rules
             .into_iter()
             .filter(|rule| any_rule || names.iter().any(|name| glob_matches(&rule.group, name)))
             .collect();

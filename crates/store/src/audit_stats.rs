@@ -5,7 +5,6 @@
 //! failure.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::max;
 use diesel::prelude::*;
 
 use crate::schema::audit_events;
@@ -62,12 +61,16 @@ impl Tx<'_> {
             .filter(audit_events::status.ge(400))
             .count()
             .get_result(self.conn)?;
+        // Walked back from the newest record (the trail is in time order), which is
+        // usually the answer; never a scan of the whole trail for a MAX.
         let last_applied: Option<String> = audit_events::table
             .filter(audit_events::org_id.eq(org_id))
             .filter(audit_events::actor.like(SCIM_ACTORS))
             .filter(audit_events::status.lt(400))
-            .select(max(audit_events::occurred_at))
-            .first(self.conn)?;
+            .order(audit_events::seq.desc())
+            .select(audit_events::occurred_at)
+            .first(self.conn)
+            .optional()?;
         Ok(ScimWriteStats {
             total: u64::try_from(total).unwrap_or(0),
             failed: u64::try_from(failed).unwrap_or(0),

@@ -34,6 +34,10 @@ impl Tx<'_> {
         let mut found = BTreeSet::new();
         for chunk in chunks {
             let mut select = Sql::new(self.backend);
+            // A few shapes only (all members, or a short list of ids): kept prepared.
+            if chunk.is_none_or(|ids| ids.len() <= 8) {
+                select.cacheable();
+            }
             select.push("SELECT member_id FROM group_members WHERE org_id = ");
             select.push_bind(Bind::Text(org_id.to_owned()));
             select
