@@ -233,12 +233,11 @@ fn patch_group(
         // member-only PATCHes never conflict with each other.
         expected_version = expected_version.or(Some(existing.version));
     }
-    let members_before = events::members_before(tx, caller, kind, &id, Some(&plan.members))?;
     let renamed =
         attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
     let scope = access_delta::group_scope(&id, &plan.members, renamed);
-    let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
-        tx.patch_group(org, &id, attributes, &plan.members, expected_version, now)
+    let ((stored, members), access) = access_delta::around_if(tx, org, scope, now, |tx| {
+        tx.patch_group_with_delta(org, &id, attributes, &plan.members, expected_version, now)
     })?;
     if attributes.is_some() || !plan.members.is_empty() {
         let mut detail = audit::changes(&existing.resource, &stored.resource);
@@ -247,15 +246,8 @@ fn patch_group(
             detail["access"] = access;
         }
         audit::record(tx, caller, kind, "patch", &id, 200, &detail, now)?;
-        events::emit_updated(
-            tx,
-            caller,
-            kind,
-            &existing.resource,
-            &stored,
-            members_before,
-            now,
-        )?;
+        events::emit_updated(tx, caller, kind, &existing.resource, &stored, None, now)?;
+        events::emit_member_delta(tx, caller, &id, &members, now)?;
     }
     if reload_members {
         return Ok(tx.get_resource(org, kind, &id, true)?);

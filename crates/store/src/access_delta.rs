@@ -22,6 +22,7 @@ use org_model::{
 
 use crate::grants::GrantFilter;
 use crate::schema::{folders, grants, group_members, scim_groups, scim_users, workspaces};
+use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx};
 
 /// Ids per `IN (…)` list.
@@ -298,10 +299,10 @@ impl AccessDelta {
 
     /// The resources whose roles depend on membership of `group`: those it or a group above
     /// it holds grants on, and the workspaces of rules matching one of them (of any rule
-    /// when `any_rule`: the group may be renamed). Three small indexed queries when there
-    /// are none: the groups containing it (none), their grants, the org's rules. Each is a
-    /// plain lookup by index, so no planner can turn it into a scan of the memberships
-    /// (a recursive query did, on SQLite, in proportion to the org's memberships).
+    /// when `any_rule`: the group may be renamed). One prepared query when there are none
+    /// (no group contains it, it holds no grant, the org has no rule: the usual directory
+    /// sync); otherwise small lookups by index, never a recursive query (SQLite planned one
+    /// as a scan of the org's memberships).
     fn group_reach(
         &mut self,
         tx: &mut Tx<'_>,
@@ -309,6 +310,9 @@ impl AccessDelta {
         any_rule: bool,
     ) -> Result<(), StoreError> {
         let org_id = self.org_id.clone();
+        if !group_may_matter(tx, &org_id, group)? {
+            return Ok(());
+        }
         // The group and every group above it, one level per query, by the
         // (org_id, member_id) index.
         let mut chain: BTreeSet<String> = BTreeSet::from([group.to_owned()]);
@@ -737,4 +741,29 @@ impl Tx<'_> {
         }
         Ok(found)
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct MayMatter {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    matters: i64,
+}
+
+/// Whether membership of `group` can matter to anyone's role: a group contains it, it
+/// holds a grant, or the organization has a rule. Each part is one index probe.
+fn group_may_matter(tx: &mut Tx<'_>, org_id: &str, group: &str) -> Result<bool, StoreError> {
+    let mut sql = Sql::new(tx.backend);
+    sql.cacheable();
+    let org = sql.bind(Bind::Text(org_id.to_owned()));
+    let id = sql.bind(Bind::Text(group.to_owned()));
+    sql.push(&format!(
+        "SELECT CASE WHEN \
+           EXISTS (SELECT 1 FROM group_members WHERE org_id = {org} AND member_id = {id}) \
+           OR EXISTS (SELECT 1 FROM grants WHERE org_id = {org} AND principal_type = 'group' \
+                      AND principal_id = {id}) \
+           OR EXISTS (SELECT 1 FROM access_rules WHERE org_id = {org}) \
+         THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS matters"
+    ));
+    let row: Option<MayMatter> = sql.optional(tx.conn)?;
+    Ok(row.is_some_and(|row| row.matters == 1))
 }

@@ -53,6 +53,7 @@ pub use consumers::{ConsumerState, subscriber_consumer, webhook_consumer};
 pub use grants::GrantFilter;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
 pub use lifecycle::ActivityChange;
+pub use members::MemberDelta;
 pub use org_schema::OrgSchema;
 pub use outbox::{NewEvent, OutboxEvent};
 pub use succession::Succession;

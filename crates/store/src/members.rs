@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use std::collections::BTreeSet;
+
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use scim_core::patch::{MemberChange, MemberRef};
@@ -176,15 +178,15 @@ fn refuse_cycles(
     Ok(())
 }
 
-/// Insert member rows, ignoring those already there; how many were new.
+/// Insert member rows, ignoring those already there; the ids that were new.
 pub(crate) fn insert_members(
     connection: &mut AnyConnection,
     backend: Backend,
     org_id: &str,
     group_id: &str,
     members: &[Member],
-) -> Result<usize, StoreError> {
-    let mut inserted = 0;
+) -> Result<Vec<String>, StoreError> {
+    let mut inserted = Vec::new();
     for chunk in members.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
         if chunk.len() == 1 {
@@ -201,23 +203,24 @@ pub(crate) fn insert_members(
             .collect();
         sql.push(&format!(
             "INSERT INTO group_members (org_id, group_id, member_id, member_type) VALUES {} \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING RETURNING member_id AS id",
             rows.join(", ")
         ));
-        inserted += sql.execute(connection)?;
+        let rows: Vec<Found> = sql.load(connection)?;
+        inserted.extend(rows.into_iter().map(|row| row.id));
     }
     Ok(inserted)
 }
 
-/// Delete the members with these ids; how many were there.
+/// Delete the members with these ids; the ids that were members.
 pub(crate) fn delete_members(
     connection: &mut AnyConnection,
     backend: Backend,
     org_id: &str,
     group_id: &str,
     ids: &[String],
-) -> Result<usize, StoreError> {
-    let mut deleted = 0;
+) -> Result<Vec<String>, StoreError> {
+    let mut deleted = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
         if chunk.len() == 1 {
@@ -227,22 +230,60 @@ pub(crate) fn delete_members(
         let group = sql.bind(Bind::Text(group_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
-            "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND member_id IN ({list})"
+            "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND member_id IN ({list}) \
+             RETURNING member_id AS id"
         ));
-        deleted += sql.execute(connection)?;
+        let rows: Vec<Found> = sql.load(connection)?;
+        deleted.extend(rows.into_iter().map(|row| row.id));
     }
     Ok(deleted)
 }
 
-/// Delete the members an element-scoped filter matches (or all, without one).
+/// Delete the members an element-scoped filter matches (or all, without one); their ids.
 fn delete_where(
     connection: &mut AnyConnection,
     backend: Backend,
     org_id: &str,
     group_id: &str,
     filter: Option<&scim_core::filter::ResolvedFilter>,
-) -> Result<usize, StoreError> {
-    delete_where_sql(backend, org_id, group_id, filter).execute(connection)
+) -> Result<Vec<String>, StoreError> {
+    let mut sql = delete_where_sql(backend, org_id, group_id, filter);
+    sql.push(" RETURNING member_id AS id");
+    let rows: Vec<Found> = sql.load(connection)?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
+/// What a group's member changes did, net: the ids that are members now and were not
+/// before, and those that were and are not (an id added and removed again is in neither).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberDelta {
+    /// Ids that became members.
+    pub added: BTreeSet<String>,
+    /// Ids that stopped being members.
+    pub removed: BTreeSet<String>,
+}
+
+impl MemberDelta {
+    /// Whether membership changed at all.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+
+    fn inserted(&mut self, ids: Vec<String>) {
+        for id in ids {
+            if !self.removed.remove(&id) {
+                self.added.insert(id);
+            }
+        }
+    }
+
+    fn deleted(&mut self, ids: Vec<String>) {
+        for id in ids {
+            if !self.added.remove(&id) {
+                self.removed.insert(id);
+            }
+        }
+    }
 }
 
 /// The DELETE of [`delete_where`]: it walks the group's rows by primary key, never the
@@ -275,41 +316,55 @@ pub(crate) fn delete_where_sql(
     sql
 }
 
-/// Apply PATCH member changes in order; whether any row changed.
+/// Apply PATCH member changes in order; what they did, net. Each statement answers the
+/// rows it inserted or deleted (`RETURNING`), so knowing the delta costs no read.
 pub(crate) fn apply_changes(
     connection: &mut AnyConnection,
     backend: Backend,
     org_id: &str,
     group_id: &str,
     changes: &[MemberChange],
-) -> Result<bool, StoreError> {
-    let mut changed = 0;
+) -> Result<MemberDelta, StoreError> {
+    let mut delta = MemberDelta::default();
     for change in changes {
-        changed += match change {
+        match change {
             MemberChange::Add(refs) => {
                 let members = resolve_members(connection, backend, org_id, group_id, refs)?;
-                insert_members(connection, backend, org_id, group_id, &members)?
+                delta.inserted(insert_members(
+                    connection, backend, org_id, group_id, &members,
+                )?);
             }
             MemberChange::Remove(ids) => {
-                delete_members(connection, backend, org_id, group_id, ids)?
+                delta.deleted(delete_members(connection, backend, org_id, group_id, ids)?);
             }
-            MemberChange::RemoveAll => delete_where(connection, backend, org_id, group_id, None)?,
+            MemberChange::RemoveAll => {
+                delta.deleted(delete_where(connection, backend, org_id, group_id, None)?);
+            }
             MemberChange::RemoveWhere(filter) => {
-                delete_where(connection, backend, org_id, group_id, Some(filter))?
+                delta.deleted(delete_where(
+                    connection,
+                    backend,
+                    org_id,
+                    group_id,
+                    Some(filter),
+                )?);
             }
             MemberChange::ReplaceWhere { filter, members } => {
                 let removed = delete_where(connection, backend, org_id, group_id, Some(filter))?;
-                if removed == 0 {
+                if removed.is_empty() {
                     return Err(StoreError::NoTarget(
                         "replace: the members filter matched no member".to_owned(),
                     ));
                 }
+                delta.deleted(removed);
                 let members = resolve_members(connection, backend, org_id, group_id, members)?;
-                removed + insert_members(connection, backend, org_id, group_id, &members)?
+                delta.inserted(insert_members(
+                    connection, backend, org_id, group_id, &members,
+                )?);
             }
-        };
+        }
     }
-    Ok(changed > 0)
+    Ok(delta)
 }
 
 #[derive(QueryableByName)]

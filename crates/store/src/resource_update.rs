@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Text};
 use scim_core::patch::MemberChange;
 use serde_json::Value;
 
-use crate::members::{self, Member};
+use crate::members::{self, Member, MemberDelta};
 use crate::resource::{Columns, columns, member_refs};
 use crate::sql::{Bind, Sql};
 use crate::values;
@@ -201,6 +201,27 @@ impl Tx<'_> {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
+        self.patch_group_with_delta(
+            org_id,
+            id,
+            attributes,
+            member_changes,
+            expected_version,
+            now,
+        )
+        .map(|(stored, _)| stored)
+    }
+
+    /// [`Tx::patch_group`], also answering what the member changes did, net.
+    pub fn patch_group_with_delta(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        attributes: Option<&Value>,
+        member_changes: &[MemberChange],
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(StoredResource, MemberDelta), StoreError> {
         let kind = ResourceKind::Group;
         let current = self.checked_current(org_id, kind, id, expected_version)?;
         let new_columns = match attributes {
@@ -211,12 +232,11 @@ impl Tx<'_> {
             }
             None => None,
         };
-        let members_changed =
-            members::apply_changes(self.conn, self.backend, org_id, id, member_changes)?;
-        if new_columns.is_some() || members_changed {
+        let delta = members::apply_changes(self.conn, self.backend, org_id, id, member_changes)?;
+        if new_columns.is_some() || !delta.is_empty() {
             self.update_row(org_id, kind, id, current.version, new_columns.as_ref(), now)?;
         }
-        self.get_resource(org_id, kind, id, false)
+        Ok((self.get_resource(org_id, kind, id, false)?, delta))
     }
 
     /// Delete a resource and its membership rows (as a group, and as a member of groups).

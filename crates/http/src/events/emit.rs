@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use rollcall_store::{NewEvent, ResourceKind, StoreError, StoredResource, Tx};
+use rollcall_store::{MemberDelta, NewEvent, ResourceKind, StoreError, StoredResource, Tx};
 use scim_core::patch::MemberChange;
 use serde_json::{Map, Value, json};
 
@@ -161,6 +161,32 @@ pub(crate) fn emit_deleted(
         ResourceKind::Group => "group.deleted",
     };
     emit(tx, caller, event_type, json!({"id": id}), now)
+}
+
+/// The member events of a group PATCH from what its statements did (`MemberDelta`).
+pub(crate) fn emit_member_delta(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    group_id: &str,
+    delta: &MemberDelta,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    emit_members(
+        tx,
+        caller,
+        group_id,
+        "group.member_added",
+        delta.added.clone(),
+        now,
+    )?;
+    emit_members(
+        tx,
+        caller,
+        group_id,
+        "group.member_removed",
+        delta.removed.clone(),
+        now,
+    )
 }
 
 fn emit_members(

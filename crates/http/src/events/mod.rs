@@ -42,7 +42,9 @@ use sha2::Sha256;
 
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherHandle};
 pub use emit::access_changed;
-pub(crate) use emit::{emit_created, emit_deleted, emit_updated, members_before};
+pub(crate) use emit::{
+    emit_created, emit_deleted, emit_member_delta, emit_updated, members_before,
+};
 pub use subscriber::{EventSubscriber, SubscriberError};
 
 /// Every event type Rollcall emits (webhooks may name these, or `*`).

@@ -1,8 +1,10 @@
 -- Events (PRODUCT.md §6): a transactional outbox, appended in the transaction of the change it
 -- describes, read in seq order by in-process subscribers and webhook deliveries, each with a
 -- cursor of its own per organization. Keep in step with ../../postgres/.
+-- seq is the rowid (no AUTOINCREMENT: no sqlite_sequence write per event). It only grows
+-- while the newest row stays, so a future pruning must keep each table's newest event.
 CREATE TABLE outbox_events (
-    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq          INTEGER PRIMARY KEY,
     id           TEXT NOT NULL,
     org_id       TEXT NOT NULL,
     type         TEXT NOT NULL,
@@ -11,8 +13,9 @@ CREATE TABLE outbox_events (
 );
 CREATE INDEX outbox_events_org ON outbox_events (org_id, seq);
 
--- The last seq of each organization. Written by every append (on PostgreSQL its row lock
--- makes an organization's appends commit in seq order); readers find pending organizations here.
+-- The last seq of each organization: PostgreSQL only (written by every append; its row lock
+-- makes an organization's appends commit in seq order). SQLite, one writer at a time, leaves
+-- it empty and reads heads from outbox_events' (org_id, seq) index.
 CREATE TABLE outbox_heads (
     org_id    TEXT PRIMARY KEY NOT NULL,
     last_seq  BIGINT NOT NULL
