@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::org::new_id;
 use crate::schema::audit_events;
+use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx, timestamp};
 
 /// One record.
@@ -89,13 +90,47 @@ struct AuditRow {
     request_id: Option<String>,
 }
 
+/// A record kept aside until the commit (SQLite; see [`Tx::flush_audit`]).
+#[derive(Debug)]
+pub(crate) struct PendingAudit {
+    id: String,
+    org_id: String,
+    occurred_at: String,
+    actor: String,
+    operation: String,
+    target: String,
+    status: i32,
+    detail: String,
+    request_id: Option<String>,
+}
+
+/// Records per multi-row insert (9 binds each, far below SQLite's bind limit).
+const FLUSH_CHUNK: usize = 500;
+
 impl Tx<'_> {
-    /// Append a record for the organization.
+    /// Append a record for the organization, in this transaction: it commits with the
+    /// change or not at all. On SQLite the row is written just before the commit, with
+    /// every other record of the transaction (a group-commit batch: of all its jobs) in one
+    /// statement; reading the trail in the same transaction does not see it yet.
     pub fn record_audit(
         &mut self,
         org_id: &str,
         record: &NewAuditRecord<'_>,
     ) -> Result<(), StoreError> {
+        if self.backend == crate::Backend::Sqlite {
+            self.pending_audit.push(PendingAudit {
+                id: new_id(),
+                org_id: org_id.to_owned(),
+                occurred_at: timestamp::to_db(record.occurred_at),
+                actor: record.actor.to_owned(),
+                operation: record.operation.to_owned(),
+                target: record.target.to_owned(),
+                status: i32::from(record.status),
+                detail: record.detail.to_string(),
+                request_id: record.request_id.map(str::to_owned),
+            });
+            return Ok(());
+        }
         diesel::insert_into(audit_events::table)
             .values((
                 audit_events::id.eq(new_id()),
@@ -109,6 +144,45 @@ impl Tx<'_> {
                 audit_events::request_id.eq(record.request_id),
             ))
             .execute(self.conn)?;
+        Ok(())
+    }
+
+    /// Append the records kept aside (SQLite), just before the commit.
+    pub(crate) fn flush_audit(&mut self) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending_audit);
+        for chunk in pending.chunks(FLUSH_CHUNK) {
+            let mut insert = Sql::new(self.backend);
+            if chunk.len() == 1 {
+                insert.cacheable();
+            }
+            insert.push(
+                "INSERT INTO audit_events (id, org_id, occurred_at, actor, operation, target, \
+                 status, detail, request_id) VALUES ",
+            );
+            for (k, record) in chunk.iter().enumerate() {
+                insert.push(if k == 0 { "(" } else { ", (" });
+                for text in [
+                    &record.id,
+                    &record.org_id,
+                    &record.occurred_at,
+                    &record.actor,
+                    &record.operation,
+                    &record.target,
+                ] {
+                    insert.push_bind(Bind::Text(text.clone())).push(", ");
+                }
+                insert
+                    .push_bind(Bind::BigInt(i64::from(record.status)))
+                    .push(", ");
+                insert
+                    .push_bind(Bind::Text(record.detail.clone()))
+                    .push(", ");
+                insert
+                    .push_bind(Bind::OptionalText(record.request_id.clone()))
+                    .push(")");
+            }
+            insert.execute(self.conn)?;
+        }
         Ok(())
     }
 

@@ -363,7 +363,7 @@ impl Store {
                 let mut tx = Tx::new(connection, backend);
                 let value = f(&mut tx)?;
                 // Events last, just before the commit (see `outbox.rs`).
-                tx.flush_events()?;
+                tx.flush_pending()?;
                 Ok(value)
             }),
             AnyConnection::Sqlite(sqlite) => {
@@ -374,7 +374,12 @@ impl Store {
                 // AnsiTransactionManager, so the depth bookkeeping stays consistent.
                 AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
                 type Manager = <AnyConnection as Connection>::TransactionManager;
-                match f(&mut Tx::new(connection, backend)) {
+                let mut tx = Tx::new(connection, backend);
+                let outcome = f(&mut tx).and_then(|value| {
+                    tx.flush_pending()?;
+                    Ok(value)
+                });
+                match outcome {
                     Ok(value) => match Manager::commit_transaction(connection) {
                         Ok(()) => Ok(value),
                         Err(error) => {
@@ -420,7 +425,7 @@ impl Store {
             Backend::Postgres => connection.transaction(|connection| {
                 let mut tx = Tx::new(connection, backend);
                 let value = f(&mut tx)?;
-                tx.flush_events()?;
+                tx.flush_pending()?;
                 Ok(value)
             }),
             Backend::Sqlite => {
@@ -433,7 +438,12 @@ impl Store {
                     let _ = run_cached(connection, "ROLLBACK");
                     run_cached(connection, "BEGIN")?;
                 }
-                let outcome = f(&mut Tx::new(connection, backend));
+                let mut tx = Tx::new(connection, backend);
+                let outcome = f(&mut tx).and_then(|value| {
+                    // Nothing should be pending in a read; if something is, it is kept.
+                    tx.flush_pending()?;
+                    Ok(value)
+                });
                 // A read changed nothing: COMMIT and ROLLBACK both just end it.
                 if let Err(error) = run_cached(connection, "COMMIT") {
                     let _ = run_cached(connection, "ROLLBACK");
@@ -457,8 +467,12 @@ fn run_cached(connection: &mut AnyConnection, statement: &str) -> Result<(), Sto
 pub struct Tx<'c> {
     conn: &'c mut AnyConnection,
     backend: Backend,
-    /// PostgreSQL: events emitted in this transaction, appended just before its commit.
+    /// Events emitted in this transaction, appended just before its commit (PostgreSQL:
+    /// in commit order under the org's head lock; SQLite: all in one statement).
     pending_events: Vec<outbox::PendingEvent>,
+    /// SQLite: audit records of this transaction, appended in one statement just before
+    /// its commit (a group-commit batch appends all its jobs' records at once).
+    pending_audit: Vec<audit::PendingAudit>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -473,7 +487,44 @@ impl<'c> Tx<'c> {
             conn,
             backend,
             pending_events: Vec::new(),
+            pending_audit: Vec::new(),
         }
+    }
+
+    /// What this transaction has yet to append (see [`Tx::flush_pending`]).
+    pub(crate) fn take_pending(&mut self) -> Pending {
+        Pending {
+            events: std::mem::take(&mut self.pending_events),
+            audit: std::mem::take(&mut self.pending_audit),
+        }
+    }
+
+    /// Add what another (kept) job or savepoint has yet to append.
+    pub(crate) fn extend_pending(&mut self, pending: Pending) {
+        let mut pending = pending;
+        self.pending_events.append(&mut pending.events);
+        self.pending_audit.append(&mut pending.audit);
+    }
+
+    /// Append what the transaction kept aside, just before its commit.
+    pub(crate) fn flush_pending(&mut self) -> Result<(), StoreError> {
+        self.flush_audit()?;
+        self.flush_events()
+    }
+}
+
+/// The events and audit records a transaction keeps aside until its commit.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    events: Vec<outbox::PendingEvent>,
+    audit: Vec<audit::PendingAudit>,
+}
+
+impl Pending {
+    /// Add `other`'s after this one's.
+    pub(crate) fn extend(&mut self, mut other: Pending) {
+        self.events.append(&mut other.events);
+        self.audit.append(&mut other.audit);
     }
 }
 
@@ -507,11 +558,13 @@ impl Tx<'_> {
         // Nested in a transaction, Diesel's `transaction` is SAVEPOINT, then RELEASE or
         // ROLLBACK TO.
         let pending_events = &mut self.pending_events;
+        let pending_audit = &mut self.pending_audit;
         let outcome = self.conn.transaction(|conn| {
             let mut inner = Tx::new(conn, backend);
             let value = f(&mut inner).map_err(Outcome::Caller)?;
-            // Kept only if the savepoint is: its events join the transaction's.
+            // Kept only if the savepoint is: its events and records join the transaction's.
             pending_events.append(&mut inner.pending_events);
+            pending_audit.append(&mut inner.pending_audit);
             Ok(value)
         });
         outcome.map_err(|error| match error {

@@ -91,6 +91,9 @@ struct OrgRow {
     org_id: String,
 }
 
+/// Events per multi-row insert (5 binds each, far below SQLite's bind limit).
+const FLUSH_CHUNK: usize = 500;
+
 const EVENT_COLUMNS: &str = "seq, id, org_id, type AS event_type, occurred_at, data";
 
 /// An event emitted in a PostgreSQL transaction, not yet appended.
@@ -115,26 +118,55 @@ impl Tx<'_> {
             data: event.data.to_string(),
         };
         let id = pending.id.clone();
-        match self.backend {
-            Backend::Sqlite => self.append_event(&pending)?,
-            Backend::Postgres => self.pending_events.push(pending),
-        }
+        self.pending_events.push(pending);
         Ok(id)
     }
 
-    /// Append the events kept aside (PostgreSQL), just before the commit.
+    /// Append the events kept aside, just before the commit: on PostgreSQL one by one under
+    /// the org's head lock; on SQLite, whose single writer already commits in `seq` order,
+    /// in multi-row statements (a group-commit batch appends all its jobs' events at once).
     pub(crate) fn flush_events(&mut self) -> Result<(), StoreError> {
-        for pending in std::mem::take(&mut self.pending_events) {
-            self.append_event(&pending)?;
+        let pending = std::mem::take(&mut self.pending_events);
+        match self.backend {
+            Backend::Postgres => {
+                for event in &pending {
+                    self.append_event(event)?;
+                }
+            }
+            Backend::Sqlite => {
+                for chunk in pending.chunks(FLUSH_CHUNK) {
+                    let mut insert = Sql::new(self.backend);
+                    if chunk.len() == 1 {
+                        insert.cacheable();
+                    }
+                    insert.push(
+                        "INSERT INTO outbox_events (id, org_id, type, occurred_at, data) VALUES ",
+                    );
+                    for (k, event) in chunk.iter().enumerate() {
+                        insert.push(if k == 0 { "(" } else { ", (" });
+                        insert.push_bind(Bind::Text(event.id.clone())).push(", ");
+                        insert
+                            .push_bind(Bind::Text(event.org_id.clone()))
+                            .push(", ");
+                        insert
+                            .push_bind(Bind::Text(event.event_type.clone()))
+                            .push(", ");
+                        insert
+                            .push_bind(Bind::Text(timestamp::to_db(event.occurred_at)))
+                            .push(", ");
+                        insert.push_bind(Bind::Text(event.data.clone())).push(")");
+                    }
+                    insert.execute(self.conn)?;
+                }
+            }
         }
         Ok(())
     }
 
+    /// PostgreSQL: append one event under its organization's head lock.
     fn append_event(&mut self, event: &PendingEvent) -> Result<(), StoreError> {
         let org_id = event.org_id.as_str();
-        if self.backend == Backend::Postgres {
-            self.lock_outbox_head(org_id)?;
-        }
+        self.lock_outbox_head(org_id)?;
         let mut insert = Sql::new(self.backend);
         insert
             .cacheable()
@@ -154,12 +186,6 @@ impl Tx<'_> {
             .optional::<SeqRow>(self.conn)?
             .ok_or_else(|| StoreError::Database("the outbox insert returned no seq".to_owned()))?
             .seq;
-        if self.backend == Backend::Sqlite {
-            // One writer at a time commits in seq order: readers take an organization's
-            // head from `outbox_events` itself (its (org_id, seq) index), one statement
-            // fewer per event.
-            return Ok(());
-        }
         let mut head = Sql::new(self.backend);
         head.cacheable()
             .push("INSERT INTO outbox_heads (org_id, last_seq) VALUES (");

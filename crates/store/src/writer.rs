@@ -25,7 +25,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use tokio::sync::oneshot;
 
 use crate::connection::AnyConnection;
-use crate::{Backend, StoreError, Tx};
+use crate::{Backend, Pending, StoreError, Tx};
 
 /// The most jobs one transaction takes; more wait for the next.
 const MAX_BATCH: usize = 128;
@@ -156,16 +156,24 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>) {
     let mut finished: Vec<Ran> = Vec::new();
     let mut next = Some(first);
     let mut broken: Option<StoreError> = None;
+    // The audit records and events of the jobs kept, appended together before COMMIT.
+    let mut pending = Pending::default();
     while let Some(job) = next.take() {
-        let (ran, trouble) = run_job(connection, job);
+        let (ran, kept, trouble) = run_job(connection, job);
         finished.push(ran);
         if let Some(error) = trouble {
             broken = Some(error);
             break;
         }
+        pending.extend(kept);
         if finished.len() < MAX_BATCH {
             next = jobs.try_recv().ok();
         }
+    }
+    if broken.is_none() {
+        let mut tx = Tx::new(&mut *connection, Backend::Sqlite);
+        tx.extend_pending(pending);
+        broken = tx.flush_pending().err();
     }
     let failure = match broken {
         Some(error) => {
@@ -188,14 +196,19 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>) {
 /// Run one job in a savepoint. The error is set when the transaction itself can no longer
 /// be trusted (the savepoint could not be opened, released or undone): the batch is then
 /// rolled back and every job of it fails.
-fn run_job(connection: &mut AnyConnection, job: Job) -> (Ran, Option<StoreError>) {
+/// What the job left to append joins the batch's only if its savepoint is kept.
+fn run_job(connection: &mut AnyConnection, job: Job) -> (Ran, Pending, Option<StoreError>) {
     if let Err(error) = Manager::begin_transaction(connection) {
         let error = StoreError::from(error);
-        return (job(Err(same_error(&error))), Some(error));
+        return (
+            job(Err(same_error(&error))),
+            Pending::default(),
+            Some(error),
+        );
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        job(Ok(&mut Tx::new(&mut *connection, Backend::Sqlite)))
-    }));
+    let mut tx = Tx::new(&mut *connection, Backend::Sqlite);
+    let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok(&mut tx))));
+    let pending = tx.take_pending();
     // A job that panicked dropped its answer with it: its ticket reports a lost write.
     let ran = outcome.unwrap_or_else(|_| Ran {
         kept: false,
@@ -206,8 +219,13 @@ fn run_job(connection: &mut AnyConnection, job: Job) -> (Ran, Option<StoreError>
     } else {
         Manager::rollback_transaction(connection)
     };
+    let kept = if ran.kept && closed.is_ok() {
+        pending
+    } else {
+        Pending::default()
+    };
     let trouble = closed.err().map(StoreError::from);
-    (ran, trouble)
+    (ran, kept, trouble)
 }
 
 /// A copy of a batch-level error for each job of the batch.

@@ -199,3 +199,78 @@ fn postgresql_hands_the_job_back() {
         .expect_err("PostgreSQL runs writes itself");
     assert_eq!(store.write(job).unwrap(), Value::Null);
 }
+
+/// A job that appends an audit record and an event named `name`, then runs `after`.
+fn record_then(
+    store: &Store,
+    org: &str,
+    name: &'static str,
+    after: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+) -> WriteTicket<()> {
+    let org = org.to_owned();
+    store
+        .write_batched(move |tx| {
+            let detail = json!({"name": name});
+            tx.record_audit(
+                &org,
+                &rollcall_store::NewAuditRecord {
+                    occurred_at: Utc::now(),
+                    actor: "test",
+                    operation: "user.create",
+                    target: name,
+                    status: 201,
+                    detail: &detail,
+                    request_id: Some(name),
+                },
+            )?;
+            tx.emit_event(
+                &org,
+                &rollcall_store::NewEvent {
+                    event_type: "user.created",
+                    occurred_at: Utc::now(),
+                    data: &detail,
+                },
+            )?;
+            after()
+        })
+        .ok()
+        .unwrap()
+}
+
+#[test]
+fn a_batch_appends_the_records_and_events_of_its_kept_jobs_only_in_order() {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let org = org(&store);
+    let (release, holder) = hold_writer(&store);
+
+    let a = record_then(&store, &org, "a", || Ok(()));
+    let failed = record_then(&store, &org, "failed", || {
+        Err(StoreError::Invalid("no".to_owned()))
+    });
+    let panicked = record_then(&store, &org, "panicked", || panic!("a bug in a job"));
+    let b = record_then(&store, &org, "b", || Ok(()));
+
+    release.send(()).unwrap();
+    holder.wait().unwrap();
+    a.wait().unwrap();
+    assert!(failed.wait().is_err());
+    assert!(panicked.wait().is_err());
+    b.wait().unwrap();
+
+    let (records, events) = store
+        .read(|tx| {
+            let query = rollcall_store::AuditQuery {
+                limit: 100,
+                ..rollcall_store::AuditQuery::default()
+            };
+            Ok((tx.audit(&org, &query)?, tx.events_after(&org, 0, 100)?))
+        })
+        .unwrap();
+    let targets: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["a", "b"]);
+    assert_eq!(records[1].request_id.as_deref(), Some("b"));
+    let names: Vec<&Value> = events.iter().map(|e| &e.data["name"]).collect();
+    assert_eq!(names, [&json!("a"), &json!("b")]);
+    assert!(events[0].seq < events[1].seq);
+}
