@@ -70,14 +70,12 @@ fn receiver(kind: Receiver) -> (u16, Connections) {
 fn server_config() -> rustls::ServerConfig {
     let certificate = CertificateDer::from_pem_slice(SELF_SIGNED_CERT).unwrap();
     let key = PrivateKeyDer::from_pem_slice(SELF_SIGNED_KEY).unwrap();
-    rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![certificate], key)
-    .unwrap()
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certificate], key)
+        .unwrap()
 }
 
 /// Read a request's head from `stream` and answer 200: `Ok(head)`, or the read's error.
@@ -85,7 +83,9 @@ fn answer_ok(stream: &mut impl ReadWrite) -> Result<String, String> {
     let mut head = Vec::new();
     let mut buffer = [0; 4096];
     while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-        let read = stream.read(&mut buffer).map_err(|error| error.to_string())?;
+        let read = stream
+            .read(&mut buffer)
+            .map_err(|error| error.to_string())?;
         if read == 0 {
             return Err(format!("closed after {} bytes", head.len()));
         }
@@ -137,8 +137,14 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 async fn https_deliveries_verify_the_receivers_certificate_and_stay_pending_on_failure() {
     // (receiver, what last_error must say)
     let cases = [
-        (Receiver::SelfSigned, "invalid peer certificate: UnknownIssuer"),
-        (Receiver::PlainHttp, "received corrupt message of type InvalidContentType"),
+        (
+            Receiver::SelfSigned,
+            "invalid peer certificate: UnknownIssuer",
+        ),
+        (
+            Receiver::PlainHttp,
+            "received corrupt message of type InvalidContentType",
+        ),
     ];
     for db in TestDb::all() {
         let h = Harness::new(db);
@@ -167,9 +173,7 @@ async fn https_deliveries_verify_the_receivers_certificate_and_stay_pending_on_f
                 delivery_timeout: Duration::from_secs(5),
                 ..DispatcherConfig::default()
             };
-            let dispatcher = Dispatcher::new(h.store.clone())
-                .with_config(config)
-                .spawn();
+            let dispatcher = Dispatcher::new(h.store.clone()).with_config(config).spawn();
             // Two failed attempts: the failure is recorded and retried, not acknowledged.
             wait_for(&format!("{label}: two failed attempts"), || {
                 h.store
@@ -197,7 +201,9 @@ async fn https_deliveries_verify_the_receivers_certificate_and_stay_pending_on_f
                 .read(|tx| tx.events_after(&h.a.org_id, start, 100))
                 .unwrap();
             assert!(
-                pending.iter().any(|event| event.event_type == "user.created"),
+                pending
+                    .iter()
+                    .any(|event| event.event_type == "user.created"),
                 "{label}"
             );
 
