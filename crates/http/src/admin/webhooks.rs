@@ -4,11 +4,8 @@
 //! A webhook: `{"url": "http(s)://host…", "secret": "…", "events": ["user.deactivated", …]
 //! or ["*"]}`. The secret is never shown again; listings show each webhook's delivery state
 //! (`delivered_seq`, `attempts`, `next_attempt_at`, `last_error`). A new webhook receives
-//! the events appended after it was created. Delivery is the dispatcher's (`events/`).
-//!
-//! FIXME: `https://` URLs are accepted (PRODUCT.md §10) but this build's HTTP client has
-//! no TLS stack, so their deliveries fail (and are retried, with the error in
-//! `last_error`) until one is added.
+//! the events appended after it was created. Delivery is the dispatcher's (`events/`):
+//! `https://` receivers are reached over TLS with their certificate verified.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

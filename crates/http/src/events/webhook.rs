@@ -1,13 +1,24 @@
 //! One webhook delivery: a `POST` of the event's JSON with its signature, on the calling
-//! (blocking) thread. Only a 2xx acknowledges it; redirects are not followed.
+//! (blocking) thread. Only a 2xx acknowledges it; redirects are not followed. An
+//! `https://` receiver is reached over TLS (rustls) and its certificate is verified against
+//! Mozilla's root certificates (bundled, not the platform's store): a receiver whose
+//! certificate does not verify is a failed delivery, retried like any other.
 
 use std::time::Duration;
+
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 use super::{Event, SIGNATURE_HEADER, signature};
 
 /// An HTTP client for deliveries, with `timeout` for the whole exchange.
 pub(super) fn agent(timeout: Duration) -> ureq::Agent {
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::WebPki)
+        .disable_verification(false)
+        .build();
     ureq::Agent::config_builder()
+        .tls_config(tls)
         .http_status_as_error(false)
         .max_redirects(0)
         .timeout_global(Some(timeout))
