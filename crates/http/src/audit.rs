@@ -50,7 +50,7 @@ pub(crate) fn record(
     let target = format!("{}:{id}", noun(kind));
     let request_id = caller.request_id.as_deref();
     append(
-        tx, caller, request_id, &operation, &target, status, detail, now,
+        tx, "scim", caller, request_id, &operation, &target, status, detail, now,
     )?;
     crate::events::access_changed(
         tx,
@@ -78,6 +78,7 @@ pub(crate) fn record_failed_operation(
     let request_id = caller.request_id.as_deref();
     append(
         tx,
+        "scim",
         caller,
         request_id,
         operation,
@@ -88,10 +89,12 @@ pub(crate) fn record_failed_operation(
     )
 }
 
-/// Append a record by `caller`'s token.
+/// Append a record by `caller`'s token; `prefix` names the kind of token in the actor
+/// (`scim:<id>`, `admin:<id>`).
 #[allow(clippy::too_many_arguments)]
-fn append(
+pub(crate) fn append(
     tx: &mut Tx<'_>,
+    prefix: &str,
     caller: &Authenticated,
     request_id: Option<&str>,
     operation: &str,
@@ -100,7 +103,7 @@ fn append(
     detail: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let actor = format!("scim:{}", caller.token_id);
+    let actor = format!("{prefix}:{}", caller.token_id);
     tx.record_audit(
         &caller.org_id,
         &NewAuditRecord {
@@ -218,6 +221,7 @@ pub(crate) async fn record_failure(
         let detail = json!({"error": error.to_body()});
         append(
             tx,
+            "scim",
             &caller,
             request_id.as_deref(),
             &operation,

@@ -14,7 +14,7 @@ use actix_web::HttpRequest;
 use actix_web::dev::ServiceResponse;
 use actix_web::web;
 use chrono::{DateTime, Utc};
-use rollcall_store::{Authenticated, NewAuditRecord, StoreError, TokenKind, Tx};
+use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
 use serde_json::{Value, json};
 
 use super::{ADMIN_PREFIX, AdminError, admin_transaction};
@@ -68,8 +68,9 @@ where
             Ok(done) => done,
             Err(error) => return Ok(Err(error)),
         };
-        append(
+        crate::audit::append(
             tx,
+            "admin",
             caller,
             request_id.as_deref(),
             operation,
@@ -89,33 +90,6 @@ where
         Ok(Ok(value))
     })
     .await
-}
-
-/// Append a record by the admin token of `caller`.
-#[allow(clippy::too_many_arguments)]
-fn append(
-    tx: &mut Tx<'_>,
-    caller: &Authenticated,
-    request_id: Option<&str>,
-    operation: &str,
-    target: &str,
-    status: u16,
-    detail: &Value,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let actor = format!("admin:{}", caller.token_id);
-    tx.record_audit(
-        &caller.org_id,
-        &NewAuditRecord {
-            occurred_at: now,
-            actor: &actor,
-            operation,
-            target,
-            status,
-            detail,
-            request_id,
-        },
-    )
 }
 
 /// The operation and target of an admin write request, from its method and path; `None`
@@ -189,8 +163,9 @@ pub(crate) async fn record_failed_write<B>(
             error.message.clone()
         };
         let detail = json!({"error": {"code": error.code, "message": message}});
-        append(
+        crate::audit::append(
             tx,
+            "admin",
             &caller,
             request_id.as_deref(),
             operation,
