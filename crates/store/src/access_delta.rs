@@ -313,50 +313,18 @@ impl AccessDelta {
         if !group_may_matter(tx, &org_id, group)? {
             return Ok(());
         }
-        // The group and every group above it, one level per query, by the
-        // (org_id, member_id) index.
-        let mut chain: BTreeSet<String> = BTreeSet::from([group.to_owned()]);
-        let mut frontier = vec![group.to_owned()];
-        while !frontier.is_empty() {
-            let mut next = Vec::new();
-            for chunk in frontier.chunks(CHUNK) {
-                let parents: Vec<String> = match chunk {
-                    // One group (the usual case): a statement Diesel keeps prepared.
-                    [one] => group_members::table
-                        .filter(group_members::org_id.eq(&org_id))
-                        .filter(group_members::member_id.eq(one))
-                        .select(group_members::group_id)
-                        .load(tx.conn)?,
-                    _ => group_members::table
-                        .filter(group_members::org_id.eq(&org_id))
-                        .filter(group_members::member_id.eq_any(chunk))
-                        .select(group_members::group_id)
-                        .load(tx.conn)?,
-                };
-                next.extend(
-                    parents
-                        .into_iter()
-                        .filter(|parent| chain.insert(parent.clone())),
-                );
-            }
-            frontier = next;
-        }
-        let chain: Vec<String> = chain.into_iter().collect();
+        // The groups above it (one query per level, by the (org_id, member_id) index),
+        // with their names.
+        let above = tx.groups_above(&org_id, &[group.to_owned()])?;
+        let mut chain: Vec<String> = above.names.keys().cloned().collect();
+        chain.push(group.to_owned());
         for chunk in chain.chunks(CHUNK) {
-            let held: Vec<(String, String)> = match chunk {
-                [one] => grants::table
-                    .filter(grants::org_id.eq(&org_id))
-                    .filter(grants::principal_type.eq("group"))
-                    .filter(grants::principal_id.eq(one))
-                    .select((grants::resource_type, grants::resource_id))
-                    .load(tx.conn)?,
-                _ => grants::table
-                    .filter(grants::org_id.eq(&org_id))
-                    .filter(grants::principal_type.eq("group"))
-                    .filter(grants::principal_id.eq_any(chunk))
-                    .select((grants::resource_type, grants::resource_id))
-                    .load(tx.conn)?,
-            };
+            let held: Vec<(String, String)> = grants::table
+                .filter(grants::org_id.eq(&org_id))
+                .filter(grants::principal_type.eq("group"))
+                .filter(grants::principal_id.eq_any(chunk))
+                .select((grants::resource_type, grants::resource_id))
+                .load(tx.conn)?;
             for (kind, id) in held {
                 if kind == "workspace" {
                     self.workspaces.insert(id);
@@ -369,20 +337,14 @@ impl AccessDelta {
         if rules.is_empty() {
             return Ok(());
         }
-        let mut names = Vec::new();
-        for chunk in chain.chunks(CHUNK) {
-            // By primary key, the org checked here (see `users_active`).
-            let found: Vec<(String, String)> = scim_groups::table
-                .filter(scim_groups::id.eq_any(chunk))
-                .select((scim_groups::org_id, scim_groups::display_name))
-                .load(tx.conn)?;
-            names.extend(
-                found
-                    .into_iter()
-                    .filter(|(org, _)| *org == org_id)
-                    .map(|(_, name)| name),
-            );
-        }
+        let mut names: Vec<String> = above.names.into_values().collect();
+        // By primary key, the org checked here (see `users_active`).
+        let own: Option<(String, String)> = scim_groups::table
+            .find(group)
+            .select((scim_groups::org_id, scim_groups::display_name))
+            .first(tx.conn)
+            .optional()?;
+        names.extend(own.filter(|(org, _)| *org == org_id).map(|(_, name)| name));
         let rules: Vec<org_model::Rule> = rules
             .into_iter()
             .filter(|rule| any_rule || names.iter().any(|name| glob_matches(&rule.group, name)))
