@@ -104,9 +104,6 @@ pub(crate) struct PendingAudit {
     request_id: Option<String>,
 }
 
-/// Records per multi-row insert (9 binds each, far below SQLite's bind limit).
-const FLUSH_CHUNK: usize = 500;
-
 impl Tx<'_> {
     /// Append a record for the organization, in this transaction: it commits with the
     /// change or not at all. On SQLite the row is written just before the commit, with
@@ -147,38 +144,35 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Append the records kept aside (SQLite), just before the commit.
+    /// Append the records kept aside (SQLite), just before the commit: multi-row inserts
+    /// of a few fixed sizes, so each is prepared once per connection.
     pub(crate) fn flush_audit(&mut self) -> Result<(), StoreError> {
         let pending = std::mem::take(&mut self.pending_audit);
-        for chunk in pending.chunks(FLUSH_CHUNK) {
+        let mut records = pending.into_iter();
+        for size in crate::sql::batch_sizes(records.len()) {
             let mut insert = Sql::new(self.backend);
-            if chunk.len() == 1 {
-                insert.cacheable();
-            }
-            insert.push(
+            insert.cacheable().push(
                 "INSERT INTO audit_events (id, org_id, occurred_at, actor, operation, target, \
                  status, detail, request_id) VALUES ",
             );
-            for (k, record) in chunk.iter().enumerate() {
+            for (k, record) in records.by_ref().take(size).enumerate() {
                 insert.push(if k == 0 { "(" } else { ", (" });
                 for text in [
-                    &record.id,
-                    &record.org_id,
-                    &record.occurred_at,
-                    &record.actor,
-                    &record.operation,
-                    &record.target,
+                    record.id,
+                    record.org_id,
+                    record.occurred_at,
+                    record.actor,
+                    record.operation,
+                    record.target,
                 ] {
-                    insert.push_bind(Bind::Text(text.clone())).push(", ");
+                    insert.push_bind(Bind::Text(text)).push(", ");
                 }
                 insert
                     .push_bind(Bind::BigInt(i64::from(record.status)))
                     .push(", ");
+                insert.push_bind(Bind::Text(record.detail)).push(", ");
                 insert
-                    .push_bind(Bind::Text(record.detail.clone()))
-                    .push(", ");
-                insert
-                    .push_bind(Bind::OptionalText(record.request_id.clone()))
+                    .push_bind(Bind::OptionalText(record.request_id))
                     .push(")");
             }
             insert.execute(self.conn)?;

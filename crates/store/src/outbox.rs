@@ -91,9 +91,6 @@ struct OrgRow {
     org_id: String,
 }
 
-/// Events per multi-row insert (5 binds each, far below SQLite's bind limit).
-const FLUSH_CHUNK: usize = 500;
-
 const EVENT_COLUMNS: &str = "seq, id, org_id, type AS event_type, occurred_at, data";
 
 /// An event emitted in a PostgreSQL transaction, not yet appended.
@@ -134,27 +131,22 @@ impl Tx<'_> {
                 }
             }
             Backend::Sqlite => {
-                for chunk in pending.chunks(FLUSH_CHUNK) {
+                // Multi-row inserts of a few fixed sizes, each prepared once per connection.
+                let mut events = pending.into_iter();
+                for size in crate::sql::batch_sizes(events.len()) {
                     let mut insert = Sql::new(self.backend);
-                    if chunk.len() == 1 {
-                        insert.cacheable();
-                    }
-                    insert.push(
+                    insert.cacheable().push(
                         "INSERT INTO outbox_events (id, org_id, type, occurred_at, data) VALUES ",
                     );
-                    for (k, event) in chunk.iter().enumerate() {
+                    for (k, event) in events.by_ref().take(size).enumerate() {
                         insert.push(if k == 0 { "(" } else { ", (" });
-                        insert.push_bind(Bind::Text(event.id.clone())).push(", ");
-                        insert
-                            .push_bind(Bind::Text(event.org_id.clone()))
-                            .push(", ");
-                        insert
-                            .push_bind(Bind::Text(event.event_type.clone()))
-                            .push(", ");
+                        insert.push_bind(Bind::Text(event.id)).push(", ");
+                        insert.push_bind(Bind::Text(event.org_id)).push(", ");
+                        insert.push_bind(Bind::Text(event.event_type)).push(", ");
                         insert
                             .push_bind(Bind::Text(timestamp::to_db(event.occurred_at)))
                             .push(", ");
-                        insert.push_bind(Bind::Text(event.data.clone())).push(")");
+                        insert.push_bind(Bind::Text(event.data)).push(")");
                     }
                     insert.execute(self.conn)?;
                 }

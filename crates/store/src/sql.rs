@@ -5,6 +5,9 @@
 //! [`Sql::cacheable`] (a bounded set of shapes) are prepared once per connection by Diesel's
 //! statement cache; the others are prepared each time.
 
+use std::cell::OnceCell;
+use std::ops::Range;
+
 use diesel::RunQueryDsl;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::methods::LoadQuery;
@@ -41,6 +44,16 @@ pub(crate) struct Sql {
     text: String,
     binds: Vec<Bind>,
     cacheable: bool,
+    /// The text cut at its placeholders, worked out on the first walk (Diesel walks a
+    /// statement several times per run: for its text, its cache key and its binds).
+    pieces: OnceCell<Vec<Piece>>,
+}
+
+/// A run of text, or the bind a placeholder names.
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(Range<usize>),
+    Bind(usize),
 }
 
 impl Sql {
@@ -51,6 +64,7 @@ impl Sql {
             text: String::new(),
             binds: Vec::new(),
             cacheable: false,
+            pieces: OnceCell::new(),
         }
     }
 
@@ -69,6 +83,7 @@ impl Sql {
 
     /// Append SQL text.
     pub(crate) fn push(&mut self, text: &str) -> &mut Sql {
+        self.pieces = OnceCell::new();
         self.text.push_str(text);
         self
     }
@@ -82,6 +97,7 @@ impl Sql {
     /// Add a bind and append its placeholder.
     pub(crate) fn push_bind(&mut self, value: Bind) -> &mut Sql {
         let placeholder = self.bind(value);
+        self.pieces = OnceCell::new();
         self.text.push_str(&placeholder);
         self
     }
@@ -95,6 +111,7 @@ impl Sql {
 
     /// Put text before what was written (binds keep their numbers).
     pub(crate) fn prepend(&mut self, text: &str) -> &mut Sql {
+        self.pieces = OnceCell::new();
         self.text.insert_str(0, text);
         self
     }
@@ -125,36 +142,58 @@ impl Sql {
     }
 }
 
+impl Sql {
+    /// The text cut at its placeholders. The text holds no user data (every value is a
+    /// bind), so a marker followed by digits naming a bind is always one of ours.
+    fn cut(&self) -> Vec<Piece> {
+        let marker = match self.backend {
+            Backend::Postgres => b'$',
+            Backend::Sqlite => b'?',
+        };
+        let bytes = self.text.as_bytes();
+        let mut pieces = Vec::with_capacity(2 * self.binds.len() + 1);
+        let mut start = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at] != marker {
+                at += 1;
+                continue;
+            }
+            let digits = bytes[at + 1..]
+                .iter()
+                .take_while(|byte| byte.is_ascii_digit())
+                .count();
+            let number: Option<usize> = self.text[at + 1..at + 1 + digits].parse().ok();
+            if let Some(index) = number
+                .and_then(|n| n.checked_sub(1))
+                .filter(|i| *i < self.binds.len())
+            {
+                if start < at {
+                    pieces.push(Piece::Text(start..at));
+                }
+                pieces.push(Piece::Bind(index));
+                start = at + 1 + digits;
+            }
+            at += 1 + digits;
+        }
+        if start < bytes.len() {
+            pieces.push(Piece::Text(start..bytes.len()));
+        }
+        pieces
+    }
+}
+
 impl QueryFragment<MultiBackend> for Sql {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> diesel::QueryResult<()> {
         if !self.cacheable {
             out.unsafe_to_cache_prepared();
         }
-        let marker = match self.backend {
-            Backend::Postgres => '$',
-            Backend::Sqlite => '?',
-        };
-        // The text holds no user data (every value is a bind), so a marker followed by digits
-        // is always one of our placeholders.
-        let mut rest = self.text.as_str();
-        while let Some(at) = rest.find(marker) {
-            let digits = rest[at + 1..]
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len() - at - 1);
-            let number: Option<usize> = rest[at + 1..at + 1 + digits].parse().ok();
-            let bind = number
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|i| self.binds.get(i));
-            match bind {
-                Some(bind) => {
-                    out.push_sql(&rest[..at]);
-                    push_bind(&mut out, bind)?;
-                }
-                None => out.push_sql(&rest[..at + 1 + digits]),
+        for piece in self.pieces.get_or_init(|| self.cut()) {
+            match piece {
+                Piece::Text(range) => out.push_sql(&self.text[range.clone()]),
+                Piece::Bind(index) => push_bind(&mut out, &self.binds[*index])?,
             }
-            rest = &rest[at + 1 + digits..];
         }
-        out.push_sql(rest);
         Ok(())
     }
 }
@@ -186,6 +225,21 @@ impl Query for Sql {
 
 impl RunQueryDsl<AnyConnection> for Sql {}
 
+/// How to split `total` rows into multi-row inserts of a few fixed sizes (64, 16, 4, 1:
+/// largest first), so that each shape is prepared once per connection and kept in the
+/// statement cache. 64 rows of 9 binds stay far below SQLite's bind limit.
+pub(crate) fn batch_sizes(total: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut left = total;
+    for size in [64, 16, 4, 1] {
+        while left >= size {
+            sizes.push(size);
+            left -= size;
+        }
+    }
+    sizes
+}
+
 /// `TRUE` and `FALSE` written so both backends read them as booleans.
 pub(crate) const SQL_TRUE: &str = "(1 = 1)";
 /// See [`SQL_TRUE`].
@@ -209,5 +263,55 @@ mod tests {
             assert_eq!(sql.text, expected);
             assert_eq!(sql.binds.len(), 2);
         }
+    }
+
+    #[test]
+    fn rows_are_inserted_in_batches_of_a_few_sizes() {
+        for (total, expected) in [
+            (0, vec![]),
+            (1, vec![1]),
+            (3, vec![1, 1, 1]),
+            (25, vec![16, 4, 4, 1]),
+            (64, vec![64]),
+            (150, vec![64, 64, 16, 4, 1, 1]),
+        ] {
+            let sizes = batch_sizes(total);
+            assert_eq!(sizes, expected, "{total}");
+            assert_eq!(sizes.iter().sum::<usize>(), total);
+        }
+    }
+
+    #[test]
+    fn the_text_is_cut_at_the_placeholders_that_name_a_bind() {
+        let mut sql = Sql::new(Backend::Sqlite);
+        let first = sql.bind(Bind::Text("x".into()));
+        sql.push(&format!("a = {first} AND b = "))
+            .push_bind(Bind::BigInt(2))
+            .push(&format!(" AND c = {first} AND d = '?9' AND e = ?"));
+        let shown: Vec<String> = sql
+            .cut()
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Text(range) => sql.text[range].to_owned(),
+                Piece::Bind(index) => format!("<{index}>"),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "a = ",
+                "<0>",
+                " AND b = ",
+                "<1>",
+                " AND c = ",
+                "<0>",
+                " AND d = '?9' AND e = ?"
+            ]
+        );
+        // Writing more after a walk cuts the text again.
+        let _ = sql.pieces.get_or_init(|| sql.cut());
+        sql.push(" AND f = ").push_bind(Bind::Bool(true));
+        assert!(sql.pieces.get().is_none());
+        assert!(matches!(sql.cut().last(), Some(Piece::Bind(2))));
     }
 }

@@ -6,8 +6,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::StoreError;
 
 /// `2026-11-22T12:00:00.000000000Z`: always nine fractional digits, always `Z`.
+/// (Chrono's RFC 3339 writer with nanoseconds and `Z` writes exactly this, without
+/// interpreting a format string on every call.)
 pub(crate) fn to_db(instant: DateTime<Utc>) -> String {
-    instant.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+    instant.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
 /// Read a stored timestamp back.
@@ -46,5 +48,25 @@ mod tests {
         assert!(c > b);
         assert_eq!(b.as_deref(), Some("2015-03-01T06:00:00.000000000Z"));
         assert_eq!(parse_date_time("yesterday"), None);
+    }
+
+    #[test]
+    fn the_stored_form_has_nine_fractional_digits_and_z() {
+        for text in [
+            "2026-11-22T12:00:00Z",
+            "2026-11-22T12:00:00.5Z",
+            "1999-01-02T03:04:05.123456789Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+        ] {
+            let instant = DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc);
+            assert_eq!(
+                to_db(instant),
+                instant.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string(),
+                "{text}"
+            );
+        }
     }
 }
