@@ -20,6 +20,7 @@ use org_model::{
     glob_matches, who_has_access,
 };
 
+use crate::access_facts::{Cached, CachedDelta};
 use crate::grants::GrantFilter;
 use crate::schema::{folders, grants, group_members, scim_groups, scim_users, workspaces};
 use crate::sql::{Bind, Sql};
@@ -103,6 +104,11 @@ pub struct AccessDelta {
     /// Read the users again after the change (the members of a group).
     reread: Option<(String, Option<Vec<String>>)>,
     before: HashMap<(String, ResourceRef), Role>,
+    /// Set when the roles come from the cached access facts (`access_facts.rs`).
+    cached: Option<CachedDelta>,
+    /// Debug builds work a cached delta out from the database too and compare.
+    #[cfg(debug_assertions)]
+    check: Option<Box<AccessDelta>>,
 }
 
 /// The resources in scope, resolved.
@@ -113,20 +119,63 @@ struct InScope {
 
 impl AccessDelta {
     /// Read the roles `scope` can change, before the change is made (in its transaction).
+    /// Users added to or removed from a group by id (a directory sync) are worked out
+    /// from the store's cached access facts; everything else from the database.
     pub fn before(
         tx: &mut Tx<'_>,
         org_id: &str,
         scope: AccessScope,
         now: DateTime<Utc>,
     ) -> Result<AccessDelta, StoreError> {
-        let mut delta = AccessDelta {
+        if let AccessScope::GroupMembers {
+            group,
+            members: Some(members),
+        } = &scope
+            && let Some(facts) = tx.access_facts(org_id)?
+        {
+            let found = CachedDelta::before(tx, facts, org_id, group, members, now)?;
+            let mut delta = AccessDelta::empty(org_id);
+            match found {
+                Cached::Trivial => {}
+                Cached::Delta(cached, roles) => {
+                    delta.before = roles;
+                    delta.cached = Some(cached);
+                }
+                Cached::Uncovered => return AccessDelta::read(tx, org_id, scope, now),
+            }
+            #[cfg(debug_assertions)]
+            {
+                let read = AccessDelta::read(tx, org_id, scope, now)?;
+                assert_eq!(delta.before, read.before, "cached roles before a change");
+                delta.check = Some(Box::new(read));
+            }
+            return Ok(delta);
+        }
+        AccessDelta::read(tx, org_id, scope, now)
+    }
+
+    fn empty(org_id: &str) -> AccessDelta {
+        AccessDelta {
             org_id: org_id.to_owned(),
             workspaces: BTreeSet::new(),
             folders: BTreeSet::new(),
             users: None,
             reread: None,
             before: HashMap::new(),
-        };
+            cached: None,
+            #[cfg(debug_assertions)]
+            check: None,
+        }
+    }
+
+    /// [`AccessDelta::before`] with every fact read from the database.
+    fn read(
+        tx: &mut Tx<'_>,
+        org_id: &str,
+        scope: AccessScope,
+        now: DateTime<Utc>,
+    ) -> Result<AccessDelta, StoreError> {
+        let mut delta = AccessDelta::empty(org_id);
         match scope {
             AccessScope::Resource(ResourceRef::Workspace(id)) => {
                 delta.workspaces.insert(id);
@@ -203,7 +252,7 @@ impl AccessDelta {
 
     /// Whether the change cannot affect anyone's role (nothing was read).
     pub fn is_trivial(&self) -> bool {
-        self.workspaces.is_empty() && self.folders.is_empty()
+        self.workspaces.is_empty() && self.folders.is_empty() && self.cached.is_none()
     }
 
     /// Read the roles again, after the change, and answer the pairs whose role changed,
@@ -213,13 +262,25 @@ impl AccessDelta {
         tx: &mut Tx<'_>,
         now: DateTime<Utc>,
     ) -> Result<Vec<AccessChange>, StoreError> {
+        #[cfg(debug_assertions)]
+        if let Some(read) = self.check.take() {
+            let expected = read.after(tx, now)?;
+            let changes = self.after(tx, now)?;
+            assert_eq!(changes, expected, "cached access delta");
+            return Ok(changes);
+        }
         if self.is_trivial() {
             return Ok(Vec::new());
         }
-        if let (Some((group, members)), Some(users)) = (&self.reread, &mut self.users) {
-            users.extend(tx.users_under(&self.org_id, group, members.as_deref())?);
-        }
-        let after = self.roles(tx, now)?;
+        let after = match &self.cached {
+            Some(cached) => cached.roles(tx, now)?,
+            None => {
+                if let (Some((group, members)), Some(users)) = (&self.reread, &mut self.users) {
+                    users.extend(tx.users_under(&self.org_id, group, members.as_deref())?);
+                }
+                self.roles(tx, now)?
+            }
+        };
         let mut changes: Vec<AccessChange> = Vec::new();
         for (key, role) in &self.before {
             let new = after.get(key).copied();

@@ -212,6 +212,35 @@ impl Tx<'_> {
             .collect()
     }
 
+    /// Every grant a group holds in the organization (a statement the cache keeps).
+    pub(crate) fn group_grants(&mut self, org_id: &str) -> Result<Vec<Grant>, StoreError> {
+        grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::principal_type.eq("group"))
+            .select(GrantRow::as_select())
+            .load(self.conn)?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+    }
+
+    /// The grants a user holds themselves (a statement the cache keeps).
+    pub(crate) fn grants_of_user(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<Grant>, StoreError> {
+        grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::principal_type.eq("user"))
+            .filter(grants::principal_id.eq(user_id))
+            .select(GrantRow::as_select())
+            .load(self.conn)?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+    }
+
     /// A grant by id.
     pub fn grant(&mut self, org_id: &str, id: &str) -> Result<Grant, StoreError> {
         grants::table

@@ -3,6 +3,7 @@
 
 mod access;
 mod access_delta;
+mod access_facts;
 mod audit;
 mod audit_stats;
 mod connection;
@@ -273,6 +274,8 @@ pub struct Store {
     batcher: Option<std::sync::Arc<writer::Writer>>,
     /// The key that signs paging cursors, shared through the database by every process.
     cursor_key: [u8; 32],
+    /// Each organization's access facts, checked against the database on every use.
+    facts: std::sync::Arc<access_facts::FactsCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -293,6 +296,7 @@ impl Store {
             secret::cursor_key(&mut connection, backend)?
         };
         let sqlite_writer = std::sync::Arc::default();
+        let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();
         let batcher = match backend {
             Backend::Sqlite => {
                 let connection = connection::establish(url)
@@ -300,6 +304,7 @@ impl Store {
                 Some(std::sync::Arc::new(writer::Writer::start(
                     connection,
                     std::sync::Arc::clone(&sqlite_writer),
+                    std::sync::Arc::clone(&facts),
                 )?))
             }
             Backend::Postgres => None,
@@ -311,6 +316,7 @@ impl Store {
             sqlite_writer,
             batcher,
             cursor_key,
+            facts,
         })
     }
 
@@ -360,7 +366,7 @@ impl Store {
         let backend = self.backend;
         match connection {
             AnyConnection::Postgresql(_) => connection.transaction(|connection| {
-                let mut tx = Tx::new(connection, backend);
+                let mut tx = Tx::new(connection, backend).with_facts(&self.facts);
                 let value = f(&mut tx)?;
                 // Events last, just before the commit (see `outbox.rs`).
                 tx.flush_pending()?;
@@ -374,7 +380,7 @@ impl Store {
                 // AnsiTransactionManager, so the depth bookkeeping stays consistent.
                 AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
                 type Manager = <AnyConnection as Connection>::TransactionManager;
-                let mut tx = Tx::new(connection, backend);
+                let mut tx = Tx::new(connection, backend).with_facts(&self.facts);
                 let outcome = f(&mut tx).and_then(|value| {
                     tx.flush_pending()?;
                     Ok(value)
@@ -473,6 +479,8 @@ pub struct Tx<'c> {
     /// SQLite: audit records of this transaction, appended in one statement just before
     /// its commit (a group-commit batch appends all its jobs' records at once).
     pending_audit: Vec<audit::PendingAudit>,
+    /// The store's cache of access facts (`None`: read them from the database).
+    facts: Option<std::sync::Arc<access_facts::FactsCache>>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -488,7 +496,14 @@ impl<'c> Tx<'c> {
             backend,
             pending_events: Vec::new(),
             pending_audit: Vec::new(),
+            facts: None,
         }
+    }
+
+    /// This transaction with the store's cache of access facts.
+    pub(crate) fn with_facts(mut self, facts: &std::sync::Arc<access_facts::FactsCache>) -> Self {
+        self.facts = Some(std::sync::Arc::clone(facts));
+        self
     }
 
     /// What this transaction has yet to append (see [`Tx::flush_pending`]).
@@ -559,8 +574,10 @@ impl Tx<'_> {
         // ROLLBACK TO.
         let pending_events = &mut self.pending_events;
         let pending_audit = &mut self.pending_audit;
+        let facts = self.facts.clone();
         let outcome = self.conn.transaction(|conn| {
             let mut inner = Tx::new(conn, backend);
+            inner.facts = facts;
             let value = f(&mut inner).map_err(Outcome::Caller)?;
             // Kept only if the savepoint is: its events and records join the transaction's.
             pending_events.append(&mut inner.pending_events);

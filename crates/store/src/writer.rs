@@ -24,6 +24,7 @@ use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use tokio::sync::oneshot;
 
+use crate::access_facts::FactsCache;
 use crate::connection::AnyConnection;
 use crate::{Backend, Pending, StoreError, Tx};
 
@@ -51,11 +52,12 @@ impl Writer {
     pub(crate) fn start(
         connection: AnyConnection,
         lock: Arc<Mutex<()>>,
+        facts: Arc<FactsCache>,
     ) -> Result<Writer, StoreError> {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("rollcall-sqlite-writer".to_owned())
-            .spawn(move || run(connection, &receiver, &lock))
+            .spawn(move || run(connection, &receiver, &lock, &facts))
             .map_err(|error| {
                 StoreError::Unavailable(format!("cannot start the writer thread: {error}"))
             })?;
@@ -125,10 +127,15 @@ fn writer_gone() -> StoreError {
 }
 
 /// The writer thread: a batch per turn until every sender is gone.
-fn run(mut connection: AnyConnection, jobs: &Receiver<Job>, lock: &Mutex<()>) {
+fn run(
+    mut connection: AnyConnection,
+    jobs: &Receiver<Job>,
+    lock: &Mutex<()>,
+    facts: &Arc<FactsCache>,
+) {
     while let Ok(first) = jobs.recv() {
         let _turn = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        run_batch(&mut connection, first, jobs);
+        run_batch(&mut connection, first, jobs, facts);
     }
 }
 
@@ -136,7 +143,12 @@ type Manager = <AnyConnection as Connection>::TransactionManager;
 
 /// One transaction: `first` and whatever else is queued by the time each job is done, up
 /// to [`MAX_BATCH`]; then COMMIT and the answers.
-fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>) {
+fn run_batch(
+    connection: &mut AnyConnection,
+    first: Job,
+    jobs: &Receiver<Job>,
+    facts: &Arc<FactsCache>,
+) {
     let began = match connection {
         AnyConnection::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
@@ -159,7 +171,7 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>) {
     // The audit records and events of the jobs kept, appended together before COMMIT.
     let mut pending = Pending::default();
     while let Some(job) = next.take() {
-        let (ran, kept, trouble) = run_job(connection, job);
+        let (ran, kept, trouble) = run_job(connection, job, facts);
         finished.push(ran);
         if let Some(error) = trouble {
             broken = Some(error);
@@ -197,7 +209,11 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>) {
 /// be trusted (the savepoint could not be opened, released or undone): the batch is then
 /// rolled back and every job of it fails.
 /// What the job left to append joins the batch's only if its savepoint is kept.
-fn run_job(connection: &mut AnyConnection, job: Job) -> (Ran, Pending, Option<StoreError>) {
+fn run_job(
+    connection: &mut AnyConnection,
+    job: Job,
+    facts: &Arc<FactsCache>,
+) -> (Ran, Pending, Option<StoreError>) {
     if let Err(error) = Manager::begin_transaction(connection) {
         let error = StoreError::from(error);
         return (
@@ -206,7 +222,7 @@ fn run_job(connection: &mut AnyConnection, job: Job) -> (Ran, Pending, Option<St
             Some(error),
         );
     }
-    let mut tx = Tx::new(&mut *connection, Backend::Sqlite);
+    let mut tx = Tx::new(&mut *connection, Backend::Sqlite).with_facts(facts);
     let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok(&mut tx))));
     let pending = tx.take_pending();
     // A job that panicked dropped its answer with it: its ticket reports a lost write.

@@ -634,3 +634,189 @@ fn a_new_group_whose_name_a_rule_matches_gives_its_members_roles() {
         assert!(unmatched);
     }
 }
+
+/// The delta of adding (or removing) user `user` to group `group`, in its own transaction.
+fn membership(store: &Store, f: &Fixture, group: &str, user: &str, add: bool) -> Vec<Row> {
+    let changes = store
+        .write(|tx| {
+            let scope = AccessScope::GroupMembers {
+                group: f.id(group),
+                members: Some(vec![f.id(user)]),
+            };
+            let delta = AccessDelta::before(tx, &f.org, scope, now())?;
+            let change = if add {
+                MemberChange::Add(vec![member(&f.id(user))])
+            } else {
+                MemberChange::Remove(vec![f.id(user)])
+            };
+            members(tx, f, group, change)?;
+            delta.after(tx, now())
+        })
+        .unwrap();
+    sorted(
+        changes
+            .iter()
+            .map(|c| {
+                (
+                    f.name_of(&c.user),
+                    f.resource_name(&c.resource),
+                    c.before,
+                    c.after,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Membership deltas are worked out from the store's cached access facts; each change to
+/// those facts, made in its own transaction between two membership changes, must show in
+/// the next delta. (Debug builds also check every cached delta against one read from the
+/// database, so a stale cache fails loudly here.)
+#[test]
+fn cached_access_facts_follow_every_change_to_them() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let f = fixture(&store);
+        let on = |what: &str| format!("{what} on {:?}", db.backend());
+        // ops holds nothing: nothing changes, and the facts are now cached.
+        assert_eq!(
+            membership(&store, &f, "ops", "cat", true),
+            vec![],
+            "{}",
+            on("no grant")
+        );
+        // A grant to ops.
+        store
+            .write(|tx| {
+                tx.create_grant(
+                    &f.org,
+                    &grant(
+                        Principal::Group(f.id("ops")),
+                        ResourceRef::Workspace(f.id("hr")),
+                        Viewer,
+                    ),
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        assert_eq!(
+            membership(&store, &f, "ops", "cat", false),
+            vec![("cat", "hr", Some(Viewer), None)],
+            "{}",
+            on("grant to the group")
+        );
+        // ops nested in all, which holds maintainer on hr.
+        store
+            .write(|tx| {
+                tx.create_grant(
+                    &f.org,
+                    &grant(
+                        Principal::Group(f.id("all")),
+                        ResourceRef::Workspace(f.id("hr")),
+                        Maintainer,
+                    ),
+                )?;
+                members(tx, &f, "all", MemberChange::Add(vec![member(&f.id("ops"))]))
+            })
+            .unwrap();
+        assert_eq!(
+            membership(&store, &f, "ops", "cat", true),
+            vec![("cat", "hr", None, Some(Maintainer))],
+            "{}",
+            on("group nested in a granted group")
+        );
+        // A rule for groups named op* on department_sales.
+        store
+            .write(|tx| {
+                tx.create_rule(
+                    &f.org,
+                    &Rule {
+                        id: String::new(),
+                        group: "op*".to_owned(),
+                        workspaces: "department_sales".to_owned(),
+                        role: Viewer,
+                    },
+                    now(),
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        let removed = membership(&store, &f, "ops", "cat", false);
+        assert!(
+            removed.contains(&("cat", "sales", Some(Viewer), None)),
+            "{}: {removed:?}",
+            on("rule")
+        );
+        // The workspace renamed out of the rule's reach.
+        store
+            .write(|tx| {
+                tx.rename_workspace(&f.org, &f.id("sales"), "archive")
+                    .map(|_| ())
+            })
+            .unwrap();
+        let added = membership(&store, &f, "ops", "cat", true);
+        assert!(
+            !added.iter().any(|row| row.1 == "sales"),
+            "{}: {added:?}",
+            on("workspace renamed")
+        );
+        // The group renamed out of the rule's reach, the workspace back into it.
+        store
+            .write(|tx| {
+                tx.rename_workspace(&f.org, &f.id("sales"), "department_sales")?;
+                tx.patch_group(
+                    &f.org,
+                    &f.id("ops"),
+                    Some(&json!({"displayName": "support"})),
+                    &[],
+                    None,
+                    now(),
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        let removed = membership(&store, &f, "ops", "cat", false);
+        assert!(
+            !removed.iter().any(|row| row.1 == "sales"),
+            "{}: {removed:?}",
+            on("group renamed")
+        );
+        // cat made an org owner: owner everywhere, before and after.
+        store
+            .write(|tx| {
+                let mut settings = tx.org_settings(&f.org)?;
+                settings.owners = vec![f.id("cat")];
+                tx.set_org_settings(&f.org, &settings)
+            })
+            .unwrap();
+        assert_eq!(
+            membership(&store, &f, "ops", "cat", true),
+            vec![],
+            "{}",
+            on("org owner")
+        );
+        // A folder opened to everyone as editor in hr: cat, maintainer of hr through all,
+        // now owner; dropping ownership shows the folder's role too.
+        store
+            .write(|tx| {
+                let mut settings = tx.org_settings(&f.org)?;
+                settings.owners = vec![];
+                tx.set_org_settings(&f.org, &settings)?;
+                tx.create_folder(
+                    &f.org,
+                    &f.id("hr"),
+                    "Plans",
+                    TeamAccess::Everyone(Editor),
+                    now(),
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        let removed = membership(&store, &f, "ops", "cat", false);
+        assert!(
+            removed.contains(&("cat", "hr", Some(Maintainer), None)) && removed.len() == 2,
+            "{}: {removed:?}",
+            on("new open folder")
+        );
+    }
+}

@@ -1,0 +1,475 @@
+//! An organization's access facts, cached: what decides roles beyond one user's own rows
+//! (rules, org owners, the grants groups hold, groups nested in groups and their names,
+//! workspaces and folders). They change rarely; group memberships of users, which change
+//! with every directory sync, are not among them.
+//!
+//! The cache is the store's and is never trusted blindly: each use reads the organization's
+//! version (`org_access_versions`, one primary-key lookup in the caller's transaction), which
+//! database triggers bump in the transaction of every change to those facts, from any
+//! process and any write path. A stale entry is reloaded in that same transaction.
+//!
+//! [`crate::AccessDelta`] uses it for the usual access change of a directory sync: users
+//! added to or removed from a group by id. With the facts at hand, a group that can give no
+//! role costs the version lookup alone, and one that can costs three small lookups per user
+//! (whether they are active, their groups, their own grants) before the change and one
+//! after it (their groups), instead of reading every resource's grants and candidates.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use org_model::{
+    Candidate, Folder, Grant, GroupGraph, Principal, ResourceRef, Role, Rule, TeamAccess,
+    Workspace, glob_matches, who_has_access,
+};
+
+use crate::schema::{folders, group_members, scim_groups, scim_users};
+use crate::sql::{Bind, Sql};
+use crate::{StoreError, Tx};
+
+/// Ids per `IN (…)` list.
+const CHUNK: usize = 500;
+
+/// The cached facts of each organization, as of a version.
+#[derive(Debug, Default)]
+pub(crate) struct FactsCache {
+    orgs: Mutex<HashMap<String, Arc<AccessFacts>>>,
+}
+
+/// One organization's access facts as of `version`.
+#[derive(Debug)]
+pub(crate) struct AccessFacts {
+    version: i64,
+    rules: Vec<Rule>,
+    owners: HashSet<String>,
+    /// The grants each group holds.
+    group_grants: HashMap<String, Vec<Grant>>,
+    /// Groups in groups, with the names of the groups in those memberships and of the
+    /// groups holding grants.
+    groups: GroupGraph,
+    workspaces: HashMap<String, Workspace>,
+    /// Every folder, by id.
+    folders: HashMap<String, Folder>,
+    /// Each workspace's folders that open to its members (not invite-only, not Home).
+    open_folders: HashMap<String, Vec<String>>,
+}
+
+#[derive(QueryableByName)]
+struct VersionRow {
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+}
+
+#[derive(QueryableByName)]
+struct GroupOfUser {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+impl Tx<'_> {
+    /// The organization's access facts, current in this transaction; `None` when this
+    /// transaction has no cache (or the organization no version row).
+    pub(crate) fn access_facts(
+        &mut self,
+        org_id: &str,
+    ) -> Result<Option<Arc<AccessFacts>>, StoreError> {
+        let Some(cache) = self.facts.clone() else {
+            return Ok(None);
+        };
+        let mut sql = Sql::new(self.backend);
+        sql.cacheable()
+            .push("SELECT version FROM org_access_versions WHERE org_id = ")
+            .push_bind(Bind::Text(org_id.to_owned()));
+        let Some(VersionRow { version }) = sql.optional(self.conn)? else {
+            return Ok(None);
+        };
+        let cached = cache
+            .orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(org_id)
+            .filter(|facts| facts.version == version)
+            .cloned();
+        if let Some(facts) = cached {
+            return Ok(Some(facts));
+        }
+        let facts = Arc::new(self.load_access_facts(org_id, version)?);
+        cache
+            .orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(org_id.to_owned(), Arc::clone(&facts));
+        Ok(Some(facts))
+    }
+
+    fn load_access_facts(&mut self, org_id: &str, version: i64) -> Result<AccessFacts, StoreError> {
+        let rules = self.rules(org_id)?;
+        let owners = self.org_settings(org_id)?.owners.into_iter().collect();
+        let mut group_grants: HashMap<String, Vec<Grant>> = HashMap::new();
+        for grant in self.group_grants(org_id)? {
+            if let Principal::Group(group) = &grant.principal {
+                group_grants.entry(group.clone()).or_default().push(grant);
+            }
+        }
+        let mut groups = GroupGraph::default();
+        let nested: Vec<(String, String)> = group_members::table
+            .filter(group_members::member_type.eq("Group"))
+            .filter(group_members::org_id.eq(org_id))
+            .select((group_members::group_id, group_members::member_id))
+            .load(self.conn)?;
+        let mut named: HashSet<String> = group_grants.keys().cloned().collect();
+        for (group, member) in nested {
+            groups.add_membership(&group, &member);
+            named.insert(group);
+            named.insert(member);
+        }
+        let named: Vec<String> = named.into_iter().collect();
+        for chunk in named.chunks(CHUNK) {
+            // By primary key, the org checked here (see `access_delta::users_active`).
+            let rows: Vec<(String, String, String)> = scim_groups::table
+                .filter(scim_groups::id.eq_any(chunk))
+                .select((
+                    scim_groups::id,
+                    scim_groups::org_id,
+                    scim_groups::display_name,
+                ))
+                .load(self.conn)?;
+            for (id, _, name) in rows.iter().filter(|row| row.1 == org_id) {
+                groups.set_name(id, name);
+            }
+        }
+        let workspaces: HashMap<String, Workspace> = self
+            .workspaces(org_id)?
+            .into_iter()
+            .map(|workspace| (workspace.id.clone(), workspace))
+            .collect();
+        let rows: Vec<(String, String, String, String)> = folders::table
+            .filter(folders::org_id.eq(org_id))
+            .select((
+                folders::id,
+                folders::workspace_id,
+                folders::name,
+                folders::team_access,
+            ))
+            .load(self.conn)?;
+        let mut folders = HashMap::new();
+        let mut open_folders: HashMap<String, Vec<String>> = HashMap::new();
+        for (id, workspace_id, name, team_access) in rows {
+            let team_access = TeamAccess::parse(&team_access)
+                .map_err(|error| StoreError::Database(error.to_string()))?;
+            let home = workspaces
+                .get(&workspace_id)
+                .is_some_and(|workspace| workspace.home_folder_id == id);
+            if team_access != TeamAccess::InviteOnly && !home {
+                open_folders
+                    .entry(workspace_id.clone())
+                    .or_default()
+                    .push(id.clone());
+            }
+            folders.insert(
+                id.clone(),
+                Folder {
+                    id,
+                    workspace_id,
+                    name,
+                    team_access,
+                },
+            );
+        }
+        Ok(AccessFacts {
+            version,
+            rules,
+            owners,
+            group_grants,
+            groups,
+            workspaces,
+            folders,
+            open_folders,
+        })
+    }
+
+    /// `(org_id, active)` of the user with this id, if there is one (of any organization:
+    /// by primary key, the caller checks the org).
+    fn user_row(&mut self, id: &str) -> Result<Option<(String, bool)>, StoreError> {
+        let row: Option<(String, Option<bool>)> = scim_users::table
+            .find(id)
+            .select((scim_users::org_id, scim_users::active))
+            .first(self.conn)
+            .optional()?;
+        Ok(row.map(|(org, active)| (org, active.unwrap_or(true))))
+    }
+
+    /// The groups `user` is a direct member of, with their names.
+    fn groups_of_user(
+        &mut self,
+        org_id: &str,
+        user: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut sql = Sql::new(self.backend);
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let member = sql.bind(Bind::Text(user.to_owned()));
+        sql.cacheable().push(&format!(
+            "SELECT m.group_id AS id, g.display_name AS name FROM group_members m \
+             JOIN scim_groups g ON g.id = m.group_id \
+             WHERE m.org_id = {org} AND m.member_id = {member}"
+        ));
+        let rows: Vec<GroupOfUser> = sql.load(self.conn)?;
+        Ok(rows.into_iter().map(|row| (row.id, row.name)).collect())
+    }
+}
+
+/// A resource in scope: `(workspace, None)` for a workspace, `(workspace, Some(folder))`
+/// for a folder.
+type Entry = (Workspace, Option<Folder>);
+
+/// A user in scope of a cached delta: what is read once, before the change.
+#[derive(Debug, Clone)]
+struct UserInScope {
+    id: String,
+    active: bool,
+    grants: Vec<Grant>,
+}
+
+/// The delta of users added to or removed from a group, worked out from cached facts.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedDelta {
+    facts: Arc<AccessFacts>,
+    org_id: String,
+    entries: Vec<Entry>,
+    users: Vec<UserInScope>,
+}
+
+/// What [`CachedDelta::before`] found.
+pub(crate) enum Cached {
+    /// No role can change: nothing to read again.
+    Trivial,
+    /// The delta, with the roles before the change.
+    Delta(CachedDelta, HashMap<(String, ResourceRef), Role>),
+    /// A case the cache does not cover (a member that is no user of the org): the caller
+    /// reads the facts from the database.
+    Uncovered,
+}
+
+impl CachedDelta {
+    /// The roles `members` (user ids) hold where membership of `group` matters, before
+    /// they are added to it or removed from it.
+    pub(crate) fn before(
+        tx: &mut Tx<'_>,
+        facts: Arc<AccessFacts>,
+        org_id: &str,
+        group: &str,
+        members: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Cached, StoreError> {
+        let Some(entries) = reach(tx, &facts, org_id, group)? else {
+            return Ok(Cached::Trivial);
+        };
+        let mut users = Vec::with_capacity(members.len());
+        for member in members {
+            let Some((org, active)) = tx.user_row(member)? else {
+                return Ok(Cached::Uncovered);
+            };
+            if org != org_id {
+                return Ok(Cached::Uncovered);
+            }
+            let grants = tx.grants_of_user(org_id, member)?;
+            users.push(UserInScope {
+                id: member.clone(),
+                active,
+                grants,
+            });
+        }
+        let delta = CachedDelta {
+            facts,
+            org_id: org_id.to_owned(),
+            entries,
+            users,
+        };
+        let roles = delta.roles(tx, now)?;
+        Ok(Cached::Delta(delta, roles))
+    }
+
+    /// Every in-scope user's role on every in-scope resource, their groups read now.
+    pub(crate) fn roles(
+        &self,
+        tx: &mut Tx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<(String, ResourceRef), Role>, StoreError> {
+        let mut roles = HashMap::new();
+        for user in &self.users {
+            let direct = tx.groups_of_user(&self.org_id, &user.id)?;
+            let graph = self.graph_of(&user.id, &direct);
+            let mut grants: Vec<&Grant> = user.grants.iter().collect();
+            for group in graph.names.keys() {
+                if let Some(held) = self.facts.group_grants.get(group) {
+                    grants.extend(held);
+                }
+            }
+            let org_owner = self.facts.owners.contains(&user.id);
+            for (workspace, folder) in &self.entries {
+                let on: Vec<Grant> = grants
+                    .iter()
+                    .filter(|grant| match &grant.resource {
+                        ResourceRef::Workspace(id) => *id == workspace.id,
+                        ResourceRef::Folder(id) => folder.as_ref().is_some_and(|f| f.id == *id),
+                    })
+                    .map(|grant| (*grant).clone())
+                    .collect();
+                let candidate = Candidate {
+                    user_id: &user.id,
+                    active: user.active,
+                    org_owner,
+                };
+                let found = who_has_access(
+                    [candidate],
+                    &graph,
+                    workspace,
+                    folder.as_ref(),
+                    &on,
+                    &self.facts.rules,
+                    now,
+                );
+                let resource = match folder {
+                    Some(folder) => ResourceRef::Folder(folder.id.clone()),
+                    None => ResourceRef::Workspace(workspace.id.clone()),
+                };
+                for (user, role) in found {
+                    roles.insert((user, resource.clone()), role);
+                }
+            }
+        }
+        Ok(roles)
+    }
+
+    /// `user`'s groups: `direct` and, from the cached nesting, every group above them, all
+    /// named.
+    fn graph_of(&self, user: &str, direct: &[(String, String)]) -> GroupGraph {
+        let mut graph = GroupGraph::default();
+        let mut frontier: Vec<String> = Vec::new();
+        for (group, name) in direct {
+            graph.add_membership(group, user);
+            graph.set_name(group, name);
+            frontier.push(group.clone());
+        }
+        let mut seen: HashSet<String> = frontier.iter().cloned().collect();
+        while let Some(group) = frontier.pop() {
+            for parent in self.facts.groups.parents.get(&group).into_iter().flatten() {
+                graph.add_membership(parent, &group);
+                if let Some(name) = self.facts.groups.name(parent) {
+                    graph.set_name(parent, name);
+                }
+                if seen.insert(parent.clone()) {
+                    frontier.push(parent.clone());
+                }
+            }
+        }
+        graph
+    }
+}
+
+/// The resources whose roles depend on membership of `group` (those it or a group above it
+/// holds grants on, the workspaces of rules matching one of their names, each workspace
+/// with its open folders), or `None` when there are none.
+fn reach(
+    tx: &mut Tx<'_>,
+    facts: &AccessFacts,
+    org_id: &str,
+    group: &str,
+) -> Result<Option<Vec<Entry>>, StoreError> {
+    let mut chain: Vec<String> = vec![group.to_owned()];
+    let mut seen: HashSet<String> = chain.iter().cloned().collect();
+    let mut at = 0;
+    while at < chain.len() {
+        for parent in facts.groups.parents.get(&chain[at]).into_iter().flatten() {
+            if seen.insert(parent.clone()) {
+                chain.push(parent.clone());
+            }
+        }
+        at += 1;
+    }
+    let mut workspaces: Vec<String> = Vec::new();
+    let mut folders: Vec<String> = Vec::new();
+    for held in chain.iter().filter_map(|id| facts.group_grants.get(id)) {
+        for grant in held {
+            match &grant.resource {
+                ResourceRef::Workspace(id) => workspaces.push(id.clone()),
+                ResourceRef::Folder(id) => folders.push(id.clone()),
+            }
+        }
+    }
+    if !facts.rules.is_empty() {
+        let mut names: Vec<String> = chain
+            .iter()
+            .filter_map(|id| facts.groups.name(id))
+            .map(str::to_owned)
+            .collect();
+        if facts.groups.name(group).is_none() {
+            // A group in no nesting and holding no grant: its name is read.
+            let own: Option<(String, String)> = scim_groups::table
+                .find(group)
+                .select((scim_groups::org_id, scim_groups::display_name))
+                .first(tx.conn)
+                .optional()?;
+            names.extend(own.filter(|(org, _)| org == org_id).map(|(_, name)| name));
+        }
+        for workspace in facts.workspaces.values() {
+            if facts.rules.iter().any(|rule| {
+                glob_matches(&rule.workspaces, &workspace.name)
+                    && names.iter().any(|name| glob_matches(&rule.group, name))
+            }) {
+                workspaces.push(workspace.id.clone());
+            }
+        }
+    }
+    if workspaces.is_empty() && folders.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(facts.entries(&workspaces, &folders)))
+}
+
+impl AccessFacts {
+    /// The workspaces and folders named that exist: each workspace with its open folders,
+    /// each other folder with its workspace (a Home folder stands for its workspace).
+    fn entries(&self, workspaces: &[String], folders: &[String]) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        let mut seen_workspaces: HashSet<&str> = HashSet::new();
+        let mut seen_folders: HashSet<&str> = HashSet::new();
+        for id in workspaces {
+            let Some(workspace) = self.workspaces.get(id) else {
+                continue;
+            };
+            if !seen_workspaces.insert(id) {
+                continue;
+            }
+            entries.push((workspace.clone(), None));
+            for folder in self.open_folders.get(id).into_iter().flatten() {
+                if seen_folders.insert(folder)
+                    && let Some(found) = self.folders.get(folder)
+                {
+                    entries.push((workspace.clone(), Some(found.clone())));
+                }
+            }
+        }
+        for id in folders {
+            let Some(folder) = self.folders.get(id) else {
+                continue;
+            };
+            let Some(workspace) = self.workspaces.get(&folder.workspace_id) else {
+                continue;
+            };
+            if workspace.home_folder_id == folder.id {
+                if seen_workspaces.insert(&workspace.id) {
+                    entries.push((workspace.clone(), None));
+                }
+            } else if seen_folders.insert(&folder.id) {
+                entries.push((workspace.clone(), Some(folder.clone())));
+            }
+        }
+        entries
+    }
+}
