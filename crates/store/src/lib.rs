@@ -6,6 +6,7 @@ mod access_delta;
 mod access_facts;
 mod audit;
 mod audit_stats;
+mod checkpointer;
 mod connection;
 mod consumers;
 mod error;
@@ -272,6 +273,8 @@ pub struct Store {
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// SQLite: the writer thread that batches queued writes (group commit).
     batcher: Option<std::sync::Arc<writer::Writer>>,
+    /// SQLite: the thread that checkpoints the write-ahead log.
+    _checkpointer: Option<std::sync::Arc<checkpointer::Checkpointer>>,
     /// The key that signs paging cursors, shared through the database by every process.
     cursor_key: [u8; 32],
     /// Each organization's access facts, checked against the database on every use.
@@ -299,8 +302,9 @@ impl Store {
         let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();
         let batcher = match backend {
             Backend::Sqlite => {
-                let connection = connection::establish(url)
+                let mut connection = connection::establish(url)
                     .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+                connection::checkpoint_backstop(&mut connection)?;
                 Some(std::sync::Arc::new(writer::Writer::start(
                     connection,
                     std::sync::Arc::clone(&sqlite_writer),
@@ -309,12 +313,17 @@ impl Store {
             }
             Backend::Postgres => None,
         };
+        let checkpointer = match backend {
+            Backend::Sqlite => Some(std::sync::Arc::new(checkpointer::Checkpointer::start(url)?)),
+            Backend::Postgres => None,
+        };
         Ok(Store {
             pool,
             backend,
             max_connections: options.max_connections.max(1),
             sqlite_writer,
             batcher,
+            _checkpointer: checkpointer,
             cursor_key,
             facts,
         })
