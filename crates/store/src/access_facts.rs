@@ -10,9 +10,9 @@
 //!
 //! [`crate::AccessDelta`] uses it for the usual access change of a directory sync: users
 //! added to or removed from a group by id. With the facts at hand, a group that can give no
-//! role costs the version lookup alone, and one that can costs three small lookups per user
-//! (whether they are active, their groups, their own grants) before the change and one
-//! after it (their groups), instead of reading every resource's grants and candidates.
+//! role costs the version lookup alone, and one that can costs one statement per user before
+//! the change (whether they are active, their groups, their own grants) and one after it
+//! (their groups), instead of reading every resource's grants and candidates.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,7 +26,7 @@ use org_model::{
     Workspace, glob_matches, who_has_access,
 };
 
-use crate::schema::{folders, group_members, scim_groups, scim_users};
+use crate::schema::{folders, group_members, scim_groups};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx};
 
@@ -193,17 +193,6 @@ impl Tx<'_> {
         })
     }
 
-    /// `(org_id, active)` of the user with this id, if there is one (of any organization:
-    /// by primary key, the caller checks the org).
-    fn user_row(&mut self, id: &str) -> Result<Option<(String, bool)>, StoreError> {
-        let row: Option<(String, Option<bool>)> = scim_users::table
-            .find(id)
-            .select((scim_users::org_id, scim_users::active))
-            .first(self.conn)
-            .optional()?;
-        Ok(row.map(|(org, active)| (org, active.unwrap_or(true))))
-    }
-
     /// The groups `user` is a direct member of, with their names.
     fn groups_of_user(
         &mut self,
@@ -270,19 +259,17 @@ impl CachedDelta {
             return Ok(Cached::Trivial);
         };
         let mut users = Vec::with_capacity(members.len());
+        let mut before_groups = Vec::with_capacity(members.len());
         for member in members {
-            let Some((org, active)) = tx.user_row(member)? else {
+            let Some(rows) = tx.user_access_rows(org_id, member)? else {
                 return Ok(Cached::Uncovered);
             };
-            if org != org_id {
-                return Ok(Cached::Uncovered);
-            }
-            let grants = tx.grants_of_user(org_id, member)?;
             users.push(UserInScope {
                 id: member.clone(),
-                active,
-                grants,
+                active: rows.active,
+                grants: rows.grants,
             });
+            before_groups.push(rows.groups);
         }
         let delta = CachedDelta {
             facts,
@@ -290,7 +277,7 @@ impl CachedDelta {
             entries,
             users,
         };
-        let roles = delta.roles(tx, now)?;
+        let roles = delta.roles_with(&before_groups, now);
         Ok(Cached::Delta(delta, roles))
     }
 
@@ -300,10 +287,23 @@ impl CachedDelta {
         tx: &mut Tx<'_>,
         now: DateTime<Utc>,
     ) -> Result<HashMap<(String, ResourceRef), Role>, StoreError> {
-        let mut roles = HashMap::new();
+        let mut groups = Vec::with_capacity(self.users.len());
         for user in &self.users {
-            let direct = tx.groups_of_user(&self.org_id, &user.id)?;
-            let graph = self.graph_of(&user.id, &direct);
+            groups.push(tx.groups_of_user(&self.org_id, &user.id)?);
+        }
+        Ok(self.roles_with(&groups, now))
+    }
+
+    /// Every in-scope user's role on every in-scope resource, `groups[k]` the groups the
+    /// k-th user is a direct member of.
+    fn roles_with(
+        &self,
+        groups: &[Vec<(String, String)>],
+        now: DateTime<Utc>,
+    ) -> HashMap<(String, ResourceRef), Role> {
+        let mut roles = HashMap::new();
+        for (user, direct) in self.users.iter().zip(groups) {
+            let graph = self.graph_of(&user.id, direct);
             let mut grants: Vec<&Grant> = user.grants.iter().collect();
             for group in graph.names.keys() {
                 if let Some(held) = self.facts.group_grants.get(group) {
@@ -343,7 +343,7 @@ impl CachedDelta {
                 }
             }
         }
-        Ok(roles)
+        roles
     }
 
     /// `user`'s groups: `direct` and, from the cached nesting, every group above them, all

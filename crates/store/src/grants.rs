@@ -4,11 +4,14 @@
 //! follows `Grant::check` (no `owner` for groups, group grants on invite-only folders only).
 
 use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use org_model::{Grant, GrantSource, OrgSettings, Principal, ResourceRef, Role, Rule};
 
 use crate::org::new_id;
 use crate::schema::{access_rules, grants, joins, orgs, scim_groups, scim_users};
+use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx, timestamp};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -25,6 +28,40 @@ struct GrantRow {
     source_detail: Option<String>,
     expires_at: Option<String>,
     created_at: String,
+}
+
+/// What one user's access depends on of their own (see [`Tx::user_access_rows`]).
+#[derive(Debug, Clone)]
+pub(crate) struct UserAccessRows {
+    /// Whether they are active.
+    pub(crate) active: bool,
+    /// `(id, displayName)` of the groups they are a direct member of.
+    pub(crate) groups: Vec<(String, String)>,
+    /// The grants they hold.
+    pub(crate) grants: Vec<Grant>,
+}
+
+/// A row of [`Tx::user_access_rows`]: `kind` `u` (the user), `g` (a group), `r` (a grant).
+#[derive(QueryableByName)]
+struct AccessRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    a: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    b: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    c: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    d: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    e: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    f: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    g: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    h: Option<String>,
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -224,21 +261,70 @@ impl Tx<'_> {
             .collect()
     }
 
-    /// The grants a user holds themselves (a statement the cache keeps).
-    pub(crate) fn grants_of_user(
+    /// What the access of user `user_id` depends on of their own, in one statement (the
+    /// cache keeps it): whether they are active, the groups they are a direct member of
+    /// (with names), the grants they hold. `None` when the organization has no such user.
+    pub(crate) fn user_access_rows(
         &mut self,
         org_id: &str,
         user_id: &str,
-    ) -> Result<Vec<Grant>, StoreError> {
-        grants::table
-            .filter(grants::org_id.eq(org_id))
-            .filter(grants::principal_type.eq("user"))
-            .filter(grants::principal_id.eq(user_id))
-            .select(GrantRow::as_select())
-            .load(self.conn)?
-            .into_iter()
-            .map(GrantRow::into_grant)
-            .collect()
+    ) -> Result<Option<UserAccessRows>, StoreError> {
+        let mut sql = Sql::new(self.backend);
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let user = sql.bind(Bind::Text(user_id.to_owned()));
+        let none = "CAST(NULL AS TEXT)";
+        sql.cacheable().push(&format!(
+            "SELECT 'u' AS kind, org_id AS a, \
+               CASE WHEN active IS NULL OR active THEN 't' ELSE 'f' END AS b, \
+               {none} AS c, {none} AS d, {none} AS e, {none} AS f, {none} AS g, {none} AS h \
+             FROM scim_users WHERE id = {user} \
+             UNION ALL \
+             SELECT 'g', m.group_id, g.display_name, {none}, {none}, {none}, {none}, {none}, {none} \
+             FROM group_members m JOIN scim_groups g ON g.id = m.group_id \
+             WHERE m.org_id = {org} AND m.member_id = {user} \
+             UNION ALL \
+             SELECT 'r', id, resource_type, resource_id, role, source, source_detail, \
+               expires_at, created_at \
+             FROM grants WHERE org_id = {org} AND principal_type = 'user' \
+               AND principal_id = {user}"
+        ));
+        let rows: Vec<AccessRow> = sql.load(self.conn)?;
+        let mut found = UserAccessRows {
+            active: true,
+            groups: Vec::new(),
+            grants: Vec::new(),
+        };
+        let mut of_org = false;
+        for row in rows {
+            match row.kind.as_str() {
+                // By primary key: the org is checked here.
+                "u" => {
+                    of_org = row.a == org_id;
+                    found.active = row.b.as_deref() != Some("f");
+                }
+                "g" => found.groups.push((row.a, row.b.unwrap_or_default())),
+                _ => {
+                    let text = |value: Option<String>| value.unwrap_or_default();
+                    found.grants.push(
+                        GrantRow {
+                            id: row.a,
+                            org_id: org_id.to_owned(),
+                            principal_type: "user".to_owned(),
+                            principal_id: user_id.to_owned(),
+                            resource_type: text(row.b),
+                            resource_id: text(row.c),
+                            role: text(row.d),
+                            source: text(row.e),
+                            source_detail: row.f,
+                            expires_at: row.g,
+                            created_at: text(row.h),
+                        }
+                        .into_grant()?,
+                    );
+                }
+            }
+        }
+        Ok(of_org.then_some(found))
     }
 
     /// A grant by id.
