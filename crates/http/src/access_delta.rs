@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 pub(crate) use rollcall_store::{AccessChange, AccessDelta, AccessScope};
-use rollcall_store::{ResourceKind, StoreError, Tx};
+use rollcall_store::{MemberDelta, ResourceKind, StoreError, Tx};
 use scim_core::patch::MemberChange;
 use serde_json::Value;
 
@@ -53,6 +53,27 @@ where
         }
         None => write(tx).map(|value| (value, None)),
     }
+}
+
+/// [`around_if`] for a PATCH of a group's members: the write answers what it did to them
+/// (`MemberDelta`), which the delta then needs not read again.
+pub(crate) fn around_group_patch<T, E>(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    scope: Option<AccessScope>,
+    now: DateTime<Utc>,
+    write: impl FnOnce(&mut Tx<'_>) -> Result<(T, MemberDelta), E>,
+) -> Result<((T, MemberDelta), Option<Value>), E>
+where
+    E: From<StoreError>,
+{
+    let Some(scope) = scope else {
+        return write(tx).map(|value| (value, None));
+    };
+    let delta = AccessDelta::before(tx, org_id, scope, now)?;
+    let (value, members) = write(tx)?;
+    let changes = delta.after_group_patch(tx, now, &members)?;
+    Ok(((value, members), Some(to_json(&changes))))
 }
 
 /// The scope of a group's member changes: the members they name, or every member when one

@@ -236,9 +236,10 @@ fn patch_group(
     let renamed =
         attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
     let scope = access_delta::group_scope(&id, &plan.members, renamed);
-    let ((stored, members), access) = access_delta::around_if(tx, org, scope, now, |tx| {
-        tx.patch_group_with_delta(org, &id, attributes, &plan.members, expected_version, now)
-    })?;
+    let ((stored, members), access) =
+        access_delta::around_group_patch(tx, org, scope, now, |tx| {
+            tx.patch_group_with_delta(org, &id, attributes, &plan.members, expected_version, now)
+        })?;
     if attributes.is_some() || !plan.members.is_empty() {
         let mut detail = audit::changes(&existing.resource, &stored.resource);
         detail["members"] = audit::member_changes(&plan.members);

@@ -258,23 +258,49 @@ impl AccessDelta {
     /// Read the roles again, after the change, and answer the pairs whose role changed,
     /// sorted by resource, then user.
     pub fn after(
+        self,
+        tx: &mut Tx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AccessChange>, StoreError> {
+        self.after_members(tx, now, None)
+    }
+
+    /// [`AccessDelta::after`] for a change of the members of a group (a
+    /// [`AccessScope::GroupMembers`] scope) whose net effect is `members`, as the write
+    /// answered it: a delta from cached facts then reads nothing again.
+    pub fn after_group_patch(
+        self,
+        tx: &mut Tx<'_>,
+        now: DateTime<Utc>,
+        members: &crate::MemberDelta,
+    ) -> Result<Vec<AccessChange>, StoreError> {
+        self.after_members(tx, now, Some(members))
+    }
+
+    fn after_members(
         mut self,
         tx: &mut Tx<'_>,
         now: DateTime<Utc>,
+        members: Option<&crate::MemberDelta>,
     ) -> Result<Vec<AccessChange>, StoreError> {
         #[cfg(debug_assertions)]
         if let Some(read) = self.check.take() {
             let expected = read.after(tx, now)?;
-            let changes = self.after(tx, now)?;
+            let changes = self.after_members(tx, now, members)?;
             assert_eq!(changes, expected, "cached access delta");
             return Ok(changes);
         }
         if self.is_trivial() {
             return Ok(Vec::new());
         }
-        let after = match &self.cached {
-            Some(cached) => cached.roles(tx, now)?,
-            None => {
+        let known = match (&self.cached, members) {
+            (Some(cached), Some(members)) => cached.roles_after(members, now),
+            _ => None,
+        };
+        let after = match (&self.cached, known) {
+            (_, Some(after)) => after,
+            (Some(cached), None) => cached.roles(tx, now)?,
+            (None, None) => {
                 if let (Some((group, members)), Some(users)) = (&self.reread, &mut self.users) {
                     users.extend(tx.users_under(&self.org_id, group, members.as_deref())?);
                 }

@@ -229,7 +229,13 @@ struct UserInScope {
 pub(crate) struct CachedDelta {
     facts: Arc<AccessFacts>,
     org_id: String,
+    /// The group whose members change, and its name when known (always, when the
+    /// organization has rules: they match names).
+    group: String,
+    group_name: Option<String>,
     entries: Vec<Entry>,
+    /// The groups each user was a direct member of before the change.
+    before_groups: Vec<Vec<(String, String)>>,
     users: Vec<UserInScope>,
 }
 
@@ -255,7 +261,11 @@ impl CachedDelta {
         members: &[String],
         now: DateTime<Utc>,
     ) -> Result<Cached, StoreError> {
-        let Some(entries) = reach(tx, &facts, org_id, group)? else {
+        let Some(Reach {
+            entries,
+            group_name,
+        }) = reach(tx, &facts, org_id, group)?
+        else {
             return Ok(Cached::Trivial);
         };
         let mut users = Vec::with_capacity(members.len());
@@ -271,13 +281,17 @@ impl CachedDelta {
             });
             before_groups.push(rows.groups);
         }
-        let delta = CachedDelta {
+        let mut delta = CachedDelta {
             facts,
             org_id: org_id.to_owned(),
+            group: group.to_owned(),
+            group_name,
             entries,
             users,
+            before_groups: Vec::new(),
         };
         let roles = delta.roles_with(&before_groups, now);
+        delta.before_groups = before_groups;
         Ok(Cached::Delta(delta, roles))
     }
 
@@ -292,6 +306,40 @@ impl CachedDelta {
             groups.push(tx.groups_of_user(&self.org_id, &user.id)?);
         }
         Ok(self.roles_with(&groups, now))
+    }
+
+    /// The roles after the change, from the groups before it and the change's net effect
+    /// on the group's members (nothing read); `None` when the group's name, which a rule
+    /// could match, is unknown.
+    pub(crate) fn roles_after(
+        &self,
+        members: &crate::MemberDelta,
+        now: DateTime<Utc>,
+    ) -> Option<HashMap<(String, ResourceRef), Role>> {
+        let name = match &self.group_name {
+            Some(name) => name.clone(),
+            None if self.facts.rules.is_empty() => String::new(),
+            None => return None,
+        };
+        let groups: Vec<Vec<(String, String)>> = self
+            .users
+            .iter()
+            .zip(&self.before_groups)
+            .map(|(user, before)| {
+                let mut groups: Vec<(String, String)> = before
+                    .iter()
+                    .filter(|(id, _)| *id != self.group || !members.removed.contains(&user.id))
+                    .cloned()
+                    .collect();
+                if members.added.contains(&user.id)
+                    && !groups.iter().any(|(id, _)| *id == self.group)
+                {
+                    groups.push((self.group.clone(), name.clone()));
+                }
+                groups
+            })
+            .collect();
+        Some(self.roles_with(&groups, now))
     }
 
     /// Every in-scope user's role on every in-scope resource, `groups[k]` the groups the
@@ -372,15 +420,23 @@ impl CachedDelta {
     }
 }
 
+/// What [`reach`] found.
+struct Reach {
+    entries: Vec<Entry>,
+    group_name: Option<String>,
+}
+
 /// The resources whose roles depend on membership of `group` (those it or a group above it
 /// holds grants on, the workspaces of rules matching one of their names, each workspace
-/// with its open folders), or `None` when there are none.
+/// with its open folders), or `None` when there are none; with the group's name when it is
+/// known (always, when the organization has rules).
 fn reach(
     tx: &mut Tx<'_>,
     facts: &AccessFacts,
     org_id: &str,
     group: &str,
-) -> Result<Option<Vec<Entry>>, StoreError> {
+) -> Result<Option<Reach>, StoreError> {
+    let mut group_name = facts.groups.name(group).map(str::to_owned);
     let mut chain: Vec<String> = vec![group.to_owned()];
     let mut seen: HashSet<String> = chain.iter().cloned().collect();
     let mut at = 0;
@@ -415,7 +471,8 @@ fn reach(
                 .select((scim_groups::org_id, scim_groups::display_name))
                 .first(tx.conn)
                 .optional()?;
-            names.extend(own.filter(|(org, _)| org == org_id).map(|(_, name)| name));
+            group_name = own.filter(|(org, _)| org == org_id).map(|(_, name)| name);
+            names.extend(group_name.clone());
         }
         for workspace in facts.workspaces.values() {
             if facts.rules.iter().any(|rule| {
@@ -429,7 +486,10 @@ fn reach(
     if workspaces.is_empty() && folders.is_empty() {
         return Ok(None);
     }
-    Ok(Some(facts.entries(&workspaces, &folders)))
+    Ok(Some(Reach {
+        entries: facts.entries(&workspaces, &folders),
+        group_name,
+    }))
 }
 
 impl AccessFacts {

@@ -649,8 +649,10 @@ fn membership(store: &Store, f: &Fixture, group: &str, user: &str, add: bool) ->
             } else {
                 MemberChange::Remove(vec![f.id(user)])
             };
-            members(tx, f, group, change)?;
-            delta.after(tx, now())
+            // As a PATCH does it: the write's net effect on the members goes to the delta.
+            let (_, net) =
+                tx.patch_group_with_delta(&f.org, &f.id(group), None, &[change], None, now())?;
+            delta.after_group_patch(tx, now(), &net)
         })
         .unwrap();
     sorted(
