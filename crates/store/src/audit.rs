@@ -123,7 +123,7 @@ impl Tx<'_> {
                 operation: record.operation.to_owned(),
                 target: record.target.to_owned(),
                 status: i32::from(record.status),
-                detail: record.detail.to_string(),
+                detail: serde_json::to_string(record.detail)?,
                 request_id: record.request_id.map(str::to_owned),
             });
             return Ok(());
@@ -137,7 +137,7 @@ impl Tx<'_> {
                 audit_events::operation.eq(record.operation),
                 audit_events::target.eq(record.target),
                 audit_events::status.eq(i32::from(record.status)),
-                audit_events::detail.eq(record.detail.to_string()),
+                audit_events::detail.eq(serde_json::to_string(record.detail)?),
                 audit_events::request_id.eq(record.request_id),
             ))
             .execute(self.conn)?;

@@ -112,7 +112,7 @@ impl Tx<'_> {
             org_id: org_id.to_owned(),
             event_type: event.event_type.to_owned(),
             occurred_at: event.occurred_at,
-            data: event.data.to_string(),
+            data: serde_json::to_string(event.data)?,
         };
         let id = pending.id.clone();
         self.pending_events.push(pending);
