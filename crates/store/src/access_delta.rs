@@ -734,6 +734,17 @@ impl Tx<'_> {
             frontier = next;
         }
         let ids: Vec<String> = seen.into_iter().collect();
+        self.set_group_names(org_id, &mut graph, &ids)?;
+        Ok(graph)
+    }
+
+    /// Name the groups `ids` of the organization in `graph` (others left out).
+    pub(crate) fn set_group_names(
+        &mut self,
+        org_id: &str,
+        graph: &mut GroupGraph,
+        ids: &[String],
+    ) -> Result<(), StoreError> {
         for chunk in ids.chunks(CHUNK) {
             // By primary key, the org checked here (see `users_active`).
             let rows: Vec<(String, String, String)> = scim_groups::table
@@ -748,7 +759,7 @@ impl Tx<'_> {
                 graph.set_name(id, name);
             }
         }
-        Ok(graph)
+        Ok(())
     }
 
     /// The ids that may be users whose membership of `group` a change touches: `members`

@@ -30,9 +30,6 @@ use crate::schema::{folders, group_members, scim_groups};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx};
 
-/// Ids per `IN (…)` list.
-const CHUNK: usize = 500;
-
 /// The cached facts of each organization, as of a version.
 #[derive(Debug, Default)]
 pub(crate) struct FactsCache {
@@ -129,20 +126,7 @@ impl Tx<'_> {
             named.insert(member);
         }
         let named: Vec<String> = named.into_iter().collect();
-        for chunk in named.chunks(CHUNK) {
-            // By primary key, the org checked here (see `access_delta::users_active`).
-            let rows: Vec<(String, String, String)> = scim_groups::table
-                .filter(scim_groups::id.eq_any(chunk))
-                .select((
-                    scim_groups::id,
-                    scim_groups::org_id,
-                    scim_groups::display_name,
-                ))
-                .load(self.conn)?;
-            for (id, _, name) in rows.iter().filter(|row| row.1 == org_id) {
-                groups.set_name(id, name);
-            }
-        }
+        self.set_group_names(org_id, &mut groups, &named)?;
         let workspaces: HashMap<String, Workspace> = self
             .workspaces(org_id)?
             .into_iter()
