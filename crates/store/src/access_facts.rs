@@ -30,10 +30,27 @@ use crate::schema::{folders, group_members, scim_groups};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx};
 
-/// The cached facts of each organization, as of a version.
-#[derive(Debug, Default)]
+/// The cached facts of each organization, as of a version, for at most `limit`
+/// organizations at once.
+#[derive(Debug)]
 pub(crate) struct FactsCache {
     orgs: Mutex<HashMap<String, Arc<AccessFacts>>>,
+    limit: usize,
+}
+
+impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache::with_limit(1024)
+    }
+}
+
+impl FactsCache {
+    fn with_limit(limit: usize) -> FactsCache {
+        FactsCache {
+            orgs: Mutex::default(),
+            limit: limit.max(1),
+        }
+    }
 }
 
 /// One organization's access facts as of `version`.
@@ -96,11 +113,14 @@ impl Tx<'_> {
             return Ok(Some(facts));
         }
         let facts = Arc::new(self.load_access_facts(org_id, version)?);
-        cache
-            .orgs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(org_id.to_owned(), Arc::clone(&facts));
+        let mut orgs = cache.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+        if orgs.len() >= cache.limit && !orgs.contains_key(org_id) {
+            // Bounded memory: make room by forgetting one organization (reloaded on use).
+            if let Some(evicted) = orgs.keys().next().cloned() {
+                orgs.remove(&evicted);
+            }
+        }
+        orgs.insert(org_id.to_owned(), Arc::clone(&facts));
         Ok(Some(facts))
     }
 
@@ -515,5 +535,38 @@ impl AccessFacts {
             }
         }
         entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDb;
+
+    #[test]
+    fn the_cache_keeps_at_most_its_limit_of_organizations() {
+        let db = TestDb::sqlite();
+        let store = db.open();
+        let orgs: Vec<String> = (0..3)
+            .map(|k| {
+                store
+                    .write(|tx| tx.create_org(&format!("org{k}"), Utc::now()))
+                    .map(|org| org.id)
+            })
+            .collect::<Result<_, _>>()
+            .expect("orgs");
+        let cache = Arc::new(FactsCache::with_limit(2));
+        store
+            .write(|tx| {
+                let mut tx = Tx::new(&mut *tx.conn, tx.backend).with_facts(&cache);
+                for org in &orgs {
+                    assert!(tx.access_facts(org)?.is_some());
+                }
+                Ok(())
+            })
+            .expect("facts");
+        let kept = cache.orgs.lock().expect("lock");
+        assert_eq!(kept.len(), 2);
+        assert!(kept.contains_key(&orgs[2]), "the last one used is kept");
     }
 }
