@@ -7,7 +7,8 @@
 #      membership change is an access change);
 #   3. for each group: M PATCHes adding one member each (the group grows from 0 to M),
 #      then M PATCHes removing one member each (members[value eq "…"]);
-#   4. print a summary: applied PATCHes per second, p50 and p99.
+#   4. print a summary: applied PATCHes per second, p50 and p99, and the CPU time per
+#      PATCH of the whole server and of its writer thread (from /proc, Linux only).
 #
 # Environment: M (default 20000), CONNECTIONS (32), THREADS (2), ROLLCALL_BIN (a prebuilt
 # rollcall binary, e.g. an older commit's, to compare; default: build this tree's release).
@@ -53,7 +54,8 @@ token="$(json_field "$org_json" scim_token)"
 admin_token="$(json_field "$org_json" admin_token)"
 port="$(free_port)"
 RUST_LOG="${BENCH_RUST_LOG:-warn}" "$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/rollcall.log" 2>&1 &
-pids+=($!)
+server_pid=$!
+pids+=("$server_pid")
 base="http://127.0.0.1:$port"
 wait_ready "$base/scim/v2" "$token" 60
 
@@ -81,13 +83,41 @@ post "$base/admin/v1/grants" "$admin_token" \
     "{\"principal\":{\"type\":\"group\",\"id\":\"$granted\"},\"resource\":{\"type\":\"workspace\",\"id\":\"$workspace\"},\"role\":\"editor\"}" >/dev/null
 
 declare -A results
+cpu_ticks() { # cpu_ticks: "<server total> <writer thread>" in clock ticks (utime + stime)
+    # Fields 14 and 15 of /proc/…/stat; counted after the ") " that ends the name.
+    local server pid_stat writer=0 task ticks
+    pid_stat="$(cat "/proc/$server_pid/stat")"
+    server="$(cut -d' ' -f12,13 <<<"${pid_stat##*) }" | awk '{print $1 + $2}')"
+    # The writer thread ("rollcall-sqlite-writer", cut to 15 characters by the kernel, as
+    # is the checkpoint thread's name): the busier of the two.
+    for task in /proc/"$server_pid"/task/*; do
+        if [ "$(cat "$task/comm" 2>/dev/null)" = "rollcall-sqlite" ]; then
+            ticks="$(sed 's/.*) //' "$task/stat" | cut -d' ' -f12,13 | awk '{print $1 + $2}')"
+            [ "$ticks" -gt "$writer" ] && writer="$ticks"
+        fi
+    done
+    echo "$server $writer"
+}
+
 run() { # run LABEL OP GROUP
     rm -f "$workdir/done"
-    local out
+    local out before after
+    before="$(cpu_ticks)"
     out="$(wrk -t "$THREADS" -c "$CONNECTIONS" -d 2h --timeout 10s --latency -s bench/wrk/members.lua \
         -H "Authorization: Bearer $token" "$base" -- "$THREADS" "$workdir/ids" "$2" /scim/v2 "$3" "$workdir/done")"
+    after="$(cpu_ticks)"
     local result
     result="$(grep '^RESULT' <<<"$out")"
+    # CPU per applied PATCH, from the kernel's accounting (steadier than the rate on a
+    # shared machine): the whole server, and its busiest SQLite thread (the writer).
+    local cpu
+    cpu="$(python3 -c '
+import os, sys
+tick = 1e6 / os.sysconf("SC_CLK_TCK")
+b, a, n = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3])
+print("server_us=%.1f writer_us=%.1f" % ((int(a[0]) - int(b[0])) * tick / n, (int(a[1]) - int(b[1])) * tick / n))
+' "$before" "$after" "$(result_field "$result" applied)")"
+    result="$result $cpu"
     echo "$1: $result"
     [ "$(result_field "$result" applied)" -ge "$M" ] || { echo "not every PATCH was applied" >&2; exit 1; }
     results[$1]="$result"
@@ -99,8 +129,8 @@ run "granted remove" remove "$granted"
 
 echo
 echo "== summary (M=$M, $CONNECTIONS connections, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
-printf '%-36s %10s %10s %10s\n' "PATCH /Groups/{id}, one member" "PATCH/s" "p50 ms" "p99 ms"
+printf '%-36s %10s %10s %10s %12s %12s\n' "PATCH /Groups/{id}, one member" "PATCH/s" "p50 ms" "p99 ms" "server µs" "writer µs"
 for label in "plain add" "plain remove" "granted add" "granted remove"; do
     r="${results[$label]}"
-    printf '%-36s %10s %10s %10s\n' "$label" "$(result_field "$r" rate)" "$(result_field "$r" p50_ms)" "$(result_field "$r" p99_ms)"
+    printf '%-36s %10s %10s %10s %12s %12s\n' "$label" "$(result_field "$r" rate)" "$(result_field "$r" p50_ms)" "$(result_field "$r" p99_ms)" "$(result_field "$r" server_us)" "$(result_field "$r" writer_us)"
 done
