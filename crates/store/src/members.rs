@@ -203,11 +203,10 @@ pub(crate) fn insert_members(
             .collect();
         sql.push(&format!(
             "INSERT INTO group_members (org_id, group_id, member_id, member_type) VALUES {} \
-             ON CONFLICT DO NOTHING RETURNING member_id AS id",
+             ON CONFLICT DO NOTHING",
             rows.join(", ")
         ));
-        let rows: Vec<Found> = sql.load(connection)?;
-        inserted.extend(rows.into_iter().map(|row| row.id));
+        inserted.extend(changed_ids(connection, sql, chunk.iter().map(|m| &m.id))?);
     }
     Ok(inserted)
 }
@@ -230,13 +229,30 @@ pub(crate) fn delete_members(
         let group = sql.bind(Bind::Text(group_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
-            "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND member_id IN ({list}) \
-             RETURNING member_id AS id"
+            "DELETE FROM group_members WHERE org_id = {org} AND group_id = {group} AND member_id IN ({list})"
         ));
-        let rows: Vec<Found> = sql.load(connection)?;
-        deleted.extend(rows.into_iter().map(|row| row.id));
+        deleted.extend(changed_ids(connection, sql, chunk.iter())?);
     }
     Ok(deleted)
+}
+
+/// Run an insert or delete of the member rows of `ids` and answer the ids whose row it
+/// inserted or deleted: for one id, whether it changed a row (no row to read back); for
+/// several, the rows it answers (`RETURNING`).
+fn changed_ids<'a>(
+    connection: &mut AnyConnection,
+    mut sql: Sql,
+    ids: impl ExactSizeIterator<Item = &'a String>,
+) -> Result<Vec<String>, StoreError> {
+    let mut ids = ids;
+    if ids.len() == 1 {
+        let only = ids.next().cloned();
+        let changed = sql.execute(connection)? > 0;
+        return Ok(only.filter(|_| changed).into_iter().collect());
+    }
+    sql.push(" RETURNING member_id AS id");
+    let rows: Vec<Found> = sql.load(connection)?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
 /// Delete the members an element-scoped filter matches (or all, without one); their ids.

@@ -6,6 +6,7 @@
 //! statement cache; the others are prepared each time.
 
 use std::cell::OnceCell;
+use std::fmt::Write as _;
 use std::ops::Range;
 
 use diesel::RunQueryDsl;
@@ -94,11 +95,17 @@ impl Sql {
         self.placeholder(self.binds.len())
     }
 
-    /// Add a bind and append its placeholder.
+    /// Add a bind and append its placeholder (written in place: a multi-row insert has
+    /// hundreds).
     pub(crate) fn push_bind(&mut self, value: Bind) -> &mut Sql {
-        let placeholder = self.bind(value);
+        self.binds.push(value);
         self.pieces = OnceCell::new();
-        self.text.push_str(&placeholder);
+        let marker = match self.backend {
+            Backend::Postgres => '$',
+            Backend::Sqlite => '?',
+        };
+        // Writing into a String cannot fail.
+        let _ = write!(self.text, "{marker}{}", self.binds.len());
         self
     }
 
