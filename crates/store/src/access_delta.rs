@@ -5,11 +5,14 @@
 //! change can affect and reads their effective roles; the caller makes the change;
 //! [`AccessDelta::after`] reads the same roles again and keeps the pairs that differ.
 //!
-//! The cost follows what can change, not the organization's size. A group-membership change
-//! first asks one question (a recursive query over the group and its ancestors: do any of
-//! them hold a grant, or can a rule match them?); when nothing can change, that one query is
-//! all it costs. Otherwise users are read in batches (`IN` lists of [`CHUNK`]), never one
-//! query per user, and roles come from `org_model::who_has_access` over the users in scope.
+//! The cost follows what can change, not the organization's size. Users added to or removed
+//! from a group by id (a directory sync) are worked out from the store's cached access facts
+//! (`access_facts.rs`): one version lookup when the group can give no role, otherwise one
+//! statement per user. Every other change reads from the database: a group-membership
+//! change first runs one prepared probe (is the group inside another, does it hold a grant,
+//! has the org a rule?) and stops there when nothing can change; otherwise users are read in
+//! batches (`IN` lists of [`CHUNK`]), never one query per user, and roles come from
+//! `org_model::who_has_access` over the users in scope.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
