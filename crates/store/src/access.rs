@@ -100,27 +100,7 @@ impl Tx<'_> {
             .first(self.conn)
             .optional()?;
         let active = active.ok_or(StoreError::NotFound)?.unwrap_or(true);
-        let mut groups = GroupGraph::default();
-        let mut frontier = vec![user_id.to_owned()];
-        let mut seen: HashSet<String> = HashSet::new();
-        while !frontier.is_empty() {
-            let mut next = Vec::new();
-            for chunk in frontier.chunks(CHUNK) {
-                let rows: Vec<(String, String)> = group_members::table
-                    .filter(group_members::org_id.eq(org_id))
-                    .filter(group_members::member_id.eq_any(chunk))
-                    .select((group_members::group_id, group_members::member_id))
-                    .load(self.conn)?;
-                for (group, member) in rows {
-                    groups.add_membership(&group, &member);
-                    if seen.insert(group.clone()) {
-                        next.push(group);
-                    }
-                }
-            }
-            frontier = next;
-        }
-        self.name_groups(org_id, &mut groups, seen.into_iter().collect())?;
+        let groups = self.groups_above(org_id, &[user_id.to_owned()])?;
         Ok(UserFacts { active, groups })
     }
 
@@ -195,7 +175,7 @@ impl Tx<'_> {
         }
         let group_ids: Vec<String> = seen.into_iter().collect();
         if names.is_empty() {
-            self.name_groups(org_id, &mut groups, group_ids)?;
+            self.set_group_names(org_id, &mut groups, &group_ids)?;
         } else {
             for id in group_ids {
                 if let Some(name) = names.get(&id) {
@@ -275,20 +255,57 @@ impl Tx<'_> {
         ))
     }
 
-    fn name_groups(
+    /// The groups `members` belong to, transitively, with their names: one query per level
+    /// and chunk.
+    pub(crate) fn groups_above(
         &mut self,
         org_id: &str,
-        groups: &mut GroupGraph,
-        ids: Vec<String>,
+        members: &[String],
+    ) -> Result<GroupGraph, StoreError> {
+        let mut graph = GroupGraph::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut frontier: Vec<String> = members.to_vec();
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for chunk in frontier.chunks(CHUNK) {
+                let rows: Vec<(String, String)> = group_members::table
+                    .filter(group_members::org_id.eq(org_id))
+                    .filter(group_members::member_id.eq_any(chunk))
+                    .select((group_members::group_id, group_members::member_id))
+                    .load(self.conn)?;
+                for (group, member) in rows {
+                    graph.add_membership(&group, &member);
+                    if seen.insert(group.clone()) {
+                        next.push(group);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        let ids: Vec<String> = seen.into_iter().collect();
+        self.set_group_names(org_id, &mut graph, &ids)?;
+        Ok(graph)
+    }
+
+    /// Name the groups `ids` of the organization in `graph` (others left out).
+    pub(crate) fn set_group_names(
+        &mut self,
+        org_id: &str,
+        graph: &mut GroupGraph,
+        ids: &[String],
     ) -> Result<(), StoreError> {
         for chunk in ids.chunks(CHUNK) {
-            let rows: Vec<(String, String)> = scim_groups::table
-                .filter(scim_groups::org_id.eq(org_id))
+            // By primary key, the org checked here (see `access_delta`'s `users_active`).
+            let rows: Vec<(String, String, String)> = scim_groups::table
                 .filter(scim_groups::id.eq_any(chunk))
-                .select((scim_groups::id, scim_groups::display_name))
+                .select((
+                    scim_groups::id,
+                    scim_groups::org_id,
+                    scim_groups::display_name,
+                ))
                 .load(self.conn)?;
-            for (id, name) in rows {
-                groups.set_name(&id, &name);
+            for (id, _, name) in rows.iter().filter(|row| row.1 == org_id) {
+                graph.set_name(id, name);
             }
         }
         Ok(())

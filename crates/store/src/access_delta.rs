@@ -19,8 +19,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use org_model::{
-    Candidate, Folder, GroupGraph, Principal, ResourceRef, Role, TeamAccess, Workspace,
-    glob_matches, who_has_access,
+    Candidate, Folder, Principal, ResourceRef, Role, TeamAccess, Workspace, glob_matches,
+    who_has_access,
 };
 
 use crate::access_facts::{Cached, CachedDelta};
@@ -296,14 +296,12 @@ impl AccessDelta {
         if self.is_trivial() {
             return Ok(Vec::new());
         }
-        let known = match (&self.cached, members) {
-            (Some(cached), Some(members)) => cached.roles_after(members, now),
-            _ => None,
-        };
-        let after = match (&self.cached, known) {
-            (_, Some(after)) => after,
-            (Some(cached), None) => cached.roles(tx, now)?,
-            (None, None) => {
+        let after = match &self.cached {
+            Some(cached) => match members.and_then(|members| cached.roles_after(members, now)) {
+                Some(after) => after,
+                None => cached.roles(tx, now)?,
+            },
+            None => {
                 if let (Some((group, members)), Some(users)) = (&self.reread, &mut self.users) {
                     users.extend(tx.users_under(&self.org_id, group, members.as_deref())?);
                 }
@@ -711,58 +709,6 @@ impl Tx<'_> {
         }
         found.sort();
         Ok(found)
-    }
-
-    /// The groups `members` belong to, transitively, with their names: one query per level
-    /// and chunk.
-    fn groups_above(&mut self, org_id: &str, members: &[String]) -> Result<GroupGraph, StoreError> {
-        let mut graph = GroupGraph::default();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut frontier: Vec<String> = members.to_vec();
-        while !frontier.is_empty() {
-            let mut next = Vec::new();
-            for chunk in frontier.chunks(CHUNK) {
-                let rows: Vec<(String, String)> = group_members::table
-                    .filter(group_members::org_id.eq(org_id))
-                    .filter(group_members::member_id.eq_any(chunk))
-                    .select((group_members::group_id, group_members::member_id))
-                    .load(self.conn)?;
-                for (group, member) in rows {
-                    graph.add_membership(&group, &member);
-                    if seen.insert(group.clone()) {
-                        next.push(group);
-                    }
-                }
-            }
-            frontier = next;
-        }
-        let ids: Vec<String> = seen.into_iter().collect();
-        self.set_group_names(org_id, &mut graph, &ids)?;
-        Ok(graph)
-    }
-
-    /// Name the groups `ids` of the organization in `graph` (others left out).
-    pub(crate) fn set_group_names(
-        &mut self,
-        org_id: &str,
-        graph: &mut GroupGraph,
-        ids: &[String],
-    ) -> Result<(), StoreError> {
-        for chunk in ids.chunks(CHUNK) {
-            // By primary key, the org checked here (see `users_active`).
-            let rows: Vec<(String, String, String)> = scim_groups::table
-                .filter(scim_groups::id.eq_any(chunk))
-                .select((
-                    scim_groups::id,
-                    scim_groups::org_id,
-                    scim_groups::display_name,
-                ))
-                .load(self.conn)?;
-            for (id, _, name) in rows.iter().filter(|row| row.1 == org_id) {
-                graph.set_name(id, name);
-            }
-        }
-        Ok(())
     }
 
     /// The ids that may be users whose membership of `group` a change touches: `members`

@@ -100,19 +100,20 @@ impl Sql {
     pub(crate) fn push_bind(&mut self, value: Bind) -> &mut Sql {
         self.binds.push(value);
         self.pieces = OnceCell::new();
-        let marker = match self.backend {
-            Backend::Postgres => '$',
-            Backend::Sqlite => '?',
-        };
         // Writing into a String cannot fail.
-        let _ = write!(self.text, "{marker}{}", self.binds.len());
+        let _ = write!(self.text, "{}{}", self.marker(), self.binds.len());
         self
     }
 
     fn placeholder(&self, number: usize) -> String {
+        format!("{}{number}", self.marker())
+    }
+
+    /// What starts a placeholder: `$` (PostgreSQL) or `?` (SQLite).
+    fn marker(&self) -> char {
         match self.backend {
-            Backend::Postgres => format!("${number}"),
-            Backend::Sqlite => format!("?{number}"),
+            Backend::Postgres => '$',
+            Backend::Sqlite => '?',
         }
     }
 
@@ -153,10 +154,7 @@ impl Sql {
     /// The text cut at its placeholders. The text holds no user data (every value is a
     /// bind), so a marker followed by digits naming a bind is always one of ours.
     fn cut(&self) -> Vec<Piece> {
-        let marker = match self.backend {
-            Backend::Postgres => b'$',
-            Backend::Sqlite => b'?',
-        };
+        let marker = self.marker() as u8;
         let bytes = self.text.as_bytes();
         let mut pieces = Vec::with_capacity(2 * self.binds.len() + 1);
         let mut start = 0;
