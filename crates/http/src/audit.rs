@@ -125,11 +125,16 @@ fn recorded(resource: &Value) -> Map<String, Value> {
         .map(|object| {
             object
                 .iter()
-                .filter(|(key, _)| !matches!(key.as_str(), "id" | "meta" | "members" | "groups"))
+                .filter(|(key, _)| is_recorded(key))
                 .map(|(key, value)| (key.clone(), value.clone()))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether a top-level attribute is kept in a record.
+fn is_recorded(key: &str) -> bool {
+    !matches!(key, "id" | "meta" | "members" | "groups")
 }
 
 /// `{"after": …}` of a new resource.
@@ -139,16 +144,18 @@ pub(crate) fn created(resource: &Value) -> Value {
 
 /// `{"before": …, "after": …}` of the top-level attributes that differ.
 pub(crate) fn changes(before: &Value, after: &Value) -> Value {
-    let (before, after) = (recorded(before), recorded(after));
+    let empty = Map::new();
+    let before = before.as_object().unwrap_or(&empty);
+    let after = after.as_object().unwrap_or(&empty);
     let mut old = Map::new();
     let mut new = Map::new();
-    for (key, value) in &before {
+    for (key, value) in before.iter().filter(|(key, _)| is_recorded(key)) {
         if after.get(key) != Some(value) {
             old.insert(key.clone(), value.clone());
             new.insert(key.clone(), after.get(key).cloned().unwrap_or(Value::Null));
         }
     }
-    for (key, value) in &after {
+    for (key, value) in after.iter().filter(|(key, _)| is_recorded(key)) {
         if !before.contains_key(key) {
             old.insert(key.clone(), Value::Null);
             new.insert(key.clone(), value.clone());

@@ -144,8 +144,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Append the records kept aside (SQLite), just before the commit: multi-row inserts
-    /// of a few fixed sizes, so each is prepared once per connection.
+    /// Append the records kept aside (SQLite), just before the commit: multi-row inserts of
+    /// up to 32 rows (`batch_sizes`), each shape prepared once per connection.
     pub(crate) fn flush_audit(&mut self) -> Result<(), StoreError> {
         let pending = std::mem::take(&mut self.pending_audit);
         let mut records = pending.into_iter();

@@ -131,7 +131,7 @@ impl Tx<'_> {
                 }
             }
             Backend::Sqlite => {
-                // Multi-row inserts of a few fixed sizes, each prepared once per connection.
+                // Multi-row inserts (`batch_sizes`), each shape prepared once per connection.
                 let mut events = pending.into_iter();
                 for size in crate::sql::batch_sizes(events.len()) {
                     let mut insert = Sql::new(self.backend);

@@ -230,17 +230,19 @@ impl Query for Sql {
 
 impl RunQueryDsl<AnyConnection> for Sql {}
 
-/// How to split `total` rows into multi-row inserts of a few fixed sizes (64, 16, 4, 1:
-/// largest first), so that each shape is prepared once per connection and kept in the
-/// statement cache. 64 rows of 9 binds stay far below SQLite's bind limit.
+/// The most rows one multi-row insert takes (32 rows of 9 binds stay far below SQLite's
+/// bind limit).
+const MOST_ROWS: usize = 32;
+
+/// How to split `total` rows into multi-row inserts: full ones of [`MOST_ROWS`], then one of
+/// what is left. A group-commit batch of a few jobs appends its rows in one statement; the
+/// shapes (1 to 32 rows) are a bounded set, each prepared once per connection and kept in
+/// the statement cache.
 pub(crate) fn batch_sizes(total: usize) -> Vec<usize> {
-    let mut sizes = Vec::new();
-    let mut left = total;
-    for size in [64, 16, 4, 1] {
-        while left >= size {
-            sizes.push(size);
-            left -= size;
-        }
+    let mut sizes = vec![MOST_ROWS; total / MOST_ROWS];
+    let rest = total % MOST_ROWS;
+    if rest > 0 {
+        sizes.push(rest);
     }
     sizes
 }
@@ -271,14 +273,15 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_inserted_in_batches_of_a_few_sizes() {
+    fn rows_are_inserted_in_statements_of_at_most_32_rows() {
         for (total, expected) in [
             (0, vec![]),
             (1, vec![1]),
-            (3, vec![1, 1, 1]),
-            (25, vec![16, 4, 4, 1]),
-            (64, vec![64]),
-            (150, vec![64, 64, 16, 4, 1, 1]),
+            (3, vec![3]),
+            (25, vec![25]),
+            (32, vec![32]),
+            (64, vec![32, 32]),
+            (150, vec![32, 32, 32, 32, 22]),
         ] {
             let sizes = batch_sizes(total);
             assert_eq!(sizes, expected, "{total}");
