@@ -10,9 +10,15 @@
 #   4. print a summary: applied PATCHes per second, p50 and p99, and the CPU time per
 #      PATCH of the whole server and of its writer thread (from /proc, Linux only).
 #
+# CALLGRIND=1 runs the server under valgrind's callgrind instead and adds the instructions
+# per PATCH: of the whole server, and of the writer thread's batches (`writer::run`). Unlike
+# rates and CPU times these repeat exactly for the same binary and inputs, whatever else the
+# machine is doing (the checkpoint thread runs on a 50 ms clock, so its share moves a
+# little). Rates under valgrind mean nothing; use M=1000.
+#
 # Environment: M (default 20000), CONNECTIONS (32), THREADS (2), ROLLCALL_BIN (a prebuilt
-# rollcall binary, e.g. an older commit's, to compare; default: build this tree's release).
-# Needs wrk, curl, python3.
+# rollcall binary, e.g. an older commit's, to compare; default: build this tree's release),
+# CALLGRIND. Needs wrk, curl, python3 (and valgrind with CALLGRIND=1).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -24,6 +30,11 @@ THREADS="${THREADS:-2}"
 
 if ! command -v wrk >/dev/null; then
     echo "bench/members.sh needs wrk: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk (macOS)" >&2
+    exit 2
+fi
+CALLGRIND="${CALLGRIND:-}"
+if [ -n "$CALLGRIND" ] && ! command -v callgrind_control >/dev/null; then
+    echo "CALLGRIND=1 needs valgrind: apt-get install -y valgrind" >&2
     exit 2
 fi
 if [ -n "${ROLLCALL_BIN:-}" ]; then
@@ -53,11 +64,15 @@ org_json="$("$rollcall" org create bench --json)"
 token="$(json_field "$org_json" scim_token)"
 admin_token="$(json_field "$org_json" admin_token)"
 port="$(free_port)"
-RUST_LOG="${BENCH_RUST_LOG:-warn}" "$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/rollcall.log" 2>&1 &
+wrapper=()
+if [ -n "$CALLGRIND" ]; then
+    wrapper=(valgrind --tool=callgrind --callgrind-out-file="$workdir/callgrind.out")
+fi
+RUST_LOG="${BENCH_RUST_LOG:-warn}" "${wrapper[@]}" "$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/rollcall.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")
 base="http://127.0.0.1:$port"
-wait_ready "$base/scim/v2" "$token" 60
+wait_ready "$base/scim/v2" "$token" "$([ -n "$CALLGRIND" ] && echo 300 || echo 60)"
 
 echo "== rollcall $("$rollcall" --version 2>/dev/null || echo "$rollcall"): M=$M, $CONNECTIONS connections"
 echo "-- seeding $M users"
@@ -83,6 +98,22 @@ post "$base/admin/v1/grants" "$admin_token" \
     "{\"principal\":{\"type\":\"group\",\"id\":\"$granted\"},\"resource\":{\"type\":\"workspace\",\"id\":\"$workspace\"},\"role\":\"editor\"}" >/dev/null
 
 declare -A results
+instructions() { # instructions PATCHES: dump callgrind's counts since the last dump, per PATCH
+    local dump
+    callgrind_control -d >/dev/null "$server_pid"
+    dump="$(ls -t "$workdir"/callgrind.out.* | head -1)"
+    python3 - "$dump" "$1" <<'PY'
+import re, subprocess, sys
+dump, n = sys.argv[1], int(sys.argv[2])
+total = next(int(line.split()[1]) for line in open(dump) if line.startswith(("summary:", "totals:")))
+annotated = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", dump],
+                           capture_output=True, text=True).stdout
+writer = max((int(m.group(1).replace(",", "")) for m in
+              re.finditer(r"^\s*([\d,]+) .*rollcall_store::writer::run\b", annotated, re.M)), default=0)
+print("server_kinstr=%.1f writer_kinstr=%.1f" % (total / n / 1000, writer / n / 1000))
+PY
+}
+[ -n "$CALLGRIND" ] && callgrind_control -z "$server_pid" >/dev/null
 cpu_ticks() { # cpu_ticks: "<server total> <writer thread>" in clock ticks (utime + stime)
     # Fields 14 and 15 of /proc/…/stat; counted after the ") " that ends the name.
     local server pid_stat writer=0 task ticks
@@ -118,6 +149,9 @@ b, a, n = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3])
 print("server_us=%.1f writer_us=%.1f" % ((int(a[0]) - int(b[0])) * tick / n, (int(a[1]) - int(b[1])) * tick / n))
 ' "$before" "$after" "$(result_field "$result" applied)")"
     result="$result $cpu"
+    if [ -n "$CALLGRIND" ]; then
+        result="$result $(instructions "$(result_field "$result" applied)")"
+    fi
     echo "$1: $result"
     [ "$(result_field "$result" applied)" -ge "$M" ] || { echo "not every PATCH was applied" >&2; exit 1; }
     results[$1]="$result"
@@ -129,8 +163,12 @@ run "granted remove" remove "$granted"
 
 echo
 echo "== summary (M=$M, $CONNECTIONS connections, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
-printf '%-36s %10s %10s %10s %12s %12s\n' "PATCH /Groups/{id}, one member" "PATCH/s" "p50 ms" "p99 ms" "server µs" "writer µs"
+printf '%-36s %10s %10s %10s %12s %12s' "PATCH /Groups/{id}, one member" "PATCH/s" "p50 ms" "p99 ms" "server µs" "writer µs"
+[ -n "$CALLGRIND" ] && printf ' %14s %14s' "server kinstr" "writer kinstr"
+echo
 for label in "plain add" "plain remove" "granted add" "granted remove"; do
     r="${results[$label]}"
-    printf '%-36s %10s %10s %10s %12s %12s\n' "$label" "$(result_field "$r" rate)" "$(result_field "$r" p50_ms)" "$(result_field "$r" p99_ms)" "$(result_field "$r" server_us)" "$(result_field "$r" writer_us)"
+    printf '%-36s %10s %10s %10s %12s %12s' "$label" "$(result_field "$r" rate)" "$(result_field "$r" p50_ms)" "$(result_field "$r" p99_ms)" "$(result_field "$r" server_us)" "$(result_field "$r" writer_us)"
+    [ -n "$CALLGRIND" ] && printf ' %14s %14s' "$(result_field "$r" server_kinstr)" "$(result_field "$r" writer_kinstr)"
+    echo
 done
