@@ -11,10 +11,10 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::http::Method;
-use common::{Harness, admin, code, group, patch, request, user, with_json};
+use common::{Harness, admin, code, group, patch, request, user, wait_for, with_json};
 use rollcall_http::events::{
     Dispatcher, DispatcherConfig, Event, EventSubscriber, SubscriberError, signature,
 };
@@ -414,14 +414,6 @@ impl EventSubscriber for Recorder {
         }
         self.seen.lock().unwrap().push(event.clone());
         Ok(())
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -12,9 +12,9 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Harness, admin, user};
+use common::{Harness, admin, user, wait_for};
 use rollcall_http::events::{Dispatcher, DispatcherConfig};
 use rollcall_store::TokenKind;
 use rollcall_store::testing::TestDb;
@@ -123,14 +123,6 @@ fn serve_plain(mut stream: TcpStream) -> Result<String, String> {
     let mut rest = first.to_vec();
     rest.extend(answer_ok(&mut stream)?.bytes());
     Ok(String::from_utf8_lossy(&rest).into_owned())
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[actix_web::test]
