@@ -14,7 +14,9 @@
 # per PATCH: of the whole server, and of the writer thread's batches (`writer::run`). Unlike
 # rates and CPU times these repeat exactly for the same binary and inputs, whatever else the
 # machine is doing (the checkpoint thread runs on a 50 ms clock, so its share moves a
-# little). Rates under valgrind mean nothing; use M=1000.
+# little). Rates under valgrind mean nothing; use M=1000. CALLGRIND_KEEP=DIR keeps each
+# phase's profile there (callgrind.out.<pid>.1 to .4, in the order below) for
+# callgrind_annotate.
 #
 # Environment: M (default 20000), CONNECTIONS (32), THREADS (2), ROLLCALL_BIN (a prebuilt
 # rollcall binary, e.g. an older commit's, to compare; default: build this tree's release),
@@ -102,6 +104,7 @@ instructions() { # instructions PATCHES: dump callgrind's counts since the last 
     local dump
     callgrind_control -d >/dev/null "$server_pid"
     dump="$(ls -t "$workdir"/callgrind.out.* | head -1)"
+    [ -n "${CALLGRIND_KEEP:-}" ] && cp "$dump" "$CALLGRIND_KEEP/"
     python3 - "$dump" "$1" <<'PY'
 import re, subprocess, sys
 dump, n = sys.argv[1], int(sys.argv[2])

@@ -9,12 +9,14 @@ use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use diesel::RunQueryDsl;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::methods::LoadQuery;
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Untyped};
+use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
-use crate::connection::{AnyConnection, MultiBackend};
+use crate::connection::AnyConnection;
 use crate::{Backend, StoreError};
 
 /// One bound value.
@@ -126,25 +128,27 @@ impl Sql {
 
     /// Run a statement that returns no rows; the number of rows it changed.
     pub(crate) fn execute(self, connection: &mut AnyConnection) -> Result<usize, StoreError> {
-        Ok(self.execute_query(connection)?)
+        Ok(match connection {
+            AnyConnection::Sqlite(sqlite) => RunQueryDsl::execute(self, sqlite)?,
+            AnyConnection::Postgresql(pg) => RunQueryDsl::execute(self, pg)?,
+        })
     }
 
     /// Run a query and load its rows.
     pub(crate) fn load<T>(self, connection: &mut AnyConnection) -> Result<Vec<T>, StoreError>
     where
-        Sql: for<'c> LoadQuery<'c, AnyConnection, T>,
+        Sql: for<'c> LoadQuery<'c, SqliteConnection, T> + for<'c> LoadQuery<'c, PgConnection, T>,
     {
-        Ok(RunQueryDsl::load(self, connection)?)
-    }
-
-    fn execute_query(self, connection: &mut AnyConnection) -> diesel::QueryResult<usize> {
-        RunQueryDsl::execute(self, connection)
+        Ok(match connection {
+            AnyConnection::Sqlite(sqlite) => RunQueryDsl::load(self, sqlite)?,
+            AnyConnection::Postgresql(pg) => RunQueryDsl::load(self, pg)?,
+        })
     }
 
     /// Run a query expected to return at most one row.
     pub(crate) fn optional<T>(self, connection: &mut AnyConnection) -> Result<Option<T>, StoreError>
     where
-        Sql: for<'c> LoadQuery<'c, AnyConnection, T>,
+        Sql: for<'c> LoadQuery<'c, SqliteConnection, T> + for<'c> LoadQuery<'c, PgConnection, T>,
     {
         Ok(self.load(connection)?.into_iter().next())
     }
@@ -188,34 +192,46 @@ impl Sql {
     }
 }
 
-impl QueryFragment<MultiBackend> for Sql {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> diesel::QueryResult<()> {
+/// `Sql` runs on the concrete connection inside [`AnyConnection`] ([`Sql::execute`],
+/// [`Sql::load`]), not through the enum: Diesel's multi-connection wrapper writes a
+/// statement's text out again on every walk (for its cache key, its cacheability and its
+/// binds), which cost more than the statement itself on SQLite.
+impl<DB> QueryFragment<DB> for Sql
+where
+    DB: diesel::backend::Backend
+        + HasSqlType<Text>
+        + HasSqlType<BigInt>
+        + HasSqlType<Double>
+        + HasSqlType<Bool>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+    f64: ToSql<Double, DB>,
+    bool: ToSql<Bool, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
         if !self.cacheable {
             out.unsafe_to_cache_prepared();
         }
         for piece in self.pieces.get_or_init(|| self.cut()) {
             match piece {
                 Piece::Text(range) => out.push_sql(&self.text[range.clone()]),
-                Piece::Bind(index) => push_bind(&mut out, &self.binds[*index])?,
+                Piece::Bind(index) => match &self.binds[*index] {
+                    Bind::Text(text) => out.push_bind_param::<Text, _>(text)?,
+                    Bind::OptionalText(text) => out.push_bind_param::<Nullable<Text>, _>(text)?,
+                    Bind::BigInt(number) => out.push_bind_param::<BigInt, _>(number)?,
+                    Bind::OptionalBigInt(number) => {
+                        out.push_bind_param::<Nullable<BigInt>, _>(number)?
+                    }
+                    Bind::Double(number) => out.push_bind_param::<Double, _>(number)?,
+                    Bind::OptionalDouble(number) => {
+                        out.push_bind_param::<Nullable<Double>, _>(number)?
+                    }
+                    Bind::Bool(flag) => out.push_bind_param::<Bool, _>(flag)?,
+                    Bind::OptionalBool(flag) => out.push_bind_param::<Nullable<Bool>, _>(flag)?,
+                },
             }
         }
         Ok(())
-    }
-}
-
-fn push_bind<'b>(
-    out: &mut AstPass<'_, 'b, MultiBackend>,
-    bind: &'b Bind,
-) -> diesel::QueryResult<()> {
-    match bind {
-        Bind::Text(text) => out.push_bind_param::<Text, _>(text),
-        Bind::OptionalText(text) => out.push_bind_param::<Nullable<Text>, _>(text),
-        Bind::BigInt(number) => out.push_bind_param::<BigInt, _>(number),
-        Bind::OptionalBigInt(number) => out.push_bind_param::<Nullable<BigInt>, _>(number),
-        Bind::Double(number) => out.push_bind_param::<Double, _>(number),
-        Bind::OptionalDouble(number) => out.push_bind_param::<Nullable<Double>, _>(number),
-        Bind::Bool(flag) => out.push_bind_param::<Bool, _>(flag),
-        Bind::OptionalBool(flag) => out.push_bind_param::<Nullable<Bool>, _>(flag),
     }
 }
 
@@ -228,7 +244,8 @@ impl Query for Sql {
     type SqlType = Untyped;
 }
 
-impl RunQueryDsl<AnyConnection> for Sql {}
+impl RunQueryDsl<SqliteConnection> for Sql {}
+impl RunQueryDsl<PgConnection> for Sql {}
 
 /// The most rows one multi-row insert takes (32 rows of 9 binds stay far below SQLite's
 /// bind limit).
