@@ -15,7 +15,7 @@
 # rates and CPU times these repeat exactly for the same binary and inputs, whatever else the
 # machine is doing (the checkpoint thread runs on a 50 ms clock, so its share moves a
 # little). Rates under valgrind mean nothing; use M=1000. CALLGRIND_KEEP=DIR keeps each
-# phase's profile there (callgrind.out.<pid>.1 to .4, in the order below) for
+# phase's profile there (callgrind.out.1 to .4, in the order of the phases below) for
 # callgrind_annotate.
 #
 # Environment: M (default 20000), CONNECTIONS (32), THREADS (2), ROLLCALL_BIN (a prebuilt
