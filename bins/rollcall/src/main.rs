@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod logging;
+mod maintenance;
 mod serve;
 
 use clap::Parser;

@@ -1,7 +1,8 @@
 //! `rollcall serve`: open (and migrate) the store, mount the SCIM routes, start the event
 //! dispatcher (webhook deliveries), listen, and shut down gracefully on SIGINT/SIGTERM
 //! (in-flight requests get [`SHUTDOWN_TIMEOUT_SECS`]; the dispatcher stops after its
-//! delivery in progress). The purge of deleted users runs hourly on a background task meanwhile.
+//! delivery in progress). Background jobs (the purge of deleted users, the expiry of
+//! grants) run meanwhile (`maintenance.rs`).
 
 use std::net::SocketAddr;
 
@@ -10,8 +11,9 @@ use anyhow::Context;
 use rollcall_http::{AppState, ScimConfig};
 use rollcall_store::{Store, StoreOptions};
 
-use crate::commands::{demo, purge};
+use crate::commands::demo;
 use crate::config::{self, Settings};
+use crate::maintenance;
 
 /// How long in-flight requests may run after a shutdown signal.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
@@ -54,8 +56,8 @@ async fn listen(
     state: AppState,
     demo_org: Option<demo::DemoOrg>,
 ) -> anyhow::Result<()> {
-    // Deleted users' personal data is scrubbed in the background (PRODUCT.md §5).
-    actix_web::rt::spawn(purge::periodically(state.store().clone()));
+    // Deleted users' personal data is scrubbed, ended grants recorded, in the background.
+    maintenance::spawn(state.store());
     let server = HttpServer::new(move || {
         let (scim, admin, health) = (state.clone(), state.clone(), state.clone());
         App::new()

@@ -12,6 +12,7 @@ mod discovery;
 mod error;
 mod etag;
 pub mod events;
+mod expiry;
 mod health;
 mod latency;
 mod lifecycle;
@@ -31,6 +32,7 @@ mod state;
 
 use actix_web::web;
 
+pub use expiry::expire_grants;
 pub use me::MeResolver;
 pub use state::AppState;
 

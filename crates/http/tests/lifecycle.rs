@@ -844,3 +844,164 @@ async fn an_org_owner_leaving_hands_over_the_workspaces_without_a_direct_owner()
         );
     }
 }
+
+/// The org's `access.changed` events caused by `cause`, their `data`.
+fn access_events(h: &Harness, cause: &str) -> Vec<Value> {
+    h.store
+        .read(|tx| tx.events_after(&h.a.org_id, 0, 10_000))
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.event_type == "access.changed" && event.data["cause"] == cause)
+        .map(|event| event.data)
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_ended_grant_is_removed_and_recorded_with_its_access_delta_once() {
+    for db in TestDb::all() {
+        let (h, clock, admin_token) = setup(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (scim, adm) = (h.a.token.clone(), admin_token.as_str());
+        let ws = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": "q3"}));
+        let ws_id = ws["id"].as_str().unwrap().to_owned();
+        let resource = format!("workspace:{ws_id}");
+        let ann = create!(app, &scim, "Users", user("ann"));
+        let bob = create!(app, &scim, "Users", user("bob"));
+        let eng = create!(app, &scim, "Groups", group("eng", &[&bob]));
+        let ends = clock.now() + Duration::hours(1);
+        let temporary = |principal: (&str, &str), role: &str| {
+            let mut body = grant(principal, &ws_id, role);
+            body["expires_at"] = json!(ends.to_rfc3339());
+            body
+        };
+        // Ann's own grant and the group's end together; Bob keeps viewer of his own.
+        let ann_grant = admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            temporary(("user", &ann), "editor")
+        );
+        let eng_grant = admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            temporary(("group", &eng), "maintainer")
+        );
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("user", &bob), &ws_id, "viewer")
+        );
+
+        // (minutes after the grants were made, removed in this run)
+        for (minutes, removed) in [(59, 0), (60, 2), (61, 0)] {
+            let now = clock.now() + Duration::minutes(minutes);
+            assert_eq!(
+                rollcall_http::expire_grants(&h.store, now).unwrap(),
+                removed,
+                "{label} minute {minutes}"
+            );
+        }
+        assert_eq!(role!(app, adm, &ann, &resource), None, "{label}");
+        assert_eq!(
+            role!(app, adm, &bob, &resource).as_deref(),
+            Some("viewer"),
+            "{label}"
+        );
+        let records = audit(&h, "grant.expire");
+        assert_eq!(records.len(), 2, "{label}");
+        let mut seen = Vec::new();
+        for record in &records {
+            assert_eq!(record.actor, "system", "{label}");
+            assert_eq!(record.detail["reason"], "expired", "{label}");
+            assert_eq!(record.detail["after"], Value::Null, "{label}");
+            let (who, before) =
+                if record.target == format!("grant:{}", ann_grant["id"].as_str().unwrap()) {
+                    (&ann, "editor")
+                } else {
+                    assert_eq!(
+                        record.target,
+                        format!("grant:{}", eng_grant["id"].as_str().unwrap()),
+                        "{label}"
+                    );
+                    (&bob, "maintainer")
+                };
+            let after = if who == &bob {
+                json!("viewer")
+            } else {
+                Value::Null
+            };
+            assert_eq!(
+                record.detail["access"],
+                json!([{"user": who, "resource": resource, "before": before, "after": after}]),
+                "{label} {}",
+                record.target
+            );
+            seen.push(record.target.clone());
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), 2, "{label}: one record per grant");
+        let events = access_events(&h, "grant.expire");
+        assert_eq!(events.len(), 2, "{label}");
+        for event in &events {
+            let record = records
+                .iter()
+                .find(|r| event["target"] == r.target.as_str());
+            let record = record.expect("an event of a recorded expiry");
+            assert_eq!(event["changes"], record.detail["access"], "{label}");
+        }
+        let left = grants_of!(app, adm, &ann);
+        assert!(left.is_empty(), "{label}: {left:?}");
+    }
+}
+
+#[actix_web::test]
+async fn the_last_owner_grant_ending_hands_the_workspace_to_the_successor() {
+    for db in TestDb::all() {
+        let (h, clock, admin_token) = setup(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (scim, adm) = (h.a.token.clone(), admin_token.as_str());
+        let ws = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": "ops"}));
+        let ws_id = ws["id"].as_str().unwrap().to_owned();
+        let resource = format!("workspace:{ws_id}");
+        let owner = create!(app, &scim, "Users", user("olga"));
+        let heir = create!(app, &scim, "Users", user("hugo"));
+        settings!(app, adm, json!({"successor": heir}));
+        let mut body = grant(("user", &owner), &ws_id, "owner");
+        let ends = clock.now() + Duration::days(30);
+        body["expires_at"] = json!(ends.to_rfc3339());
+        admin_post!(app, adm, "/admin/v1/grants", body);
+
+        assert_eq!(
+            rollcall_http::expire_grants(&h.store, ends).unwrap(),
+            1,
+            "{label}"
+        );
+        assert_eq!(
+            grants_of!(app, adm, &heir),
+            vec![(ws_id.clone(), "owner".to_owned())],
+            "{label}"
+        );
+        let records = audit(&h, "workspace.owner_succession");
+        assert_eq!(records.len(), 1, "{label}");
+        assert_eq!(records[0].detail["from"], json!(owner), "{label}");
+        assert_eq!(records[0].detail["to"], json!(heir), "{label}");
+        assert_eq!(records[0].detail["reason"], "grant_expired", "{label}");
+        assert_eq!(records[0].actor, "system", "{label}");
+        // The delta holds both sides: the owner's loss and the heir's gain.
+        let mut access = audit(&h, "grant.expire")[0].detail["access"]
+            .as_array()
+            .unwrap()
+            .clone();
+        access.sort_by_key(|change| change["user"].as_str().unwrap().to_owned());
+        let mut expected = vec![
+            json!({"user": owner, "resource": resource, "before": "owner", "after": null}),
+            json!({"user": heir, "resource": resource, "before": null, "after": "owner"}),
+        ];
+        expected.sort_by_key(|change| change["user"].as_str().unwrap().to_owned());
+        assert_eq!(access, expected, "{label}");
+    }
+}

@@ -410,6 +410,46 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Up to `limit` of the organization's grants that have ended at `now` (`expires_at` at
+    /// or before it) and are still stored, the earliest ending first.
+    pub fn expired_grants(
+        &mut self,
+        org_id: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Grant>, StoreError> {
+        grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::expires_at.is_not_null())
+            .filter(grants::expires_at.le(timestamp::to_db(now)))
+            .order((grants::expires_at, grants::id))
+            .limit(limit)
+            .select(GrantRow::as_select())
+            .load(self.conn)?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+    }
+
+    /// Remove grant `id` if it has ended at `now`; whether this removed it (another process
+    /// may have been first). Unlike [`Tx::delete_grant`] this refuses nothing: an ended
+    /// grant gives no role already, whoever else holds one.
+    pub fn delete_expired_grant(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let deleted = diesel::delete(
+            grants::table
+                .filter(grants::org_id.eq(org_id))
+                .filter(grants::id.eq(id))
+                .filter(grants::expires_at.le(timestamp::to_db(now))),
+        )
+        .execute(self.conn)?;
+        Ok(deleted > 0)
+    }
+
     /// Store a group mapping rule (its `id` is assigned); a rule grants to groups, so it
     /// gives at most `maintainer` ([`StoreError::Invalid`] otherwise).
     pub fn create_rule(

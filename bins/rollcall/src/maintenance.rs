@@ -1,0 +1,56 @@
+//! The background jobs of `rollcall serve`, each on a clock of its own and on a blocking
+//! thread, so requests never wait for them; a failed run is logged and the next one tries
+//! again. Every job is safe to run in several processes sharing one database.
+//!
+//! - the purge of deleted users' personal data (PRODUCT.md §5), every [`PURGE_INTERVAL`];
+//! - the expiry of grants past their end date, recorded with their access delta
+//!   (`rollcall_http::expire_grants`), every [`EXPIRY_INTERVAL`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rollcall_store::{Store, StoreError};
+
+/// How often deleted users are purged.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// How often ended grants are removed and recorded: the most a `grant.expire` record and
+/// its `access.changed` event lag the expiry (which takes effect at once regardless).
+pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Start every job (the first run of each at once); they stop with the server's runtime.
+pub fn spawn(store: &Store) {
+    actix_web::rt::spawn(every(
+        PURGE_INTERVAL,
+        store.clone(),
+        "purge of deleted users",
+        |store, now| store.purge_all(now),
+    ));
+    actix_web::rt::spawn(every(
+        EXPIRY_INTERVAL,
+        store.clone(),
+        "expiry of ended grants",
+        rollcall_http::expire_grants,
+    ));
+}
+
+/// Run `job` every `interval` until the runtime stops; `job` answers how many things it did.
+async fn every(
+    interval: Duration,
+    store: Store,
+    name: &'static str,
+    job: fn(&Store, DateTime<Utc>) -> Result<usize, StoreError>,
+) {
+    let mut ticks = actix_web::rt::time::interval(interval);
+    loop {
+        ticks.tick().await;
+        let store = store.clone();
+        let outcome = actix_web::rt::task::spawn_blocking(move || job(&store, Utc::now())).await;
+        match outcome {
+            Ok(Ok(0)) => {}
+            Ok(Ok(done)) => tracing::info!(done, job = name, "background job done"),
+            Ok(Err(error)) => tracing::error!(%error, job = name, "background job failed"),
+            Err(error) => tracing::error!(%error, job = name, "background job panicked"),
+        }
+    }
+}
