@@ -14,6 +14,10 @@ use crate::cli::{DEFAULT_BIND, DEFAULT_DATABASE_URL, ServeArgs};
 const MIN_BODY_BYTES: usize = 4 * 1024;
 /// The largest `max_body_bytes` accepted.
 const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// How many days the outbox keeps delivered events unless the file says otherwise.
+pub const DEFAULT_EVENT_RETENTION_DAYS: u32 = 7;
+/// The longest `event_retention_days` accepted (ten years).
+const MAX_EVENT_RETENTION_DAYS: u32 = 3650;
 
 /// How log lines look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -37,6 +41,7 @@ struct FileConfig {
     webhook_retry_base_ms: Option<u64>,
     webhook_retry_max_ms: Option<u64>,
     event_lease_ms: Option<u64>,
+    event_retention_days: Option<u32>,
 }
 
 /// What `serve` runs with, validated.
@@ -54,6 +59,8 @@ pub struct Settings {
     pub demo: bool,
     /// How events are polled and webhook deliveries retried.
     pub events: rollcall_http::events::DispatcherConfig,
+    /// How long the outbox keeps an event every consumer has acknowledged.
+    pub event_retention: chrono::Duration,
 }
 
 impl Settings {
@@ -85,8 +92,17 @@ impl Settings {
                 "max_body_bytes = {max_body_bytes} is out of range: use {MIN_BODY_BYTES}..={MAX_BODY_BYTES}"
             );
         }
+        let retention_days = file
+            .event_retention_days
+            .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS);
+        if !(1..=MAX_EVENT_RETENTION_DAYS).contains(&retention_days) {
+            bail!(
+                "event_retention_days = {retention_days} is out of range: use 1..={MAX_EVENT_RETENTION_DAYS}"
+            );
+        }
         Ok(Settings {
             events,
+            event_retention: chrono::Duration::days(i64::from(retention_days)),
             database_url,
             bind,
             max_body_bytes,
@@ -131,7 +147,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| {
         format!(
-            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms)",
+            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days)",
             path.display()
         )
     })
@@ -250,6 +266,7 @@ mod tests {
         assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(settings.bind.to_string(), DEFAULT_BIND);
         assert_eq!(settings.log_format, LogFormat::Text);
+        assert_eq!(settings.event_retention, chrono::Duration::days(7));
     }
 
     #[test]
@@ -258,9 +275,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let cases = [
             (
-                "database_url = \"sqlite:///tmp/a.db\"\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 65536\nlog_format = \"json\"\n",
+                "database_url = \"sqlite:///tmp/a.db\"\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 65536\nlog_format = \"json\"\nevent_retention_days = 30\n",
                 Ok(()),
             ),
+            ("event_retention_days = 0", Err("out of range")),
+            ("event_retention_days = 3651", Err("out of range")),
             ("bind = \"nowhere\"", Err("invalid bind address")),
             ("max_body_bytes = 10", Err("out of range")),
             ("log_format = \"xml\"", Err("invalid config file")),
@@ -280,6 +299,7 @@ mod tests {
                     assert_eq!(settings.bind.port(), 9000);
                     assert_eq!(settings.max_body_bytes, 65536);
                     assert_eq!(settings.log_format, LogFormat::Json);
+                    assert_eq!(settings.event_retention, chrono::Duration::days(30));
                 }
                 (Err(error), Err(message)) => {
                     let text = format!("{error:#}");

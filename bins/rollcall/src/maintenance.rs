@@ -4,7 +4,9 @@
 //!
 //! - the purge of deleted users' personal data (PRODUCT.md §5), every [`PURGE_INTERVAL`];
 //! - the expiry of grants past their end date, recorded with their access delta
-//!   (`rollcall_http::expire_grants`), every [`EXPIRY_INTERVAL`].
+//!   (`rollcall_http::expire_grants`), every [`EXPIRY_INTERVAL`];
+//! - the pruning of outbox events older than `event_retention_days` that every consumer
+//!   has acknowledged (`Store::prune_outbox`), every [`PRUNE_INTERVAL`].
 
 use std::time::Duration;
 
@@ -18,8 +20,12 @@ pub const PURGE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 /// its `access.changed` event lag the expiry (which takes effect at once regardless).
 pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
 
+/// How often the outbox is pruned.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
 /// Start every job (the first run of each at once); they stop with the server's runtime.
-pub fn spawn(store: &Store) {
+/// The outbox keeps acknowledged events for `event_retention`.
+pub fn spawn(store: &Store, event_retention: chrono::Duration) {
     actix_web::rt::spawn(every(
         PURGE_INTERVAL,
         store.clone(),
@@ -32,6 +38,12 @@ pub fn spawn(store: &Store) {
         "expiry of ended grants",
         rollcall_http::expire_grants,
     ));
+    actix_web::rt::spawn(every(
+        PRUNE_INTERVAL,
+        store.clone(),
+        "pruning of the outbox",
+        move |store, now| store.prune_outbox(now - event_retention),
+    ));
 }
 
 /// Run `job` every `interval` until the runtime stops; `job` answers how many things it did.
@@ -39,7 +51,7 @@ async fn every(
     interval: Duration,
     store: Store,
     name: &'static str,
-    job: fn(&Store, DateTime<Utc>) -> Result<usize, StoreError>,
+    job: impl Fn(&Store, DateTime<Utc>) -> Result<usize, StoreError> + Send + Sync + Copy + 'static,
 ) {
     let mut ticks = actix_web::rt::time::interval(interval);
     loop {

@@ -46,7 +46,12 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         .with_config(settings.events.clone())
         .spawn();
     let state = AppState::new(store, scim_config);
-    let served = actix_web::rt::System::new().block_on(listen(settings.bind, state, demo_org));
+    let served = actix_web::rt::System::new().block_on(listen(
+        settings.bind,
+        state,
+        demo_org,
+        settings.event_retention,
+    ));
     dispatcher.stop();
     served
 }
@@ -55,9 +60,11 @@ async fn listen(
     bind: SocketAddr,
     state: AppState,
     demo_org: Option<demo::DemoOrg>,
+    event_retention: chrono::Duration,
 ) -> anyhow::Result<()> {
-    // Deleted users' personal data is scrubbed, ended grants recorded, in the background.
-    maintenance::spawn(state.store());
+    // Deleted users' personal data is scrubbed, ended grants recorded and acknowledged
+    // events pruned, in the background.
+    maintenance::spawn(state.store(), event_retention);
     let server = HttpServer::new(move || {
         let (scim, admin, health) = (state.clone(), state.clone(), state.clone());
         App::new()

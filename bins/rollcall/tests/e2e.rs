@@ -7,9 +7,10 @@
 mod support;
 
 use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
 use rollcall_store::testing::TestDb;
-use support::{Server, TempSqlite, create_org, create_user, find_user, rollcall};
+use support::{Server, TempSqlite, agent, create_org, create_user, find_user, rollcall};
 
 /// The scenario, on one database URL.
 fn create_find_revoke(database_url: &str) {
@@ -123,4 +124,93 @@ fn postgres_two_servers_race_to_create_the_same_user_name() {
         let found = find_user(&server.base_url, &org.scim_token, "racer@example.com");
         assert_eq!(found.body["totalResults"], 1, "{:?}", found.body);
     }
+}
+
+/// `serve` sweeps ended grants: one that ends while the server is down is removed and
+/// recorded as `grant.expire` by the sweep the restarted server runs at once.
+fn ended_grant_is_recorded(database_url: &str) {
+    let org = create_org(database_url, "acme");
+    let server = Server::start(database_url);
+    let admin_url = server.base_url.replace("/scim/v2", "/admin/v1");
+    let created = create_user(&server.base_url, &org.scim_token, "ann@example.com");
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let user = created.body["id"].as_str().unwrap().to_owned();
+    let admin_post = |path: &str, body: serde_json::Value| -> serde_json::Value {
+        let mut response = agent()
+            .post(&format!("{admin_url}{path}"))
+            .header("Authorization", &format!("Bearer {}", org.admin_token))
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201, "{path}");
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let workspace = admin_post("/workspaces", serde_json::json!({"name": "q3"}));
+    let ends = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let grant = admin_post(
+        "/grants",
+        serde_json::json!({
+            "principal": {"type": "user", "id": user},
+            "resource": {"type": "workspace", "id": workspace["id"]},
+            "role": "editor",
+            "expires_at": ends.to_rfc3339(),
+        }),
+    );
+    drop(server);
+    while chrono::Utc::now() <= ends {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let server = Server::start(database_url);
+    let admin_url = server.base_url.replace("/scim/v2", "/admin/v1");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let records = loop {
+        let mut response = agent()
+            .get(&format!("{admin_url}/audit"))
+            .query("type", "grant.expire")
+            .header("Authorization", &format!("Bearer {}", org.admin_token))
+            .call()
+            .unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+        let records = body["events"].as_array().cloned().unwrap_or_default();
+        if !records.is_empty() {
+            break records;
+        }
+        assert!(Instant::now() < deadline, "no grant.expire record");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["actor"], "system");
+    assert_eq!(
+        records[0]["target"],
+        format!("grant:{}", grant["id"].as_str().unwrap())
+    );
+    let listed = rollcall(
+        database_url,
+        &[
+            "grant",
+            "list",
+            "--org",
+            &org.org_id,
+            "--principal",
+            &format!("user:{user}"),
+        ],
+    );
+    assert!(!listed.contains(grant["id"].as_str().unwrap()), "{listed}");
+}
+
+#[test]
+fn sqlite_ended_grant_is_recorded() {
+    let db = TempSqlite::new();
+    ended_grant_is_recorded(&db.url);
+}
+
+#[test]
+fn postgres_ended_grant_is_recorded() {
+    let Some(db) = TestDb::postgres() else {
+        eprintln!("postgres_ended_grant_is_recorded: skipped, PostgreSQL does not answer");
+        return;
+    };
+    ended_grant_is_recorded(db.url());
 }

@@ -21,6 +21,7 @@ mod migrations;
 mod org;
 mod org_schema;
 mod outbox;
+mod outbox_retention;
 mod resource;
 mod resource_update;
 mod schema;

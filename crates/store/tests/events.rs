@@ -373,3 +373,103 @@ fn postgres_appends_events_in_commit_order() {
         "the slow transaction's event is after the cursor"
     );
 }
+
+#[test]
+fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
+    for db in TestDb::all() {
+        let label = format!("{:?}", db.backend());
+        let store = db.open();
+        let start = Utc::now();
+        let (acme, beta) = store
+            .write(|tx| {
+                Ok((
+                    tx.create_org("Acme", start)?.id,
+                    tx.create_org("Beta", start)?.id,
+                ))
+            })
+            .unwrap();
+        let data = json!({});
+        // Events on days 0 to 3 of each organization, interleaved.
+        let emit = |org: &str, day: i64| {
+            store
+                .write(|tx| {
+                    tx.emit_event(
+                        org,
+                        &NewEvent {
+                            event_type: "user.created",
+                            occurred_at: start + Duration::days(day),
+                            data: &data,
+                        },
+                    )
+                })
+                .unwrap();
+        };
+        for day in 0..4 {
+            emit(&acme, day);
+            emit(&beta, day);
+        }
+        let seqs = |org: &str| -> Vec<i64> {
+            store
+                .read(|tx| tx.events_after(org, 0, 100))
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect()
+        };
+        let acme_seqs = seqs(&acme);
+        let beta_seqs = seqs(&beta);
+        // Acme has a webhook that acknowledged its first two events and a subscriber that
+        // acknowledged three; Beta has no consumer at all.
+        store
+            .write(|tx| {
+                tx.ensure_consumer("webhook:w1", &acme, acme_seqs[1])?;
+                tx.ensure_consumer(&subscriber_consumer("sessions"), &acme, acme_seqs[2])
+            })
+            .unwrap();
+
+        // Retention cut at day 2.5: only events of days 0–2 may go.
+        let cutoff = start + Duration::days(2) + Duration::hours(12);
+        // Acme loses what both consumers have (days 0 and 1), Beta its days 0 to 2.
+        assert_eq!(store.prune_outbox(cutoff).unwrap(), 2 + 3, "{label}");
+        assert_eq!(seqs(&acme), acme_seqs[2..], "{label}");
+        assert_eq!(seqs(&beta), beta_seqs[3..], "{label}");
+        // Nothing more until the webhook catches up.
+        assert_eq!(store.prune_outbox(cutoff).unwrap(), 0, "{label}");
+        let owner = "test";
+        store
+            .write(|tx| {
+                let until = start + Duration::days(10);
+                tx.claim_consumer("webhook:w1", &acme, owner, start, until)?;
+                tx.advance_consumer("webhook:w1", &acme, owner, acme_seqs[3])
+            })
+            .unwrap();
+        // Both consumers have day 2 now: it goes; day 3 is within the retention.
+        assert_eq!(store.prune_outbox(cutoff).unwrap(), 1, "{label}");
+        assert_eq!(seqs(&acme), acme_seqs[3..], "{label}");
+
+        // Everything old and acknowledged: on SQLite the newest event of the whole outbox
+        // (Beta's day 3) stays, so the next seq still grows; PostgreSQL keeps none.
+        store
+            .write(|tx| tx.ensure_consumer(&subscriber_consumer("late"), &beta, beta_seqs[3]))
+            .unwrap();
+        store
+            .write(|tx| {
+                let until = start + Duration::days(10);
+                let sessions = subscriber_consumer("sessions");
+                tx.claim_consumer(&sessions, &acme, owner, start, until)?;
+                tx.advance_consumer(&sessions, &acme, owner, acme_seqs[3])
+            })
+            .unwrap();
+        let later = start + Duration::days(30);
+        let kept_newest = usize::from(db.backend() == rollcall_store::Backend::Sqlite);
+        assert_eq!(
+            store.prune_outbox(later).unwrap(),
+            2 - kept_newest,
+            "{label}"
+        );
+        assert_eq!(seqs(&acme), Vec::<i64>::new(), "{label}");
+        assert_eq!(seqs(&beta).len(), kept_newest, "{label}");
+        emit(&acme, 31);
+        assert!(seqs(&acme)[0] > beta_seqs[3], "{label}: seq keeps growing");
+    }
+}
