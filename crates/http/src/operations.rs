@@ -273,6 +273,8 @@ pub(crate) fn delete(
         let existing = tx.get_resource(org, kind, id, false)?;
         preconditions.expected_version(&existing)?
     };
+    // The memberships that go with it, told as `group.member_removed`.
+    let left = tx.groups_of_member(org, id)?;
     let scope = access_delta::write_scope(kind, id, None, None);
     let ((), access) = access_delta::around_if(tx, org, scope, now, |tx| {
         match kind {
@@ -282,11 +284,15 @@ pub(crate) fn delete(
         }
         Ok::<_, Failure>(())
     })?;
-    let detail = match access {
+    let mut detail = match access {
         Some(access) => serde_json::json!({"access": access}),
         None => serde_json::json!({}),
     };
+    if !left.is_empty() {
+        detail["left_groups"] = serde_json::json!(left);
+    }
     audit::record(tx, caller, kind, "delete", id, 204, &detail, now)?;
+    events::emit_left_groups(tx, caller, id, &left, now)?;
     events::emit_deleted(tx, caller, kind, id, now)?;
     Ok(())
 }

@@ -19,7 +19,7 @@ use rollcall_http::events::{
     Dispatcher, DispatcherConfig, Event, EventSubscriber, SubscriberError, signature,
 };
 use rollcall_store::testing::TestDb;
-use rollcall_store::{NewWebhook, TokenKind};
+use rollcall_store::{AuditQuery, NewWebhook, TokenKind};
 use serde_json::{Value, json};
 
 /// The organization's events: (type, data).
@@ -111,10 +111,14 @@ async fn every_scim_write_emits_its_events_with_their_data() {
             )
         );
         assert_eq!(reply.status, 200, "{label} {}", reply.body);
+        // Deleting a member of another group (a group, a user) leaves it first.
+        let ops = create!(app, &scim, "Groups", group("ops", &[&ann, &eng]));
         let reply = send!(app, request(Method::DELETE, &uri("Groups", &eng), &scim));
         assert_eq!(reply.status, 204);
         let reply = send!(app, request(Method::DELETE, &uri("Users", &ann), &scim));
         assert_eq!(reply.status, 204);
+        let mut ops_members = vec![ann.clone(), eng.clone()];
+        ops_members.sort();
 
         let expected = vec![
             (
@@ -169,7 +173,20 @@ async fn every_scim_write_emits_its_events_with_their_data() {
                 "group.member_removed",
                 json!({"group_id": eng, "members": [ann]}),
             ),
+            ("group.created", json!({"id": ops, "displayName": "ops"})),
+            (
+                "group.member_added",
+                json!({"group_id": ops, "members": ops_members}),
+            ),
+            (
+                "group.member_removed",
+                json!({"group_id": ops, "members": [eng]}),
+            ),
             ("group.deleted", json!({"id": eng})),
+            (
+                "group.member_removed",
+                json!({"group_id": ops, "members": [ann]}),
+            ),
             ("user.deleted", json!({"id": ann})),
         ];
         let actual = events(&h, &h.a.org_id);
@@ -181,6 +198,32 @@ async fn every_scim_write_emits_its_events_with_their_data() {
             assert_eq!(want, got, "{label}: event {index}");
         }
         assert_eq!(actual.len(), expected.len(), "{label}: {actual:#?}");
+        // The deletions' records name the groups they left.
+        for (operation, id) in [("group.delete", &eng), ("user.delete", &ann)] {
+            let records = h
+                .store
+                .read(|tx| {
+                    tx.audit(
+                        &h.a.org_id,
+                        &AuditQuery {
+                            operation: Some(operation.to_owned()),
+                            limit: 10,
+                            ..AuditQuery::default()
+                        },
+                    )
+                })
+                .unwrap();
+            assert_eq!(records.len(), 1, "{label} {operation}");
+            assert_eq!(
+                records[0].target,
+                format!("{}:{id}", &operation[..operation.len() - 7])
+            );
+            assert_eq!(
+                records[0].detail["left_groups"],
+                json!([ops]),
+                "{label} {operation}"
+            );
+        }
         // Another organization's outbox is its own.
         let other = h.tenant("Globex");
         assert!(events(&h, &other.org_id).is_empty());

@@ -1,5 +1,6 @@
-//! Which ids are members of a group, for reporting the members a change actually added or
-//! removed (the `group.member_added` / `group.member_removed` events).
+//! Which ids are members of a group, and which groups an id is a member of, for reporting
+//! the members a change actually added or removed (the `group.member_added` /
+//! `group.member_removed` events, deletions included).
 
 use std::collections::BTreeSet;
 
@@ -54,5 +55,31 @@ impl Tx<'_> {
             found.extend(rows.into_iter().map(|row| row.member_id));
         }
         Ok(found)
+    }
+}
+
+#[derive(QueryableByName)]
+struct GroupRow {
+    #[diesel(sql_type = Text)]
+    group_id: String,
+}
+
+impl Tx<'_> {
+    /// The groups `member_id` (a user or a group) is a direct member of, by id.
+    pub fn groups_of_member(
+        &mut self,
+        org_id: &str,
+        member_id: &str,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let mut select = Sql::new(self.backend);
+        select
+            .cacheable()
+            .push("SELECT group_id FROM group_members WHERE org_id = ")
+            .push_bind(Bind::Text(org_id.to_owned()));
+        select
+            .push(" AND member_id = ")
+            .push_bind(Bind::Text(member_id.to_owned()));
+        let rows: Vec<GroupRow> = select.load(self.conn)?;
+        Ok(rows.into_iter().map(|row| row.group_id).collect())
     }
 }

@@ -189,6 +189,21 @@ pub(crate) fn emit_member_delta(
     )
 }
 
+/// A deleted user or group left `groups`: one `group.member_removed` for each.
+pub(crate) fn emit_left_groups(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    member: &str,
+    groups: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for group in groups {
+        let members = BTreeSet::from([member.to_owned()]);
+        emit_members(tx, caller, group, "group.member_removed", members, now)?;
+    }
+    Ok(())
+}
+
 fn emit_members(
     tx: &mut Tx<'_>,
     caller: &Caller,

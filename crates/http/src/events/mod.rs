@@ -22,11 +22,11 @@
 //! | `group.updated` | `{"id", "displayName", "changed": [...]}`: the group's own attributes changed (not only its members) |
 //! | `group.deleted` | `{"id"}` |
 //! | `group.member_added` | `{"group_id", "members": [ids]}`: the ids that were not members before the write and are after it |
-//! | `group.member_removed` | `{"group_id", "members": [ids]}`: the ids that were members before the write and are not after it |
-//! | `access.changed` | `{"cause", "target", "changes": [{"user", "resource", "before", "after"}]}`: a change (SCIM, admin API or CLI; `cause` is its audit operation, e.g. `group.patch`, `grant.create`, `user.patch`) changed someone's effective role; `changes` is the effective-role delta its audit record holds |
+//! | `group.member_removed` | `{"group_id", "members": [ids]}`: the ids that were members before the write and are not after it; a deleted user or group leaves each group it was in with one of these, before its `*.deleted` |
+//! | `access.changed` | `{"cause", "target", "changes": [{"user", "resource", "before", "after"}]}`: a change (SCIM, admin API or CLI; `cause` is its audit operation, e.g. `group.patch`, `grant.create`, `user.patch`, or `grant.expire` when a grant's end date passed) changed someone's effective role; `changes` is the effective-role delta its audit record holds |
 //!
-//! A `PATCH` that changes nothing emits nothing. Deleting a user or a group emits only its
-//! `*.deleted` (not the memberships that went with it). Bulk operations emit what the same
+//! A `PATCH` that changes nothing emits nothing. Deleting a group does not list its own
+//! members (its `group.deleted` says they are gone). Bulk operations emit what the same
 //! single request would; a failed operation emits nothing.
 
 mod dispatcher;
@@ -43,7 +43,7 @@ use sha2::Sha256;
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherHandle};
 pub use emit::access_changed;
 pub(crate) use emit::{
-    emit_created, emit_deleted, emit_member_delta, emit_updated, members_before,
+    emit_created, emit_deleted, emit_left_groups, emit_member_delta, emit_updated, members_before,
 };
 pub use subscriber::{EventSubscriber, SubscriberError};
 
