@@ -42,6 +42,7 @@ struct FileConfig {
     webhook_retry_max_ms: Option<u64>,
     event_lease_ms: Option<u64>,
     event_retention_days: Option<u32>,
+    webhook_allow_private_addresses: Option<bool>,
 }
 
 /// What `serve` runs with, validated.
@@ -136,6 +137,9 @@ fn dispatcher_config(file: &FileConfig) -> anyhow::Result<rollcall_http::events:
     if let Some(lease) = checked("event_lease_ms", file.event_lease_ms)? {
         events.lease = lease;
     }
+    if let Some(allow) = file.webhook_allow_private_addresses {
+        events.private_addresses = allow;
+    }
     if events.retry_max < events.retry_base {
         bail!("webhook_retry_max_ms must not be below webhook_retry_base_ms");
     }
@@ -147,7 +151,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| {
         format!(
-            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days)",
+            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days, webhook_allow_private_addresses)",
             path.display()
         )
     })
@@ -267,6 +271,7 @@ mod tests {
         assert_eq!(settings.bind.to_string(), DEFAULT_BIND);
         assert_eq!(settings.log_format, LogFormat::Text);
         assert_eq!(settings.event_retention, chrono::Duration::days(7));
+        assert!(!settings.events.private_addresses);
     }
 
     #[test]
@@ -275,7 +280,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let cases = [
             (
-                "database_url = \"sqlite:///tmp/a.db\"\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 65536\nlog_format = \"json\"\nevent_retention_days = 30\n",
+                "database_url = \"sqlite:///tmp/a.db\"\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 65536\nlog_format = \"json\"\nevent_retention_days = 30\nwebhook_allow_private_addresses = true\n",
                 Ok(()),
             ),
             ("event_retention_days = 0", Err("out of range")),
@@ -300,6 +305,7 @@ mod tests {
                     assert_eq!(settings.max_body_bytes, 65536);
                     assert_eq!(settings.log_format, LogFormat::Json);
                     assert_eq!(settings.event_retention, chrono::Duration::days(30));
+                    assert!(settings.events.private_addresses);
                 }
                 (Err(error), Err(message)) => {
                     let text = format!("{error:#}");

@@ -131,7 +131,8 @@ fn delivered_once_across_a_crash(database_url: &str) {
     std::fs::write(
         &config,
         "event_poll_interval_ms = 50\nwebhook_retry_base_ms = 100\n\
-         webhook_retry_max_ms = 500\nevent_lease_ms = 3000\n",
+         webhook_retry_max_ms = 500\nevent_lease_ms = 3000\n\
+         webhook_allow_private_addresses = true\n",
     )
     .unwrap();
     let org = create_org(database_url, "acme");

@@ -518,6 +518,8 @@ async fn the_dispatcher_delivers_signed_in_order_filtered_with_retries() {
             retry_base: Duration::from_millis(50),
             retry_max: Duration::from_millis(200),
             delivery_timeout: Duration::from_secs(5),
+            // The receiver listens on loopback.
+            private_addresses: true,
             ..DispatcherConfig::default()
         };
         let dispatcher = Dispatcher::new(h.store.clone())
@@ -644,6 +646,7 @@ async fn two_dispatchers_on_one_database_deliver_each_event_once_in_order() {
         }
         let config = DispatcherConfig {
             poll_interval: Duration::from_millis(10),
+            private_addresses: true,
             ..DispatcherConfig::default()
         };
         // Two "instances": each its own owner id, one database.
@@ -739,5 +742,61 @@ async fn a_change_of_effective_roles_emits_access_changed_with_its_delta() {
             ],
             "{label}"
         );
+    }
+}
+
+#[actix_web::test]
+async fn webhooks_reach_no_private_address_by_default() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        // A listener nothing may connect to.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let all = vec!["*".to_owned()];
+        for url in [
+            format!("http://127.0.0.1:{port}/hook"),
+            format!("http://localhost:{port}/hook"),
+            format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+            "http://169.254.169.254/latest/meta-data".to_owned(),
+            "http://10.0.0.1/hook".to_owned(),
+        ] {
+            let hook = h
+                .store
+                .write(|tx| {
+                    tx.create_webhook(
+                        &h.a.org_id,
+                        &NewWebhook {
+                            url: &url,
+                            secret: "s",
+                            event_types: &all,
+                        },
+                        chrono::Utc::now(),
+                    )
+                })
+                .unwrap();
+            let _user = create!(app, &h.a.token, "Users", user(&format!("u{}", hook.id)));
+            Dispatcher::new(h.store.clone()).run_once().unwrap();
+            let state = h
+                .store
+                .read(|tx| tx.consumer_state(&hook.consumer(), &h.a.org_id))
+                .unwrap()
+                .unwrap();
+            let error = state.last_error.unwrap_or_default();
+            assert!(
+                error.contains("has no public address"),
+                "{label} {url}: {error:?}"
+            );
+            assert_eq!(state.attempts, 1, "{label} {url}");
+            assert!(
+                listener.accept().is_err(),
+                "{label} {url}: a connection reached the listener"
+            );
+            h.store
+                .write(|tx| tx.delete_webhook(&h.a.org_id, &hook.id))
+                .unwrap();
+        }
     }
 }

@@ -163,6 +163,8 @@ async fn https_deliveries_verify_the_receivers_certificate_and_stay_pending_on_f
                 retry_base: Duration::from_millis(50),
                 retry_max: Duration::from_millis(200),
                 delivery_timeout: Duration::from_secs(5),
+                // The receivers listen on loopback.
+                private_addresses: true,
                 ..DispatcherConfig::default()
             };
             let dispatcher = Dispatcher::new(h.store.clone()).with_config(config).spawn();

@@ -41,6 +41,11 @@ pub struct DispatcherConfig {
     /// Deliver to the organizations' webhooks (on by default; an embedder that only wants
     /// its own subscribers and lets `rollcall serve` deliver webhooks turns it off).
     pub webhooks: bool,
+    /// Let webhooks reach loopback, private and link-local addresses (off by default: an
+    /// organization's admin could otherwise aim deliveries at the server's own network or
+    /// a cloud metadata service). On, deliveries also honour an HTTP proxy from the
+    /// environment.
+    pub private_addresses: bool,
 }
 
 impl Default for DispatcherConfig {
@@ -53,6 +58,7 @@ impl Default for DispatcherConfig {
             lease: Duration::from_secs(60),
             batch_size: 100,
             webhooks: true,
+            private_addresses: false,
         }
     }
 }
@@ -170,7 +176,7 @@ impl Dispatcher {
     }
 
     fn run(&self, signal: &Signal) {
-        let agent = webhook::agent(self.config.delivery_timeout);
+        let agent = webhook::agent(self.config.delivery_timeout, self.config.private_addresses);
         while !signal.stopped() {
             match self.pass(&agent, signal) {
                 Ok(true) => continue,
@@ -184,7 +190,7 @@ impl Dispatcher {
     /// One pass over every consumer with pending events; whether any event was delivered
     /// or skipped (then another pass follows at once).
     pub fn run_once(&self) -> Result<bool, StoreError> {
-        let agent = webhook::agent(self.config.delivery_timeout);
+        let agent = webhook::agent(self.config.delivery_timeout, self.config.private_addresses);
         self.pass(&agent, &Signal::default())
     }
 

@@ -3,28 +3,129 @@
 //! `https://` receiver is reached over TLS (rustls) and its certificate is verified against
 //! Mozilla's root certificates (bundled, not the platform's store): a receiver whose
 //! certificate does not verify is a failed delivery, retried like any other.
+//!
+//! Unless the dispatcher allows private addresses, a delivery reaches public addresses
+//! only: the receiver's name is resolved, loopback, private, link-local (cloud metadata),
+//! shared, multicast and other special-purpose addresses are dropped, and the connection
+//! goes to what is left, so a name that resolves differently on a second lookup cannot
+//! lead elsewhere. A receiver with no public address is a failed delivery that says why.
+//! Such deliveries connect directly, without an HTTP proxy from the environment (the check
+//! would otherwise apply to the proxy's address, not the receiver's).
 
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+use ureq::config::Config;
+use ureq::http::Uri;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::{Event, SIGNATURE_HEADER, signature};
 
-/// An HTTP client for deliveries, with `timeout` for the whole exchange.
-pub(super) fn agent(timeout: Duration) -> ureq::Agent {
+/// An HTTP client for deliveries, with `timeout` for the whole exchange; to public
+/// addresses only unless `private_addresses`.
+pub(super) fn agent(timeout: Duration, private_addresses: bool) -> ureq::Agent {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(RootCerts::WebPki)
         .disable_verification(false)
         .build();
-    ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .tls_config(tls)
         .http_status_as_error(false)
         .max_redirects(0)
         .timeout_global(Some(timeout))
-        .user_agent(concat!("rollcall/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+        .user_agent(concat!("rollcall/", env!("CARGO_PKG_VERSION")));
+    if private_addresses {
+        return config.build().into();
+    }
+    ureq::Agent::with_parts(
+        config.proxy(None).build(),
+        DefaultConnector::new(),
+        PublicOnly(DefaultResolver::default()),
+    )
+}
+
+/// A resolver that keeps the public addresses of a name.
+#[derive(Debug)]
+struct PublicOnly(DefaultResolver);
+
+impl Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let resolved = self.0.resolve(uri, config, timeout)?;
+        let mut public = self.empty();
+        for address in resolved.iter().filter(|address| is_public(address.ip())) {
+            public.push(*address);
+        }
+        if public.is_empty() {
+            return Err(ureq::Error::Io(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} has no public address (loopback, private and link-local addresses \
+                     are refused unless webhook_allow_private_addresses is set)",
+                    uri.host().unwrap_or_default()
+                ),
+            )));
+        }
+        Ok(public)
+    }
+}
+
+/// Whether a delivery may go to `ip`: not loopback, private (RFC 1918, IPv6 unique
+/// local), link-local, shared (RFC 6598), unspecified, broadcast, multicast,
+/// documentation, benchmarking or reserved; IPv4 inside IPv6 (mapped, NAT64) is judged as
+/// IPv4.
+pub(super) fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => is_public_v4(v4),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || first & 0xfe00 == 0xfc00
+                    || first & 0xffc0 == 0xfe80
+                    || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+            }
+        },
+    }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, _, _] = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_multicast()
+        || v4.is_documentation()
+        || a == 0
+        || (a == 100 && b & 0xc0 == 64)
+        || (a == 198 && b & 0xfe == 18)
+        || a >= 240)
+}
+
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 (`64:ff9b::a.b.c.d`)
+/// address.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let segments = v6.segments();
+    (segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]).then(|| {
+        let [.., a, b, c, d] = v6.octets();
+        Ipv4Addr::new(a, b, c, d)
+    })
 }
 
 /// POST `event` to `url`, signed with `secret`: `Ok` on a 2xx, otherwise what went wrong.
@@ -47,5 +148,50 @@ pub(super) fn deliver(
         Ok(())
     } else {
         Err(format!("the receiver answered HTTP {}", status.as_u16()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        let cases = [
+            ("93.184.215.14", true),
+            ("8.8.8.8", true),
+            ("2606:4700:4700::1111", true),
+            ("127.0.0.1", false),
+            ("10.1.2.3", false),
+            ("172.16.0.1", false),
+            ("172.32.0.1", true),
+            ("192.168.1.1", false),
+            ("169.254.169.254", false),
+            ("100.64.0.1", false),
+            ("100.128.0.1", true),
+            ("0.0.0.0", false),
+            ("0.1.2.3", false),
+            ("255.255.255.255", false),
+            ("224.0.0.1", false),
+            ("192.0.2.1", false),
+            ("198.18.0.1", false),
+            ("198.20.0.1", true),
+            ("240.0.0.1", false),
+            ("::1", false),
+            ("::", false),
+            ("fc00::1", false),
+            ("fd12:3456::1", false),
+            ("fe80::1", false),
+            ("ff02::1", false),
+            ("2001:db8::1", false),
+            ("::ffff:127.0.0.1", false),
+            ("::ffff:8.8.8.8", true),
+            ("64:ff9b::a9fe:a9fe", false),
+            ("64:ff9b::808:808", true),
+        ];
+        for (text, public) in cases {
+            let ip: IpAddr = text.parse().unwrap();
+            assert_eq!(is_public(ip), public, "{text}");
+        }
     }
 }
