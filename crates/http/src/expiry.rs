@@ -23,13 +23,14 @@ use crate::access_delta;
 const BATCH: i64 = 100;
 
 /// Remove and record every grant of every organization that has ended at `now`; how many.
-/// Blocking: each batch of an organization is one write transaction.
+/// Blocking: one read finds the organizations concerned (a run with nothing to do writes
+/// nothing), then each batch of an organization is one write transaction.
 pub fn expire_grants(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let orgs = store.read(|tx| tx.orgs())?;
+    let orgs = store.read(|tx| tx.orgs_with_expired_grants(now))?;
     let mut expired = 0;
     for org in orgs {
         loop {
-            let (found, removed) = store.write(|tx| expire_batch(tx, &org.id, now))?;
+            let (found, removed) = store.write(|tx| expire_batch(tx, &org, now))?;
             expired += removed;
             if found < BATCH as usize {
                 break;

@@ -410,6 +410,21 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The organizations holding grants that have ended at `now` and are still stored (one
+    /// pass over the grants that have an end date).
+    pub fn orgs_with_expired_grants(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(grants::table
+            .filter(grants::expires_at.is_not_null())
+            .filter(grants::expires_at.le(timestamp::to_db(now)))
+            .select(grants::org_id)
+            .distinct()
+            .order(grants::org_id)
+            .load(self.conn)?)
+    }
+
     /// Up to `limit` of the organization's grants that have ended at `now` (`expires_at` at
     /// or before it) and are still stored, the earliest ending first.
     pub fn expired_grants(
