@@ -62,6 +62,33 @@ pub(crate) fn record(
     )
 }
 
+/// Append the record of a change made outside any request (the command line, a
+/// background job) by `actor`, in the change's transaction, and emit `access.changed` when
+/// `detail` carries an effective-role delta (`"access"`).
+pub fn record_change(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    actor: &str,
+    operation: &str,
+    target: &str,
+    detail: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.record_audit(
+        org_id,
+        &NewAuditRecord {
+            occurred_at: now,
+            actor,
+            operation,
+            target,
+            status: 200,
+            detail,
+            request_id: None,
+        },
+    )?;
+    crate::events::access_changed(tx, org_id, operation, target, detail.get("access"), now)
+}
+
 /// Append the record of a failed operation of a request that goes on (a bulk operation,
 /// whose savepoint was rolled back): its own operation, target, status and error, and
 /// `bulk`, where it was in the request. In the request's transaction.

@@ -14,10 +14,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use org_model::{Grant, Principal, ResourceRef, Role};
-use rollcall_store::{AccessScope, NewAuditRecord, SYSTEM_ACTOR, Store, StoreError, Tx};
-use serde_json::{Value, json};
+use rollcall_store::{AccessScope, SYSTEM_ACTOR, Store, StoreError, Tx};
+use serde_json::json;
 
 use crate::access_delta;
+use crate::audit::record_change;
 
 /// Grants handled per transaction.
 const BATCH: i64 = 100;
@@ -91,68 +92,41 @@ fn expire(
     };
     let target = format!("grant:{}", grant.id);
     let detail = json!({"before": grant, "after": null, "reason": "expired", "access": access});
-    record(tx, org_id, "grant.expire", &target, &detail, now)?;
+    record_change(
+        tx,
+        org_id,
+        SYSTEM_ACTOR,
+        "grant.expire",
+        &target,
+        &detail,
+        now,
+    )?;
     for succession in handed {
         let detail = match &succession.grant {
             Some(heir) => json!({
-                "from": principal_id(&grant.principal),
+                "from": grant.principal.id(),
                 "reason": "grant_expired",
-                "to": principal_id(&heir.principal),
+                "to": heir.principal.id(),
                 "grant": heir.id,
                 "no_active_owner": false,
             }),
             None => json!({
-                "from": principal_id(&grant.principal),
+                "from": grant.principal.id(),
                 "reason": "grant_expired",
                 "to": null,
                 "no_active_owner": true,
             }),
         };
         let target = format!("workspace:{}", succession.workspace_id);
-        record(
+        record_change(
             tx,
             org_id,
+            SYSTEM_ACTOR,
             "workspace.owner_succession",
             &target,
             &detail,
             now,
         )?;
     }
-    crate::events::access_changed(
-        tx,
-        org_id,
-        "grant.expire",
-        &target,
-        detail.get("access"),
-        now,
-    )?;
     Ok(true)
-}
-
-fn record(
-    tx: &mut Tx<'_>,
-    org_id: &str,
-    operation: &str,
-    target: &str,
-    detail: &Value,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.record_audit(
-        org_id,
-        &NewAuditRecord {
-            occurred_at: now,
-            actor: SYSTEM_ACTOR,
-            operation,
-            target,
-            status: 200,
-            detail,
-            request_id: None,
-        },
-    )
-}
-
-fn principal_id(principal: &Principal) -> &str {
-    match principal {
-        Principal::User(id) | Principal::Group(id) => id,
-    }
 }

@@ -32,6 +32,7 @@ mod state;
 
 use actix_web::web;
 
+pub use audit::record_change;
 pub use expiry::expire_grants;
 pub use me::MeResolver;
 pub use state::AppState;

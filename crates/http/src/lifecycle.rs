@@ -15,7 +15,7 @@
 //! `"no_active_owner": true` when nobody could inherit); it never refuses the SCIM call.
 
 use chrono::{DateTime, Utc};
-use org_model::{Grant, GrantSource, Principal, ResourceRef};
+use org_model::{Grant, GrantSource, ResourceRef};
 use rollcall_store::{
     ActivityChange, NewAuditRecord, ResourceKind, StoreError, StoredResource, Tx,
 };
@@ -133,7 +133,7 @@ fn hand_over(
             Some(grant) => json!({
                 "from": leaving,
                 "reason": departure.as_str(),
-                "to": principal_id(&grant.principal),
+                "to": grant.principal.id(),
                 "grant": grant.id,
                 "no_active_owner": false,
             }),
@@ -174,7 +174,7 @@ fn record_dropped_grant(
     };
     let mut detail = json!({
         "before": {
-            "principal": {"type": "user", "id": principal_id(&grant.principal)},
+            "principal": {"type": "user", "id": grant.principal.id()},
             "resource": {"type": resource_type, "id": resource_id},
             "role": grant.role.as_str(),
             "source": source,
@@ -186,12 +186,6 @@ fn record_dropped_grant(
     }
     let target = format!("grant:{}", grant.id);
     append(tx, caller, "grant.delete", &target, &detail, now)
-}
-
-fn principal_id(principal: &Principal) -> &str {
-    match principal {
-        Principal::User(id) | Principal::Group(id) => id,
-    }
 }
 
 /// The actor of SCIM writes, as `audit.rs` names it.

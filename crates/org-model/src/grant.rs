@@ -19,6 +19,15 @@ pub enum Principal {
     Group(String),
 }
 
+impl Principal {
+    /// The user's or group's SCIM `id`.
+    pub fn id(&self) -> &str {
+        match self {
+            Principal::User(id) | Principal::Group(id) => id,
+        }
+    }
+}
+
 /// What a grant is on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "lowercase")]

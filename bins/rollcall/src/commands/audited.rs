@@ -3,13 +3,13 @@
 //! effective-role delta (`"access"`), as the admin API's records do.
 
 use chrono::{DateTime, Utc};
-use rollcall_store::{AccessDelta, AccessScope, NewAuditRecord, StoreError, Tx};
+use rollcall_store::{AccessDelta, AccessScope, StoreError, Tx};
 use serde_json::Value;
 
 /// The actor of every command-line change.
 pub const ACTOR: &str = "cli";
 
-/// Append the record of an applied change.
+/// Append the record of an applied change (and `access.changed` for an access change).
 pub fn record(
     tx: &mut Tx<'_>,
     org_id: &str,
@@ -18,19 +18,7 @@ pub fn record(
     detail: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.record_audit(
-        org_id,
-        &NewAuditRecord {
-            occurred_at: now,
-            actor: ACTOR,
-            operation,
-            target,
-            status: 200,
-            detail,
-            request_id: None,
-        },
-    )?;
-    rollcall_http::events::access_changed(tx, org_id, operation, target, detail.get("access"), now)
+    rollcall_http::record_change(tx, org_id, ACTOR, operation, target, detail, now)
 }
 
 /// Run `write` between reading the roles `scope` can change and reading them again: its
