@@ -2,7 +2,7 @@
 //! dispatcher (webhook deliveries), listen, and shut down gracefully on SIGINT/SIGTERM
 //! (in-flight requests get [`SHUTDOWN_TIMEOUT_SECS`]; the dispatcher stops after its
 //! delivery in progress). Background jobs (the purge of deleted users, the expiry of
-//! grants) run meanwhile (`maintenance.rs`).
+//! grants, the pruning of the outbox) run meanwhile (`maintenance.rs`).
 
 use std::net::SocketAddr;
 
