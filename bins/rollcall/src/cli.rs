@@ -77,6 +77,11 @@ pub enum WebhookCommand {
         /// Event types, comma-separated (`user.deactivated,user.deleted`), or `*` for all.
         #[arg(long, value_delimiter = ',', required = true)]
         events: Vec<String>,
+        /// Accept a URL whose host is a private IP address or a `localhost` name
+        /// (deliveries reach it only when the server sets
+        /// `webhook_allow_private_addresses = true`).
+        #[arg(long)]
+        allow_private_address: bool,
         #[command(flatten)]
         org: OrgArgs,
     },
@@ -268,7 +273,8 @@ pub struct ServeArgs {
     /// A TOML config file with any of the keys `database_url`, `bind`, `max_body_bytes`,
     /// `log_format` (`text` or `json`), `event_poll_interval_ms`, `webhook_retry_base_ms`,
     /// `webhook_retry_max_ms`, `event_lease_ms` (how long a crashed instance's claim on a
-    /// webhook blocks the others; default 60000).
+    /// webhook blocks the others; default 60000), `event_retention_days` (default 7) and
+    /// `webhook_allow_private_addresses` (default false).
     #[arg(long, env = "ROLLCALL_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database URL [default: sqlite://./data/rollcall.db].

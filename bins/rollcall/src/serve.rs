@@ -40,6 +40,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     };
     let scim_config = ScimConfig {
         max_body_bytes: settings.max_body_bytes,
+        allow_private_webhook_addresses: settings.events.private_addresses,
         ..ScimConfig::default()
     };
     let dispatcher = rollcall_http::events::Dispatcher::new(store.clone())

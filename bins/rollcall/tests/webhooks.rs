@@ -148,6 +148,7 @@ fn delivered_once_across_a_crash(database_url: &str) {
             &org.org_id,
             "--url",
             &format!("http://127.0.0.1:{port}/hooks/rollcall"),
+            "--allow-private-address",
             "--secret",
             secret,
             "--events",
@@ -266,6 +267,16 @@ fn the_cli_checks_webhooks_as_the_api_does_and_deletes_them() {
     for (url, events, needle) in [
         ("ftp://example.com/x", "*", "http"),
         ("http://example.com/x", "user.exploded", "user.exploded"),
+        (
+            "http://127.0.0.1:9/x",
+            "*",
+            "--allow-private-address accepts it",
+        ),
+        (
+            "http://localhost/x",
+            "*",
+            "--allow-private-address accepts it",
+        ),
     ] {
         let output = create(url, events);
         assert!(!output.status.success(), "{url} {events}");
@@ -298,4 +309,47 @@ fn the_cli_checks_webhooks_as_the_api_does_and_deletes_them() {
     );
     let again = support::rollcall_output(&db.url, &["webhook", "delete", "--org", &org.org_id, id]);
     assert!(!again.status.success());
+}
+
+/// `POST /admin/v1/webhooks` on the real server with `config`: a loopback URL, then a
+/// public one; the statuses.
+fn admin_creates(database_url: &str, config: &std::path::Path) -> (u16, u16, Value) {
+    let org = create_org(database_url, "acme");
+    let serve = Serve::start(database_url, config);
+    let webhooks = serve.base_url.replace("/scim/v2", "/admin/v1/webhooks");
+    let create = |url: &str| {
+        let body = serde_json::json!({"url": url, "secret": "k", "events": ["*"]});
+        let reply = support::reply(
+            agent()
+                .post(&webhooks)
+                .header("Authorization", &format!("Bearer {}", org.admin_token))
+                .header("Content-Type", "application/json")
+                .send(body.to_string()),
+        );
+        (reply.status, reply.body)
+    };
+    let (private, refusal) = create("http://169.254.169.254/latest/meta-data");
+    let (public, _) = create("https://hooks.example.com/rollcall");
+    (private, public, refusal)
+}
+
+#[test]
+fn the_server_takes_private_webhook_urls_only_when_its_config_allows_them() {
+    let db = TempSqlite::new();
+    let dir = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    let default = dir.with_file_name("default.toml");
+    std::fs::write(&default, "event_poll_interval_ms = 1000\n").unwrap();
+    let (private, public, refusal) = admin_creates(&db.url, &default);
+    assert_eq!((private, public), (400, 201), "{refusal}");
+    let message = refusal["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("169.254.169.254") && message.contains("webhook_allow_private_addresses"),
+        "{message}"
+    );
+
+    let other = TempSqlite::new();
+    let allowing = dir.with_file_name("allowing.toml");
+    std::fs::write(&allowing, "webhook_allow_private_addresses = true\n").unwrap();
+    let (private, public, reply) = admin_creates(&other.url, &allowing);
+    assert_eq!((private, public), (201, 201), "{reply}");
 }

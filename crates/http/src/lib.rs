@@ -50,6 +50,11 @@ pub struct ScimConfig {
     pub max_bulk_operations: u32,
     /// `/Bulk`: the largest request body (`maxPayloadSize`; 413 beyond).
     pub max_bulk_payload_bytes: usize,
+    /// `POST /admin/v1/webhooks` accepts URLs whose host is a private IP address or a
+    /// `localhost` name. Off by default: an organization's admin may not point deliveries
+    /// at the server's own network. Set it together with
+    /// [`events::DispatcherConfig::private_addresses`], which governs delivery.
+    pub allow_private_webhook_addresses: bool,
 }
 
 impl Default for ScimConfig {
@@ -60,6 +65,7 @@ impl Default for ScimConfig {
             max_page_size: 1000,
             max_bulk_operations: 1000,
             max_bulk_payload_bytes: 1024 * 1024,
+            allow_private_webhook_addresses: false,
         }
     }
 }
@@ -112,8 +118,12 @@ pub fn webhook_json(
 
 /// Check a webhook creation body as `POST /admin/v1/webhooks` does (`{"url", "secret",
 /// "events"}`): its url, secret and event types, or the message the API would answer.
-pub fn webhook_request(body: &serde_json::Value) -> Result<(String, String, Vec<String>), String> {
-    admin::webhooks::requested(body).map_err(|error| error.message)
+/// `allow_private_addresses` is [`ScimConfig::allow_private_webhook_addresses`].
+pub fn webhook_request(
+    body: &serde_json::Value,
+    allow_private_addresses: bool,
+) -> Result<(String, String, Vec<String>), String> {
+    admin::webhooks::requested(body, allow_private_addresses).map_err(|error| error.message)
 }
 
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).

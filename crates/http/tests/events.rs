@@ -321,6 +321,32 @@ async fn webhook_endpoints_validate_hide_the_secret_and_keep_to_their_org() {
             (with("events", json!(["user.exploded"])), "user.exploded"),
             (with("events", json!([1])), "strings"),
             (with("extra", json!(true)), "extra"),
+            // Hosts that can only be private: refused unless the server allows them.
+            (
+                with("url", json!("http://127.0.0.1:9/x")),
+                "host 127.0.0.1 is not a public",
+            ),
+            (
+                with("url", json!("http://10.1.2.3/x")),
+                "webhook_allow_private_addresses",
+            ),
+            (
+                with("url", json!("http://169.254.169.254/")),
+                "169.254.169.254",
+            ),
+            (with("url", json!("http://[::1]:8080/x")), "[::1]"),
+            (
+                with("url", json!("https://[::ffff:127.0.0.1]/x")),
+                "not a public",
+            ),
+            (
+                with("url", json!("http://localhost:8080/x")),
+                "loopback name",
+            ),
+            (
+                with("url", json!("http://Hooks.LOCALHOST./x")),
+                "loopback name",
+            ),
         ];
         for (body, needle) in invalid {
             let (status, reply, _) = call!(
@@ -347,7 +373,7 @@ async fn webhook_endpoints_validate_hide_the_secret_and_keep_to_their_org() {
         );
         assert_eq!(created["delivery"]["attempts"], 0);
         let id = created["id"].as_str().unwrap().to_owned();
-        let star = json!({"url": "http://127.0.0.1:9/x", "secret": "k", "events": ["*"]});
+        let star = json!({"url": "http://203.0.114.9:9/x", "secret": "k", "events": ["*"]});
         let (status, _, _) = call!(app, admin("POST", "/admin/v1/webhooks", token, Some(star)));
         assert_eq!(status, 201);
 
@@ -378,6 +404,16 @@ async fn webhook_endpoints_validate_hide_the_secret_and_keep_to_their_org() {
         assert_eq!(status, 401);
         let (status, _, allow) = call!(app, admin("PUT", "/admin/v1/webhooks", token, None));
         assert_eq!((status, allow.as_deref()), (405, Some("GET, POST")));
+
+        // A server that allows private addresses takes them.
+        let h = h.allowing_private_webhooks();
+        let app = app_with_admin!(h);
+        for url in ["http://127.0.0.1:9/x", "http://localhost:9/x"] {
+            let local = json!({"url": url, "secret": "k", "events": ["*"]});
+            let (status, created, _) =
+                call!(app, admin("POST", "/admin/v1/webhooks", token, Some(local)));
+            assert_eq!((status, &created["url"]), (201, &json!(url)), "{label}");
+        }
     }
 }
 

@@ -30,11 +30,20 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             url,
             secret,
             events,
+            allow_private_address,
             org,
         } => {
             let body = json!({"url": url, "secret": secret, "events": events});
-            let (url, secret, types) =
-                rollcall_http::webhook_request(&body).map_err(|e| anyhow!(e))?;
+            let (url, secret, types) = rollcall_http::webhook_request(&body, allow_private_address)
+                .map_err(|e| {
+                    // Refused for its host alone: say how to accept it here.
+                    if !allow_private_address && rollcall_http::webhook_request(&body, true).is_ok()
+                    {
+                        anyhow!("{e} (--allow-private-address accepts it)")
+                    } else {
+                        anyhow!(e)
+                    }
+                })?;
             let store = open(&org)?;
             let (webhook, delivery) = store
                 .write(|tx| {

@@ -139,7 +139,8 @@ pub struct Reply {
     pub body: Value,
 }
 
-fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+/// A response read whole: its status and JSON body.
+pub fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
     let mut response = response.unwrap();
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap();

@@ -5,7 +5,11 @@
 //! or ["*"]}`. The secret is never shown again; listings show each webhook's delivery state
 //! (`delivered_seq`, `attempts`, `next_attempt_at`, `last_error`). A new webhook receives
 //! the events appended after it was created. Delivery is the dispatcher's (`events/`):
-//! `https://` receivers are reached over TLS with their certificate verified.
+//! `https://` receivers are reached over TLS with their certificate verified, and only
+//! public addresses are reached unless the server allows private ones. A URL whose host
+//! can only be private (an IP literal such as `127.0.0.1` or `169.254.169.254`, a
+//! `localhost` name) is refused at creation with a 400 unless
+//! [`ScimConfig::allow_private_webhook_addresses`](crate::ScimConfig) is set.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,7 +23,7 @@ use crate::auth::BearerToken;
 use crate::blocking::Access;
 use crate::content::JsonBody;
 use crate::error::ApiError;
-use crate::events::is_event_type;
+use crate::events::{is_event_type, private_host};
 use crate::state::AppState;
 
 /// The longest URL accepted.
@@ -50,8 +54,11 @@ pub(crate) fn document(webhook: &Webhook, state: Option<&ConsumerState>) -> Valu
     })
 }
 
-/// A URL with scheme `http` or `https` and a host.
-fn url(fields: &Map<String, Value>) -> Result<String, AdminError> {
+/// A URL with scheme `http` or `https` and a host; unless `allow_private`, a host that
+/// could only be private (an IP literal that is not public, a `localhost` name) is refused.
+/// Names are not resolved here: the dispatcher checks what they resolve to on every
+/// delivery.
+fn url(fields: &Map<String, Value>, allow_private: bool) -> Result<String, AdminError> {
     let text = match fields.get("url") {
         Some(Value::String(text)) if !text.trim().is_empty() => text.trim(),
         None | Some(Value::Null) => return Err(AdminError::invalid("url is required")),
@@ -69,8 +76,15 @@ fn url(fields: &Map<String, Value>) -> Result<String, AdminError> {
             "url must be an http:// or https:// URL",
         ));
     }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(AdminError::invalid("url must name a host"));
+    let host = match uri.host() {
+        Some(host) if !host.is_empty() => host,
+        _ => return Err(AdminError::invalid("url must name a host")),
+    };
+    if !allow_private && let Some(why) = private_host(host) {
+        return Err(AdminError::invalid(format!(
+            "url's host {host} {why}: webhooks reach public addresses only unless the \
+             server sets webhook_allow_private_addresses"
+        )));
     }
     Ok(text.to_owned())
 }
@@ -118,9 +132,16 @@ fn event_types(fields: &Map<String, Value>) -> Result<Vec<String>, AdminError> {
 }
 
 /// A creation body, checked: its url, secret and event types.
-pub(crate) fn requested(body: &Value) -> Result<(String, String, Vec<String>), AdminError> {
+pub(crate) fn requested(
+    body: &Value,
+    allow_private: bool,
+) -> Result<(String, String, Vec<String>), AdminError> {
     let fields = object(body, &["url", "secret", "events"])?;
-    Ok((url(fields)?, secret(fields)?, event_types(fields)?))
+    Ok((
+        url(fields, allow_private)?,
+        secret(fields)?,
+        event_types(fields)?,
+    ))
 }
 
 /// `POST /admin/v1/webhooks` → 201 with the webhook (no secret), recorded in the trail
@@ -131,7 +152,7 @@ pub(crate) async fn create(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let (url, secret, types) = requested(&body?.0)?;
+    let (url, secret, types) = requested(&body?.0, state.config.allow_private_webhook_addresses)?;
     let (webhook, delivery) = audited_transaction(
         &request,
         &state,

@@ -46,6 +46,7 @@ pub(crate) use emit::{
     emit_created, emit_deleted, emit_left_groups, emit_member_delta, emit_updated, members_before,
 };
 pub use subscriber::{EventSubscriber, SubscriberError};
+pub(crate) use webhook::private_host;
 
 /// Every event type Rollcall emits (webhooks may name these, or `*`).
 pub const EVENT_TYPES: &[&str] = &[

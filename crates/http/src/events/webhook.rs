@@ -78,6 +78,22 @@ impl Resolver for PublicOnly {
     }
 }
 
+/// Why a delivery could never reach `host` (a URL's host, IPv6 in brackets) unless
+/// private addresses are allowed: it is an IP literal that is not public, or a name under
+/// `localhost` (RFC 6761, always loopback). `None` for every other name: what a name
+/// resolves to is checked when delivering, since it may change.
+pub(crate) fn private_host(host: &str) -> Option<&'static str> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return (!is_public(ip)).then_some("is not a public address");
+    }
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    (name == "localhost" || name.ends_with(".localhost")).then_some("is a loopback name")
+}
+
 /// Whether a delivery may go to `ip`: not loopback, private (RFC 1918, IPv6 unique
 /// local), link-local, shared (RFC 6598), unspecified, broadcast, multicast,
 /// documentation, benchmarking or reserved; IPv4 inside IPv6 (mapped, NAT64) is judged as
@@ -192,6 +208,29 @@ mod tests {
         for (text, public) in cases {
             let ip: IpAddr = text.parse().unwrap();
             assert_eq!(is_public(ip), public, "{text}");
+        }
+    }
+
+    #[test]
+    fn hosts_that_can_only_be_private_are_known_by_their_text() {
+        let cases = [
+            ("127.0.0.1", true),
+            ("10.0.0.7", true),
+            ("169.254.169.254", true),
+            ("[::1]", true),
+            ("[::ffff:127.0.0.1]", true),
+            ("[fe80::1]", true),
+            ("localhost", true),
+            ("LocalHost.", true),
+            ("api.localhost", true),
+            ("8.8.8.8", false),
+            ("[2606:4700:4700::1111]", false),
+            ("hooks.example.com", false),
+            ("localhost.example.com", false),
+            ("notlocalhost", false),
+        ];
+        for (host, private) in cases {
+            assert_eq!(private_host(host).is_some(), private, "{host}");
         }
     }
 }

@@ -48,6 +48,7 @@ impl Harness {
             max_page_size: 1000,
             max_bulk_operations: MAX_BULK_OPERATIONS,
             max_bulk_payload_bytes: MAX_BULK_PAYLOAD,
+            allow_private_webhook_addresses: false,
         };
         let state = AppState::new(store.clone(), config);
         let mut harness = Harness {
@@ -62,6 +63,17 @@ impl Harness {
         };
         harness.a = harness.tenant("Acme");
         harness
+    }
+
+    /// The same harness with webhook URLs on private addresses accepted (receivers on
+    /// loopback).
+    pub fn allowing_private_webhooks(mut self) -> Harness {
+        let config = ScimConfig {
+            allow_private_webhook_addresses: true,
+            ..self.state.config().clone()
+        };
+        self.state = AppState::new(self.store.clone(), config);
+        self
     }
 
     /// Which database, for assertion messages.
