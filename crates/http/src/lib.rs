@@ -37,7 +37,7 @@ pub use expiry::expire_grants;
 pub use me::MeResolver;
 pub use state::AppState;
 
-/// Limits and defaults of the SCIM endpoints.
+/// Limits and defaults of the SCIM endpoints, and what the admin API accepts as a webhook.
 #[derive(Debug, Clone)]
 pub struct ScimConfig {
     /// The largest request body accepted (413 beyond).
