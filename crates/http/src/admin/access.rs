@@ -11,7 +11,7 @@ use org_model::{
 };
 use serde_json::{Value, json};
 
-use super::body::{object, string};
+use super::body::{json_after_token, object, string};
 use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
@@ -97,7 +97,7 @@ pub(crate) async fn join(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let body = body?.0;
+    let (token, body) = json_after_token(token, body)?;
     let fields = object(&body, &["user", "resource"])?;
     let user = string(fields, "user")?;
     let target = resource(&string(fields, "resource")?)?;

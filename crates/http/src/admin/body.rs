@@ -4,6 +4,21 @@
 use serde_json::{Map, Value};
 
 use super::AdminError;
+use crate::auth::BearerToken;
+use crate::content::JsonBody;
+use crate::error::ApiError;
+
+/// The request's JSON body, once its `Authorization` header is known to carry a bearer
+/// token: a request without one is refused with 401 before its body is looked at, as on
+/// the SCIM side, where the token is extracted first. The token itself is verified in the
+/// write's transaction, so it is handed back for that.
+pub(crate) fn json_after_token(
+    token: Result<BearerToken, ApiError>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<(Result<BearerToken, ApiError>, Value), AdminError> {
+    let token = token?;
+    Ok((Ok(token), body?.0))
+}
 
 /// The body as an object with only `allowed` keys.
 pub(crate) fn object<'b>(

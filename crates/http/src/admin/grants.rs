@@ -14,7 +14,7 @@ use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule};
 use rollcall_store::GrantFilter;
 use serde_json::{Map, Value, json};
 
-use super::body::{object, string};
+use super::body::{json_after_token, object, string};
 use super::{AdminError, Recorded, admin_transaction, audited_transaction, delete_by_id, json};
 use crate::access_delta::{self, AccessScope};
 use crate::auth::BearerToken;
@@ -99,7 +99,8 @@ pub(crate) async fn create(
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let now = state.now();
-    let mut grant = requested_grant(&body?.0, now)?;
+    let (token, body) = json_after_token(token, body)?;
+    let mut grant = requested_grant(&body, now)?;
     let stored = audited_transaction(
         &request,
         &state,
@@ -193,7 +194,7 @@ pub(crate) async fn create_rule(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let body = body?.0;
+    let (token, body) = json_after_token(token, body)?;
     let fields = object(&body, &["group", "workspaces", "role"])?;
     let rule = Rule {
         id: String::new(),

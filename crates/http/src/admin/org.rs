@@ -11,6 +11,7 @@ use rollcall_store::Org;
 use scim_core::Dialect;
 use serde_json::{Value, json};
 
+use super::body::json_after_token;
 use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::access_delta::{self, AccessScope};
 use crate::auth::BearerToken;
@@ -126,7 +127,8 @@ pub(crate) async fn patch(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let changes = changes(&body?.0)?;
+    let (token, body) = json_after_token(token, body)?;
+    let changes = changes(&body)?;
     let org = audited_transaction(
         &request,
         &state,

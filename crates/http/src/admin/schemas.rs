@@ -15,6 +15,7 @@ use rollcall_store::OrgSchema;
 use scim_core::schema::{RegistryError, Schema};
 use serde_json::{Value, json};
 
+use super::body::json_after_token;
 use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
@@ -80,7 +81,8 @@ pub(crate) async fn create(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let mut extension = requested(&body?.0)?;
+    let (token, body) = json_after_token(token, body)?;
+    let mut extension = requested(&body)?;
     let standard = state.registry.clone();
     let stored = audited_transaction(
         &request,

@@ -8,7 +8,7 @@ use chrono::{Duration, SecondsFormat, Utc};
 use rollcall_store::{TokenInfo, TokenKind};
 use serde_json::{Value, json};
 
-use super::body::{object, optional_string};
+use super::body::{json_after_token, object, optional_string};
 use super::{AdminError, Recorded, admin_transaction, audited_transaction, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
@@ -34,7 +34,7 @@ pub(crate) async fn create(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let body = body?.0;
+    let (token, body) = json_after_token(token, body)?;
     let fields = object(&body, &["name", "expires_in_days"])?;
     let name = optional_string(fields, "name")?;
     let days = match fields.get("expires_in_days") {

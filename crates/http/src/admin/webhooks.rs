@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rollcall_store::{ConsumerState, NewWebhook, Webhook};
 use serde_json::{Map, Value, json};
 
-use super::body::object;
+use super::body::{json_after_token, object};
 use super::{AdminError, Recorded, admin_transaction, audited_transaction, delete_by_id, json};
 use crate::auth::BearerToken;
 use crate::blocking::Access;
@@ -152,7 +152,8 @@ pub(crate) async fn create(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let (url, secret, types) = requested(&body?.0, state.config.allow_private_webhook_addresses)?;
+    let (token, body) = json_after_token(token, body)?;
+    let (url, secret, types) = requested(&body, state.config.allow_private_webhook_addresses)?;
     let (webhook, delivery) = audited_transaction(
         &request,
         &state,

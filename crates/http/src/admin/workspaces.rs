@@ -8,7 +8,7 @@ use org_model::{Folder, ResourceRef, TeamAccess, Workspace};
 use rollcall_store::FolderChange;
 use serde_json::{Value, json};
 
-use super::body::{object, optional_string, string};
+use super::body::{json_after_token, object, optional_string, string};
 use super::{
     AdminError, Recorded, admin_transaction, audited_transaction, delete_by_id, get_by_id, json,
     path_id,
@@ -46,7 +46,7 @@ pub(crate) async fn create(
     token: Result<BearerToken, ApiError>,
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
-    let body = body?.0;
+    let (token, body) = json_after_token(token, body)?;
     let name = string(object(&body, &["name"])?, "name")?;
     let workspace = audited_transaction(
         &request,
@@ -104,7 +104,7 @@ pub(crate) async fn patch(
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let id = path_id(&request);
-    let body = body?.0;
+    let (token, body) = json_after_token(token, body)?;
     let name = string(object(&body, &["name"])?, "name")?;
     let workspace = audited_transaction(
         &request,
@@ -158,7 +158,7 @@ pub(crate) async fn create_folder(
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let workspace_id = path_id(&request);
-    let body = body?.0;
+    let (token, body) = json_after_token(token, body)?;
     let fields = object(&body, &["name", "team_access"])?;
     let name = string(fields, "name")?;
     let access = team_access(optional_string(fields, "team_access")?)?.unwrap_or_default();
@@ -220,7 +220,7 @@ pub(crate) async fn patch_folder(
     body: Result<JsonBody, ApiError>,
 ) -> Result<HttpResponse, AdminError> {
     let id = path_id(&request);
-    let body = body?.0;
+    let (token, body) = json_after_token(token, body)?;
     let fields = object(&body, &["name", "team_access"])?;
     let change = FolderChange {
         name: optional_string(fields, "name")?,
