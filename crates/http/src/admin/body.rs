@@ -1,5 +1,6 @@
 //! Reading admin request bodies: a JSON object whose keys are all known, with typed fields.
-//! Every problem is a 400 naming the field.
+//! Every problem is a 400 naming the field; a request without a bearer token gets its 401
+//! before the body is read ([`json_after_token`]).
 
 use serde_json::{Map, Value};
 
