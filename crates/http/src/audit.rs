@@ -7,7 +7,9 @@
 //!   nothing.
 //! - A failed write request of an authenticated caller is recorded after the fact, in a
 //!   transaction of its own, with its error (the request-log middleware calls
-//!   [`record_failure`] with the error `scim_transaction` left in the request).
+//!   [`record_failure`] with the error `scim_transaction` left in the request). One refused
+//!   before its transaction ran is recorded by `early_failure.rs` once its token is
+//!   verified.
 //!
 //! Reads are not recorded, and a request whose token fails leaves no record (no org).
 
@@ -252,16 +254,13 @@ pub(crate) async fn record_failure(
 ) {
     let now = state.now();
     let outcome = blocking::run(state, Access::Write, move |tx| {
-        let detail = json!({"error": error.to_body()});
-        append(
+        append_failure(
             tx,
-            "scim",
             &caller,
             request_id.as_deref(),
             &operation,
             &target,
-            error.status,
-            &detail,
+            &error,
             now,
         )?;
         Ok(())
@@ -270,6 +269,31 @@ pub(crate) async fn record_failure(
     if let Err(error) = outcome {
         tracing::error!(detail = %error.error.detail, "cannot record a failed request in the audit trail");
     }
+}
+
+/// Append the record of `caller`'s failed write request `operation` on `target`, with its
+/// error.
+pub(crate) fn append_failure(
+    tx: &mut Tx<'_>,
+    caller: &Authenticated,
+    request_id: Option<&str>,
+    operation: &str,
+    target: &str,
+    error: &ScimError,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let detail = json!({"error": error.to_body()});
+    append(
+        tx,
+        "scim",
+        caller,
+        request_id,
+        operation,
+        target,
+        error.status,
+        &detail,
+        now,
+    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Bearer SCIM tokens: the header is read up front (a missing or malformed one is a 401
 //! without touching the database); the secret is checked inside the request's own
 //! transaction with `Tx::authenticate(secret, TokenKind::Scim, now)`, so an admin token,
-//! an unknown, expired or revoked one is a 401 too.
+//! an unknown, expired or revoked one is a 401 too. A request refused before its
+//! transaction ran has the secret checked afterwards (`early_failure.rs`), so it is a 401
+//! as well.
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -66,9 +68,16 @@ impl FromRequest for BearerToken {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        request.extensions_mut().insert(TokenDemanded);
         ready(BearerToken::from_request_head(request))
     }
 }
+
+/// In a request's extensions: its handler asked for a bearer token (whether the request
+/// had one or not). A failure found before the token was verified is settled by
+/// `early_failure.rs` (on the admin side `admin/audited.rs`), which verifies it then.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenDemanded;
 
 /// A 401 with this detail (the renderer adds `WWW-Authenticate: Bearer`).
 pub(crate) fn unauthorized(detail: &str) -> ApiError {

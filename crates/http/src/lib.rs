@@ -9,6 +9,7 @@ mod bulk;
 mod content;
 mod cursor;
 mod discovery;
+mod early_failure;
 mod error;
 mod etag;
 pub mod events;

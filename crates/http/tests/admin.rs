@@ -48,13 +48,21 @@ const WRITES_WITH_BODIES: [(&str, &str); 11] = [
 ];
 
 #[actix_web::test]
-async fn a_write_without_a_token_is_refused_before_its_body_is_read() {
+async fn a_request_without_a_valid_token_is_refused_whatever_its_body() {
     for db in TestDb::all() {
         let h = Harness::new(db);
         let app = app_with_admin!(h);
-        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let (admin_id, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let (revoked_id, revoked) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        h.revoke(&h.a.org_id, &revoked_id);
+        // No token, a SCIM token, an unknown one and a revoked one.
+        let refused = [
+            None,
+            Some(h.a.token.as_str()),
+            Some("rc_admin_x_00"),
+            Some(revoked.as_str()),
+        ];
         for (method, path) in WRITES_WITH_BODIES {
-            let label = format!("{} {method} {path}", h.label());
             // Malformed JSON, then an object no endpoint accepts.
             let not_json = |token: Option<&str>| {
                 admin(method, path, token, None)
@@ -62,17 +70,49 @@ async fn a_write_without_a_token_is_refused_before_its_body_is_read() {
                     .set_payload("{\"name\": ")
             };
             let unknown = json!({"no_such_field": true});
-            let (status, body, _) = call!(app, not_json(None));
-            assert_eq!((status, code(&body)), (401, "unauthorized"), "{label}");
-            let (status, body, _) = call!(app, admin(method, path, None, Some(unknown.clone())));
-            assert_eq!((status, code(&body)), (401, "unauthorized"), "{label}");
+            for token in refused {
+                let label = format!("{} {method} {path} {token:?}", h.label());
+                let (status, body, _) = call!(app, not_json(token));
+                assert_eq!((status, code(&body)), (401, "unauthorized"), "{label}");
+                let (status, body, _) =
+                    call!(app, admin(method, path, token, Some(unknown.clone())));
+                assert_eq!((status, code(&body)), (401, "unauthorized"), "{label}");
+            }
             // With the token, the body is what is wrong.
+            let label = format!("{} {method} {path}", h.label());
             let (status, body, _) = call!(app, not_json(Some(&admin_token)));
             assert_eq!((status, code(&body)), (400, "invalid_request"), "{label}");
             let (status, body, _) =
                 call!(app, admin(method, path, Some(&admin_token), Some(unknown)));
             // (`PATCH /org` names an unknown setting with a code of its own.)
             assert_eq!(status, 400, "{label}: {body}");
+        }
+        // A read with a bad query parameter, and one of a missing object.
+        for path in ["/admin/v1/audit?cursor=x", "/admin/v1/workspaces/nothing"] {
+            for token in refused {
+                let (status, body, _) = call!(app, admin("GET", path, token, None));
+                assert_eq!(
+                    (status, code(&body)),
+                    (401, "unauthorized"),
+                    "{path} {token:?}"
+                );
+            }
+            let (status, _, _) = call!(app, admin("GET", path, Some(&admin_token), None));
+            assert!(matches!(status, 400 | 404), "{path}: {status}");
+        }
+        // Only the writes with the valid token are on the trail, each with its error.
+        let (status, trail, _) = call!(
+            app,
+            admin("GET", "/admin/v1/audit?limit=100", Some(&admin_token), None)
+        );
+        assert_eq!(status, 200, "{trail}");
+        let records = trail["events"].as_array().unwrap();
+        assert_eq!(records.len(), 2 * WRITES_WITH_BODIES.len(), "{trail}");
+        let actor = format!("admin:{admin_id}");
+        for record in records {
+            assert_eq!(record["actor"], actor.as_str(), "{record}");
+            assert_eq!(record["status"], 400, "{record}");
+            assert!(record["detail"]["error"]["message"].is_string(), "{record}");
         }
     }
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use actix_web::http::Method;
+use actix_web::http::{Method, header};
 use common::{Harness, admin, group, patch, request, user, with_json};
 use rollcall_store::TokenKind;
 use rollcall_store::testing::TestDb;
@@ -157,6 +157,90 @@ async fn every_scim_write_is_recorded_with_what_changed_and_failures_with_their_
         let (_, stranger) = h.token(&other.org_id, TokenKind::Admin, None);
         let (_, theirs, _) = call!(app, admin("GET", "/admin/v1/audit", Some(&stranger), None));
         assert_eq!(theirs["events"], json!([]), "{label}");
+    }
+}
+
+#[actix_web::test]
+async fn a_write_refused_while_it_was_read_is_recorded_with_its_error() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(admin_token.as_str());
+        let scim = h.a.token.clone();
+        let ann = create!(app, &scim, "Users", user("ann"));
+        let malformed = |token: &str| {
+            request(Method::POST, "/scim/v2/Users", token)
+                .insert_header((header::CONTENT_TYPE, "application/scim+json"))
+                .set_payload("{\"userName\": ")
+        };
+        // Malformed JSON, and a precondition that is no entity tag: refused before the
+        // request's transaction, recorded all the same.
+        let reply = send!(
+            app,
+            malformed(&scim).insert_header(("X-Request-Id", "idp-7"))
+        );
+        assert_eq!(reply.status, 400, "{label}");
+        let reply = send!(
+            app,
+            with_json(
+                Method::PUT,
+                &format!("/scim/v2/Users/{ann}"),
+                &scim,
+                &user("ann")
+            )
+            .insert_header((header::IF_MATCH, "not a tag"))
+        );
+        assert_eq!(reply.status, 400, "{label}");
+        // A read refused the same way is no write, and a token that is not valid leaves
+        // no record (no organization to put it in).
+        let reply = send!(
+            app,
+            request(Method::GET, "/scim/v2/Users?count=many", &scim)
+        );
+        assert_eq!(reply.status, 400, "{label}");
+        let reply = send!(app, malformed("rc_scim_nope_0000"));
+        assert_eq!(reply.status, 401, "{label}");
+
+        let (status, trail, _) = call!(app, admin("GET", "/admin/v1/audit", token, None));
+        assert_eq!(status, 200, "{label} {trail}");
+        let events = trail["events"].as_array().unwrap();
+        let summary: Vec<(&str, &str, u64, &str)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap(),
+                    e["target"].as_str().unwrap(),
+                    e["status"].as_u64().unwrap(),
+                    e["detail"]["error"]["scimType"].as_str().unwrap_or("-"),
+                )
+            })
+            .collect();
+        let user_ann = format!("user:{ann}");
+        assert_eq!(
+            summary,
+            [
+                ("user.create", user_ann.as_str(), 201, "-"),
+                ("user.create", "user", 400, "invalidSyntax"),
+                ("user.replace", user_ann.as_str(), 400, "invalidValue"),
+            ],
+            "{label}"
+        );
+        let actor = format!("scim:{}", h.a.token_id);
+        assert!(
+            events.iter().all(|e| e["actor"] == actor.as_str()),
+            "{label}"
+        );
+        assert_eq!(events[1]["request_id"], "idp-7", "{label}");
+        // So they count in the organization's health.
+        let (status, health, _) = call!(app, admin("GET", "/admin/v1/health", token, None));
+        assert_eq!(status, 200, "{label} {health}");
+        assert_eq!(
+            health["requests"],
+            json!({"total": 3, "succeeded": 1, "failed": 2}),
+            "{label}"
+        );
     }
 }
 

@@ -149,3 +149,207 @@ async fn another_organizations_token_sees_nothing_of_the_first() {
         assert_eq!(reply.body["totalResults"], 1, "{}", h.label());
     }
 }
+
+/// A request that something else is wrong with too, found while it was read, before its
+/// token was checked: (what, method, path after the resource's id is put in, content
+/// type, body, `If-Match`).
+type EarlyFailure = (
+    &'static str,
+    Method,
+    &'static str,
+    &'static str,
+    String,
+    Option<&'static str>,
+);
+
+#[actix_web::test]
+async fn a_token_that_is_not_valid_is_a_401_whatever_else_is_wrong() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let ann = create!(app, &h.a.token, "Users", user("ann"));
+        let eng = create!(app, &h.a.token, "Groups", group("eng", &[]));
+        let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let (_, expired) = h.token(
+            &h.a.org_id,
+            TokenKind::Scim,
+            Some(Utc::now() - Duration::hours(1)),
+        );
+        let (revoked_id, revoked) = h.token(&h.a.org_id, TokenKind::Scim, None);
+        h.revoke(&h.a.org_id, &revoked_id);
+        let refused = ["rc_scim_nope_0000".to_owned(), expired, revoked, admin];
+        let scim = "application/scim+json";
+        let good_user = user("bob").to_string();
+        let cases: [(EarlyFailure, u16, Option<&str>); 11] = [
+            (
+                (
+                    "malformed JSON",
+                    Method::POST,
+                    "/Users",
+                    scim,
+                    "{\"userName\": ".into(),
+                    None,
+                ),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                (
+                    "empty body",
+                    Method::POST,
+                    "/Groups",
+                    scim,
+                    String::new(),
+                    None,
+                ),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                (
+                    "media type",
+                    Method::POST,
+                    "/Users",
+                    "text/plain",
+                    good_user.clone(),
+                    None,
+                ),
+                415,
+                None,
+            ),
+            (
+                (
+                    "too large",
+                    Method::POST,
+                    "/Users",
+                    scim,
+                    format!("{{\"userName\": \"{}\"}}", "x".repeat(1024 * 1024 + 1)),
+                    None,
+                ),
+                413,
+                None,
+            ),
+            (
+                (
+                    "bad If-Match",
+                    Method::PUT,
+                    "/Users/{ann}",
+                    scim,
+                    good_user.clone(),
+                    Some("not a tag"),
+                ),
+                400,
+                Some("invalidValue"),
+            ),
+            (
+                (
+                    "malformed PATCH",
+                    Method::PATCH,
+                    "/Groups/{eng}",
+                    scim,
+                    "[".into(),
+                    None,
+                ),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                (
+                    "bad If-Match on DELETE",
+                    Method::DELETE,
+                    "/Users/{ann}",
+                    scim,
+                    String::new(),
+                    Some("not a tag"),
+                ),
+                400,
+                Some("invalidValue"),
+            ),
+            (
+                (
+                    "malformed bulk",
+                    Method::POST,
+                    "/Bulk",
+                    scim,
+                    "{".into(),
+                    None,
+                ),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                (
+                    "malformed search",
+                    Method::POST,
+                    "/Users/.search",
+                    scim,
+                    "{".into(),
+                    None,
+                ),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                (
+                    "bad count",
+                    Method::GET,
+                    "/Users?count=many",
+                    scim,
+                    String::new(),
+                    None,
+                ),
+                400,
+                Some("invalidValue"),
+            ),
+            (
+                (
+                    "bad filter",
+                    Method::GET,
+                    "/Users?filter=userName%20zz%20%22a%22",
+                    scim,
+                    String::new(),
+                    None,
+                ),
+                400,
+                Some("invalidFilter"),
+            ),
+        ];
+        for ((what, method, path, content_type, body, if_match), status, scim_type) in cases {
+            let uri = format!(
+                "/scim/v2{}",
+                path.replace("{ann}", &ann).replace("{eng}", &eng)
+            );
+            let send = |token: &str| {
+                let mut req = request(method.clone(), &uri, token)
+                    .insert_header((header::CONTENT_TYPE, content_type))
+                    .set_payload(body.clone());
+                if let Some(tag) = if_match {
+                    req = req.insert_header((header::IF_MATCH, tag));
+                }
+                req
+            };
+            for token in &refused {
+                let reply = send!(app, send(token));
+                let context = format!("{label} {what}");
+                reply.assert_error(401, None, &context);
+                assert_eq!(
+                    reply.header("www-authenticate"),
+                    Some("Bearer"),
+                    "{context}"
+                );
+            }
+            // With a valid token, what is wrong is the request.
+            let reply = send!(app, send(&h.a.token));
+            reply.assert_error(status, scim_type, &format!("{label} {what}"));
+        }
+        // Nothing was changed.
+        let reply = send!(
+            app,
+            request(Method::GET, &format!("/scim/v2/Users/{ann}"), &h.a.token)
+        );
+        assert_eq!(reply.status, 200, "{label}");
+        let reply = send!(app, request(Method::GET, "/scim/v2/Users", &h.a.token));
+        assert_eq!(reply.body["totalResults"], 1, "{label}");
+    }
+}

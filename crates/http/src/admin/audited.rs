@@ -6,21 +6,22 @@
 //! - An applied write records itself in its own transaction: handlers run
 //!   [`audited_transaction`] instead of `admin_transaction` and answer what they changed.
 //! - A failed write of an authenticated admin is recorded after the fact, in a transaction
-//!   of its own, with its error: the request-log middleware calls [`record_failed_write`],
-//!   which finds the [`AdminError`] in the response and authenticates the token again (a
-//!   request whose token fails leaves no record: there is no org to put it in).
+//!   of its own, with its error: the request-log middleware calls [`settle_failure`],
+//!   which finds the [`AdminError`] in the response and authenticates the token again. A
+//!   request whose token fails leaves no record (there is no org to put it in) and is
+//!   answered 401, also when it failed for another reason before the token was verified.
 
-use actix_web::HttpRequest;
+use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::web;
+use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
 use serde_json::{Value, json};
 
 use super::{ADMIN_PREFIX, AdminError, admin_transaction};
-use crate::auth::BearerToken;
+use crate::auth::{BearerToken, TokenDemanded};
 use crate::blocking::{self, Access};
-use crate::error::ApiError;
+use crate::error::{ApiError, status_error};
 use crate::state::AppState;
 
 /// What an applied admin write changed.
@@ -122,64 +123,93 @@ pub(crate) fn write_of(method: &str, path: &str) -> Option<(&'static str, String
     Some(found)
 }
 
-/// A failed admin write of an authenticated admin goes to the trail with its error.
-pub(crate) async fn record_failed_write<B>(
-    response: &ServiceResponse<B>,
+/// A failed admin request whose handler asked for a bearer token ([`TokenDemanded`]): the
+/// token is verified again, since the failure may have come before the handler verified
+/// it (a malformed body, a bad query parameter).
+/// - No well-formed token, or not a valid admin token: the answer becomes the 401 the
+///   transaction would have given, unless it is a 5xx.
+/// - Valid, and the request a write: the failure goes to the trail with its error.
+pub(crate) async fn settle_failure(
+    response: ServiceResponse<BoxBody>,
     method: &str,
     path: &str,
-) {
+) -> ServiceResponse<BoxBody> {
     let status = response.status().as_u16();
     if status < 400 || status == 401 {
-        return;
+        return response;
     }
-    let Some((operation, target)) = write_of(method, path) else {
-        return;
-    };
-    let Some(error) = response
+    let request = response.request();
+    if request.extensions().get::<TokenDemanded>().is_none() {
+        return response;
+    }
+    let error = response
         .response()
         .error()
         .and_then(|error| error.as_error::<AdminError>())
         .cloned()
-    else {
-        return;
+        .unwrap_or_else(|| {
+            AdminError::from(ApiError::from(status_error(status, "request failed")))
+        });
+    let write = write_of(method, path).map(|(operation, target)| (operation, target, error));
+    if write.is_none() && status >= 500 {
+        return response;
+    }
+    let token = match BearerToken::from_request_head(request) {
+        Ok(token) => token,
+        Err(refusal) if status < 500 => return refuse(response, AdminError::from(refusal)),
+        Err(_) => return response,
     };
-    let request = response.request();
-    let Ok(token) = BearerToken::from_request_head(request) else {
-        return;
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return response;
     };
-    let Some(state) = request.app_data::<web::Data<AppState>>() else {
-        return;
+    let access = if write.is_some() {
+        Access::Write
+    } else {
+        Access::Read
     };
     let request_id = crate::request_id::of(request);
     let now = state.now();
-    let outcome = blocking::run(state, Access::Write, move |tx| {
+    let verified = blocking::run(&state, access, move |tx| {
         let Some(caller) = tx.authenticate(token.secret(), TokenKind::Admin, now)? else {
-            return Ok(());
+            return Ok(false);
         };
-        // A server error's message may name internals: the trail keeps the code.
-        let message = if error.status >= 500 {
-            "internal error".to_owned()
-        } else {
-            error.message.clone()
-        };
-        let detail = json!({"error": {"code": error.code, "message": message}});
-        crate::audit::append(
-            tx,
-            "admin",
-            &caller,
-            request_id.as_deref(),
-            operation,
-            &target,
-            error.status,
-            &detail,
-            now,
-        )?;
-        Ok(())
+        if let Some((operation, target, error)) = write {
+            // A server error's message may name internals: the trail keeps the code.
+            let message = if error.status >= 500 {
+                "internal error".to_owned()
+            } else {
+                error.message.clone()
+            };
+            let detail = json!({"error": {"code": error.code, "message": message}});
+            crate::audit::append(
+                tx,
+                "admin",
+                &caller,
+                request_id.as_deref(),
+                operation,
+                &target,
+                error.status,
+                &detail,
+                now,
+            )?;
+        }
+        Ok(true)
     })
     .await;
-    if let Err(error) = outcome {
-        tracing::error!(detail = %error.error.detail, "cannot record a failed admin request in the audit trail");
+    match verified {
+        Ok(false) if status < 500 => refuse(response, AdminError::invalid_token()),
+        Ok(_) => response,
+        Err(error) => {
+            tracing::error!(detail = %error.error.detail, "cannot settle a failed admin request");
+            response
+        }
     }
+}
+
+/// `response`'s request answered with `refusal` instead.
+fn refuse(response: ServiceResponse<BoxBody>, refusal: AdminError) -> ServiceResponse<BoxBody> {
+    let (request, _) = response.into_parts();
+    ServiceResponse::new(request, refusal.error_response())
 }
 
 #[cfg(test)]

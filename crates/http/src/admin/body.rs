@@ -1,6 +1,7 @@
 //! Reading admin request bodies: a JSON object whose keys are all known, with typed fields.
 //! Every problem is a 400 naming the field; a request without a bearer token gets its 401
-//! before the body is read ([`json_after_token`]).
+//! before the body is read ([`json_after_token`]), and one whose token is not valid gets
+//! it from the request-log middleware (`audited::settle_failure`).
 
 use serde_json::{Map, Value};
 

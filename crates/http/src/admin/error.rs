@@ -27,6 +27,15 @@ impl AdminError {
         }
     }
 
+    /// 401 `unauthorized`: the request's token is not a valid admin token.
+    pub(crate) fn invalid_token() -> Self {
+        AdminError::new(
+            401,
+            "unauthorized",
+            "invalid, expired or revoked admin token",
+        )
+    }
+
     /// 400 `invalid_request`.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         AdminError::new(400, "invalid_request", message)

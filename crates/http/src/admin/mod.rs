@@ -32,7 +32,7 @@ use crate::state::AppState;
 
 pub(crate) use access::explanation_document;
 pub(crate) use audit::record_document;
-pub(crate) use audited::record_failed_write;
+pub(crate) use audited::settle_failure;
 use audited::{Recorded, audited_transaction};
 pub(crate) use error::AdminError;
 
@@ -193,11 +193,7 @@ where
     let now = state.now();
     blocking::run(state, access, move |tx| {
         let Some(caller) = tx.authenticate(token.secret(), TokenKind::Admin, now)? else {
-            return Ok(Err(AdminError::new(
-                401,
-                "unauthorized",
-                "invalid, expired or revoked admin token",
-            )));
+            return Ok(Err(AdminError::invalid_token()));
         };
         f(tx, &caller).map_err(Failure::Store)
     })
