@@ -17,7 +17,8 @@
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::{HttpMessage, ResponseError, web};
-use rollcall_store::{Authenticated, TokenKind};
+use chrono::{DateTime, Utc};
+use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
 
 use crate::audit;
 use crate::auth::{BearerToken, TokenDemanded, unauthorized};
@@ -62,33 +63,14 @@ pub(crate) async fn settle(
                 status.canonical_reason().unwrap_or("request failed"),
             )
         });
-    let write = audit::write_of(method, path);
-    let access = if write.is_some() {
-        Access::Write
-    } else {
-        Access::Read
-    };
     let request_id = crate::request_id::of(request);
-    let now = state.now();
-    let verified = blocking::run(&state, access, move |tx| {
-        let Some(caller) = tx.authenticate(token.secret(), TokenKind::Scim, now)? else {
-            return Ok(None);
-        };
-        if let Some((operation, target)) = write {
-            audit::append_failure(
-                tx,
-                &caller,
-                request_id.as_deref(),
-                &operation,
-                &target,
-                &error,
-                now,
-            )?;
+    let record = audit::write_of(method, path).map(|(operation, target)| {
+        move |tx: &mut Tx<'_>, caller: &Authenticated, now| {
+            let request_id = request_id.as_deref();
+            audit::append_failure(tx, caller, request_id, &operation, &target, &error, now)
         }
-        Ok(Some(caller))
-    })
-    .await;
-    match verified {
+    });
+    match verify(&state, token, TokenKind::Scim, record).await {
         Ok(Some(caller)) => {
             request.extensions_mut().insert(caller);
             response
@@ -104,8 +86,43 @@ pub(crate) async fn settle(
     }
 }
 
+/// Verify `token` as a `kind` token, in a transaction of its own: the caller, or `None`
+/// when the token is not valid. With a valid one, `record` (the record of the request's
+/// failure) runs in the same transaction.
+pub(crate) async fn verify<R>(
+    state: &AppState,
+    token: BearerToken,
+    kind: TokenKind,
+    record: Option<R>,
+) -> Result<Option<Authenticated>, ApiError>
+where
+    R: FnOnce(&mut Tx<'_>, &Authenticated, DateTime<Utc>) -> Result<(), StoreError>
+        + Send
+        + 'static,
+{
+    let access = if record.is_some() {
+        Access::Write
+    } else {
+        Access::Read
+    };
+    let now = state.now();
+    blocking::run(state, access, move |tx| {
+        let Some(caller) = tx.authenticate(token.secret(), kind, now)? else {
+            return Ok(None);
+        };
+        if let Some(record) = record {
+            record(tx, &caller, now)?;
+        }
+        Ok(Some(caller))
+    })
+    .await
+}
+
 /// `response`'s request answered with `refusal` instead.
-fn refuse(response: ServiceResponse<BoxBody>, refusal: ApiError) -> ServiceResponse<BoxBody> {
+pub(crate) fn refuse(
+    response: ServiceResponse<BoxBody>,
+    refusal: impl ResponseError,
+) -> ServiceResponse<BoxBody> {
     let (request, _) = response.into_parts();
     ServiceResponse::new(request, refusal.error_response())
 }

@@ -13,14 +13,15 @@
 
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
 use serde_json::{Value, json};
 
 use super::{ADMIN_PREFIX, AdminError, admin_transaction};
 use crate::auth::{BearerToken, TokenDemanded};
-use crate::blocking::{self, Access};
+use crate::blocking::Access;
+use crate::early_failure::{refuse, verify};
 use crate::error::{ApiError, status_error};
 use crate::state::AppState;
 
@@ -162,18 +163,9 @@ pub(crate) async fn settle_failure(
     let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
         return response;
     };
-    let access = if write.is_some() {
-        Access::Write
-    } else {
-        Access::Read
-    };
     let request_id = crate::request_id::of(request);
-    let now = state.now();
-    let verified = blocking::run(&state, access, move |tx| {
-        let Some(caller) = tx.authenticate(token.secret(), TokenKind::Admin, now)? else {
-            return Ok(false);
-        };
-        if let Some((operation, target, error)) = write {
+    let record = write.map(|(operation, target, error)| {
+        move |tx: &mut Tx<'_>, caller: &Authenticated, now| {
             // A server error's message may name internals: the trail keeps the code.
             let message = if error.status >= 500 {
                 "internal error".to_owned()
@@ -181,35 +173,28 @@ pub(crate) async fn settle_failure(
                 error.message.clone()
             };
             let detail = json!({"error": {"code": error.code, "message": message}});
+            let request_id = request_id.as_deref();
             crate::audit::append(
                 tx,
                 "admin",
-                &caller,
-                request_id.as_deref(),
+                caller,
+                request_id,
                 operation,
                 &target,
                 error.status,
                 &detail,
                 now,
-            )?;
+            )
         }
-        Ok(true)
-    })
-    .await;
-    match verified {
-        Ok(false) if status < 500 => refuse(response, AdminError::invalid_token()),
+    });
+    match verify(&state, token, TokenKind::Admin, record).await {
+        Ok(None) if status < 500 => refuse(response, AdminError::invalid_token()),
         Ok(_) => response,
         Err(error) => {
             tracing::error!(detail = %error.error.detail, "cannot settle a failed admin request");
             response
         }
     }
-}
-
-/// `response`'s request answered with `refusal` instead.
-fn refuse(response: ServiceResponse<BoxBody>, refusal: AdminError) -> ServiceResponse<BoxBody> {
-    let (request, _) = response.into_parts();
-    ServiceResponse::new(request, refusal.error_response())
 }
 
 #[cfg(test)]
