@@ -79,6 +79,11 @@ impl FromRequest for BearerToken {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TokenDemanded;
 
+/// The 401 for a token that is not a valid SCIM token of any organization.
+pub(crate) fn invalid_token() -> ApiError {
+    unauthorized("invalid, expired or revoked token")
+}
+
 /// A 401 with this detail (the renderer adds `WWW-Authenticate: Bearer`).
 pub(crate) fn unauthorized(detail: &str) -> ApiError {
     ApiError::from(status_error(401, detail))
@@ -131,13 +136,7 @@ where
     let seen_inside = Arc::clone(&seen);
     let outcome = blocking::run(state, access, move |tx| {
         let Some(auth) = tx.authenticate(&token.0, TokenKind::Scim, now)? else {
-            return Ok((
-                None,
-                Err(ApiError::from(status_error(
-                    401,
-                    "invalid, expired or revoked token",
-                ))),
-            ));
+            return Ok((None, Err(invalid_token())));
         };
         if let Ok(mut seen) = seen_inside.lock() {
             *seen = Some(auth.clone());

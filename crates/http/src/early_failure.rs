@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
 
 use crate::audit;
-use crate::auth::{BearerToken, TokenDemanded, unauthorized};
+use crate::auth::{BearerToken, TokenDemanded, invalid_token};
 use crate::blocking::{self, Access};
 use crate::error::{ApiError, status_error};
 use crate::state::AppState;
@@ -75,7 +75,7 @@ pub(crate) async fn settle(
             request.extensions_mut().insert(caller);
             response
         }
-        Ok(None) => refuse(response, unauthorized("invalid, expired or revoked token")),
+        Ok(None) => refuse(response, invalid_token()),
         Err(error) => {
             tracing::error!(
                 detail = %error.error.detail,
