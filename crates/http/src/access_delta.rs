@@ -76,9 +76,10 @@ where
     Ok(((value, members), Some(to_json(&changes))))
 }
 
-/// The scope of a group's member changes: the members they name, or every member when one
-/// of them names none (remove all, by filter) or the group is renamed (rules match names).
-/// `None` when neither members nor the name change.
+/// The scope of a group's member changes: the members they name; every member when one of
+/// them names none (remove all, by filter) or the group is renamed (rules match names),
+/// with the members the changes bring in read before them too. `None` when neither members
+/// nor the name change.
 pub(crate) fn group_scope(
     group: &str,
     changes: &[MemberChange],
@@ -87,24 +88,32 @@ pub(crate) fn group_scope(
     if !renamed && changes.is_empty() {
         return None;
     }
-    let mut members = Vec::new();
+    let mut named = Vec::new();
+    let mut joining = Vec::new();
+    let mut whole = renamed;
     for change in changes {
         match change {
-            MemberChange::Add(refs) => members.extend(refs.iter().map(|m| m.value.clone())),
-            MemberChange::Remove(ids) => members.extend(ids.iter().cloned()),
-            MemberChange::RemoveAll
-            | MemberChange::RemoveWhere(_)
-            | MemberChange::ReplaceWhere { .. } => {
-                return Some(AccessScope::GroupMembers {
-                    group: group.to_owned(),
-                    members: None,
-                });
+            MemberChange::Add(refs) => {
+                joining.extend(refs.iter().map(|m| m.value.clone()));
             }
+            MemberChange::Remove(ids) => named.extend(ids.iter().cloned()),
+            MemberChange::ReplaceWhere { members, .. } => {
+                whole = true;
+                joining.extend(members.iter().map(|m| m.value.clone()));
+            }
+            MemberChange::RemoveAll | MemberChange::RemoveWhere(_) => whole = true,
         }
     }
+    if whole {
+        return Some(AccessScope::GroupReplaced {
+            group: group.to_owned(),
+            joining,
+        });
+    }
+    named.extend(joining);
     Some(AccessScope::GroupMembers {
         group: group.to_owned(),
-        members: (!renamed).then_some(members),
+        members: Some(named),
     })
 }
 
@@ -114,18 +123,24 @@ pub(crate) fn create_scope(kind: ResourceKind, resource: &Value) -> Option<Acces
     if kind != ResourceKind::Group {
         return None;
     }
-    let members: Vec<String> = resource
-        .get("members")
-        .and_then(Value::as_array)?
-        .iter()
-        .filter_map(|member| member.get("value").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect();
+    let members = member_ids(resource);
     let display_name = resource.get("displayName").and_then(Value::as_str)?;
     (!members.is_empty()).then(|| AccessScope::NewGroup {
         display_name: display_name.to_owned(),
         members,
     })
+}
+
+/// The `value`s of a group resource's `members`.
+fn member_ids(group: &Value) -> Vec<String> {
+    group
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|member| member.get("value").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Whether a user resource is active (a user without `active` is).
@@ -150,9 +165,16 @@ pub(crate) fn write_scope(
             };
             changed.then(|| AccessScope::Users(vec![id.to_owned()]))
         }
-        ResourceKind::Group => Some(AccessScope::GroupMembers {
-            group: id.to_owned(),
-            members: None,
+        ResourceKind::Group => Some(match after {
+            // Replaced: the members of the new version are known before it is written.
+            Some(after) => AccessScope::GroupReplaced {
+                group: id.to_owned(),
+                joining: member_ids(after),
+            },
+            None => AccessScope::GroupMembers {
+                group: id.to_owned(),
+                members: None,
+            },
         }),
     }
 }

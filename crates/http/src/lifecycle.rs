@@ -11,7 +11,8 @@
 //! - [`delete_user`], for `DELETE /Users/{id}`: a tombstone; grants, memberships, joins and
 //!   the place in `owners` go, each dropped grant recorded, and owned workspaces pass on.
 //!
-//! Succession is recorded per workspace (`workspace.owner_succession`, with the heir, or
+//! Succession is recorded per workspace (`workspace.owner_succession`, with the heir and its
+//! effective-role delta, also told as `access.changed`, or
 //! `"no_active_owner": true` when nobody could inherit); it never refuses the SCIM call.
 
 use chrono::{DateTime, Utc};
@@ -21,7 +22,9 @@ use rollcall_store::{
 };
 use serde_json::{Value, json};
 
+use crate::access_delta::{self, AccessScope};
 use crate::auth::Caller;
+use crate::events;
 
 /// Why a user stopped counting as an owner.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +74,15 @@ pub(crate) fn after_write(
         ActivityChange::Unchanged => Ok(()),
         ActivityChange::Suspended => {
             let owned = tx.owned_workspaces(org, id, now)?;
-            hand_over(tx, caller, id, &owned, Departure::Suspended, now)
+            hand_over(
+                tx,
+                caller,
+                id,
+                &owned,
+                Departure::Suspended,
+                Orphans::Record,
+                now,
+            )
         }
         change @ ActivityChange::Reactivated { deactivated_at } => {
             let window = tx.org_settings(org)?.reactivation_window_days;
@@ -101,35 +112,65 @@ pub(crate) fn delete_user(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let org = caller.org_id.as_str();
-    // An inactive user owned nothing that counted: succession ran when it was suspended.
-    let owned = match tx.user_active(org, id)? {
-        Some(true) => tx.owned_workspaces(org, id, now)?,
-        _ => Vec::new(),
-    };
+    // Also when the user is inactive: succession ran when it was suspended, but a workspace
+    // nobody could inherit then may have an heir now (the org's successor set since).
+    let owned = tx.owned_workspaces(org, id, now)?;
     let deleted = tx.delete_user(org, id, expected_version, now)?;
     let reason = json!({"reason": "user_deleted"});
     for grant in &deleted.grants {
         record_dropped_grant(tx, caller, grant, &reason, now)?;
     }
-    hand_over(tx, caller, id, &owned, Departure::Deleted, now)
+    // A workspace an inactive user leaves without an heir was recorded as having no active
+    // owner when it lost its last one; only a hand-over is news.
+    let orphans = if deleted.was_active {
+        Orphans::Record
+    } else {
+        Orphans::Skip
+    };
+    hand_over(tx, caller, id, &owned, Departure::Deleted, orphans, now)
 }
 
-/// Pass each of `owned` left without an active owner to the heir, and record it.
+/// Whether a workspace nobody can inherit is recorded (`"no_active_owner": true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Orphans {
+    Record,
+    Skip,
+}
+
+/// Pass each of `owned` left without an active owner to the heir, and record it with the
+/// heir's effective-role delta (`access`, also told as `access.changed`).
 fn hand_over(
     tx: &mut Tx<'_>,
     caller: &Caller,
     leaving: &str,
     owned: &[String],
     departure: Departure,
+    orphans: Orphans,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    if owned.is_empty() {
-        return Ok(());
-    }
+    let org = caller.org_id.as_str();
     let actor = actor(caller);
-    let handed = tx.hand_over_workspaces(&caller.org_id, leaving, owned, &actor, now)?;
-    for succession in handed {
-        let detail = match &succession.grant {
+    // Found once, when the first workspace needs one.
+    let mut heir: Option<Option<String>> = None;
+    for workspace_id in owned {
+        if tx.has_active_direct_owner(org, workspace_id, now)? {
+            continue;
+        }
+        let heir = match &heir {
+            Some(heir) => heir.clone(),
+            None => heir.insert(tx.heir(org, leaving)?).clone(),
+        };
+        if heir.is_none() && orphans == Orphans::Skip {
+            continue;
+        }
+        let scope = heir.clone().map(|heir| AccessScope::UsersOnWorkspace {
+            users: vec![heir],
+            workspace: workspace_id.clone(),
+        });
+        let (succession, access) = access_delta::around_if(tx, org, scope, now, |tx| {
+            tx.hand_over_workspace(org, workspace_id, heir.as_deref(), &actor, now)
+        })?;
+        let mut detail = match &succession.grant {
             Some(grant) => json!({
                 "from": leaving,
                 "reason": departure.as_str(),
@@ -144,15 +185,13 @@ fn hand_over(
                 "no_active_owner": true,
             }),
         };
+        if let Some(access) = access {
+            detail["access"] = access;
+        }
         let target = format!("workspace:{}", succession.workspace_id);
-        append(
-            tx,
-            caller,
-            "workspace.owner_succession",
-            &target,
-            &detail,
-            now,
-        )?;
+        let operation = "workspace.owner_succession";
+        append(tx, caller, operation, &target, &detail, now)?;
+        events::access_changed(tx, org, operation, &target, detail.get("access"), now)?;
     }
     Ok(())
 }

@@ -280,7 +280,7 @@ pub(crate) fn delete(
         match kind {
             // A deleted user leaves a tombstone (PRODUCT.md §5).
             ResourceKind::User => lifecycle::delete_user(tx, caller, id, expected_version, now)?,
-            ResourceKind::Group => tx.delete_resource(org, kind, id, expected_version)?,
+            ResourceKind::Group => tx.delete_resource(org, kind, id, expected_version, now)?,
         }
         Ok::<_, Failure>(())
     })?;

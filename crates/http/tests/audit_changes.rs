@@ -525,3 +525,108 @@ async fn a_group_created_with_members_records_what_rules_give_them() {
         assert_eq!(access_of(&others), json!([]), "{label}");
     }
 }
+
+#[actix_web::test]
+async fn a_replaced_member_list_records_the_roles_its_new_members_had() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(admin_token.as_str());
+        let scim = h.a.token.clone();
+        let ann = create!(app, &scim, "Users", user("ann"));
+        let bob = create!(app, &scim, "Users", user("bob"));
+        let eng = create!(app, &scim, "Groups", group("eng", &[]));
+        let (_, ws, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/workspaces",
+                token,
+                Some(json!({"name": "sales"}))
+            )
+        );
+        let ws_ref = format!("workspace:{}", ws["id"].as_str().unwrap());
+        // ann and bob are viewers in their own right; eng makes its members editors.
+        for (principal, role) in [
+            (("user", &ann), "viewer"),
+            (("user", &bob), "viewer"),
+            (("group", &eng), "editor"),
+        ] {
+            let (status, body, _) = call!(
+                app,
+                admin(
+                    "POST",
+                    "/admin/v1/grants",
+                    token,
+                    Some(json!({
+                        "principal": {"type": principal.0, "id": principal.1},
+                        "resource": {"type": "workspace", "id": ws["id"]},
+                        "role": role,
+                    }))
+                )
+            );
+            assert_eq!(status, 201, "{body}");
+        }
+        let eng_uri = format!("/scim/v2/Groups/{eng}");
+        let steps: Vec<(&str, actix_web::test::TestRequest)> = vec![
+            (
+                "PUT with ann",
+                with_json(Method::PUT, &eng_uri, &scim, &group("eng", &[ann.as_str()])),
+            ),
+            (
+                "PUT without members",
+                with_json(Method::PUT, &eng_uri, &scim, &group("eng", &[])),
+            ),
+            (
+                "PATCH replace members",
+                with_json(
+                    Method::PATCH,
+                    &eng_uri,
+                    &scim,
+                    &patch(
+                        json!([{"op": "replace", "path": "members", "value": [{"value": ann}]}]),
+                    ),
+                ),
+            ),
+            (
+                "PATCH rename and add bob",
+                with_json(
+                    Method::PATCH,
+                    &eng_uri,
+                    &scim,
+                    &patch(json!([
+                        {"op": "replace", "path": "displayName", "value": "engineering"},
+                        {"op": "add", "path": "members", "value": [{"value": bob}]},
+                    ])),
+                ),
+            ),
+        ];
+        for (step, request) in steps {
+            let reply = send!(app, request);
+            assert!(
+                reply.status == 200 || reply.status == 204,
+                "{step} on {label}: {}",
+                reply.body
+            );
+        }
+        let events = trail!(app, &admin_token, Some(format!("scim:{}", h.a.token_id)));
+        let deltas: Vec<Value> = events
+            .iter()
+            .skip(3) // the creations
+            .map(|e| e["detail"]["access"].clone())
+            .collect();
+        let (viewer, editor) = (json!("viewer"), json!("editor"));
+        assert_eq!(
+            deltas,
+            vec![
+                json!([access(&ann, &ws_ref, viewer.clone(), editor.clone())]),
+                json!([access(&ann, &ws_ref, editor.clone(), viewer.clone())]),
+                json!([access(&ann, &ws_ref, viewer.clone(), editor.clone())]),
+                json!([access(&bob, &ws_ref, viewer.clone(), editor.clone())]),
+            ],
+            "{label}"
+        );
+    }
+}

@@ -198,3 +198,52 @@ async fn of_concurrent_patches_carrying_the_same_if_match_exactly_one_wins() {
         }
     }
 }
+
+/// A group whose member is deleted (a user, or a group inside it) has changed: its ETag
+/// moves on, so `If-None-Match` with the old one gets the new member list, not a 304.
+#[actix_web::test]
+async fn a_group_changes_version_when_a_member_is_deleted() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let token = h.a.token.clone();
+        let ann = create!(app, &token, "Users", user("ann"));
+        let bob = create!(app, &token, "Users", user("bob"));
+        let inner = create!(app, &token, "Groups", group("inner", &[bob.as_str()]));
+        let outer = create!(
+            app,
+            &token,
+            "Groups",
+            group("outer", &[ann.as_str(), inner.as_str()])
+        );
+        let uri = format!("/scim/v2/Groups/{outer}");
+        for (step, member) in [
+            ("user", format!("/scim/v2/Users/{ann}")),
+            ("group", format!("/scim/v2/Groups/{inner}")),
+        ] {
+            let before = send!(app, request(Method::GET, &uri, &token));
+            let etag = before.header("etag").unwrap().to_owned();
+            let reply = send!(app, request(Method::DELETE, &member, &token));
+            assert_eq!(reply.status, 204, "{label} {step}: {}", reply.body);
+            let after = send!(
+                app,
+                request(Method::GET, &uri, &token)
+                    .insert_header((header::IF_NONE_MATCH, etag.clone()))
+            );
+            assert_eq!(
+                after.status, 200,
+                "{label} {step}: deleting a member changes the group"
+            );
+            assert_ne!(after.header("etag"), Some(etag.as_str()), "{label} {step}");
+            assert_ne!(
+                after.body["meta"]["lastModified"], before.body["meta"]["lastModified"],
+                "{label} {step}"
+            );
+            assert_ne!(
+                after.body["members"], before.body["members"],
+                "{label} {step}"
+            );
+        }
+    }
+}

@@ -715,7 +715,82 @@ async fn the_last_active_owner_leaving_promotes_the_successor() {
                 format!("scim:{}", h.a.token_id),
                 "{context}"
             );
+            // The heir's new role is an access change like any other: in the record, and
+            // told as `access.changed`.
+            let gained = json!({"user": heir, "resource": format!("workspace:{ws_id}"),
+                                "before": null, "after": "owner"});
+            let access = records[0].detail["access"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(access.contains(&gained), "{context}: {}", records[0].detail);
+            assert!(
+                access.iter().all(|change| change["user"] == json!(heir)),
+                "{context}: {}",
+                records[0].detail
+            );
+            let told: Vec<Value> = access_events(&h, "workspace.owner_succession")
+                .into_iter()
+                .filter(|data| data["target"] == json!(format!("workspace:{ws_id}")))
+                .collect();
+            assert_eq!(told.len(), 1, "{context}: {told:?}");
+            assert_eq!(told[0]["changes"], records[0].detail["access"], "{context}");
         }
+    }
+}
+
+#[actix_web::test]
+async fn a_suspended_owner_deleted_later_hands_over_to_the_successor_set_since() {
+    for db in TestDb::all() {
+        let (h, _clock, admin_token) = setup(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (scim, adm) = (h.a.token.clone(), admin_token.as_str());
+        let ws = admin_post!(app, adm, "/admin/v1/workspaces", json!({"name": "finance"}));
+        let ws_id = ws["id"].as_str().unwrap().to_owned();
+        let owner = create!(app, &scim, "Users", user("owner"));
+        let heir = create!(app, &scim, "Users", user("heir"));
+        admin_post!(
+            app,
+            adm,
+            "/admin/v1/grants",
+            grant(("user", &owner), &ws_id, "owner")
+        );
+        // Suspended with nobody to inherit: the workspace has no active owner.
+        let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
+        let reply = send!(
+            app,
+            with_json(Method::PATCH, &user_uri(&owner), &scim, &off)
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        let records = audit(&h, "workspace.owner_succession");
+        assert_eq!(records.len(), 1, "{label}");
+        assert_eq!(records[0].detail["no_active_owner"], json!(true), "{label}");
+
+        // A successor is named since; deleting the suspended owner hands the workspace on.
+        settings!(app, adm, json!({"successor": heir}));
+        let reply = send!(app, request(Method::DELETE, &user_uri(&owner), &scim));
+        assert_eq!(reply.status, 204, "{label}");
+        assert_eq!(
+            grants_of!(app, adm, &heir),
+            vec![(ws_id.clone(), "owner".to_owned())],
+            "{label}"
+        );
+        assert_eq!(
+            role!(app, adm, &heir, format!("workspace:{ws_id}")).as_deref(),
+            Some("owner"),
+            "{label}"
+        );
+        let records = audit(&h, "workspace.owner_succession");
+        assert_eq!(records.len(), 2, "{label}");
+        assert_eq!(records[1].detail["reason"], json!("deleted"), "{label}");
+        assert_eq!(records[1].detail["to"], json!(heir), "{label}");
+        assert_eq!(
+            records[1].detail["access"],
+            json!([{"user": heir, "resource": format!("workspace:{ws_id}"),
+                    "before": null, "after": "owner"}]),
+            "{label}"
+        );
     }
 }
 

@@ -49,6 +49,14 @@ pub enum AccessScope {
     Users(Vec<String>),
     /// These users become or stop being org owners: every workspace, for them.
     OrgOwners(Vec<String>),
+    /// These users gain or lose a role on one workspace (and its open folders): a
+    /// workspace handed to an heir.
+    UsersOnWorkspace {
+        /// The users.
+        users: Vec<String>,
+        /// The workspace.
+        workspace: String,
+    },
     /// A group created with members: for them, the workspaces of the rules its name
     /// matches (a new group holds no grants).
     NewGroup {
@@ -65,6 +73,16 @@ pub enum AccessScope {
         group: String,
         /// The members added or removed, when known.
         members: Option<Vec<String>>,
+    },
+    /// The member list of `group` replaced (a PUT, a PATCH that removes or replaces
+    /// members by filter) or the group renamed: everyone under it before and after, and
+    /// `joining`, the members the request names (users or groups), whose roles before the
+    /// change are read with the others'.
+    GroupReplaced {
+        /// The group.
+        group: String,
+        /// The members the change names as members afterwards.
+        joining: Vec<String>,
     },
 }
 
@@ -238,6 +256,22 @@ impl AccessDelta {
                         .map(|workspace| workspace.id),
                 );
                 delta.users = Some(tx.users_under(org_id, "", Some(&members))?);
+            }
+            AccessScope::UsersOnWorkspace { users, workspace } => {
+                delta.workspaces.insert(workspace);
+                delta.users = Some(users.into_iter().collect());
+            }
+            AccessScope::GroupReplaced { group, joining } => {
+                delta.group_reach(tx, &group, true)?;
+                if delta.workspaces.is_empty() && delta.folders.is_empty() {
+                    return Ok(delta);
+                }
+                let mut users = tx.users_under(org_id, &group, None)?;
+                if !joining.is_empty() {
+                    users.extend(tx.users_under(org_id, "", Some(&joining))?);
+                }
+                delta.users = Some(users);
+                delta.reread = Some((group, None));
             }
             AccessScope::GroupMembers { group, members } => {
                 delta.group_reach(tx, &group, members.is_none())?;

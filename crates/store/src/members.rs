@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use scim_core::patch::{MemberChange, MemberRef};
@@ -13,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::connection::AnyConnection;
 use crate::filter_sql::{Element, FilterSql};
 use crate::sql::{Bind, Sql};
-use crate::{Backend, ResourceKind, StoreError};
+use crate::{Backend, ResourceKind, StoreError, timestamp};
 
 /// Ids per `IN (…)` list or multi-row INSERT.
 const CHUNK: usize = 500;
@@ -478,13 +479,27 @@ pub(crate) fn load_user_groups(
     Ok(groups)
 }
 
-/// Remove a deleted user or group from every group that names it.
+/// Remove a deleted user or group from every group that names it. Each of those groups
+/// changed (its `members` lost one), so its version and `lastModified` move on: a client
+/// holding its old ETag must not be told it is unchanged.
 pub(crate) fn delete_memberships_of(
     connection: &mut AnyConnection,
     backend: Backend,
     org_id: &str,
     member_id: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let mut bump = Sql::new(backend);
+    bump.cacheable();
+    let modified = bump.bind(Bind::Text(timestamp::to_db(now)));
+    let org = bump.bind(Bind::Text(org_id.to_owned()));
+    let member = bump.bind(Bind::Text(member_id.to_owned()));
+    bump.push(&format!(
+        "UPDATE scim_groups SET version = version + 1, last_modified = {modified} \
+         WHERE org_id = {org} AND id IN (SELECT group_id FROM group_members \
+         WHERE org_id = {org} AND member_id = {member})"
+    ));
+    bump.execute(connection)?;
     let mut sql = Sql::new(backend);
     sql.cacheable();
     let org = sql.bind(Bind::Text(org_id.to_owned()));

@@ -239,15 +239,17 @@ impl Tx<'_> {
         Ok((self.get_resource(org_id, kind, id, false)?, delta))
     }
 
-    /// Delete a resource and its membership rows (as a group, and as a member of groups).
-    /// This is a hard delete; SCIM deletes users with [`Tx::delete_user`], which leaves a
-    /// tombstone and takes their grants, joins and org settings along.
+    /// Delete a resource and its membership rows (as a group, and as a member of groups:
+    /// those groups move to a new version, modified at `now`). This is a hard delete; SCIM
+    /// deletes users with [`Tx::delete_user`], which leaves a tombstone and takes their
+    /// grants, joins and org settings along.
     pub fn delete_resource(
         &mut self,
         org_id: &str,
         kind: ResourceKind,
         id: &str,
         expected_version: Option<i64>,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut sql = Sql::new(self.backend);
         sql.cacheable();
@@ -276,7 +278,7 @@ impl Tx<'_> {
             // A deleted group's grants go with it; its users keep their own.
             self.delete_grants_of(org_id, &org_model::Principal::Group(id.to_owned()))?;
         }
-        members::delete_memberships_of(self.conn, self.backend, org_id, id)?;
+        members::delete_memberships_of(self.conn, self.backend, org_id, id, now)?;
         values::delete_rows(self.conn, self.backend, org_id, id)?;
         Ok(())
     }

@@ -169,28 +169,49 @@ impl Tx<'_> {
                 Some(heir) => heir.clone(),
                 None => heir.insert(self.heir(org_id, leaving)?).clone(),
             };
-            let grant = match heir {
-                Some(heir) => Some(self.create_grant(
-                    org_id,
-                    &Grant {
-                        id: String::new(),
-                        principal: Principal::User(heir),
-                        resource: ResourceRef::Workspace(workspace_id.clone()),
-                        role: Role::Owner,
-                        source: GrantSource::Manual {
-                            by: Some(by.to_owned()),
-                        },
-                        expires_at: None,
-                        created_at: now,
-                    },
-                )?),
-                None => None,
-            };
-            handed.push(Succession {
-                workspace_id: workspace_id.clone(),
-                grant,
-            });
+            handed.push(self.hand_over_workspace(
+                org_id,
+                workspace_id,
+                heir.as_deref(),
+                by,
+                now,
+            )?);
         }
         Ok(handed)
+    }
+
+    /// Hand one workspace to `heir` (found by [`heir`](Tx::heir); `None`: nobody can
+    /// inherit) as a manual `owner` grant made `by` the given actor at `now`, whether or
+    /// not it still has an active owner: the caller has checked
+    /// ([`has_active_direct_owner`](Tx::has_active_direct_owner)).
+    pub fn hand_over_workspace(
+        &mut self,
+        org_id: &str,
+        workspace_id: &str,
+        heir: Option<&str>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Succession, StoreError> {
+        let grant = match heir {
+            Some(heir) => Some(self.create_grant(
+                org_id,
+                &Grant {
+                    id: String::new(),
+                    principal: Principal::User(heir.to_owned()),
+                    resource: ResourceRef::Workspace(workspace_id.to_owned()),
+                    role: Role::Owner,
+                    source: GrantSource::Manual {
+                        by: Some(by.to_owned()),
+                    },
+                    expires_at: None,
+                    created_at: now,
+                },
+            )?),
+            None => None,
+        };
+        Ok(Succession {
+            workspace_id: workspace_id.to_owned(),
+            grant,
+        })
     }
 }

@@ -142,7 +142,7 @@ impl Tx<'_> {
         diesel::insert_into(user_tombstones::table)
             .values(&row)
             .execute(self.conn)?;
-        members::delete_memberships_of(self.conn, self.backend, org_id, user_id)?;
+        members::delete_memberships_of(self.conn, self.backend, org_id, user_id, now)?;
         values::delete_rows(self.conn, self.backend, org_id, user_id)?;
         let principal = Principal::User(user_id.to_owned());
         let held = self.grants(

@@ -366,7 +366,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                 group: f.id("eng"),
                 members: None,
             },
-            |tx, f| tx.delete_resource(&f.org, ResourceKind::Group, &f.id("eng"), None),
+            |tx, f| tx.delete_resource(&f.org, ResourceKind::Group, &f.id("eng"), None, Utc::now()),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),
@@ -384,7 +384,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
         (
             "a user deleted",
             |f| AccessScope::Users(vec![f.id("ann")]),
-            |tx, f| tx.delete_resource(&f.org, ResourceKind::User, &f.id("ann"), None),
+            |tx, f| tx.delete_resource(&f.org, ResourceKind::User, &f.id("ann"), None, Utc::now()),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),

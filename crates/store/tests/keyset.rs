@@ -306,7 +306,9 @@ fn writes_during_a_walk_neither_skip_nor_repeat_survivors() {
                     .collect();
                 for victim in victims {
                     store
-                        .write(|tx| tx.delete_resource(&org, ResourceKind::User, &victim, None))
+                        .write(|tx| {
+                            tx.delete_resource(&org, ResourceKind::User, &victim, None, Utc::now())
+                        })
                         .unwrap();
                     deleted.insert(victim);
                 }

@@ -278,7 +278,9 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
 
         // Deleting the SCIM group removes its grants; the user's own stay.
         store
-            .write(|tx| tx.delete_resource(&acme.id, ResourceKind::Group, &acme.eng, None))
+            .write(|tx| {
+                tx.delete_resource(&acme.id, ResourceKind::Group, &acme.eng, None, Utc::now())
+            })
             .unwrap();
         let mut left: Vec<String> = store
             .read(|tx| tx.grants(&acme.id, &GrantFilter::default()))

@@ -138,22 +138,43 @@ fn users_are_created_read_replaced_and_deleted() {
             "{stale:?}"
         );
         assert_eq!(ScimError::from(stale.unwrap_err()).status, 412);
-        let stale_delete =
-            store.write(|tx| tx.delete_resource(&org_id, ResourceKind::User, &created.id, Some(1)));
+        let stale_delete = store.write(|tx| {
+            tx.delete_resource(
+                &org_id,
+                ResourceKind::User,
+                &created.id,
+                Some(1),
+                Utc::now(),
+            )
+        });
         assert!(matches!(
             stale_delete,
             Err(StoreError::VersionMismatch { current: 2 })
         ));
 
         store
-            .write(|tx| tx.delete_resource(&org_id, ResourceKind::User, &created.id, Some(2)))
+            .write(|tx| {
+                tx.delete_resource(
+                    &org_id,
+                    ResourceKind::User,
+                    &created.id,
+                    Some(2),
+                    Utc::now(),
+                )
+            })
             .unwrap();
         let gone =
             store.read(|tx| tx.get_resource(&org_id, ResourceKind::User, &created.id, false));
         assert!(matches!(gone, Err(StoreError::NotFound)));
         assert_eq!(ScimError::from(gone.unwrap_err()).status, 404);
         assert!(matches!(
-            store.write(|tx| tx.delete_resource(&org_id, ResourceKind::User, &created.id, None)),
+            store.write(|tx| tx.delete_resource(
+                &org_id,
+                ResourceKind::User,
+                &created.id,
+                None,
+                Utc::now()
+            )),
             Err(StoreError::NotFound)
         ));
         // the userName is free again (a later POST with it is a new user)
@@ -267,7 +288,7 @@ fn another_orgs_resources_are_not_found() {
                     tx.replace_resource(&beta, kind, id, &body, None, now)
                         .map(|_| ())
                 }),
-                store.write(|tx| tx.delete_resource(&beta, kind, id, None)),
+                store.write(|tx| tx.delete_resource(&beta, kind, id, None, Utc::now())),
             ];
             for result in results {
                 assert!(
@@ -465,16 +486,31 @@ fn groups_keep_members_and_users_show_their_groups() {
             .unwrap();
         assert_eq!(same.version, 2);
 
-        // deleting a user removes it from every group; deleting a group removes its rows
+        // deleting a user removes it from every group, and each of them changed: a new
+        // version, modified then; deleting a group removes its rows
+        let version_of = |id: &str| {
+            store
+                .read(|tx| tx.get_resource(&acme, ResourceKind::Group, id, false))
+                .unwrap()
+                .version
+        };
+        let versions_before = [version_of(&outer.id), version_of(&inner.id)];
+        let deleted_at = Utc::now() + Duration::seconds(5);
         store
-            .write(|tx| tx.delete_resource(&acme, ResourceKind::User, &bob.id, None))
+            .write(|tx| tx.delete_resource(&acme, ResourceKind::User, &bob.id, None, deleted_at))
             .unwrap();
-        for id in [&outer.id, &inner.id] {
+        for (id, before) in [&outer.id, &inner.id].into_iter().zip(versions_before) {
             let g = store
                 .read(|tx| tx.get_resource(&acme, ResourceKind::Group, id, true))
                 .unwrap();
             assert!(g.resource.get("members").is_none(), "{}", g.resource);
+            assert_eq!(g.version, before + 1, "{}", g.resource);
+            assert_eq!(g.last_modified, deleted_at, "{}", g.resource);
         }
+        let ann_version = store
+            .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+            .unwrap()
+            .version;
         store
             .write(|tx| {
                 tx.replace_resource(
@@ -487,8 +523,9 @@ fn groups_keep_members_and_users_show_their_groups() {
                 )
             })
             .unwrap();
+        let outer_before = version_of(&outer.id);
         store
-            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &inner.id, None))
+            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &inner.id, None, Utc::now()))
             .unwrap();
         let g = store
             .read(|tx| tx.get_resource(&acme, ResourceKind::Group, &outer.id, true))
@@ -497,8 +534,17 @@ fn groups_keep_members_and_users_show_their_groups() {
             g.resource["members"],
             json!([{"value": ann.id, "type": "User"}])
         );
+        assert_eq!(g.version, outer_before + 1);
+        // only the groups that named the deleted one changed; the users did not
+        assert_eq!(
+            store
+                .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+                .unwrap()
+                .version,
+            ann_version
+        );
         store
-            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &outer.id, None))
+            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &outer.id, None, Utc::now()))
             .unwrap();
         let ann_now = store
             .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
