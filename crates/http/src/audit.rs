@@ -17,8 +17,9 @@ use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, NewAuditRecord, ResourceKind, StoreError, Tx};
 
 use crate::auth::Caller;
-use scim_core::ScimError;
 use scim_core::patch::MemberChange;
+use scim_core::schema::ResourceType;
+use scim_core::{SchemaRegistry, ScimError, redact_never_returned};
 use serde_json::{Map, Value, json};
 
 use crate::blocking::{self, Access};
@@ -166,9 +167,26 @@ fn is_recorded(key: &str) -> bool {
     !matches!(key, "id" | "meta" | "members" | "groups")
 }
 
-/// `{"after": …}` of a new resource.
-pub(crate) fn created(resource: &Value) -> Value {
-    json!({"after": recorded(resource)})
+/// `{"after": …}` of a new SCIM resource, what is never returned (`password`) redacted.
+pub(crate) fn created(registry: &SchemaRegistry, rt: &ResourceType, resource: &Value) -> Value {
+    json!({"after": redact_never_returned(registry, rt, &Value::Object(recorded(resource)))})
+}
+
+/// [`changes`] of a SCIM resource: an attribute that is never returned (`password`) is
+/// named when it changed, its values redacted.
+pub(crate) fn resource_changes(
+    registry: &SchemaRegistry,
+    rt: &ResourceType,
+    before: &Value,
+    after: &Value,
+) -> Value {
+    let mut detail = changes(before, after);
+    for side in ["before", "after"] {
+        if let Some(attributes) = detail.get_mut(side) {
+            *attributes = redact_never_returned(registry, rt, attributes);
+        }
+    }
+    detail
 }
 
 /// `{"before": …, "after": …}` of the top-level attributes that differ.

@@ -394,6 +394,12 @@ fn sort_attribute(
         }
     };
     let attribute = resolve(&path).ok_or_else(invalid)?;
+    if attribute.never_returned {
+        // An order by it would tell its value (RFC 7643 §4.1.1).
+        return Err(ScimError::invalid_value(format!(
+            "sortBy {name:?}: the attribute is never returned, so nothing sorts by it"
+        )));
+    }
     if attribute.ty != AttrType::Complex {
         return Ok(attribute);
     }
@@ -503,6 +509,21 @@ mod tests {
             let (attribute, descending) = plan.sort.unwrap();
             assert_eq!(attribute.name, expected);
             assert!(descending);
+        }
+    }
+
+    #[test]
+    fn nothing_sorts_by_an_attribute_never_returned() {
+        for name in [
+            "password",
+            "PASSWORD",
+            "urn:ietf:params:scim:schemas:core:2.0:User:password",
+        ] {
+            let Err(error) = plan(&format!("sortBy={name}")) else {
+                panic!("sortBy={name} was accepted");
+            };
+            assert_eq!(error.status, 400, "{name}");
+            assert_eq!(error.scim_type, Some(ScimType::InvalidValue), "{name}");
         }
     }
 }

@@ -54,7 +54,7 @@ pub(crate) fn create(
     let (stored, access) = access_delta::around_if(tx, org, scope, now, |tx| {
         tx.create_resource(org, kind, &resource, now)
     })?;
-    let mut detail = audit::created(&stored.resource);
+    let mut detail = audit::created(registry, rt, &stored.resource);
     if let Some(access) = access {
         detail["access"] = access;
     }
@@ -104,7 +104,7 @@ pub(crate) fn replace(
         lifecycle::after_write(tx, caller, kind, &id, now)?;
         Ok::<_, Failure>(stored)
     })?;
-    let mut detail = audit::changes(&existing.resource, &stored.resource);
+    let mut detail = audit::resource_changes(registry, rt, &existing.resource, &stored.resource);
     if let Some(access) = access {
         detail["access"] = access;
     }
@@ -198,7 +198,7 @@ fn patch_user(
         lifecycle::after_write(tx, caller, kind, &id, now)?;
         Ok::<_, Failure>(stored)
     })?;
-    let mut detail = audit::changes(&existing.resource, &stored.resource);
+    let mut detail = audit::resource_changes(registry, rt, &existing.resource, &stored.resource);
     if let Some(access) = access {
         detail["access"] = access;
     }
@@ -241,7 +241,8 @@ fn patch_group(
             tx.patch_group_with_delta(org, &id, attributes, &plan.members, expected_version, now)
         })?;
     if attributes.is_some() || !plan.members.is_empty() {
-        let mut detail = audit::changes(&existing.resource, &stored.resource);
+        let mut detail =
+            audit::resource_changes(registry, rt, &existing.resource, &stored.resource);
         detail["members"] = audit::member_changes(&plan.members);
         if let Some(access) = access {
             detail["access"] = access;

@@ -8,7 +8,7 @@
 mod common;
 
 use actix_web::http::{Method, header};
-use common::{Harness, admin, group, patch, request, user, with_json};
+use common::{Harness, admin, encode, group, patch, request, user, with_json};
 use rollcall_store::TokenKind;
 use rollcall_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -308,5 +308,106 @@ async fn the_request_id_is_answered_and_written_into_the_record() {
             ],
             "{label}"
         );
+    }
+}
+
+/// A password is never returned (RFC 7643 §4.1.1), so nothing may tell it: the trail names
+/// it when it is set or changed with its values redacted, and a filter or an order that
+/// would give it away a piece at a time is refused. Equality may still be compared.
+#[actix_web::test]
+async fn a_password_is_never_in_the_trail_nor_found_a_piece_at_a_time() {
+    const FIRST: &str = "Hunter2-first";
+    const SECOND: &str = "Hunter2-second";
+    const THIRD: &str = "Hunter2-third";
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let scim = h.a.token.clone();
+        let mut body = user("pw");
+        body["password"] = json!(FIRST);
+        let reply = send!(app, with_json(Method::POST, "/scim/v2/Users", &scim, &body));
+        assert_eq!(reply.status, 201, "{label}: {}", reply.body);
+        let id = reply.body["id"].as_str().unwrap().to_owned();
+        let uri = format!("/scim/v2/Users/{id}");
+        let reply = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &uri,
+                &scim,
+                &patch(json!([{"op": "replace", "path": "password", "value": SECOND}]))
+            )
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        body["password"] = json!(THIRD);
+        body["displayName"] = json!("P. W.");
+        let reply = send!(app, with_json(Method::PUT, &uri, &scim, &body));
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+
+        let (status, trail, _) = call!(
+            app,
+            admin("GET", "/admin/v1/audit", Some(admin_token.as_str()), None)
+        );
+        assert_eq!(status, 200, "{label} {trail}");
+        let text = trail.to_string();
+        for secret in [FIRST, SECOND, THIRD] {
+            assert!(!text.contains(secret), "{label}: {secret} in {text}");
+        }
+        let details: Vec<(String, Value)> = trail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["type"].as_str().unwrap().to_owned(), e["detail"].clone()))
+            .collect();
+        let redacted = json!("[redacted]");
+        assert_eq!(details[0].0, "user.create", "{label}");
+        assert_eq!(details[0].1["after"]["password"], redacted, "{label}");
+        assert_eq!(details[0].1["after"]["userName"], json!("pw"), "{label}");
+        assert_eq!(details[1].0, "user.patch", "{label}");
+        assert_eq!(
+            details[1].1,
+            json!({"before": {"password": redacted}, "after": {"password": redacted}}),
+            "{label}"
+        );
+        assert_eq!(details[2].0, "user.replace", "{label}");
+        assert_eq!(details[2].1["before"]["password"], redacted, "{label}");
+        assert_eq!(
+            details[2].1["after"]["displayName"],
+            json!("P. W."),
+            "{label}"
+        );
+
+        // Equality may be compared; nothing else.
+        let find = |filter: &str| {
+            request(
+                Method::GET,
+                &format!("/scim/v2/Users?filter={}", encode(filter)),
+                &scim,
+            )
+        };
+        let reply = send!(app, find(&format!(r#"password eq "{THIRD}""#)));
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(reply.body["totalResults"], json!(1), "{label}");
+        assert!(
+            reply.body["Resources"][0].get("password").is_none(),
+            "{label}"
+        );
+        for op in ["sw", "co", "ew", "gt", "ge", "lt", "le"] {
+            let reply = send!(app, find(&format!(r#"password {op} "Hunter""#)));
+            assert_eq!(reply.status, 400, "{label} {op}: {}", reply.body);
+            assert_eq!(
+                reply.body["scimType"],
+                json!("invalidFilter"),
+                "{label} {op}"
+            );
+        }
+        let reply = send!(
+            app,
+            request(Method::GET, "/scim/v2/Users?sortBy=password", &scim)
+        );
+        assert_eq!(reply.status, 400, "{label}: {}", reply.body);
+        assert_eq!(reply.body["scimType"], json!("invalidValue"), "{label}");
     }
 }

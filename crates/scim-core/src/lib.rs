@@ -19,6 +19,6 @@ pub use discovery::{
 };
 pub use error::{Result, ScimError, ScimType};
 pub use path::{AttrPath, AttrPathError};
-pub use projection::{Projection, project_default};
+pub use projection::{Projection, REDACTED, project_default, redact_never_returned};
 pub use schema::{SchemaRegistry, urn};
 pub use validate::{Operation, validate_resource};

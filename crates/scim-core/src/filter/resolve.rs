@@ -25,7 +25,7 @@ use super::resolved::{
 };
 use crate::error::ScimError;
 use crate::path::AttrPath;
-use crate::schema::{AttrLocation, AttrType, AttributeDef, ResourceType, SchemaRegistry};
+use crate::schema::{AttrLocation, AttrType, AttributeDef, ResourceType, Returned, SchemaRegistry};
 
 /// Resolve a filter on resources of type `rt` (a `filter` query parameter).
 ///
@@ -118,6 +118,16 @@ impl<'r> Resolver<'r> {
                 ..
             } => {
                 let (attribute, def) = self.attribute(path, *path_span, parent)?;
+                if attribute.never_returned && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                    return Err(invalid(
+                        *path_span,
+                        format!(
+                            "\"{}\" is never returned: a filter may compare it only with eq \
+                             or ne, or test it with pr",
+                            attribute.canonical_path()
+                        ),
+                    ));
+                }
                 comparison(attribute, def, *op, value, *path_span, *value_span)
             }
             Filter::ValuePath {
@@ -216,6 +226,8 @@ fn resolved(
         ty: target.ty,
         case_exact: target.case_exact || target.ty == AttrType::Binary,
         multi_valued: attribute.multi_valued,
+        never_returned: attribute.returned == Returned::Never
+            || sub.is_some_and(|sub| sub.returned == Returned::Never),
     }
 }
 
