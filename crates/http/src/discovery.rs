@@ -16,24 +16,48 @@ use serde_json::{Value, json};
 
 use crate::auth::{BearerToken, scim_transaction};
 use crate::blocking::Access;
-use crate::error::ApiError;
+use crate::error::{ApiError, status_error};
 use crate::response::{base_url, scim_json};
 use crate::state::AppState;
+
+/// A discovery request with a `filter` is a 403 (RFC 7644 §4: so that no client takes the
+/// documents for ones that matched it).
+fn refuse_filter(request: &HttpRequest) -> Result<(), ApiError> {
+    let filtered = request
+        .query_string()
+        .split('&')
+        .filter_map(|pair| pair.split('=').next())
+        .any(|name| name.trim().eq_ignore_ascii_case("filter"));
+    if filtered {
+        return Err(status_error(
+            403,
+            format!(
+                "{} takes no filter: its documents are all answered (RFC 7644 §4)",
+                request.path()
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
 
 /// `GET /ServiceProviderConfig`.
 pub(crate) async fn service_provider_config(
     request: HttpRequest,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
+    refuse_filter(&request)?;
     let document = discovery::service_provider_config(&state.features(), &base_url(&request));
-    scim_json(StatusCode::OK, &document)
+    Ok(scim_json(StatusCode::OK, &document))
 }
 
 /// The registry discovery describes: the caller's organization's when a token is sent.
+/// A `filter` is refused first.
 async fn registry(
     request: &HttpRequest,
     state: &AppState,
 ) -> Result<Arc<SchemaRegistry>, ApiError> {
+    refuse_filter(request)?;
     if request.headers().get(header::AUTHORIZATION).is_none() {
         return Ok(Arc::clone(&state.registry));
     }

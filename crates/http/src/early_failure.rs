@@ -12,10 +12,12 @@
 //!
 //! Only requests whose handler asked for a token ([`TokenDemanded`]) are settled here. A
 //! 5xx is left as it is: an overloaded or failing store would not answer the token's
-//! lookup either. The lookup is one read, on this failure path only.
+//! lookup either. The exception is 501 (`/Me` without a subject resolver), a refusal that
+//! owes nothing to the store. The lookup is one read, on this failure path only.
 
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, ResponseError, web};
 use chrono::{DateTime, Utc};
 use rollcall_store::{Authenticated, StoreError, TokenKind, Tx};
@@ -34,7 +36,8 @@ pub(crate) async fn settle(
     path: &str,
 ) -> ServiceResponse<BoxBody> {
     let status = response.status();
-    if !status.is_client_error() || status.as_u16() == 401 {
+    let refused = status.is_client_error() || status == StatusCode::NOT_IMPLEMENTED;
+    if !refused || status == StatusCode::UNAUTHORIZED {
         return response;
     }
     let request = response.request();

@@ -84,12 +84,15 @@ pub(crate) async fn delete(
     resources::delete::<Users>(request, state, token).await
 }
 
-/// `POST /Me` and anything else: 501 (self-registration is not offered).
-pub(crate) async fn other(request: HttpRequest) -> HttpResponse {
-    use actix_web::ResponseError;
-    ApiError::from(status_error(
+/// `POST /Me` and anything else: 501 (self-registration is not offered), after the token:
+/// a request without a valid one learns only that it needs one.
+pub(crate) async fn other(
+    request: HttpRequest,
+    _token: BearerToken,
+) -> Result<HttpResponse, ApiError> {
+    Err(status_error(
         501,
         format!("{} {} is not implemented", request.method(), request.path()),
-    ))
-    .error_response()
+    )
+    .into())
 }

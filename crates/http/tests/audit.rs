@@ -363,6 +363,7 @@ async fn a_password_is_never_in_the_trail_nor_found_a_piece_at_a_time() {
             .collect();
         let redacted = json!("[redacted]");
         assert_eq!(details[0].0, "user.create", "{label}");
+        assert_eq!(trail["events"][0]["org"], json!(h.a.org_id), "{label}");
         assert_eq!(details[0].1["after"]["password"], redacted, "{label}");
         assert_eq!(details[0].1["after"]["userName"], json!("pw"), "{label}");
         assert_eq!(details[1].0, "user.patch", "{label}");

@@ -313,6 +313,15 @@ async fn webhook_endpoints_validate_hide_the_secret_and_keep_to_their_org() {
             (with("url", json!("http:///path-only")), "url"),
             (with("url", json!("not a url")), "url"),
             (with("url", json!(42)), "url"),
+            (
+                with("url", json!("http://example.com:99999/h")),
+                "port 99999",
+            ),
+            (with("url", json!("http://example.com:0/h")), "port 0"),
+            (
+                with("url", json!("https://u:p@[2001:db8::1]:70000/h")),
+                "port 70000",
+            ),
             (without("secret"), "secret is required"),
             (with("secret", json!("")), "secret"),
             (without("events"), "events is required"),

@@ -60,6 +60,31 @@ async fn unknown_routes_are_scim_404s_and_wrong_methods_scim_405s() {
             with_json(Method::POST, "/scim/v2/Me", token, &json!({}))
         );
         reply.assert_error(501, None, "/Me");
+        // Without a valid token /Me says only that one is needed.
+        for method in [
+            Method::GET,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::POST,
+        ] {
+            let context = format!("{} {method} /Me", h.label());
+            let reply = send!(
+                app,
+                with_json(
+                    method.clone(),
+                    "/scim/v2/Me",
+                    "rc_scim_unknown_0",
+                    &json!({})
+                )
+            );
+            reply.assert_error(401, None, &context);
+            assert_eq!(
+                reply.header("www-authenticate"),
+                Some("Bearer"),
+                "{context}"
+            );
+        }
     }
 }
 
@@ -200,5 +225,17 @@ async fn discovery_documents_have_absolute_locations_and_need_no_token() {
             reply.body["meta"]["location"],
             format!("http://scim.example:8443/scim/v2/Schemas/{urn}")
         );
+
+        // A filter is refused (RFC 7644 §4), so no client takes every document for a match.
+        for uri in [
+            "/scim/v2/ServiceProviderConfig?filter=x",
+            "/scim/v2/ResourceTypes?filter=id%20eq%20%22User%22",
+            "/scim/v2/ResourceTypes/User?FILTER=x",
+            "/scim/v2/Schemas?count=1&filter=id%20eq%20%22x%22",
+            &format!("/scim/v2/Schemas/{urn}?filter=x"),
+        ] {
+            let reply = send!(app, get(uri));
+            reply.assert_error(403, None, uri);
+        }
     }
 }

@@ -7,9 +7,27 @@ use crate::StoreError;
 
 /// `2026-11-22T12:00:00.000000000Z`: always nine fractional digits, always `Z`.
 /// (Chrono's RFC 3339 writer with nanoseconds and `Z` writes exactly this, without
-/// interpreting a format string on every call.)
+/// interpreting a format string on every call.) An instant outside the years 0000–9999
+/// (a bound such as `9999-12-31T23:59:59-23:59` is in year 10000 in UTC) is written as
+/// the nearest one inside them: chrono would write `+10000-…`, which compares as text
+/// before every stored time. Nothing stored is out there, so bounds keep their meaning.
 pub(crate) fn to_db(instant: DateTime<Utc>) -> String {
+    let instant = instant.clamp(earliest(), latest());
     instant.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// The first instant of year 0000.
+fn earliest() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(0, 1, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |naive| naive.and_utc())
+}
+
+/// The last instant of year 9999.
+fn latest() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|day| day.and_hms_nano_opt(23, 59, 59, 999_999_999))
+        .map_or(DateTime::<Utc>::MAX_UTC, |naive| naive.and_utc())
 }
 
 /// Read a stored timestamp back.
@@ -38,6 +56,28 @@ pub(crate) fn parse_date_time(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_beyond_four_digit_years_are_written_at_the_edge_and_keep_their_order() {
+        let bound = |text: &str| {
+            to_db(
+                DateTime::parse_from_rfc3339(text)
+                    .unwrap()
+                    .with_timezone(&Utc),
+            )
+        };
+        let stored = to_db(Utc::now());
+        let far = bound("9999-12-31T23:59:59-23:59");
+        assert_eq!(far, "9999-12-31T23:59:59.999999999Z");
+        assert!(stored < far);
+        let early = bound("0000-01-01T00:00:00+23:59");
+        assert_eq!(early, "0000-01-01T00:00:00.000000000Z");
+        assert!(early < stored);
+        assert_eq!(
+            bound("2026-11-22T12:00:00+01:00"),
+            "2026-11-22T11:00:00.000000000Z"
+        );
+    }
 
     #[test]
     fn text_order_is_time_order() {

@@ -23,6 +23,7 @@ pub(crate) fn record_document(record: &AuditRecord) -> Value {
     json!({
         "id": record.id,
         "seq": record.seq,
+        "org": record.org_id,
         "time": record.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         "actor": record.actor,
         "type": record.operation,

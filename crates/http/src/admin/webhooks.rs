@@ -80,6 +80,22 @@ fn url(fields: &Map<String, Value>, allow_private: bool) -> Result<String, Admin
         Some(host) if !host.is_empty() => host,
         _ => return Err(AdminError::invalid("url must name a host")),
     };
+    // `Uri` takes any digits for a port; delivery could never connect to one over 65535.
+    let authority = uri.authority().map_or("", |authority| authority.as_str());
+    let host_and_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, rest)| rest);
+    let after_host = host_and_port
+        .rsplit_once(']')
+        .map_or(host_and_port, |(_, rest)| rest);
+    if let Some((_, port)) = after_host.rsplit_once(':')
+        && !port.is_empty()
+        && !port.parse::<u16>().is_ok_and(|port| port > 0)
+    {
+        return Err(AdminError::invalid(format!(
+            "url's port {port} is not a port (1 to 65535)"
+        )));
+    }
     if !allow_private && let Some(why) = private_host(host) {
         return Err(AdminError::invalid(format!(
             "url's host {host} {why}: webhooks reach public addresses only unless the \
