@@ -1,9 +1,9 @@
 //! The route table under `/scim/v2`. Unknown paths answer a SCIM 404, a known path with
-//! the wrong method a SCIM 405 with `Allow`; `/Me` answers a SCIM 501 unless an embedder
+//! the wrong method a SCIM 405 with `Allow`; HEAD is answered wherever GET is; `/Me` answers a SCIM 501 unless an embedder
 //! names the subject (`me.rs`).
 
 use actix_web::middleware::from_fn;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, guard, web};
 use scim_core::ScimError;
 
 use crate::bulk;
@@ -25,34 +25,34 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             .wrap(from_fn(log_request))
             .service(
                 web::resource("/ServiceProviderConfig")
-                    .route(web::get().to(discovery::service_provider_config))
-                    .default_service(method_not_allowed("GET")),
+                    .route(get_or_head().to(discovery::service_provider_config))
+                    .default_service(method_not_allowed("GET, HEAD")),
             )
             .service(
                 web::resource("/ResourceTypes")
-                    .route(web::get().to(discovery::resource_types))
-                    .default_service(method_not_allowed("GET")),
+                    .route(get_or_head().to(discovery::resource_types))
+                    .default_service(method_not_allowed("GET, HEAD")),
             )
             .service(
                 web::resource("/ResourceTypes/{id}")
-                    .route(web::get().to(discovery::resource_type))
-                    .default_service(method_not_allowed("GET")),
+                    .route(get_or_head().to(discovery::resource_type))
+                    .default_service(method_not_allowed("GET, HEAD")),
             )
             .service(
                 web::resource("/Schemas")
-                    .route(web::get().to(discovery::schemas))
-                    .default_service(method_not_allowed("GET")),
+                    .route(get_or_head().to(discovery::schemas))
+                    .default_service(method_not_allowed("GET, HEAD")),
             )
             .service(
                 web::resource("/Schemas/{id}")
-                    .route(web::get().to(discovery::schema))
-                    .default_service(method_not_allowed("GET")),
+                    .route(get_or_head().to(discovery::schema))
+                    .default_service(method_not_allowed("GET, HEAD")),
             )
             .service(
                 web::resource("/Users")
-                    .route(web::get().to(resources::list::<Users>))
+                    .route(get_or_head().to(resources::list::<Users>))
                     .route(web::post().to(resources::create::<Users>))
-                    .default_service(method_not_allowed("GET, POST")),
+                    .default_service(method_not_allowed("GET, HEAD, POST")),
             )
             .service(
                 web::resource("/Users/.search")
@@ -61,17 +61,17 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             )
             .service(
                 web::resource("/Users/{id}")
-                    .route(web::get().to(resources::get::<Users>))
+                    .route(get_or_head().to(resources::get::<Users>))
                     .route(web::put().to(resources::replace::<Users>))
                     .route(web::patch().to(patch::patch::<Users>))
                     .route(web::delete().to(resources::delete::<Users>))
-                    .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
+                    .default_service(method_not_allowed("GET, HEAD, PUT, PATCH, DELETE")),
             )
             .service(
                 web::resource("/Groups")
-                    .route(web::get().to(resources::list::<Groups>))
+                    .route(get_or_head().to(resources::list::<Groups>))
                     .route(web::post().to(resources::create::<Groups>))
-                    .default_service(method_not_allowed("GET, POST")),
+                    .default_service(method_not_allowed("GET, HEAD, POST")),
             )
             .service(
                 web::resource("/Groups/.search")
@@ -80,11 +80,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             )
             .service(
                 web::resource("/Groups/{id}")
-                    .route(web::get().to(resources::get::<Groups>))
+                    .route(get_or_head().to(resources::get::<Groups>))
                     .route(web::put().to(resources::replace::<Groups>))
                     .route(web::patch().to(patch::patch::<Groups>))
                     .route(web::delete().to(resources::delete::<Groups>))
-                    .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
+                    .default_service(method_not_allowed("GET, HEAD, PUT, PATCH, DELETE")),
             )
             .service(
                 web::resource("/.search")
@@ -98,7 +98,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             )
             .service(
                 web::resource("/Me")
-                    .route(web::get().to(me::get))
+                    .route(get_or_head().to(me::get))
                     .route(web::put().to(me::replace))
                     .route(web::patch().to(me::patch))
                     .route(web::delete().to(me::delete))
@@ -106,6 +106,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             )
             .default_service(web::to(not_found)),
     );
+}
+
+/// GET, and HEAD with the same handler (RFC 9110 §9.3.2: the server leaves the body out
+/// of a HEAD response and keeps its headers).
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 /// A default service answering 405 with `Allow: allow`.

@@ -31,20 +31,20 @@ async fn unknown_routes_are_scim_404s_and_wrong_methods_scim_405s() {
             reply.assert_error(404, None, &format!("{} {method} {uri}", h.label()));
         }
         let not_allowed = [
-            (Method::DELETE, "/scim/v2/Users", "GET, POST"),
-            (Method::PUT, "/scim/v2/Groups", "GET, POST"),
+            (Method::DELETE, "/scim/v2/Users", "GET, HEAD, POST"),
+            (Method::PUT, "/scim/v2/Groups", "GET, HEAD, POST"),
             (
                 Method::POST,
                 "/scim/v2/Users/some-id",
-                "GET, PUT, PATCH, DELETE",
+                "GET, HEAD, PUT, PATCH, DELETE",
             ),
-            (Method::POST, "/scim/v2/ServiceProviderConfig", "GET"),
-            (Method::PUT, "/scim/v2/ResourceTypes", "GET"),
-            (Method::PATCH, "/scim/v2/Schemas", "GET"),
+            (Method::POST, "/scim/v2/ServiceProviderConfig", "GET, HEAD"),
+            (Method::PUT, "/scim/v2/ResourceTypes", "GET, HEAD"),
+            (Method::PATCH, "/scim/v2/Schemas", "GET, HEAD"),
             (
                 Method::DELETE,
                 "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
-                "GET",
+                "GET, HEAD",
             ),
             (Method::GET, "/scim/v2/Users/.search", "POST"),
             (Method::GET, "/scim/v2/Bulk", "POST"),
@@ -60,6 +60,38 @@ async fn unknown_routes_are_scim_404s_and_wrong_methods_scim_405s() {
             with_json(Method::POST, "/scim/v2/Me", token, &json!({}))
         );
         reply.assert_error(501, None, "/Me");
+        // HEAD is answered wherever GET is, with GET's status and headers.
+        let created = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", token, &user("head"))
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+        let id = created.body["id"].as_str().unwrap();
+        for uri in [
+            format!("/scim/v2/Users/{id}"),
+            "/scim/v2/Users?count=1".to_owned(),
+            "/scim/v2/Groups".to_owned(),
+            "/scim/v2/ServiceProviderConfig".to_owned(),
+            "/scim/v2/Schemas".to_owned(),
+        ] {
+            let get = send!(app, request(Method::GET, &uri, token));
+            let head = send!(app, request(Method::HEAD, &uri, token));
+            assert_eq!((head.status, get.status), (200, 200), "HEAD {uri}");
+            assert_eq!(head.header("etag"), get.header("etag"), "HEAD {uri}");
+            assert_eq!(
+                head.header("content-type"),
+                get.header("content-type"),
+                "HEAD {uri}"
+            );
+        }
+        let reply = send!(app, request(Method::HEAD, "/scim/v2/Users/nobody", token));
+        assert_eq!(reply.status, 404);
+        let reply = send!(
+            app,
+            request(Method::HEAD, "/scim/v2/Users", "rc_scim_unknown_0")
+        );
+        assert_eq!(reply.status, 401);
+
         // Without a valid token /Me says only that one is needed.
         for method in [
             Method::GET,
