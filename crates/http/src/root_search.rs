@@ -4,7 +4,9 @@
 //! a type they do not fit (e.g. `userName` for groups) contributes nothing, and only when
 //! they fit no type is the request a 400 (the error of the first type). Results are the
 //! matching users, then the matching groups, each sorted by `sortBy` within its type;
-//! `startIndex` and `count` page through that concatenation.
+//! a type `sortBy` does not fit (`userName` for groups) has no value for it, so its
+//! resources come last, as resources without the value do within a type (RFC 7644
+//! §3.4.2.3). `startIndex` and `count` page through that concatenation.
 //! - Cursor paging (RFC 9865) is offered per resource type (`/Users/.search`,
 //!   `/Groups/.search`), not here: one keyset cannot span two tables, so a `cursor` in a
 //!   root SearchRequest is a 400 `invalidValue`.
@@ -46,12 +48,28 @@ pub(crate) async fn search_all(
         scim_transaction(&request, &state, Access::Read, token, move |tx, caller| {
             let registry = Arc::clone(&caller.registry);
             let mut plans = Vec::new();
+            // Types `sortBy` does not fit: none of their resources has a value for it, so
+            // they come after the others, as resources without the value always do.
+            let mut unsorted = Vec::new();
+            let unsorted_params = QueryParams {
+                sort_by: None,
+                sort_order: None,
+                ..params.clone()
+            };
             let mut first_error = None;
             for kind in KINDS {
                 let rt = resource_type(&registry, kind)?;
                 match ListPlan::new(&registry, rt, kind, &config, &params) {
                     Ok(plan) => plans.push((kind, plan)),
                     Err(error) => {
+                        let without_sort = params
+                            .sort_by
+                            .is_some()
+                            .then(|| ListPlan::new(&registry, rt, kind, &config, &unsorted_params))
+                            .and_then(Result::ok);
+                        if let Some(plan) = without_sort {
+                            unsorted.push((kind, plan));
+                        }
                         first_error.get_or_insert(error);
                     }
                 }
@@ -61,6 +79,7 @@ pub(crate) async fn search_all(
             {
                 return Err(error.into());
             }
+            plans.extend(unsorted);
             let (start_index, count) = plans
                 .first()
                 .map(|(_, plan)| plan.window())

@@ -304,6 +304,22 @@ async fn a_root_search_pages_through_users_then_groups() {
                 4,
                 vec![],
             ),
+            // Groups have no userName: they come after the users, not out of the results.
+            (
+                json!({"schemas": schemas, "sortBy": "userName"}),
+                4,
+                vec!["u-a", "u-b", "g-b", "g-a"],
+            ),
+            (
+                json!({"schemas": schemas, "sortBy": "userName", "sortOrder": "descending"}),
+                4,
+                vec!["u-b", "u-a", "g-b", "g-a"],
+            ),
+            (
+                json!({"schemas": schemas, "sortBy": "userName", "startIndex": 3, "count": 1}),
+                4,
+                vec!["g-b"],
+            ),
         ];
         for (body, total, expected) in cases {
             let reply = send!(app, search(body.clone()));
@@ -316,5 +332,8 @@ async fn a_root_search_pages_through_users_then_groups() {
             search(json!({"schemas": schemas, "filter": "nosuch eq 1"}))
         );
         reply.assert_error(400, Some("invalidFilter"), &label);
+        // A sortBy that fits no type is still refused.
+        let reply = send!(app, search(json!({"schemas": schemas, "sortBy": "nosuch"})));
+        reply.assert_error(400, Some("invalidValue"), &label);
     }
 }
