@@ -502,3 +502,58 @@ async fn bulk_operations_stay_in_their_tenant() {
         assert_eq!(still.status, 200, "{label}");
     }
 }
+
+/// A `bulkId:` reference inside a PATCH path's value filter is resolved like any other
+/// (RFC 7644 §3.7.2), and orders the operation after the POST it names.
+#[actix_web::test]
+async fn a_reference_in_a_patch_path_filter_is_resolved() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let token = h.a.token.as_str();
+        let remove = json!({
+            "method": "PATCH",
+            "path": "/Groups/bulkId:g1",
+            "data": {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "remove", "path": "members[value eq \"bulkId:u1\"]"}],
+            },
+        });
+        // The PATCH comes first in the request: its references order it last.
+        let reply = bulk!(
+            app,
+            token,
+            bulk_body(json!([
+                remove,
+                post_user("u1", "ref-ann"),
+                post_user("u2", "ref-bob"),
+                post_group("g1", "ref-team", &["bulkId:u1", "bulkId:u2"]),
+            ]))
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(
+            statuses(&reply.body),
+            ["200", "201", "201", "201"],
+            "{label}: {}",
+            reply.body
+        );
+        let bob = id_of(&reply.body["Operations"][2]);
+        let group = id_of(&reply.body["Operations"][3]);
+        let reply = send!(
+            app,
+            request(Method::GET, &format!("/scim/v2/Groups/{group}"), token)
+        );
+        assert_eq!(
+            reply.body["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["value"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>(),
+            vec![bob],
+            "{label}: {}",
+            reply.body
+        );
+    }
+}
