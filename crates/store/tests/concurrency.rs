@@ -45,3 +45,68 @@ fn one_of_many_racing_creates_wins() {
         );
     }
 }
+
+/// Deletes of users who share groups, racing from two pools: each moves those groups to a
+/// new version, and every delete succeeds (on PostgreSQL they lock the groups in one order,
+/// so they wait for each other rather than deadlock).
+#[test]
+fn racing_deletes_of_members_of_the_same_groups_all_succeed() {
+    for db in TestDb::all() {
+        let stores = [db.open(), db.open()];
+        let store = &stores[0];
+        let org = store
+            .write(|tx| tx.create_org("acme", Utc::now()))
+            .unwrap()
+            .id;
+        let racers = 8;
+        let users: Vec<String> = (0..racers)
+            .map(|i| {
+                let body = json!({"userName": format!("member{i}")});
+                store
+                    .write(|tx| tx.create_resource(&org, ResourceKind::User, &body, Utc::now()))
+                    .unwrap()
+                    .id
+            })
+            .collect();
+        let members: Vec<serde_json::Value> = users.iter().map(|id| json!({"value": id})).collect();
+        let groups: Vec<String> = (0..4)
+            .map(|g| {
+                let body = json!({"displayName": format!("team{g}"), "members": members});
+                store
+                    .write(|tx| tx.create_resource(&org, ResourceKind::Group, &body, Utc::now()))
+                    .unwrap()
+                    .id
+            })
+            .collect();
+        let barrier = Arc::new(Barrier::new(racers));
+        let handles: Vec<_> = users
+            .iter()
+            .enumerate()
+            .map(|(i, user)| {
+                let store = stores[i % 2].clone();
+                let (org, user, barrier) = (org.clone(), user.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store.write(|tx| tx.delete_user(&org, &user, None, Utc::now()).map(drop))
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert!(
+            results.iter().all(Result::is_ok),
+            "{:?}: {results:?}",
+            db.backend()
+        );
+        for group in &groups {
+            let stored = store
+                .read(|tx| tx.get_resource(&org, ResourceKind::Group, group, true))
+                .unwrap();
+            assert!(
+                stored.resource.get("members").is_none(),
+                "{}",
+                stored.resource
+            );
+            assert_eq!(stored.version, 1 + racers as i64, "{:?}", db.backend());
+        }
+    }
+}
