@@ -169,7 +169,9 @@ fn is_recorded(key: &str) -> bool {
 
 /// `{"after": …}` of a new SCIM resource, what is never returned (`password`) redacted.
 pub(crate) fn created(registry: &SchemaRegistry, rt: &ResourceType, resource: &Value) -> Value {
-    json!({"after": redact_never_returned(registry, rt, &Value::Object(recorded(resource)))})
+    let mut after = Value::Object(recorded(resource));
+    redact_never_returned(registry, rt, &mut after);
+    json!({"after": after})
 }
 
 /// [`changes`] of a SCIM resource: an attribute that is never returned (`password`) is
@@ -183,7 +185,7 @@ pub(crate) fn resource_changes(
     let mut detail = changes(before, after);
     for side in ["before", "after"] {
         if let Some(attributes) = detail.get_mut(side) {
-            *attributes = redact_never_returned(registry, rt, attributes);
+            redact_never_returned(registry, rt, attributes);
         }
     }
     detail

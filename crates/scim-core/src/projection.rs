@@ -285,94 +285,70 @@ impl Projection {
 /// record must say that it was set or changed, never to what.
 pub const REDACTED: &str = "[redacted]";
 
-/// `resource` with every value of an attribute that is never returned (`password`; a
-/// sub-attribute so defined, in each element) replaced by [`REDACTED`]: what an audit trail
-/// may keep. Everything else is kept as it is, `request` attributes included.
-pub fn redact_never_returned(
-    registry: &SchemaRegistry,
-    rt: &ResourceType,
-    resource: &Value,
-) -> Value {
-    let Some(object) = resource.as_object() else {
-        return resource.clone();
+/// Replace in `resource` every value of an attribute that is never returned (`password`; a
+/// sub-attribute so defined, in each element) by [`REDACTED`]: what an audit trail may
+/// keep. Everything else stays as it is, `request` attributes included.
+pub fn redact_never_returned(registry: &SchemaRegistry, rt: &ResourceType, resource: &mut Value) {
+    let Some(object) = resource.as_object_mut() else {
+        return;
     };
     let core = registry.schema(&rt.schema);
-    let mut output = Map::new();
-    for (key, value) in object {
+    for (key, value) in object.iter_mut() {
         let top_level = registry
             .common_attributes()
             .iter()
             .chain(core.map(|c| c.attributes.as_slice()).unwrap_or_default())
             .find(|a| a.name.eq_ignore_ascii_case(key));
-        let redacted = match top_level {
-            Some(attribute) => redact_attribute(attribute, value),
-            None => {
-                let extension = rt
-                    .schema_extensions
-                    .iter()
-                    .find(|e| e.schema.eq_ignore_ascii_case(key))
-                    .and_then(|e| registry.schema(&e.schema));
-                match (extension, value.as_object()) {
-                    (Some(schema), Some(attributes)) => Value::Object(
-                        attributes
-                            .iter()
-                            .map(|(name, value)| {
-                                let value = match schema.attribute(name) {
-                                    Some(attribute) => redact_attribute(attribute, value),
-                                    None => value.clone(),
-                                };
-                                (name.clone(), value)
-                            })
-                            .collect(),
-                    ),
-                    _ => value.clone(),
+        if let Some(attribute) = top_level {
+            redact_attribute(attribute, value);
+            continue;
+        }
+        let extension = rt
+            .schema_extensions
+            .iter()
+            .find(|e| e.schema.eq_ignore_ascii_case(key))
+            .and_then(|e| registry.schema(&e.schema));
+        if let (Some(schema), Some(attributes)) = (extension, value.as_object_mut()) {
+            for (name, value) in attributes.iter_mut() {
+                if let Some(attribute) = schema.attribute(name) {
+                    redact_attribute(attribute, value);
                 }
             }
-        };
-        output.insert(key.clone(), redacted);
+        }
     }
-    Value::Object(output)
 }
 
-/// One attribute's value with what is never returned redacted.
-fn redact_attribute(attribute: &AttributeDef, value: &Value) -> Value {
-    if attribute.returned == Returned::Never {
-        return if value.is_null() {
-            Value::Null
-        } else {
-            Value::String(REDACTED.to_owned())
-        };
-    }
-    if attribute.ty != AttrType::Complex
-        || !attribute
-            .sub_attributes
-            .iter()
-            .any(|sub| sub.returned == Returned::Never)
-    {
-        return value.clone();
-    }
-    let redact_element = |element: &Value| match element.as_object() {
-        Some(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(name, value)| {
-                    let never = attribute.sub_attributes.iter().any(|sub| {
-                        sub.returned == Returned::Never && sub.name.eq_ignore_ascii_case(name)
-                    });
-                    let value = if never && !value.is_null() {
-                        Value::String(REDACTED.to_owned())
-                    } else {
-                        value.clone()
-                    };
-                    (name.clone(), value)
-                })
-                .collect(),
-        ),
-        None => element.clone(),
+/// Redact one attribute's value where it is never returned.
+fn redact_attribute(attribute: &AttributeDef, value: &mut Value) {
+    let redact = |value: &mut Value| {
+        if !value.is_null() {
+            *value = Value::String(REDACTED.to_owned());
+        }
     };
-    match value {
-        Value::Array(elements) => Value::Array(elements.iter().map(redact_element).collect()),
-        other => redact_element(other),
+    if attribute.returned == Returned::Never {
+        redact(value);
+        return;
+    }
+    if attribute.ty != AttrType::Complex {
+        return;
+    }
+    let elements: &mut [Value] = match value {
+        Value::Array(elements) => elements,
+        other => std::slice::from_mut(other),
+    };
+    for element in elements {
+        let Some(fields) = element.as_object_mut() else {
+            continue;
+        };
+        for (name, value) in fields.iter_mut() {
+            let never = attribute
+                .sub_attributes
+                .iter()
+                .any(|sub| sub.returned == Returned::Never && sub.name.eq_ignore_ascii_case(name));
+            if never {
+                redact(value);
+            }
+        }
     }
 }
 

@@ -489,30 +489,25 @@ pub(crate) fn delete_memberships_of(
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    if backend == Backend::Postgres {
-        // Lock them in id order first: two deletes that share groups then wait for each
-        // other instead of deadlocking (the UPDATE alone locks in whatever order its plan
-        // visits rows). SQLite has one writer at a time.
-        let mut lock = Sql::new(backend);
-        lock.cacheable();
-        let org = lock.bind(Bind::Text(org_id.to_owned()));
-        let member = lock.bind(Bind::Text(member_id.to_owned()));
-        lock.push(&format!(
-            "SELECT id FROM scim_groups WHERE org_id = {org} AND id IN \
-             (SELECT group_id FROM group_members WHERE org_id = {org} AND member_id = {member}) \
-             ORDER BY id FOR UPDATE"
-        ));
-        lock.load::<Found>(connection)?;
-    }
     let mut bump = Sql::new(backend);
     bump.cacheable();
     let modified = bump.bind(Bind::Text(timestamp::to_db(now)));
     let org = bump.bind(Bind::Text(org_id.to_owned()));
     let member = bump.bind(Bind::Text(member_id.to_owned()));
+    let mut groups =
+        format!("SELECT group_id FROM group_members WHERE org_id = {org} AND member_id = {member}");
+    if backend == Backend::Postgres {
+        // Locked in id order first: two deletes that share groups then wait for each other
+        // instead of deadlocking (the UPDATE alone locks in whatever order its plan visits
+        // rows). SQLite has one writer at a time.
+        groups = format!(
+            "SELECT id FROM scim_groups WHERE org_id = {org} AND id IN ({groups}) \
+             ORDER BY id FOR UPDATE"
+        );
+    }
     bump.push(&format!(
         "UPDATE scim_groups SET version = version + 1, last_modified = {modified} \
-         WHERE org_id = {org} AND id IN (SELECT group_id FROM group_members \
-         WHERE org_id = {org} AND member_id = {member})"
+         WHERE org_id = {org} AND id IN ({groups})"
     ));
     bump.execute(connection)?;
     let mut sql = Sql::new(backend);

@@ -1,7 +1,7 @@
 //! Timestamps in the database: UTC text in one fixed-width format, so that comparing the
 //! text compares the instants (on both backends, and in the filter index).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 
 use crate::StoreError;
 
@@ -12,7 +12,11 @@ use crate::StoreError;
 /// the nearest one inside them: chrono would write `+10000-…`, which compares as text
 /// before every stored time. Nothing stored is out there, so bounds keep their meaning.
 pub(crate) fn to_db(instant: DateTime<Utc>) -> String {
-    let instant = instant.clamp(earliest(), latest());
+    let instant = match instant.year() {
+        0..=9999 => instant,
+        ..0 => earliest(),
+        _ => latest(),
+    };
     instant.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
