@@ -59,7 +59,7 @@ pub struct Settings {
     /// Create a demo organization on an empty database.
     pub demo: bool,
     /// How events are polled and webhook deliveries retried.
-    pub events: rollcall_http::events::DispatcherConfig,
+    pub events: rollcall_app::events::DispatcherConfig,
     /// How long the outbox keeps an event every consumer has acknowledged.
     pub event_retention: chrono::Duration,
 }
@@ -114,9 +114,9 @@ impl Settings {
 }
 
 /// The dispatcher's timings from the file (milliseconds), over the defaults.
-fn dispatcher_config(file: &FileConfig) -> anyhow::Result<rollcall_http::events::DispatcherConfig> {
+fn dispatcher_config(file: &FileConfig) -> anyhow::Result<rollcall_app::events::DispatcherConfig> {
     use std::time::Duration;
-    let mut events = rollcall_http::events::DispatcherConfig::default();
+    let mut events = rollcall_app::events::DispatcherConfig::default();
     let checked = |key: &str, value: Option<u64>| -> anyhow::Result<Option<Duration>> {
         match value {
             Some(ms) if !(1..=86_400_000).contains(&ms) => {

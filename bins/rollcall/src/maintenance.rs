@@ -4,7 +4,7 @@
 //!
 //! - the purge of deleted users' personal data (PRODUCT.md §5), every [`PURGE_INTERVAL`];
 //! - the expiry of grants past their end date, recorded with their access delta
-//!   (`rollcall_http::expire_grants`), every [`EXPIRY_INTERVAL`];
+//!   (`rollcall_app::expire_grants`), every [`EXPIRY_INTERVAL`];
 //! - the pruning of outbox events older than `event_retention_days` that every consumer
 //!   has acknowledged (`Store::prune_outbox`), every [`PRUNE_INTERVAL`].
 
@@ -36,7 +36,7 @@ pub fn spawn(store: &Store, event_retention: chrono::Duration) {
         EXPIRY_INTERVAL,
         store.clone(),
         "expiry of ended grants",
-        rollcall_http::expire_grants,
+        rollcall_app::expire_grants,
     ));
     actix_web::rt::spawn(every(
         PRUNE_INTERVAL,

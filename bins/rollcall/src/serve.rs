@@ -6,9 +6,9 @@
 
 use std::net::SocketAddr;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::{HttpServer, web};
 use anyhow::Context;
-use rollcall_http::{AppState, ScimConfig};
+use rollcall_app::{App, ScimConfig};
 use rollcall_store::{Store, StoreOptions};
 
 use crate::commands::demo;
@@ -43,13 +43,13 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         allow_private_webhook_addresses: settings.events.private_addresses,
         ..ScimConfig::default()
     };
-    let dispatcher = rollcall_http::events::Dispatcher::new(store.clone())
+    let dispatcher = rollcall_app::events::Dispatcher::new(store.clone())
         .with_config(settings.events.clone())
         .spawn();
-    let state = AppState::new(store, scim_config);
+    let app = App::new(store, scim_config);
     let served = actix_web::rt::System::new().block_on(listen(
         settings.bind,
-        state,
+        app,
         demo_org,
         settings.event_retention,
     ));
@@ -59,16 +59,16 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
 
 async fn listen(
     bind: SocketAddr,
-    state: AppState,
+    app: App,
     demo_org: Option<demo::DemoOrg>,
     event_retention: chrono::Duration,
 ) -> anyhow::Result<()> {
     // Deleted users' personal data is scrubbed, ended grants recorded and acknowledged
     // events pruned, in the background.
-    maintenance::spawn(state.store(), event_retention);
+    maintenance::spawn(app.store(), event_retention);
     let server = HttpServer::new(move || {
-        let (scim, admin, health) = (state.clone(), state.clone(), state.clone());
-        App::new()
+        let (scim, admin, health) = (app.clone(), app.clone(), app.clone());
+        actix_web::App::new()
             .configure(|config| rollcall_http::configure(config, scim))
             .configure(|config| rollcall_http::configure_admin(config, admin))
             .configure(|config| rollcall_http::configure_health(config, health))

@@ -15,10 +15,10 @@
 use std::io;
 use std::sync::Arc;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, HttpServer, web};
 use chrono::Utc;
-use rollcall_http::events::{Dispatcher, Event, EventSubscriber, SubscriberError};
-use rollcall_http::{AppState, ScimConfig};
+use rollcall_app::events::{Dispatcher, Event, EventSubscriber, SubscriberError};
+use rollcall_http::{App, ScimConfig};
 use rollcall_store::{Backend, Store, StoreOptions, TokenKind};
 
 /// The embedding service's own route.
@@ -84,7 +84,7 @@ async fn main() -> io::Result<()> {
         .unwrap_or(8090);
     let store = Store::open(&url, &StoreOptions::default()).map_err(io::Error::other)?;
     let (org_id, token) = org_and_token(&store).map_err(io::Error::other)?;
-    let state = AppState::new(store.clone(), ScimConfig::default());
+    let rollcall = App::new(store.clone(), ScimConfig::default());
 
     // A PostgreSQL URL may hold a password: name only the backend then.
     match store.backend() {
@@ -100,10 +100,10 @@ async fn main() -> io::Result<()> {
         .subscribe(Arc::new(PrintEvents))
         .spawn();
     let served = HttpServer::new(move || {
-        let state = state.clone();
-        App::new()
+        let rollcall = rollcall.clone();
+        actix_web::App::new()
             .route("/hello", web::get().to(hello))
-            .configure(|config| rollcall_http::configure(config, state))
+            .configure(|config| rollcall_http::configure(config, rollcall))
             .default_service(web::to(rollcall_http::not_found))
     })
     .bind(("127.0.0.1", port))?

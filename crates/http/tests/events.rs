@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use common::{Harness, admin, code, group, patch, request, user, wait_for, with_json};
-use rollcall_http::events::{
+use rollcall_app::events::{
     Dispatcher, DispatcherConfig, Event, EventSubscriber, SubscriberError, signature,
 };
 use rollcall_store::testing::TestDb;

@@ -974,7 +974,7 @@ async fn an_ended_grant_is_removed_and_recorded_with_its_access_delta_once() {
         for (minutes, removed) in [(59, 0), (60, 2), (61, 0)] {
             let now = clock.now() + Duration::minutes(minutes);
             assert_eq!(
-                rollcall_http::expire_grants(&h.store, now).unwrap(),
+                rollcall_app::expire_grants(&h.store, now).unwrap(),
                 removed,
                 "{label} minute {minutes}"
             );
@@ -1051,7 +1051,7 @@ async fn the_last_owner_grant_ending_hands_the_workspace_to_the_successor() {
         admin_post!(app, adm, "/admin/v1/grants", body);
 
         assert_eq!(
-            rollcall_http::expire_grants(&h.store, ends).unwrap(),
+            rollcall_app::expire_grants(&h.store, ends).unwrap(),
             1,
             "{label}"
         );

@@ -18,9 +18,9 @@ async fn me_is_the_user_the_embedder_names() {
         // The embedder's own authentication, here a header its proxy would set.
         h.state = h.state.clone().with_me(|request| {
             request
-                .headers()
-                .get("x-subject")
-                .and_then(|value| value.to_str().ok())
+                .headers
+                .text("x-subject")
+                .and_then(Result::ok)
                 .map(str::to_owned)
         });
         let app = app!(h);

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Harness, admin, user, wait_for};
-use rollcall_http::events::{Dispatcher, DispatcherConfig};
+use rollcall_app::events::{Dispatcher, DispatcherConfig};
 use rollcall_store::TokenKind;
 use rollcall_store::testing::TestDb;
 use rustls::pki_types::pem::PemObject;

@@ -292,7 +292,7 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
             let (explanation, groups) = store
                 .read(|tx| tx.explain_access(&org.org, &user, &target, now))
                 .with_context(|| format!("cannot explain {user}'s access to {target}"))?;
-            let document = rollcall_http::explanation_json(&explanation, &groups);
+            let document = rollcall_app::explanation_json(&explanation, &groups);
             print(org.json, &document, || {
                 let mut lines = vec![match explanation.role {
                     Some(role) => format!("{user} has {role} on {target}."),

@@ -45,7 +45,7 @@ pub fn run(command: AuditCommand) -> anyhow::Result<()> {
             .read(|tx| tx.audit(&org, &query))
             .context("cannot read the audit trail")?;
         for record in &page {
-            writeln!(out, "{}", rollcall_http::audit_record_json(record))?;
+            writeln!(out, "{}", rollcall_app::audit_record_json(record))?;
         }
         match page.last() {
             Some(last) if page.len() == PAGE as usize => query.after = Some(last.seq),

@@ -18,7 +18,7 @@ pub fn record(
     detail: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    rollcall_http::record_change(tx, org_id, ACTOR, operation, target, detail, now)
+    rollcall_app::record_change(tx, org_id, ACTOR, operation, target, detail, now)
 }
 
 /// Run `write` between reading the roles `scope` can change and reading them again: its

@@ -34,10 +34,10 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             org,
         } => {
             let body = json!({"url": url, "secret": secret, "events": events});
-            let (url, secret, types) = rollcall_http::webhook_request(&body, allow_private_address)
+            let (url, secret, types) = rollcall_app::webhook_request(&body, allow_private_address)
                 .map_err(|e| {
                     // Refused for its host alone: say how to accept it here.
-                    if !allow_private_address && rollcall_http::webhook_request(&body, true).is_ok()
+                    if !allow_private_address && rollcall_app::webhook_request(&body, true).is_ok()
                     {
                         anyhow!("{e} (--allow-private-address accepts it)")
                     } else {
@@ -60,7 +60,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                     Ok((webhook, delivery))
                 })
                 .context("cannot create the webhook")?;
-            let document = rollcall_http::webhook_json(&webhook, delivery.as_ref());
+            let document = rollcall_app::webhook_json(&webhook, delivery.as_ref());
             print(org.json, &document, || {
                 format!(
                     "Created webhook {} → {} for {}.",
@@ -84,7 +84,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                 .context("cannot read the webhooks")?;
             let documents: Vec<Value> = listed
                 .iter()
-                .map(|(webhook, delivery)| rollcall_http::webhook_json(webhook, delivery.as_ref()))
+                .map(|(webhook, delivery)| rollcall_app::webhook_json(webhook, delivery.as_ref()))
                 .collect();
             print(org.json, &json!({"webhooks": documents}), || {
                 listed

@@ -10,7 +10,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::test::TestRequest;
 use chrono::Utc;
-use rollcall_http::{AppState, ScimConfig};
+use rollcall_http::{App, ScimConfig};
 use rollcall_store::testing::TestDb;
 use rollcall_store::{Store, TokenKind};
 use scim_core::Dialect;
@@ -28,7 +28,7 @@ pub struct Tenant {
 pub struct Harness {
     pub db: TestDb,
     pub store: Store,
-    pub state: AppState,
+    pub state: App,
     pub a: Tenant,
 }
 
@@ -50,7 +50,7 @@ impl Harness {
             max_bulk_payload_bytes: MAX_BULK_PAYLOAD,
             allow_private_webhook_addresses: false,
         };
-        let state = AppState::new(store.clone(), config);
+        let state = App::new(store.clone(), config);
         let mut harness = Harness {
             db,
             store,
@@ -72,7 +72,7 @@ impl Harness {
             allow_private_webhook_addresses: true,
             ..self.state.config().clone()
         };
-        self.state = AppState::new(self.store.clone(), config);
+        self.state = App::new(self.store.clone(), config);
         self
     }
 

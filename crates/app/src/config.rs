@@ -1,0 +1,34 @@
+//! The limits and defaults of the request surface.
+
+/// Limits and defaults of the SCIM endpoints, and what the admin API accepts as a webhook.
+#[derive(Debug, Clone)]
+pub struct ScimConfig {
+    /// The largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// `count` when the client gives none.
+    pub default_page_size: u64,
+    /// The largest `count` honoured (larger ones are clamped).
+    pub max_page_size: u64,
+    /// `/Bulk`: the most operations in one request (`maxOperations`; 413 beyond).
+    pub max_bulk_operations: u32,
+    /// `/Bulk`: the largest request body (`maxPayloadSize`; 413 beyond).
+    pub max_bulk_payload_bytes: usize,
+    /// `POST /admin/v1/webhooks` accepts URLs whose host is a private IP address or a
+    /// `localhost` name. Off by default: an organization's admin may not point deliveries
+    /// at the server's own network. Set it together with
+    /// [`crate::events::DispatcherConfig::private_addresses`], which governs delivery.
+    pub allow_private_webhook_addresses: bool,
+}
+
+impl Default for ScimConfig {
+    fn default() -> Self {
+        ScimConfig {
+            max_body_bytes: 1024 * 1024,
+            default_page_size: 100,
+            max_page_size: 1000,
+            max_bulk_operations: 1000,
+            max_bulk_payload_bytes: 1024 * 1024,
+            allow_private_webhook_addresses: false,
+        }
+    }
+}

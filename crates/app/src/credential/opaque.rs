@@ -1,0 +1,52 @@
+//! Opaque tokens: the organization's SCIM and admin tokens, stored only as hashes. Nothing
+//! to verify before the transaction; inside it the store finds the token, compares the
+//! hash in constant time and checks kind, expiry and revocation.
+
+use chrono::{DateTime, Utc};
+use rollcall_store::{StoreError, TokenKind, Tx};
+
+use super::{Authenticator, Credential, Verification};
+use crate::actor::{Actor, CredentialKind};
+use crate::api::Api;
+
+/// The store's SCIM tokens (for [`Api::Scim`]) and admin tokens (for [`Api::Admin`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpaqueTokens;
+
+impl Authenticator for OpaqueTokens {
+    type Verified = String;
+
+    async fn verify(
+        &self,
+        credential: &Credential,
+        _api: Api,
+        _now: DateTime<Utc>,
+    ) -> Verification<String> {
+        match credential {
+            Credential::Bearer(token) => Verification::Verified(token.clone()),
+        }
+    }
+
+    fn resolve(
+        &self,
+        tx: &mut Tx<'_>,
+        secret: &String,
+        api: Api,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Actor>, StoreError> {
+        let (kind, credential_kind) = match api {
+            Api::Scim => (TokenKind::Scim, CredentialKind::ScimToken),
+            Api::Admin => (TokenKind::Admin, CredentialKind::AdminToken),
+        };
+        Ok(tx
+            .authenticate(secret, kind, now)?
+            .map(|authenticated| Actor {
+                org_id: authenticated.org_id,
+                credential_kind,
+                credential_id: authenticated.token_id,
+                dialect: authenticated.dialect,
+                schemas_version: authenticated.schemas_version,
+                request_id: None,
+            }))
+    }
+}

@@ -1,0 +1,132 @@
+//! Grants that reach their end date (`expires_at`, PRODUCT.md §4). An ended grant gives no
+//! role from that instant: access is worked out at the time it is asked for. What this
+//! module adds is the trail (PRODUCT.md §6): [`expire_grants`] removes each ended grant in
+//! a transaction that records it (`grant.expire`, actor [`SYSTEM_ACTOR`], with the
+//! effective-role delta), emits `access.changed`, and, when it was a user's last `owner`
+//! grant on a workspace with no other active owner, hands the workspace to the org's heir
+//! (`workspace.owner_succession`, as for a suspended owner). `rollcall serve` runs it every
+//! minute, so the record follows the expiry by at most that much.
+//!
+//! The delta compares the roles just before the grant ended (one nanosecond before
+//! `expires_at`) with the roles at that instant once it is gone: the role it gave, not
+//! what happened since. Several processes sharing a database may sweep at once; each grant
+//! is removed, and recorded, by one of them.
+
+use chrono::{DateTime, Duration, Utc};
+use org_model::{Grant, Principal, ResourceRef, Role};
+use rollcall_store::{AccessScope, SYSTEM_ACTOR, Store, StoreError, Tx};
+use serde_json::json;
+
+use crate::access_delta;
+use crate::trail::record_change;
+
+/// Grants handled per transaction.
+const BATCH: i64 = 100;
+
+/// Remove and record every grant of every organization that has ended at `now`; how many.
+/// Blocking: one read finds the organizations concerned (a run with nothing to do writes
+/// nothing), then each batch of an organization is one write transaction.
+pub fn expire_grants(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let orgs = store.read(|tx| tx.orgs_with_expired_grants(now))?;
+    let mut expired = 0;
+    for org in orgs {
+        loop {
+            let (found, removed) = store.write(|tx| expire_batch(tx, &org, now))?;
+            expired += removed;
+            if found < BATCH as usize {
+                break;
+            }
+        }
+    }
+    Ok(expired)
+}
+
+/// One batch of the organization's ended grants: how many were found and how many this
+/// transaction removed.
+fn expire_batch(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), StoreError> {
+    let due = tx.expired_grants(org_id, now, BATCH)?;
+    let mut removed = 0;
+    for grant in &due {
+        if expire(tx, org_id, grant, now)? {
+            removed += 1;
+        }
+    }
+    Ok((due.len(), removed))
+}
+
+/// Remove one ended grant and record it; `false` when it was gone already.
+fn expire(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    grant: &Grant,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some(ended) = grant.expires_at else {
+        return Ok(false);
+    };
+    let just_before = ended - Duration::nanoseconds(1);
+    let scope = AccessScope::Resource(grant.resource.clone());
+    let (outcome, access) = access_delta::around(tx, org_id, scope, just_before, |tx| {
+        if !tx.delete_expired_grant(org_id, &grant.id, now)? {
+            return Ok::<_, StoreError>(None);
+        }
+        let handed = match (&grant.role, &grant.principal, &grant.resource) {
+            (Role::Owner, Principal::User(user), ResourceRef::Workspace(workspace)) => tx
+                .hand_over_workspaces(
+                    org_id,
+                    user,
+                    std::slice::from_ref(workspace),
+                    SYSTEM_ACTOR,
+                    now,
+                )?,
+            _ => Vec::new(),
+        };
+        Ok(Some(handed))
+    })?;
+    let Some(handed) = outcome else {
+        return Ok(false);
+    };
+    let target = format!("grant:{}", grant.id);
+    let detail = json!({"before": grant, "after": null, "reason": "expired", "access": access});
+    record_change(
+        tx,
+        org_id,
+        SYSTEM_ACTOR,
+        "grant.expire",
+        &target,
+        &detail,
+        now,
+    )?;
+    for succession in handed {
+        let detail = match &succession.grant {
+            Some(heir) => json!({
+                "from": grant.principal.id(),
+                "reason": "grant_expired",
+                "to": heir.principal.id(),
+                "grant": heir.id,
+                "no_active_owner": false,
+            }),
+            None => json!({
+                "from": grant.principal.id(),
+                "reason": "grant_expired",
+                "to": null,
+                "no_active_owner": true,
+            }),
+        };
+        let target = format!("workspace:{}", succession.workspace_id);
+        record_change(
+            tx,
+            org_id,
+            SYSTEM_ACTOR,
+            "workspace.owner_succession",
+            &target,
+            &detail,
+            now,
+        )?;
+    }
+    Ok(true)
+}

@@ -1,0 +1,75 @@
+#![doc = include_str!("../README.md")]
+
+mod access_delta;
+mod actor;
+mod api;
+mod app;
+mod clock;
+mod config;
+mod counters;
+pub mod credential;
+mod error;
+pub mod events;
+mod jobs;
+mod latency;
+mod lifecycle;
+mod org_schemas;
+mod provisioning;
+mod request;
+mod response;
+mod session;
+mod surface;
+mod trail;
+mod transaction;
+
+pub use actor::{Actor, CredentialKind};
+pub use api::Api;
+pub use app::{App, MeResolver};
+pub use config::ScimConfig;
+pub use counters::CounterSnapshot;
+pub use error::{Error, Failure};
+pub use jobs::expire_grants;
+pub use request::{Body, Headers, Method, Request};
+pub use response::{JSON, Response, SCIM_JSON};
+pub use trail::record_change;
+pub use transaction::Access;
+
+/// The 404 of a path that names no endpoint, in `api`'s shape (for paths outside every
+/// mounted API too).
+pub fn no_such_endpoint(api: Api) -> Response {
+    surface::scim::routes::not_found().render(api)
+}
+
+/// An access explanation as `GET /admin/v1/access?user=…&resource=…` renders it (the
+/// contributions with `via`: the named group chain); the CLI prints the same.
+pub fn explanation_json(
+    explanation: &org_model::Explanation,
+    groups: &org_model::GroupGraph,
+) -> serde_json::Value {
+    surface::admin::explanation_document(explanation, groups)
+}
+
+/// An audit record as `GET /admin/v1/audit` renders it (one line of `rollcall audit export`).
+pub fn audit_record_json(record: &rollcall_store::AuditRecord) -> serde_json::Value {
+    surface::admin::record_document(record)
+}
+
+/// A webhook as `GET /admin/v1/webhooks` renders it (never its secret), with its delivery
+/// state when known; the CLI prints the same.
+pub fn webhook_json(
+    webhook: &rollcall_store::Webhook,
+    delivery: Option<&rollcall_store::ConsumerState>,
+) -> serde_json::Value {
+    surface::admin::webhooks::document(webhook, delivery)
+}
+
+/// Check a webhook creation body as `POST /admin/v1/webhooks` does (`{"url", "secret",
+/// "events"}`): its url, secret and event types, or the message the API would answer.
+/// `allow_private_addresses` is [`ScimConfig::allow_private_webhook_addresses`].
+pub fn webhook_request(
+    body: &serde_json::Value,
+    allow_private_addresses: bool,
+) -> Result<(String, String, Vec<String>), String> {
+    surface::admin::webhooks::requested(body, allow_private_addresses)
+        .map_err(|error| error.detail().to_owned())
+}

@@ -1,0 +1,96 @@
+//! The one tail of every SCIM write, in the write's transaction: the effective-role delta
+//! around the change, then the audit record (with the delta, and `access.changed` when a
+//! role changed), then the follow-through (lifecycle, events). A write that changes nothing
+//! records nothing.
+
+use rollcall_store::{AccessScope, MemberDelta, ResourceKind, StoreError, Tx};
+use serde_json::Value;
+
+use super::Context;
+use crate::access_delta;
+use crate::error::Failure;
+use crate::trail::{self, Author, Entry};
+
+/// What a write records: `<noun>.<verb>` on `<noun>:<id>`, its status and detail (the
+/// `"access"` delta is added here).
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    /// `create`, `replace`, `patch`, `delete`.
+    pub(crate) verb: &'static str,
+    /// The resource's id.
+    pub(crate) id: String,
+    /// The status answered.
+    pub(crate) status: u16,
+    /// `{"before", "after"}`, members, left groups.
+    pub(crate) detail: Value,
+}
+
+/// Apply a write of `kind`, taking the effective-role delta of `scope` around it (no delta
+/// without a scope), then [`finish`] it: `record` says what to record (nothing: no record,
+/// no follow-through) and `then` follows the record through.
+pub(crate) fn write<T>(
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    kind: ResourceKind,
+    scope: Option<AccessScope>,
+    apply: impl FnOnce(&mut Tx<'_>) -> Result<T, Failure>,
+    record: impl FnOnce(&T) -> Option<Recorded>,
+    then: impl FnOnce(&mut Tx<'_>, &T) -> Result<(), StoreError>,
+) -> Result<T, Failure> {
+    let (value, access) = access_delta::around_if(tx, context.org(), scope, context.now, apply)?;
+    finish(tx, context, kind, record(&value), access, |tx| {
+        then(tx, &value)
+    })?;
+    Ok(value)
+}
+
+/// [`write`] for a PATCH of a group's members: the write answers what it did to them
+/// (`MemberDelta`), which the delta needs not read again.
+pub(crate) fn write_members<T>(
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    scope: Option<AccessScope>,
+    apply: impl FnOnce(&mut Tx<'_>) -> Result<(T, MemberDelta), Failure>,
+    record: impl FnOnce(&T) -> Option<Recorded>,
+    then: impl FnOnce(&mut Tx<'_>, &T, &MemberDelta) -> Result<(), StoreError>,
+) -> Result<T, Failure> {
+    let ((value, members), access) =
+        access_delta::around_group_patch(tx, context.org(), scope, context.now, apply)?;
+    finish(
+        tx,
+        context,
+        ResourceKind::Group,
+        record(&value),
+        access,
+        |tx| then(tx, &value, &members),
+    )?;
+    Ok(value)
+}
+
+/// The record (with `access`), then `then`.
+fn finish(
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    kind: ResourceKind,
+    recorded: Option<Recorded>,
+    access: Option<Value>,
+    then: impl FnOnce(&mut Tx<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let Some(mut recorded) = recorded else {
+        return Ok(());
+    };
+    if let Some(access) = access {
+        recorded.detail["access"] = access;
+    }
+    let noun = trail::noun(kind);
+    let operation = format!("{noun}.{}", recorded.verb);
+    let target = format!("{noun}:{}", recorded.id);
+    let entry = Entry {
+        operation: &operation,
+        target: &target,
+        status: recorded.status,
+        detail: &recorded.detail,
+    };
+    trail::commit(tx, &Author::actor(context.actor), entry, context.now)?;
+    then(tx)
+}

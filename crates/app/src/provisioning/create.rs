@@ -1,0 +1,56 @@
+//! Create (`POST /Users`, `POST /Groups`, a bulk `POST`).
+
+use rollcall_store::{ResourceKind, StoredResource, Tx};
+use scim_core::{DialectContext, Operation, validate_resource};
+use serde_json::Value;
+
+use super::change::{self, Recorded};
+use super::{Applied, Context};
+use crate::error::Failure;
+use crate::{access_delta, events, lifecycle, trail};
+
+/// Validate `body` as a new resource of `kind` and store it. A group created with members
+/// carries the access they gain; a user created inactive is followed through by the
+/// lifecycle.
+pub(crate) fn create(
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    kind: ResourceKind,
+    body: &Value,
+) -> Result<Applied<StoredResource>, Failure> {
+    let rt = context.resource_type(kind)?;
+    let mut dialect = DialectContext::new(context.actor.dialect);
+    let resource = validate_resource(
+        context.schemas,
+        rt,
+        body,
+        None,
+        Operation::Create,
+        &mut dialect,
+    )?;
+    let (org, now) = (context.org(), context.now);
+    let scope = access_delta::create_scope(kind, &resource);
+    let stored = change::write(
+        tx,
+        context,
+        kind,
+        scope,
+        |tx| Ok(tx.create_resource(org, kind, &resource, now)?),
+        |stored| {
+            Some(Recorded {
+                verb: "create",
+                id: stored.id.clone(),
+                status: 201,
+                detail: trail::created(context.schemas, rt, &stored.resource),
+            })
+        },
+        |tx, stored| {
+            lifecycle::after_create(tx, context.actor, kind, stored, now)?;
+            events::emit_created(tx, org, kind, stored, now)
+        },
+    )?;
+    Ok(Applied {
+        value: stored,
+        tolerated: dialect.tolerated,
+    })
+}

@@ -1,0 +1,183 @@
+//! Running work for the actor a credential stands for: the credential verified before the
+//! transaction (no database), then, in one transaction, resolved to an [`Actor`] and the
+//! work done for it. One SCIM request is one transaction, authentication included, so a
+//! revoked credential is refused on its next request.
+//!
+//! A SCIM write's closure answers [`Applied`]: once its transaction committed, the
+//! deviations it tolerated are counted here, once. A refused credential is counted here
+//! too.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rollcall_store::{StoreError, Tx};
+
+use crate::actor::Actor;
+use crate::api::Api;
+use crate::app::App;
+use crate::credential::{Credential, invalid};
+use crate::error::{Error, Failure};
+use crate::provisioning::{Applied, Context};
+use crate::transaction::Access;
+
+/// What running work for a credential came to: who it stood for, when that was found
+/// (also when the work failed), and the work's result.
+#[derive(Debug)]
+pub(crate) struct Outcome<T> {
+    /// The actor, once resolved.
+    pub(crate) actor: Option<Actor>,
+    /// The work's value, or why it failed (a 401 when the credential is not valid).
+    pub(crate) result: Result<T, Error>,
+}
+
+/// Verify `credential` for `api`, then run `f` for its actor in one transaction.
+pub(crate) async fn run<T, F>(
+    app: &App,
+    api: Api,
+    access: Access,
+    credential: &Credential,
+    request_id: Option<String>,
+    f: F,
+) -> Outcome<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
+{
+    let now = app.now();
+    let verified = match app.authenticators.verify(credential, api, now).await {
+        Ok(verified) => verified,
+        Err(refusal) => {
+            tracing::debug!(
+                reason = refusal.reason,
+                "credential refused before the transaction"
+            );
+            app.counters.refused_credential();
+            return Outcome {
+                actor: None,
+                result: Err(invalid(api)),
+            };
+        }
+    };
+    // Who the actor was, also when the transaction fails and rolls back.
+    let seen: Arc<Mutex<Option<Actor>>> = Arc::default();
+    let seen_inside = Arc::clone(&seen);
+    let outcome = app
+        .database
+        .run(access, move |tx| {
+            let Some(mut actor) = verified.resolve(tx, api, now)? else {
+                return Ok(Err(()));
+            };
+            actor.request_id = request_id;
+            *seen_inside.lock().unwrap_or_else(PoisonError::into_inner) = Some(actor.clone());
+            match f(tx, &actor) {
+                Ok(value) => Ok(Ok(Ok(value))),
+                Err(Failure::Refused(error)) => Ok(Ok(Err(error))),
+                Err(failure) => Err(failure),
+            }
+        })
+        .await;
+    let actor = seen.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let result = match outcome {
+        Ok(Ok(result)) => result,
+        Ok(Err(())) => {
+            app.counters.refused_credential();
+            Err(invalid(api))
+        }
+        Err(error) => Err(error),
+    };
+    Outcome { actor, result }
+}
+
+/// [`run`] for the SCIM API: `f` gets the actor with its organization's schemas and the
+/// time.
+pub(crate) async fn scim<T, F>(
+    app: &App,
+    access: Access,
+    credential: &Credential,
+    request_id: Option<String>,
+    f: F,
+) -> Outcome<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<T, Failure> + Send + 'static,
+{
+    let (org_schemas, standard) = (Arc::clone(&app.org_schemas), Arc::clone(&app.standard));
+    let now = app.now();
+    run(
+        app,
+        Api::Scim,
+        access,
+        credential,
+        request_id,
+        move |tx, actor| {
+            let schemas = org_schemas.get(&standard, tx, actor)?;
+            let context = Context {
+                actor,
+                schemas: &schemas,
+                now,
+            };
+            f(tx, &context)
+        },
+    )
+    .await
+}
+
+/// [`scim`] for a write: once it committed, the deviations it tolerated are counted.
+pub(crate) async fn scim_write<T, F>(
+    app: &App,
+    credential: &Credential,
+    request_id: Option<String>,
+    f: F,
+) -> Outcome<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
+{
+    let outcome = scim(app, Access::Write, credential, request_id, f).await;
+    let result = outcome.result.map(|applied| {
+        app.counters.deviations(&applied.tolerated);
+        applied.value
+    });
+    Outcome {
+        actor: outcome.actor,
+        result,
+    }
+}
+
+/// Verify `credential` for `api` in a transaction of its own: its actor, or `None` when it
+/// is not valid. With a valid one, `then` runs in the same transaction (the record of a
+/// request that failed before its credential was looked at).
+pub(crate) async fn verify<F>(
+    app: &App,
+    api: Api,
+    credential: &Credential,
+    request_id: Option<String>,
+    then: Option<F>,
+) -> Result<Option<Actor>, Error>
+where
+    F: FnOnce(&mut Tx<'_>, &Actor) -> Result<(), StoreError> + Send + 'static,
+{
+    let access = if then.is_some() {
+        Access::Write
+    } else {
+        Access::Read
+    };
+    let outcome = run(
+        app,
+        api,
+        access,
+        credential,
+        request_id,
+        move |tx, actor| {
+            if let Some(then) = then {
+                then(tx, actor)?;
+            }
+            Ok(())
+        },
+    )
+    .await;
+    match outcome.result {
+        Ok(()) => Ok(outcome.actor),
+        Err(error) if error.status() == 401 => Ok(None),
+        Err(error) => Err(error),
+    }
+}

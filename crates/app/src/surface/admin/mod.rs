@@ -1,0 +1,76 @@
+//! The admin API under `/admin/v1` (PRODUCT.md §10), authenticated with an organization's
+//! admin token; JSON in and out, errors as `{"error": {"code", "message"}}`
+//! (`Error::render(Api::Admin)`).
+//!
+//! The organization and its settings (`org.rs`), SCIM tokens, workspaces and folders,
+//! grants and rules, access explanations and joins, custom extension schemas, webhooks,
+//! the audit trail and per-org health. Every write is recorded (`audited.rs`).
+
+mod access;
+mod audit;
+mod audited;
+pub(crate) mod body;
+mod grants;
+mod health;
+mod org;
+pub(crate) mod routes;
+mod schemas;
+mod tokens;
+pub(crate) mod webhooks;
+mod workspaces;
+
+use rollcall_store::{StoreError, Tx};
+use serde_json::Value;
+
+use crate::actor::Actor;
+use crate::error::Error;
+use crate::response::Response;
+use crate::surface::call::Call;
+use crate::transaction::Access;
+
+pub(crate) use access::explanation_document;
+pub(crate) use audit::record_document;
+use audited::{Recorded, audited};
+
+/// `DELETE …/{id}`: `delete(tx, org_id, id, now)` for the actor's organization, recorded
+/// as `operation` on `noun:id` with the detail `delete` answers; 204.
+pub(crate) async fn delete_by_id<F>(
+    call: &mut Call<'_>,
+    id: String,
+    operation: &'static str,
+    noun: &'static str,
+    delete: F,
+) -> Result<Response, Error>
+where
+    F: FnOnce(&mut Tx<'_>, &str, &str, chrono::DateTime<chrono::Utc>) -> Result<Value, StoreError>
+        + Send
+        + 'static,
+{
+    let credential = call.credential()?;
+    audited(call, &credential, operation, 204, move |tx, actor, now| {
+        let detail = delete(tx, &actor.org_id, &id, now)?;
+        Ok(((), Recorded::new(format!("{noun}:{id}"), detail)))
+    })
+    .await?;
+    Ok(Response::empty(204))
+}
+
+/// `GET …/{id}`: `read(tx, org_id, id)` for the actor's organization, rendered; 200.
+pub(crate) async fn get_by_id<T, F>(
+    call: &mut Call<'_>,
+    id: String,
+    read: F,
+    render: impl FnOnce(&T) -> Value,
+) -> Result<Response, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &str, &str) -> Result<T, StoreError> + Send + 'static,
+{
+    let credential = call.credential()?;
+    let value = call
+        .admin(Access::Read, &credential, move |tx, actor: &Actor| {
+            Ok(read(tx, &actor.org_id, &id)?)
+        })
+        .await?;
+    Ok(Response::json(200, &render(&value)))
+}

@@ -1,0 +1,113 @@
+//! `POST|GET /admin/v1/scim-tokens` and `DELETE /admin/v1/scim-tokens/{id}` (PRODUCT.md §10):
+//! SCIM tokens of the organization. A new token's secret is in the creation response only;
+//! listings never show secrets. Revocation takes effect on the next request.
+
+use chrono::{Duration, SecondsFormat, Utc};
+use rollcall_store::{TokenInfo, TokenKind};
+use serde_json::{Value, json};
+
+use super::audited::{Recorded, audited};
+use super::body::{object, optional_string};
+use crate::error::Error;
+use crate::response::Response;
+use crate::surface::body::Limit;
+use crate::surface::call::Call;
+use crate::transaction::Access;
+
+fn document(info: &TokenInfo) -> Value {
+    let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    json!({
+        "id": info.id,
+        "name": info.name,
+        "created_at": time(info.created_at),
+        "expires_at": info.expires_at.map(time),
+        "revoked_at": info.revoked_at.map(time),
+    })
+}
+
+/// `POST /admin/v1/scim-tokens`: `{"name"?, "expires_in_days"?}` → 201 with `secret`.
+pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
+    let credential = call.credential()?;
+    let body = call.json(Limit::Body)?;
+    let fields = object(&body, &["name", "expires_in_days"])?;
+    let name = optional_string(fields, "name")?;
+    let days = match fields.get("expires_in_days") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .filter(|days| (1..=3650).contains(days))
+                .ok_or_else(|| Error::invalid_request("expires_in_days must be 1 to 3650"))?,
+        ),
+    };
+    let now = call.now();
+    let expires_at = days.map(|days| now + Duration::days(i64::try_from(days).unwrap_or(3650)));
+    let created = audited(
+        call,
+        &credential,
+        "scim_token.create",
+        201,
+        move |tx, caller, _| {
+            let created = tx.create_token(
+                &caller.org_id,
+                TokenKind::Scim,
+                name.as_deref(),
+                expires_at,
+                now,
+            )?;
+            // The document without the secret: the trail never holds one.
+            let recorded = Recorded::new(
+                format!("scim_token:{}", created.info.id),
+                json!({"after": document(&created.info)}),
+            );
+            Ok((created, recorded))
+        },
+    )
+    .await?;
+    let mut body = document(&created.info);
+    body["secret"] = json!(created.secret);
+    Ok(Response::json(201, &body))
+}
+
+/// `GET /admin/v1/scim-tokens`: `{"scim_tokens": [...]}`, never a secret.
+pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
+    let credential = call.credential()?;
+    let tokens = call
+        .admin(Access::Read, &credential, |tx, caller| {
+            Ok(tx.tokens(&caller.org_id, Some(TokenKind::Scim))?)
+        })
+        .await?;
+    let documents: Vec<Value> = tokens.iter().map(document).collect();
+    Ok(Response::json(200, &json!({"scim_tokens": documents})))
+}
+
+/// `DELETE /admin/v1/scim-tokens/{id}`: 204; 404 for another org's or an admin token.
+pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
+    let credential = call.credential()?;
+    let id = id.to_owned();
+    audited(
+        call,
+        &credential,
+        "scim_token.revoke",
+        204,
+        move |tx, caller, now| {
+            let before = tx
+                .tokens(&caller.org_id, Some(TokenKind::Scim))?
+                .into_iter()
+                .find(|info| info.id == id);
+            let revoked = match &before {
+                Some(_) => tx.revoke_token(&caller.org_id, &id, now)?,
+                None => false,
+            };
+            let (Some(before), true) = (before, revoked) else {
+                return Err(Error::admin(404, "not_found", "no such SCIM token").into());
+            };
+            let mut after = before.clone();
+            after.revoked_at = Some(now);
+            let detail = crate::trail::changes(&document(&before), &document(&after));
+            Ok(((), Recorded::new(format!("scim_token:{id}"), detail)))
+        },
+    )
+    .await?;
+    Ok(Response::empty(204))
+}

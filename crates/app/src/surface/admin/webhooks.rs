@@ -1,0 +1,226 @@
+//! `POST|GET /admin/v1/webhooks` and `DELETE /admin/v1/webhooks/{id}` (PRODUCT.md §10):
+//! where the organization's events are POSTed, signed with a secret the admin chooses.
+//!
+//! A webhook: `{"url": "http(s)://host…", "secret": "…", "events": ["user.deactivated", …]
+//! or ["*"]}`. The secret is never shown again; listings show each webhook's delivery state
+//! (`delivered_seq`, `attempts`, `next_attempt_at`, `last_error`). A new webhook receives
+//! the events appended after it was created. Delivery is the dispatcher's (`events/`):
+//! `https://` receivers are reached over TLS with their certificate verified, and only
+//! public addresses are reached unless the server allows private ones. A URL whose host
+//! can only be private (an IP literal such as `127.0.0.1` or `169.254.169.254`, a
+//! `localhost` name) is refused at creation with a 400 unless
+//! [`ScimConfig::allow_private_webhook_addresses`](crate::ScimConfig) is set.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rollcall_store::{ConsumerState, NewWebhook, Webhook};
+use serde_json::{Map, Value, json};
+
+use super::audited::{Recorded, audited};
+use super::body::object;
+use super::delete_by_id;
+use crate::error::Error;
+use crate::events::{is_event_type, private_host};
+use crate::response::Response;
+use crate::surface::body::Limit;
+use crate::surface::call::Call;
+use crate::transaction::Access;
+
+/// The longest URL accepted.
+const MAX_URL_BYTES: usize = 2048;
+/// The longest secret accepted.
+const MAX_SECRET_BYTES: usize = 1024;
+
+fn time(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A webhook as the API shows it: never its secret.
+pub(crate) fn document(webhook: &Webhook, state: Option<&ConsumerState>) -> Value {
+    let delivery = state.map(|state| {
+        json!({
+            "delivered_seq": state.delivered_seq,
+            "attempts": state.attempts,
+            "next_attempt_at": state.next_attempt_at.map(time),
+            "last_error": state.last_error,
+        })
+    });
+    json!({
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": webhook.event_types,
+        "created_at": time(webhook.created_at),
+        "delivery": delivery,
+    })
+}
+
+/// A URL with scheme `http` or `https` and a host; unless `allow_private`, a host that
+/// could only be private (an IP literal that is not public, a `localhost` name) is refused.
+/// Names are not resolved here: the dispatcher checks what they resolve to on every
+/// delivery.
+fn url(fields: &Map<String, Value>, allow_private: bool) -> Result<String, Error> {
+    let text = match fields.get("url") {
+        Some(Value::String(text)) if !text.trim().is_empty() => text.trim(),
+        None | Some(Value::Null) => return Err(Error::invalid_request("url is required")),
+        Some(_) => return Err(Error::invalid_request("url must be a non-empty string")),
+    };
+    if text.len() > MAX_URL_BYTES {
+        return Err(Error::invalid_request(format!(
+            "url is longer than {MAX_URL_BYTES} bytes"
+        )));
+    }
+    let uri = ureq::http::Uri::try_from(text)
+        .map_err(|error| Error::invalid_request(format!("url is not a URL: {error}")))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(Error::invalid_request(
+            "url must be an http:// or https:// URL",
+        ));
+    }
+    let host = match uri.host() {
+        Some(host) if !host.is_empty() => host,
+        _ => return Err(Error::invalid_request("url must name a host")),
+    };
+    // `Uri` takes any digits for a port; delivery could never connect to one over 65535.
+    let authority = uri.authority().map_or("", |authority| authority.as_str());
+    let host_and_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, rest)| rest);
+    let after_host = host_and_port
+        .rsplit_once(']')
+        .map_or(host_and_port, |(_, rest)| rest);
+    if let Some((_, port)) = after_host.rsplit_once(':')
+        && !port.is_empty()
+        && !port.parse::<u16>().is_ok_and(|port| port > 0)
+    {
+        return Err(Error::invalid_request(format!(
+            "url's port {port} is not a port (1 to 65535)"
+        )));
+    }
+    if !allow_private && let Some(why) = private_host(host) {
+        return Err(Error::invalid_request(format!(
+            "url's host {host} {why}: webhooks reach public addresses only unless the \
+             server sets webhook_allow_private_addresses"
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+/// The secret exactly as given (it is the HMAC key): a non-empty string.
+fn secret(fields: &Map<String, Value>) -> Result<String, Error> {
+    match fields.get("secret") {
+        Some(Value::String(text)) if !text.is_empty() && text.len() <= MAX_SECRET_BYTES => {
+            Ok(text.clone())
+        }
+        None | Some(Value::Null) => Err(Error::invalid_request("secret is required")),
+        Some(_) => Err(Error::invalid_request(format!(
+            "secret must be a non-empty string of at most {MAX_SECRET_BYTES} bytes"
+        ))),
+    }
+}
+
+/// Known event types, or `["*"]`; duplicates dropped.
+fn event_types(fields: &Map<String, Value>) -> Result<Vec<String>, Error> {
+    let items = match fields.get("events") {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        None | Some(Value::Null) => return Err(Error::invalid_request("events is required")),
+        Some(_) => {
+            return Err(Error::invalid_request(
+                "events must be a non-empty array of event types, or [\"*\"]",
+            ));
+        }
+    };
+    let mut types: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let name = item
+            .as_str()
+            .ok_or_else(|| Error::invalid_request("events must hold strings"))?;
+        if name != "*" && !is_event_type(name) {
+            return Err(Error::invalid_request(format!(
+                "unknown event type {name:?}; expected \"*\" or one of {}",
+                crate::events::EVENT_TYPES.join(", ")
+            )));
+        }
+        if !types.iter().any(|known| known == name) {
+            types.push(name.to_owned());
+        }
+    }
+    Ok(types)
+}
+
+/// A creation body, checked: its url, secret and event types.
+pub(crate) fn requested(
+    body: &Value,
+    allow_private: bool,
+) -> Result<(String, String, Vec<String>), Error> {
+    let fields = object(body, &["url", "secret", "events"])?;
+    Ok((
+        url(fields, allow_private)?,
+        secret(fields)?,
+        event_types(fields)?,
+    ))
+}
+
+/// `POST /admin/v1/webhooks` → 201 with the webhook (no secret), recorded in the trail
+/// (without its secret).
+pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
+    let credential = call.credential()?;
+    let body = call.json(Limit::Body)?;
+    let (url, secret, types) = requested(&body, call.app.config.allow_private_webhook_addresses)?;
+    let (webhook, delivery) = audited(
+        call,
+        &credential,
+        "webhook.create",
+        201,
+        move |tx, caller, now| {
+            let webhook = tx.create_webhook(
+                &caller.org_id,
+                &NewWebhook {
+                    url: &url,
+                    secret: &secret,
+                    event_types: &types,
+                },
+                now,
+            )?;
+            let delivery = tx.consumer_state(&webhook.consumer(), &caller.org_id)?;
+            let recorded = Recorded::new(
+                format!("webhook:{}", webhook.id),
+                json!({"after": {"url": webhook.url, "events": webhook.event_types}}),
+            );
+            Ok(((webhook, delivery), recorded))
+        },
+    )
+    .await?;
+    Ok(Response::json(201, &document(&webhook, delivery.as_ref())))
+}
+
+/// `GET /admin/v1/webhooks` → `{"webhooks": [...]}` with their delivery state.
+pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
+    let credential = call.credential()?;
+    let documents = call
+        .admin(Access::Read, &credential, |tx, caller| {
+            let mut documents = Vec::new();
+            for webhook in tx.webhooks(&caller.org_id)? {
+                let delivery = tx.consumer_state(&webhook.consumer(), &caller.org_id)?;
+                documents.push(document(&webhook, delivery.as_ref()));
+            }
+            Ok(documents)
+        })
+        .await?;
+    Ok(Response::json(200, &json!({"webhooks": documents})))
+}
+
+/// `DELETE /admin/v1/webhooks/{id}` → 204; another organization's id is a 404.
+pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
+    delete_by_id(
+        call,
+        id.to_owned(),
+        "webhook.delete",
+        "webhook",
+        |tx, org_id, id, _now| {
+            let before = tx.webhooks(org_id)?.into_iter().find(|hook| hook.id == id);
+            tx.delete_webhook(org_id, id)?;
+            let before = before.map(|hook| json!({"url": hook.url, "events": hook.event_types}));
+            Ok(json!({"before": before}))
+        },
+    )
+    .await
+}

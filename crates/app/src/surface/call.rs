@@ -1,0 +1,142 @@
+//! [`Call`]: one request being served, and what the pipeline learns while its handler
+//! runs (instead of a web framework's request extensions): whether the handler asked for a
+//! credential, who the credential stood for, and the error the transaction ended with.
+
+use chrono::{DateTime, Utc};
+use rollcall_store::Tx;
+use serde_json::Value;
+
+use crate::actor::Actor;
+use crate::api::Api;
+use crate::app::App;
+use crate::credential::Credential;
+use crate::error::{Error, Failure};
+use crate::provisioning::{Applied, Context};
+use crate::request::Request;
+use crate::session::{self, Outcome};
+use crate::surface::body::{self, Limit};
+use crate::transaction::Access;
+
+/// One request being served.
+#[derive(Debug)]
+pub(crate) struct Call<'r> {
+    pub(crate) app: &'r App,
+    pub(crate) api: Api,
+    pub(crate) request: &'r Request,
+    pub(crate) request_id: String,
+    /// Who the credential stood for, once a transaction resolved it.
+    pub(crate) actor: Option<Actor>,
+    /// The error the last transaction ended with (for the record of a failed write).
+    pub(crate) failure: Option<Error>,
+    /// The handler asked for a credential (whether the request had one or not).
+    pub(crate) credential_demanded: bool,
+}
+
+impl<'r> Call<'r> {
+    pub(crate) fn new(app: &'r App, api: Api, request: &'r Request, request_id: String) -> Self {
+        Call {
+            app,
+            api,
+            request,
+            request_id,
+            actor: None,
+            failure: None,
+            credential_demanded: false,
+        }
+    }
+
+    /// The time, as the application's clock tells it.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.app.now()
+    }
+
+    /// The request's credential (a 401 without a well-formed one). A request whose handler
+    /// asked for one and failed before a transaction verified it has it verified by the
+    /// pipeline.
+    pub(crate) fn credential(&mut self) -> Result<Credential, Error> {
+        self.credential_demanded = true;
+        Credential::from_headers(&self.request.headers)
+    }
+
+    /// The request's JSON body within `limit`.
+    pub(crate) fn json(&self, limit: Limit) -> Result<Value, Error> {
+        body::json(self.request, &self.app.config, limit)
+    }
+
+    /// The absolute URL of the API's mount point.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.request.base_url
+    }
+
+    /// The request's path as the client sent it, mount point included (for messages).
+    pub(crate) fn full_path(&self) -> String {
+        let base = self.request.base_url.as_str();
+        let mount = base
+            .find("://")
+            .and_then(|scheme| {
+                base[scheme + 3..]
+                    .find('/')
+                    .map(|at| &base[scheme + 3 + at..])
+            })
+            .unwrap_or("");
+        format!("{mount}{}", self.request.path)
+    }
+
+    /// Keep what a session learnt: the actor, and the error it ended with (a later success
+    /// clears it).
+    fn note<T>(&mut self, outcome: Outcome<T>) -> Result<T, Error> {
+        if outcome.actor.is_some() {
+            self.actor = outcome.actor;
+        }
+        self.failure = outcome.result.as_ref().err().cloned();
+        outcome.result
+    }
+
+    /// Run `f` in one transaction for the SCIM actor `credential` stands for.
+    pub(crate) async fn scim<T, F>(
+        &mut self,
+        access: Access,
+        credential: &Credential,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<T, Failure> + Send + 'static,
+    {
+        let request_id = Some(self.request_id.clone());
+        let outcome = session::scim(self.app, access, credential, request_id, f).await;
+        self.note(outcome)
+    }
+
+    /// Run the SCIM write `f` in one transaction for the actor `credential` stands for;
+    /// the deviations it tolerated are counted once it committed.
+    pub(crate) async fn scim_write<T, F>(
+        &mut self,
+        credential: &Credential,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
+    {
+        let request_id = Some(self.request_id.clone());
+        let outcome = session::scim_write(self.app, credential, request_id, f).await;
+        self.note(outcome)
+    }
+
+    /// Run `f` in one transaction for the admin actor `credential` stands for.
+    pub(crate) async fn admin<T, F>(
+        &mut self,
+        access: Access,
+        credential: &Credential,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
+    {
+        let request_id = Some(self.request_id.clone());
+        let outcome = session::run(self.app, Api::Admin, access, credential, request_id, f).await;
+        self.note(outcome)
+    }
+}

@@ -1,0 +1,145 @@
+//! The route table under `/scim/v2`. Unknown paths answer a SCIM 404, a known path with
+//! the wrong method a SCIM 405 with `Allow`; HEAD is answered wherever GET is; `/Me`
+//! answers a SCIM 501 unless an embedder names the subject (`me.rs`).
+
+use rollcall_store::ResourceKind;
+use scim_core::ScimError;
+
+use crate::error::Error;
+use crate::request::Method;
+use crate::response::Response;
+use crate::surface::call::Call;
+use crate::surface::path::segments;
+
+use super::{bulk, discovery, me, patch, resources, search};
+
+/// Route `call` to its handler.
+pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
+    let method = call.request.method.clone();
+    let Some(segments) = segments(&call.request.path) else {
+        return Err(not_found());
+    };
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let get = method.is_get();
+    match segments.as_slice() {
+        ["ServiceProviderConfig"] if get => discovery::service_provider_config(call),
+        ["ResourceTypes"] if get => discovery::resource_types(call).await,
+        ["ResourceTypes", id] if get && !id.is_empty() => discovery::resource_type(call, id).await,
+        ["Schemas"] if get => discovery::schemas(call).await,
+        ["Schemas", id] if get && !id.is_empty() => discovery::schema(call, id).await,
+        ["ServiceProviderConfig" | "ResourceTypes" | "Schemas"] => {
+            not_allowed(&method, "GET, HEAD")
+        }
+        ["ResourceTypes" | "Schemas", id] if !id.is_empty() => not_allowed(&method, "GET, HEAD"),
+        [endpoint @ ("Users" | "Groups")] => {
+            let kind = kind_of(endpoint);
+            match method {
+                _ if get => resources::list(call, kind).await,
+                Method::Post => resources::create(call, kind).await,
+                _ => not_allowed(&method, "GET, HEAD, POST"),
+            }
+        }
+        [endpoint @ ("Users" | "Groups"), ".search"] => match method {
+            Method::Post => resources::search(call, kind_of(endpoint)).await,
+            _ => not_allowed(&method, "POST"),
+        },
+        [endpoint @ ("Users" | "Groups"), id] if !id.is_empty() => {
+            let (kind, id) = (kind_of(endpoint), (*id).to_owned());
+            match method {
+                _ if get => resources::get(call, kind, id).await,
+                Method::Put => resources::replace(call, kind, id).await,
+                Method::Patch => patch::patch(call, kind, id).await,
+                Method::Delete => resources::delete(call, kind, id).await,
+                _ => not_allowed(&method, "GET, HEAD, PUT, PATCH, DELETE"),
+            }
+        }
+        [".search"] => match method {
+            Method::Post => search::search_all(call).await,
+            _ => not_allowed(&method, "POST"),
+        },
+        ["Bulk"] => match method {
+            Method::Post => bulk::bulk(call).await,
+            _ => not_allowed(&method, "POST"),
+        },
+        ["Me"] => me::me(call).await,
+        _ => Err(not_found()),
+    }
+}
+
+fn kind_of(endpoint: &str) -> ResourceKind {
+    if endpoint == "Groups" {
+        ResourceKind::Group
+    } else {
+        ResourceKind::User
+    }
+}
+
+/// A 405 listing what the path answers.
+fn not_allowed(method: &Method, allow: &'static str) -> Result<Response, Error> {
+    Err(Error::method_not_allowed(method.as_str(), allow))
+}
+
+/// The SCIM 404 for a path that names no endpoint.
+pub(crate) fn not_found() -> Error {
+    Error::from(ScimError::not_found("no such endpoint"))
+}
+
+/// The operation and target of a SCIM write request, from its method and path below the
+/// mount; `None` for reads (including `POST …/.search`).
+pub(crate) fn write_of(method: &Method, path: &str) -> Option<(String, String)> {
+    let verb = match method {
+        Method::Post => "create",
+        Method::Put => "replace",
+        Method::Patch => "patch",
+        Method::Delete => "delete",
+        _ => return None,
+    };
+    let segments = segments(path)?;
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segments.as_slice() {
+        ["Bulk"] if verb == "create" => Some(("bulk".to_owned(), "bulk".to_owned())),
+        ["Users"] if verb == "create" => Some(("user.create".to_owned(), "user".to_owned())),
+        ["Groups"] if verb == "create" => Some(("group.create".to_owned(), "group".to_owned())),
+        ["Users", id] if *id != ".search" && verb != "create" => {
+            Some((format!("user.{verb}"), format!("user:{id}")))
+        }
+        ["Groups", id] if *id != ".search" && verb != "create" => {
+            Some((format!("group.{verb}"), format!("group:{id}")))
+        }
+        ["Me"] if verb != "create" => Some((format!("user.{verb}"), "user:me".to_owned())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_are_named_from_method_and_path() {
+        let cases = [
+            (Method::Post, "/Users", Some(("user.create", "user"))),
+            (Method::Put, "/Users/u1", Some(("user.replace", "user:u1"))),
+            (
+                Method::Patch,
+                "/Groups/g1",
+                Some(("group.patch", "group:g1")),
+            ),
+            (
+                Method::Delete,
+                "/Groups/g1",
+                Some(("group.delete", "group:g1")),
+            ),
+            (Method::Post, "/Bulk", Some(("bulk", "bulk"))),
+            (Method::Post, "/Users/.search", None),
+            (Method::Post, "/.search", None),
+            (Method::Get, "/Users/u1", None),
+            (Method::Patch, "/Me", Some(("user.patch", "user:me"))),
+        ];
+        for (method, path, expected) in cases {
+            let got = write_of(&method, path);
+            let expected = expected.map(|(o, t)| (o.to_owned(), t.to_owned()));
+            assert_eq!(got, expected, "{method:?} {path}");
+        }
+    }
+}

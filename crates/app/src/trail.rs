@@ -1,0 +1,282 @@
+//! Appending the audit trail (PRODUCT.md §6): who changed what, when, with which request,
+//! and what it did to anyone's effective role.
+//!
+//! - Every applied change records itself in the change's own transaction, through
+//!   [`commit`]: the record (actor, operation such as `user.create` or `grant.delete`,
+//!   target such as `user:<id>`, status, the before/after of what changed, and `"access"`,
+//!   the effective-role delta, for access changes) and, when that delta is not empty, the
+//!   `access.changed` event. A rolled-back change leaves nothing.
+//! - A failed write request of a known actor is recorded with its error ([`failure`]):
+//!   after the fact in a transaction of its own, or, for a failed operation of a bulk
+//!   request, in the request's transaction outside the operation's rolled-back savepoint.
+//! - A change made outside any request (the command line, a background job) is recorded
+//!   with [`record_change`], actor `cli` or `system`.
+//!
+//! Reads are not recorded, and a request whose credential fails leaves no record (there is
+//! no organization to put it in).
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use rollcall_store::{NewAuditRecord, ResourceKind, StoreError, Tx};
+use scim_core::patch::MemberChange;
+use scim_core::schema::ResourceType;
+use scim_core::{SchemaRegistry, redact_never_returned};
+use serde_json::{Map, Value, json};
+
+use crate::actor::Actor;
+use crate::api::Api;
+use crate::error::Error;
+
+/// Who a record names: a request's actor (with the request's id), or a name such as `cli`
+/// or `system` in an organization.
+#[derive(Debug, Clone)]
+pub(crate) struct Author<'a> {
+    org_id: &'a str,
+    name: Cow<'a, str>,
+    request_id: Option<&'a str>,
+}
+
+impl<'a> Author<'a> {
+    /// A request's actor.
+    pub(crate) fn actor(actor: &'a Actor) -> Author<'a> {
+        Author {
+            org_id: &actor.org_id,
+            name: Cow::Owned(actor.trail_name()),
+            request_id: actor.request_id.as_deref(),
+        }
+    }
+
+    /// A named actor of `org_id` outside any request.
+    pub(crate) fn named(org_id: &'a str, name: &'a str) -> Author<'a> {
+        Author {
+            org_id,
+            name: Cow::Borrowed(name),
+            request_id: None,
+        }
+    }
+}
+
+/// What a record says happened.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry<'a> {
+    /// `user.create`, `grant.delete`, …
+    pub(crate) operation: &'a str,
+    /// `user:<id>`, `workspace:<id>`, …
+    pub(crate) target: &'a str,
+    /// The status answered (200 for changes outside a request).
+    pub(crate) status: u16,
+    /// `{"before", "after"}`, `"access"`, `"error"`, …
+    pub(crate) detail: &'a Value,
+}
+
+/// `user` or `group`.
+pub(crate) fn noun(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "user",
+        ResourceKind::Group => "group",
+    }
+}
+
+/// Append one record, and nothing else.
+pub(crate) fn append(
+    tx: &mut Tx<'_>,
+    author: &Author<'_>,
+    entry: Entry<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.record_audit(
+        author.org_id,
+        &NewAuditRecord {
+            occurred_at: now,
+            actor: &author.name,
+            operation: entry.operation,
+            target: entry.target,
+            status: entry.status,
+            detail: entry.detail,
+            request_id: author.request_id,
+        },
+    )
+}
+
+/// The tail of every change: its record, and `access.changed` when its detail carries an
+/// effective-role delta (`"access"`) that is not empty.
+pub(crate) fn commit(
+    tx: &mut Tx<'_>,
+    author: &Author<'_>,
+    entry: Entry<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    append(tx, author, entry, now)?;
+    crate::events::access_changed(
+        tx,
+        author.org_id,
+        entry.operation,
+        entry.target,
+        entry.detail.get("access"),
+        now,
+    )
+}
+
+/// Record a change made outside any request (the command line, a background job) by
+/// `actor`, in the change's transaction, and emit `access.changed` when `detail` carries
+/// an effective-role delta (`"access"`).
+pub fn record_change(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    actor: &str,
+    operation: &str,
+    target: &str,
+    detail: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let entry = Entry {
+        operation,
+        target,
+        status: 200,
+        detail,
+    };
+    commit(tx, &Author::named(org_id, actor), entry, now)
+}
+
+/// A failed write as recorded: its operation and target, its error (as the API renders
+/// it), and `extra` (a bulk operation's `bulk`: where it was in the request).
+#[derive(Debug, Clone)]
+pub(crate) struct Failed<'a> {
+    /// `user.create`, `workspace.delete`, …
+    pub(crate) operation: &'a str,
+    /// `user:<id>`, or the kind alone for a failed creation.
+    pub(crate) target: &'a str,
+    /// Why it failed.
+    pub(crate) error: &'a Error,
+    /// One more field of the detail.
+    pub(crate) extra: Option<(&'a str, Value)>,
+}
+
+/// Record a failed write of `api` by `actor`.
+pub(crate) fn failure(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    api: Api,
+    failed: Failed<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut detail = failed.error.trail_detail(api);
+    if let Some((key, value)) = failed.extra {
+        detail[key] = value;
+    }
+    let entry = Entry {
+        operation: failed.operation,
+        target: failed.target,
+        status: failed.error.status(),
+        detail: &detail,
+    };
+    append(tx, &Author::actor(actor), entry, now)
+}
+
+/// The attributes kept in a record: everything but `id`, `meta` and the membership lists.
+fn recorded(resource: &Value) -> Map<String, Value> {
+    resource
+        .as_object()
+        .map(|object| {
+            object
+                .iter()
+                .filter(|(key, _)| is_recorded(key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a top-level attribute is kept in a record.
+fn is_recorded(key: &str) -> bool {
+    !matches!(key, "id" | "meta" | "members" | "groups")
+}
+
+/// `{"after": …}` of a new SCIM resource, what is never returned (`password`) redacted.
+pub(crate) fn created(registry: &SchemaRegistry, rt: &ResourceType, resource: &Value) -> Value {
+    let mut after = Value::Object(recorded(resource));
+    redact_never_returned(registry, rt, &mut after);
+    json!({"after": after})
+}
+
+/// [`changes`] of a SCIM resource: an attribute that is never returned (`password`) is
+/// named when it changed, its values redacted.
+pub(crate) fn resource_changes(
+    registry: &SchemaRegistry,
+    rt: &ResourceType,
+    before: &Value,
+    after: &Value,
+) -> Value {
+    let mut detail = changes(before, after);
+    for side in ["before", "after"] {
+        if let Some(attributes) = detail.get_mut(side) {
+            redact_never_returned(registry, rt, attributes);
+        }
+    }
+    detail
+}
+
+/// `{"before": …, "after": …}` of the top-level attributes that differ.
+pub(crate) fn changes(before: &Value, after: &Value) -> Value {
+    let empty = Map::new();
+    let before = before.as_object().unwrap_or(&empty);
+    let after = after.as_object().unwrap_or(&empty);
+    let mut old = Map::new();
+    let mut new = Map::new();
+    for (key, value) in before.iter().filter(|(key, _)| is_recorded(key)) {
+        if after.get(key) != Some(value) {
+            old.insert(key.clone(), value.clone());
+            new.insert(key.clone(), after.get(key).cloned().unwrap_or(Value::Null));
+        }
+    }
+    for (key, value) in after.iter().filter(|(key, _)| is_recorded(key)) {
+        if !before.contains_key(key) {
+            old.insert(key.clone(), Value::Null);
+            new.insert(key.clone(), value.clone());
+        }
+    }
+    json!({"before": old, "after": new})
+}
+
+/// The member delta of a group PATCH as recorded.
+pub(crate) fn member_changes(changes: &[MemberChange]) -> Value {
+    let values = |refs: &[scim_core::patch::MemberRef]| -> Vec<String> {
+        refs.iter().map(|member| member.value.clone()).collect()
+    };
+    Value::Array(
+        changes
+            .iter()
+            .map(|change| match change {
+                MemberChange::Add(refs) => json!({"op": "add", "members": values(refs)}),
+                MemberChange::Remove(ids) => json!({"op": "remove", "members": ids}),
+                MemberChange::RemoveAll => json!({"op": "remove_all"}),
+                MemberChange::RemoveWhere(filter) => {
+                    json!({"op": "remove_where", "filter": format!("{filter:?}")})
+                }
+                MemberChange::ReplaceWhere { filter, members } => json!({
+                    "op": "replace_where", "filter": format!("{filter:?}"), "members": values(members)
+                }),
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_name_only_what_differs() {
+        let before =
+            json!({"id": "1", "userName": "ann", "active": true, "title": "x", "meta": {}});
+        let after = json!({"id": "1", "userName": "ann", "active": false, "nickName": "a", "meta": {"v": 2}});
+        assert_eq!(
+            changes(&before, &after),
+            json!({
+                "before": {"active": true, "title": "x", "nickName": null},
+                "after": {"active": false, "title": null, "nickName": "a"}
+            })
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! The one actix-web handler behind each mount: the actix request becomes a
+//! [`rollcall_app::Request`], [`App::serve`] answers it, and its [`rollcall_app::Response`]
+//! becomes actix's. Nothing here knows SCIM: routes, statuses and bodies are the surface's.
+//!
+//! The body is read only when the surface takes one for the request
+//! ([`App::body_limit`]), and never past that limit: a `Content-Length` beyond it, or a
+//! body that grows beyond it, is handed over as [`Body::TooLarge`] unread.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use rollcall_app::{Api, App, Body, Headers, Method, Request, Response};
+
+/// Mount `api` under its prefix: every path and method goes to [`App::serve`].
+pub(crate) fn mount(cfg: &mut web::ServiceConfig, api: Api, app: App) {
+    cfg.service(
+        web::scope(api.prefix())
+            .app_data(web::Data::new(app))
+            .default_service(web::to(move |request, payload, app| {
+                serve(api, request, payload, app)
+            })),
+    );
+}
+
+async fn serve(
+    api: Api,
+    request: HttpRequest,
+    payload: web::Payload,
+    app: web::Data<App>,
+) -> HttpResponse {
+    let request = read(api, &request, payload, &app).await;
+    respond(app.serve(api, request).await)
+}
+
+/// The actix request as the surface reads it.
+async fn read(api: Api, request: &HttpRequest, payload: web::Payload, app: &App) -> Request {
+    let method = Method::parse(request.method().as_str());
+    let path = request.match_info().unprocessed().to_owned();
+    let mut headers = Headers::new();
+    for (name, value) in request.headers() {
+        headers.append(name.as_str(), value.as_bytes());
+    }
+    let body = match app.body_limit(api, &method, &path) {
+        None => Body::Bytes(Vec::new()),
+        Some(limit) => read_body(request, payload, limit).await,
+    };
+    let info = request.connection_info();
+    // The path up to the mount point, so a nested mount keeps its prefix.
+    let raw = request.path();
+    let mount = match raw.find(api.prefix()) {
+        Some(at) => &raw[..at + api.prefix().len()],
+        None => api.prefix(),
+    };
+    Request {
+        method,
+        path,
+        query: request.query_string().to_owned(),
+        headers,
+        body,
+        base_url: format!("{}://{}{}", info.scheme(), info.host(), mount),
+    }
+}
+
+/// The body, up to `limit` bytes.
+async fn read_body(request: &HttpRequest, payload: web::Payload, limit: usize) -> Body {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Body::TooLarge;
+    }
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(bytes)) => Body::Bytes(bytes.into()),
+        Ok(Err(_)) => Body::Unreadable,
+        Err(_) => Body::TooLarge,
+    }
+}
+
+/// The surface's response as actix's.
+pub(crate) fn respond(response: Response) -> HttpResponse {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut built = HttpResponse::build(status);
+    for (name, value) in &response.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            built.append_header((name, value));
+        }
+    }
+    built.body(response.body)
+}
