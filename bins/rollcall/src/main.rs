@@ -9,6 +9,7 @@ mod config;
 mod logging;
 mod maintenance;
 mod serve;
+mod urls;
 
 use clap::Parser;
 

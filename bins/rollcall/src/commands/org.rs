@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::cli::{OrgCommand, OrgCreateArgs};
 use crate::config;
-use crate::serve::scim_base_url;
+use crate::urls::scim_base_url;
 
 /// An organization fresh from [`create`], with its two secrets.
 #[derive(Debug)]

@@ -93,7 +93,6 @@ pub(crate) fn emit_created(
 /// The events of a replaced or patched resource: `*.updated` with the names of the
 /// top-level attributes that changed, a user's `user.deactivated` / `user.reactivated`
 /// when `active` flipped, and a group's member changes against `members_before`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn emit_updated(
     tx: &mut Tx<'_>,
     org_id: &str,

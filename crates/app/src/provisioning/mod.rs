@@ -106,6 +106,22 @@ pub(crate) fn resource_type(
         .ok_or_else(|| Error::internal(format!("the registry has no {id} resource type")))
 }
 
+/// `stored` as a write answers it: read again with its members when `reload_members` (the
+/// write itself never reads a group's members).
+pub(crate) fn reloaded(
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    kind: ResourceKind,
+    stored: StoredResource,
+    reload_members: bool,
+) -> Result<StoredResource, Failure> {
+    if reload_members {
+        Ok(tx.get_resource(context.org(), kind, &stored.id, true)?)
+    } else {
+        Ok(stored)
+    }
+}
+
 /// Read resource `id` (without members) for a write and check the client's preconditions
 /// against it: the resource and the version the client expects (`None` when it set no
 /// precondition).

@@ -161,13 +161,8 @@ fn patch_group(
             events::emit_member_delta(tx, org, &id, members, now)
         },
     )?;
-    let stored = if reload_members {
-        tx.get_resource(org, kind, &id, true)?
-    } else {
-        stored
-    };
     Ok(Applied {
-        value: stored,
+        value: super::reloaded(tx, context, kind, stored, reload_members)?,
         tolerated: dialect.tolerated,
     })
 }

@@ -73,13 +73,8 @@ pub(crate) fn replace(
             )
         },
     )?;
-    let stored = if reload_members {
-        tx.get_resource(org, kind, &id, true)?
-    } else {
-        stored
-    };
     Ok(Applied {
-        value: stored,
+        value: super::reloaded(tx, context, kind, stored, reload_members)?,
         tolerated: dialect.tolerated,
     })
 }

@@ -14,13 +14,12 @@ use serde_json::{Map, Value, json};
 
 use super::audited::{Recorded, audited};
 use super::body::{object, string};
-use super::delete_by_id;
+use super::{delete_by_id, list_all};
 use crate::access_delta::{self, AccessScope};
 use crate::error::Error;
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
-use crate::transaction::Access;
 
 fn role(fields: &Map<String, Value>) -> Result<Role, Error> {
     Role::parse(&string(fields, "role")?).map_err(|error| Error::invalid_request(error.to_string()))
@@ -142,14 +141,14 @@ fn filter(query: &str) -> Result<GrantFilter, Error> {
 
 /// `GET /admin/v1/grants`: `{"grants": [...]}`, oldest first.
 pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
-    let credential = call.credential()?;
     let filter = filter(&call.request.query)?;
-    let grants = call
-        .admin(Access::Read, &credential, move |tx, caller| {
-            Ok(tx.grants(&caller.org_id, &filter)?)
-        })
-        .await?;
-    Ok(Response::json(200, &json!({"grants": grants})))
+    list_all(
+        call,
+        "grants",
+        move |tx, org| tx.grants(org, &filter),
+        |grant| json!(grant),
+    )
+    .await
 }
 
 /// `DELETE /admin/v1/grants/{id}`: 204.
@@ -204,13 +203,7 @@ pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> 
 
 /// `GET /admin/v1/rules`: `{"rules": [...]}`.
 pub(crate) async fn list_rules(call: &mut Call<'_>) -> Result<Response, Error> {
-    let credential = call.credential()?;
-    let rules = call
-        .admin(Access::Read, &credential, |tx, caller| {
-            Ok(tx.rules(&caller.org_id)?)
-        })
-        .await?;
-    Ok(Response::json(200, &json!({"rules": rules})))
+    list_all(call, "rules", |tx, org| tx.rules(org), |rule| json!(rule)).await
 }
 
 /// `DELETE /admin/v1/rules/{id}`: 204.

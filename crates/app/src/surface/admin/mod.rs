@@ -23,6 +23,7 @@ use rollcall_store::{StoreError, Tx};
 use serde_json::Value;
 
 use crate::actor::Actor;
+use crate::credential::Credential;
 use crate::error::Error;
 use crate::response::Response;
 use crate::surface::call::Call;
@@ -31,6 +32,56 @@ use crate::transaction::Access;
 pub(crate) use access::explanation_document;
 pub(crate) use audit::record_document;
 use audited::{Recorded, audited};
+
+/// `GET …`: `read(tx, org_id)` for the actor's organization, each rendered, answered as
+/// `{key: [...]}`; 200.
+pub(crate) async fn list_all<T, F>(
+    call: &mut Call<'_>,
+    key: &'static str,
+    read: F,
+    render: impl Fn(&T) -> Value,
+) -> Result<Response, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &str) -> Result<Vec<T>, StoreError> + Send + 'static,
+{
+    let credential = call.credential()?;
+    let items = call
+        .admin(Access::Read, &credential, move |tx, actor: &Actor| {
+            Ok(read(tx, &actor.org_id)?)
+        })
+        .await?;
+    let documents: Vec<Value> = items.iter().map(render).collect();
+    Ok(Response::json(200, &serde_json::json!({ key: documents })))
+}
+
+/// `POST …` of a plain item: `create(tx, org_id, now)` for the actor's organization,
+/// recorded as `operation` on `noun:<its id>` with `{"after": rendered}`; 201 with it.
+pub(crate) async fn create_one<T, F>(
+    call: &mut Call<'_>,
+    credential: &Credential,
+    (operation, noun): (&'static str, &'static str),
+    create: F,
+    id: fn(&T) -> &str,
+    render: fn(&T) -> Value,
+) -> Result<Response, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &str, chrono::DateTime<chrono::Utc>) -> Result<T, StoreError>
+        + Send
+        + 'static,
+{
+    let created = audited(call, credential, operation, 201, move |tx, actor, now| {
+        let created = create(tx, &actor.org_id, now)?;
+        let recorded = Recorded::new(
+            format!("{noun}:{}", id(&created)),
+            serde_json::json!({"after": render(&created)}),
+        );
+        Ok((created, recorded))
+    })
+    .await?;
+    Ok(Response::json(201, &render(&created)))
+}
 
 /// `DELETE …/{id}`: `delete(tx, org_id, id, now)` for the actor's organization, recorded
 /// as `operation` on `noun:id` with the detail `delete` answers; 204.

@@ -14,12 +14,12 @@ use scim_core::schema::{RegistryError, Schema};
 use serde_json::{Value, json};
 
 use super::audited::{Recorded, audited};
+use super::list_all;
 use crate::error::Error;
 use crate::org_schemas;
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
-use crate::transaction::Access;
 
 fn document(schema: &OrgSchema) -> Value {
     json!({
@@ -112,14 +112,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
 
 /// `GET /admin/v1/schemas`: `{"schemas": [...]}`, oldest first.
 pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
-    let credential = call.credential()?;
-    let schemas = call
-        .admin(Access::Read, &credential, |tx, caller| {
-            Ok(tx.org_schemas(&caller.org_id)?)
-        })
-        .await?;
-    let documents: Vec<Value> = schemas.iter().map(document).collect();
-    Ok(Response::json(200, &json!({"schemas": documents})))
+    list_all(call, "schemas", |tx, org| tx.org_schemas(org), document).await
 }
 
 /// `DELETE /admin/v1/schemas/{urn}`: 204, or 404 when the organization has no such schema.

@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use super::audited::{Recorded, audited};
 use super::body::{object, optional_string};
+use super::list_all;
 use crate::error::Error;
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
-use crate::transaction::Access;
 
 fn document(info: &TokenInfo) -> Value {
     let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -71,14 +71,13 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
 
 /// `GET /admin/v1/scim-tokens`: `{"scim_tokens": [...]}`, never a secret.
 pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
-    let credential = call.credential()?;
-    let tokens = call
-        .admin(Access::Read, &credential, |tx, caller| {
-            Ok(tx.tokens(&caller.org_id, Some(TokenKind::Scim))?)
-        })
-        .await?;
-    let documents: Vec<Value> = tokens.iter().map(document).collect();
-    Ok(Response::json(200, &json!({"scim_tokens": documents})))
+    list_all(
+        call,
+        "scim_tokens",
+        |tx, org| tx.tokens(org, Some(TokenKind::Scim)),
+        document,
+    )
+    .await
 }
 
 /// `DELETE /admin/v1/scim-tokens/{id}`: 204; 404 for another org's or an admin token.

@@ -8,13 +8,12 @@ use serde_json::{Value, json};
 
 use super::audited::{Recorded, audited};
 use super::body::{object, optional_string, string};
-use super::{delete_by_id, get_by_id};
+use super::{create_one, delete_by_id, get_by_id, list_all};
 use crate::access_delta::{self, AccessScope};
 use crate::error::Error;
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
-use crate::transaction::Access;
 
 /// A workspace as the API shows it: `{"id", "name", "home_folder_id"}` (its serde form,
 /// which the CLI prints too).
@@ -40,34 +39,26 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
     let name = string(object(&body, &["name"])?, "name")?;
-    let workspace = audited(
+    create_one(
         call,
         &credential,
-        "workspace.create",
-        201,
-        move |tx, caller, now| {
-            let workspace = tx.create_workspace(&caller.org_id, &name, now)?;
-            let recorded = Recorded::new(
-                format!("workspace:{}", workspace.id),
-                json!({"after": workspace_document(&workspace)}),
-            );
-            Ok((workspace, recorded))
-        },
+        ("workspace.create", "workspace"),
+        move |tx, org, now| tx.create_workspace(org, &name, now),
+        |workspace| &workspace.id,
+        workspace_document,
     )
-    .await?;
-    Ok(Response::json(201, &workspace_document(&workspace)))
+    .await
 }
 
 /// `GET /admin/v1/workspaces`: `{"workspaces": [...]}`.
 pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
-    let credential = call.credential()?;
-    let workspaces = call
-        .admin(Access::Read, &credential, |tx, caller| {
-            Ok(tx.workspaces(&caller.org_id)?)
-        })
-        .await?;
-    let documents: Vec<Value> = workspaces.iter().map(workspace_document).collect();
-    Ok(Response::json(200, &json!({"workspaces": documents})))
+    list_all(
+        call,
+        "workspaces",
+        |tx, org| tx.workspaces(org),
+        workspace_document,
+    )
+    .await
 }
 
 /// `GET /admin/v1/workspaces/{id}`.
@@ -135,22 +126,15 @@ pub(crate) async fn create_folder(
     let fields = object(&body, &["name", "team_access"])?;
     let name = string(fields, "name")?;
     let access = team_access(optional_string(fields, "team_access")?)?.unwrap_or_default();
-    let folder = audited(
+    create_one(
         call,
         &credential,
-        "folder.create",
-        201,
-        move |tx, caller, now| {
-            let folder = tx.create_folder(&caller.org_id, &workspace_id, &name, access, now)?;
-            let recorded = Recorded::new(
-                format!("folder:{}", folder.id),
-                json!({"after": folder_document(&folder)}),
-            );
-            Ok((folder, recorded))
-        },
+        ("folder.create", "folder"),
+        move |tx, org, now| tx.create_folder(org, &workspace_id, &name, access, now),
+        |folder| &folder.id,
+        folder_document,
     )
-    .await?;
-    Ok(Response::json(201, &folder_document(&folder)))
+    .await
 }
 
 /// `GET /admin/v1/workspaces/{id}/folders`: `{"folders": [...]}`, Home first.
@@ -159,14 +143,13 @@ pub(crate) async fn list_folders(
     workspace_id: &str,
 ) -> Result<Response, Error> {
     let workspace_id = workspace_id.to_owned();
-    let credential = call.credential()?;
-    let folders = call
-        .admin(Access::Read, &credential, move |tx, caller| {
-            Ok(tx.folders(&caller.org_id, &workspace_id)?)
-        })
-        .await?;
-    let documents: Vec<Value> = folders.iter().map(folder_document).collect();
-    Ok(Response::json(200, &json!({"folders": documents})))
+    list_all(
+        call,
+        "folders",
+        move |tx, org| tx.folders(org, &workspace_id),
+        folder_document,
+    )
+    .await
 }
 
 /// `GET /admin/v1/folders/{id}`.

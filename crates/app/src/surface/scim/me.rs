@@ -9,7 +9,8 @@
 use rollcall_store::ResourceKind;
 use scim_core::ScimError;
 
-use super::{patch, resources};
+use super::modify::{Modification, modify};
+use super::resources;
 use crate::error::Error;
 use crate::request::Method;
 use crate::response::Response;
@@ -27,11 +28,11 @@ pub(crate) async fn me(call: &mut Call<'_>) -> Result<Response, Error> {
         }
         Method::Put => {
             let id = subject(call)?;
-            resources::replace(call, user, id).await
+            modify(call, user, id, Modification::Replace).await
         }
         Method::Patch => {
             let id = subject(call)?;
-            patch::patch(call, user, id).await
+            modify(call, user, id, Modification::Patch).await
         }
         Method::Delete => {
             let id = subject(call)?;

@@ -7,7 +7,7 @@ mod discovery;
 mod links;
 mod list;
 mod me;
-mod patch;
+mod modify;
 mod resources;
 pub(crate) mod routes;
 mod search;

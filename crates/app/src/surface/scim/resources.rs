@@ -1,5 +1,5 @@
 //! `/Users` and `/Groups`: create, read, list, search, replace and delete, one handler per
-//! action for both kinds (PATCH is in `patch.rs`).
+//! action for both kinds (PUT and PATCH are in `modify.rs`).
 //!
 //! Each handler reads the credential first (a request without one is a 401 before anything
 //! else), parses everything it can from the request (query parameters, projection,
@@ -16,8 +16,8 @@ use super::links::{location, resource_response, with_location};
 use super::list::{ListPlan, QueryParams, cursor_list_response, needs_members};
 use crate::credential::Credential;
 use crate::error::Error;
+use crate::provisioning;
 use crate::provisioning::preconditions::Preconditions;
-use crate::provisioning::{self, ATTEMPTS, Applied, Context, load_for_write};
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
@@ -155,37 +155,6 @@ enum Listed {
     Cursor(KeysetPage, Option<String>, Option<String>),
 }
 
-/// `PUT /Users/{id}`, `PUT /Groups/{id}`: 200 with the projected resource.
-pub(crate) async fn replace(
-    call: &mut Call<'_>,
-    kind: ResourceKind,
-    id: String,
-) -> Result<Response, Error> {
-    let credential = call.credential()?;
-    let body = Arc::new(call.json(Limit::Body)?);
-    let params = QueryParams::from_query(&call.request.query);
-    let preconditions = Preconditions::from_headers(&call.request.headers)?;
-    let (stored, schemas, projection) = write_existing(
-        call,
-        &credential,
-        !preconditions.is_empty(),
-        move |tx, context| {
-            let existing = load_for_write(tx, context, kind, &id, &preconditions)?;
-            let rt = context.resource_type(kind)?;
-            let projection = params.projection(context.schemas, rt)?;
-            let reload_members = needs_members(context.schemas, rt, kind, &projection);
-            Ok(
-                provisioning::replace(tx, context, kind, existing, &body, reload_members)?
-                    .map(|stored| (stored, context.schemas_handle(), projection)),
-            )
-        },
-    )
-    .await?;
-    let rt = provisioning::resource_type(&schemas, kind)?;
-    let body = projection.apply(&schemas, rt, &with_location(call.base_url(), kind, &stored));
-    Ok(resource_response(200, &stored.etag(), &body))
-}
-
 /// `DELETE /Users/{id}`, `DELETE /Groups/{id}`: 204.
 pub(crate) async fn delete(
     call: &mut Call<'_>,
@@ -199,33 +168,4 @@ pub(crate) async fn delete(
     })
     .await?;
     Ok(Response::empty(204))
-}
-
-/// A read-modify-write of one existing resource (PUT, PATCH): `write` reads the resource,
-/// checks the client's preconditions and writes over the version it read, so a concurrent
-/// change makes it fail with a 412 instead of being lost. Without client preconditions
-/// that conflict is the server's to resolve: the whole transaction is tried again, up to
-/// [`ATTEMPTS`] times in all.
-pub(crate) async fn write_existing<T, F>(
-    call: &mut Call<'_>,
-    credential: &Credential,
-    client_preconditions: bool,
-    write: F,
-) -> Result<T, Error>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut rollcall_store::Tx<'_>, &Context<'_>) -> Result<Applied<T>, crate::Failure>
-        + Clone
-        + Send
-        + 'static,
-{
-    for _ in 1..ATTEMPTS {
-        match call.scim_write(credential, write.clone()).await {
-            Err(error) if !client_preconditions && error.status() == 412 => {
-                tracing::debug!("a concurrent write won; trying again");
-            }
-            other => return other,
-        }
-    }
-    call.scim_write(credential, write).await
 }

@@ -11,7 +11,8 @@ use crate::response::Response;
 use crate::surface::call::Call;
 use crate::surface::path::segments;
 
-use super::{bulk, discovery, me, patch, resources, search};
+use super::modify::{Modification, modify};
+use super::{bulk, discovery, me, resources, search};
 
 /// Route `call` to its handler.
 pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
@@ -47,8 +48,8 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
             let (kind, id) = (kind_of(endpoint), (*id).to_owned());
             match method {
                 _ if get => resources::get(call, kind, id).await,
-                Method::Put => resources::replace(call, kind, id).await,
-                Method::Patch => patch::patch(call, kind, id).await,
+                Method::Put => modify(call, kind, id, Modification::Replace).await,
+                Method::Patch => modify(call, kind, id, Modification::Patch).await,
                 Method::Delete => resources::delete(call, kind, id).await,
                 _ => not_allowed(&method, "GET, HEAD, PUT, PATCH, DELETE"),
             }
