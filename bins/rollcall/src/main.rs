@@ -4,6 +4,7 @@
 //! each command lives in its own module.
 
 mod cli;
+mod clock;
 mod commands;
 mod config;
 mod logging;

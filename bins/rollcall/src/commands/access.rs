@@ -2,7 +2,7 @@
 //! command line, on the database directly. `--json` prints what the admin API answers.
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, TeamAccess};
 use rollcall_store::{AccessScope, GrantFilter, Store};
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
     match command {
         WorkspaceCommand::Create { name, org } => {
             let store = open(&org)?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let workspace = store
                 .write(|tx| {
                     let workspace = tx.create_workspace(&org.org, &name, now)?;
@@ -82,7 +82,7 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
         } => {
             let access = TeamAccess::parse(&team_access).map_err(|error| anyhow!("{error}"))?;
             let store = open(&org)?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let folder = store
                 .write(|tx| {
                     let folder = tx.create_folder(&org.org, &workspace, &name, access, now)?;
@@ -124,7 +124,7 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
             expires_in_days,
             org,
         } => {
-            let now = Utc::now();
+            let now = crate::clock::now();
             let grant = Grant {
                 id: String::new(),
                 principal: principal(&who)?,
@@ -183,7 +183,7 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
         }
         GrantCommand::Revoke { id, org } => {
             let store = open(&org)?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             store
                 .write(|tx| {
                     let before = tx.grant(&org.org, &id)?;
@@ -220,7 +220,7 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
                 role: role(&tier)?,
             };
             let store = open(&org)?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let stored = store
                 .write(|tx| {
                     let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
@@ -253,7 +253,7 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
         }
         RuleCommand::Delete { id, org } => {
             let store = open(&org)?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             store
                 .write(|tx| {
                     let before = tx
@@ -280,7 +280,7 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
 
 /// `rollcall access …`.
 pub fn access(command: AccessCommand) -> anyhow::Result<()> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     match command {
         AccessCommand::Explain {
             user,

@@ -1,7 +1,6 @@
 //! `rollcall org create`.
 
 use anyhow::Context;
-use chrono::Utc;
 use rollcall_store::{Store, TokenKind};
 use serde_json::json;
 
@@ -56,7 +55,7 @@ fn create_command(args: OrgCreateArgs) -> anyhow::Result<()> {
 
 /// Create an organization with one SCIM token and one admin token, in one transaction.
 pub fn create(store: &Store, name: &str) -> anyhow::Result<CreatedOrg> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let created = store
         .write(|tx| {
             let org = tx.create_org(name, now)?;

@@ -3,7 +3,6 @@
 //! the same purge hourly on a background task (`maintenance.rs`).
 
 use anyhow::Context;
-use chrono::Utc;
 
 use crate::cli::DatabaseArgs;
 
@@ -11,7 +10,7 @@ use crate::cli::DatabaseArgs;
 pub fn run(args: DatabaseArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database_url)?;
     let purged = store
-        .purge_all(Utc::now())
+        .purge_all(crate::clock::now())
         .context("cannot purge deleted users")?;
     println!("purged {purged} deleted user(s)");
     Ok(())

@@ -25,7 +25,7 @@ fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
         TokenKindArg::Scim => TokenKind::Scim,
         TokenKindArg::Admin => TokenKind::Admin,
     };
-    let now = Utc::now();
+    let now = crate::clock::now();
     let expires_at = args
         .expires_in_days
         .map(|days| now + Duration::days(i64::from(days)));
@@ -75,7 +75,7 @@ fn list(args: TokenListArgs) -> anyhow::Result<()> {
         println!("no tokens");
         return Ok(());
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     println!(
         "{:<40} {:<6} {:<8} {:<26} NAME",
         "ID", "KIND", "STATUS", "EXPIRES"
@@ -99,7 +99,7 @@ fn list(args: TokenListArgs) -> anyhow::Result<()> {
 fn revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database.database_url)?;
     require_org(&store, &args.org)?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let revoked = store
         .write(|tx| {
             let Some(before) = tx
@@ -154,6 +154,6 @@ fn info_json(token: &TokenInfo) -> Value {
         "created_at": token.created_at.to_rfc3339(),
         "expires_at": token.expires_at.map(|at| at.to_rfc3339()),
         "revoked_at": token.revoked_at.map(|at| at.to_rfc3339()),
-        "status": status(token, Utc::now()),
+        "status": status(token, crate::clock::now()),
     })
 }

@@ -2,7 +2,6 @@
 //! directly, checked and printed as `/admin/v1/webhooks` does.
 
 use anyhow::{Context, anyhow};
-use chrono::Utc;
 use rollcall_store::{NewWebhook, StoreError};
 use serde_json::{Value, json};
 
@@ -54,7 +53,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                             secret: &secret,
                             event_types: &types,
                         },
-                        Utc::now(),
+                        crate::clock::now(),
                     )?;
                     let delivery = tx.consumer_state(&webhook.consumer(), &org.org)?;
                     Ok((webhook, delivery))

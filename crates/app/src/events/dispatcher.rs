@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use rollcall_store::{ConsumerState, Store, StoreError, subscriber_consumer};
 
 use super::subscriber::EventSubscriber;
+use crate::clock::Clock;
 use super::{Event, webhook};
 
 /// How the dispatcher polls and retries.
@@ -73,9 +74,6 @@ impl DispatcherConfig {
             .min(self.retry_max)
     }
 }
-
-/// Where the dispatcher reads the time.
-type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Delivers the outbox to subscribers and webhooks; see the module documentation.
 ///
@@ -130,7 +128,7 @@ impl Dispatcher {
             store,
             subscribers: Vec::new(),
             config: DispatcherConfig::default(),
-            clock: Arc::new(Utc::now),
+            clock: Clock::system(),
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
         }
     }
@@ -143,7 +141,7 @@ impl Dispatcher {
 
     /// Read the time from `clock` (leases and retry schedules; tests).
     pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Clock::from_fn(clock);
         self
     }
 
@@ -246,7 +244,7 @@ impl Dispatcher {
         signal: &Signal,
     ) -> Result<bool, StoreError> {
         let owner = self.owner.as_str();
-        let now = (self.clock)();
+        let now = self.clock.now();
         let Some(state) = self.claim(consumer, org_id, now)? else {
             return Ok(false);
         };
@@ -276,7 +274,7 @@ impl Dispatcher {
         signal: &Signal,
     ) -> Result<bool, StoreError> {
         let owner = self.owner.as_str();
-        let mut lease_until = (self.clock)() + self.lease();
+        let mut lease_until = self.clock.now() + self.lease();
         let start = state.delivered_seq;
         let mut cursor = start;
         let mut recorded = start;
@@ -297,7 +295,7 @@ impl Dispatcher {
                     continue;
                 }
                 // Renew the lease when a delivery might outlast it.
-                let now = (self.clock)();
+                let now = self.clock.now();
                 if now + self.timeout() * 2 > lease_until {
                     if self.claim(consumer, org_id, now)?.is_none() {
                         break 'batches Some(Lost);
@@ -327,7 +325,7 @@ impl Dispatcher {
                                 org_id,
                                 owner,
                                 attempts,
-                                (self.clock)() + wait,
+                                self.clock.now() + wait,
                                 &error,
                             )
                         })?;
@@ -349,7 +347,7 @@ impl Dispatcher {
     /// Whether the consumer waits for its next attempt (read without taking the lease, so
     /// a process that dies while waiting leaves no lease behind).
     fn backing_off(&self, consumer: &str, org_id: &str) -> Result<bool, StoreError> {
-        let now = (self.clock)();
+        let now = self.clock.now();
         let state = self.store.read(|tx| tx.consumer_state(consumer, org_id))?;
         Ok(state
             .and_then(|state| state.next_attempt_at)

@@ -8,7 +8,7 @@
 //! next request on, the organization's SCIM endpoints validate, store, filter, sort and
 //! advertise it.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rollcall_store::OrgSchema;
 use scim_core::schema::{RegistryError, Schema};
 use serde_json::{Value, json};
@@ -31,7 +31,7 @@ fn document(schema: &OrgSchema) -> Value {
 }
 
 /// The schema a POST asks for.
-fn requested(body: &Value) -> Result<OrgSchema, Error> {
+fn requested(body: &Value, now: DateTime<Utc>) -> Result<OrgSchema, Error> {
     let object = body
         .as_object()
         .ok_or_else(|| Error::invalid_request("the body must be a JSON object"))?;
@@ -62,7 +62,7 @@ fn requested(body: &Value) -> Result<OrgSchema, Error> {
         resource_type: resource_type.to_owned(),
         required,
         schema,
-        created_at: Utc::now(),
+        created_at: now,
     })
 }
 
@@ -77,7 +77,7 @@ fn refused(error: RegistryError) -> Error {
 pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
-    let mut extension = requested(&body)?;
+    let mut extension = requested(&body, call.now())?;
     let standard = std::sync::Arc::clone(&call.app.standard);
     let stored = audited(
         call,
@@ -172,7 +172,7 @@ mod tests {
             ),
         ];
         for (body, expected) in cases {
-            let got = requested(&body)
+            let got = requested(&body, DateTime::<Utc>::UNIX_EPOCH)
                 .map(|s| (s.resource_type.clone(), s.required))
                 .map_err(|error| error.code());
             let expected = expected.map(|(rt, required)| (rt.to_owned(), required));
