@@ -57,7 +57,8 @@ async fn every(
     loop {
         ticks.tick().await;
         let store = store.clone();
-        let outcome = actix_web::rt::task::spawn_blocking(move || job(&store, crate::clock::now())).await;
+        let outcome =
+            actix_web::rt::task::spawn_blocking(move || job(&store, crate::clock::now())).await;
         match outcome {
             Ok(Ok(0)) => {}
             Ok(Ok(done)) => tracing::info!(done, job = name, "background job done"),

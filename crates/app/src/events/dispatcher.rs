@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use rollcall_store::{ConsumerState, Store, StoreError, subscriber_consumer};
 
 use super::subscriber::EventSubscriber;
-use crate::clock::Clock;
 use super::{Event, webhook};
+use crate::clock::Clock;
 
 /// How the dispatcher polls and retries.
 #[derive(Debug, Clone)]

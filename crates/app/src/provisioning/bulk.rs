@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use rollcall_store::{ResourceKind, StoreError, Tx};
 use scim_core::bulk::{BulkMethod, BulkOperation, BulkRequest, Endpoint, ResolvedOperation, Step};
-use scim_core::{Deviation, ScimError, urn};
+use scim_core::{ScimError, urn};
 use serde_json::{Map, Value, json};
 
 use super::preconditions::Preconditions;
@@ -48,12 +48,13 @@ pub(crate) fn run_bulk(
     steps: Vec<Step>,
     location: &dyn Fn(ResourceKind, &str) -> String,
 ) -> Result<Applied<BulkOutcome>, Failure> {
-    let mut tolerated = Vec::new();
-    let results = run(tx, context, bulk, steps, location, &mut tolerated)?;
-    Ok(Applied {
-        value: BulkOutcome(results),
-        tolerated,
-    })
+    let mut applied = Applied {
+        value: (),
+        tolerated: Vec::new(),
+        access: Vec::new(),
+    };
+    let results = run(tx, context, bulk, steps, location, &mut applied)?;
+    Ok(applied.map(|()| BulkOutcome(results)))
 }
 
 /// What one operation did.
@@ -116,7 +117,7 @@ fn run(
     bulk: &BulkRequest,
     steps: Vec<Step>,
     location: &dyn Fn(ResourceKind, &str) -> String,
-    tolerated: &mut Vec<Deviation>,
+    applied: &mut Applied<()>,
 ) -> Result<Vec<OperationResult>, Failure> {
     let mut created: HashMap<String, String> = HashMap::new();
     let mut results = Vec::with_capacity(steps.len());
@@ -139,7 +140,7 @@ fn run(
                 Ok(resolved) => {
                     let id = resolved.id.clone();
                     (
-                        run_operation(tx, context, operation, &resolved, tolerated)?,
+                        run_operation(tx, context, operation, &resolved, applied)?,
                         id,
                     )
                 }
@@ -244,7 +245,7 @@ fn run_operation(
     context: &Context<'_>,
     operation: &BulkOperation,
     resolved: &ResolvedOperation,
-    tolerated: &mut Vec<Deviation>,
+    applied: &mut Applied<()>,
 ) -> Result<Result<Done, ScimError>, Failure> {
     let preconditions = match &operation.version {
         Some(version) => match Preconditions::if_match(version) {
@@ -258,7 +259,8 @@ fn run_operation(
         let outcome = tx.savepoint(|tx| write(tx, context, operation, resolved, &preconditions));
         let error = match outcome {
             Ok(done) => {
-                tolerated.extend(done.tolerated);
+                applied.tolerated.extend(done.tolerated);
+                applied.access.extend(done.access);
                 return Ok(Ok(done.value));
             }
             Err(Failure::Refused(error)) => error.as_scim().clone(),

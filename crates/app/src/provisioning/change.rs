@@ -1,7 +1,9 @@
 //! The one tail of every SCIM write, in the write's transaction: the effective-role delta
 //! around the change, then the audit record (with the delta, and `access.changed` when a
 //! role changed), then the follow-through (lifecycle, events). A write that changes nothing
-//! records nothing.
+//! records nothing. The tail answers the delta it recorded, for the write's [`Applied`].
+//!
+//! [`Applied`]: super::Applied
 
 use rollcall_store::{AccessScope, MemberDelta, ResourceKind, StoreError, Tx};
 use serde_json::Value;
@@ -25,9 +27,14 @@ pub(crate) struct Recorded {
     pub(crate) detail: Value,
 }
 
+/// The effective-role changes a write recorded: `{"user", "resource", "before", "after"}`
+/// each, none when no role changed.
+pub(crate) type AccessChanges = Vec<Value>;
+
 /// Apply a write of `kind`, taking the effective-role delta of `scope` around it (no delta
 /// without a scope), then [`finish`] it: `record` says what to record (nothing: no record,
-/// no follow-through) and `then` follows the record through.
+/// no follow-through) and `then` follows the record through. The write's value and the
+/// access it changed.
 pub(crate) fn write<T>(
     tx: &mut Tx<'_>,
     context: &Context<'_>,
@@ -36,12 +43,12 @@ pub(crate) fn write<T>(
     apply: impl FnOnce(&mut Tx<'_>) -> Result<T, Failure>,
     record: impl FnOnce(&T) -> Option<Recorded>,
     then: impl FnOnce(&mut Tx<'_>, &T) -> Result<(), StoreError>,
-) -> Result<T, Failure> {
+) -> Result<(T, AccessChanges), Failure> {
     let (value, access) = access_delta::around_if(tx, context.org(), scope, context.now, apply)?;
-    finish(tx, context, kind, record(&value), access, |tx| {
+    let changes = finish(tx, context, kind, record(&value), access, |tx| {
         then(tx, &value)
     })?;
-    Ok(value)
+    Ok((value, changes))
 }
 
 /// [`write`] for a PATCH of a group's members: the write answers what it did to them
@@ -53,10 +60,10 @@ pub(crate) fn write_members<T>(
     apply: impl FnOnce(&mut Tx<'_>) -> Result<(T, MemberDelta), Failure>,
     record: impl FnOnce(&T) -> Option<Recorded>,
     then: impl FnOnce(&mut Tx<'_>, &T, &MemberDelta) -> Result<(), StoreError>,
-) -> Result<T, Failure> {
+) -> Result<(T, AccessChanges), Failure> {
     let ((value, members), access) =
         access_delta::around_group_patch(tx, context.org(), scope, context.now, apply)?;
-    finish(
+    let changes = finish(
         tx,
         context,
         ResourceKind::Group,
@@ -64,10 +71,10 @@ pub(crate) fn write_members<T>(
         access,
         |tx| then(tx, &value, &members),
     )?;
-    Ok(value)
+    Ok((value, changes))
 }
 
-/// The record (with `access`), then `then`.
+/// The record (with `access`), then `then`; the access changes recorded.
 fn finish(
     tx: &mut Tx<'_>,
     context: &Context<'_>,
@@ -75,9 +82,9 @@ fn finish(
     recorded: Option<Recorded>,
     access: Option<Value>,
     then: impl FnOnce(&mut Tx<'_>) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
+) -> Result<AccessChanges, StoreError> {
     let Some(mut recorded) = recorded else {
-        return Ok(());
+        return Ok(AccessChanges::new());
     };
     if let Some(access) = access {
         recorded.detail["access"] = access;
@@ -92,5 +99,9 @@ fn finish(
         detail: &recorded.detail,
     };
     trail::commit(tx, &Author::actor(context.actor), entry, context.now)?;
-    then(tx)
+    then(tx)?;
+    Ok(match recorded.detail.get_mut("access").map(Value::take) {
+        Some(Value::Array(changes)) => changes,
+        _ => AccessChanges::new(),
+    })
 }

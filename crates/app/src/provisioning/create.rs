@@ -30,7 +30,7 @@ pub(crate) fn create(
     )?;
     let (org, now) = (context.org(), context.now);
     let scope = access_delta::create_scope(kind, &resource);
-    let stored = change::write(
+    let (stored, access) = change::write(
         tx,
         context,
         kind,
@@ -52,5 +52,6 @@ pub(crate) fn create(
     Ok(Applied {
         value: stored,
         tolerated: dialect.tolerated,
+        access,
     })
 }

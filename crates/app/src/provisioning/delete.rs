@@ -29,7 +29,7 @@ pub(crate) fn delete(
     // The memberships that go with it, told as `group.member_removed`.
     let left = tx.groups_of_member(org, id)?;
     let scope = access_delta::write_scope(kind, id, None, None);
-    change::write(
+    let ((), access) = change::write(
         tx,
         context,
         kind,
@@ -60,5 +60,9 @@ pub(crate) fn delete(
             events::emit_deleted(tx, org, kind, id, now)
         },
     )?;
-    Ok(Applied::plain(()))
+    Ok(Applied {
+        value: (),
+        tolerated: Vec::new(),
+        access,
+    })
 }

@@ -24,6 +24,7 @@ use scim_core::{Deviation, SchemaRegistry};
 
 use crate::actor::Actor;
 use crate::error::{Error, Failure};
+pub(crate) use change::AccessChanges;
 use preconditions::Preconditions;
 
 pub(crate) use bulk::run_bulk;
@@ -64,30 +65,26 @@ impl Context<'_> {
     }
 }
 
-/// What a write did: its value and the IdP deviations it tolerated (counted by the session
-/// once the transaction committed).
+/// What a write did: what it stored (its value), the IdP deviations it tolerated (counted
+/// by the session once the transaction committed) and the effective-role changes it
+/// recorded (in its audit record and `access.changed`).
 #[derive(Debug)]
 pub(crate) struct Applied<T> {
     /// What the write answers.
     pub(crate) value: T,
     /// The deviations it relied on.
     pub(crate) tolerated: Vec<Deviation>,
+    /// The access it changed: `{"user", "resource", "before", "after"}` each.
+    pub(crate) access: AccessChanges,
 }
 
 impl<T> Applied<T> {
-    /// `value`, tolerating nothing.
-    pub(crate) fn plain(value: T) -> Applied<T> {
-        Applied {
-            value,
-            tolerated: Vec::new(),
-        }
-    }
-
-    /// The same deviations with another value.
+    /// The same deviations and access changes with another value.
     pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Applied<U> {
         Applied {
             value: f(self.value),
             tolerated: self.tolerated,
+            access: self.access,
         }
     }
 }

@@ -58,12 +58,13 @@ fn patch_user(
         return Ok(Applied {
             value: existing,
             tolerated: dialect.tolerated,
+            access: Vec::new(),
         });
     }
     let scope =
         access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).
-    let stored = change::write(
+    let (stored, access) = change::write(
         tx,
         context,
         kind,
@@ -92,6 +93,7 @@ fn patch_user(
     Ok(Applied {
         value: stored,
         tolerated: dialect.tolerated,
+        access,
     })
 }
 
@@ -125,7 +127,7 @@ fn patch_group(
         attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
     let changed = attributes.is_some() || !plan.members.is_empty();
     let scope = access_delta::group_scope(&id, &plan.members, renamed);
-    let stored = change::write_members(
+    let (stored, access) = change::write_members(
         tx,
         context,
         scope,
@@ -164,5 +166,6 @@ fn patch_group(
     Ok(Applied {
         value: super::reloaded(tx, context, kind, stored, reload_members)?,
         tolerated: dialect.tolerated,
+        access,
     })
 }

@@ -38,7 +38,7 @@ pub(crate) fn replace(
     let members_before = events::members_before(tx, org, kind, &id, None)?;
     let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).
-    let stored = change::write(
+    let (stored, access) = change::write(
         tx,
         context,
         kind,
@@ -76,5 +76,6 @@ pub(crate) fn replace(
     Ok(Applied {
         value: super::reloaded(tx, context, kind, stored, reload_members)?,
         tolerated: dialect.tolerated,
+        access,
     })
 }

@@ -55,7 +55,11 @@ impl<'r> Call<'r> {
     /// pipeline.
     pub(crate) fn credential(&mut self) -> Result<Credential, Error> {
         self.credential_demanded = true;
-        Credential::from_headers(&self.request.headers)
+        let credential = Credential::from_headers(&self.request.headers);
+        if credential.is_err() {
+            self.app.counters.refused_credential();
+        }
+        credential
     }
 
     /// The request's JSON body within `limit`.
