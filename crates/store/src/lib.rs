@@ -305,7 +305,7 @@ impl Store {
             Backend::Sqlite => {
                 let mut connection = connection::establish(url)
                     .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-                connection::checkpoint_backstop(&mut connection)?;
+                checkpointer::checkpoint_backstop(&mut connection)?;
                 Some(std::sync::Arc::new(writer::Writer::start(
                     connection,
                     std::sync::Arc::clone(&sqlite_writer),
