@@ -49,8 +49,9 @@ fn placeholders(sql: &mut Sql, ids: &[String]) -> String {
 }
 
 /// Check that every ref names a user or group of the org (one query per chunk) and give
-/// each its type. Duplicates collapse to the first; a group cannot contain itself; a `type`
-/// sent by the client must be the member's real type.
+/// each its type. Duplicates collapse to the first; a group cannot contain itself
+/// (`org_model::groups::check_member`, then [`refuse_cycles`]); a `type` sent by the client
+/// must be the member's real type.
 pub(crate) fn resolve_members(
     connection: &mut AnyConnection,
     backend: Backend,
@@ -80,11 +81,8 @@ pub(crate) fn resolve_members(
         .into_iter()
         .map(|member_ref| {
             let id = &member_ref.value;
-            if id == group_id {
-                return Err(StoreError::InvalidMember(format!(
-                    "group {id} cannot be its own member"
-                )));
-            }
+            org_model::groups::check_member(group_id, id)
+                .map_err(|error| StoreError::InvalidMember(error.to_string()))?;
             let member_type = *kinds.get(id).ok_or_else(|| {
                 StoreError::InvalidMember(format!("{id} is no user or group of this organization"))
             })?;
