@@ -1,8 +1,9 @@
-//! The user lifecycle (PRODUCT.md §5), the area [`Lifecycle`]; here its activity half: when a user write turns `active`
-//! off or on again, [`Lifecycle::sync_deactivation`] keeps `scim_users.deactivated_at` in step (the
-//! time the user last became inactive, `NULL` while active) and says which transition
-//! happened; a reactivation outside the org's `reactivation_window_days` drops the user's
-//! manual grants ([`Lifecycle::drop_manual_grants`]).
+//! The user lifecycle (PRODUCT.md §5), the area [`Lifecycle`]; here its activity half:
+//! when a user write turns `active` off or on again, [`Lifecycle::sync_deactivation`] keeps
+//! `scim_users.deactivated_at` in step (the time the user last became inactive, `NULL` while
+//! active) and says which transition happened; a reactivation outside the org's
+//! `reactivation_window_days` drops the user's manual grants
+//! ([`Lifecycle::drop_manual_grants`]).
 //!
 //! An inactive user has no access anywhere (`org_model::explain` gives them nothing), so a
 //! suspension changes no grant and no membership: they are simply not counted until the

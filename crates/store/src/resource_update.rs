@@ -196,8 +196,8 @@ impl Resources<'_, '_> {
 
     /// Delete a resource and its membership rows (as a group, and as a member of groups:
     /// those groups move to a new version, modified at `now`). This is a hard delete; SCIM
-    /// deletes users with [`Lifecycle::delete_user`](crate::Lifecycle::delete_user), which leaves a tombstone and takes their
-    /// grants, joins and org settings along.
+    /// deletes users with [`Lifecycle::delete_user`](crate::Lifecycle::delete_user), which
+    /// leaves a tombstone and takes their grants, joins and org settings along.
     pub fn delete(
         &mut self,
         org_id: &str,
