@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
-use org_model::{Grant, GrantSource, Principal, ResourceRef, Role};
+use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, check_revocation};
 
 use crate::org::new_id;
 use crate::schema::{grants, scim_groups, scim_users};
@@ -252,48 +252,38 @@ impl Grants<'_, '_> {
             .into_grant()
     }
 
-    /// Revoke a grant. A workspace keeps at least one active Owner (PRODUCT.md §4): revoking
-    /// the last active user's `owner` grant on a workspace whose org names no owners is
-    /// [`StoreError::Invalid`].
-    pub fn delete(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
+    /// Revoke a grant, unless it is the last active Owner's of a workspace
+    /// (`org_model::check_revocation` at `now`, over the grants on the same resource, the
+    /// org's `owners` and the users' activity): [`StoreError::Invalid`] then.
+    pub fn delete(&mut self, org_id: &str, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let grant = self.get(org_id, id)?;
-        if let (Role::Owner, Principal::User(_), ResourceRef::Workspace(workspace)) =
-            (grant.role, &grant.principal, &grant.resource)
-            && self.tx.orgs_area().settings(org_id)?.owners.is_empty()
-        {
-            let now = Utc::now();
-            let others: Vec<Grant> = self
-                .list(
-                    org_id,
-                    &GrantFilter {
-                        principal: None,
-                        resource: Some(ResourceRef::Workspace(workspace.clone())),
-                    },
-                )?
-                .into_iter()
-                .filter(|other| other.id != grant.id && other.role == Role::Owner)
-                .filter(|other| other.is_active(now))
-                .collect();
-            let mut active_owner = false;
-            for other in &others {
-                if let Principal::User(user) = &other.principal {
-                    let active: Option<Option<bool>> = scim_users::table
-                        .filter(scim_users::org_id.eq(org_id))
-                        .filter(scim_users::id.eq(user))
-                        .select(scim_users::active)
-                        .first(self.tx.conn)
-                        .optional()?;
-                    active_owner |= active.is_some_and(|active| active.unwrap_or(true));
+        let org_names_owners = !self.tx.orgs_area().settings(org_id)?.owners.is_empty();
+        let others = self.list(
+            org_id,
+            &GrantFilter {
+                principal: None,
+                resource: Some(grant.resource.clone()),
+            },
+        )?;
+        // The rule asks about users one at a time; a failed lookup ends the answer.
+        let mut lookup_failed = None;
+        let verdict = check_revocation(
+            &grant,
+            &others,
+            org_names_owners,
+            |user| match self.tx.lifecycle().user_active(org_id, user) {
+                Ok(active) => active == Some(true),
+                Err(error) => {
+                    lookup_failed.get_or_insert(error);
+                    false
                 }
-            }
-            if !active_owner {
-                return Err(StoreError::Invalid(
-                    "a workspace keeps at least one active Owner: grant owner to someone else \
-                     first"
-                        .to_owned(),
-                ));
-            }
+            },
+            now,
+        );
+        if let Some(error) = lookup_failed {
+            return Err(error);
         }
+        verdict.map_err(|error| StoreError::Invalid(error.to_string()))?;
         let deleted = diesel::delete(
             grants::table
                 .filter(grants::org_id.eq(org_id))

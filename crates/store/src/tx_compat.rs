@@ -388,8 +388,13 @@ impl Tx<'_> {
     }
 
     #[doc(hidden)]
-    pub fn delete_grant(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
-        self.grants_area().delete(org_id, id)
+    pub fn delete_grant(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.grants_area().delete(org_id, id, now)
     }
 
     #[doc(hidden)]

@@ -194,7 +194,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
         (
             "a grant deleted",
             |f| AccessScope::Resource(ResourceRef::Workspace(f.id("sales"))),
-            |tx, f| tx.grants_area().delete(&f.org, &f.eng_grant),
+            |tx, f| tx.grants_area().delete(&f.org, &f.eng_grant, now()),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),

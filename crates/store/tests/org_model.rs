@@ -294,7 +294,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
                 .is_empty()
         );
         assert!(matches!(
-            store.write(|tx| tx.grants_area().delete(&beta.id, &direct.id)),
+            store.write(|tx| tx.grants_area().delete(&beta.id, &direct.id, now)),
             Err(StoreError::NotFound)
         ));
 
@@ -313,10 +313,10 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         expected.sort();
         assert_eq!(left, expected);
         store
-            .write(|tx| tx.grants_area().delete(&acme.id, &direct.id))
+            .write(|tx| tx.grants_area().delete(&acme.id, &direct.id, now))
             .unwrap();
         assert!(matches!(
-            store.write(|tx| tx.grants_area().delete(&acme.id, &direct.id)),
+            store.write(|tx| tx.grants_area().delete(&acme.id, &direct.id, now)),
             Err(StoreError::NotFound)
         ));
     }
@@ -399,5 +399,87 @@ fn rules_joins_and_settings_are_kept() {
             store.read(|tx| tx.orgs_area().settings("nope")),
             Err(StoreError::NotFound)
         ));
+    }
+}
+
+#[test]
+fn the_last_active_owner_grant_of_a_workspace_is_not_revoked() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let acme = org(&store, "Acme");
+        let now = Utc::now();
+        let (workspace, bob) = store
+            .write(|tx| {
+                let workspace = tx.workspaces_area().create(&acme.id, "w", now)?;
+                let bob = tx
+                    .users()
+                    .create(&acme.id, &json!({"userName": "bob"}), now)?;
+                Ok((workspace, bob.id))
+            })
+            .unwrap();
+        let on_workspace = ResourceRef::Workspace(workspace.id.clone());
+        let owner = |user: &str| {
+            grant(
+                Principal::User(user.to_owned()),
+                on_workspace.clone(),
+                Role::Owner,
+            )
+        };
+        let ann_owns = store
+            .write(|tx| tx.grants_area().create(&acme.id, &owner(&acme.ann)))
+            .unwrap();
+        let refused = store.write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now));
+        match refused {
+            Err(StoreError::Invalid(message)) => assert_eq!(
+                message,
+                "a workspace keeps at least one active Owner: grant owner to someone else first"
+            ),
+            other => panic!("{other:?}"),
+        }
+
+        // Bob owns it too: Ann's grant may go, and then Bob's is the last.
+        let bob_owns = store
+            .write(|tx| tx.grants_area().create(&acme.id, &owner(&bob)))
+            .unwrap();
+        store
+            .write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now))
+            .unwrap();
+        assert!(matches!(
+            store.write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now)),
+            Err(StoreError::Invalid(_))
+        ));
+
+        // A suspended co-owner does not count; an org that names owners has them anyway.
+        let ann_owns = store
+            .write(|tx| tx.grants_area().create(&acme.id, &owner(&acme.ann)))
+            .unwrap();
+        store
+            .write(|tx| {
+                tx.users().replace(
+                    &acme.id,
+                    &acme.ann,
+                    &json!({"userName": "ann", "active": false}),
+                    None,
+                    now,
+                )
+            })
+            .unwrap();
+        assert!(matches!(
+            store.write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now)),
+            Err(StoreError::Invalid(_))
+        ));
+        let settings = OrgSettings {
+            owners: vec![acme.ann.clone()],
+            ..OrgSettings::default()
+        };
+        store
+            .write(|tx| tx.orgs_area().set_settings(&acme.id, &settings))
+            .unwrap();
+        store
+            .write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now))
+            .unwrap();
+        store
+            .write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now))
+            .unwrap();
     }
 }
