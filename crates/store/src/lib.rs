@@ -295,15 +295,21 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Connect to `url` (`sqlite://path`, `postgres://…`), build the pool and run pending migrations.
-    pub fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+    /// Connect to `url` (`sqlite://path`, `postgres://…`), build the pool and run pending
+    /// migrations. `now` is when a cursor key this start creates is recorded as made (the
+    /// first start on a database creates it; see [`Store::cursor_key`]).
+    pub fn open(
+        url: &str,
+        options: &StoreOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Store, StoreError> {
         let backend = connection::backend_of(url)?;
         connection::prepare(url)?;
         let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
         let cursor_key = {
             let mut connection = pool.get()?;
             migrations::run_pending(&mut connection)?;
-            secret::cursor_key(&mut connection, backend)?
+            secret::cursor_key(&mut connection, backend, now)?
         };
         let sqlite_writer = std::sync::Arc::default();
         let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();

@@ -113,9 +113,10 @@ impl TestDb {
             .map_err(|error| error.to_string())
     }
 
-    /// [`Store::open`] with default options; panics on failure (tests only).
+    /// [`Store::open`] with default options; panics on failure (tests only). The cursor key
+    /// of a test database is recorded as made at the Unix epoch: no test reads it.
     pub fn open(&self) -> Store {
-        Store::open(&self.url, &StoreOptions::default())
+        Store::open(&self.url, &StoreOptions::default(), DateTime::UNIX_EPOCH)
             .unwrap_or_else(|error| panic!("opening {}: {error}", self.url))
     }
 }

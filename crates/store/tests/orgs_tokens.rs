@@ -189,13 +189,13 @@ fn migrations_run_once_and_urls_are_checked() {
         assert_eq!(reopened.max_connections(), 8);
     }
     assert!(matches!(
-        Store::open("mysql://x", &Default::default()),
+        Store::open("mysql://x", &Default::default(), Utc::now()),
         Err(StoreError::InvalidUrl(_))
     ));
     // the directory of a SQLite file is created
     let dir = std::env::temp_dir().join(format!("rollcall-dir-{}", std::process::id()));
     let nested = format!("sqlite://{}/data/x.db", dir.display());
-    Store::open(&nested, &Default::default()).unwrap();
+    Store::open(&nested, &Default::default(), Utc::now()).unwrap();
     assert!(dir.join("data/x.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
@@ -222,7 +222,11 @@ fn an_unreachable_database_is_unavailable() {
         max_connections: 1,
         connection_timeout: std::time::Duration::from_millis(300),
     };
-    let result = Store::open("postgres://postgres@127.0.0.1:1/nothing", &options);
+    let result = Store::open(
+        "postgres://postgres@127.0.0.1:1/nothing",
+        &options,
+        Utc::now(),
+    );
     match result {
         Err(StoreError::Unavailable(message)) => assert!(!message.is_empty()),
         other => panic!("{other:?}"),
