@@ -31,6 +31,24 @@ pub enum MembershipError {
         /// The loop the membership would close, from the would-be member back to itself.
         chain: Vec<GroupId>,
     },
+    /// The group was named as a member of itself.
+    #[error("group {group} cannot be its own member")]
+    OwnMember {
+        /// The group.
+        group: GroupId,
+    },
+}
+
+/// Whether `member_id` (a user's or a group's SCIM `id`) may be a direct member of
+/// `group_id`: anything but the group itself ([`MembershipError::OwnMember`]). Longer
+/// loops are [`GroupGraph::check_nesting`]'s.
+pub fn check_member(group_id: &str, member_id: &str) -> Result<(), MembershipError> {
+    if group_id == member_id {
+        return Err(MembershipError::OwnMember {
+            group: group_id.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 impl GroupGraph {
@@ -325,6 +343,26 @@ mod tests {
             error.map(|error| error.to_string()).as_deref(),
             Some("a group cannot contain itself: eng → backend → eng")
         );
+    }
+
+    #[test]
+    fn check_member_refuses_the_group_itself_only() {
+        // (group, member, expected error text or None if allowed)
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("eng", "ann", None),
+            ("eng", "backend", None),
+            ("eng", "eng", Some("group eng cannot be its own member")),
+            ("eng", "ENG", None),
+            ("eng", "", None),
+        ];
+        for (group, member, expected) in cases {
+            let result = check_member(group, member).err();
+            assert_eq!(
+                result.map(|error| error.to_string()).as_deref(),
+                *expected,
+                "{group} ∋ {member}"
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,10 @@ pub use access::{
     AccessInput, Candidate, Contribution, ContributionKind, Explanation, effective_role, explain,
     who_has_access,
 };
-pub use grant::{BadResourceRef, Grant, GrantError, GrantSource, Principal, ResourceRef};
+pub use grant::{
+    BadResourceRef, Grant, GrantError, GrantSource, Principal, ResourceRef, RevocationError,
+    check_revocation,
+};
 pub use groups::{GroupGraph, GroupId, MembershipError};
 pub use org::OrgSettings;
 pub use role::{Capability, Role, UnknownRole};

@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the store's hot paths on SQLite: creating a user (what
 //! `POST /Users` costs below HTTP), Okta's `userName eq` lookup in a 20,000-user org,
-//! group membership changes through `Tx::patch_group` (what `PATCH /Groups/{id}` costs
+//! group membership changes through `Members::patch_group` (what `PATCH /Groups/{id}` costs
 //! below HTTP) in a 10-member and a 100,000-member group, and cursor (keyset) pages 1 and
 //! 9,000 of a 10,000-user org at `count=1` beside the `startIndex` page 9,000. Figures are
 //! recorded in `docs/benchmarks.md`; `cargo bench -p rollcall-store --bench store -- group`
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rollcall_store::testing::TestDb;
-use rollcall_store::{Keyset, KeysetDirection, ListQuery, ResourceKind, Store};
+use rollcall_store::{Keyset, KeysetDirection, ListQuery, Store};
 use scim_core::patch::{MemberChange, MemberRef};
 use scim_core::{SchemaRegistry, filter};
 use serde_json::{Value, json};
@@ -33,12 +33,12 @@ fn bench_store(c: &mut Criterion) {
     let db = TestDb::sqlite();
     let store = db.open();
     let org = store
-        .write(|tx| tx.create_org("bench", Utc::now()))
+        .write(|tx| tx.orgs_area().create("bench", Utc::now()))
         .expect("org");
     let mut k = 0u64;
     for _ in 0..20_000 {
         store
-            .write(|tx| tx.create_resource(&org.id, ResourceKind::User, &user(k), Utc::now()))
+            .write(|tx| tx.users().create(&org.id, &user(k), Utc::now()))
             .expect("seed");
         k += 1;
     }
@@ -47,7 +47,7 @@ fn bench_store(c: &mut Criterion) {
         b.iter(|| {
             k += 1;
             store
-                .write(|tx| tx.create_resource(&org.id, ResourceKind::User, &user(k), Utc::now()))
+                .write(|tx| tx.users().create(&org.id, &user(k), Utc::now()))
                 .expect("create")
         })
     });
@@ -71,7 +71,7 @@ fn bench_store(c: &mut Criterion) {
                     load_members: false,
                 };
                 let page = store
-                    .read(|tx| tx.list_resources(&org.id, ResourceKind::User, &query))
+                    .read(|tx| tx.users().list(&org.id, &query))
                     .expect("list");
                 black_box(page)
             })
@@ -97,11 +97,14 @@ fn member_refs(ids: &[String]) -> Vec<MemberRef> {
 }
 
 /// One group PATCH as `PATCH /Groups/{id}` runs it: one write transaction, the member
-/// delta through `Tx::patch_group` (members validated, rows inserted or deleted, version
-/// bumped), no precondition.
+/// delta through `Members::patch_group` (members validated, rows inserted or deleted,
+/// version bumped), no precondition.
 fn patch_members(store: &Store, org_id: &str, group_id: &str, change: MemberChange) {
     store
-        .write(|tx| tx.patch_group(org_id, group_id, None, &[change], None, Utc::now()))
+        .write(|tx| {
+            tx.members()
+                .patch_group(org_id, group_id, None, &[change], None, Utc::now())
+        })
         .expect("patch_group");
 }
 
@@ -122,7 +125,7 @@ fn bench_groups(c: &mut Criterion) {
     let db = TestDb::sqlite();
     let store = db.open();
     let org = store
-        .write(|tx| tx.create_org("bench", Utc::now()))
+        .write(|tx| tx.orgs_area().create("bench", Utc::now()))
         .expect("org");
     let org_id = org.id.as_str();
     // Every user in one transaction: LARGE members, SMALL members, one single joiner and
@@ -131,12 +134,7 @@ fn bench_groups(c: &mut Criterion) {
         .write(|tx| {
             (0..LARGE + SMALL + 1 + MANY)
                 .map(|k| {
-                    let created = tx.create_resource(
-                        org_id,
-                        ResourceKind::User,
-                        &user(k as u64),
-                        Utc::now(),
-                    )?;
+                    let created = tx.users().create(org_id, &user(k as u64), Utc::now())?;
                     Ok::<String, rollcall_store::StoreError>(created.id)
                 })
                 .collect()
@@ -151,7 +149,7 @@ fn bench_groups(c: &mut Criterion) {
             "displayName": name
         });
         let created = store
-            .write(|tx| tx.create_resource(org_id, ResourceKind::Group, &body, Utc::now()))
+            .write(|tx| tx.groups().create(org_id, &body, Utc::now()))
             .expect("group");
         patch_members(
             &store,
@@ -235,12 +233,14 @@ fn bench_cursor(c: &mut Criterion) {
     let db = TestDb::sqlite();
     let store = db.open();
     let t0 = Utc::now();
-    let org = store.write(|tx| tx.create_org("bench", t0)).expect("org");
+    let org = store
+        .write(|tx| tx.orgs_area().create("bench", t0))
+        .expect("org");
     store
         .write(|tx| {
             for k in 0..10_000i64 {
                 let created = t0 + chrono::Duration::milliseconds(k);
-                tx.create_resource(&org.id, ResourceKind::User, &user(k as u64), created)?;
+                tx.users().create(&org.id, &user(k as u64), created)?;
             }
             Ok(())
         })
@@ -254,24 +254,27 @@ fn bench_cursor(c: &mut Criterion) {
     };
     // The position after page 8,999: what page 8,999's nextCursor names.
     let before = store
-        .read(|tx| tx.list_keyset(&org.id, ResourceKind::User, &query(1, 8_999), None))
+        .read(|tx| tx.users().list_keyset(&org.id, &query(1, 8_999), None))
         .expect("pages 1 to 8,999");
     let page_9000 = Keyset {
         direction: KeysetDirection::After,
         position: before.last.expect("a last row"),
     };
     let page = store
-        .read(|tx| tx.list_keyset(&org.id, ResourceKind::User, &query(1, 1), Some(&page_9000)))
+        .read(|tx| {
+            tx.users()
+                .list_keyset(&org.id, &query(1, 1), Some(&page_9000))
+        })
         .expect("page 9,000");
     let offset = store
-        .read(|tx| tx.list_resources(&org.id, ResourceKind::User, &query(9_000, 1)))
+        .read(|tx| tx.users().list(&org.id, &query(9_000, 1)))
         .expect("startIndex 9,000");
     assert_eq!(page.resources, offset.resources, "the same row either way");
 
     c.bench_function("store/sqlite cursor page 1 of 10,000 (count=1)", |b| {
         b.iter(|| {
             let page = store
-                .read(|tx| tx.list_keyset(&org.id, ResourceKind::User, &query(1, 1), None))
+                .read(|tx| tx.users().list_keyset(&org.id, &query(1, 1), None))
                 .expect("page 1");
             black_box(page)
         })
@@ -280,7 +283,8 @@ fn bench_cursor(c: &mut Criterion) {
         b.iter(|| {
             let page = store
                 .read(|tx| {
-                    tx.list_keyset(&org.id, ResourceKind::User, &query(1, 1), Some(&page_9000))
+                    tx.users()
+                        .list_keyset(&org.id, &query(1, 1), Some(&page_9000))
                 })
                 .expect("page 9,000");
             black_box(page)
@@ -291,7 +295,7 @@ fn bench_cursor(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let page = store
-                    .read(|tx| tx.list_resources(&org.id, ResourceKind::User, &query(9_000, 1)))
+                    .read(|tx| tx.users().list(&org.id, &query(9_000, 1)))
                     .expect("startIndex 9,000");
                 black_box(page)
             })

@@ -4,6 +4,7 @@
 //! transitively, with names), and for the reverse query every user who could have a role.
 //! The answers themselves are `org_model::explain` / `who_has_access`: pure functions.
 //! Org owners are the users the organization's settings name (`OrgSettings::owners`).
+//! The area [`Access`] also records joins: a user's first access to a resource.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,9 +15,9 @@ use org_model::{
     Workspace, explain, who_has_access,
 };
 
-use crate::grants::GrantFilter;
-use crate::schema::{group_members, scim_groups, scim_users};
-use crate::{StoreError, Tx};
+use crate::grants::{GrantFilter, resource_parts};
+use crate::schema::{group_members, joins, scim_groups, scim_users};
+use crate::{StoreError, Tx, timestamp};
 
 /// Ids per `IN (…)` list.
 const CHUNK: usize = 500;
@@ -52,7 +53,20 @@ pub struct Candidates {
     pub groups: GroupGraph,
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The effective-access questions, and joins.
+    pub fn access(&mut self) -> Access<'_, 'c> {
+        Access { tx: self }
+    }
+}
+
+/// The effective-access questions and the joins, in a transaction ([`Tx::access`]).
+#[derive(Debug)]
+pub struct Access<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Access<'_, '_> {
     /// The workspace, folder, grants and rules for questions about `resource`.
     pub fn resource_facts(
         &mut self,
@@ -60,13 +74,18 @@ impl Tx<'_> {
         resource: &ResourceRef,
     ) -> Result<ResourceFacts, StoreError> {
         let (workspace, folder) = match resource {
-            ResourceRef::Workspace(id) => (self.workspace(org_id, id)?, None),
+            ResourceRef::Workspace(id) => (self.tx.workspaces_area().get(org_id, id)?, None),
             ResourceRef::Folder(id) => {
-                let folder = self.folder(org_id, id)?;
-                (self.workspace(org_id, &folder.workspace_id)?, Some(folder))
+                let folder = self.tx.workspaces_area().folder(org_id, id)?;
+                (
+                    self.tx
+                        .workspaces_area()
+                        .get(org_id, &folder.workspace_id)?,
+                    Some(folder),
+                )
             }
         };
-        let mut grants = self.grants(
+        let mut grants = self.tx.grants_area().list(
             org_id,
             &GrantFilter {
                 principal: None,
@@ -74,7 +93,7 @@ impl Tx<'_> {
             },
         )?;
         if let Some(folder) = &folder {
-            grants.extend(self.grants(
+            grants.extend(self.tx.grants_area().list(
                 org_id,
                 &GrantFilter {
                     principal: None,
@@ -86,7 +105,7 @@ impl Tx<'_> {
             workspace,
             folder,
             grants,
-            rules: self.rules(org_id)?,
+            rules: self.tx.rules_area().list(org_id)?,
         })
     }
 
@@ -97,17 +116,17 @@ impl Tx<'_> {
             .filter(scim_users::org_id.eq(org_id))
             .filter(scim_users::id.eq(user_id))
             .select(scim_users::active)
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?;
         let active = active.ok_or(StoreError::NotFound)?.unwrap_or(true);
-        let groups = self.groups_above(org_id, &[user_id.to_owned()])?;
+        let groups = self.tx.groups_above(org_id, &[user_id.to_owned()])?;
         Ok(UserFacts { active, groups })
     }
 
     /// Every user who could hold a role on the resource of `facts`: the org's `owners`, the
     /// users granted on it, and the members (transitively) of the groups granted on it or
     /// matched by a rule.
-    pub fn access_candidates(
+    pub fn candidates(
         &mut self,
         org_id: &str,
         facts: &ResourceFacts,
@@ -131,7 +150,7 @@ impl Tx<'_> {
             scim_groups::table
                 .filter(scim_groups::org_id.eq(org_id))
                 .select((scim_groups::id, scim_groups::display_name))
-                .load::<(String, String)>(self.conn)?
+                .load::<(String, String)>(self.tx.conn)?
                 .into_iter()
                 .collect()
         };
@@ -159,7 +178,7 @@ impl Tx<'_> {
                         group_members::member_id,
                         group_members::member_type,
                     ))
-                    .load(self.conn)?;
+                    .load(self.tx.conn)?;
                 for (group, member, member_type) in rows {
                     groups.add_membership(&group, &member);
                     if member_type.eq_ignore_ascii_case("group") {
@@ -175,7 +194,7 @@ impl Tx<'_> {
         }
         let group_ids: Vec<String> = seen.into_iter().collect();
         if names.is_empty() {
-            self.set_group_names(org_id, &mut groups, &group_ids)?;
+            self.tx.set_group_names(org_id, &mut groups, &group_ids)?;
         } else {
             for id in group_ids {
                 if let Some(name) = names.get(&id) {
@@ -190,7 +209,7 @@ impl Tx<'_> {
                 .filter(scim_users::org_id.eq(org_id))
                 .filter(scim_users::id.eq_any(chunk))
                 .select((scim_users::id, scim_users::active))
-                .load(self.conn)?;
+                .load(self.tx.conn)?;
             found.extend(
                 rows.into_iter()
                     .map(|(id, active)| (id, active.unwrap_or(true))),
@@ -205,7 +224,7 @@ impl Tx<'_> {
 
     /// Why `user_id` has the role they have on `resource` (`org_model::explain` over the
     /// facts read here), with the group graph it was computed on (for names in answers).
-    pub fn explain_access(
+    pub fn explain(
         &mut self,
         org_id: &str,
         user_id: &str,
@@ -214,7 +233,7 @@ impl Tx<'_> {
     ) -> Result<(Explanation, GroupGraph), StoreError> {
         let facts = self.resource_facts(org_id, resource)?;
         let user = self.user_facts(org_id, user_id)?;
-        let owners = self.org_settings(org_id)?.owners;
+        let owners = self.tx.orgs_area().settings(org_id)?.owners;
         let explanation = explain(&AccessInput {
             user_id,
             active: user.active,
@@ -238,8 +257,8 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, Role)>, StoreError> {
         let facts = self.resource_facts(org_id, resource)?;
-        let owners = self.org_settings(org_id)?.owners;
-        let candidates = self.access_candidates(org_id, &facts, &owners)?;
+        let owners = self.tx.orgs_area().settings(org_id)?.owners;
+        let candidates = self.candidates(org_id, &facts, &owners)?;
         Ok(who_has_access(
             candidates.users.iter().map(|(id, active)| Candidate {
                 user_id: id,
@@ -255,6 +274,56 @@ impl Tx<'_> {
         ))
     }
 
+    /// Record a user's first access to a resource; `true` when it is the first. Grants
+    /// nothing (sticky joins are the caller's: it writes a manual grant when the setting is on).
+    pub fn record_join(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+        resource: &ResourceRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (kind, id) = resource_parts(resource);
+        let existing: i64 = joins::table
+            .filter(joins::org_id.eq(org_id))
+            .filter(joins::resource_type.eq(kind))
+            .filter(joins::resource_id.eq(id))
+            .filter(joins::user_id.eq(user_id))
+            .count()
+            .get_result(self.tx.conn)?;
+        if existing > 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(joins::table)
+            .values((
+                joins::org_id.eq(org_id),
+                joins::user_id.eq(user_id),
+                joins::resource_type.eq(kind),
+                joins::resource_id.eq(id),
+                joins::joined_at.eq(timestamp::to_db(now)),
+            ))
+            .execute(self.tx.conn)?;
+        Ok(true)
+    }
+
+    /// The users who joined a resource, by id.
+    pub fn joined(
+        &mut self,
+        org_id: &str,
+        resource: &ResourceRef,
+    ) -> Result<Vec<String>, StoreError> {
+        let (kind, id) = resource_parts(resource);
+        Ok(joins::table
+            .filter(joins::org_id.eq(org_id))
+            .filter(joins::resource_type.eq(kind))
+            .filter(joins::resource_id.eq(id))
+            .order(joins::user_id)
+            .select(joins::user_id)
+            .load(self.tx.conn)?)
+    }
+}
+
+impl Tx<'_> {
     /// The groups `members` belong to, transitively, with their names: one query per level
     /// and chunk.
     pub(crate) fn groups_above(

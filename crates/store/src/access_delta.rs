@@ -205,14 +205,18 @@ impl AccessDelta {
                 delta.folders.insert(id);
             }
             AccessScope::Workspace(id) => {
-                delta
-                    .folders
-                    .extend(tx.folders(org_id, &id)?.into_iter().map(|folder| folder.id));
+                delta.folders.extend(
+                    tx.workspaces_area()
+                        .folders(org_id, &id)?
+                        .into_iter()
+                        .map(|folder| folder.id),
+                );
                 delta.workspaces.insert(id);
             }
             AccessScope::WorkspacesMatching(glob) => {
                 delta.workspaces.extend(
-                    tx.workspaces(org_id)?
+                    tx.workspaces_area()
+                        .list(org_id)?
                         .into_iter()
                         .filter(|workspace| glob_matches(&glob, &workspace.name))
                         .map(|workspace| workspace.id),
@@ -224,7 +228,8 @@ impl AccessDelta {
             }
             AccessScope::OrgOwners(users) => {
                 delta.workspaces.extend(
-                    tx.workspaces(org_id)?
+                    tx.workspaces_area()
+                        .list(org_id)?
                         .into_iter()
                         .map(|workspace| workspace.id),
                 );
@@ -238,7 +243,8 @@ impl AccessDelta {
                     return Ok(delta);
                 }
                 let rules: Vec<org_model::Rule> = tx
-                    .rules(org_id)?
+                    .rules_area()
+                    .list(org_id)?
                     .into_iter()
                     .filter(|rule| glob_matches(&rule.group, &display_name))
                     .collect();
@@ -246,7 +252,8 @@ impl AccessDelta {
                     return Ok(delta);
                 }
                 delta.workspaces.extend(
-                    tx.workspaces(org_id)?
+                    tx.workspaces_area()
+                        .list(org_id)?
                         .into_iter()
                         .filter(|workspace| {
                             rules
@@ -375,12 +382,12 @@ impl AccessDelta {
     fn users_reach(&mut self, tx: &mut Tx<'_>, users: &[String]) -> Result<(), StoreError> {
         let org_id = self.org_id.clone();
         let graph = tx.groups_above(&org_id, users)?;
-        let owners = tx.org_settings(&org_id)?.owners;
+        let owners = tx.orgs_area().settings(&org_id)?.owners;
         let everything = users.iter().any(|user| owners.contains(user));
         let mut principals: Vec<Principal> = users.iter().cloned().map(Principal::User).collect();
         principals.extend(graph.names.keys().cloned().map(Principal::Group));
         for principal in principals {
-            let grants = tx.grants(
+            let grants = tx.grants_area().list(
                 &org_id,
                 &GrantFilter {
                     principal: Some(principal),
@@ -394,7 +401,7 @@ impl AccessDelta {
         let rules = if graph.names.is_empty() {
             Vec::new()
         } else {
-            tx.rules(&org_id)?
+            tx.rules_area().list(&org_id)?
         };
         let matching: Vec<&org_model::Rule> = rules
             .iter()
@@ -406,7 +413,7 @@ impl AccessDelta {
             })
             .collect();
         if everything || !matching.is_empty() {
-            for workspace in tx.workspaces(&org_id)? {
+            for workspace in tx.workspaces_area().list(&org_id)? {
                 if everything
                     || matching
                         .iter()
@@ -455,7 +462,7 @@ impl AccessDelta {
                 }
             }
         }
-        let rules = tx.rules(&org_id)?;
+        let rules = tx.rules_area().list(&org_id)?;
         if rules.is_empty() {
             return Ok(());
         }
@@ -474,7 +481,7 @@ impl AccessDelta {
         if rules.is_empty() {
             return Ok(());
         }
-        for workspace in tx.workspaces(&org_id)? {
+        for workspace in tx.workspaces_area().list(&org_id)? {
             if rules
                 .iter()
                 .any(|rule| glob_matches(&rule.workspaces, &workspace.name))
@@ -595,8 +602,8 @@ impl AccessDelta {
         if scope.entries.is_empty() {
             return Ok(roles);
         }
-        let rules = tx.rules(org_id)?;
-        let owners = tx.org_settings(org_id)?.owners;
+        let rules = tx.rules_area().list(org_id)?;
+        let owners = tx.orgs_area().settings(org_id)?.owners;
         // The users' side, read once for every resource when the users are known.
         let known = match &self.users {
             Some(users) => {
@@ -633,7 +640,7 @@ impl AccessDelta {
                     now,
                 ),
                 None => {
-                    let candidates = tx.access_candidates(org_id, &facts, &owners)?;
+                    let candidates = tx.access().candidates(org_id, &facts, &owners)?;
                     who_has_access(
                         candidates.users.iter().map(|(id, active)| Candidate {
                             user_id: id,
@@ -700,7 +707,7 @@ impl Tx<'_> {
         workspace: &Workspace,
         folder: Option<&Folder>,
     ) -> Result<Vec<org_model::Grant>, StoreError> {
-        let mut grants = self.grants(
+        let mut grants = self.grants_area().list(
             org_id,
             &GrantFilter {
                 principal: None,
@@ -708,7 +715,7 @@ impl Tx<'_> {
             },
         )?;
         if let Some(folder) = folder {
-            grants.extend(self.grants(
+            grants.extend(self.grants_area().list(
                 org_id,
                 &GrantFilter {
                     principal: None,

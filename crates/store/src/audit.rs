@@ -104,18 +104,27 @@ pub(crate) struct PendingAudit {
     request_id: Option<String>,
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The audit trail: append, read, and the figures of the health report.
+    pub fn audit_area(&mut self) -> Audit<'_, 'c> {
+        Audit { tx: self }
+    }
+}
+
+/// The audit trail, in a transaction ([`Tx::audit_area`]).
+#[derive(Debug)]
+pub struct Audit<'t, 'c> {
+    pub(crate) tx: &'t mut Tx<'c>,
+}
+
+impl Audit<'_, '_> {
     /// Append a record for the organization, in this transaction: it commits with the
     /// change or not at all. On SQLite the row is written just before the commit, with
     /// every other record of the transaction (a group-commit batch: of all its jobs) in one
     /// statement; reading the trail in the same transaction does not see it yet.
-    pub fn record_audit(
-        &mut self,
-        org_id: &str,
-        record: &NewAuditRecord<'_>,
-    ) -> Result<(), StoreError> {
-        if self.backend == crate::Backend::Sqlite {
-            self.pending_audit.push(PendingAudit {
+    pub fn record(&mut self, org_id: &str, record: &NewAuditRecord<'_>) -> Result<(), StoreError> {
+        if self.tx.backend == crate::Backend::Sqlite {
+            self.tx.pending_audit.push(PendingAudit {
                 id: new_id(),
                 org_id: org_id.to_owned(),
                 occurred_at: timestamp::to_db(record.occurred_at),
@@ -140,10 +149,62 @@ impl Tx<'_> {
                 audit_events::detail.eq(serde_json::to_string(record.detail)?),
                 audit_events::request_id.eq(record.request_id),
             ))
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         Ok(())
     }
 
+    /// The organization's records matching `query`, in trail order.
+    pub fn query(
+        &mut self,
+        org_id: &str,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut select = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .order(audit_events::seq)
+            .limit(i64::from(query.limit))
+            .select(AuditRow::as_select())
+            .into_boxed();
+        if let Some(after) = query.after {
+            select = select.filter(audit_events::seq.gt(after));
+        }
+        if let Some(since) = query.since {
+            select = select.filter(audit_events::occurred_at.ge(timestamp::to_db(since)));
+        }
+        if let Some(until) = query.until {
+            select = select.filter(audit_events::occurred_at.lt(timestamp::to_db(until)));
+        }
+        if let Some(actor) = &query.actor {
+            select = select.filter(audit_events::actor.eq(actor.clone()));
+        }
+        if let Some(target) = &query.target {
+            select = select.filter(audit_events::target.eq(target.clone()));
+        }
+        if let Some(operation) = &query.operation {
+            select = select.filter(audit_events::operation.eq(operation.clone()));
+        }
+        select
+            .load(self.tx.conn)?
+            .into_iter()
+            .map(|row| {
+                Ok(AuditRecord {
+                    seq: row.seq,
+                    id: row.id,
+                    org_id: row.org_id,
+                    occurred_at: timestamp::from_db(&row.occurred_at)?,
+                    actor: row.actor,
+                    operation: row.operation,
+                    target: row.target,
+                    status: u16::try_from(row.status).unwrap_or(500),
+                    detail: serde_json::from_str(&row.detail)?,
+                    request_id: row.request_id,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Tx<'_> {
     /// Append the records kept aside (SQLite), just before the commit: multi-row inserts of
     /// up to 32 rows (`batch_sizes`), each shape prepared once per connection.
     pub(crate) fn flush_audit(&mut self) -> Result<(), StoreError> {
@@ -178,55 +239,5 @@ impl Tx<'_> {
             insert.execute(self.conn)?;
         }
         Ok(())
-    }
-
-    /// The organization's records matching `query`, in trail order.
-    pub fn audit(
-        &mut self,
-        org_id: &str,
-        query: &AuditQuery,
-    ) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut select = audit_events::table
-            .filter(audit_events::org_id.eq(org_id))
-            .order(audit_events::seq)
-            .limit(i64::from(query.limit))
-            .select(AuditRow::as_select())
-            .into_boxed();
-        if let Some(after) = query.after {
-            select = select.filter(audit_events::seq.gt(after));
-        }
-        if let Some(since) = query.since {
-            select = select.filter(audit_events::occurred_at.ge(timestamp::to_db(since)));
-        }
-        if let Some(until) = query.until {
-            select = select.filter(audit_events::occurred_at.lt(timestamp::to_db(until)));
-        }
-        if let Some(actor) = &query.actor {
-            select = select.filter(audit_events::actor.eq(actor.clone()));
-        }
-        if let Some(target) = &query.target {
-            select = select.filter(audit_events::target.eq(target.clone()));
-        }
-        if let Some(operation) = &query.operation {
-            select = select.filter(audit_events::operation.eq(operation.clone()));
-        }
-        select
-            .load(self.conn)?
-            .into_iter()
-            .map(|row| {
-                Ok(AuditRecord {
-                    seq: row.seq,
-                    id: row.id,
-                    org_id: row.org_id,
-                    occurred_at: timestamp::from_db(&row.occurred_at)?,
-                    actor: row.actor,
-                    operation: row.operation,
-                    target: row.target,
-                    status: u16::try_from(row.status).unwrap_or(500),
-                    detail: serde_json::from_str(&row.detail)?,
-                    request_id: row.request_id,
-                })
-            })
-            .collect()
     }
 }

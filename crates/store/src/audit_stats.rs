@@ -7,8 +7,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::audit::Audit;
 use crate::schema::audit_events;
-use crate::{StoreError, Tx, timestamp};
+use crate::{StoreError, timestamp};
 
 /// The actors of SCIM writes.
 const SCIM_ACTORS: &str = "scim:%";
@@ -42,7 +43,7 @@ pub struct FailedWrite {
     pub request_id: Option<String>,
 }
 
-impl Tx<'_> {
+impl Audit<'_, '_> {
     /// The organization's SCIM write figures from `since` on.
     pub fn scim_write_stats(
         &mut self,
@@ -56,11 +57,11 @@ impl Tx<'_> {
                 .filter(audit_events::occurred_at.ge(since.clone()))
                 .filter(audit_events::actor.like(SCIM_ACTORS))
         };
-        let total: i64 = in_window().count().get_result(self.conn)?;
+        let total: i64 = in_window().count().get_result(self.tx.conn)?;
         let failed: i64 = in_window()
             .filter(audit_events::status.ge(400))
             .count()
-            .get_result(self.conn)?;
+            .get_result(self.tx.conn)?;
         // Walked back from the newest record (the trail is in time order), which is
         // usually the answer; never a scan of the whole trail for a MAX.
         let last_applied: Option<String> = audit_events::table
@@ -69,7 +70,7 @@ impl Tx<'_> {
             .filter(audit_events::status.lt(400))
             .order(audit_events::seq.desc())
             .select(audit_events::occurred_at)
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?;
         Ok(ScimWriteStats {
             total: u64::try_from(total).unwrap_or(0),
@@ -104,7 +105,7 @@ impl Tx<'_> {
                 audit_events::detail,
                 audit_events::request_id,
             ))
-            .load(self.conn)?;
+            .load(self.tx.conn)?;
         rows.into_iter()
             .map(
                 |(occurred_at, operation, target, status, detail, request_id)| {

@@ -21,7 +21,7 @@ use crate::connection::{self, AnyConnection};
 const TICK: Duration = Duration::from_millis(50);
 
 /// The writer connection's automatic checkpoint, in pages of log (about 40 MiB).
-pub(crate) const BACKSTOP_PAGES: u32 = 10_000;
+const BACKSTOP_PAGES: u32 = 10_000;
 
 /// The checkpoint thread; dropping this handle stops it.
 #[derive(Debug)]
@@ -47,6 +47,15 @@ impl Checkpointer {
             })?;
         Ok(Checkpointer { _stop: stop })
     }
+}
+
+/// Set the writer connection to checkpoint only as a backstop, past [`BACKSTOP_PAGES`]:
+/// the checkpoint thread does it.
+pub(crate) fn checkpoint_backstop(connection: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Sqlite(sqlite) = connection {
+        sqlite.batch_execute(&format!("PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}"))?;
+    }
+    Ok(())
 }
 
 /// One passive checkpoint. A failure (the database busy, say) is left to the next tick,

@@ -85,18 +85,6 @@ fn configure_sqlite(connection: &mut SqliteConnection) -> QueryResult<()> {
     )
 }
 
-/// The writer connection checkpoints only as a backstop: the checkpoint thread does it
-/// (`checkpointer.rs`).
-pub(crate) fn checkpoint_backstop(connection: &mut AnyConnection) -> Result<(), StoreError> {
-    if let AnyConnection::Sqlite(sqlite) = connection {
-        sqlite.batch_execute(&format!(
-            "PRAGMA wal_autocheckpoint = {}",
-            crate::checkpointer::BACKSTOP_PAGES
-        ))?;
-    }
-    Ok(())
-}
-
 /// The r2d2 manager: explicit scheme dispatch (the derived `establish` discards the real error).
 #[derive(Debug)]
 pub(crate) struct AnyManager {

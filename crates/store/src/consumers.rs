@@ -3,9 +3,9 @@
 //! that of several processes sharing one database only one delivers to a consumer at a time.
 //!
 //! A consumer is named `webhook:<id>` ([`webhook_consumer`]) or `subscriber:<name>`
-//! ([`subscriber_consumer`]). The protocol: [`Tx::claim_consumer`] (its own short
-//! transaction), deliver outside any transaction, then [`Tx::advance_consumer`] after an
-//! acknowledgement or [`Tx::record_consumer_failure`]; each of these checks the lease, so a
+//! ([`subscriber_consumer`]). The protocol: [`Consumers::claim`] (its own short
+//! transaction), deliver outside any transaction, then [`Consumers::advance`] after an
+//! acknowledgement or [`Consumers::record_failure`]; each of these checks the lease, so a
 //! process whose lease ran out changes nothing (the next owner redelivers: at least once).
 
 use chrono::{DateTime, Utc};
@@ -85,15 +85,28 @@ impl ConsumerRow {
 const CONSUMER_COLUMNS: &str = "consumer, org_id, delivered_seq, attempts, next_attempt_at, \
                                 last_error, lease_owner, lease_until";
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The outbox consumers' delivery state.
+    pub fn consumers(&mut self) -> Consumers<'_, 'c> {
+        Consumers { tx: self }
+    }
+}
+
+/// The outbox consumers' delivery state, in a transaction ([`Tx::consumers`]).
+#[derive(Debug)]
+pub struct Consumers<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Consumers<'_, '_> {
     /// Create the consumer's row for the organization at `delivered_seq` unless it exists.
-    pub fn ensure_consumer(
+    pub fn ensure(
         &mut self,
         consumer: &str,
         org_id: &str,
         delivered_seq: i64,
     ) -> Result<(), StoreError> {
-        let mut insert = Sql::new(self.backend);
+        let mut insert = Sql::new(self.tx.backend);
         insert
             .cacheable()
             .push("INSERT INTO outbox_consumers (consumer, org_id, delivered_seq) VALUES (");
@@ -102,17 +115,17 @@ impl Tx<'_> {
         insert
             .push_bind(Bind::BigInt(delivered_seq))
             .push(") ON CONFLICT (consumer, org_id) DO NOTHING");
-        insert.execute(self.conn)?;
+        insert.execute(self.tx.conn)?;
         Ok(())
     }
 
     /// The consumer's state for the organization, if it has a row.
-    pub fn consumer_state(
+    pub fn state(
         &mut self,
         consumer: &str,
         org_id: &str,
     ) -> Result<Option<ConsumerState>, StoreError> {
-        let mut select = Sql::new(self.backend);
+        let mut select = Sql::new(self.tx.backend);
         select.cacheable().push(&format!(
             "SELECT {CONSUMER_COLUMNS} FROM outbox_consumers WHERE consumer = "
         ));
@@ -121,7 +134,7 @@ impl Tx<'_> {
             .push(" AND org_id = ")
             .push_bind(Bind::Text(org_id.to_owned()));
         select
-            .optional::<ConsumerRow>(self.conn)?
+            .optional::<ConsumerRow>(self.tx.conn)?
             .map(ConsumerRow::into_state)
             .transpose()
     }
@@ -129,7 +142,7 @@ impl Tx<'_> {
     /// Take (or renew) the lease of the consumer for the organization until `until`, when it
     /// is free, has run out at `now`, or is `owner`'s already; the state under the lease, or
     /// `None` when another owner holds it (or the consumer has no row).
-    pub fn claim_consumer(
+    pub fn claim(
         &mut self,
         consumer: &str,
         org_id: &str,
@@ -137,7 +150,7 @@ impl Tx<'_> {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<ConsumerState>, StoreError> {
-        let mut update = Sql::new(self.backend);
+        let mut update = Sql::new(self.tx.backend);
         update
             .cacheable()
             .push("UPDATE outbox_consumers SET lease_owner = ");
@@ -156,53 +169,48 @@ impl Tx<'_> {
         update
             .push_bind(Bind::Text(timestamp::to_db(now)))
             .push(")");
-        if update.execute(self.conn)? == 0 {
+        if update.execute(self.tx.conn)? == 0 {
             return Ok(None);
         }
-        self.consumer_state(consumer, org_id)
+        self.state(consumer, org_id)
     }
 
     /// Give the lease up (when `owner` holds it).
-    pub fn release_consumer(
-        &mut self,
-        consumer: &str,
-        org_id: &str,
-        owner: &str,
-    ) -> Result<(), StoreError> {
-        let mut update = Sql::new(self.backend);
+    pub fn release(&mut self, consumer: &str, org_id: &str, owner: &str) -> Result<(), StoreError> {
+        let mut update = Sql::new(self.tx.backend);
         update
             .cacheable()
             .push("UPDATE outbox_consumers SET lease_owner = NULL, lease_until = NULL");
-        self.push_owned_row(&mut update, consumer, org_id, owner);
-        update.execute(self.conn)?;
+        push_owned_row(&mut update, consumer, org_id, owner);
+        update.execute(self.tx.conn)?;
         Ok(())
     }
 
     /// Record that every event up to `seq` is acknowledged (clears the failure state), when
     /// `owner` still holds the lease; whether it did.
-    pub fn advance_consumer(
+    pub fn advance(
         &mut self,
         consumer: &str,
         org_id: &str,
         owner: &str,
         seq: i64,
     ) -> Result<bool, StoreError> {
-        let mut update = Sql::new(self.backend);
+        let mut update = Sql::new(self.tx.backend);
         update.cacheable().push(
             "UPDATE outbox_consumers SET attempts = 0, next_attempt_at = NULL, \
              last_error = NULL, delivered_seq = ",
         );
         update.push_bind(Bind::BigInt(seq));
-        self.push_owned_row(&mut update, consumer, org_id, owner);
+        push_owned_row(&mut update, consumer, org_id, owner);
         update
             .push(" AND delivered_seq <= ")
             .push_bind(Bind::BigInt(seq));
-        Ok(update.execute(self.conn)? > 0)
+        Ok(update.execute(self.tx.conn)? > 0)
     }
 
     /// Record a failed attempt: `attempts` so far, not again before `next_attempt_at`, and
     /// the error; when `owner` still holds the lease. Whether it did.
-    pub fn record_consumer_failure(
+    pub fn record_failure(
         &mut self,
         consumer: &str,
         org_id: &str,
@@ -211,7 +219,7 @@ impl Tx<'_> {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> Result<bool, StoreError> {
-        let mut update = Sql::new(self.backend);
+        let mut update = Sql::new(self.tx.backend);
         update
             .cacheable()
             .push("UPDATE outbox_consumers SET attempts = ");
@@ -221,10 +229,12 @@ impl Tx<'_> {
         update.push(", last_error = ");
         let error: String = error.chars().take(1000).collect();
         update.push_bind(Bind::Text(error));
-        self.push_owned_row(&mut update, consumer, org_id, owner);
-        Ok(update.execute(self.conn)? > 0)
+        push_owned_row(&mut update, consumer, org_id, owner);
+        Ok(update.execute(self.tx.conn)? > 0)
     }
+}
 
+impl Tx<'_> {
     /// Remove every row of the consumer (a deleted webhook).
     pub(crate) fn delete_consumer(&mut self, consumer: &str) -> Result<(), StoreError> {
         let mut delete = Sql::new(self.backend);
@@ -235,13 +245,14 @@ impl Tx<'_> {
         delete.execute(self.conn)?;
         Ok(())
     }
+}
 
-    fn push_owned_row(&self, sql: &mut Sql, consumer: &str, org_id: &str, owner: &str) {
-        sql.push(" WHERE consumer = ")
-            .push_bind(Bind::Text(consumer.to_owned()));
-        sql.push(" AND org_id = ")
-            .push_bind(Bind::Text(org_id.to_owned()));
-        sql.push(" AND lease_owner = ")
-            .push_bind(Bind::Text(owner.to_owned()));
-    }
+/// ` WHERE` the consumer's row of the organization, while `owner` holds its lease.
+fn push_owned_row(sql: &mut Sql, consumer: &str, org_id: &str, owner: &str) {
+    sql.push(" WHERE consumer = ")
+        .push_bind(Bind::Text(consumer.to_owned()));
+    sql.push(" AND org_id = ")
+        .push_bind(Bind::Text(org_id.to_owned()));
+    sql.push(" AND lease_owner = ")
+        .push_bind(Bind::Text(owner.to_owned()));
 }

@@ -1,16 +1,16 @@
-//! Grants, group mapping rules, joins and organization settings (PRODUCT.md §4), scoped to
-//! an organization. A grant is checked before it is stored: its principal is a user or group
-//! of the organization, its resource a workspace or folder of the organization, and it
-//! follows `Grant::check` (no `owner` for groups, group grants on invite-only folders only).
+//! Grants (PRODUCT.md §4), the area [`Grants`], scoped to an organization. A grant is
+//! checked before it is stored: its principal is a user or group of the organization, its
+//! resource a workspace or folder of the organization, and it follows `Grant::check` (no
+//! `owner` for groups, group grants on invite-only folders only).
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
-use org_model::{Grant, GrantSource, OrgSettings, Principal, ResourceRef, Role, Rule};
+use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, check_revocation};
 
 use crate::org::new_id;
-use crate::schema::{access_rules, grants, joins, orgs, scim_groups, scim_users};
+use crate::schema::{grants, scim_groups, scim_users};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx, timestamp};
 
@@ -68,7 +68,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Database(format!("stored {what} {value:?} is not valid"))
 }
 
-fn role_of(text: &str) -> Result<Role, StoreError> {
+pub(crate) fn role_of(text: &str) -> Result<Role, StoreError> {
     Role::parse(text).map_err(|_| corrupt("role", text))
 }
 
@@ -134,32 +134,10 @@ fn principal_parts(principal: &Principal) -> (&'static str, &str) {
     }
 }
 
-fn resource_parts(resource: &ResourceRef) -> (&'static str, &str) {
+pub(crate) fn resource_parts(resource: &ResourceRef) -> (&'static str, &str) {
     match resource {
         ResourceRef::Workspace(id) => ("workspace", id),
         ResourceRef::Folder(id) => ("folder", id),
-    }
-}
-
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = access_rules)]
-struct RuleRow {
-    id: String,
-    org_id: String,
-    group_glob: String,
-    workspace_glob: String,
-    role: String,
-    created_at: String,
-}
-
-impl RuleRow {
-    fn into_rule(self) -> Result<Rule, StoreError> {
-        Ok(Rule {
-            role: role_of(&self.role)?,
-            id: self.id,
-            group: self.group_glob,
-            workspaces: self.workspace_glob,
-        })
     }
 }
 
@@ -172,12 +150,25 @@ pub struct GrantFilter {
     pub resource: Option<ResourceRef>,
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The grants.
+    pub fn grants_area(&mut self) -> Grants<'_, 'c> {
+        Grants { tx: self }
+    }
+}
+
+/// The grants, in a transaction ([`Tx::grants_area`]).
+#[derive(Debug)]
+pub struct Grants<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Grants<'_, '_> {
     /// Store a new grant (its `id` is assigned). [`StoreError::InvalidMember`] when the
     /// principal is no user or group of the organization, [`StoreError::NotFound`] when the
     /// resource is not one of its workspaces or folders, [`StoreError::Invalid`] when the
     /// grant breaks a rule of `Grant::check`.
-    pub fn create_grant(&mut self, org_id: &str, grant: &Grant) -> Result<Grant, StoreError> {
+    pub fn create(&mut self, org_id: &str, grant: &Grant) -> Result<Grant, StoreError> {
         if !self.principal_exists(org_id, &grant.principal)? {
             let (kind, id) = principal_parts(&grant.principal);
             return Err(StoreError::InvalidMember(format!(
@@ -186,10 +177,10 @@ impl Tx<'_> {
         }
         let folder = match &grant.resource {
             ResourceRef::Workspace(id) => {
-                self.workspace(org_id, id)?;
+                self.tx.workspaces_area().get(org_id, id)?;
                 None
             }
-            ResourceRef::Folder(id) => Some(self.folder(org_id, id)?),
+            ResourceRef::Folder(id) => Some(self.tx.workspaces_area().folder(org_id, id)?),
         };
         grant
             .check(folder.as_ref())
@@ -198,7 +189,7 @@ impl Tx<'_> {
         stored.id = new_id();
         diesel::insert_into(grants::table)
             .values(GrantRow::new(org_id, &stored))
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         Ok(stored)
     }
 
@@ -213,18 +204,18 @@ impl Tx<'_> {
                 .filter(scim_users::org_id.eq(org_id))
                 .filter(scim_users::id.eq(id))
                 .count()
-                .get_result::<i64>(self.conn)?,
+                .get_result::<i64>(self.tx.conn)?,
             Principal::Group(id) => scim_groups::table
                 .filter(scim_groups::org_id.eq(org_id))
                 .filter(scim_groups::id.eq(id))
                 .count()
-                .get_result::<i64>(self.conn)?,
+                .get_result::<i64>(self.tx.conn)?,
         };
         Ok(found > 0)
     }
 
     /// The organization's grants matching `filter`, oldest first.
-    pub fn grants(&mut self, org_id: &str, filter: &GrantFilter) -> Result<Vec<Grant>, StoreError> {
+    pub fn list(&mut self, org_id: &str, filter: &GrantFilter) -> Result<Vec<Grant>, StoreError> {
         let mut query = grants::table
             .filter(grants::org_id.eq(org_id))
             .order((grants::created_at, grants::id))
@@ -243,12 +234,122 @@ impl Tx<'_> {
                 .filter(grants::resource_id.eq(id.to_owned()));
         }
         query
-            .load(self.conn)?
+            .load(self.tx.conn)?
             .into_iter()
             .map(GrantRow::into_grant)
             .collect()
     }
 
+    /// A grant by id.
+    pub fn get(&mut self, org_id: &str, id: &str) -> Result<Grant, StoreError> {
+        grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::id.eq(id))
+            .select(GrantRow::as_select())
+            .first(self.tx.conn)
+            .optional()?
+            .ok_or(StoreError::NotFound)?
+            .into_grant()
+    }
+
+    /// Revoke a grant, unless it is the last active Owner's of a workspace
+    /// (`org_model::check_revocation` at `now`, over the grants on the same resource, the
+    /// org's `owners` and the users' activity): [`StoreError::Invalid`] then.
+    pub fn delete(&mut self, org_id: &str, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let grant = self.get(org_id, id)?;
+        let org_names_owners = !self.tx.orgs_area().settings(org_id)?.owners.is_empty();
+        let others = self.list(
+            org_id,
+            &GrantFilter {
+                principal: None,
+                resource: Some(grant.resource.clone()),
+            },
+        )?;
+        // The rule asks about users one at a time; a failed lookup ends the answer.
+        let mut lookup_failed = None;
+        let verdict = check_revocation(
+            &grant,
+            &others,
+            org_names_owners,
+            |user| match self.tx.lifecycle().user_active(org_id, user) {
+                Ok(active) => active == Some(true),
+                Err(error) => {
+                    lookup_failed.get_or_insert(error);
+                    false
+                }
+            },
+            now,
+        );
+        if let Some(error) = lookup_failed {
+            return Err(error);
+        }
+        verdict.map_err(|error| StoreError::Invalid(error.to_string()))?;
+        let deleted = diesel::delete(
+            grants::table
+                .filter(grants::org_id.eq(org_id))
+                .filter(grants::id.eq(id)),
+        )
+        .execute(self.tx.conn)?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The organizations holding grants that have ended at `now` and are still stored (one
+    /// pass over the grants that have an end date).
+    pub fn orgs_with_expired(&mut self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        Ok(grants::table
+            .filter(grants::expires_at.is_not_null())
+            .filter(grants::expires_at.le(timestamp::to_db(now)))
+            .select(grants::org_id)
+            .distinct()
+            .order(grants::org_id)
+            .load(self.tx.conn)?)
+    }
+
+    /// Up to `limit` of the organization's grants that have ended at `now` (`expires_at` at
+    /// or before it) and are still stored, the earliest ending first.
+    pub fn expired(
+        &mut self,
+        org_id: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Grant>, StoreError> {
+        grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::expires_at.is_not_null())
+            .filter(grants::expires_at.le(timestamp::to_db(now)))
+            .order((grants::expires_at, grants::id))
+            .limit(limit)
+            .select(GrantRow::as_select())
+            .load(self.tx.conn)?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+    }
+
+    /// Remove grant `id` if it has ended at `now`; whether this removed it (another process
+    /// may have been first). Unlike [`Grants::delete`] this refuses nothing: an ended
+    /// grant gives no role already, whoever else holds one.
+    pub fn delete_expired(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let deleted = diesel::delete(
+            grants::table
+                .filter(grants::org_id.eq(org_id))
+                .filter(grants::id.eq(id))
+                .filter(grants::expires_at.le(timestamp::to_db(now))),
+        )
+        .execute(self.tx.conn)?;
+        Ok(deleted > 0)
+    }
+}
+
+impl Tx<'_> {
     /// Every grant a group holds in the organization (a statement the cache keeps).
     pub(crate) fn group_grants(&mut self, org_id: &str) -> Result<Vec<Grant>, StoreError> {
         grants::table
@@ -327,72 +428,6 @@ impl Tx<'_> {
         Ok(of_org.then_some(found))
     }
 
-    /// A grant by id.
-    pub fn grant(&mut self, org_id: &str, id: &str) -> Result<Grant, StoreError> {
-        grants::table
-            .filter(grants::org_id.eq(org_id))
-            .filter(grants::id.eq(id))
-            .select(GrantRow::as_select())
-            .first(self.conn)
-            .optional()?
-            .ok_or(StoreError::NotFound)?
-            .into_grant()
-    }
-
-    /// Revoke a grant. A workspace keeps at least one active Owner (PRODUCT.md §4): revoking
-    /// the last active user's `owner` grant on a workspace whose org names no owners is
-    /// [`StoreError::Invalid`].
-    pub fn delete_grant(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
-        let grant = self.grant(org_id, id)?;
-        if let (Role::Owner, Principal::User(_), ResourceRef::Workspace(workspace)) =
-            (grant.role, &grant.principal, &grant.resource)
-            && self.org_settings(org_id)?.owners.is_empty()
-        {
-            let now = Utc::now();
-            let others: Vec<Grant> = self
-                .grants(
-                    org_id,
-                    &GrantFilter {
-                        principal: None,
-                        resource: Some(ResourceRef::Workspace(workspace.clone())),
-                    },
-                )?
-                .into_iter()
-                .filter(|other| other.id != grant.id && other.role == Role::Owner)
-                .filter(|other| other.is_active(now))
-                .collect();
-            let mut active_owner = false;
-            for other in &others {
-                if let Principal::User(user) = &other.principal {
-                    let active: Option<Option<bool>> = scim_users::table
-                        .filter(scim_users::org_id.eq(org_id))
-                        .filter(scim_users::id.eq(user))
-                        .select(scim_users::active)
-                        .first(self.conn)
-                        .optional()?;
-                    active_owner |= active.is_some_and(|active| active.unwrap_or(true));
-                }
-            }
-            if !active_owner {
-                return Err(StoreError::Invalid(
-                    "a workspace keeps at least one active Owner: grant owner to someone else \
-                     first"
-                        .to_owned(),
-                ));
-            }
-        }
-        let deleted = diesel::delete(
-            grants::table
-                .filter(grants::org_id.eq(org_id))
-                .filter(grants::id.eq(id)),
-        )
-        .execute(self.conn)?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     /// Remove every grant a principal holds (a deleted group's, for one).
     pub(crate) fn delete_grants_of(
         &mut self,
@@ -409,199 +444,4 @@ impl Tx<'_> {
         .execute(self.conn)?;
         Ok(())
     }
-
-    /// The organizations holding grants that have ended at `now` and are still stored (one
-    /// pass over the grants that have an end date).
-    pub fn orgs_with_expired_grants(
-        &mut self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
-        Ok(grants::table
-            .filter(grants::expires_at.is_not_null())
-            .filter(grants::expires_at.le(timestamp::to_db(now)))
-            .select(grants::org_id)
-            .distinct()
-            .order(grants::org_id)
-            .load(self.conn)?)
-    }
-
-    /// Up to `limit` of the organization's grants that have ended at `now` (`expires_at` at
-    /// or before it) and are still stored, the earliest ending first.
-    pub fn expired_grants(
-        &mut self,
-        org_id: &str,
-        now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<Grant>, StoreError> {
-        grants::table
-            .filter(grants::org_id.eq(org_id))
-            .filter(grants::expires_at.is_not_null())
-            .filter(grants::expires_at.le(timestamp::to_db(now)))
-            .order((grants::expires_at, grants::id))
-            .limit(limit)
-            .select(GrantRow::as_select())
-            .load(self.conn)?
-            .into_iter()
-            .map(GrantRow::into_grant)
-            .collect()
-    }
-
-    /// Remove grant `id` if it has ended at `now`; whether this removed it (another process
-    /// may have been first). Unlike [`Tx::delete_grant`] this refuses nothing: an ended
-    /// grant gives no role already, whoever else holds one.
-    pub fn delete_expired_grant(
-        &mut self,
-        org_id: &str,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let deleted = diesel::delete(
-            grants::table
-                .filter(grants::org_id.eq(org_id))
-                .filter(grants::id.eq(id))
-                .filter(grants::expires_at.le(timestamp::to_db(now))),
-        )
-        .execute(self.conn)?;
-        Ok(deleted > 0)
-    }
-
-    /// Store a group mapping rule (its `id` is assigned); a rule grants to groups, so it
-    /// gives at most `maintainer` ([`StoreError::Invalid`] otherwise).
-    pub fn create_rule(
-        &mut self,
-        org_id: &str,
-        rule: &Rule,
-        now: DateTime<Utc>,
-    ) -> Result<Rule, StoreError> {
-        if rule.role > Role::Maintainer {
-            return Err(StoreError::Invalid(
-                "a rule grants to groups: at most maintainer".to_owned(),
-            ));
-        }
-        let mut stored = rule.clone();
-        stored.id = new_id();
-        diesel::insert_into(access_rules::table)
-            .values(RuleRow {
-                id: stored.id.clone(),
-                org_id: org_id.to_owned(),
-                group_glob: stored.group.clone(),
-                workspace_glob: stored.workspaces.clone(),
-                role: stored.role.as_str().to_owned(),
-                created_at: timestamp::to_db(now),
-            })
-            .execute(self.conn)?;
-        Ok(stored)
-    }
-
-    /// The organization's rules, oldest first.
-    pub fn rules(&mut self, org_id: &str) -> Result<Vec<Rule>, StoreError> {
-        access_rules::table
-            .filter(access_rules::org_id.eq(org_id))
-            .order((access_rules::created_at, access_rules::id))
-            .select(RuleRow::as_select())
-            .load(self.conn)?
-            .into_iter()
-            .map(RuleRow::into_rule)
-            .collect()
-    }
-
-    /// Delete a rule.
-    pub fn delete_rule(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
-        let deleted = diesel::delete(
-            access_rules::table
-                .filter(access_rules::org_id.eq(org_id))
-                .filter(access_rules::id.eq(id)),
-        )
-        .execute(self.conn)?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    /// Record a user's first access to a resource; `true` when it is the first. Grants
-    /// nothing (sticky joins are the caller's: it writes a manual grant when the setting is on).
-    pub fn record_join(
-        &mut self,
-        org_id: &str,
-        user_id: &str,
-        resource: &ResourceRef,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let (kind, id) = resource_parts(resource);
-        let existing: i64 = joins::table
-            .filter(joins::org_id.eq(org_id))
-            .filter(joins::resource_type.eq(kind))
-            .filter(joins::resource_id.eq(id))
-            .filter(joins::user_id.eq(user_id))
-            .count()
-            .get_result(self.conn)?;
-        if existing > 0 {
-            return Ok(false);
-        }
-        diesel::insert_into(joins::table)
-            .values((
-                joins::org_id.eq(org_id),
-                joins::user_id.eq(user_id),
-                joins::resource_type.eq(kind),
-                joins::resource_id.eq(id),
-                joins::joined_at.eq(timestamp::to_db(now)),
-            ))
-            .execute(self.conn)?;
-        Ok(true)
-    }
-
-    /// The users who joined a resource, by id.
-    pub fn joined(
-        &mut self,
-        org_id: &str,
-        resource: &ResourceRef,
-    ) -> Result<Vec<String>, StoreError> {
-        let (kind, id) = resource_parts(resource);
-        Ok(joins::table
-            .filter(joins::org_id.eq(org_id))
-            .filter(joins::resource_type.eq(kind))
-            .filter(joins::resource_id.eq(id))
-            .order(joins::user_id)
-            .select(joins::user_id)
-            .load(self.conn)?)
-    }
-
-    /// The organization's settings (defaults for what was never set).
-    pub fn org_settings(&mut self, org_id: &str) -> Result<OrgSettings, StoreError> {
-        let text: String = orgs::table
-            .find(org_id)
-            .select(orgs::settings)
-            .first(self.conn)
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
-        settings_from(&text)
-    }
-
-    /// Replace the organization's settings.
-    pub fn set_org_settings(
-        &mut self,
-        org_id: &str,
-        settings: &OrgSettings,
-    ) -> Result<(), StoreError> {
-        let updated = diesel::update(orgs::table.find(org_id))
-            .set(orgs::settings.eq(serde_json::to_string(settings)?))
-            .execute(self.conn)?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-}
-
-/// Stored settings over the defaults: a key missing from the JSON keeps its default.
-fn settings_from(text: &str) -> Result<OrgSettings, StoreError> {
-    let mut merged = serde_json::to_value(OrgSettings::default())?;
-    let stored: serde_json::Value = serde_json::from_str(text)?;
-    if let (Some(merged), Some(stored)) = (merged.as_object_mut(), stored.as_object()) {
-        for (key, value) in stored {
-            merged.insert(key.clone(), value.clone());
-        }
-    }
-    Ok(serde_json::from_value(merged)?)
 }

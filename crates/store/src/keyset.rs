@@ -1,7 +1,7 @@
 //! Keyset pages (RFC 9865 cursors): the page after (or before) a position in the list order,
 //! found by comparing keys, never by `OFFSET`, so page 9,000 costs what page 1 costs.
 //!
-//! The order is the one of [`Tx::list_resources`]: without `sortBy` `(created, id)` (the
+//! The order is the one of [`Resources::list`]: without `sortBy` `(created, id)` (the
 //! `(org_id, created, id)` index); with `sortBy` the sort key, then `id`, in the sort
 //! direction, resources without a value **last in both directions**. A position is the last
 //! (or first) row's key and id; the next page is `WHERE (key, id) > (last)` in that order.
@@ -18,9 +18,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use scim_core::filter::{AttributeLocation, ResolvedAttribute};
 
 use crate::list::{filtered, to_i64};
-use crate::resource::{ROW_COLUMNS, ResourceRow};
+use crate::resource::{ROW_COLUMNS, ResourceRow, Resources};
 use crate::sql::Bind;
-use crate::{ListQuery, ResourceKind, Sort, StoreError, StoredResource, Tx};
+use crate::{ListQuery, ResourceKind, Sort, StoreError, StoredResource};
 
 /// Where a keyset page starts: the key and id of a row (which need not exist any more).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,17 +126,17 @@ struct Count {
     total: i64,
 }
 
-impl Tx<'_> {
+impl Resources<'_, '_> {
     /// The page after or before `from` (the first page when `None`), `query.count` rows at
     /// most, in list order; `query.start_index` is ignored. Fails with
     /// [`StoreError::Invalid`] for an order [`keyset_supported`] refuses.
     pub fn list_keyset(
         &mut self,
         org_id: &str,
-        kind: ResourceKind,
         query: &ListQuery<'_>,
         from: Option<&Keyset>,
     ) -> Result<KeysetPage, StoreError> {
+        let kind = self.kind;
         let sort = query.sort;
         let column = key_column(kind, sort.map(|sort| sort.attribute)).ok_or_else(|| {
             StoreError::Invalid("keyset pages are not offered for this sortBy".to_owned())
@@ -145,11 +145,11 @@ impl Tx<'_> {
         let backwards = from.is_some_and(|keyset| keyset.direction == KeysetDirection::Before);
         // Walking backwards is walking the reversed order forwards.
         let reversed = descending != backwards;
-        let (from_sql, _org) = filtered(self.backend, org_id, kind, query.filter);
+        let (from_sql, _org) = filtered(self.tx.backend, org_id, kind, query.filter);
 
         let mut count = from_sql.clone();
         count.prepend("SELECT COUNT(*) AS total");
-        let counted: Vec<Count> = count.load(self.conn)?;
+        let counted: Vec<Count> = count.load(self.tx.conn)?;
         let total_results = counted
             .first()
             .map_or(0, |count| u64::try_from(count.total).unwrap_or(0));
@@ -204,7 +204,7 @@ impl Tx<'_> {
             page.push(&format!(
                 " ORDER BY {nulls}{key} {direction}, r.id {direction} LIMIT {limit}"
             ));
-            rows = page.load(self.conn)?;
+            rows = page.load(self.tx.conn)?;
         }
         let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > query.count;
         rows.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
@@ -222,7 +222,7 @@ impl Tx<'_> {
         } else {
             (from.is_some(), more)
         };
-        let resources = self.assemble(
+        let resources = self.tx.assemble(
             org_id,
             kind,
             rows.into_iter().map(|row| row.resource).collect(),

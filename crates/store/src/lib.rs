@@ -24,6 +24,7 @@ mod outbox;
 mod outbox_retention;
 mod resource;
 mod resource_update;
+mod rules;
 mod schema;
 mod secret;
 mod sql;
@@ -31,6 +32,7 @@ mod succession;
 mod timestamp;
 mod token;
 mod tombstone;
+mod tx_compat;
 mod values;
 mod webhooks;
 mod workspaces;
@@ -47,22 +49,26 @@ use scim_core::filter::{ResolvedAttribute, ResolvedFilter};
 
 use serde_json::Value;
 
-pub use access::{Candidates, ResourceFacts, UserFacts};
+pub use access::{Access, Candidates, ResourceFacts, UserFacts};
 pub use access_delta::{AccessChange, AccessDelta, AccessScope};
-pub use audit::{AuditQuery, AuditRecord, NewAuditRecord};
+pub use audit::{Audit, AuditQuery, AuditRecord, NewAuditRecord};
 pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
-pub use consumers::{ConsumerState, subscriber_consumer, webhook_consumer};
-pub use grants::GrantFilter;
+pub use consumers::{ConsumerState, Consumers, subscriber_consumer, webhook_consumer};
+pub use grants::{GrantFilter, Grants};
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
-pub use lifecycle::ActivityChange;
-pub use members::MemberDelta;
-pub use org_schema::OrgSchema;
-pub use outbox::{NewEvent, OutboxEvent};
+pub use lifecycle::{ActivityChange, Lifecycle};
+pub use members::{MemberDelta, Members};
+pub use org::Orgs;
+pub use org_schema::{OrgSchema, Schemas};
+pub use outbox::{NewEvent, Outbox, OutboxEvent};
+pub use resource::Resources;
+pub use rules::Rules;
 pub use succession::Succession;
+pub use token::Tokens;
 pub use tombstone::{DeletedUser, SYSTEM_ACTOR, Tombstone};
-pub use webhooks::{NewWebhook, Webhook};
-pub use workspaces::{FolderChange, HOME_FOLDER_NAME};
+pub use webhooks::{NewWebhook, Webhook, Webhooks};
+pub use workspaces::{FolderChange, HOME_FOLDER_NAME, Workspaces};
 pub use writer::WriteTicket;
 
 /// Which database a [`Store`] talks to, chosen from the URL scheme.
@@ -192,7 +198,7 @@ pub struct Authenticated {
     /// The organization's dialect.
     pub dialect: Dialect,
     /// The version of the organization's custom schemas (0: none ever added); see
-    /// [`Tx::org_schemas`].
+    /// [`Schemas::list`].
     pub schemas_version: i64,
 }
 
@@ -289,15 +295,21 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Connect to `url` (`sqlite://path`, `postgres://…`), build the pool and run pending migrations.
-    pub fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+    /// Connect to `url` (`sqlite://path`, `postgres://…`), build the pool and run pending
+    /// migrations. `now` is when a cursor key this start creates is recorded as made (the
+    /// first start on a database creates it; see [`Store::cursor_key`]).
+    pub fn open(
+        url: &str,
+        options: &StoreOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Store, StoreError> {
         let backend = connection::backend_of(url)?;
         connection::prepare(url)?;
         let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
         let cursor_key = {
             let mut connection = pool.get()?;
             migrations::run_pending(&mut connection)?;
-            secret::cursor_key(&mut connection, backend)?
+            secret::cursor_key(&mut connection, backend, now)?
         };
         let sqlite_writer = std::sync::Arc::default();
         let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();
@@ -305,7 +317,7 @@ impl Store {
             Backend::Sqlite => {
                 let mut connection = connection::establish(url)
                     .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-                connection::checkpoint_backstop(&mut connection)?;
+                checkpointer::checkpoint_backstop(&mut connection)?;
                 Some(std::sync::Arc::new(writer::Writer::start(
                     connection,
                     std::sync::Arc::clone(&sqlite_writer),
@@ -478,8 +490,25 @@ fn run_cached(connection: &mut AnyConnection, statement: &str) -> Result<(), Sto
     sql.execute(connection).map(|_| ())
 }
 
-/// One transaction on one connection. Every method is scoped to an organization
-/// (tenant isolation: another org's id is [`StoreError::NotFound`]).
+/// One transaction on one connection. Its methods come by area, each a short-lived handle
+/// borrowing the transaction: [`Tx::orgs_area`], [`Tx::tokens_area`], [`Tx::resources`]
+/// ([`Tx::users`], [`Tx::groups`]), [`Tx::members`], [`Tx::workspaces_area`],
+/// [`Tx::grants_area`], [`Tx::rules_area`], [`Tx::access`], [`Tx::lifecycle`],
+/// [`Tx::schemas`], [`Tx::audit_area`], [`Tx::outbox`], [`Tx::webhooks_area`] and
+/// [`Tx::consumers`]. Every method is scoped to an organization (tenant isolation: another
+/// org's id is [`StoreError::NotFound`]). The seven `…_area` accessors take their plain names
+/// (`tx.orgs()`, `tx.grants()`, …) once the flat methods of those names are gone.
+///
+/// ```no_run
+/// # fn demo(tx: &mut rollcall_store::Tx<'_>, now: chrono::DateTime<chrono::Utc>)
+/// # -> Result<(), rollcall_store::StoreError> {
+/// let org = tx.orgs_area().create("Acme", now)?;
+/// let workspace = tx.workspaces_area().create(&org.id, "Docs", now)?;
+/// let folders = tx.workspaces_area().folders(&org.id, &workspace.id)?;
+/// # let _ = folders;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Tx<'c> {
     conn: &'c mut AnyConnection,
     backend: Backend,

@@ -1,8 +1,9 @@
-//! The user lifecycle (PRODUCT.md §5), the activity half: when a user write turns `active`
-//! off or on again, [`Tx::sync_deactivation`] keeps `scim_users.deactivated_at` in step (the
-//! time the user last became inactive, `NULL` while active) and says which transition
-//! happened; a reactivation outside the org's `reactivation_window_days` drops the user's
-//! manual grants ([`Tx::drop_manual_grants`]).
+//! The user lifecycle (PRODUCT.md §5), the area [`Lifecycle`]; here its activity half:
+//! when a user write turns `active` off or on again, [`Lifecycle::sync_deactivation`] keeps
+//! `scim_users.deactivated_at` in step (the time the user last became inactive, `NULL` while
+//! active) and says which transition happened; a reactivation outside the org's
+//! `reactivation_window_days` drops the user's manual grants
+//! ([`Lifecycle::drop_manual_grants`]).
 //!
 //! An inactive user has no access anywhere (`org_model::explain` gives them nothing), so a
 //! suspension changes no grant and no membership: they are simply not counted until the
@@ -43,7 +44,21 @@ impl ActivityChange {
     }
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The user lifecycle: activity, deletion and tombstones, owner succession.
+    pub fn lifecycle(&mut self) -> Lifecycle<'_, 'c> {
+        Lifecycle { tx: self }
+    }
+}
+
+/// The user lifecycle, in a transaction ([`Tx::lifecycle`]): activity (here), deletion and
+/// tombstones (`tombstone.rs`), owner succession (`succession.rs`).
+#[derive(Debug)]
+pub struct Lifecycle<'t, 'c> {
+    pub(crate) tx: &'t mut Tx<'c>,
+}
+
+impl Lifecycle<'_, '_> {
     /// Bring the user's `deactivated_at` in step with its `active` after a write (create,
     /// replace, patch): set to `now` when the user is inactive and was not already,
     /// cleared when it is active again. A user without `active` is active.
@@ -58,7 +73,7 @@ impl Tx<'_> {
             .filter(scim_users::org_id.eq(org_id))
             .filter(scim_users::id.eq(user_id))
             .select((scim_users::active, scim_users::deactivated_at))
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?;
         let (active, deactivated_at) = row.ok_or(StoreError::NotFound)?;
         let active = active.unwrap_or(true);
@@ -76,7 +91,7 @@ impl Tx<'_> {
                 .filter(scim_users::id.eq(user_id)),
         )
         .set(scim_users::deactivated_at.eq(new_value))
-        .execute(self.conn)?;
+        .execute(self.tx.conn)?;
         Ok(change)
     }
 
@@ -91,7 +106,7 @@ impl Tx<'_> {
             .filter(scim_users::org_id.eq(org_id))
             .filter(scim_users::id.eq(user_id))
             .select(scim_users::deactivated_at)
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?;
         stored
             .ok_or(StoreError::NotFound)?
@@ -106,7 +121,7 @@ impl Tx<'_> {
             .filter(scim_users::org_id.eq(org_id))
             .filter(scim_users::id.eq(user_id))
             .select(scim_users::active)
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?;
         Ok(active.map(|active| active.unwrap_or(true)))
     }
@@ -119,7 +134,9 @@ impl Tx<'_> {
         user_id: &str,
     ) -> Result<Vec<Grant>, StoreError> {
         let manual: Vec<Grant> = self
-            .grants(
+            .tx
+            .grants_area()
+            .list(
                 org_id,
                 &GrantFilter {
                     principal: Some(Principal::User(user_id.to_owned())),
@@ -136,7 +153,7 @@ impl Tx<'_> {
                     .filter(grants::org_id.eq(org_id))
                     .filter(grants::id.eq_any(chunk)),
             )
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         }
         Ok(manual)
     }

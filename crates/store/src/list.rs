@@ -14,10 +14,10 @@ use scim_core::filter::{AttributeLocation, ResolvedAttribute, ResolvedFilter};
 use scim_core::schema::AttrType;
 
 use crate::filter_sql::FilterSql;
-use crate::resource::{ROW_COLUMNS, ResourceRow};
+use crate::resource::{ROW_COLUMNS, ResourceRow, Resources};
 use crate::sql::{Bind, Sql};
 use crate::values::attr_key;
-use crate::{ListQuery, Page, ResourceKind, StoreError, Tx};
+use crate::{ListQuery, Page, ResourceKind, StoreError};
 
 #[derive(QueryableByName)]
 struct Count {
@@ -25,19 +25,15 @@ struct Count {
     total: i64,
 }
 
-impl Tx<'_> {
+impl Resources<'_, '_> {
     /// One page of resources matching a filter, run as SQL (never by loading the org).
-    pub fn list_resources(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        query: &ListQuery<'_>,
-    ) -> Result<Page, StoreError> {
-        let (from, org) = filtered(self.backend, org_id, kind, query.filter);
+    pub fn list(&mut self, org_id: &str, query: &ListQuery<'_>) -> Result<Page, StoreError> {
+        let kind = self.kind;
+        let (from, org) = filtered(self.tx.backend, org_id, kind, query.filter);
         let offset = query.start_index.saturating_sub(1);
         let mut rows: Vec<ResourceRow> = Vec::new();
         if query.count > 0 {
-            rows = page_query(from.clone(), kind, query, &org).load(self.conn)?;
+            rows = page_query(from.clone(), kind, query, &org).load(self.tx.conn)?;
         }
         // A short page that is not empty tells the total without counting.
         let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
@@ -49,12 +45,12 @@ impl Tx<'_> {
         } else {
             let mut count = from;
             count.prepend("SELECT COUNT(*) AS total");
-            let counted: Vec<Count> = count.load(self.conn)?;
+            let counted: Vec<Count> = count.load(self.tx.conn)?;
             counted
                 .first()
                 .map_or(0, |count| u64::try_from(count.total).unwrap_or(0))
         };
-        let resources = self.assemble(org_id, kind, rows, query.load_members)?;
+        let resources = self.tx.assemble(org_id, kind, rows, query.load_members)?;
         Ok(Page {
             total_results,
             resources,

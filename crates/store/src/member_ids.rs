@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 
+use crate::StoreError;
+use crate::members::Members;
 use crate::sql::{Bind, Sql};
-use crate::{StoreError, Tx};
 
 /// Ids per lookup statement (bind limits).
 const CHUNK: usize = 500;
@@ -19,7 +20,7 @@ struct MemberRow {
     member_id: String,
 }
 
-impl Tx<'_> {
+impl Members<'_, '_> {
     /// The member ids of the group: all of them (`among: None`; cost proportional to the
     /// group), or those of `among` that are members (cost proportional to `among`).
     pub fn group_member_ids(
@@ -34,7 +35,7 @@ impl Tx<'_> {
         };
         let mut found = BTreeSet::new();
         for chunk in chunks {
-            let mut select = Sql::new(self.backend);
+            let mut select = Sql::new(self.tx.backend);
             // A few shapes only (all members, or a short list of ids): kept prepared.
             if chunk.is_none_or(|ids| ids.len() <= 8) {
                 select.cacheable();
@@ -51,7 +52,7 @@ impl Tx<'_> {
                     .collect();
                 select.push(&format!(" AND member_id IN ({})", list.join(", ")));
             }
-            let rows: Vec<MemberRow> = select.load(self.conn)?;
+            let rows: Vec<MemberRow> = select.load(self.tx.conn)?;
             found.extend(rows.into_iter().map(|row| row.member_id));
         }
         Ok(found)
@@ -64,14 +65,14 @@ struct GroupRow {
     group_id: String,
 }
 
-impl Tx<'_> {
+impl Members<'_, '_> {
     /// The groups `member_id` (a user or a group) is a direct member of, by id.
     pub fn groups_of_member(
         &mut self,
         org_id: &str,
         member_id: &str,
     ) -> Result<BTreeSet<String>, StoreError> {
-        let mut select = Sql::new(self.backend);
+        let mut select = Sql::new(self.tx.backend);
         select
             .cacheable()
             .push("SELECT group_id FROM group_members WHERE org_id = ")
@@ -79,7 +80,7 @@ impl Tx<'_> {
         select
             .push(" AND member_id = ")
             .push_bind(Bind::Text(member_id.to_owned()));
-        let rows: Vec<GroupRow> = select.load(self.conn)?;
+        let rows: Vec<GroupRow> = select.load(self.tx.conn)?;
         Ok(rows.into_iter().map(|row| row.group_id).collect())
     }
 }

@@ -1,5 +1,6 @@
-//! Group membership as rows: validating member ids, applying `MemberChange` deltas in time
-//! proportional to the change, and loading members / a user's groups for responses.
+//! Group membership as rows, the area [`Members`]: validating member ids, applying
+//! `MemberChange` deltas in time proportional to the change, and loading members / a user's
+//! groups for responses.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,10 +15,24 @@ use serde_json::{Map, Value, json};
 use crate::connection::AnyConnection;
 use crate::filter_sql::{Element, FilterSql};
 use crate::sql::{Bind, Sql};
-use crate::{Backend, ResourceKind, StoreError, timestamp};
+use crate::{Backend, ResourceKind, StoreError, Tx, timestamp};
 
 /// Ids per `IN (…)` list or multi-row INSERT.
 const CHUNK: usize = 500;
+
+impl<'c> Tx<'c> {
+    /// Group membership: group PATCH as member deltas, and who is a member of what.
+    pub fn members(&mut self) -> Members<'_, 'c> {
+        Members { tx: self }
+    }
+}
+
+/// Group membership, in a transaction ([`Tx::members`]): group PATCH
+/// (`resource_update.rs`), members of a group and groups of a member (`member_ids.rs`).
+#[derive(Debug)]
+pub struct Members<'t, 'c> {
+    pub(crate) tx: &'t mut Tx<'c>,
+}
 
 /// A member to be: its id and its type, `User` or `Group` (as found in the database).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +64,9 @@ fn placeholders(sql: &mut Sql, ids: &[String]) -> String {
 }
 
 /// Check that every ref names a user or group of the org (one query per chunk) and give
-/// each its type. Duplicates collapse to the first; a group cannot contain itself; a `type`
-/// sent by the client must be the member's real type.
+/// each its type. Duplicates collapse to the first; a group cannot contain itself
+/// (`org_model::groups::check_member`, then [`refuse_cycles`]); a `type` sent by the client
+/// must be the member's real type.
 pub(crate) fn resolve_members(
     connection: &mut AnyConnection,
     backend: Backend,
@@ -80,11 +96,8 @@ pub(crate) fn resolve_members(
         .into_iter()
         .map(|member_ref| {
             let id = &member_ref.value;
-            if id == group_id {
-                return Err(StoreError::InvalidMember(format!(
-                    "group {id} cannot be its own member"
-                )));
-            }
+            org_model::groups::check_member(group_id, id)
+                .map_err(|error| StoreError::InvalidMember(error.to_string()))?;
             let member_type = *kinds.get(id).ok_or_else(|| {
                 StoreError::InvalidMember(format!("{id} is no user or group of this organization"))
             })?;

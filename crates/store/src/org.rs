@@ -1,7 +1,8 @@
-//! Organizations (tenants).
+//! Organizations (tenants): the area [`Orgs`].
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use org_model::OrgSettings;
 use scim_core::Dialect;
 
 use crate::schema::orgs;
@@ -32,9 +33,22 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The organizations: create, read, rename, dialect, settings.
+    pub fn orgs_area(&mut self) -> Orgs<'_, 'c> {
+        Orgs { tx: self }
+    }
+}
+
+/// The organizations (tenants), in a transaction ([`Tx::orgs_area`]).
+#[derive(Debug)]
+pub struct Orgs<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Orgs<'_, '_> {
     /// Create an organization (lenient dialect).
-    pub fn create_org(&mut self, name: &str, now: DateTime<Utc>) -> Result<Org, StoreError> {
+    pub fn create(&mut self, name: &str, now: DateTime<Utc>) -> Result<Org, StoreError> {
         let row = OrgRow {
             id: new_id(),
             name: name.to_owned(),
@@ -43,37 +57,37 @@ impl Tx<'_> {
         };
         diesel::insert_into(orgs::table)
             .values(&row)
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         row.into_org()
     }
 
     /// An organization by id.
-    pub fn org(&mut self, org_id: &str) -> Result<Option<Org>, StoreError> {
+    pub fn get(&mut self, org_id: &str) -> Result<Option<Org>, StoreError> {
         orgs::table
             .find(org_id)
             .select(OrgRow::as_select())
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?
             .map(OrgRow::into_org)
             .transpose()
     }
 
     /// Every organization, oldest first.
-    pub fn orgs(&mut self) -> Result<Vec<Org>, StoreError> {
+    pub fn list(&mut self) -> Result<Vec<Org>, StoreError> {
         orgs::table
             .order((orgs::created_at, orgs::id))
             .select(OrgRow::as_select())
-            .load(self.conn)?
+            .load(self.tx.conn)?
             .into_iter()
             .map(OrgRow::into_org)
             .collect()
     }
 
     /// Rename an organization; [`StoreError::NotFound`] for an unknown org.
-    pub fn rename_org(&mut self, org_id: &str, name: &str) -> Result<(), StoreError> {
+    pub fn rename(&mut self, org_id: &str, name: &str) -> Result<(), StoreError> {
         let updated = diesel::update(orgs::table.find(org_id))
             .set(orgs::name.eq(name))
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         if updated == 0 {
             return Err(StoreError::NotFound);
         }
@@ -84,10 +98,44 @@ impl Tx<'_> {
     pub fn set_dialect(&mut self, org_id: &str, dialect: Dialect) -> Result<(), StoreError> {
         let updated = diesel::update(orgs::table.find(org_id))
             .set(orgs::dialect.eq(dialect.as_str()))
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         if updated == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
+
+    /// The organization's settings (defaults for what was never set).
+    pub fn settings(&mut self, org_id: &str) -> Result<OrgSettings, StoreError> {
+        let text: String = orgs::table
+            .find(org_id)
+            .select(orgs::settings)
+            .first(self.tx.conn)
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        settings_from(&text)
+    }
+
+    /// Replace the organization's settings.
+    pub fn set_settings(&mut self, org_id: &str, settings: &OrgSettings) -> Result<(), StoreError> {
+        let updated = diesel::update(orgs::table.find(org_id))
+            .set(orgs::settings.eq(serde_json::to_string(settings)?))
+            .execute(self.tx.conn)?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+/// Stored settings over the defaults: a key missing from the JSON keeps its default.
+fn settings_from(text: &str) -> Result<OrgSettings, StoreError> {
+    let mut merged = serde_json::to_value(OrgSettings::default())?;
+    let stored: serde_json::Value = serde_json::from_str(text)?;
+    if let (Some(merged), Some(stored)) = (merged.as_object_mut(), stored.as_object()) {
+        for (key, value) in stored {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    Ok(serde_json::from_value(merged)?)
 }

@@ -47,14 +47,23 @@ impl OrgSchemaRow {
     }
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The organizations' custom extension schemas.
+    pub fn schemas(&mut self) -> Schemas<'_, 'c> {
+        Schemas { tx: self }
+    }
+}
+
+/// The organizations' custom extension schemas, in a transaction ([`Tx::schemas`]).
+#[derive(Debug)]
+pub struct Schemas<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Schemas<'_, '_> {
     /// Keep a custom extension schema for the organization; [`StoreError::Uniqueness`]
     /// (`id`) when it already has one with that URN (compared case-insensitively).
-    pub fn add_org_schema(
-        &mut self,
-        org_id: &str,
-        extension: &OrgSchema,
-    ) -> Result<(), StoreError> {
+    pub fn add(&mut self, org_id: &str, extension: &OrgSchema) -> Result<(), StoreError> {
         let row = OrgSchemaRow {
             org_id: org_id.to_owned(),
             urn_lower: extension.schema.id.to_lowercase(),
@@ -65,7 +74,7 @@ impl Tx<'_> {
         };
         diesel::insert_into(org_schemas::table)
             .values(&row)
-            .execute(self.conn)
+            .execute(self.tx.conn)
             .map_err(|error| match StoreError::from(error) {
                 StoreError::Uniqueness(_) => StoreError::Uniqueness("id".to_owned()),
                 other => other,
@@ -74,12 +83,12 @@ impl Tx<'_> {
     }
 
     /// The organization's custom extension schemas, oldest first.
-    pub fn org_schemas(&mut self, org_id: &str) -> Result<Vec<OrgSchema>, StoreError> {
+    pub fn list(&mut self, org_id: &str) -> Result<Vec<OrgSchema>, StoreError> {
         org_schemas::table
             .filter(org_schemas::org_id.eq(org_id))
             .order((org_schemas::created_at, org_schemas::urn_lower))
             .select(OrgSchemaRow::as_select())
-            .load(self.conn)?
+            .load(self.tx.conn)?
             .into_iter()
             .map(OrgSchemaRow::into_schema)
             .collect()
@@ -88,13 +97,13 @@ impl Tx<'_> {
     /// Forget a custom extension schema ([`StoreError::NotFound`] if the organization has
     /// none with that URN). Values already stored under it stay in the resources' data but
     /// are no longer validated, returned or filterable through the schema.
-    pub fn delete_org_schema(&mut self, org_id: &str, urn: &str) -> Result<(), StoreError> {
+    pub fn delete(&mut self, org_id: &str, urn: &str) -> Result<(), StoreError> {
         let deleted = diesel::delete(
             org_schemas::table
                 .filter(org_schemas::org_id.eq(org_id))
                 .filter(org_schemas::urn_lower.eq(urn.to_lowercase())),
         )
-        .execute(self.conn)?;
+        .execute(self.tx.conn)?;
         if deleted == 0 {
             return Err(StoreError::NotFound);
         }
@@ -102,11 +111,11 @@ impl Tx<'_> {
     }
 
     /// The organization's schemas version: 0 until its first custom schema.
-    pub fn org_schemas_version(&mut self, org_id: &str) -> Result<i64, StoreError> {
+    pub fn version(&mut self, org_id: &str) -> Result<i64, StoreError> {
         orgs::table
             .find(org_id)
             .select(orgs::schemas_version)
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?
             .ok_or(StoreError::NotFound)
     }
@@ -114,7 +123,7 @@ impl Tx<'_> {
     fn bump_schemas_version(&mut self, org_id: &str) -> Result<(), StoreError> {
         let updated = diesel::update(orgs::table.find(org_id))
             .set(orgs::schemas_version.eq(orgs::schemas_version + 1))
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         if updated == 0 {
             return Err(StoreError::NotFound);
         }

@@ -10,8 +10,9 @@
 //! `outbox_heads` (held to the commit), which makes one organization's events commit in
 //! `seq` order. Taking that lock last means a transaction holding it takes no other row
 //! lock afterwards, so it cannot close a deadlock with a concurrent write. Readers that must not miss an event keep one cursor per
-//! organization ([`Tx::events_after`]); [`Tx::events_after_any_org`] is exact on SQLite and
-//! may, on PostgreSQL, return an event of another organization after a larger `seq`.
+//! organization ([`Outbox::events_after`]); [`Outbox::events_after_any_org`] is exact on
+//! SQLite and may, on PostgreSQL, return an event of another organization after a larger
+//! `seq`.
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
@@ -103,10 +104,23 @@ pub(crate) struct PendingEvent {
     data: String,
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The outbox: emit events, read them in `seq` order, prune them.
+    pub fn outbox(&mut self) -> Outbox<'_, 'c> {
+        Outbox { tx: self }
+    }
+}
+
+/// The outbox, in a transaction ([`Tx::outbox`]).
+#[derive(Debug)]
+pub struct Outbox<'t, 'c> {
+    pub(crate) tx: &'t mut Tx<'c>,
+}
+
+impl Outbox<'_, '_> {
     /// Append an event for the organization in this transaction (committed with it, or
     /// not at all); its id.
-    pub fn emit_event(&mut self, org_id: &str, event: &NewEvent<'_>) -> Result<String, StoreError> {
+    pub fn emit(&mut self, org_id: &str, event: &NewEvent<'_>) -> Result<String, StoreError> {
         let pending = PendingEvent {
             id: new_id(),
             org_id: org_id.to_owned(),
@@ -115,10 +129,80 @@ impl Tx<'_> {
             data: serde_json::to_string(event.data)?,
         };
         let id = pending.id.clone();
-        self.pending_events.push(pending);
+        self.tx.pending_events.push(pending);
         Ok(id)
     }
 
+    /// The organization's events after `after` (a `seq`), oldest first, at most `limit`.
+    pub fn events_after(
+        &mut self,
+        org_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
+        select.cacheable().push(&format!(
+            "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE org_id = "
+        ));
+        select.push_bind(Bind::Text(org_id.to_owned()));
+        select.push(" AND seq > ").push_bind(Bind::BigInt(after));
+        select
+            .push(" ORDER BY seq LIMIT ")
+            .push_bind(Bind::BigInt(i64::from(limit)));
+        rows_to_events(select.load(self.tx.conn)?)
+    }
+
+    /// Every organization's events after `after`, oldest first, at most `limit` (see the
+    /// module documentation for what "after" means on PostgreSQL).
+    pub fn events_after_any_org(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
+        select.cacheable().push(&format!(
+            "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE seq > "
+        ));
+        select.push_bind(Bind::BigInt(after));
+        select
+            .push(" ORDER BY seq LIMIT ")
+            .push_bind(Bind::BigInt(i64::from(limit)));
+        rows_to_events(select.load(self.tx.conn)?)
+    }
+
+    /// The organizations with events that `consumer` has not acknowledged (an organization
+    /// without a cursor row counts from the start).
+    pub fn orgs_with_pending_events(&mut self, consumer: &str) -> Result<Vec<String>, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
+        match self.tx.backend {
+            // No heads on SQLite (see `append_event`): one probe of the (org_id, seq) index
+            // per organization.
+            Backend::Sqlite => {
+                select.cacheable().push(
+                    "SELECT o.id AS org_id FROM orgs o LEFT JOIN outbox_consumers c \
+                     ON c.org_id = o.id AND c.consumer = ",
+                );
+                select.push_bind(Bind::Text(consumer.to_owned()));
+                select.push(
+                    " WHERE EXISTS (SELECT 1 FROM outbox_events e WHERE e.org_id = o.id \
+                     AND e.seq > COALESCE(c.delivered_seq, 0)) ORDER BY o.id",
+                );
+            }
+            Backend::Postgres => {
+                select.cacheable().push(
+                    "SELECT h.org_id AS org_id FROM outbox_heads h LEFT JOIN outbox_consumers c \
+                     ON c.org_id = h.org_id AND c.consumer = ",
+                );
+                select.push_bind(Bind::Text(consumer.to_owned()));
+                select.push(" WHERE h.last_seq > COALESCE(c.delivered_seq, 0) ORDER BY h.org_id");
+            }
+        }
+        let rows: Vec<OrgRow> = select.load(self.tx.conn)?;
+        Ok(rows.into_iter().map(|row| row.org_id).collect())
+    }
+}
+
+impl Tx<'_> {
     /// Append the events kept aside, just before the commit: on PostgreSQL one by one under
     /// the org's head lock; on SQLite, whose single writer already commits in `seq` order,
     /// in multi-row statements (a group-commit batch appends all its jobs' events at once).
@@ -207,74 +291,6 @@ impl Tx<'_> {
              RETURNING last_seq AS seq",
         );
         Ok(lock.optional::<SeqRow>(self.conn)?.map_or(0, |row| row.seq))
-    }
-
-    /// The organization's events after `after` (a `seq`), oldest first, at most `limit`.
-    pub fn events_after(
-        &mut self,
-        org_id: &str,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<OutboxEvent>, StoreError> {
-        let mut select = Sql::new(self.backend);
-        select.cacheable().push(&format!(
-            "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE org_id = "
-        ));
-        select.push_bind(Bind::Text(org_id.to_owned()));
-        select.push(" AND seq > ").push_bind(Bind::BigInt(after));
-        select
-            .push(" ORDER BY seq LIMIT ")
-            .push_bind(Bind::BigInt(i64::from(limit)));
-        rows_to_events(select.load(self.conn)?)
-    }
-
-    /// Every organization's events after `after`, oldest first, at most `limit` (see the
-    /// module documentation for what "after" means on PostgreSQL).
-    pub fn events_after_any_org(
-        &mut self,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<OutboxEvent>, StoreError> {
-        let mut select = Sql::new(self.backend);
-        select.cacheable().push(&format!(
-            "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE seq > "
-        ));
-        select.push_bind(Bind::BigInt(after));
-        select
-            .push(" ORDER BY seq LIMIT ")
-            .push_bind(Bind::BigInt(i64::from(limit)));
-        rows_to_events(select.load(self.conn)?)
-    }
-
-    /// The organizations with events that `consumer` has not acknowledged (an organization
-    /// without a cursor row counts from the start).
-    pub fn orgs_with_pending_events(&mut self, consumer: &str) -> Result<Vec<String>, StoreError> {
-        let mut select = Sql::new(self.backend);
-        match self.backend {
-            // No heads on SQLite (see `append_event`): one probe of the (org_id, seq) index
-            // per organization.
-            Backend::Sqlite => {
-                select.cacheable().push(
-                    "SELECT o.id AS org_id FROM orgs o LEFT JOIN outbox_consumers c \
-                     ON c.org_id = o.id AND c.consumer = ",
-                );
-                select.push_bind(Bind::Text(consumer.to_owned()));
-                select.push(
-                    " WHERE EXISTS (SELECT 1 FROM outbox_events e WHERE e.org_id = o.id \
-                     AND e.seq > COALESCE(c.delivered_seq, 0)) ORDER BY o.id",
-                );
-            }
-            Backend::Postgres => {
-                select.cacheable().push(
-                    "SELECT h.org_id AS org_id FROM outbox_heads h LEFT JOIN outbox_consumers c \
-                     ON c.org_id = h.org_id AND c.consumer = ",
-                );
-                select.push_bind(Bind::Text(consumer.to_owned()));
-                select.push(" WHERE h.last_seq > COALESCE(c.delivered_seq, 0) ORDER BY h.org_id");
-            }
-        }
-        let rows: Vec<OrgRow> = select.load(self.conn)?;
-        Ok(rows.into_iter().map(|row| row.org_id).collect())
     }
 }
 

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 
-use crate::outbox::SeqRow;
+use crate::outbox::{Outbox, SeqRow};
 use crate::sql::{Bind, Sql};
-use crate::{Backend, Store, StoreError, Tx, timestamp};
+use crate::{Backend, Store, StoreError, timestamp};
 
 /// Events considered per statement (and per transaction of [`Store::prune_outbox`]).
 const BATCH: u32 = 1000;
@@ -28,18 +28,18 @@ struct AgeRow {
     occurred_at: String,
 }
 
-impl Tx<'_> {
+impl Outbox<'_, '_> {
     /// Remove up to `limit` of the organization's oldest events that occurred before
     /// `before` and that every consumer with a cursor for the organization has
     /// acknowledged (see the module documentation); how many. Oldest first: it stops at the
     /// first event that must stay.
-    pub fn prune_events(
+    pub fn prune(
         &mut self,
         org_id: &str,
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<usize, StoreError> {
-        let mut acknowledged = Sql::new(self.backend);
+        let mut acknowledged = Sql::new(self.tx.backend);
         acknowledged
             .cacheable()
             .push(&format!(
@@ -49,19 +49,19 @@ impl Tx<'_> {
             ))
             .push_bind(Bind::Text(org_id.to_owned()));
         let mut bound = acknowledged
-            .optional::<SeqRow>(self.conn)?
+            .optional::<SeqRow>(self.tx.conn)?
             .map_or(i64::MAX, |row| row.seq);
-        if self.backend == Backend::Sqlite {
-            let mut newest = Sql::new(self.backend);
+        if self.tx.backend == Backend::Sqlite {
+            let mut newest = Sql::new(self.tx.backend);
             newest
                 .cacheable()
                 .push("SELECT COALESCE(MAX(seq), 0) AS seq FROM outbox_events");
             let newest = newest
-                .optional::<SeqRow>(self.conn)?
+                .optional::<SeqRow>(self.tx.conn)?
                 .map_or(0, |row| row.seq);
             bound = bound.min(newest - 1);
         }
-        let mut oldest = Sql::new(self.backend);
+        let mut oldest = Sql::new(self.tx.backend);
         oldest
             .cacheable()
             .push("SELECT seq, occurred_at FROM outbox_events WHERE org_id = ")
@@ -70,7 +70,7 @@ impl Tx<'_> {
         oldest
             .push(" ORDER BY seq LIMIT ")
             .push_bind(Bind::BigInt(i64::from(limit)));
-        let rows: Vec<AgeRow> = oldest.load(self.conn)?;
+        let rows: Vec<AgeRow> = oldest.load(self.tx.conn)?;
         let cutoff = timestamp::to_db(before);
         let due: Vec<&AgeRow> = rows
             .iter()
@@ -79,7 +79,7 @@ impl Tx<'_> {
         let Some(last) = due.last() else {
             return Ok(0);
         };
-        let mut delete = Sql::new(self.backend);
+        let mut delete = Sql::new(self.tx.backend);
         delete
             .cacheable()
             .push("DELETE FROM outbox_events WHERE org_id = ")
@@ -87,19 +87,19 @@ impl Tx<'_> {
         delete
             .push(" AND seq <= ")
             .push_bind(Bind::BigInt(last.seq));
-        delete.execute(self.conn)
+        delete.execute(self.tx.conn)
     }
 }
 
 impl Store {
-    /// [`Tx::prune_events`] for every organization, in transactions of up to a thousand
+    /// [`Outbox::prune`] for every organization, in transactions of up to a thousand
     /// events; how many events were removed in all. Blocking.
     pub fn prune_outbox(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        let orgs = self.read(|tx| tx.orgs())?;
+        let orgs = self.read(|tx| tx.orgs_area().list())?;
         let mut pruned = 0;
         for org in orgs {
             loop {
-                let removed = self.write(|tx| tx.prune_events(&org.id, before, BATCH))?;
+                let removed = self.write(|tx| tx.outbox().prune(&org.id, before, BATCH))?;
                 pruned += removed;
                 if removed < BATCH as usize {
                     break;

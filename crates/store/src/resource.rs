@@ -143,13 +143,37 @@ pub(crate) struct Assigned {
     pub(crate) version: i64,
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The users or the groups: create, read, replace, delete, list.
+    pub fn resources(&mut self, kind: ResourceKind) -> Resources<'_, 'c> {
+        Resources { tx: self, kind }
+    }
+
+    /// The users: [`Tx::resources`] of [`ResourceKind::User`].
+    pub fn users(&mut self) -> Resources<'_, 'c> {
+        self.resources(ResourceKind::User)
+    }
+
+    /// The groups: [`Tx::resources`] of [`ResourceKind::Group`] (their members:
+    /// [`Tx::members`]).
+    pub fn groups(&mut self) -> Resources<'_, 'c> {
+        self.resources(ResourceKind::Group)
+    }
+}
+
+/// The users or the groups of an organization, in a transaction ([`Tx::resources`]).
+#[derive(Debug)]
+pub struct Resources<'t, 'c> {
+    pub(crate) tx: &'t mut Tx<'c>,
+    pub(crate) kind: ResourceKind,
+}
+
+impl Resources<'_, '_> {
     /// Store a new resource (the output of `scim_core::validate_resource`): assigns `id` and
     /// `meta`. For a group, `members` become member rows (each must be a user or group of the org).
-    pub fn create_resource(
+    pub fn create(
         &mut self,
         org_id: &str,
-        kind: ResourceKind,
         resource: &Value,
         now: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
@@ -159,9 +183,33 @@ impl Tx<'_> {
             last_modified: now,
             version: 1,
         };
-        self.insert_resource(org_id, kind, resource, assigned)
+        self.tx
+            .insert_resource(org_id, self.kind, resource, assigned)
     }
 
+    /// A resource by id; group members are loaded only when asked.
+    pub fn get(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        load_members: bool,
+    ) -> Result<StoredResource, StoreError> {
+        let kind = self.kind;
+        let mut sql = Sql::new(self.tx.backend);
+        sql.cacheable();
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let id_bind = sql.bind(Bind::Text(id.to_owned()));
+        sql.push(&format!(
+            "SELECT {ROW_COLUMNS} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
+            kind.table()
+        ));
+        let row: ResourceRow = sql.optional(self.tx.conn)?.ok_or(StoreError::NotFound)?;
+        let mut resources = self.tx.assemble(org_id, kind, vec![row], load_members)?;
+        resources.pop().ok_or(StoreError::NotFound)
+    }
+}
+
+impl Tx<'_> {
     /// Insert a resource with the given server-assigned parts.
     pub(crate) fn insert_resource(
         &mut self,
@@ -244,27 +292,6 @@ impl Tx<'_> {
         let rows: Vec<ValueRow> =
             values::index_rows(&Value::Object(data.clone()), kind.dedicated());
         values::write_rows(self.conn, self.backend, org_id, id, &rows)
-    }
-
-    /// A resource by id; group members are loaded only when asked.
-    pub fn get_resource(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        load_members: bool,
-    ) -> Result<StoredResource, StoreError> {
-        let mut sql = Sql::new(self.backend);
-        sql.cacheable();
-        let org = sql.bind(Bind::Text(org_id.to_owned()));
-        let id_bind = sql.bind(Bind::Text(id.to_owned()));
-        sql.push(&format!(
-            "SELECT {ROW_COLUMNS} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
-            kind.table()
-        ));
-        let row: ResourceRow = sql.optional(self.conn)?.ok_or(StoreError::NotFound)?;
-        let mut resources = self.assemble(org_id, kind, vec![row], load_members)?;
-        resources.pop().ok_or(StoreError::NotFound)
     }
 
     /// Turn rows into resources, with users' groups and (when asked) groups' members.

@@ -11,8 +11,8 @@ use diesel::sql_types::{BigInt, Text};
 use scim_core::patch::MemberChange;
 use serde_json::Value;
 
-use crate::members::{self, Member, MemberDelta};
-use crate::resource::{Columns, columns, member_refs};
+use crate::members::{self, Member, MemberDelta, Members};
+use crate::resource::{Columns, Resources, columns, member_refs};
 use crate::sql::{Bind, Sql};
 use crate::values;
 use crate::{Backend, ResourceKind, StoreError, StoredResource, Tx, timestamp};
@@ -144,21 +144,25 @@ impl Tx<'_> {
         }
         Ok(())
     }
+}
 
+impl Resources<'_, '_> {
     /// Replace a resource with `resource` (normalized; PUT, or a user PATCH's outcome).
     /// A group's members become exactly `resource["members"]`. With `expected_version`,
     /// the version check and the write are one statement. The version is bumped only
     /// when something changed.
-    pub fn replace_resource(
+    pub fn replace(
         &mut self,
         org_id: &str,
-        kind: ResourceKind,
         id: &str,
         resource: &Value,
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
-        let current = self.checked_current(org_id, kind, id, expected_version)?;
+        let kind = self.kind;
+        let current = self
+            .tx
+            .checked_current(org_id, kind, id, expected_version)?;
         let columns = columns(kind, resource)?;
         let stored: Value = serde_json::from_str(&current.data)?;
         let data_changed = stored != Value::Object(columns.data.clone());
@@ -166,9 +170,9 @@ impl Tx<'_> {
         if kind == ResourceKind::Group {
             let refs = member_refs(resource)?;
             let wanted: Vec<Member> =
-                members::resolve_members(self.conn, self.backend, org_id, id, &refs)?;
+                members::resolve_members(self.tx.conn, self.tx.backend, org_id, id, &refs)?;
             let wanted_ids: HashSet<&str> = wanted.iter().map(|m| m.id.as_str()).collect();
-            let present = members::member_ids(self.conn, self.backend, org_id, id)?;
+            let present = members::member_ids(self.tx.conn, self.tx.backend, org_id, id)?;
             let gone: Vec<String> = present
                 .iter()
                 .filter(|member| !wanted_ids.contains(member.as_str()))
@@ -179,16 +183,64 @@ impl Tx<'_> {
                 .filter(|member| !present.contains(&member.id))
                 .collect();
             members_changed = !gone.is_empty() || !new.is_empty();
-            members::delete_members(self.conn, self.backend, org_id, id, &gone)?;
-            members::insert_members(self.conn, self.backend, org_id, id, &new)?;
+            members::delete_members(self.tx.conn, self.tx.backend, org_id, id, &gone)?;
+            members::insert_members(self.tx.conn, self.tx.backend, org_id, id, &new)?;
         }
         if data_changed || members_changed {
             let new_columns = data_changed.then_some(&columns);
-            self.update_row(org_id, kind, id, current.version, new_columns, now)?;
+            self.tx
+                .update_row(org_id, kind, id, current.version, new_columns, now)?;
         }
-        self.get_resource(org_id, kind, id, true)
+        self.get(org_id, id, true)
     }
 
+    /// Delete a resource and its membership rows (as a group, and as a member of groups:
+    /// those groups move to a new version, modified at `now`). This is a hard delete; SCIM
+    /// deletes users with [`Lifecycle::delete_user`](crate::Lifecycle::delete_user), which
+    /// leaves a tombstone and takes their grants, joins and org settings along.
+    pub fn delete(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let kind = self.kind;
+        let mut sql = Sql::new(self.tx.backend);
+        sql.cacheable();
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let id_bind = sql.bind(Bind::Text(id.to_owned()));
+        let version_condition = match expected_version {
+            Some(version) => format!(" AND version = {}", sql.bind(Bind::BigInt(version))),
+            None => String::new(),
+        };
+        sql.push(&format!(
+            "DELETE FROM {} WHERE org_id = {org} AND id = {id_bind}{version_condition}",
+            kind.table()
+        ));
+        if sql.execute(self.tx.conn)? == 0 {
+            return Err(self.tx.explain_missed_write(org_id, kind, id));
+        }
+        if kind == ResourceKind::Group {
+            // The foreign key cascades too; explicit so it does not depend on the pragma.
+            let mut rows = Sql::new(self.tx.backend);
+            rows.cacheable();
+            rows.push("DELETE FROM group_members WHERE group_id = ")
+                .push_bind(Bind::Text(id.to_owned()))
+                .push(" AND org_id = ")
+                .push_bind(Bind::Text(org_id.to_owned()));
+            rows.execute(self.tx.conn)?;
+            // A deleted group's grants go with it; its users keep their own.
+            self.tx
+                .delete_grants_of(org_id, &org_model::Principal::Group(id.to_owned()))?;
+        }
+        members::delete_memberships_of(self.tx.conn, self.tx.backend, org_id, id, now)?;
+        values::delete_rows(self.tx.conn, self.tx.backend, org_id, id)?;
+        Ok(())
+    }
+}
+
+impl Members<'_, '_> {
     /// Apply a group PATCH plan: `attributes` (the member-less group after the PATCH, when
     /// its own attributes changed) and the member deltas, in time proportional to the
     /// change. The version is bumped when anything changed. Members are not loaded in the result.
@@ -212,7 +264,7 @@ impl Tx<'_> {
         .map(|(stored, _)| stored)
     }
 
-    /// [`Tx::patch_group`], also answering what the member changes did, net.
+    /// [`Members::patch_group`], also answering what the member changes did, net.
     pub fn patch_group_with_delta(
         &mut self,
         org_id: &str,
@@ -223,7 +275,9 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<(StoredResource, MemberDelta), StoreError> {
         let kind = ResourceKind::Group;
-        let current = self.checked_current(org_id, kind, id, expected_version)?;
+        let current = self
+            .tx
+            .checked_current(org_id, kind, id, expected_version)?;
         let new_columns = match attributes {
             Some(attributes) => {
                 let columns = columns(kind, attributes)?;
@@ -232,54 +286,12 @@ impl Tx<'_> {
             }
             None => None,
         };
-        let delta = members::apply_changes(self.conn, self.backend, org_id, id, member_changes)?;
+        let delta =
+            members::apply_changes(self.tx.conn, self.tx.backend, org_id, id, member_changes)?;
         if new_columns.is_some() || !delta.is_empty() {
-            self.update_row(org_id, kind, id, current.version, new_columns.as_ref(), now)?;
+            self.tx
+                .update_row(org_id, kind, id, current.version, new_columns.as_ref(), now)?;
         }
-        Ok((self.get_resource(org_id, kind, id, false)?, delta))
-    }
-
-    /// Delete a resource and its membership rows (as a group, and as a member of groups:
-    /// those groups move to a new version, modified at `now`). This is a hard delete; SCIM
-    /// deletes users with [`Tx::delete_user`], which leaves a tombstone and takes their
-    /// grants, joins and org settings along.
-    pub fn delete_resource(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        expected_version: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut sql = Sql::new(self.backend);
-        sql.cacheable();
-        let org = sql.bind(Bind::Text(org_id.to_owned()));
-        let id_bind = sql.bind(Bind::Text(id.to_owned()));
-        let version_condition = match expected_version {
-            Some(version) => format!(" AND version = {}", sql.bind(Bind::BigInt(version))),
-            None => String::new(),
-        };
-        sql.push(&format!(
-            "DELETE FROM {} WHERE org_id = {org} AND id = {id_bind}{version_condition}",
-            kind.table()
-        ));
-        if sql.execute(self.conn)? == 0 {
-            return Err(self.explain_missed_write(org_id, kind, id));
-        }
-        if kind == ResourceKind::Group {
-            // The foreign key cascades too; explicit so it does not depend on the pragma.
-            let mut rows = Sql::new(self.backend);
-            rows.cacheable();
-            rows.push("DELETE FROM group_members WHERE group_id = ")
-                .push_bind(Bind::Text(id.to_owned()))
-                .push(" AND org_id = ")
-                .push_bind(Bind::Text(org_id.to_owned()));
-            rows.execute(self.conn)?;
-            // A deleted group's grants go with it; its users keep their own.
-            self.delete_grants_of(org_id, &org_model::Principal::Group(id.to_owned()))?;
-        }
-        members::delete_memberships_of(self.conn, self.backend, org_id, id, now)?;
-        values::delete_rows(self.conn, self.backend, org_id, id)?;
-        Ok(())
+        Ok((self.tx.groups().get(org_id, id, false)?, delta))
     }
 }

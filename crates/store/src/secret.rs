@@ -1,6 +1,7 @@
 //! Secrets shared by every server process on one database (`server_secrets`): created once
 //! by whichever process starts first, then read by all.
 
+use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use rand::RngCore;
@@ -18,11 +19,12 @@ struct SecretRow {
     secret: String,
 }
 
-/// The 32-byte cursor key: created (random) if the database has none yet, then read back,
-/// so concurrent first starts agree on the one that was stored.
+/// The 32-byte cursor key: created (random, recorded as made at `now`) if the database has
+/// none yet, then read back, so concurrent first starts agree on the one that was stored.
 pub(crate) fn cursor_key(
     connection: &mut AnyConnection,
     backend: Backend,
+    now: DateTime<Utc>,
 ) -> Result<[u8; 32], StoreError> {
     let mut fresh = [0u8; 32];
     rand::rng().fill_bytes(&mut fresh);
@@ -33,7 +35,7 @@ pub(crate) fn cursor_key(
         .push(", ");
     insert.push_bind(Bind::Text(hex::encode(fresh))).push(", ");
     insert
-        .push_bind(Bind::Text(crate::timestamp::to_db(chrono::Utc::now())))
+        .push_bind(Bind::Text(crate::timestamp::to_db(now)))
         .push(") ON CONFLICT (name) DO NOTHING");
     insert.execute(connection)?;
     let mut select = Sql::new(backend);

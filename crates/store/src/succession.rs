@@ -23,9 +23,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use org_model::{Grant, GrantSource, Principal, ResourceRef, Role};
 
+use crate::StoreError;
 use crate::grants::GrantFilter;
+use crate::lifecycle::Lifecycle;
 use crate::schema::scim_users;
-use crate::{StoreError, Tx};
 
 /// The outcome of succession for one workspace.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +38,7 @@ pub struct Succession {
     pub grant: Option<Grant>,
 }
 
-impl Tx<'_> {
+impl Lifecycle<'_, '_> {
     /// The workspaces whose ownership `user_id` answers for at `now`: those it holds a
     /// direct unexpired `owner` grant on, and every workspace when it is the last active
     /// org owner (see the module's documentation). By id.
@@ -47,7 +48,7 @@ impl Tx<'_> {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        let owners = self.org_settings(org_id)?.owners;
+        let owners = self.tx.orgs_area().settings(org_id)?.owners;
         if owners.iter().any(|o| o == user_id) {
             let mut another_active = false;
             for other in owners.iter().filter(|o| *o != user_id) {
@@ -58,14 +59,18 @@ impl Tx<'_> {
             }
             if !another_active {
                 return Ok(self
-                    .workspaces(org_id)?
+                    .tx
+                    .workspaces_area()
+                    .list(org_id)?
                     .into_iter()
                     .map(|workspace| workspace.id)
                     .collect());
             }
         }
         let owned: BTreeSet<String> = self
-            .grants(
+            .tx
+            .grants_area()
+            .list(
                 org_id,
                 &GrantFilter {
                     principal: Some(Principal::User(user_id.to_owned())),
@@ -90,7 +95,9 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let holders: Vec<String> = self
-            .grants(
+            .tx
+            .grants_area()
+            .list(
                 org_id,
                 &GrantFilter {
                     principal: None,
@@ -116,7 +123,7 @@ impl Tx<'_> {
     /// user and not `leaving`; else the earliest-created active org owner other than
     /// `leaving`; else nobody.
     pub fn heir(&mut self, org_id: &str, leaving: &str) -> Result<Option<String>, StoreError> {
-        let settings = self.org_settings(org_id)?;
+        let settings = self.tx.orgs_area().settings(org_id)?;
         if let Some(successor) = settings.successor.as_deref()
             && successor != leaving
             && self.user_active(org_id, successor)? == Some(true)
@@ -137,7 +144,7 @@ impl Tx<'_> {
                 .filter(scim_users::active.is_null().or(scim_users::active.eq(true)))
                 .order((scim_users::created, scim_users::id))
                 .select((scim_users::created, scim_users::id))
-                .first(self.conn)
+                .first(self.tx.conn)
                 .optional()?;
             if let Some(found) = found
                 && earliest.as_ref().is_none_or(|best| found < *best)
@@ -149,7 +156,7 @@ impl Tx<'_> {
     }
 
     /// Hand over each of `workspaces` (those `leaving` owned) that has no active direct
-    /// owner any more to the [`heir`](Tx::heir), as a manual `owner` grant made `by` the
+    /// owner any more to the [`heir`](Lifecycle::heir), as a manual `owner` grant made `by` the
     /// given actor at `now`. Workspaces that still have an active owner are left out.
     pub fn hand_over_workspaces(
         &mut self,
@@ -180,10 +187,10 @@ impl Tx<'_> {
         Ok(handed)
     }
 
-    /// Hand one workspace to `heir` (found by [`heir`](Tx::heir); `None`: nobody can
+    /// Hand one workspace to `heir` (found by [`heir`](Lifecycle::heir); `None`: nobody can
     /// inherit) as a manual `owner` grant made `by` the given actor at `now`, whether or
     /// not it still has an active owner: the caller has checked
-    /// ([`has_active_direct_owner`](Tx::has_active_direct_owner)).
+    /// ([`has_active_direct_owner`](Lifecycle::has_active_direct_owner)).
     pub fn hand_over_workspace(
         &mut self,
         org_id: &str,
@@ -193,7 +200,7 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Succession, StoreError> {
         let grant = match heir {
-            Some(heir) => Some(self.create_grant(
+            Some(heir) => Some(self.tx.grants_area().create(
                 org_id,
                 &Grant {
                     id: String::new(),

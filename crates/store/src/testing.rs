@@ -16,8 +16,9 @@ use diesel::{Connection, PgConnection};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::resource::Assigned;
-use crate::{Backend, ResourceKind, Store, StoreError, StoreOptions, StoredResource, Tx};
+use crate::members::Members;
+use crate::resource::{Assigned, Resources};
+use crate::{Backend, Store, StoreError, StoreOptions, StoredResource, Tx};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -112,9 +113,10 @@ impl TestDb {
             .map_err(|error| error.to_string())
     }
 
-    /// [`Store::open`] with default options; panics on failure (tests only).
+    /// [`Store::open`] with default options; panics on failure (tests only). The cursor key
+    /// of a test database is recorded as made at the Unix epoch: no test reads it.
     pub fn open(&self) -> Store {
-        Store::open(&self.url, &StoreOptions::default())
+        Store::open(&self.url, &StoreOptions::default(), DateTime::UNIX_EPOCH)
             .unwrap_or_else(|error| panic!("opening {}: {error}", self.url))
     }
 }
@@ -151,65 +153,22 @@ struct PostgresPlanRow {
     line: String,
 }
 
-impl Tx<'_> {
-    /// The query plan of the page query of [`Tx::list_resources`], one line per step
+impl Resources<'_, '_> {
+    /// The query plan of the page query of [`Resources::list`], one line per step
     /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL). Tests only.
     pub fn explain_list(
         &mut self,
         org_id: &str,
-        kind: ResourceKind,
         query: &crate::ListQuery<'_>,
     ) -> Result<Vec<String>, StoreError> {
-        let sql = crate::list::list_sql(self.backend, org_id, kind, query);
-        self.explain(sql)
-    }
-
-    /// The query plan of the lookup that checks PATCH member ids (`MemberChange::Add`)
-    /// for a chunk of `ids`, as [`Tx::explain_list`] gives it. Tests only.
-    pub fn explain_member_lookup(
-        &mut self,
-        org_id: &str,
-        ids: &[String],
-    ) -> Result<Vec<String>, StoreError> {
-        let sql = crate::members::lookup_sql(self.backend, org_id, ids);
-        self.explain(sql)
-    }
-
-    /// The query plan of removing every member of a group (`MemberChange::RemoveAll`),
-    /// as [`Tx::explain_list`] gives it. Tests only.
-    pub fn explain_remove_all_members(
-        &mut self,
-        org_id: &str,
-        group_id: &str,
-    ) -> Result<Vec<String>, StoreError> {
-        let sql = crate::members::delete_where_sql(self.backend, org_id, group_id, None);
-        self.explain(sql)
-    }
-
-    fn explain(&mut self, mut sql: crate::sql::Sql) -> Result<Vec<String>, StoreError> {
-        match self.backend {
-            Backend::Sqlite => {
-                sql.prepend("EXPLAIN QUERY PLAN ");
-                let rows: Vec<SqlitePlanRow> = sql.load(self.conn)?;
-                Ok(rows.into_iter().map(|row| row.detail).collect())
-            }
-            Backend::Postgres => {
-                sql.prepend("EXPLAIN ");
-                let rows: Vec<PostgresPlanRow> = sql.load(self.conn)?;
-                Ok(rows.into_iter().map(|row| row.line).collect())
-            }
-        }
+        let sql = crate::list::list_sql(self.tx.backend, org_id, self.kind, query);
+        explain(self.tx, sql)
     }
 
     /// Store a resource that already has its `id` and `meta` (`created`, `lastModified`,
     /// `version` as `W/"<n>"`; another version text becomes 0), as the shared filter corpus
     /// needs. Tests only (feature `testing`).
-    pub fn import_resource(
-        &mut self,
-        org_id: &str,
-        kind: ResourceKind,
-        resource: &Value,
-    ) -> Result<StoredResource, StoreError> {
+    pub fn import(&mut self, org_id: &str, resource: &Value) -> Result<StoredResource, StoreError> {
         let text = |pointer: &str| resource.pointer(pointer).and_then(Value::as_str);
         let instant = |pointer: &str| -> Result<DateTime<Utc>, StoreError> {
             text(pointer)
@@ -228,6 +187,47 @@ impl Tx<'_> {
             last_modified: instant("/meta/lastModified")?,
             version,
         };
-        self.insert_resource(org_id, kind, resource, assigned)
+        self.tx
+            .insert_resource(org_id, self.kind, resource, assigned)
+    }
+}
+
+impl Members<'_, '_> {
+    /// The query plan of the lookup that checks PATCH member ids (`MemberChange::Add`)
+    /// for a chunk of `ids`, as [`Resources::explain_list`] gives it. Tests only.
+    pub fn explain_member_lookup(
+        &mut self,
+        org_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = crate::members::lookup_sql(self.tx.backend, org_id, ids);
+        explain(self.tx, sql)
+    }
+
+    /// The query plan of removing every member of a group (`MemberChange::RemoveAll`),
+    /// as [`Resources::explain_list`] gives it. Tests only.
+    pub fn explain_remove_all_members(
+        &mut self,
+        org_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = crate::members::delete_where_sql(self.tx.backend, org_id, group_id, None);
+        explain(self.tx, sql)
+    }
+}
+
+/// The plan of `sql`, one line per step.
+fn explain(tx: &mut Tx<'_>, mut sql: crate::sql::Sql) -> Result<Vec<String>, StoreError> {
+    match tx.backend {
+        Backend::Sqlite => {
+            sql.prepend("EXPLAIN QUERY PLAN ");
+            let rows: Vec<SqlitePlanRow> = sql.load(tx.conn)?;
+            Ok(rows.into_iter().map(|row| row.detail).collect())
+        }
+        Backend::Postgres => {
+            sql.prepend("EXPLAIN ");
+            let rows: Vec<PostgresPlanRow> = sql.load(tx.conn)?;
+            Ok(rows.into_iter().map(|row| row.line).collect())
+        }
     }
 }

@@ -92,10 +92,23 @@ fn token_id_of(secret: &str, kind: TokenKind) -> Option<&str> {
     well_formed.then_some(id)
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The API tokens: create, list, revoke, authenticate.
+    pub fn tokens_area(&mut self) -> Tokens<'_, 'c> {
+        Tokens { tx: self }
+    }
+}
+
+/// The API tokens, in a transaction ([`Tx::tokens_area`]).
+#[derive(Debug)]
+pub struct Tokens<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Tokens<'_, '_> {
     /// Create a token; its secret is returned once and stored as a SHA-256 hash.
     /// [`StoreError::NotFound`] for an unknown org.
-    pub fn create_token(
+    pub fn create(
         &mut self,
         org_id: &str,
         kind: TokenKind,
@@ -106,7 +119,7 @@ impl Tx<'_> {
         let org_exists = orgs::table
             .find(org_id)
             .select(orgs::id)
-            .first::<String>(self.conn)
+            .first::<String>(self.tx.conn)
             .optional()?
             .is_some();
         if !org_exists {
@@ -128,7 +141,7 @@ impl Tx<'_> {
         };
         diesel::insert_into(tokens::table)
             .values(&row)
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         Ok(NewToken {
             info: row.info()?,
             secret,
@@ -136,7 +149,7 @@ impl Tx<'_> {
     }
 
     /// An organization's tokens (of one kind, or all), oldest first.
-    pub fn tokens(
+    pub fn list(
         &mut self,
         org_id: &str,
         kind: Option<TokenKind>,
@@ -149,12 +162,16 @@ impl Tx<'_> {
         if let Some(kind) = kind {
             query = query.filter(tokens::kind.eq(kind.as_str()));
         }
-        query.load(self.conn)?.iter().map(TokenRow::info).collect()
+        query
+            .load(self.tx.conn)?
+            .iter()
+            .map(TokenRow::info)
+            .collect()
     }
 
     /// Revoke a token; false when the org has no such token. Revoking twice keeps the
     /// first revocation time (and answers true).
-    pub fn revoke_token(
+    pub fn revoke(
         &mut self,
         org_id: &str,
         token_id: &str,
@@ -165,13 +182,13 @@ impl Tx<'_> {
             .filter(tokens::id.eq(token_id));
         let exists = target
             .select(tokens::id)
-            .first::<String>(self.conn)
+            .first::<String>(self.tx.conn)
             .optional()?
             .is_some();
         if exists {
             diesel::update(target.filter(tokens::revoked_at.is_null()))
                 .set(tokens::revoked_at.eq(timestamp::to_db(now)))
-                .execute(self.conn)?;
+                .execute(self.tx.conn)?;
         }
         Ok(exists)
     }
@@ -189,7 +206,7 @@ impl Tx<'_> {
         };
         // Raw SQL rather than the query builder: every request runs this, and the cache key
         // of a cacheable raw statement is cheap to make (no identifier quoting per column).
-        let mut sql = Sql::new(self.backend);
+        let mut sql = Sql::new(self.tx.backend);
         sql.cacheable();
         let id = sql.bind(Bind::Text(token_id.to_owned()));
         sql.push(&format!(
@@ -203,7 +220,7 @@ impl Tx<'_> {
             token: row,
             dialect,
             schemas_version,
-        }) = sql.optional::<AuthRow>(self.conn)?
+        }) = sql.optional::<AuthRow>(self.tx.conn)?
         else {
             return Ok(None);
         };

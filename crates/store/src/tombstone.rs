@@ -3,7 +3,7 @@
 //! `externalId` are free at once (every query and uniqueness constraint on users keeps
 //! working unchanged). The user's grants, group memberships, joins and place in the org's
 //! `owners` (and as its `successor`) go with it. The tombstone keeps the personal data until the purge
-//! ([`Tx::purge_tombstones`]) scrubs it `purge_after_days` after the deletion.
+//! ([`Lifecycle::purge_tombstones`]) scrubs it `purge_after_days` after the deletion.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -12,8 +12,9 @@ use serde_json::json;
 
 use crate::audit::NewAuditRecord;
 use crate::grants::GrantFilter;
+use crate::lifecycle::Lifecycle;
 use crate::schema::{grants, joins, scim_users, user_tombstones};
-use crate::{Store, StoreError, Tx, members, timestamp, values};
+use crate::{Store, StoreError, members, timestamp, values};
 
 /// The actor of changes the server makes on its own (the purge).
 pub const SYSTEM_ACTOR: &str = "system";
@@ -81,7 +82,7 @@ impl TombstoneRow {
     }
 }
 
-impl Tx<'_> {
+impl Lifecycle<'_, '_> {
     /// Delete a user, leaving a tombstone: with `expected_version`, only if it is still the
     /// stored version ([`StoreError::VersionMismatch`] otherwise). Its grants, memberships
     /// and joins are removed and it leaves the org's `owners` (and `successor`, when it is
@@ -106,7 +107,7 @@ impl Tx<'_> {
                 scim_users::version,
                 scim_users::active,
             ))
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?;
         let (user_name, external_id, data, created, version, active) =
             row.ok_or(StoreError::NotFound)?;
@@ -122,7 +123,7 @@ impl Tx<'_> {
                 .filter(scim_users::id.eq(user_id))
                 .filter(scim_users::version.eq(version)),
         )
-        .execute(self.conn)?;
+        .execute(self.tx.conn)?;
         if deleted == 0 {
             return Err(match self.user_version(org_id, user_id)? {
                 Some(current) => StoreError::VersionMismatch { current },
@@ -141,11 +142,11 @@ impl Tx<'_> {
         };
         diesel::insert_into(user_tombstones::table)
             .values(&row)
-            .execute(self.conn)?;
-        members::delete_memberships_of(self.conn, self.backend, org_id, user_id, now)?;
-        values::delete_rows(self.conn, self.backend, org_id, user_id)?;
+            .execute(self.tx.conn)?;
+        members::delete_memberships_of(self.tx.conn, self.tx.backend, org_id, user_id, now)?;
+        values::delete_rows(self.tx.conn, self.tx.backend, org_id, user_id)?;
         let principal = Principal::User(user_id.to_owned());
-        let held = self.grants(
+        let held = self.tx.grants_area().list(
             org_id,
             &GrantFilter {
                 principal: Some(principal.clone()),
@@ -158,14 +159,14 @@ impl Tx<'_> {
                 .filter(grants::principal_type.eq("user"))
                 .filter(grants::principal_id.eq(user_id)),
         )
-        .execute(self.conn)?;
+        .execute(self.tx.conn)?;
         diesel::delete(
             joins::table
                 .filter(joins::org_id.eq(org_id))
                 .filter(joins::user_id.eq(user_id)),
         )
-        .execute(self.conn)?;
-        let mut settings = self.org_settings(org_id)?;
+        .execute(self.tx.conn)?;
+        let mut settings = self.tx.orgs_area().settings(org_id)?;
         let was_org_owner = settings.owners.iter().any(|owner| owner == user_id);
         let was_successor = settings.successor.as_deref() == Some(user_id);
         if was_org_owner || was_successor {
@@ -174,7 +175,7 @@ impl Tx<'_> {
             if was_successor {
                 settings.successor = None;
             }
-            self.set_org_settings(org_id, &settings)?;
+            self.tx.orgs_area().set_settings(org_id, &settings)?;
         }
         Ok(DeletedUser {
             tombstone: row.into_tombstone()?,
@@ -189,7 +190,7 @@ impl Tx<'_> {
             .filter(scim_users::org_id.eq(org_id))
             .filter(scim_users::id.eq(user_id))
             .select(scim_users::version)
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?)
     }
 
@@ -199,7 +200,7 @@ impl Tx<'_> {
             .filter(user_tombstones::org_id.eq(org_id))
             .filter(user_tombstones::id.eq(user_id))
             .select(TombstoneRow::as_select())
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?
             .ok_or(StoreError::NotFound)?
             .into_tombstone()
@@ -214,7 +215,7 @@ impl Tx<'_> {
         org_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        let days = self.org_settings(org_id)?.purge_after_days;
+        let days = self.tx.orgs_area().settings(org_id)?.purge_after_days;
         let cutoff = now - Duration::days(i64::from(days));
         let due: Vec<(String, String)> = user_tombstones::table
             .filter(user_tombstones::org_id.eq(org_id))
@@ -222,7 +223,7 @@ impl Tx<'_> {
             .filter(user_tombstones::deleted_at.le(timestamp::to_db(cutoff)))
             .order((user_tombstones::deleted_at, user_tombstones::id))
             .select((user_tombstones::id, user_tombstones::deleted_at))
-            .load(self.conn)?;
+            .load(self.tx.conn)?;
         for (id, deleted_at) in &due {
             diesel::update(
                 user_tombstones::table
@@ -235,9 +236,9 @@ impl Tx<'_> {
                 user_tombstones::external_id.eq(None::<String>),
                 user_tombstones::purged_at.eq(Some(timestamp::to_db(now))),
             ))
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
             let detail = json!({"deleted_at": deleted_at, "purge_after_days": days});
-            self.record_audit(
+            self.tx.audit_area().record(
                 org_id,
                 &NewAuditRecord {
                     occurred_at: now,
@@ -255,13 +256,15 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Run the purge ([`Tx::purge_tombstones`]) for every organization, one transaction
+    /// Run the purge ([`Lifecycle::purge_tombstones`]) for every organization, one transaction
     /// each; the number of tombstones purged in all. Blocking.
     pub fn purge_all(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let orgs = self.read(|tx| tx.orgs())?;
+        let orgs = self.read(|tx| tx.orgs_area().list())?;
         let mut purged = 0;
         for org in orgs {
-            purged += self.write(|tx| tx.purge_tombstones(&org.id, now))?.len();
+            purged += self
+                .write(|tx| tx.lifecycle().purge_tombstones(&org.id, now))?
+                .len();
         }
         Ok(purged)
     }

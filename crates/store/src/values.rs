@@ -8,12 +8,12 @@
 //! - one per value of each sub-attribute of an object element (`sub` = the lower-cased
 //!   name; a multi-valued sub-attribute gives one row per item).
 //!
-//! Each row says whether its value is present (the evaluator's `pr`: not null, `""`, `[]` or
-//! an object without a non-empty member) and holds it typed: a string in `v_text`, its Rust
-//! lower case in `v_lower` (so case-insensitivity is identical on both backends) and, when it
-//! reads as an `xsd:dateTime`, the instant in `v_time` (fixed-width UTC: text order = time
-//! order); a number in `v_num` (and `v_int` when it is an i64, compared exactly); a boolean
-//! in `v_bool`.
+//! Each row says whether its value is present (`scim_core::filter::is_present`, the
+//! evaluator's `pr`: not null, `""`, `[]` or an object without a non-empty member) and holds
+//! it typed: a string in `v_text`, its Rust lower case in `v_lower` (so case-insensitivity is
+//! identical on both backends) and, when it reads as an `xsd:dateTime`, the instant in
+//! `v_time` (fixed-width UTC: text order = time order); a number in `v_num` (and `v_int` when
+//! it is an i64, compared exactly); a boolean in `v_bool`.
 
 use serde_json::Value;
 
@@ -100,7 +100,7 @@ fn typed_row(attr: &str, elem: i64, sub: &str, value: &Value) -> ValueRow {
         attr: attr.to_owned(),
         elem,
         sub: sub.to_owned(),
-        present: is_present(value),
+        present: scim_core::filter::is_present(value),
         text: None,
         int: None,
         num: None,
@@ -120,26 +120,6 @@ fn typed_row(attr: &str, elem: i64, sub: &str, value: &Value) -> ValueRow {
         Value::Null | Value::Array(_) | Value::Object(_) => {}
     }
     row
-}
-
-/// Not null, not `""`, not `[]`, not `{}`.
-fn is_non_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::String(text) => !text.is_empty(),
-        Value::Array(elements) => !elements.is_empty(),
-        Value::Object(members) => !members.is_empty(),
-        Value::Bool(_) | Value::Number(_) => true,
-    }
-}
-
-/// `pr` for one value, exactly as the evaluator: a complex value needs a non-empty member.
-pub(crate) fn is_present(value: &Value) -> bool {
-    match value {
-        Value::Object(members) => members.values().any(is_non_empty),
-        Value::Array(elements) => elements.iter().any(is_non_empty),
-        other => is_non_empty(other),
-    }
 }
 
 /// Rows per INSERT (12 binds each, far below either backend's limit).

@@ -96,10 +96,23 @@ impl WebhookRow {
 
 const WEBHOOK_COLUMNS: &str = "id, org_id, url, secret, event_types, created_at";
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The organizations' webhooks.
+    pub fn webhooks_area(&mut self) -> Webhooks<'_, 'c> {
+        Webhooks { tx: self }
+    }
+}
+
+/// The organizations' webhooks, in a transaction ([`Tx::webhooks_area`]).
+#[derive(Debug)]
+pub struct Webhooks<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Webhooks<'_, '_> {
     /// Create a webhook; it receives the organization's events appended after this one
     /// commits.
-    pub fn create_webhook(
+    pub fn create(
         &mut self,
         org_id: &str,
         webhook: &NewWebhook<'_>,
@@ -113,7 +126,7 @@ impl Tx<'_> {
             event_types: webhook.event_types.to_vec(),
             created_at: now,
         };
-        let mut insert = Sql::new(self.backend);
+        let mut insert = Sql::new(self.tx.backend);
         insert.cacheable().push(&format!(
             "INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES ("
         ));
@@ -131,39 +144,41 @@ impl Tx<'_> {
         insert
             .push_bind(Bind::Text(timestamp::to_db(now)))
             .push(")");
-        insert.execute(self.conn)?;
+        insert.execute(self.tx.conn)?;
         // Under the head's lock no append of the organization is in flight: the last seq is
         // exactly what this webhook will not get.
-        let last_seq = self.lock_outbox_head(org_id)?;
-        self.ensure_consumer(&created.consumer(), org_id, last_seq)?;
+        let last_seq = self.tx.lock_outbox_head(org_id)?;
+        self.tx
+            .consumers()
+            .ensure(&created.consumer(), org_id, last_seq)?;
         Ok(created)
     }
 
     /// The organization's webhooks, oldest first.
-    pub fn webhooks(&mut self, org_id: &str) -> Result<Vec<Webhook>, StoreError> {
-        let mut select = Sql::new(self.backend);
+    pub fn list(&mut self, org_id: &str) -> Result<Vec<Webhook>, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
         select.cacheable().push(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE org_id = "
         ));
         select
             .push_bind(Bind::Text(org_id.to_owned()))
             .push(" ORDER BY created_at, id");
-        rows_to_webhooks(select.load(self.conn)?)
+        rows_to_webhooks(select.load(self.tx.conn)?)
     }
 
     /// Every organization's webhooks (for the dispatcher).
-    pub fn all_webhooks(&mut self) -> Result<Vec<Webhook>, StoreError> {
-        let mut select = Sql::new(self.backend);
+    pub fn list_all_orgs(&mut self) -> Result<Vec<Webhook>, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
         select.cacheable().push(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY org_id, created_at, id"
         ));
-        rows_to_webhooks(select.load(self.conn)?)
+        rows_to_webhooks(select.load(self.tx.conn)?)
     }
 
     /// Delete a webhook of the organization and its delivery state; another org's id is
     /// [`StoreError::NotFound`].
-    pub fn delete_webhook(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
-        let mut delete = Sql::new(self.backend);
+    pub fn delete(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
+        let mut delete = Sql::new(self.tx.backend);
         delete
             .cacheable()
             .push("DELETE FROM webhooks WHERE org_id = ");
@@ -171,10 +186,10 @@ impl Tx<'_> {
         delete
             .push(" AND id = ")
             .push_bind(Bind::Text(id.to_owned()));
-        if delete.execute(self.conn)? == 0 {
+        if delete.execute(self.tx.conn)? == 0 {
             return Err(StoreError::NotFound);
         }
-        self.delete_consumer(&webhook_consumer(id))
+        self.tx.delete_consumer(&webhook_consumer(id))
     }
 }
 

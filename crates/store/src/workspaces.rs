@@ -1,4 +1,5 @@
-//! Workspaces and folders (PRODUCT.md §4), scoped to an organization like everything else:
+//! Workspaces and folders (PRODUCT.md §4), the area [`Workspaces`], scoped to an
+//! organization like everything else:
 //! another organization's id is [`StoreError::NotFound`]. A workspace is created with its
 //! Home folder in the same transaction; the Home folder cannot be deleted on its own.
 
@@ -67,9 +68,22 @@ pub struct FolderChange {
     pub team_access: Option<TeamAccess>,
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// The workspaces and their folders.
+    pub fn workspaces_area(&mut self) -> Workspaces<'_, 'c> {
+        Workspaces { tx: self }
+    }
+}
+
+/// The workspaces and their folders, in a transaction ([`Tx::workspaces_area`]).
+#[derive(Debug)]
+pub struct Workspaces<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl Workspaces<'_, '_> {
     /// Create a workspace and its Home folder.
-    pub fn create_workspace(
+    pub fn create(
         &mut self,
         org_id: &str,
         name: &str,
@@ -85,7 +99,7 @@ impl Tx<'_> {
                 home_folder_id: home.clone(),
                 created_at: created_at.clone(),
             })
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         diesel::insert_into(folders::table)
             .values(FolderRow {
                 id: home.clone(),
@@ -95,7 +109,7 @@ impl Tx<'_> {
                 team_access: TeamAccess::InviteOnly.as_str().to_owned(),
                 created_at,
             })
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         Ok(Workspace {
             id,
             name: name.to_owned(),
@@ -104,52 +118,47 @@ impl Tx<'_> {
     }
 
     /// A workspace of the organization.
-    pub fn workspace(&mut self, org_id: &str, id: &str) -> Result<Workspace, StoreError> {
+    pub fn get(&mut self, org_id: &str, id: &str) -> Result<Workspace, StoreError> {
         workspaces::table
             .filter(workspaces::org_id.eq(org_id))
             .filter(workspaces::id.eq(id))
             .select(WorkspaceRow::as_select())
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?
             .map(Workspace::from)
             .ok_or(StoreError::NotFound)
     }
 
     /// Every workspace of the organization, oldest first.
-    pub fn workspaces(&mut self, org_id: &str) -> Result<Vec<Workspace>, StoreError> {
+    pub fn list(&mut self, org_id: &str) -> Result<Vec<Workspace>, StoreError> {
         Ok(workspaces::table
             .filter(workspaces::org_id.eq(org_id))
             .order((workspaces::created_at, workspaces::id))
             .select(WorkspaceRow::as_select())
-            .load(self.conn)?
+            .load(self.tx.conn)?
             .into_iter()
             .map(Workspace::from)
             .collect())
     }
 
     /// Rename a workspace.
-    pub fn rename_workspace(
-        &mut self,
-        org_id: &str,
-        id: &str,
-        name: &str,
-    ) -> Result<Workspace, StoreError> {
+    pub fn rename(&mut self, org_id: &str, id: &str, name: &str) -> Result<Workspace, StoreError> {
         let updated = diesel::update(
             workspaces::table
                 .filter(workspaces::org_id.eq(org_id))
                 .filter(workspaces::id.eq(id)),
         )
         .set(workspaces::name.eq(name))
-        .execute(self.conn)?;
+        .execute(self.tx.conn)?;
         if updated == 0 {
             return Err(StoreError::NotFound);
         }
-        self.workspace(org_id, id)
+        self.get(org_id, id)
     }
 
     /// Delete a workspace with its folders, and the grants and joins on them.
-    pub fn delete_workspace(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
-        let workspace = self.workspace(org_id, id)?;
+    pub fn delete(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
+        let workspace = self.get(org_id, id)?;
         let folder_ids: Vec<String> = self
             .folders(org_id, &workspace.id)?
             .into_iter()
@@ -165,7 +174,7 @@ impl Tx<'_> {
                     .and(grants::resource_id.eq_any(&folder_ids))),
             ),
         )
-        .execute(self.conn)?;
+        .execute(self.tx.conn)?;
         diesel::delete(
             joins::table.filter(joins::org_id.eq(org_id)).filter(
                 (joins::resource_type
@@ -176,9 +185,10 @@ impl Tx<'_> {
                     .and(joins::resource_id.eq_any(&folder_ids))),
             ),
         )
-        .execute(self.conn)?;
-        diesel::delete(folders::table.filter(folders::workspace_id.eq(id))).execute(self.conn)?;
-        diesel::delete(workspaces::table.filter(workspaces::id.eq(id))).execute(self.conn)?;
+        .execute(self.tx.conn)?;
+        diesel::delete(folders::table.filter(folders::workspace_id.eq(id)))
+            .execute(self.tx.conn)?;
+        diesel::delete(workspaces::table.filter(workspaces::id.eq(id))).execute(self.tx.conn)?;
         Ok(())
     }
 
@@ -191,7 +201,7 @@ impl Tx<'_> {
         team_access: TeamAccess,
         now: DateTime<Utc>,
     ) -> Result<Folder, StoreError> {
-        self.workspace(org_id, workspace_id)?;
+        self.get(org_id, workspace_id)?;
         let row = FolderRow {
             id: new_id(),
             org_id: org_id.to_owned(),
@@ -202,7 +212,7 @@ impl Tx<'_> {
         };
         diesel::insert_into(folders::table)
             .values(&row)
-            .execute(self.conn)?;
+            .execute(self.tx.conn)?;
         Folder::try_from(row)
     }
 
@@ -212,7 +222,7 @@ impl Tx<'_> {
             .filter(folders::org_id.eq(org_id))
             .filter(folders::id.eq(id))
             .select(FolderRow::as_select())
-            .first(self.conn)
+            .first(self.tx.conn)
             .optional()?
             .ok_or(StoreError::NotFound)
             .and_then(Folder::try_from)
@@ -220,13 +230,13 @@ impl Tx<'_> {
 
     /// The folders of a workspace (Home first, then oldest first).
     pub fn folders(&mut self, org_id: &str, workspace_id: &str) -> Result<Vec<Folder>, StoreError> {
-        let workspace = self.workspace(org_id, workspace_id)?;
+        let workspace = self.get(org_id, workspace_id)?;
         let mut folders: Vec<Folder> = folders::table
             .filter(folders::org_id.eq(org_id))
             .filter(folders::workspace_id.eq(workspace_id))
             .order((folders::created_at, folders::id))
             .select(FolderRow::as_select())
-            .load(self.conn)?
+            .load(self.tx.conn)?
             .into_iter()
             .map(Folder::try_from)
             .collect::<Result<_, _>>()?;
@@ -251,7 +261,7 @@ impl Tx<'_> {
                     .filter(grants::resource_id.eq(id))
                     .filter(grants::principal_type.eq("group"))
                     .count()
-                    .get_result(self.conn)?;
+                    .get_result(self.tx.conn)?;
                 if group_grants > 0 {
                     return Err(StoreError::Invalid(
                         "groups hold grants on this folder: group grants need it invite_only"
@@ -261,12 +271,12 @@ impl Tx<'_> {
             }
             diesel::update(folders::table.filter(folders::id.eq(id)))
                 .set(folders::team_access.eq(team_access.as_str()))
-                .execute(self.conn)?;
+                .execute(self.tx.conn)?;
         }
         if let Some(name) = &change.name {
             diesel::update(folders::table.filter(folders::id.eq(id)))
                 .set(folders::name.eq(name))
-                .execute(self.conn)?;
+                .execute(self.tx.conn)?;
         }
         self.folder(org_id, id)
     }
@@ -275,7 +285,7 @@ impl Tx<'_> {
     /// ([`StoreError::Invalid`]).
     pub fn delete_folder(&mut self, org_id: &str, id: &str) -> Result<(), StoreError> {
         let folder = self.folder(org_id, id)?;
-        let workspace = self.workspace(org_id, &folder.workspace_id)?;
+        let workspace = self.get(org_id, &folder.workspace_id)?;
         if workspace.home_folder_id == folder.id {
             return Err(StoreError::Invalid(
                 "a Home folder is deleted with its workspace only".to_owned(),
@@ -287,15 +297,15 @@ impl Tx<'_> {
                 .filter(grants::resource_type.eq("folder"))
                 .filter(grants::resource_id.eq(id)),
         )
-        .execute(self.conn)?;
+        .execute(self.tx.conn)?;
         diesel::delete(
             joins::table
                 .filter(joins::org_id.eq(org_id))
                 .filter(joins::resource_type.eq("folder"))
                 .filter(joins::resource_id.eq(id)),
         )
-        .execute(self.conn)?;
-        diesel::delete(folders::table.filter(folders::id.eq(id))).execute(self.conn)?;
+        .execute(self.tx.conn)?;
+        diesel::delete(folders::table.filter(folders::id.eq(id))).execute(self.tx.conn)?;
         Ok(())
     }
 }

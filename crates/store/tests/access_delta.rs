@@ -9,9 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, TeamAccess};
 use rollcall_store::testing::TestDb;
-use rollcall_store::{
-    AccessDelta, AccessScope, FolderChange, GrantFilter, ResourceKind, Store, StoreError, Tx,
-};
+use rollcall_store::{AccessDelta, AccessScope, FolderChange, GrantFilter, Store, StoreError, Tx};
 use scim_core::patch::{MemberChange, MemberRef};
 use serde_json::json;
 
@@ -75,26 +73,21 @@ fn member(id: &str) -> MemberRef {
 fn fixture(store: &Store) -> Fixture {
     store
         .write(|tx| {
-            let org = tx.create_org("Acme", now())?.id;
+            let org = tx.orgs_area().create("Acme", now())?.id;
             let mut ids: HashMap<&'static str, String> = HashMap::new();
             for name in ["ann", "bob", "cat"] {
-                let user = tx.create_resource(
-                    &org,
-                    ResourceKind::User,
-                    &json!({"userName": name}),
-                    now(),
-                )?;
+                let user = tx.users().create(&org, &json!({"userName": name}), now())?;
                 ids.insert(name, user.id);
             }
             let group = |tx: &mut Tx<'_>, name: &str, members: Vec<&String>| {
                 let members: Vec<_> = members.iter().map(|id| json!({"value": id})).collect();
-                tx.create_resource(
-                    &org,
-                    ResourceKind::Group,
-                    &json!({"displayName": name, "members": members}),
-                    now(),
-                )
-                .map(|stored| stored.id)
+                tx.groups()
+                    .create(
+                        &org,
+                        &json!({"displayName": name, "members": members}),
+                        now(),
+                    )
+                    .map(|stored| stored.id)
             };
             let eng = group(tx, "eng", vec![&ids["ann"]])?;
             let ops = group(tx, "ops", vec![&ids["bob"]])?;
@@ -102,19 +95,27 @@ fn fixture(store: &Store) -> Fixture {
             ids.insert("eng", eng);
             ids.insert("ops", ops);
             ids.insert("all", all);
-            let sales = tx.create_workspace(&org, "department_sales", now())?;
-            let hr = tx.create_workspace(&org, "department_hr", now())?;
-            let q3 = tx.create_folder(
+            let sales = tx
+                .workspaces_area()
+                .create(&org, "department_sales", now())?;
+            let hr = tx.workspaces_area().create(&org, "department_hr", now())?;
+            let q3 = tx.workspaces_area().create_folder(
                 &org,
                 &sales.id,
                 "Q3",
                 TeamAccess::Everyone(Role::Viewer),
                 now(),
             )?;
-            let secret =
-                tx.create_folder(&org, &sales.id, "Secret", TeamAccess::InviteOnly, now())?;
+            let secret = tx.workspaces_area().create_folder(
+                &org,
+                &sales.id,
+                "Secret",
+                TeamAccess::InviteOnly,
+                now(),
+            )?;
             let eng_grant = tx
-                .create_grant(
+                .grants_area()
+                .create(
                     &org,
                     &grant(
                         Principal::Group(ids["eng"].clone()),
@@ -141,15 +142,15 @@ type Change = fn(&mut Tx<'_>, &Fixture) -> Result<(), StoreError>;
 type Row = (&'static str, &'static str, Option<Role>, Option<Role>);
 
 fn user_active(tx: &mut Tx<'_>, f: &Fixture, name: &str, active: bool) -> Result<(), StoreError> {
-    tx.replace_resource(
-        &f.org,
-        ResourceKind::User,
-        &f.id(name),
-        &json!({"userName": name, "active": active}),
-        None,
-        now(),
-    )
-    .map(|_| ())
+    tx.users()
+        .replace(
+            &f.org,
+            &f.id(name),
+            &json!({"userName": name, "active": active}),
+            None,
+            now(),
+        )
+        .map(|_| ())
 }
 
 fn members(
@@ -158,7 +159,8 @@ fn members(
     group: &str,
     change: MemberChange,
 ) -> Result<(), StoreError> {
-    tx.patch_group(&f.org, &f.id(group), None, &[change], None, now())
+    tx.members()
+        .patch_group(&f.org, &f.id(group), None, &[change], None, now())
         .map(|_| ())
 }
 
@@ -182,7 +184,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     ResourceRef::Workspace(f.id("sales")),
                     Maintainer,
                 );
-                tx.create_grant(&f.org, &g).map(|_| ())
+                tx.grants_area().create(&f.org, &g).map(|_| ())
             },
             vec![
                 ("bob", "q3", None, Some(Viewer)),
@@ -192,7 +194,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
         (
             "a grant deleted",
             |f| AccessScope::Resource(ResourceRef::Workspace(f.id("sales"))),
-            |tx, f| tx.delete_grant(&f.org, &f.eng_grant),
+            |tx, f| tx.grants_area().delete(&f.org, &f.eng_grant, now()),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),
@@ -207,7 +209,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     ResourceRef::Workspace(f.id("sales")),
                     Viewer,
                 );
-                tx.create_grant(&f.org, &g).map(|_| ())
+                tx.grants_area().create(&f.org, &g).map(|_| ())
             },
             vec![],
         ),
@@ -220,7 +222,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     ResourceRef::Folder(f.id("secret")),
                     Editor,
                 );
-                tx.create_grant(&f.org, &g).map(|_| ())
+                tx.grants_area().create(&f.org, &g).map(|_| ())
             },
             vec![("bob", "secret", None, Some(Editor))],
         ),
@@ -234,7 +236,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     workspaces: "department_*".into(),
                     role: Maintainer,
                 };
-                tx.create_rule(&f.org, &rule, now()).map(|_| ())
+                tx.rules_area().create(&f.org, &rule, now()).map(|_| ())
             },
             vec![
                 ("bob", "hr", None, Some(Maintainer)),
@@ -250,7 +252,9 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     name: None,
                     team_access: Some(TeamAccess::Everyone(Editor)),
                 };
-                tx.update_folder(&f.org, &f.id("q3"), &change).map(|_| ())
+                tx.workspaces_area()
+                    .update_folder(&f.org, &f.id("q3"), &change)
+                    .map(|_| ())
             },
             vec![("ann", "q3", Some(Viewer), Some(Editor))],
         ),
@@ -262,14 +266,16 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     name: None,
                     team_access: Some(TeamAccess::InviteOnly),
                 };
-                tx.update_folder(&f.org, &f.id("q3"), &change).map(|_| ())
+                tx.workspaces_area()
+                    .update_folder(&f.org, &f.id("q3"), &change)
+                    .map(|_| ())
             },
             vec![("ann", "q3", Some(Viewer), None)],
         ),
         (
             "a workspace deleted",
             |f| AccessScope::Workspace(f.id("sales")),
-            |tx, f| tx.delete_workspace(&f.org, &f.id("sales")),
+            |tx, f| tx.workspaces_area().delete(&f.org, &f.id("sales")),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),
@@ -279,9 +285,9 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
             "an org owner named",
             |f| AccessScope::OrgOwners(vec![f.id("cat")]),
             |tx, f| {
-                let mut settings = tx.org_settings(&f.org)?;
+                let mut settings = tx.orgs_area().settings(&f.org)?;
                 settings.owners = vec![f.id("cat")];
-                tx.set_org_settings(&f.org, &settings)
+                tx.orgs_area().set_settings(&f.org, &settings)
             },
             vec![
                 ("cat", "hr", None, Some(Owner)),
@@ -366,7 +372,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                 group: f.id("eng"),
                 members: None,
             },
-            |tx, f| tx.delete_resource(&f.org, ResourceKind::Group, &f.id("eng"), None, Utc::now()),
+            |tx, f| tx.groups().delete(&f.org, &f.id("eng"), None, Utc::now()),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),
@@ -384,7 +390,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
         (
             "a user deleted",
             |f| AccessScope::Users(vec![f.id("ann")]),
-            |tx, f| tx.delete_resource(&f.org, ResourceKind::User, &f.id("ann"), None, Utc::now()),
+            |tx, f| tx.users().delete(&f.org, &f.id("ann"), None, Utc::now()),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),
@@ -484,7 +490,7 @@ fn a_group_without_grants_or_rules_needs_nothing_read() {
                     workspaces: "department_hr".into(),
                     role: Viewer,
                 };
-                tx.create_rule(&f.org, &rule, now()).map(|_| ())
+                tx.rules_area().create(&f.org, &rule, now()).map(|_| ())
             })
             .unwrap();
         let got = store
@@ -526,7 +532,7 @@ fn a_group_without_grants_or_rules_needs_nothing_read() {
             db.backend()
         );
         let grants = store
-            .read(|tx| tx.grants(&f.org, &GrantFilter::default()))
+            .read(|tx| tx.grants_area().list(&f.org, &GrantFilter::default()))
             .unwrap();
         assert_eq!(grants.len(), 1);
     }
@@ -541,13 +547,9 @@ fn a_thousand_members_added_to_a_granted_group() {
             .write(|tx| {
                 (0..1000)
                     .map(|i| {
-                        tx.create_resource(
-                            &f.org,
-                            ResourceKind::User,
-                            &json!({"userName": format!("user{i}")}),
-                            now(),
-                        )
-                        .map(|stored| stored.id)
+                        tx.users()
+                            .create(&f.org, &json!({"userName": format!("user{i}")}), now())
+                            .map(|stored| stored.id)
                     })
                     .collect()
             })
@@ -590,15 +592,14 @@ fn a_new_group_whose_name_a_rule_matches_gives_its_members_roles() {
                     workspaces: "department_h*".into(),
                     role: Editor,
                 };
-                tx.create_rule(&f.org, &rule, now())?;
+                tx.rules_area().create(&f.org, &rule, now())?;
                 let scope = AccessScope::NewGroup {
                     display_name: "newbies".into(),
                     members: vec![f.id("cat")],
                 };
                 let delta = AccessDelta::before(tx, &f.org, scope, now())?;
-                tx.create_resource(
+                tx.groups().create(
                     &f.org,
-                    ResourceKind::Group,
                     &json!({"displayName": "newbies", "members": [{"value": f.id("cat")}]}),
                     now(),
                 )?;
@@ -650,8 +651,14 @@ fn membership(store: &Store, f: &Fixture, group: &str, user: &str, add: bool) ->
                 MemberChange::Remove(vec![f.id(user)])
             };
             // As a PATCH does it: the write's net effect on the members goes to the delta.
-            let (_, net) =
-                tx.patch_group_with_delta(&f.org, &f.id(group), None, &[change], None, now())?;
+            let (_, net) = tx.members().patch_group_with_delta(
+                &f.org,
+                &f.id(group),
+                None,
+                &[change],
+                None,
+                now(),
+            )?;
             delta.after_group_patch(tx, now(), &net)
         })
         .unwrap();
@@ -690,15 +697,16 @@ fn cached_access_facts_follow_every_change_to_them() {
         // A grant to ops.
         store
             .write(|tx| {
-                tx.create_grant(
-                    &f.org,
-                    &grant(
-                        Principal::Group(f.id("ops")),
-                        ResourceRef::Workspace(f.id("hr")),
-                        Viewer,
-                    ),
-                )
-                .map(|_| ())
+                tx.grants_area()
+                    .create(
+                        &f.org,
+                        &grant(
+                            Principal::Group(f.id("ops")),
+                            ResourceRef::Workspace(f.id("hr")),
+                            Viewer,
+                        ),
+                    )
+                    .map(|_| ())
             })
             .unwrap();
         assert_eq!(
@@ -710,7 +718,7 @@ fn cached_access_facts_follow_every_change_to_them() {
         // ops nested in all, which holds maintainer on hr.
         store
             .write(|tx| {
-                tx.create_grant(
+                tx.grants_area().create(
                     &f.org,
                     &grant(
                         Principal::Group(f.id("all")),
@@ -730,17 +738,18 @@ fn cached_access_facts_follow_every_change_to_them() {
         // A rule for groups named op* on department_sales.
         store
             .write(|tx| {
-                tx.create_rule(
-                    &f.org,
-                    &Rule {
-                        id: String::new(),
-                        group: "op*".to_owned(),
-                        workspaces: "department_sales".to_owned(),
-                        role: Viewer,
-                    },
-                    now(),
-                )
-                .map(|_| ())
+                tx.rules_area()
+                    .create(
+                        &f.org,
+                        &Rule {
+                            id: String::new(),
+                            group: "op*".to_owned(),
+                            workspaces: "department_sales".to_owned(),
+                            role: Viewer,
+                        },
+                        now(),
+                    )
+                    .map(|_| ())
             })
             .unwrap();
         let removed = membership(&store, &f, "ops", "cat", false);
@@ -752,7 +761,8 @@ fn cached_access_facts_follow_every_change_to_them() {
         // The workspace renamed out of the rule's reach.
         store
             .write(|tx| {
-                tx.rename_workspace(&f.org, &f.id("sales"), "archive")
+                tx.workspaces_area()
+                    .rename(&f.org, &f.id("sales"), "archive")
                     .map(|_| ())
             })
             .unwrap();
@@ -765,16 +775,18 @@ fn cached_access_facts_follow_every_change_to_them() {
         // The group renamed out of the rule's reach, the workspace back into it.
         store
             .write(|tx| {
-                tx.rename_workspace(&f.org, &f.id("sales"), "department_sales")?;
-                tx.patch_group(
-                    &f.org,
-                    &f.id("ops"),
-                    Some(&json!({"displayName": "support"})),
-                    &[],
-                    None,
-                    now(),
-                )
-                .map(|_| ())
+                tx.workspaces_area()
+                    .rename(&f.org, &f.id("sales"), "department_sales")?;
+                tx.members()
+                    .patch_group(
+                        &f.org,
+                        &f.id("ops"),
+                        Some(&json!({"displayName": "support"})),
+                        &[],
+                        None,
+                        now(),
+                    )
+                    .map(|_| ())
             })
             .unwrap();
         let removed = membership(&store, &f, "ops", "cat", false);
@@ -786,9 +798,9 @@ fn cached_access_facts_follow_every_change_to_them() {
         // cat made an org owner: owner everywhere, before and after.
         store
             .write(|tx| {
-                let mut settings = tx.org_settings(&f.org)?;
+                let mut settings = tx.orgs_area().settings(&f.org)?;
                 settings.owners = vec![f.id("cat")];
-                tx.set_org_settings(&f.org, &settings)
+                tx.orgs_area().set_settings(&f.org, &settings)
             })
             .unwrap();
         assert_eq!(
@@ -801,17 +813,18 @@ fn cached_access_facts_follow_every_change_to_them() {
         // now owner; dropping ownership shows the folder's role too.
         store
             .write(|tx| {
-                let mut settings = tx.org_settings(&f.org)?;
+                let mut settings = tx.orgs_area().settings(&f.org)?;
                 settings.owners = vec![];
-                tx.set_org_settings(&f.org, &settings)?;
-                tx.create_folder(
-                    &f.org,
-                    &f.id("hr"),
-                    "Plans",
-                    TeamAccess::Everyone(Editor),
-                    now(),
-                )
-                .map(|_| ())
+                tx.orgs_area().set_settings(&f.org, &settings)?;
+                tx.workspaces_area()
+                    .create_folder(
+                        &f.org,
+                        &f.id("hr"),
+                        "Plans",
+                        TeamAccess::Everyone(Editor),
+                        now(),
+                    )
+                    .map(|_| ())
             })
             .unwrap();
         let removed = membership(&store, &f, "ops", "cat", false);

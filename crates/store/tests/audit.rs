@@ -15,13 +15,18 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
         let store = db.open();
         let t0 = Utc::now();
         let (acme, beta) = store
-            .write(|tx| Ok((tx.create_org("Acme", t0)?.id, tx.create_org("Beta", t0)?.id)))
+            .write(|tx| {
+                Ok((
+                    tx.orgs_area().create("Acme", t0)?.id,
+                    tx.orgs_area().create("Beta", t0)?.id,
+                ))
+            })
             .unwrap();
         let detail = json!({"after": {"userName": "ann"}});
         let record = |k: i64, actor: &'static str, target: &'static str| {
             let detail = detail.clone();
             move |tx: &mut rollcall_store::Tx<'_>, org: &str| {
-                tx.record_audit(
+                tx.audit_area().record(
                     org,
                     &NewAuditRecord {
                         occurred_at: t0 + Duration::seconds(k),
@@ -52,7 +57,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
 
         let all = store
             .read(|tx| {
-                tx.audit(
+                tx.audit_area().query(
                     &acme,
                     &AuditQuery {
                         limit: 100,
@@ -75,7 +80,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
 
         let page = |query: AuditQuery| -> Vec<String> {
             store
-                .read(|tx| tx.audit(&acme, &query))
+                .read(|tx| tx.audit_area().query(&acme, &query))
                 .unwrap()
                 .into_iter()
                 .map(|r| r.target)
@@ -145,7 +150,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
         }
         assert_eq!(
             store
-                .read(|tx| tx.audit(
+                .read(|tx| tx.audit_area().query(
                     &acme,
                     &AuditQuery {
                         limit: 100,

@@ -6,8 +6,8 @@
 use std::sync::{Arc, Barrier};
 
 use chrono::Utc;
+use rollcall_store::StoreError;
 use rollcall_store::testing::TestDb;
-use rollcall_store::{ResourceKind, StoreError};
 use serde_json::json;
 
 #[test]
@@ -15,7 +15,7 @@ fn one_of_many_racing_creates_wins() {
     for db in TestDb::all() {
         let stores = [db.open(), db.open()];
         let org = stores[0]
-            .write(|tx| tx.create_org("acme", Utc::now()))
+            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
             .unwrap()
             .id;
         let racers = 8;
@@ -27,7 +27,7 @@ fn one_of_many_racing_creates_wins() {
                 std::thread::spawn(move || {
                     let body = json!({"userName": if i % 2 == 0 { "Race@Example.com" } else { "race@example.com" }});
                     barrier.wait();
-                    store.write(|tx| tx.create_resource(&org, ResourceKind::User, &body, Utc::now()))
+                    store.write(|tx| tx.users().create(&org, &body, Utc::now()))
                 })
             })
             .collect();
@@ -55,7 +55,7 @@ fn racing_deletes_of_members_of_the_same_groups_all_succeed() {
         let stores = [db.open(), db.open()];
         let store = &stores[0];
         let org = store
-            .write(|tx| tx.create_org("acme", Utc::now()))
+            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
             .unwrap()
             .id;
         let racers = 8;
@@ -63,7 +63,7 @@ fn racing_deletes_of_members_of_the_same_groups_all_succeed() {
             .map(|i| {
                 let body = json!({"userName": format!("member{i}")});
                 store
-                    .write(|tx| tx.create_resource(&org, ResourceKind::User, &body, Utc::now()))
+                    .write(|tx| tx.users().create(&org, &body, Utc::now()))
                     .unwrap()
                     .id
             })
@@ -73,7 +73,7 @@ fn racing_deletes_of_members_of_the_same_groups_all_succeed() {
             .map(|g| {
                 let body = json!({"displayName": format!("team{g}"), "members": members});
                 store
-                    .write(|tx| tx.create_resource(&org, ResourceKind::Group, &body, Utc::now()))
+                    .write(|tx| tx.groups().create(&org, &body, Utc::now()))
                     .unwrap()
                     .id
             })
@@ -87,7 +87,11 @@ fn racing_deletes_of_members_of_the_same_groups_all_succeed() {
                 let (org, user, barrier) = (org.clone(), user.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    store.write(|tx| tx.delete_user(&org, &user, None, Utc::now()).map(drop))
+                    store.write(|tx| {
+                        tx.lifecycle()
+                            .delete_user(&org, &user, None, Utc::now())
+                            .map(drop)
+                    })
                 })
             })
             .collect();
@@ -98,9 +102,7 @@ fn racing_deletes_of_members_of_the_same_groups_all_succeed() {
             db.backend()
         );
         for group in &groups {
-            let stored = store
-                .read(|tx| tx.get_resource(&org, ResourceKind::Group, group, true))
-                .unwrap();
+            let stored = store.read(|tx| tx.groups().get(&org, group, true)).unwrap();
             assert!(
                 stored.resource.get("members").is_none(),
                 "{}",

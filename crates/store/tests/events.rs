@@ -26,22 +26,22 @@ fn events_are_appended_in_the_transaction_and_read_in_order() {
         let (acme, beta) = store
             .write(|tx| {
                 Ok((
-                    tx.create_org("Acme", now)?.id,
-                    tx.create_org("Beta", now)?.id,
+                    tx.orgs_area().create("Acme", now)?.id,
+                    tx.orgs_area().create("Beta", now)?.id,
                 ))
             })
             .unwrap();
         let data = |n: i64| json!({"n": n});
         store
             .write(|tx| {
-                tx.emit_event(&acme, &event("user.created", &data(1)))?;
-                tx.emit_event(&beta, &event("user.created", &data(2)))?;
-                tx.emit_event(&acme, &event("user.updated", &data(3)))
+                tx.outbox().emit(&acme, &event("user.created", &data(1)))?;
+                tx.outbox().emit(&beta, &event("user.created", &data(2)))?;
+                tx.outbox().emit(&acme, &event("user.updated", &data(3)))
             })
             .unwrap();
         // A rolled-back write emits nothing.
         let failed = store.write(|tx| {
-            tx.emit_event(&acme, &event("user.deleted", &data(4)))?;
+            tx.outbox().emit(&acme, &event("user.deleted", &data(4)))?;
             Err::<(), _>(StoreError::Invalid("rolled back".into()))
         });
         assert!(failed.is_err());
@@ -49,15 +49,17 @@ fn events_are_appended_in_the_transaction_and_read_in_order() {
         store
             .write(|tx| {
                 let undone: Result<(), StoreError> = tx.savepoint(|tx| {
-                    tx.emit_event(&acme, &event("user.deleted", &data(5)))?;
+                    tx.outbox().emit(&acme, &event("user.deleted", &data(5)))?;
                     Err(StoreError::Invalid("undone".into()))
                 });
                 assert!(undone.is_err());
-                tx.emit_event(&acme, &event("group.created", &data(6)))
+                tx.outbox().emit(&acme, &event("group.created", &data(6)))
             })
             .unwrap();
 
-        let acme_events = store.read(|tx| tx.events_after(&acme, 0, 100)).unwrap();
+        let acme_events = store
+            .read(|tx| tx.outbox().events_after(&acme, 0, 100))
+            .unwrap();
         let seen: Vec<(&str, i64)> = acme_events
             .iter()
             .map(|e| (e.event_type.as_str(), e.data["n"].as_i64().unwrap()))
@@ -76,18 +78,20 @@ fn events_are_appended_in_the_transaction_and_read_in_order() {
         assert!(acme_events.iter().all(|e| e.org_id == acme));
         // After a seq, with a limit.
         let after = store
-            .read(|tx| tx.events_after(&acme, acme_events[0].seq, 1))
+            .read(|tx| tx.outbox().events_after(&acme, acme_events[0].seq, 1))
             .unwrap();
         assert_eq!(after.len(), 1);
         assert_eq!(after[0].id, acme_events[1].id);
         // Across organizations, in seq order.
-        let all = store.read(|tx| tx.events_after_any_org(0, 100)).unwrap();
+        let all = store
+            .read(|tx| tx.outbox().events_after_any_org(0, 100))
+            .unwrap();
         let numbers: Vec<i64> = all.iter().map(|e| e.data["n"].as_i64().unwrap()).collect();
         assert_eq!(numbers, [1, 2, 3, 6]);
         // Both organizations have events a new consumer has not seen.
         let consumer = subscriber_consumer("audit-mirror");
         let mut pending = store
-            .read(|tx| tx.orgs_with_pending_events(&consumer))
+            .read(|tx| tx.outbox().orgs_with_pending_events(&consumer))
             .unwrap();
         pending.sort();
         let mut both = vec![acme.clone(), beta.clone()];
@@ -102,53 +106,54 @@ fn consumer_cursors_move_under_their_lease_only() {
         let store = db.open();
         let now = Utc::now();
         let org = store
-            .write(|tx| Ok(tx.create_org("Acme", now)?.id))
+            .write(|tx| Ok(tx.orgs_area().create("Acme", now)?.id))
             .unwrap();
         let data = json!({});
         store
-            .write(|tx| tx.emit_event(&org, &event("user.created", &data)))
+            .write(|tx| tx.outbox().emit(&org, &event("user.created", &data)))
             .unwrap();
         let first = store
-            .read(|tx| tx.events_after(&org, 0, 1))
+            .read(|tx| tx.outbox().events_after(&org, 0, 1))
             .unwrap()
             .remove(0);
         let consumer = subscriber_consumer("mirror");
         store
-            .write(|tx| tx.ensure_consumer(&consumer, &org, 0))
+            .write(|tx| tx.consumers().ensure(&consumer, &org, 0))
             .unwrap();
         let lease = now + Duration::seconds(30);
 
         // One owner at a time.
         let a = store
-            .write(|tx| tx.claim_consumer(&consumer, &org, "a", now, lease))
+            .write(|tx| tx.consumers().claim(&consumer, &org, "a", now, lease))
             .unwrap()
             .expect("a claims a free lease");
         assert_eq!(a.delivered_seq, 0);
         assert_eq!(a.lease_owner.as_deref(), Some("a"));
         let b = store
-            .write(|tx| tx.claim_consumer(&consumer, &org, "b", now, lease))
+            .write(|tx| tx.consumers().claim(&consumer, &org, "b", now, lease))
             .unwrap();
         assert_eq!(b, None, "{:?}: b must not share a's lease", db.backend());
         // b can neither advance nor record failures under a's lease.
         let moved = store
-            .write(|tx| tx.advance_consumer(&consumer, &org, "b", first.seq))
+            .write(|tx| tx.consumers().advance(&consumer, &org, "b", first.seq))
             .unwrap();
         assert!(!moved);
         // a renews its own lease and advances.
         assert!(
             store
-                .write(|tx| tx.claim_consumer(&consumer, &org, "a", now, lease))
+                .write(|tx| tx.consumers().claim(&consumer, &org, "a", now, lease))
                 .unwrap()
                 .is_some()
         );
         let failed = store
             .write(|tx| {
-                tx.record_consumer_failure(&consumer, &org, "a", 1, now, "connection refused")
+                tx.consumers()
+                    .record_failure(&consumer, &org, "a", 1, now, "connection refused")
             })
             .unwrap();
         assert!(failed);
         let state = store
-            .read(|tx| tx.consumer_state(&consumer, &org))
+            .read(|tx| tx.consumers().state(&consumer, &org))
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -157,11 +162,11 @@ fn consumer_cursors_move_under_their_lease_only() {
         );
         assert!(
             store
-                .write(|tx| tx.advance_consumer(&consumer, &org, "a", first.seq))
+                .write(|tx| tx.consumers().advance(&consumer, &org, "a", first.seq))
                 .unwrap()
         );
         let state = store
-            .read(|tx| tx.consumer_state(&consumer, &org))
+            .read(|tx| tx.consumers().state(&consumer, &org))
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -171,21 +176,21 @@ fn consumer_cursors_move_under_their_lease_only() {
         // Nothing is pending for it any more.
         assert!(
             store
-                .read(|tx| tx.orgs_with_pending_events(&consumer))
+                .read(|tx| tx.outbox().orgs_with_pending_events(&consumer))
                 .unwrap()
                 .is_empty()
         );
         // A cursor never goes back.
         assert!(
             !store
-                .write(|tx| tx.advance_consumer(&consumer, &org, "a", 0))
+                .write(|tx| tx.consumers().advance(&consumer, &org, "a", 0))
                 .unwrap()
         );
         // After the lease runs out, b takes it; a released lease is free at once.
         let later = lease + Duration::seconds(1);
         assert!(
             store
-                .write(|tx| tx.claim_consumer(
+                .write(|tx| tx.consumers().claim(
                     &consumer,
                     &org,
                     "b",
@@ -196,11 +201,11 @@ fn consumer_cursors_move_under_their_lease_only() {
                 .is_some()
         );
         store
-            .write(|tx| tx.release_consumer(&consumer, &org, "b"))
+            .write(|tx| tx.consumers().release(&consumer, &org, "b"))
             .unwrap();
         assert!(
             store
-                .write(|tx| tx.claim_consumer(
+                .write(|tx| tx.consumers().claim(
                     &consumer,
                     &org,
                     "a",
@@ -221,24 +226,24 @@ fn webhooks_start_after_the_last_event_and_belong_to_their_org() {
         let (acme, beta) = store
             .write(|tx| {
                 Ok((
-                    tx.create_org("Acme", now)?.id,
-                    tx.create_org("Beta", now)?.id,
+                    tx.orgs_area().create("Acme", now)?.id,
+                    tx.orgs_area().create("Beta", now)?.id,
                 ))
             })
             .unwrap();
         let data = json!({});
         let id = store
-            .write(|tx| tx.emit_event(&acme, &event("user.created", &data)))
+            .write(|tx| tx.outbox().emit(&acme, &event("user.created", &data)))
             .unwrap();
         let before = store
-            .read(|tx| tx.events_after(&acme, 0, 1))
+            .read(|tx| tx.outbox().events_after(&acme, 0, 1))
             .unwrap()
             .remove(0);
         assert_eq!(before.id, id);
         let types = vec!["user.deactivated".to_owned()];
         let hook = store
             .write(|tx| {
-                tx.create_webhook(
+                tx.webhooks_area().create(
                     &acme,
                     &NewWebhook {
                         url: "http://127.0.0.1:9/hook",
@@ -251,24 +256,40 @@ fn webhooks_start_after_the_last_event_and_belong_to_their_org() {
             .unwrap();
         assert!(hook.wants("user.deactivated") && !hook.wants("user.created"));
         let state = store
-            .read(|tx| tx.consumer_state(&hook.consumer(), &acme))
+            .read(|tx| tx.consumers().state(&hook.consumer(), &acme))
             .unwrap()
             .unwrap();
         assert_eq!(state.delivered_seq, before.seq, "history is not delivered");
-        let listed = store.read(|tx| tx.webhooks(&acme)).unwrap();
+        let listed = store.read(|tx| tx.webhooks_area().list(&acme)).unwrap();
         assert_eq!(listed, vec![hook.clone()]);
-        assert!(store.read(|tx| tx.webhooks(&beta)).unwrap().is_empty());
-        assert_eq!(store.read(|tx| tx.all_webhooks()).unwrap().len(), 1);
-        // Another org's id is not found; the owner deletes it with its delivery state.
-        let foreign = store.write(|tx| tx.delete_webhook(&beta, &hook.id));
-        assert!(matches!(foreign, Err(StoreError::NotFound)));
-        store
-            .write(|tx| tx.delete_webhook(&acme, &hook.id))
-            .unwrap();
-        assert!(store.read(|tx| tx.webhooks(&acme)).unwrap().is_empty());
+        assert!(
+            store
+                .read(|tx| tx.webhooks_area().list(&beta))
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(
             store
-                .read(|tx| tx.consumer_state(&hook.consumer(), &acme))
+                .read(|tx| tx.webhooks_area().list_all_orgs())
+                .unwrap()
+                .len(),
+            1
+        );
+        // Another org's id is not found; the owner deletes it with its delivery state.
+        let foreign = store.write(|tx| tx.webhooks_area().delete(&beta, &hook.id));
+        assert!(matches!(foreign, Err(StoreError::NotFound)));
+        store
+            .write(|tx| tx.webhooks_area().delete(&acme, &hook.id))
+            .unwrap();
+        assert!(
+            store
+                .read(|tx| tx.webhooks_area().list(&acme))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .read(|tx| tx.consumers().state(&hook.consumer(), &acme))
                 .unwrap(),
             None
         );
@@ -282,30 +303,22 @@ fn member_ids_of_a_group() {
         let store = db.open();
         let now = Utc::now();
         let org = store
-            .write(|tx| Ok(tx.create_org("Acme", now)?.id))
+            .write(|tx| Ok(tx.orgs_area().create("Acme", now)?.id))
             .unwrap();
         let (ann, bob, group) = store
             .write(|tx| {
                 let ann = tx
-                    .create_resource(
-                        &org,
-                        rollcall_store::ResourceKind::User,
-                        &json!({"userName": "ann"}),
-                        now,
-                    )?
+                    .resources(rollcall_store::ResourceKind::User)
+                    .create(&org, &json!({"userName": "ann"}), now)?
                     .id;
                 let bob = tx
-                    .create_resource(
-                        &org,
-                        rollcall_store::ResourceKind::User,
-                        &json!({"userName": "bob"}),
-                        now,
-                    )?
+                    .resources(rollcall_store::ResourceKind::User)
+                    .create(&org, &json!({"userName": "bob"}), now)?
                     .id;
                 let group = tx
-                    .create_resource(
+                    .resources(rollcall_store::ResourceKind::Group)
+                    .create(
                         &org,
-                        rollcall_store::ResourceKind::Group,
                         &json!({"displayName": "eng", "members": [{"value": ann}]}),
                         now,
                     )?
@@ -314,11 +327,14 @@ fn member_ids_of_a_group() {
             })
             .unwrap();
         let all = store
-            .read(|tx| tx.group_member_ids(&org, &group, None))
+            .read(|tx| tx.members().group_member_ids(&org, &group, None))
             .unwrap();
         assert_eq!(all.into_iter().collect::<Vec<_>>(), vec![ann.clone()]);
         let among = store
-            .read(|tx| tx.group_member_ids(&org, &group, Some(&[bob.clone(), ann.clone()])))
+            .read(|tx| {
+                tx.members()
+                    .group_member_ids(&org, &group, Some(&[bob.clone(), ann.clone()]))
+            })
             .unwrap();
         assert_eq!(among.into_iter().collect::<Vec<_>>(), vec![ann]);
     }
@@ -333,7 +349,7 @@ fn postgres_appends_events_in_commit_order() {
     let store = db.open();
     let now = Utc::now();
     let org = store
-        .write(|tx| Ok(tx.create_org("Acme", now)?.id))
+        .write(|tx| Ok(tx.orgs_area().create("Acme", now)?.id))
         .unwrap();
     let (emitted_tx, emitted_rx) = std::sync::mpsc::channel();
     let (committed_tx, committed_rx) = std::sync::mpsc::channel::<()>();
@@ -341,7 +357,8 @@ fn postgres_appends_events_in_commit_order() {
         let (store, org) = (store.clone(), org.clone());
         std::thread::spawn(move || {
             store.write(|tx| {
-                tx.emit_event(&org, &event("user.created", &json!({"who": "slow"})))?;
+                tx.outbox()
+                    .emit(&org, &event("user.created", &json!({"who": "slow"})))?;
                 emitted_tx.send(()).unwrap();
                 // Commit only after the other transaction has committed.
                 committed_rx
@@ -355,14 +372,21 @@ fn postgres_appends_events_in_commit_order() {
         .recv_timeout(std::time::Duration::from_secs(10))
         .unwrap();
     store
-        .write(|tx| tx.emit_event(&org, &event("user.created", &json!({"who": "fast"}))))
+        .write(|tx| {
+            tx.outbox()
+                .emit(&org, &event("user.created", &json!({"who": "fast"})))
+        })
         .unwrap();
-    let seen = store.read(|tx| tx.events_after(&org, 0, 10)).unwrap();
+    let seen = store
+        .read(|tx| tx.outbox().events_after(&org, 0, 10))
+        .unwrap();
     assert_eq!(seen.len(), 1);
     let cursor = seen[0].seq;
     committed_tx.send(()).unwrap();
     slow.join().unwrap().unwrap();
-    let after = store.read(|tx| tx.events_after(&org, cursor, 10)).unwrap();
+    let after = store
+        .read(|tx| tx.outbox().events_after(&org, cursor, 10))
+        .unwrap();
     let who: Vec<&str> = after
         .iter()
         .map(|e| e.data["who"].as_str().unwrap())
@@ -383,8 +407,8 @@ fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
         let (acme, beta) = store
             .write(|tx| {
                 Ok((
-                    tx.create_org("Acme", start)?.id,
-                    tx.create_org("Beta", start)?.id,
+                    tx.orgs_area().create("Acme", start)?.id,
+                    tx.orgs_area().create("Beta", start)?.id,
                 ))
             })
             .unwrap();
@@ -393,7 +417,7 @@ fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
         let emit = |org: &str, day: i64| {
             store
                 .write(|tx| {
-                    tx.emit_event(
+                    tx.outbox().emit(
                         org,
                         &NewEvent {
                             event_type: "user.created",
@@ -410,7 +434,7 @@ fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
         }
         let seqs = |org: &str| -> Vec<i64> {
             store
-                .read(|tx| tx.events_after(org, 0, 100))
+                .read(|tx| tx.outbox().events_after(org, 0, 100))
                 .unwrap()
                 .iter()
                 .map(|e| e.seq)
@@ -422,8 +446,9 @@ fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
         // acknowledged three; Beta has no consumer at all.
         store
             .write(|tx| {
-                tx.ensure_consumer("webhook:w1", &acme, acme_seqs[1])?;
-                tx.ensure_consumer(&subscriber_consumer("sessions"), &acme, acme_seqs[2])
+                tx.consumers().ensure("webhook:w1", &acme, acme_seqs[1])?;
+                tx.consumers()
+                    .ensure(&subscriber_consumer("sessions"), &acme, acme_seqs[2])
             })
             .unwrap();
 
@@ -439,8 +464,10 @@ fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
         store
             .write(|tx| {
                 let until = start + Duration::days(10);
-                tx.claim_consumer("webhook:w1", &acme, owner, start, until)?;
-                tx.advance_consumer("webhook:w1", &acme, owner, acme_seqs[3])
+                tx.consumers()
+                    .claim("webhook:w1", &acme, owner, start, until)?;
+                tx.consumers()
+                    .advance("webhook:w1", &acme, owner, acme_seqs[3])
             })
             .unwrap();
         // Both consumers have day 2 now: it goes; day 3 is within the retention.
@@ -450,14 +477,19 @@ fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
         // Everything old and acknowledged: on SQLite the newest event of the whole outbox
         // (Beta's day 3) stays, so the next seq still grows; PostgreSQL keeps none.
         store
-            .write(|tx| tx.ensure_consumer(&subscriber_consumer("late"), &beta, beta_seqs[3]))
+            .write(|tx| {
+                tx.consumers()
+                    .ensure(&subscriber_consumer("late"), &beta, beta_seqs[3])
+            })
             .unwrap();
         store
             .write(|tx| {
                 let until = start + Duration::days(10);
                 let sessions = subscriber_consumer("sessions");
-                tx.claim_consumer(&sessions, &acme, owner, start, until)?;
-                tx.advance_consumer(&sessions, &acme, owner, acme_seqs[3])
+                tx.consumers()
+                    .claim(&sessions, &acme, owner, start, until)?;
+                tx.consumers()
+                    .advance(&sessions, &acme, owner, acme_seqs[3])
             })
             .unwrap();
         let later = start + Duration::days(30);

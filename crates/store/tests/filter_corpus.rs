@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
+use rollcall_store::ListQuery;
 use rollcall_store::testing::TestDb;
-use rollcall_store::{ListQuery, ResourceKind};
 use scim_core::filter::{parse, resolve};
 use serde_json::Value;
 
@@ -29,20 +29,17 @@ fn every_corpus_row_selects_exactly_its_users_in_sql() {
         let store = db.open();
         let (org_id, stored): (String, Vec<Value>) = store
             .write(|tx| {
-                let org = tx.create_org("corpus", Utc::now())?;
+                let org = tx.orgs_area().create("corpus", Utc::now())?;
                 // A second org with the same users under other ids: never in the results.
-                let other = tx.create_org("other", Utc::now())?;
+                let other = tx.orgs_area().create("other", Utc::now())?;
                 for user in &users {
                     let mut copy = user.clone();
                     copy["id"] = Value::String(format!("other-{}", user["id"].as_str().unwrap()));
-                    tx.import_resource(&other.id, ResourceKind::User, &copy)?;
+                    tx.users().import(&other.id, &copy)?;
                 }
                 let stored = users
                     .iter()
-                    .map(|user| {
-                        tx.import_resource(&org.id, ResourceKind::User, user)
-                            .map(|s| s.resource)
-                    })
+                    .map(|user| tx.users().import(&org.id, user).map(|s| s.resource))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((org.id, stored))
             })
@@ -55,9 +52,8 @@ fn every_corpus_row_selects_exactly_its_users_in_sql() {
             let resolved = resolve(&registry, users_type, &parsed).unwrap();
             let page = store
                 .read(|tx| {
-                    tx.list_resources(
+                    tx.users().list(
                         &org_id,
-                        ResourceKind::User,
                         &ListQuery {
                             filter: Some(&resolved),
                             sort: None,
@@ -178,9 +174,9 @@ fn corpus_users_sort_by_any_attribute_missing_values_last() {
         let store = db.open();
         let org_id = store
             .write(|tx| {
-                let org = tx.create_org("corpus", Utc::now())?;
+                let org = tx.orgs_area().create("corpus", Utc::now())?;
                 for user in &users {
-                    tx.import_resource(&org.id, ResourceKind::User, user)?;
+                    tx.users().import(&org.id, user)?;
                 }
                 Ok(org.id)
             })
@@ -199,9 +195,8 @@ fn corpus_users_sort_by_any_attribute_missing_values_last() {
             for descending in [false, true] {
                 let page = store
                     .read(|tx| {
-                        tx.list_resources(
+                        tx.users().list(
                             &org_id,
-                            ResourceKind::User,
                             &ListQuery {
                                 filter: None,
                                 sort: Some(rollcall_store::Sort {

@@ -8,12 +8,12 @@ use std::sync::mpsc;
 
 use chrono::Utc;
 use rollcall_store::testing::TestDb;
-use rollcall_store::{Backend, ListQuery, ResourceKind, Store, StoreError, WriteTicket};
+use rollcall_store::{Backend, ListQuery, Store, StoreError, WriteTicket};
 use serde_json::{Value, json};
 
 fn org(store: &Store) -> String {
     store
-        .write(|tx| tx.create_org("acme", Utc::now()))
+        .write(|tx| tx.orgs_area().create("acme", Utc::now()))
         .unwrap()
         .id
 }
@@ -21,9 +21,8 @@ fn org(store: &Store) -> String {
 fn user_names(store: &Store, org: &str) -> Vec<String> {
     let page = store
         .read(|tx| {
-            tx.list_resources(
+            tx.users().list(
                 org,
-                ResourceKind::User,
                 &ListQuery {
                     filter: None,
                     sort: None,
@@ -63,11 +62,7 @@ fn hold_writer(store: &Store) -> (mpsc::Sender<()>, WriteTicket<()>) {
 fn create_user(store: &Store, org: &str, name: &str) -> WriteTicket<String> {
     let (org, body) = (org.to_owned(), json!({"userName": name}));
     store
-        .write_batched(move |tx| {
-            Ok(tx
-                .create_resource(&org, ResourceKind::User, &body, Utc::now())?
-                .id)
-        })
+        .write_batched(move |tx| Ok(tx.users().create(&org, &body, Utc::now())?.id))
         .ok()
         .unwrap()
 }
@@ -82,7 +77,7 @@ fn create_user_then(
     let (org, body) = (org.to_owned(), json!({"userName": name}));
     store
         .write_batched(move |tx| {
-            tx.create_resource(&org, ResourceKind::User, &body, Utc::now())?;
+            tx.users().create(&org, &body, Utc::now())?;
             after()
         })
         .ok()
@@ -122,7 +117,7 @@ fn a_batch_commits_its_good_jobs_and_rolls_back_only_the_failed_ones() {
         ["ann@example.com", "bob@example.com"]
     );
     let stored = store
-        .read(|tx| tx.get_resource(&org, ResourceKind::User, &first_id, false))
+        .read(|tx| tx.users().get(&org, &first_id, false))
         .unwrap();
     assert_eq!(stored.resource["userName"], "ann@example.com");
 
@@ -154,9 +149,7 @@ async fn a_ticket_is_a_future() {
     let store = db.open();
     let org = org(&store);
     let id = create_user(&store, &org, "erin@example.com").await.unwrap();
-    let stored = store
-        .read(|tx| tx.get_resource(&org, ResourceKind::User, &id, false))
-        .unwrap();
+    let stored = store.read(|tx| tx.users().get(&org, &id, false)).unwrap();
     assert_eq!(stored.resource["userName"], "erin@example.com");
 }
 
@@ -211,7 +204,7 @@ fn record_then(
     store
         .write_batched(move |tx| {
             let detail = json!({"name": name});
-            tx.record_audit(
+            tx.audit_area().record(
                 &org,
                 &rollcall_store::NewAuditRecord {
                     occurred_at: Utc::now(),
@@ -223,7 +216,7 @@ fn record_then(
                     request_id: Some(name),
                 },
             )?;
-            tx.emit_event(
+            tx.outbox().emit(
                 &org,
                 &rollcall_store::NewEvent {
                     event_type: "user.created",
@@ -264,7 +257,10 @@ fn a_batch_appends_the_records_and_events_of_its_kept_jobs_only_in_order() {
                 limit: 100,
                 ..rollcall_store::AuditQuery::default()
             };
-            Ok((tx.audit(&org, &query)?, tx.events_after(&org, 0, 100)?))
+            Ok((
+                tx.audit_area().query(&org, &query)?,
+                tx.outbox().events_after(&org, 0, 100)?,
+            ))
         })
         .unwrap();
     let targets: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();

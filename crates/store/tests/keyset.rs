@@ -45,12 +45,8 @@ fn seed(store: &Store, org: &str, t0: DateTime<Utc>) {
                 if i % 4 != 0 {
                     body["externalId"] = json!(format!("ext{:03}", (i * 91) % 250));
                 }
-                tx.create_resource(
-                    org,
-                    ResourceKind::User,
-                    &body,
-                    t0 + Duration::seconds(i / 3),
-                )?;
+                tx.users()
+                    .create(org, &body, t0 + Duration::seconds(i / 3))?;
             }
             Ok(())
         })
@@ -63,7 +59,7 @@ fn ids(page: &KeysetPage) -> Vec<String> {
 
 fn page(store: &Store, org: &str, query: &ListQuery<'_>, from: Option<&Keyset>) -> KeysetPage {
     store
-        .read(|tx| tx.list_keyset(org, ResourceKind::User, query, from))
+        .read(|tx| tx.users().list_keyset(org, query, from))
         .unwrap()
 }
 
@@ -158,8 +154,14 @@ fn keyset_walks_equal_the_offset_listing() {
     for db in TestDb::all() {
         let store = db.open();
         let t0 = Utc::now();
-        let org = store.write(|tx| tx.create_org("acme", t0)).unwrap().id;
-        let other = store.write(|tx| tx.create_org("other", t0)).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", t0))
+            .unwrap()
+            .id;
+        let other = store
+            .write(|tx| tx.orgs_area().create("other", t0))
+            .unwrap()
+            .id;
         seed(&store, &org, t0);
         seed(&store, &other, t0);
         for (name, filter, sort) in &orders {
@@ -175,7 +177,7 @@ fn keyset_walks_equal_the_offset_listing() {
                 ..query
             };
             let expected: Vec<String> = store
-                .read(|tx| tx.list_resources(&org, ResourceKind::User, &all))
+                .read(|tx| tx.users().list(&org, &all))
                 .unwrap()
                 .resources
                 .into_iter()
@@ -207,7 +209,7 @@ fn orders_without_a_column_key_are_refused() {
     for db in TestDb::all() {
         let store = db.open();
         let org = store
-            .write(|tx| tx.create_org("acme", Utc::now()))
+            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
             .unwrap()
             .id;
         let query = ListQuery {
@@ -218,7 +220,7 @@ fn orders_without_a_column_key_are_refused() {
             load_members: false,
         };
         let error = store
-            .read(|tx| tx.list_keyset(&org, ResourceKind::User, &query, None))
+            .read(|tx| tx.users().list_keyset(&org, &query, None))
             .unwrap_err();
         assert!(
             matches!(error, rollcall_store::StoreError::Invalid(_)),
@@ -233,7 +235,10 @@ fn writes_during_a_walk_neither_skip_nor_repeat_survivors() {
     for db in TestDb::all() {
         let store = db.open();
         let t0 = Utc::now();
-        let org = store.write(|tx| tx.create_org("acme", t0)).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", t0))
+            .unwrap()
+            .id;
         seed(&store, &org, t0);
         for sort in [
             None,
@@ -254,7 +259,7 @@ fn writes_during_a_walk_neither_skip_nor_repeat_survivors() {
                 ..query
             };
             let initial: BTreeSet<String> = store
-                .read(|tx| tx.list_resources(&org, ResourceKind::User, &everyone))
+                .read(|tx| tx.users().list(&org, &everyone))
                 .unwrap()
                 .resources
                 .into_iter()
@@ -285,7 +290,7 @@ fn writes_during_a_walk_neither_skip_nor_repeat_survivors() {
                                 Utc::now()
                             };
                             let body = json!({"userName": format!("{name}-{:?}", sort.is_some())});
-                            tx.create_resource(&org, ResourceKind::User, &body, created)?;
+                            tx.users().create(&org, &body, created)?;
                         }
                         Ok(())
                     })
@@ -306,9 +311,7 @@ fn writes_during_a_walk_neither_skip_nor_repeat_survivors() {
                     .collect();
                 for victim in victims {
                     store
-                        .write(|tx| {
-                            tx.delete_resource(&org, ResourceKind::User, &victim, None, Utc::now())
-                        })
+                        .write(|tx| tx.users().delete(&org, &victim, None, Utc::now()))
                         .unwrap();
                     deleted.insert(victim);
                 }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use org_model::{Grant, GrantSource, OrgSettings, Principal, ResourceRef, Role};
 use rollcall_store::testing::TestDb;
-use rollcall_store::{ActivityChange, AuditQuery, GrantFilter, ResourceKind, Store, StoreError};
+use rollcall_store::{ActivityChange, AuditQuery, GrantFilter, Store, StoreError};
 use serde_json::{Value, json};
 
 fn t0() -> DateTime<Utc> {
@@ -17,7 +17,7 @@ fn t0() -> DateTime<Utc> {
 
 fn create_user(store: &Store, org: &str, body: Value, now: DateTime<Utc>) -> String {
     store
-        .write(|tx| tx.create_resource(org, ResourceKind::User, &body, now))
+        .write(|tx| tx.users().create(org, &body, now))
         .unwrap()
         .id
 }
@@ -39,7 +39,10 @@ fn deactivated_at_follows_active() {
     for db in TestDb::all() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
-        let org = store.write(|tx| tx.create_org("acme", t0())).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", t0()))
+            .unwrap()
+            .id;
         let ann = create_user(&store, &org, json!({"userName": "ann"}), t0());
         // (active written, at hour, the change reported, deactivated_at after)
         let steps = [
@@ -64,19 +67,21 @@ fn deactivated_at_follows_active() {
             }
             let got = store
                 .write(|tx| {
-                    tx.replace_resource(&org, ResourceKind::User, &ann, &body, None, now)?;
-                    tx.sync_deactivation(&org, &ann, now)
+                    tx.users().replace(&org, &ann, &body, None, now)?;
+                    tx.lifecycle().sync_deactivation(&org, &ann, now)
                 })
                 .unwrap();
             assert_eq!(got, change, "{label} hour {hour}");
-            let stored = store.read(|tx| tx.deactivated_at(&org, &ann)).unwrap();
+            let stored = store
+                .read(|tx| tx.lifecycle().deactivated_at(&org, &ann))
+                .unwrap();
             assert_eq!(
                 stored,
                 since.map(|h| t0() + Duration::hours(h)),
                 "{label} hour {hour}"
             );
         }
-        let missing = store.write(|tx| tx.sync_deactivation(&org, "nobody", t0()));
+        let missing = store.write(|tx| tx.lifecycle().sync_deactivation(&org, "nobody", t0()));
         assert!(matches!(missing, Err(StoreError::NotFound)), "{label}");
     }
 }
@@ -86,22 +91,29 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
     for db in TestDb::all() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
-        let org = store.write(|tx| tx.create_org("acme", t0())).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", t0()))
+            .unwrap()
+            .id;
         let body = json!({"userName": "Ann", "externalId": "ext-1", "emails": [{"value": "ann@example.com"}]});
         let ann = create_user(&store, &org, body.clone(), t0());
         let bob = create_user(&store, &org, json!({"userName": "bob"}), t0());
         let (ws, group) = store
             .write(|tx| {
-                let ws = tx.create_workspace(&org, "plans", t0())?;
-                let group = tx.create_resource(
+                let ws = tx.workspaces_area().create(&org, "plans", t0())?;
+                let group = tx.groups().create(
                     &org,
-                    ResourceKind::Group,
                     &json!({"displayName": "team", "members": [{"value": ann}, {"value": bob}]}),
                     t0(),
                 )?;
-                tx.create_grant(&org, &owner_grant(&ann, &ws.id))?;
-                tx.record_join(&org, &ann, &ResourceRef::Workspace(ws.id.clone()), t0())?;
-                tx.set_org_settings(
+                tx.grants_area().create(&org, &owner_grant(&ann, &ws.id))?;
+                tx.access().record_join(
+                    &org,
+                    &ann,
+                    &ResourceRef::Workspace(ws.id.clone()),
+                    t0(),
+                )?;
+                tx.orgs_area().set_settings(
                     &org,
                     &OrgSettings {
                         owners: vec![ann.clone(), bob.clone()],
@@ -114,14 +126,14 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
             .unwrap();
 
         // A stale version is refused and changes nothing.
-        let stale = store.write(|tx| tx.delete_user(&org, &ann, Some(7), t0()));
+        let stale = store.write(|tx| tx.lifecycle().delete_user(&org, &ann, Some(7), t0()));
         assert!(
             matches!(stale, Err(StoreError::VersionMismatch { current: 1 })),
             "{label}"
         );
         let deleted_at = t0() + Duration::days(1);
         let deleted = store
-            .write(|tx| tx.delete_user(&org, &ann, Some(1), deleted_at))
+            .write(|tx| tx.lifecycle().delete_user(&org, &ann, Some(1), deleted_at))
             .unwrap();
         assert!(deleted.was_active && deleted.was_org_owner, "{label}");
         assert_eq!(deleted.grants.len(), 1, "{label}");
@@ -135,11 +147,11 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
 
         store
             .read(|tx| {
-                let gone = tx.get_resource(&org, ResourceKind::User, &ann, false);
+                let gone = tx.users().get(&org, &ann, false);
                 assert!(matches!(gone, Err(StoreError::NotFound)), "{label}");
-                let again = tx.delete_user(&org, &ann, None, deleted_at);
+                let again = tx.lifecycle().delete_user(&org, &ann, None, deleted_at);
                 assert!(matches!(again, Err(StoreError::NotFound)), "{label}");
-                let team = tx.get_resource(&org, ResourceKind::Group, &group, true)?;
+                let team = tx.groups().get(&org, &group, true)?;
                 let members: Vec<&str> = team.resource["members"]
                     .as_array()
                     .unwrap()
@@ -147,7 +159,7 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
                     .map(|m| m["value"].as_str().unwrap())
                     .collect();
                 assert_eq!(members, [bob.as_str()], "{label}");
-                let held = tx.grants(
+                let held = tx.grants_area().list(
                     &org,
                     &GrantFilter {
                         principal: Some(Principal::User(ann.clone())),
@@ -155,12 +167,17 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
                     },
                 )?;
                 assert!(held.is_empty(), "{label}");
-                let joined = tx.joined(&org, &ResourceRef::Workspace(ws.clone()))?;
+                let joined = tx
+                    .access()
+                    .joined(&org, &ResourceRef::Workspace(ws.clone()))?;
                 assert!(joined.is_empty(), "{label}");
-                let settings = tx.org_settings(&org)?;
+                let settings = tx.orgs_area().settings(&org)?;
                 assert_eq!(settings.owners, vec![bob.clone()], "{label}");
                 assert_eq!(settings.successor, None, "{label}");
-                assert!(!tx.principal_exists(&org, &Principal::User(ann.clone()))?);
+                assert!(
+                    !tx.grants_area()
+                        .principal_exists(&org, &Principal::User(ann.clone()))?
+                );
                 Ok(())
             })
             .unwrap();
@@ -168,7 +185,9 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
         let again = create_user(&store, &org, body, t0() + Duration::days(2));
         assert_ne!(again, ann, "{label}");
         // The tombstone is still there, with its data.
-        let tombstone = store.read(|tx| tx.tombstone(&org, &ann)).unwrap();
+        let tombstone = store
+            .read(|tx| tx.lifecycle().tombstone(&org, &ann))
+            .unwrap();
         assert!(tombstone.data.contains("ann@example.com"), "{label}");
     }
 }
@@ -180,9 +199,9 @@ fn the_purge_waits_purge_after_days_per_organization() {
         let label = format!("{:?}", db.backend());
         let (quick, slow) = store
             .write(|tx| {
-                let quick = tx.create_org("quick", t0())?.id;
-                let slow = tx.create_org("slow", t0())?.id;
-                tx.set_org_settings(
+                let quick = tx.orgs_area().create("quick", t0())?.id;
+                let slow = tx.orgs_area().create("slow", t0())?.id;
+                tx.orgs_area().set_settings(
                     &quick,
                     &OrgSettings {
                         purge_after_days: 3,
@@ -201,8 +220,8 @@ fn the_purge_waits_purge_after_days_per_organization() {
         let s = create_user(&store, &slow, json!({"userName": "s"}), t0());
         store
             .write(|tx| {
-                tx.delete_user(&quick, &q, None, t0())?;
-                tx.delete_user(&slow, &s, None, t0())
+                tx.lifecycle().delete_user(&quick, &q, None, t0())?;
+                tx.lifecycle().delete_user(&slow, &s, None, t0())
             })
             .unwrap();
         // (days after the deletion, purged in that run)
@@ -211,14 +230,14 @@ fn the_purge_waits_purge_after_days_per_organization() {
             assert_eq!(store.purge_all(now).unwrap(), purged, "{label} day {days}");
         }
         for (org, id, days) in [(&quick, &q, 3), (&slow, &s, 30)] {
-            let tombstone = store.read(|tx| tx.tombstone(org, id)).unwrap();
+            let tombstone = store.read(|tx| tx.lifecycle().tombstone(org, id)).unwrap();
             assert_eq!(tombstone.user_name, None, "{label}");
             assert_eq!(tombstone.external_id, None, "{label}");
             assert_eq!(tombstone.data, "{}", "{label}");
             assert_eq!(tombstone.purged_at, Some(t0() + Duration::days(days)));
             let records = store
                 .read(|tx| {
-                    tx.audit(
+                    tx.audit_area().query(
                         org,
                         &AuditQuery {
                             limit: 100,
@@ -245,7 +264,10 @@ fn succession_hands_solely_owned_workspaces_to_the_heir() {
     for db in TestDb::all() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
-        let org = store.write(|tx| tx.create_org("acme", t0())).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", t0()))
+            .unwrap()
+            .id;
         let hour = |h: i64| t0() + Duration::hours(h);
         let leaving = create_user(&store, &org, json!({"userName": "leaving"}), hour(0));
         let first = create_user(&store, &org, json!({"userName": "first"}), hour(1));
@@ -253,12 +275,15 @@ fn succession_hands_solely_owned_workspaces_to_the_heir() {
         let other = create_user(&store, &org, json!({"userName": "other"}), hour(3));
         let (solo, shared) = store
             .write(|tx| {
-                let solo = tx.create_workspace(&org, "solo", t0())?.id;
-                let shared = tx.create_workspace(&org, "shared", t0())?.id;
-                tx.create_grant(&org, &owner_grant(&leaving, &solo))?;
-                tx.create_grant(&org, &owner_grant(&leaving, &shared))?;
-                tx.create_grant(&org, &owner_grant(&other, &shared))?;
-                tx.set_org_settings(
+                let solo = tx.workspaces_area().create(&org, "solo", t0())?.id;
+                let shared = tx.workspaces_area().create(&org, "shared", t0())?.id;
+                tx.grants_area()
+                    .create(&org, &owner_grant(&leaving, &solo))?;
+                tx.grants_area()
+                    .create(&org, &owner_grant(&leaving, &shared))?;
+                tx.grants_area()
+                    .create(&org, &owner_grant(&other, &shared))?;
+                tx.orgs_area().set_settings(
                     &org,
                     &OrgSettings {
                         owners: vec![second.clone(), first.clone()],
@@ -270,12 +295,16 @@ fn succession_hands_solely_owned_workspaces_to_the_heir() {
             .unwrap();
         let handed = store
             .write(|tx| {
-                let owned = tx.owned_workspaces(&org, &leaving, t0())?;
+                let owned = tx.lifecycle().owned_workspaces(&org, &leaving, t0())?;
                 assert_eq!(owned.len(), 2, "{label}");
                 let body = json!({"userName": "leaving", "active": false});
-                tx.replace_resource(&org, ResourceKind::User, &leaving, &body, None, t0())?;
-                assert_eq!(tx.heir(&org, &leaving)?.as_deref(), Some(first.as_str()));
-                tx.hand_over_workspaces(&org, &leaving, &owned, "test", t0())
+                tx.users().replace(&org, &leaving, &body, None, t0())?;
+                assert_eq!(
+                    tx.lifecycle().heir(&org, &leaving)?.as_deref(),
+                    Some(first.as_str())
+                );
+                tx.lifecycle()
+                    .hand_over_workspaces(&org, &leaving, &owned, "test", t0())
             })
             .unwrap();
         assert_eq!(handed.len(), 1, "{label}: the shared one keeps its owner");
@@ -285,7 +314,7 @@ fn succession_hands_solely_owned_workspaces_to_the_heir() {
         assert_eq!(grant.role, Role::Owner, "{label}");
         assert!(
             store
-                .read(|tx| tx.has_active_direct_owner(&org, &shared, t0()))
+                .read(|tx| tx.lifecycle().has_active_direct_owner(&org, &shared, t0()))
                 .unwrap()
         );
     }

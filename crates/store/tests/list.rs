@@ -31,7 +31,7 @@ fn attribute(kind: &str, path: &str) -> ResolvedAttribute {
 
 fn list(store: &Store, org: &str, kind: ResourceKind, query: ListQuery<'_>) -> Page {
     store
-        .read(|tx| tx.list_resources(org, kind, &query))
+        .read(|tx| tx.resources(kind).list(org, &query))
         .unwrap()
 }
 
@@ -50,18 +50,20 @@ fn pages_have_totals_and_a_stable_order() {
     for db in TestDb::all() {
         let store = db.open();
         let t0 = Utc::now();
-        let org = store.write(|tx| tx.create_org("acme", t0)).unwrap().id;
-        let other = store.write(|tx| tx.create_org("other", t0)).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", t0))
+            .unwrap()
+            .id;
+        let other = store
+            .write(|tx| tx.orgs_area().create("other", t0))
+            .unwrap()
+            .id;
         // 25 users created one second apart; every third without a familyName
         let mut ids = Vec::new();
         store
             .write(|tx| {
-                tx.create_resource(
-                    &other,
-                    ResourceKind::User,
-                    &json!({"userName": "noise"}),
-                    t0,
-                )?;
+                tx.users()
+                    .create(&other, &json!({"userName": "noise"}), t0)?;
                 for i in 0..25i64 {
                     let mut body =
                         json!({"userName": format!("User{:02}", (i * 7) % 25), "title": "x"});
@@ -69,13 +71,9 @@ fn pages_have_totals_and_a_stable_order() {
                         body["name"] = json!({"familyName": format!("fam{:02}", 24 - i)});
                     }
                     ids.push(
-                        tx.create_resource(
-                            &org,
-                            ResourceKind::User,
-                            &body,
-                            t0 + Duration::seconds(i),
-                        )?
-                        .id,
+                        tx.users()
+                            .create(&org, &body, t0 + Duration::seconds(i))?
+                            .id,
                     );
                 }
                 Ok(())
@@ -220,10 +218,13 @@ fn membership_filters_agree_with_the_evaluator() {
     for db in TestDb::all() {
         let store = db.open();
         let now = Utc::now();
-        let org = store.write(|tx| tx.create_org("acme", now)).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", now))
+            .unwrap()
+            .id;
         let mk = |kind, body: serde_json::Value| {
             store
-                .write(|tx| tx.create_resource(&org, kind, &body, now))
+                .write(|tx| tx.resources(kind).create(&org, &body, now))
                 .unwrap()
                 .id
         };

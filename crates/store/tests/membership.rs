@@ -37,9 +37,7 @@ fn refs(ids: &[&str]) -> Vec<MemberRef> {
 }
 
 fn members_of(store: &Store, org: &str, group: &str) -> Vec<Value> {
-    let stored = store
-        .read(|tx| tx.get_resource(org, ResourceKind::Group, group, true))
-        .unwrap();
+    let stored = store.read(|tx| tx.groups().get(org, group, true)).unwrap();
     stored
         .resource
         .get("members")
@@ -60,10 +58,13 @@ fn member_deltas_match_the_in_memory_engine() {
     for db in TestDb::all() {
         let store = db.open();
         let now = Utc::now();
-        let org = store.write(|tx| tx.create_org("acme", now)).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", now))
+            .unwrap()
+            .id;
         let mk = |kind, body: Value| {
             store
-                .write(|tx| tx.create_resource(&org, kind, &body, now))
+                .write(|tx| tx.resources(kind).create(&org, &body, now))
                 .unwrap()
                 .id
         };
@@ -118,7 +119,10 @@ fn member_deltas_match_the_in_memory_engine() {
             let mut expected = members_of(&store, &org, &team);
             apply_member_changes(&mut expected, changes).unwrap();
             let patched = store
-                .write(|tx| tx.patch_group(&org, &team, None, changes, Some(version), now))
+                .write(|tx| {
+                    tx.members()
+                        .patch_group(&org, &team, None, changes, Some(version), now)
+                })
                 .unwrap_or_else(|e| panic!("{:?} step {index}: {e}", db.backend()));
             assert!(
                 patched.resource.get("members").is_none(),
@@ -149,35 +153,33 @@ fn a_failed_patch_changes_nothing() {
     for db in TestDb::all() {
         let store = db.open();
         let now = Utc::now();
-        let org = store.write(|tx| tx.create_org("acme", now)).unwrap().id;
-        let other = store.write(|tx| tx.create_org("other", now)).unwrap().id;
+        let org = store
+            .write(|tx| tx.orgs_area().create("acme", now))
+            .unwrap()
+            .id;
+        let other = store
+            .write(|tx| tx.orgs_area().create("other", now))
+            .unwrap()
+            .id;
         let ann = store
-            .write(|tx| {
-                tx.create_resource(&org, ResourceKind::User, &json!({"userName": "ann"}), now)
-            })
+            .write(|tx| tx.users().create(&org, &json!({"userName": "ann"}), now))
             .unwrap()
             .id;
         let stranger = store
-            .write(|tx| {
-                tx.create_resource(&other, ResourceKind::User, &json!({"userName": "x"}), now)
-            })
+            .write(|tx| tx.users().create(&other, &json!({"userName": "x"}), now))
             .unwrap()
             .id;
         let team = store
             .write(|tx| {
-                tx.create_resource(
-                    &org,
-                    ResourceKind::Group,
-                    &json!({"displayName": "team"}),
-                    now,
-                )
+                tx.groups()
+                    .create(&org, &json!({"displayName": "team"}), now)
             })
             .unwrap()
             .id;
 
         // noTarget after an add in the same PATCH: the add is rolled back too
         let no_target = store.write(|tx| {
-            tx.patch_group(
+            tx.members().patch_group(
                 &org,
                 &team,
                 None,
@@ -200,7 +202,7 @@ fn a_failed_patch_changes_nothing() {
 
         for bad in [stranger.as_str(), "no-such-id", team.as_str()] {
             let result = store.write(|tx| {
-                tx.patch_group(
+                tx.members().patch_group(
                     &org,
                     &team,
                     None,
@@ -219,18 +221,25 @@ fn a_failed_patch_changes_nothing() {
         // attributes: a change bumps, the same attributes do not; a stale version is refused
         let renamed = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Team A"});
         let patched = store
-            .write(|tx| tx.patch_group(&org, &team, Some(&renamed), &[], Some(1), now))
+            .write(|tx| {
+                tx.members()
+                    .patch_group(&org, &team, Some(&renamed), &[], Some(1), now)
+            })
             .unwrap();
         assert_eq!(
             (patched.version, patched.resource["displayName"].clone()),
             (2, json!("Team A"))
         );
         let same = store
-            .write(|tx| tx.patch_group(&org, &team, Some(&renamed), &[], None, now))
+            .write(|tx| {
+                tx.members()
+                    .patch_group(&org, &team, Some(&renamed), &[], None, now)
+            })
             .unwrap();
         assert_eq!(same.version, 2);
         let stale = store.write(|tx| {
-            tx.patch_group(&org, &team, None, &[MemberChange::RemoveAll], Some(1), now)
+            tx.members()
+                .patch_group(&org, &team, None, &[MemberChange::RemoveAll], Some(1), now)
         });
         assert!(matches!(
             stale,

@@ -7,9 +7,7 @@
 use chrono::{Duration, Utc};
 use org_model::{Grant, GrantSource, OrgSettings, Principal, ResourceRef, Role, Rule, TeamAccess};
 use rollcall_store::testing::TestDb;
-use rollcall_store::{
-    FolderChange, GrantFilter, HOME_FOLDER_NAME, ResourceKind, Store, StoreError,
-};
+use rollcall_store::{FolderChange, GrantFilter, HOME_FOLDER_NAME, Store, StoreError};
 use serde_json::json;
 
 struct Org {
@@ -22,16 +20,12 @@ fn org(store: &Store, name: &str) -> Org {
     store
         .write(|tx| {
             let now = Utc::now();
-            let org = tx.create_org(name, now)?;
-            let ann = tx.create_resource(
+            let org = tx.orgs_area().create(name, now)?;
+            let ann = tx
+                .users()
+                .create(&org.id, &json!({"userName": "ann"}), now)?;
+            let eng = tx.groups().create(
                 &org.id,
-                ResourceKind::User,
-                &json!({"userName": "ann"}),
-                now,
-            )?;
-            let eng = tx.create_resource(
-                &org.id,
-                ResourceKind::Group,
                 &json!({"displayName": "eng-backend", "members": [{"value": ann.id}]}),
                 now,
             )?;
@@ -65,10 +59,13 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
         let (acme, beta) = (org(&store, "Acme"), org(&store, "Beta"));
         let now = Utc::now();
         let workspace = store
-            .write(|tx| tx.create_workspace(&acme.id, "department_sales", now))
+            .write(|tx| {
+                tx.workspaces_area()
+                    .create(&acme.id, "department_sales", now)
+            })
             .unwrap();
         let folders = store
-            .read(|tx| tx.folders(&acme.id, &workspace.id))
+            .read(|tx| tx.workspaces_area().folders(&acme.id, &workspace.id))
             .unwrap();
         assert_eq!(folders.len(), 1, "{:?}", db.backend());
         assert_eq!(folders[0].id, workspace.home_folder_id);
@@ -76,7 +73,7 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
 
         let q3 = store
             .write(|tx| {
-                tx.create_folder(
+                tx.workspaces_area().create_folder(
                     &acme.id,
                     &workspace.id,
                     "Q3 Plans",
@@ -86,7 +83,7 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
             })
             .unwrap();
         let listed = store
-            .read(|tx| tx.folders(&acme.id, &workspace.id))
+            .read(|tx| tx.workspaces_area().folders(&acme.id, &workspace.id))
             .unwrap();
         assert_eq!(
             listed.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
@@ -95,34 +92,51 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
 
         // Another org sees none of it.
         for result in [
-            store.read(|tx| tx.workspace(&beta.id, &workspace.id).map(|_| ())),
-            store.read(|tx| tx.folder(&beta.id, &q3.id).map(|_| ())),
-            store.write(|tx| tx.delete_workspace(&beta.id, &workspace.id)),
+            store.read(|tx| {
+                tx.workspaces_area()
+                    .get(&beta.id, &workspace.id)
+                    .map(|_| ())
+            }),
+            store.read(|tx| tx.workspaces_area().folder(&beta.id, &q3.id).map(|_| ())),
+            store.write(|tx| tx.workspaces_area().delete(&beta.id, &workspace.id)),
             store.write(|tx| {
-                tx.create_folder(&beta.id, &workspace.id, "x", TeamAccess::InviteOnly, now)
+                tx.workspaces_area()
+                    .create_folder(&beta.id, &workspace.id, "x", TeamAccess::InviteOnly, now)
                     .map(|_| ())
             }),
         ] {
             assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
         }
-        assert!(store.read(|tx| tx.workspaces(&beta.id)).unwrap().is_empty());
+        assert!(
+            store
+                .read(|tx| tx.workspaces_area().list(&beta.id))
+                .unwrap()
+                .is_empty()
+        );
 
         let renamed = store
-            .write(|tx| tx.rename_workspace(&acme.id, &workspace.id, "department_eu"))
+            .write(|tx| {
+                tx.workspaces_area()
+                    .rename(&acme.id, &workspace.id, "department_eu")
+            })
             .unwrap();
         assert_eq!(renamed.name, "department_eu");
         assert!(matches!(
-            store.write(|tx| tx.delete_folder(&acme.id, &workspace.home_folder_id)),
+            store.write(|tx| tx
+                .workspaces_area()
+                .delete_folder(&acme.id, &workspace.home_folder_id)),
             Err(StoreError::Invalid(_))
         ));
         store
-            .write(|tx| tx.delete_folder(&acme.id, &q3.id))
+            .write(|tx| tx.workspaces_area().delete_folder(&acme.id, &q3.id))
             .unwrap();
         store
-            .write(|tx| tx.delete_workspace(&acme.id, &workspace.id))
+            .write(|tx| tx.workspaces_area().delete(&acme.id, &workspace.id))
             .unwrap();
         assert!(matches!(
-            store.read(|tx| tx.folder(&acme.id, &workspace.home_folder_id)),
+            store.read(|tx| tx
+                .workspaces_area()
+                .folder(&acme.id, &workspace.home_folder_id)),
             Err(StoreError::NotFound)
         ));
     }
@@ -136,15 +150,17 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         let now = Utc::now();
         let (workspace, open, closed) = store
             .write(|tx| {
-                let workspace = tx.create_workspace(&acme.id, "department_sales", now)?;
-                let open = tx.create_folder(
+                let workspace = tx
+                    .workspaces_area()
+                    .create(&acme.id, "department_sales", now)?;
+                let open = tx.workspaces_area().create_folder(
                     &acme.id,
                     &workspace.id,
                     "Open",
                     TeamAccess::Everyone(Role::Editor),
                     now,
                 )?;
-                let closed = tx.create_folder(
+                let closed = tx.workspaces_area().create_folder(
                     &acme.id,
                     &workspace.id,
                     "Q3 Plans",
@@ -165,15 +181,21 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         expiring.expires_at = Some(now + Duration::days(7));
 
         let direct = store
-            .write(|tx| tx.create_grant(&acme.id, &grant(user(), on_workspace(), Role::Commenter)))
+            .write(|tx| {
+                tx.grants_area()
+                    .create(&acme.id, &grant(user(), on_workspace(), Role::Commenter))
+            })
             .unwrap();
         assert!(!direct.id.is_empty());
         let by_group = store
-            .write(|tx| tx.create_grant(&acme.id, &grant(group(), on_workspace(), Role::Editor)))
+            .write(|tx| {
+                tx.grants_area()
+                    .create(&acme.id, &grant(group(), on_workspace(), Role::Editor))
+            })
             .unwrap();
         let on_closed = store
             .write(|tx| {
-                tx.create_grant(
+                tx.grants_area().create(
                     &acme.id,
                     &grant(
                         group(),
@@ -184,11 +206,11 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
             })
             .unwrap();
         let elevated = store
-            .write(|tx| tx.create_grant(&acme.id, &expiring))
+            .write(|tx| tx.grants_area().create(&acme.id, &expiring))
             .unwrap();
         assert_eq!(
             store
-                .read(|tx| tx.grant(&acme.id, &elevated.id))
+                .read(|tx| tx.grants_area().get(&acme.id, &elevated.id))
                 .unwrap()
                 .expires_at
                 .map(|t| t.timestamp()),
@@ -216,7 +238,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
             ),
         ];
         for (bad, expected) in refused {
-            let result = store.write(|tx| tx.create_grant(&acme.id, &bad));
+            let result = store.write(|tx| tx.grants_area().create(&acme.id, &bad));
             let kind = match result {
                 Err(StoreError::Invalid(_)) => "invalid",
                 Err(StoreError::InvalidMember(_)) => "member",
@@ -227,7 +249,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         }
         // A folder with group grants cannot be opened to everyone.
         assert!(matches!(
-            store.write(|tx| tx.update_folder(
+            store.write(|tx| tx.workspaces_area().update_folder(
                 &acme.id,
                 &closed.id,
                 &FolderChange {
@@ -240,7 +262,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
 
         let of_group = store
             .read(|tx| {
-                tx.grants(
+                tx.grants_area().list(
                     &acme.id,
                     &GrantFilter {
                         principal: Some(group()),
@@ -255,7 +277,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         );
         let on_ws = store
             .read(|tx| {
-                tx.grants(
+                tx.grants_area().list(
                     &acme.id,
                     &GrantFilter {
                         principal: None,
@@ -267,23 +289,21 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         assert_eq!(on_ws.len(), 2);
         assert!(
             store
-                .read(|tx| tx.grants(&beta.id, &GrantFilter::default()))
+                .read(|tx| tx.grants_area().list(&beta.id, &GrantFilter::default()))
                 .unwrap()
                 .is_empty()
         );
         assert!(matches!(
-            store.write(|tx| tx.delete_grant(&beta.id, &direct.id)),
+            store.write(|tx| tx.grants_area().delete(&beta.id, &direct.id, now)),
             Err(StoreError::NotFound)
         ));
 
         // Deleting the SCIM group removes its grants; the user's own stay.
         store
-            .write(|tx| {
-                tx.delete_resource(&acme.id, ResourceKind::Group, &acme.eng, None, Utc::now())
-            })
+            .write(|tx| tx.groups().delete(&acme.id, &acme.eng, None, Utc::now()))
             .unwrap();
         let mut left: Vec<String> = store
-            .read(|tx| tx.grants(&acme.id, &GrantFilter::default()))
+            .read(|tx| tx.grants_area().list(&acme.id, &GrantFilter::default()))
             .unwrap()
             .into_iter()
             .map(|g| g.id)
@@ -293,10 +313,10 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         expected.sort();
         assert_eq!(left, expected);
         store
-            .write(|tx| tx.delete_grant(&acme.id, &direct.id))
+            .write(|tx| tx.grants_area().delete(&acme.id, &direct.id, now))
             .unwrap();
         assert!(matches!(
-            store.write(|tx| tx.delete_grant(&acme.id, &direct.id)),
+            store.write(|tx| tx.grants_area().delete(&acme.id, &direct.id, now)),
             Err(StoreError::NotFound)
         ));
     }
@@ -315,10 +335,10 @@ fn rules_joins_and_settings_are_kept() {
             role: Role::Editor,
         };
         let stored = store
-            .write(|tx| tx.create_rule(&acme.id, &rule, now))
+            .write(|tx| tx.rules_area().create(&acme.id, &rule, now))
             .unwrap();
         assert_eq!(
-            store.read(|tx| tx.rules(&acme.id)).unwrap(),
+            store.read(|tx| tx.rules_area().list(&acme.id)).unwrap(),
             std::slice::from_ref(&stored)
         );
         let owner_rule = Rule {
@@ -326,38 +346,40 @@ fn rules_joins_and_settings_are_kept() {
             ..rule.clone()
         };
         assert!(matches!(
-            store.write(|tx| tx.create_rule(&acme.id, &owner_rule, now)),
+            store.write(|tx| tx.rules_area().create(&acme.id, &owner_rule, now)),
             Err(StoreError::Invalid(_))
         ));
         store
-            .write(|tx| tx.delete_rule(&acme.id, &stored.id))
+            .write(|tx| tx.rules_area().delete(&acme.id, &stored.id))
             .unwrap();
         assert!(matches!(
-            store.write(|tx| tx.delete_rule(&acme.id, &stored.id)),
+            store.write(|tx| tx.rules_area().delete(&acme.id, &stored.id)),
             Err(StoreError::NotFound)
         ));
 
         let workspace = store
-            .write(|tx| tx.create_workspace(&acme.id, "w", now))
+            .write(|tx| tx.workspaces_area().create(&acme.id, "w", now))
             .unwrap();
         let resource = ResourceRef::Workspace(workspace.id.clone());
         assert!(
             store
-                .write(|tx| tx.record_join(&acme.id, &acme.ann, &resource, now))
+                .write(|tx| tx.access().record_join(&acme.id, &acme.ann, &resource, now))
                 .unwrap()
         );
         assert!(
             !store
-                .write(|tx| tx.record_join(&acme.id, &acme.ann, &resource, now))
+                .write(|tx| tx.access().record_join(&acme.id, &acme.ann, &resource, now))
                 .unwrap()
         );
         assert_eq!(
-            store.read(|tx| tx.joined(&acme.id, &resource)).unwrap(),
+            store
+                .read(|tx| tx.access().joined(&acme.id, &resource))
+                .unwrap(),
             std::slice::from_ref(&acme.ann)
         );
 
         assert_eq!(
-            store.read(|tx| tx.org_settings(&acme.id)).unwrap(),
+            store.read(|tx| tx.orgs_area().settings(&acme.id)).unwrap(),
             OrgSettings::default()
         );
         let settings = OrgSettings {
@@ -367,15 +389,97 @@ fn rules_joins_and_settings_are_kept() {
             ..OrgSettings::default()
         };
         store
-            .write(|tx| tx.set_org_settings(&acme.id, &settings))
+            .write(|tx| tx.orgs_area().set_settings(&acme.id, &settings))
             .unwrap();
         assert_eq!(
-            store.read(|tx| tx.org_settings(&acme.id)).unwrap(),
+            store.read(|tx| tx.orgs_area().settings(&acme.id)).unwrap(),
             settings
         );
         assert!(matches!(
-            store.read(|tx| tx.org_settings("nope")),
+            store.read(|tx| tx.orgs_area().settings("nope")),
             Err(StoreError::NotFound)
         ));
+    }
+}
+
+#[test]
+fn the_last_active_owner_grant_of_a_workspace_is_not_revoked() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let acme = org(&store, "Acme");
+        let now = Utc::now();
+        let (workspace, bob) = store
+            .write(|tx| {
+                let workspace = tx.workspaces_area().create(&acme.id, "w", now)?;
+                let bob = tx
+                    .users()
+                    .create(&acme.id, &json!({"userName": "bob"}), now)?;
+                Ok((workspace, bob.id))
+            })
+            .unwrap();
+        let on_workspace = ResourceRef::Workspace(workspace.id.clone());
+        let owner = |user: &str| {
+            grant(
+                Principal::User(user.to_owned()),
+                on_workspace.clone(),
+                Role::Owner,
+            )
+        };
+        let ann_owns = store
+            .write(|tx| tx.grants_area().create(&acme.id, &owner(&acme.ann)))
+            .unwrap();
+        let refused = store.write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now));
+        match refused {
+            Err(StoreError::Invalid(message)) => assert_eq!(
+                message,
+                "a workspace keeps at least one active Owner: grant owner to someone else first"
+            ),
+            other => panic!("{other:?}"),
+        }
+
+        // Bob owns it too: Ann's grant may go, and then Bob's is the last.
+        let bob_owns = store
+            .write(|tx| tx.grants_area().create(&acme.id, &owner(&bob)))
+            .unwrap();
+        store
+            .write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now))
+            .unwrap();
+        assert!(matches!(
+            store.write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now)),
+            Err(StoreError::Invalid(_))
+        ));
+
+        // A suspended co-owner does not count; an org that names owners has them anyway.
+        let ann_owns = store
+            .write(|tx| tx.grants_area().create(&acme.id, &owner(&acme.ann)))
+            .unwrap();
+        store
+            .write(|tx| {
+                tx.users().replace(
+                    &acme.id,
+                    &acme.ann,
+                    &json!({"userName": "ann", "active": false}),
+                    None,
+                    now,
+                )
+            })
+            .unwrap();
+        assert!(matches!(
+            store.write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now)),
+            Err(StoreError::Invalid(_))
+        ));
+        let settings = OrgSettings {
+            owners: vec![acme.ann.clone()],
+            ..OrgSettings::default()
+        };
+        store
+            .write(|tx| tx.orgs_area().set_settings(&acme.id, &settings))
+            .unwrap();
+        store
+            .write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now))
+            .unwrap();
+        store
+            .write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now))
+            .unwrap();
     }
 }

@@ -35,15 +35,20 @@ fn schemas_are_kept_per_org_and_bump_the_version_authentication_reads() {
         let now = Utc::now();
         let (acme, beta, token) = store
             .write(|tx| {
-                let acme = tx.create_org("Acme", now)?;
-                let beta = tx.create_org("Beta", now)?;
-                let token = tx.create_token(&acme.id, TokenKind::Scim, None, None, now)?;
+                let acme = tx.orgs_area().create("Acme", now)?;
+                let beta = tx.orgs_area().create("Beta", now)?;
+                let token = tx
+                    .tokens_area()
+                    .create(&acme.id, TokenKind::Scim, None, None, now)?;
                 Ok((acme, beta, token))
             })
             .unwrap();
         let version = || {
             store
-                .read(|tx| tx.authenticate(&token.secret, TokenKind::Scim, now))
+                .read(|tx| {
+                    tx.tokens_area()
+                        .authenticate(&token.secret, TokenKind::Scim, now)
+                })
                 .unwrap()
                 .unwrap()
                 .schemas_version
@@ -56,19 +61,19 @@ fn schemas_are_kept_per_org_and_bump_the_version_authentication_reads() {
         second.required = true;
         store
             .write(|tx| {
-                tx.add_org_schema(&acme.id, &first)?;
-                tx.add_org_schema(&acme.id, &second)
+                tx.schemas().add(&acme.id, &first)?;
+                tx.schemas().add(&acme.id, &second)
             })
             .unwrap();
         assert_eq!(version(), 2);
-        let listed = store.read(|tx| tx.org_schemas(&acme.id)).unwrap();
+        let listed = store.read(|tx| tx.schemas().list(&acme.id)).unwrap();
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].schema, first.schema);
         assert_eq!(listed[1].schema, second.schema);
         assert!(listed[1].required);
         assert!(
             store
-                .read(|tx| tx.org_schemas(&beta.id))
+                .read(|tx| tx.schemas().list(&beta.id))
                 .unwrap()
                 .is_empty()
         );
@@ -76,31 +81,31 @@ fn schemas_are_kept_per_org_and_bump_the_version_authentication_reads() {
         // Same URN in another case: taken. In another org: free.
         let shouted = extension("URN:ACME:PARAMS:SCIM:SCHEMAS:EXTENSION:HR:2.0:USER");
         assert!(matches!(
-            store.write(|tx| tx.add_org_schema(&acme.id, &shouted)),
+            store.write(|tx| tx.schemas().add(&acme.id, &shouted)),
             Err(StoreError::Uniqueness(attribute)) if attribute == "id"
         ));
         store
-            .write(|tx| tx.add_org_schema(&beta.id, &shouted))
+            .write(|tx| tx.schemas().add(&beta.id, &shouted))
             .unwrap();
         assert_eq!(version(), 2, "another org's change is not ours");
 
         store
-            .write(|tx| tx.delete_org_schema(&acme.id, &shouted.schema.id))
+            .write(|tx| tx.schemas().delete(&acme.id, &shouted.schema.id))
             .unwrap();
         assert_eq!(version(), 3);
-        assert_eq!(store.read(|tx| tx.org_schemas(&acme.id)).unwrap().len(), 1);
+        assert_eq!(
+            store.read(|tx| tx.schemas().list(&acme.id)).unwrap().len(),
+            1
+        );
         assert!(matches!(
-            store.write(|tx| tx.delete_org_schema(&acme.id, &first.schema.id)),
+            store.write(|tx| tx.schemas().delete(&acme.id, &first.schema.id)),
             Err(StoreError::NotFound)
         ));
         assert!(
             store
-                .write(|tx| tx.add_org_schema("no-such-org", &first))
+                .write(|tx| tx.schemas().add("no-such-org", &first))
                 .is_err()
         );
-        assert_eq!(
-            store.read(|tx| tx.org_schemas_version(&acme.id)).unwrap(),
-            3
-        );
+        assert_eq!(store.read(|tx| tx.schemas().version(&acme.id)).unwrap(), 3);
     }
 }

@@ -15,34 +15,44 @@ fn orgs_are_created_listed_and_configured() {
         let (a, b) = store
             .write(|tx| {
                 Ok((
-                    tx.create_org("Acme", now)?,
-                    tx.create_org("Beta", now + Duration::seconds(1))?,
+                    tx.orgs_area().create("Acme", now)?,
+                    tx.orgs_area().create("Beta", now + Duration::seconds(1))?,
                 ))
             })
             .unwrap();
         assert_eq!(a.name, "Acme");
         assert_eq!(a.dialect, Dialect::Lenient);
-        let orgs = store.read(|tx| tx.orgs()).unwrap();
+        let orgs = store.read(|tx| tx.orgs_area().list()).unwrap();
         assert_eq!(orgs, vec![a.clone(), b.clone()], "{:?}", db.backend());
         store
-            .write(|tx| tx.set_dialect(&b.id, Dialect::Strict))
+            .write(|tx| tx.orgs_area().set_dialect(&b.id, Dialect::Strict))
             .unwrap();
         assert_eq!(
-            store.read(|tx| tx.org(&b.id)).unwrap().unwrap().dialect,
+            store
+                .read(|tx| tx.orgs_area().get(&b.id))
+                .unwrap()
+                .unwrap()
+                .dialect,
             Dialect::Strict
         );
-        store.write(|tx| tx.rename_org(&b.id, "Beta 2")).unwrap();
+        store
+            .write(|tx| tx.orgs_area().rename(&b.id, "Beta 2"))
+            .unwrap();
         assert_eq!(
-            store.read(|tx| tx.org(&b.id)).unwrap().unwrap().name,
+            store
+                .read(|tx| tx.orgs_area().get(&b.id))
+                .unwrap()
+                .unwrap()
+                .name,
             "Beta 2"
         );
         assert!(matches!(
-            store.write(|tx| tx.rename_org("nope", "x")),
+            store.write(|tx| tx.orgs_area().rename("nope", "x")),
             Err(StoreError::NotFound)
         ));
-        assert_eq!(store.read(|tx| tx.org("nope")).unwrap(), None);
+        assert_eq!(store.read(|tx| tx.orgs_area().get("nope")).unwrap(), None);
         assert!(matches!(
-            store.write(|tx| tx.set_dialect("nope", Dialect::Strict)),
+            store.write(|tx| tx.orgs_area().set_dialect("nope", Dialect::Strict)),
             Err(StoreError::NotFound)
         ));
     }
@@ -53,16 +63,24 @@ fn tokens_authenticate_until_revoked_or_expired() {
     for db in TestDb::all() {
         let store = db.open();
         let now = Utc::now();
-        let org = store.write(|tx| tx.create_org("Acme", now)).unwrap();
+        let org = store
+            .write(|tx| tx.orgs_area().create("Acme", now))
+            .unwrap();
         let scim = store
-            .write(|tx| tx.create_token(&org.id, TokenKind::Scim, Some("okta"), None, now))
+            .write(|tx| {
+                tx.tokens_area()
+                    .create(&org.id, TokenKind::Scim, Some("okta"), None, now)
+            })
             .unwrap();
         let admin = store
-            .write(|tx| tx.create_token(&org.id, TokenKind::Admin, None, None, now))
+            .write(|tx| {
+                tx.tokens_area()
+                    .create(&org.id, TokenKind::Admin, None, None, now)
+            })
             .unwrap();
         let expiring = store
             .write(|tx| {
-                tx.create_token(
+                tx.tokens_area().create(
                     &org.id,
                     TokenKind::Scim,
                     None,
@@ -77,8 +95,11 @@ fn tokens_authenticate_until_revoked_or_expired() {
         );
         assert!(admin.secret.starts_with("rc_admin_"));
 
-        let auth =
-            |secret: &str, kind, at| store.read(|tx| tx.authenticate(secret, kind, at)).unwrap();
+        let auth = |secret: &str, kind, at| {
+            store
+                .read(|tx| tx.tokens_area().authenticate(secret, kind, at))
+                .unwrap()
+        };
         let who = auth(&scim.secret, TokenKind::Scim, now).unwrap();
         assert_eq!(
             (who.org_id.as_str(), who.token_id.as_str()),
@@ -111,10 +132,12 @@ fn tokens_authenticate_until_revoked_or_expired() {
         );
 
         // listing: oldest first, by kind, never a secret
-        let all = store.read(|tx| tx.tokens(&org.id, None)).unwrap();
+        let all = store
+            .read(|tx| tx.tokens_area().list(&org.id, None))
+            .unwrap();
         assert_eq!(all.len(), 3);
         let scim_only = store
-            .read(|tx| tx.tokens(&org.id, Some(TokenKind::Scim)))
+            .read(|tx| tx.tokens_area().list(&org.id, Some(TokenKind::Scim)))
             .unwrap();
         assert_eq!(
             scim_only.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
@@ -123,30 +146,34 @@ fn tokens_authenticate_until_revoked_or_expired() {
         assert_eq!(scim_only[0].name.as_deref(), Some("okta"));
 
         // revocation takes effect on the next call; another org cannot revoke it
-        let other = store.write(|tx| tx.create_org("Other", now)).unwrap();
+        let other = store
+            .write(|tx| tx.orgs_area().create("Other", now))
+            .unwrap();
         assert!(
             !store
-                .write(|tx| tx.revoke_token(&other.id, &scim.info.id, now))
+                .write(|tx| tx.tokens_area().revoke(&other.id, &scim.info.id, now))
                 .unwrap()
         );
         assert!(auth(&scim.secret, TokenKind::Scim, now).is_some());
         assert!(
             store
-                .write(|tx| tx.revoke_token(&org.id, &scim.info.id, now))
+                .write(|tx| tx.tokens_area().revoke(&org.id, &scim.info.id, now))
                 .unwrap()
         );
         assert_eq!(auth(&scim.secret, TokenKind::Scim, now), None);
         assert!(
             !store
-                .write(|tx| tx.revoke_token(&org.id, "nope", now))
+                .write(|tx| tx.tokens_area().revoke(&org.id, "nope", now))
                 .unwrap()
         );
         let listed = store
-            .read(|tx| tx.tokens(&org.id, Some(TokenKind::Scim)))
+            .read(|tx| tx.tokens_area().list(&org.id, Some(TokenKind::Scim)))
             .unwrap();
         assert!(listed[0].revoked_at.is_some());
         assert!(matches!(
-            store.write(|tx| tx.create_token("nope", TokenKind::Scim, None, None, now)),
+            store.write(|tx| tx
+                .tokens_area()
+                .create("nope", TokenKind::Scim, None, None, now)),
             Err(StoreError::NotFound)
         ));
     }
@@ -162,13 +189,13 @@ fn migrations_run_once_and_urls_are_checked() {
         assert_eq!(reopened.max_connections(), 8);
     }
     assert!(matches!(
-        Store::open("mysql://x", &Default::default()),
+        Store::open("mysql://x", &Default::default(), Utc::now()),
         Err(StoreError::InvalidUrl(_))
     ));
     // the directory of a SQLite file is created
     let dir = std::env::temp_dir().join(format!("rollcall-dir-{}", std::process::id()));
     let nested = format!("sqlite://{}/data/x.db", dir.display());
-    Store::open(&nested, &Default::default()).unwrap();
+    Store::open(&nested, &Default::default(), Utc::now()).unwrap();
     assert!(dir.join("data/x.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
@@ -181,11 +208,11 @@ fn a_failed_write_rolls_back() {
     for db in TestDb::all() {
         let store = db.open();
         let result: Result<(), StoreError> = store.write(|tx| {
-            tx.create_org("Ghost", Utc::now())?;
+            tx.orgs_area().create("Ghost", Utc::now())?;
             Err(StoreError::NotFound)
         });
         assert!(result.is_err());
-        assert!(store.read(|tx| tx.orgs()).unwrap().is_empty());
+        assert!(store.read(|tx| tx.orgs_area().list()).unwrap().is_empty());
     }
 }
 
@@ -195,7 +222,11 @@ fn an_unreachable_database_is_unavailable() {
         max_connections: 1,
         connection_timeout: std::time::Duration::from_millis(300),
     };
-    let result = Store::open("postgres://postgres@127.0.0.1:1/nothing", &options);
+    let result = Store::open(
+        "postgres://postgres@127.0.0.1:1/nothing",
+        &options,
+        Utc::now(),
+    );
     match result {
         Err(StoreError::Unavailable(message)) => assert!(!message.is_empty()),
         other => panic!("{other:?}"),

@@ -64,13 +64,9 @@ fn hot_filters_search_indexes() {
         let store = db.open();
         let org = store
             .write(|tx| {
-                let org = tx.create_org("acme", Utc::now())?;
-                tx.create_resource(
-                    &org.id,
-                    ResourceKind::User,
-                    &json!({"userName": "a", "title": "t"}),
-                    Utc::now(),
-                )?;
+                let org = tx.orgs_area().create("acme", Utc::now())?;
+                tx.users()
+                    .create(&org.id, &json!({"userName": "a", "title": "t"}), Utc::now())?;
                 Ok(org.id)
             })
             .unwrap();
@@ -89,7 +85,7 @@ fn hot_filters_search_indexes() {
                 load_members: false,
             };
             let plan = store
-                .read(|tx| tx.explain_list(&org, kind, &query))
+                .read(|tx| tx.resources(kind).explain_list(&org, &query))
                 .unwrap();
             eprintln!("{:?} {text}:\n  {}", db.backend(), plan.join("\n  "));
             if db.backend() == Backend::Sqlite {
@@ -116,7 +112,7 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
     let store = db.open();
     let org = store
         .write(|tx| {
-            let org = tx.create_org("acme", Utc::now())?;
+            let org = tx.orgs_area().create("acme", Utc::now())?;
             for i in 0..1000 {
                 let user = json!({
                     "userName": format!("user{i}@example.com"),
@@ -124,7 +120,7 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
                     "title": format!("title {}", i % 100),
                     "emails": [{"value": format!("user{i}@example.com"), "type": "work"}],
                 });
-                tx.create_resource(&org.id, ResourceKind::User, &user, Utc::now())?;
+                tx.users().create(&org.id, &user, Utc::now())?;
             }
             Ok(org.id)
         })
@@ -156,7 +152,7 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
             load_members: false,
         };
         let plan = store
-            .read(|tx| tx.explain_list(&org, ResourceKind::User, &query))
+            .read(|tx| tx.users().explain_list(&org, &query))
             .unwrap()
             .join("\n");
         assert!(plan.contains(index), "{text}: expected {index} in\n{plan}");
@@ -185,12 +181,12 @@ fn member_changes_use_primary_keys_not_org_wide_indexes() {
         }
         let store = db.open();
         let org = store
-            .write(|tx| Ok(tx.create_org("acme", Utc::now())?.id))
+            .write(|tx| Ok(tx.orgs_area().create("acme", Utc::now())?.id))
             .unwrap();
         for count in [1, 2, 500] {
             let ids: Vec<String> = (0..count).map(|n| format!("id{n}")).collect();
             let plan = store
-                .read(|tx| tx.explain_member_lookup(&org, &ids))
+                .read(|tx| tx.members().explain_member_lookup(&org, &ids))
                 .unwrap();
             for (table, primary_key) in [
                 ("scim_users", "sqlite_autoindex_scim_users_1 (id=?)"),
@@ -211,7 +207,7 @@ fn member_changes_use_primary_keys_not_org_wide_indexes() {
         }
         // Removing all members walks the group's rows, not the org's memberships.
         let plan = store
-            .read(|tx| tx.explain_remove_all_members(&org, "g1"))
+            .read(|tx| tx.members().explain_remove_all_members(&org, "g1"))
             .unwrap();
         assert_eq!(
             plan,

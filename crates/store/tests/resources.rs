@@ -26,7 +26,7 @@ fn group(name: &str, members: &[&str]) -> Value {
 
 fn org(store: &Store, name: &str) -> String {
     store
-        .write(|tx| tx.create_org(name, Utc::now()))
+        .write(|tx| tx.orgs_area().create(name, Utc::now()))
         .unwrap()
         .id
 }
@@ -37,15 +37,14 @@ fn create(
     kind: ResourceKind,
     body: Value,
 ) -> Result<StoredResource, StoreError> {
-    store.write(|tx| tx.create_resource(org_id, kind, &body, Utc::now()))
+    store.write(|tx| tx.resources(kind).create(org_id, &body, Utc::now()))
 }
 
 fn all(store: &Store, org_id: &str, kind: ResourceKind) -> Vec<String> {
     store
         .read(|tx| {
-            tx.list_resources(
+            tx.resources(kind).list(
                 org_id,
-                kind,
                 &ListQuery {
                     filter: None,
                     sort: None,
@@ -72,7 +71,7 @@ fn users_are_created_read_replaced_and_deleted() {
         body["externalId"] = json!("ext-1");
         body["name"] = json!({"givenName": "Barbara"});
         let created = store
-            .write(|tx| tx.create_resource(&org_id, ResourceKind::User, &body, t0))
+            .write(|tx| tx.users().create(&org_id, &body, t0))
             .unwrap();
         assert_eq!(created.version, 1);
         assert_eq!(created.etag(), "W/\"1\"");
@@ -87,7 +86,7 @@ fn users_are_created_read_replaced_and_deleted() {
         assert_eq!((keys[0].as_str(), keys[1].as_str()), ("schemas", "id"));
 
         let read = store
-            .read(|tx| tx.get_resource(&org_id, ResourceKind::User, &created.id, false))
+            .read(|tx| tx.users().get(&org_id, &created.id, false))
             .unwrap();
         assert_eq!(read, created);
 
@@ -97,14 +96,8 @@ fn users_are_created_read_replaced_and_deleted() {
         changed["name"] = json!({"givenName": "Babs"});
         let replaced = store
             .write(|tx| {
-                tx.replace_resource(
-                    &org_id,
-                    ResourceKind::User,
-                    &created.id,
-                    &changed,
-                    Some(1),
-                    t1,
-                )
+                tx.users()
+                    .replace(&org_id, &created.id, &changed, Some(1), t1)
             })
             .unwrap();
         assert_eq!(replaced.version, 2);
@@ -113,9 +106,8 @@ fn users_are_created_read_replaced_and_deleted() {
         assert_eq!(replaced.created, created.created);
         let again = store
             .write(|tx| {
-                tx.replace_resource(
+                tx.users().replace(
                     &org_id,
-                    ResourceKind::User,
                     &created.id,
                     &changed,
                     None,
@@ -130,51 +122,27 @@ fn users_are_created_read_replaced_and_deleted() {
         );
 
         // stale version
-        let stale = store.write(|tx| {
-            tx.replace_resource(&org_id, ResourceKind::User, &created.id, &body, Some(1), t1)
-        });
+        let stale = store.write(|tx| tx.users().replace(&org_id, &created.id, &body, Some(1), t1));
         assert!(
             matches!(stale, Err(StoreError::VersionMismatch { current: 2 })),
             "{stale:?}"
         );
         assert_eq!(ScimError::from(stale.unwrap_err()).status, 412);
-        let stale_delete = store.write(|tx| {
-            tx.delete_resource(
-                &org_id,
-                ResourceKind::User,
-                &created.id,
-                Some(1),
-                Utc::now(),
-            )
-        });
+        let stale_delete =
+            store.write(|tx| tx.users().delete(&org_id, &created.id, Some(1), Utc::now()));
         assert!(matches!(
             stale_delete,
             Err(StoreError::VersionMismatch { current: 2 })
         ));
 
         store
-            .write(|tx| {
-                tx.delete_resource(
-                    &org_id,
-                    ResourceKind::User,
-                    &created.id,
-                    Some(2),
-                    Utc::now(),
-                )
-            })
+            .write(|tx| tx.users().delete(&org_id, &created.id, Some(2), Utc::now()))
             .unwrap();
-        let gone =
-            store.read(|tx| tx.get_resource(&org_id, ResourceKind::User, &created.id, false));
+        let gone = store.read(|tx| tx.users().get(&org_id, &created.id, false));
         assert!(matches!(gone, Err(StoreError::NotFound)));
         assert_eq!(ScimError::from(gone.unwrap_err()).status, 404);
         assert!(matches!(
-            store.write(|tx| tx.delete_resource(
-                &org_id,
-                ResourceKind::User,
-                &created.id,
-                None,
-                Utc::now()
-            )),
+            store.write(|tx| tx.users().delete(&org_id, &created.id, None, Utc::now())),
             Err(StoreError::NotFound)
         ));
         // the userName is free again (a later POST with it is a new user)
@@ -242,14 +210,8 @@ fn uniqueness_is_enforced_per_org_by_the_database() {
         // replace into a taken name
         let bob = create(&store, &acme, ResourceKind::User, user("bob")).unwrap();
         let taken = store.write(|tx| {
-            tx.replace_resource(
-                &acme,
-                ResourceKind::User,
-                &bob.id,
-                &user("ALICE@example.com"),
-                None,
-                Utc::now(),
-            )
+            tx.users()
+                .replace(&acme, &bob.id, &user("ALICE@example.com"), None, Utc::now())
         });
         assert!(
             matches!(&taken, Err(StoreError::Uniqueness(a)) if a == "userName"),
@@ -283,12 +245,13 @@ fn another_orgs_resources_are_not_found() {
                 group("x", &[])
             };
             let results = [
-                store.read(|tx| tx.get_resource(&beta, kind, id, true).map(|_| ())),
+                store.read(|tx| tx.resources(kind).get(&beta, id, true).map(|_| ())),
                 store.write(|tx| {
-                    tx.replace_resource(&beta, kind, id, &body, None, now)
+                    tx.resources(kind)
+                        .replace(&beta, id, &body, None, now)
                         .map(|_| ())
                 }),
-                store.write(|tx| tx.delete_resource(&beta, kind, id, None, Utc::now())),
+                store.write(|tx| tx.resources(kind).delete(&beta, id, None, Utc::now())),
             ];
             for result in results {
                 assert!(
@@ -297,7 +260,10 @@ fn another_orgs_resources_are_not_found() {
                 );
             }
         }
-        let patched = store.write(|tx| tx.patch_group(&beta, &team.id, None, &[], None, now));
+        let patched = store.write(|tx| {
+            tx.members()
+                .patch_group(&beta, &team.id, None, &[], None, now)
+        });
         assert!(matches!(patched, Err(StoreError::NotFound)));
         assert!(all(&store, &beta, ResourceKind::User).is_empty());
         assert!(all(&store, &beta, ResourceKind::Group).is_empty());
@@ -315,14 +281,8 @@ fn another_orgs_resources_are_not_found() {
         );
         let carl = create(&store, &beta, ResourceKind::User, user("carl")).unwrap();
         let foreign = store.write(|tx| {
-            tx.replace_resource(
-                &acme,
-                ResourceKind::Group,
-                &team.id,
-                &group("team", &[&carl.id]),
-                None,
-                now,
-            )
+            tx.groups()
+                .replace(&acme, &team.id, &group("team", &[&carl.id]), None, now)
         });
         assert!(
             matches!(foreign, Err(StoreError::InvalidMember(_))),
@@ -331,7 +291,7 @@ fn another_orgs_resources_are_not_found() {
         assert_eq!(ScimError::from(foreign.unwrap_err()).status, 400);
         // still intact
         let team_now = store
-            .read(|tx| tx.get_resource(&acme, ResourceKind::Group, &team.id, true))
+            .read(|tx| tx.groups().get(&acme, &team.id, true))
             .unwrap();
         assert_eq!(
             team_now.resource["members"],
@@ -368,12 +328,12 @@ fn groups_keep_members_and_users_show_their_groups() {
         expected.sort_by_key(|m| m["value"].as_str().unwrap().to_owned());
         assert_eq!(outer.resource["members"], json!(expected));
         let without = store
-            .read(|tx| tx.get_resource(&acme, ResourceKind::Group, &outer.id, false))
+            .read(|tx| tx.groups().get(&acme, &outer.id, false))
             .unwrap();
         assert!(without.resource.get("members").is_none());
 
         let ann_now = store
-            .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+            .read(|tx| tx.users().get(&acme, &ann.id, false))
             .unwrap();
         assert_eq!(
             ann_now.resource["groups"],
@@ -388,9 +348,8 @@ fn groups_keep_members_and_users_show_their_groups() {
             Err(StoreError::InvalidMember(_))
         ));
         let selfish = store.write(|tx| {
-            tx.replace_resource(
+            tx.groups().replace(
                 &acme,
-                ResourceKind::Group,
                 &inner.id,
                 &group("inner", &[&inner.id]),
                 None,
@@ -401,9 +360,8 @@ fn groups_keep_members_and_users_show_their_groups() {
 
         // nested groups may not form a cycle (outer contains inner: inner may not contain outer)
         let cycle = store.write(|tx| {
-            tx.replace_resource(
+            tx.groups().replace(
                 &acme,
-                ResourceKind::Group,
                 &inner.id,
                 &group("inner", &[&bob.id, &outer.id]),
                 None,
@@ -417,9 +375,8 @@ fn groups_keep_members_and_users_show_their_groups() {
         let deeper = create(&store, &acme, ResourceKind::Group, group("deeper", &[])).unwrap();
         store
             .write(|tx| {
-                tx.replace_resource(
+                tx.groups().replace(
                     &acme,
-                    ResourceKind::Group,
                     &inner.id,
                     &group("inner", &[&bob.id, &deeper.id]),
                     None,
@@ -428,9 +385,8 @@ fn groups_keep_members_and_users_show_their_groups() {
             })
             .unwrap();
         let cycle = store.write(|tx| {
-            tx.replace_resource(
+            tx.groups().replace(
                 &acme,
-                ResourceKind::Group,
                 &deeper.id,
                 &group("deeper", &[&outer.id]),
                 None,
@@ -443,9 +399,8 @@ fn groups_keep_members_and_users_show_their_groups() {
         );
         store
             .write(|tx| {
-                tx.replace_resource(
+                tx.groups().replace(
                     &acme,
-                    ResourceKind::Group,
                     &inner.id,
                     &group("inner", &[&bob.id]),
                     None,
@@ -457,9 +412,8 @@ fn groups_keep_members_and_users_show_their_groups() {
         // replace: members become exactly the new list; same list again → no bump
         let replaced = store
             .write(|tx| {
-                tx.replace_resource(
+                tx.groups().replace(
                     &acme,
-                    ResourceKind::Group,
                     &outer.id,
                     &group("outer", &[&bob.id]),
                     Some(1),
@@ -474,9 +428,8 @@ fn groups_keep_members_and_users_show_their_groups() {
         );
         let same = store
             .write(|tx| {
-                tx.replace_resource(
+                tx.groups().replace(
                     &acme,
-                    ResourceKind::Group,
                     &outer.id,
                     &group("outer", &[&bob.id]),
                     None,
@@ -490,32 +443,29 @@ fn groups_keep_members_and_users_show_their_groups() {
         // version, modified then; deleting a group removes its rows
         let version_of = |id: &str| {
             store
-                .read(|tx| tx.get_resource(&acme, ResourceKind::Group, id, false))
+                .read(|tx| tx.groups().get(&acme, id, false))
                 .unwrap()
                 .version
         };
         let versions_before = [version_of(&outer.id), version_of(&inner.id)];
         let deleted_at = Utc::now() + Duration::seconds(5);
         store
-            .write(|tx| tx.delete_resource(&acme, ResourceKind::User, &bob.id, None, deleted_at))
+            .write(|tx| tx.users().delete(&acme, &bob.id, None, deleted_at))
             .unwrap();
         for (id, before) in [&outer.id, &inner.id].into_iter().zip(versions_before) {
-            let g = store
-                .read(|tx| tx.get_resource(&acme, ResourceKind::Group, id, true))
-                .unwrap();
+            let g = store.read(|tx| tx.groups().get(&acme, id, true)).unwrap();
             assert!(g.resource.get("members").is_none(), "{}", g.resource);
             assert_eq!(g.version, before + 1, "{}", g.resource);
             assert_eq!(g.last_modified, deleted_at, "{}", g.resource);
         }
         let ann_version = store
-            .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+            .read(|tx| tx.users().get(&acme, &ann.id, false))
             .unwrap()
             .version;
         store
             .write(|tx| {
-                tx.replace_resource(
+                tx.groups().replace(
                     &acme,
-                    ResourceKind::Group,
                     &outer.id,
                     &group("outer", &[&inner.id, &ann.id]),
                     None,
@@ -525,10 +475,10 @@ fn groups_keep_members_and_users_show_their_groups() {
             .unwrap();
         let outer_before = version_of(&outer.id);
         store
-            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &inner.id, None, Utc::now()))
+            .write(|tx| tx.groups().delete(&acme, &inner.id, None, Utc::now()))
             .unwrap();
         let g = store
-            .read(|tx| tx.get_resource(&acme, ResourceKind::Group, &outer.id, true))
+            .read(|tx| tx.groups().get(&acme, &outer.id, true))
             .unwrap();
         assert_eq!(
             g.resource["members"],
@@ -538,16 +488,16 @@ fn groups_keep_members_and_users_show_their_groups() {
         // only the groups that named the deleted one changed; the users did not
         assert_eq!(
             store
-                .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+                .read(|tx| tx.users().get(&acme, &ann.id, false))
                 .unwrap()
                 .version,
             ann_version
         );
         store
-            .write(|tx| tx.delete_resource(&acme, ResourceKind::Group, &outer.id, None, Utc::now()))
+            .write(|tx| tx.groups().delete(&acme, &outer.id, None, Utc::now()))
             .unwrap();
         let ann_now = store
-            .read(|tx| tx.get_resource(&acme, ResourceKind::User, &ann.id, false))
+            .read(|tx| tx.users().get(&acme, &ann.id, false))
             .unwrap();
         assert!(ann_now.resource.get("groups").is_none());
     }

@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use rollcall_store::testing::TestDb;
-use rollcall_store::{ListQuery, ResourceKind, Store, StoreError, Tx};
+use rollcall_store::{ListQuery, Store, StoreError, Tx};
 use serde_json::{Value, json};
 
 fn user(name: &str) -> Value {
@@ -17,19 +17,13 @@ fn user(name: &str) -> Value {
 /// violation (undone whole), and a create after it. Returns what each savepoint said.
 fn three_savepoints(tx: &mut Tx<'_>, org: &str) -> Result<Vec<Result<(), String>>, StoreError> {
     let now = Utc::now();
-    let first = tx.savepoint(|tx| {
-        tx.create_resource(org, ResourceKind::User, &user("kept"), now)
-            .map(|_| ())
-    });
+    let first = tx.savepoint(|tx| tx.users().create(org, &user("kept"), now).map(|_| ()));
     let second = tx.savepoint(|tx| {
-        tx.create_resource(org, ResourceKind::User, &user("undone"), now)?;
-        tx.create_resource(org, ResourceKind::User, &user("kept"), now)?;
+        tx.users().create(org, &user("undone"), now)?;
+        tx.users().create(org, &user("kept"), now)?;
         Ok::<(), StoreError>(())
     });
-    let third = tx.savepoint(|tx| {
-        tx.create_resource(org, ResourceKind::User, &user("after"), now)
-            .map(|_| ())
-    });
+    let third = tx.savepoint(|tx| tx.users().create(org, &user("after"), now).map(|_| ()));
     Ok([first, second, third]
         .into_iter()
         .map(|outcome| outcome.map_err(|error| error.to_string()))
@@ -39,9 +33,8 @@ fn three_savepoints(tx: &mut Tx<'_>, org: &str) -> Result<Vec<Result<(), String>
 fn names(store: &Store, org: &str) -> Vec<String> {
     let page = store
         .read(|tx| {
-            tx.list_resources(
+            tx.users().list(
                 org,
-                ResourceKind::User,
                 &ListQuery {
                     filter: None,
                     sort: None,
@@ -67,7 +60,7 @@ fn a_failed_savepoint_loses_only_its_own_changes() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
         let org = store
-            .write(|tx| tx.create_org("acme", Utc::now()))
+            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
             .unwrap()
             .id;
         let org_id = org.clone();
@@ -84,7 +77,7 @@ fn a_failed_savepoint_loses_only_its_own_changes() {
 
         // The same inside a batched write (SQLite's writer thread runs it in a savepoint).
         let other = store
-            .write(|tx| tx.create_org("other", Utc::now()))
+            .write(|tx| tx.orgs_area().create("other", Utc::now()))
             .unwrap()
             .id;
         let org_id = other.clone();

@@ -130,8 +130,18 @@ fn values<'v>(attribute: &ResolvedAttribute, context: Context<'v>) -> Vec<&'v Va
     }
 }
 
-/// Not null, not `""`, not `[]`, not `{}`.
-fn is_non_empty(value: &Value) -> bool {
+/// Whether `value` counts as a value for `pr`: anything but `null`, `""`, `[]` and `{}`
+/// (`false` and `0` are values).
+///
+/// ```
+/// use scim_core::filter::is_non_empty;
+/// use serde_json::json;
+///
+/// assert!(is_non_empty(&json!("x")) && is_non_empty(&json!(false)) && is_non_empty(&json!(0)));
+/// assert!(!is_non_empty(&json!(null)) && !is_non_empty(&json!("")));
+/// assert!(!is_non_empty(&json!([])) && !is_non_empty(&json!({})));
+/// ```
+pub fn is_non_empty(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::String(text) => !text.is_empty(),
@@ -141,8 +151,20 @@ fn is_non_empty(value: &Value) -> bool {
     }
 }
 
-/// `pr` for one value: a complex value needs a non-empty member.
-fn is_present(value: &Value) -> bool {
+/// Whether `attr pr` holds for one of the attribute's values: the value
+/// [`is_non_empty`], and for a complex value (an object, or the elements of an
+/// array) some member of it is. This is what a database layer that indexes
+/// values must store as "present" to agree with [`ResolvedFilter::matches`].
+///
+/// ```
+/// use scim_core::filter::is_present;
+/// use serde_json::json;
+///
+/// assert!(is_present(&json!({"value": "a@example.com", "primary": null})));
+/// assert!(!is_present(&json!({"value": "", "primary": null})));
+/// assert!(!is_present(&json!([null, ""])));
+/// ```
+pub fn is_present(value: &Value) -> bool {
     match value {
         Value::Object(members) => members.values().any(is_non_empty),
         Value::Array(elements) => elements.iter().any(is_non_empty),
