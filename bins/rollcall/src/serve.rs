@@ -22,13 +22,17 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 /// Run the server until it is told to stop.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
     config::prepare_database(&settings.database_url)?;
-    let store =
-        Store::open(&settings.database_url, &StoreOptions::default()).with_context(|| {
-            format!(
-                "cannot open the database {}",
-                config::redact(&settings.database_url)
-            )
-        })?;
+    let store = Store::open(
+        &settings.database_url,
+        &StoreOptions::default(),
+        crate::clock::now(),
+    )
+    .with_context(|| {
+        format!(
+            "cannot open the database {}",
+            config::redact(&settings.database_url)
+        )
+    })?;
     tracing::info!(
         database = %config::redact(&settings.database_url),
         backend = ?store.backend(),

@@ -79,8 +79,7 @@ fn migrate_is_idempotent() {
             "{:?}: {second}",
             db.backend()
         );
-        // The database works after both runs, and `org create` migrates nothing more.
-        create_org(db.url(), "after-migrations");
+        // The database works after both runs, and `org create` migrates nothing more.orgs().create(db.url(), "after-migrations");
         let third = rollcall(db.url(), &["migrate"]);
         assert!(third.contains("up to date"), "{:?}: {third}", db.backend());
     }
@@ -92,19 +91,18 @@ fn purge_scrubs_deleted_users_past_purge_after_days_and_says_how_many() {
         let label = format!("{:?}", db.backend());
         let store = db.open();
         let now = chrono::Utc::now();
-        let org = store.write(|tx| tx.create_org("acme", now)).unwrap().id;
+        let org = store.write(|tx| tx.orgs().create("acme", now)).unwrap().id;
         // Deleted 31 and 29 days ago; the default purge_after_days is 30.
         for (name, days_ago) in [("old", 31), ("recent", 29)] {
             let at = now - chrono::Duration::days(days_ago);
             store
                 .write(|tx| {
-                    let user = tx.create_resource(
+                    let user = tx.resources(rollcall_store::ResourceKind::User).create(
                         &org,
-                        rollcall_store::ResourceKind::User,
                         &serde_json::json!({"userName": name}),
                         at,
                     )?;
-                    tx.delete_user(&org, &user.id, None, at)
+                    tx.lifecycle().delete_user(&org, &user.id, None, at)
                 })
                 .unwrap();
         }
@@ -244,18 +242,8 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
             .open()
             .write(|tx| {
                 let now = chrono::Utc::now();
-                let ann = tx.create_resource(
-                    &org.org_id,
-                    rollcall_store::ResourceKind::User,
-                    &serde_json::json!({"userName": "ann"}),
-                    now,
-                )?;
-                let eng = tx.create_resource(
-                    &org.org_id,
-                    rollcall_store::ResourceKind::Group,
-                    &serde_json::json!({"displayName": "eng-backend", "members": [{"value": ann.id}]}),
-                    now,
-                )?;
+                let ann = tx.resources(rollcall_store::ResourceKind::User).create(&org.org_id, &serde_json::json!({"userName": "ann"}), now)?;
+                let eng = tx.resources(rollcall_store::ResourceKind::Group).create(&org.org_id, &serde_json::json!({"displayName": "eng-backend", "members": [{"value": ann.id}]}), now)?;
                 Ok((ann.id, eng.id))
             })
             .unwrap();
@@ -351,7 +339,7 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
         let trail = db
             .open()
             .read(|tx| {
-                tx.audit(
+                tx.audit().query(
                     &org.org_id,
                     &rollcall_store::AuditQuery {
                         actor: Some("cli".into()),
@@ -398,7 +386,7 @@ fn audit_export_writes_the_trail_as_json_lines() {
         db.open()
             .write(|tx| {
                 for k in 0..3 {
-                    tx.record_audit(
+                    tx.audit().record(
                         &org.org_id,
                         &rollcall_store::NewAuditRecord {
                             occurred_at: t0 + chrono::Duration::seconds(k),

@@ -106,12 +106,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|port| port.parse().ok())
         .unwrap_or(8091);
-    let store = Store::open(&url, &StoreOptions::default())?;
+    let store = Store::open(
+        &url,
+        &StoreOptions::default(),
+        rollcall_app::Clock::system().now(),
+    )?;
     let app = App::new(store.clone(), rollcall_app::ScimConfig::default());
     let now = app.now();
     let (org_id, token) = store.write(|tx| {
-        let org = tx.create_org("axum example", now)?;
-        let token = tx.create_token(&org.id, TokenKind::Scim, Some("axum example"), None, now)?;
+        let org = tx.orgs().create("axum example", now)?;
+        let token =
+            tx.tokens()
+                .create(&org.id, TokenKind::Scim, Some("axum example"), None, now)?;
         Ok((org.id, token.secret))
     })?;
     println!("organization:  {org_id}");

@@ -27,7 +27,7 @@ const BATCH: i64 = 100;
 /// Blocking: one read finds the organizations concerned (a run with nothing to do writes
 /// nothing), then each batch of an organization is one write transaction.
 pub fn expire_grants(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let orgs = store.read(|tx| tx.orgs_with_expired_grants(now))?;
+    let orgs = store.read(|tx| tx.grants().orgs_with_expired(now))?;
     let mut expired = 0;
     for org in orgs {
         loop {
@@ -48,7 +48,7 @@ fn expire_batch(
     org_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), StoreError> {
-    let due = tx.expired_grants(org_id, now, BATCH)?;
+    let due = tx.grants().expired(org_id, now, BATCH)?;
     let mut removed = 0;
     for grant in &due {
         if expire(tx, org_id, grant, now)? {
@@ -71,18 +71,19 @@ fn expire(
     let just_before = ended - Duration::nanoseconds(1);
     let scope = AccessScope::Resource(grant.resource.clone());
     let (outcome, access) = access_delta::around(tx, org_id, scope, just_before, |tx| {
-        if !tx.delete_expired_grant(org_id, &grant.id, now)? {
+        if !tx.grants().delete_expired(org_id, &grant.id, now)? {
             return Ok::<_, StoreError>(None);
         }
         let handed = match (&grant.role, &grant.principal, &grant.resource) {
-            (Role::Owner, Principal::User(user), ResourceRef::Workspace(workspace)) => tx
-                .hand_over_workspaces(
+            (Role::Owner, Principal::User(user), ResourceRef::Workspace(workspace)) => {
+                tx.lifecycle().hand_over_workspaces(
                     org_id,
                     user,
                     std::slice::from_ref(workspace),
                     SYSTEM_ACTOR,
                     now,
-                )?,
+                )?
+            }
             _ => Vec::new(),
         };
         Ok(Some(handed))

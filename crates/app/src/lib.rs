@@ -25,6 +25,7 @@ mod transaction;
 pub use actor::{Actor, CredentialKind};
 pub use api::Api;
 pub use app::{App, MeResolver};
+pub use clock::Clock;
 pub use config::ScimConfig;
 pub use counters::CounterSnapshot;
 pub use error::{Error, Failure};

@@ -68,10 +68,10 @@ pub(crate) fn after_write(
         return Ok(());
     }
     let org = actor.org_id.as_str();
-    match tx.sync_deactivation(org, id, now)? {
+    match tx.lifecycle().sync_deactivation(org, id, now)? {
         ActivityChange::Unchanged => Ok(()),
         ActivityChange::Suspended => {
-            let owned = tx.owned_workspaces(org, id, now)?;
+            let owned = tx.lifecycle().owned_workspaces(org, id, now)?;
             hand_over(
                 tx,
                 actor,
@@ -83,7 +83,7 @@ pub(crate) fn after_write(
             )
         }
         change @ ActivityChange::Reactivated { deactivated_at } => {
-            let window = tx.org_settings(org)?.reactivation_window_days;
+            let window = tx.orgs().settings(org)?.reactivation_window_days;
             if !change.outside_window(window, now) {
                 return Ok(());
             }
@@ -92,7 +92,7 @@ pub(crate) fn after_write(
                 "deactivated_at": deactivated_at.to_rfc3339(),
                 "reactivation_window_days": window,
             });
-            for grant in tx.drop_manual_grants(org, id)? {
+            for grant in tx.lifecycle().drop_manual_grants(org, id)? {
                 record_dropped_grant(tx, actor, &grant, &reason, now)?;
             }
             Ok(())
@@ -112,8 +112,8 @@ pub(crate) fn delete_user(
     let org = actor.org_id.as_str();
     // Also when the user is inactive: succession ran when it was suspended, but a workspace
     // nobody could inherit then may have an heir now (the org's successor set since).
-    let owned = tx.owned_workspaces(org, id, now)?;
-    let deleted = tx.delete_user(org, id, expected_version, now)?;
+    let owned = tx.lifecycle().owned_workspaces(org, id, now)?;
+    let deleted = tx.lifecycle().delete_user(org, id, expected_version, now)?;
     let reason = json!({"reason": "user_deleted"});
     for grant in &deleted.grants {
         record_dropped_grant(tx, actor, grant, &reason, now)?;
@@ -151,12 +151,15 @@ fn hand_over(
     // Found once, when the first workspace needs one.
     let mut heir: Option<Option<String>> = None;
     for workspace_id in owned {
-        if tx.has_active_direct_owner(org, workspace_id, now)? {
+        if tx
+            .lifecycle()
+            .has_active_direct_owner(org, workspace_id, now)?
+        {
             continue;
         }
         let heir = match &heir {
             Some(heir) => heir.clone(),
-            None => heir.insert(tx.heir(org, leaving)?).clone(),
+            None => heir.insert(tx.lifecycle().heir(org, leaving)?).clone(),
         };
         if heir.is_none() && orphans == Orphans::Skip {
             continue;
@@ -166,7 +169,8 @@ fn hand_over(
             workspace: workspace_id.clone(),
         });
         let (succession, access) = access_delta::around_if(tx, org, scope, now, |tx| {
-            tx.hand_over_workspace(org, workspace_id, heir.as_deref(), &actor_name, now)
+            tx.lifecycle()
+                .hand_over_workspace(org, workspace_id, heir.as_deref(), &actor_name, now)
         })?;
         let mut detail = match &succession.grant {
             Some(grant) => json!({

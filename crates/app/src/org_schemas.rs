@@ -37,7 +37,7 @@ impl OrgSchemas {
         {
             return Ok(Arc::clone(registry));
         }
-        let schemas = tx.org_schemas(&caller.org_id)?;
+        let schemas = tx.schemas().list(&caller.org_id)?;
         let registry = Arc::new(build(standard, &schemas, |schema, error| {
             // Checked when it was added; a later standard schema may clash with it.
             tracing::warn!(org_id = %caller.org_id, schema = %schema.schema.id, %error,

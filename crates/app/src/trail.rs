@@ -85,7 +85,7 @@ pub(crate) fn append(
     entry: Entry<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.record_audit(
+    tx.audit().record(
         author.org_id,
         &NewAuditRecord {
             occurred_at: now,

@@ -54,9 +54,10 @@ async fn okta_create_and_match_through_axum() {
         let store = db.open();
         let token = store
             .write(|tx| {
-                let org = tx.create_org("Okta tenant", Utc::now())?;
+                let org = tx.orgs().create("Okta tenant", Utc::now())?;
                 Ok(tx
-                    .create_token(&org.id, TokenKind::Scim, None, None, Utc::now())?
+                    .tokens()
+                    .create(&org.id, TokenKind::Scim, None, None, Utc::now())?
                     .secret)
             })
             .unwrap();

@@ -16,7 +16,6 @@ use std::io;
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, HttpServer, web};
-use chrono::Utc;
 use rollcall_app::events::{Dispatcher, Event, EventSubscriber, SubscriberError};
 use rollcall_http::{App, ScimConfig};
 use rollcall_store::{Backend, Store, StoreOptions, TokenKind};
@@ -59,12 +58,14 @@ fn database_url() -> String {
 /// The first organization (created when there is none) and a new SCIM token for it.
 fn org_and_token(store: &Store) -> Result<(String, String), rollcall_store::StoreError> {
     store.write(|tx| {
-        let now = Utc::now();
-        let org = match tx.orgs()?.into_iter().next() {
+        let now = rollcall_app::Clock::system().now();
+        let org = match tx.orgs().list()?.into_iter().next() {
             Some(org) => org,
-            None => tx.create_org("Example", now)?,
+            None => tx.orgs().create("Example", now)?,
         };
-        let token = tx.create_token(&org.id, TokenKind::Scim, Some("mount example"), None, now)?;
+        let token =
+            tx.tokens()
+                .create(&org.id, TokenKind::Scim, Some("mount example"), None, now)?;
         Ok((org.id, token.secret))
     })
 }
@@ -82,7 +83,8 @@ async fn main() -> io::Result<()> {
         .ok()
         .and_then(|port| port.parse().ok())
         .unwrap_or(8090);
-    let store = Store::open(&url, &StoreOptions::default()).map_err(io::Error::other)?;
+    let now = rollcall_app::Clock::system().now();
+    let store = Store::open(&url, &StoreOptions::default(), now).map_err(io::Error::other)?;
     let (org_id, token) = org_and_token(&store).map_err(io::Error::other)?;
     let rollcall = App::new(store.clone(), ScimConfig::default());
 

@@ -174,7 +174,11 @@ async fn org_settings_are_read_and_changed() {
             (body["dialect"].as_str(), body["name"].as_str()),
             (Some("strict"), Some("Acme Corp"))
         );
-        let stored = h.store.read(|tx| tx.org(&h.a.org_id)).unwrap().unwrap();
+        let stored = h
+            .store
+            .read(|tx| tx.orgs().get(&h.a.org_id))
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.dialect, Dialect::Strict);
 
         for (body, expected) in [
@@ -194,7 +198,11 @@ async fn org_settings_are_read_and_changed() {
         let (status, reply, _) = call!(app, malformed);
         assert_eq!((status, code(&reply)), (400, "invalid_request"));
         // Nothing of the refused requests was applied.
-        let stored = h.store.read(|tx| tx.org(&h.a.org_id)).unwrap().unwrap();
+        let stored = h
+            .store
+            .read(|tx| tx.orgs().get(&h.a.org_id))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (stored.dialect, stored.name.as_str()),
             (Dialect::Strict, "Acme Corp")

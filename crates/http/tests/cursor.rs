@@ -46,11 +46,13 @@ fn seed(h: &common::Harness, org: &str) {
                 if i % 3 != 0 {
                     body["externalId"] = json!(format!("ext{:02}", (i * 11) % 30));
                 }
-                tx.create_resource(org, ResourceKind::User, &body, Utc::now())?;
+                tx.resources(ResourceKind::User)
+                    .create(org, &body, Utc::now())?;
             }
             for i in 0..5u32 {
                 let body = json!({"displayName": format!("group{i}")});
-                tx.create_resource(org, ResourceKind::Group, &body, Utc::now())?;
+                tx.resources(ResourceKind::Group)
+                    .create(org, &body, Utc::now())?;
             }
             Ok(())
         })

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 /// The organization's events: (type, data).
 fn events(h: &Harness, org_id: &str) -> Vec<(String, Value)> {
     h.store
-        .read(|tx| tx.events_after(org_id, 0, 10_000))
+        .read(|tx| tx.outbox().events_after(org_id, 0, 10_000))
         .unwrap()
         .into_iter()
         .map(|event| (event.event_type, event.data))
@@ -203,7 +203,7 @@ async fn every_scim_write_emits_its_events_with_their_data() {
             let records = h
                 .store
                 .read(|tx| {
-                    tx.audit(
+                    tx.audit().query(
                         &h.a.org_id,
                         &AuditQuery {
                             operation: Some(operation.to_owned()),
@@ -502,7 +502,7 @@ async fn the_dispatcher_delivers_signed_in_order_filtered_with_retries() {
         let secret = "loopback-secret";
         h.store
             .write(|tx| {
-                tx.create_webhook(
+                tx.webhooks().create(
                     &h.a.org_id,
                     &NewWebhook {
                         url: &format!("http://127.0.0.1:{port}/hook"),
@@ -518,7 +518,7 @@ async fn the_dispatcher_delivers_signed_in_order_filtered_with_retries() {
         let all = vec!["*".to_owned()];
         h.store
             .write(|tx| {
-                tx.create_webhook(
+                tx.webhooks().create(
                     &globex.org_id,
                     &NewWebhook {
                         url: &format!("http://127.0.0.1:{port}/other"),
@@ -631,15 +631,15 @@ async fn the_dispatcher_delivers_signed_in_order_filtered_with_retries() {
         // The cursors are in the database.
         let last = h
             .store
-            .read(|tx| tx.events_after(&h.a.org_id, 0, 100))
+            .read(|tx| tx.outbox().events_after(&h.a.org_id, 0, 100))
             .unwrap()
             .last()
             .unwrap()
             .seq;
-        let hooks = h.store.read(|tx| tx.webhooks(&h.a.org_id)).unwrap();
+        let hooks = h.store.read(|tx| tx.webhooks().list(&h.a.org_id)).unwrap();
         let state = h
             .store
-            .read(|tx| tx.consumer_state(&hooks[0].consumer(), &h.a.org_id))
+            .read(|tx| tx.consumers().state(&hooks[0].consumer(), &h.a.org_id))
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -659,7 +659,7 @@ async fn two_dispatchers_on_one_database_deliver_each_event_once_in_order() {
         let all = vec!["*".to_owned()];
         h.store
             .write(|tx| {
-                tx.create_webhook(
+                tx.webhooks().create(
                     &h.a.org_id,
                     &NewWebhook {
                         url: &format!("http://127.0.0.1:{port}/hook"),
@@ -796,7 +796,7 @@ async fn webhooks_reach_no_private_address_by_default() {
             let hook = h
                 .store
                 .write(|tx| {
-                    tx.create_webhook(
+                    tx.webhooks().create(
                         &h.a.org_id,
                         &NewWebhook {
                             url: &url,
@@ -811,7 +811,7 @@ async fn webhooks_reach_no_private_address_by_default() {
             Dispatcher::new(h.store.clone()).run_once().unwrap();
             let state = h
                 .store
-                .read(|tx| tx.consumer_state(&hook.consumer(), &h.a.org_id))
+                .read(|tx| tx.consumers().state(&hook.consumer(), &h.a.org_id))
                 .unwrap()
                 .unwrap();
             let error = state.last_error.unwrap_or_default();
@@ -825,7 +825,7 @@ async fn webhooks_reach_no_private_address_by_default() {
                 "{label} {url}: a connection reached the listener"
             );
             h.store
-                .write(|tx| tx.delete_webhook(&h.a.org_id, &hook.id))
+                .write(|tx| tx.webhooks().delete(&h.a.org_id, &hook.id))
                 .unwrap();
         }
     }

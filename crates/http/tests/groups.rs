@@ -219,9 +219,8 @@ async fn one_patch_adds_a_thousand_members_and_entra_removes_them_by_value() {
             .write(|tx| {
                 (0..1000)
                     .map(|n| {
-                        let created = tx.create_resource(
+                        let created = tx.resources(rollcall_store::ResourceKind::User).create(
                             &org_id,
-                            rollcall_store::ResourceKind::User,
                             &user(&format!("joiner{n}")),
                             chrono::Utc::now(),
                         )?;

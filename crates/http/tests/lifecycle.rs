@@ -46,7 +46,7 @@ fn setup(db: TestDb) -> (Harness, Clock, String) {
 fn audit(h: &Harness, operation: &str) -> Vec<AuditRecord> {
     h.store
         .read(|tx| {
-            tx.audit(
+            tx.audit().query(
                 &h.a.org_id,
                 &AuditQuery {
                     operation: Some(operation.to_owned()),
@@ -178,12 +178,12 @@ async fn a_new_user_has_access_through_groups_and_rules_only() {
         );
         let since = h
             .store
-            .read(|tx| tx.deactivated_at(&h.a.org_id, &cy))
+            .read(|tx| tx.lifecycle().deactivated_at(&h.a.org_id, &cy))
             .unwrap();
         assert_eq!(since, Some(clock.now()), "{label}: created suspended");
         let since = h
             .store
-            .read(|tx| tx.deactivated_at(&h.a.org_id, &ann))
+            .read(|tx| tx.lifecycle().deactivated_at(&h.a.org_id, &ann))
             .unwrap();
         assert_eq!(since, None, "{label}");
     }
@@ -276,7 +276,7 @@ async fn suspension_ends_access_at_once_and_keeps_grants_memberships_and_visibil
             );
             let since = h
                 .store
-                .read(|tx| tx.deactivated_at(&h.a.org_id, &id))
+                .read(|tx| tx.lifecycle().deactivated_at(&h.a.org_id, &id))
                 .unwrap();
             assert_eq!(since, Some(clock.now()), "{context}: when it happened");
         }
@@ -358,7 +358,7 @@ async fn reactivation_keeps_manual_grants_inside_the_window_and_drops_them_after
             }
             let since = h
                 .store
-                .read(|tx| tx.deactivated_at(&h.a.org_id, &id))
+                .read(|tx| tx.lifecycle().deactivated_at(&h.a.org_id, &id))
                 .unwrap();
             assert_eq!(since, None, "{context}: active again");
         }
@@ -477,7 +477,7 @@ async fn delete_leaves_a_tombstone_and_frees_the_user_name() {
         let joined = h
             .store
             .read(|tx| {
-                tx.joined(
+                tx.access().joined(
                     &h.a.org_id,
                     &org_model::ResourceRef::Workspace(ws_id.clone()),
                 )
@@ -493,7 +493,10 @@ async fn delete_leaves_a_tombstone_and_frees_the_user_name() {
         assert_eq!(dropped.len(), 1, "{label}");
         assert_eq!(dropped[0].detail["reason"], "user_deleted", "{label}");
         // The tombstone keeps the personal data until the purge.
-        let tombstone = h.store.read(|tx| tx.tombstone(&h.a.org_id, &ann)).unwrap();
+        let tombstone = h
+            .store
+            .read(|tx| tx.lifecycle().tombstone(&h.a.org_id, &ann))
+            .unwrap();
         assert_eq!(tombstone.user_name.as_deref(), Some("ann"), "{label}");
         assert_eq!(tombstone.deleted_at, clock.now(), "{label}");
 
@@ -531,7 +534,10 @@ async fn the_purge_scrubs_tombstones_after_purge_after_days_and_not_before() {
                 purged,
                 "{label} day {days}"
             );
-            let tombstone = h.store.read(|tx| tx.tombstone(&h.a.org_id, &ann)).unwrap();
+            let tombstone = h
+                .store
+                .read(|tx| tx.lifecycle().tombstone(&h.a.org_id, &ann))
+                .unwrap();
             if days < 10 {
                 assert_eq!(
                     tombstone.user_name.as_deref(),
@@ -923,7 +929,7 @@ async fn an_org_owner_leaving_hands_over_the_workspaces_without_a_direct_owner()
 /// The org's `access.changed` events caused by `cause`, their `data`.
 fn access_events(h: &Harness, cause: &str) -> Vec<Value> {
     h.store
-        .read(|tx| tx.events_after(&h.a.org_id, 0, 10_000))
+        .read(|tx| tx.outbox().events_after(&h.a.org_id, 0, 10_000))
         .unwrap()
         .into_iter()
         .filter(|event| event.event_type == "access.changed" && event.data["cause"] == cause)

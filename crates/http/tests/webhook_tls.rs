@@ -155,7 +155,7 @@ async fn https_deliveries_verify_the_receivers_certificate_and_stay_pending_on_f
             let id = created["id"].as_str().unwrap().to_owned();
             let start = created["delivery"]["delivered_seq"].as_i64().unwrap();
             let _user = create!(app, &h.a.token, "Users", user(&format!("{kind:?}")));
-            let hooks = h.store.read(|tx| tx.webhooks(&h.a.org_id)).unwrap();
+            let hooks = h.store.read(|tx| tx.webhooks().list(&h.a.org_id)).unwrap();
             let hook = hooks.iter().find(|hook| hook.id == id).unwrap();
             let consumer = hook.consumer();
 
@@ -172,7 +172,7 @@ async fn https_deliveries_verify_the_receivers_certificate_and_stay_pending_on_f
             // Two failed attempts: the failure is recorded and retried, not acknowledged.
             wait_for(&format!("{label}: two failed attempts"), || {
                 h.store
-                    .read(|tx| tx.consumer_state(&consumer, &h.a.org_id))
+                    .read(|tx| tx.consumers().state(&consumer, &h.a.org_id))
                     .unwrap()
                     .is_some_and(|state| state.attempts >= 2)
             });
@@ -193,7 +193,7 @@ async fn https_deliveries_verify_the_receivers_certificate_and_stay_pending_on_f
             // The event is still there for the next attempt.
             let pending = h
                 .store
-                .read(|tx| tx.events_after(&h.a.org_id, start, 100))
+                .read(|tx| tx.outbox().events_after(&h.a.org_id, start, 100))
                 .unwrap();
             assert!(
                 pending

@@ -150,10 +150,7 @@ pub fn check_revocation(
     let ResourceRef::Workspace(workspace) = &revoked.resource else {
         return Ok(());
     };
-    if revoked.role != Role::Owner || !matches!(revoked.principal, Principal::User(_)) {
-        return Ok(());
-    }
-    if org_names_owners {
+    if !revoked.is_user_workspace_ownership() || org_names_owners {
         return Ok(());
     }
     let another_active_owner = others
@@ -173,6 +170,14 @@ pub fn check_revocation(
 }
 
 impl Grant {
+    /// Whether this is a user's `owner` grant on a workspace: the only kind of grant whose
+    /// revocation [`check_revocation`] may refuse (so the only one that needs its facts).
+    pub fn is_user_workspace_ownership(&self) -> bool {
+        self.role == Role::Owner
+            && matches!(self.principal, Principal::User(_))
+            && matches!(self.resource, ResourceRef::Workspace(_))
+    }
+
     /// Whether the grant counts at `now` (not expired).
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_none_or(|expires_at| now < expires_at)

@@ -33,7 +33,7 @@ fn bench_store(c: &mut Criterion) {
     let db = TestDb::sqlite();
     let store = db.open();
     let org = store
-        .write(|tx| tx.orgs_area().create("bench", Utc::now()))
+        .write(|tx| tx.orgs().create("bench", Utc::now()))
         .expect("org");
     let mut k = 0u64;
     for _ in 0..20_000 {
@@ -125,7 +125,7 @@ fn bench_groups(c: &mut Criterion) {
     let db = TestDb::sqlite();
     let store = db.open();
     let org = store
-        .write(|tx| tx.orgs_area().create("bench", Utc::now()))
+        .write(|tx| tx.orgs().create("bench", Utc::now()))
         .expect("org");
     let org_id = org.id.as_str();
     // Every user in one transaction: LARGE members, SMALL members, one single joiner and
@@ -234,7 +234,7 @@ fn bench_cursor(c: &mut Criterion) {
     let store = db.open();
     let t0 = Utc::now();
     let org = store
-        .write(|tx| tx.orgs_area().create("bench", t0))
+        .write(|tx| tx.orgs().create("bench", t0))
         .expect("org");
     store
         .write(|tx| {

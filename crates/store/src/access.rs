@@ -74,18 +74,16 @@ impl Access<'_, '_> {
         resource: &ResourceRef,
     ) -> Result<ResourceFacts, StoreError> {
         let (workspace, folder) = match resource {
-            ResourceRef::Workspace(id) => (self.tx.workspaces_area().get(org_id, id)?, None),
+            ResourceRef::Workspace(id) => (self.tx.workspaces().get(org_id, id)?, None),
             ResourceRef::Folder(id) => {
-                let folder = self.tx.workspaces_area().folder(org_id, id)?;
+                let folder = self.tx.workspaces().folder(org_id, id)?;
                 (
-                    self.tx
-                        .workspaces_area()
-                        .get(org_id, &folder.workspace_id)?,
+                    self.tx.workspaces().get(org_id, &folder.workspace_id)?,
                     Some(folder),
                 )
             }
         };
-        let mut grants = self.tx.grants_area().list(
+        let mut grants = self.tx.grants().list(
             org_id,
             &GrantFilter {
                 principal: None,
@@ -93,7 +91,7 @@ impl Access<'_, '_> {
             },
         )?;
         if let Some(folder) = &folder {
-            grants.extend(self.tx.grants_area().list(
+            grants.extend(self.tx.grants().list(
                 org_id,
                 &GrantFilter {
                     principal: None,
@@ -105,7 +103,7 @@ impl Access<'_, '_> {
             workspace,
             folder,
             grants,
-            rules: self.tx.rules_area().list(org_id)?,
+            rules: self.tx.rules().list(org_id)?,
         })
     }
 
@@ -233,7 +231,7 @@ impl Access<'_, '_> {
     ) -> Result<(Explanation, GroupGraph), StoreError> {
         let facts = self.resource_facts(org_id, resource)?;
         let user = self.user_facts(org_id, user_id)?;
-        let owners = self.tx.orgs_area().settings(org_id)?.owners;
+        let owners = self.tx.orgs().settings(org_id)?.owners;
         let explanation = explain(&AccessInput {
             user_id,
             active: user.active,
@@ -257,7 +255,7 @@ impl Access<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, Role)>, StoreError> {
         let facts = self.resource_facts(org_id, resource)?;
-        let owners = self.tx.orgs_area().settings(org_id)?.owners;
+        let owners = self.tx.orgs().settings(org_id)?.owners;
         let candidates = self.candidates(org_id, &facts, &owners)?;
         Ok(who_has_access(
             candidates.users.iter().map(|(id, active)| Candidate {

@@ -206,7 +206,7 @@ impl AccessDelta {
             }
             AccessScope::Workspace(id) => {
                 delta.folders.extend(
-                    tx.workspaces_area()
+                    tx.workspaces()
                         .folders(org_id, &id)?
                         .into_iter()
                         .map(|folder| folder.id),
@@ -215,7 +215,7 @@ impl AccessDelta {
             }
             AccessScope::WorkspacesMatching(glob) => {
                 delta.workspaces.extend(
-                    tx.workspaces_area()
+                    tx.workspaces()
                         .list(org_id)?
                         .into_iter()
                         .filter(|workspace| glob_matches(&glob, &workspace.name))
@@ -228,7 +228,7 @@ impl AccessDelta {
             }
             AccessScope::OrgOwners(users) => {
                 delta.workspaces.extend(
-                    tx.workspaces_area()
+                    tx.workspaces()
                         .list(org_id)?
                         .into_iter()
                         .map(|workspace| workspace.id),
@@ -243,7 +243,7 @@ impl AccessDelta {
                     return Ok(delta);
                 }
                 let rules: Vec<org_model::Rule> = tx
-                    .rules_area()
+                    .rules()
                     .list(org_id)?
                     .into_iter()
                     .filter(|rule| glob_matches(&rule.group, &display_name))
@@ -252,7 +252,7 @@ impl AccessDelta {
                     return Ok(delta);
                 }
                 delta.workspaces.extend(
-                    tx.workspaces_area()
+                    tx.workspaces()
                         .list(org_id)?
                         .into_iter()
                         .filter(|workspace| {
@@ -382,12 +382,12 @@ impl AccessDelta {
     fn users_reach(&mut self, tx: &mut Tx<'_>, users: &[String]) -> Result<(), StoreError> {
         let org_id = self.org_id.clone();
         let graph = tx.groups_above(&org_id, users)?;
-        let owners = tx.orgs_area().settings(&org_id)?.owners;
+        let owners = tx.orgs().settings(&org_id)?.owners;
         let everything = users.iter().any(|user| owners.contains(user));
         let mut principals: Vec<Principal> = users.iter().cloned().map(Principal::User).collect();
         principals.extend(graph.names.keys().cloned().map(Principal::Group));
         for principal in principals {
-            let grants = tx.grants_area().list(
+            let grants = tx.grants().list(
                 &org_id,
                 &GrantFilter {
                     principal: Some(principal),
@@ -401,7 +401,7 @@ impl AccessDelta {
         let rules = if graph.names.is_empty() {
             Vec::new()
         } else {
-            tx.rules_area().list(&org_id)?
+            tx.rules().list(&org_id)?
         };
         let matching: Vec<&org_model::Rule> = rules
             .iter()
@@ -413,7 +413,7 @@ impl AccessDelta {
             })
             .collect();
         if everything || !matching.is_empty() {
-            for workspace in tx.workspaces_area().list(&org_id)? {
+            for workspace in tx.workspaces().list(&org_id)? {
                 if everything
                     || matching
                         .iter()
@@ -462,7 +462,7 @@ impl AccessDelta {
                 }
             }
         }
-        let rules = tx.rules_area().list(&org_id)?;
+        let rules = tx.rules().list(&org_id)?;
         if rules.is_empty() {
             return Ok(());
         }
@@ -481,7 +481,7 @@ impl AccessDelta {
         if rules.is_empty() {
             return Ok(());
         }
-        for workspace in tx.workspaces_area().list(&org_id)? {
+        for workspace in tx.workspaces().list(&org_id)? {
             if rules
                 .iter()
                 .any(|rule| glob_matches(&rule.workspaces, &workspace.name))
@@ -602,8 +602,8 @@ impl AccessDelta {
         if scope.entries.is_empty() {
             return Ok(roles);
         }
-        let rules = tx.rules_area().list(org_id)?;
-        let owners = tx.orgs_area().settings(org_id)?.owners;
+        let rules = tx.rules().list(org_id)?;
+        let owners = tx.orgs().settings(org_id)?.owners;
         // The users' side, read once for every resource when the users are known.
         let known = match &self.users {
             Some(users) => {
@@ -707,7 +707,7 @@ impl Tx<'_> {
         workspace: &Workspace,
         folder: Option<&Folder>,
     ) -> Result<Vec<org_model::Grant>, StoreError> {
-        let mut grants = self.grants_area().list(
+        let mut grants = self.grants().list(
             org_id,
             &GrantFilter {
                 principal: None,
@@ -715,7 +715,7 @@ impl Tx<'_> {
             },
         )?;
         if let Some(folder) = folder {
-            grants.extend(self.grants_area().list(
+            grants.extend(self.grants().list(
                 org_id,
                 &GrantFilter {
                     principal: None,

@@ -125,13 +125,8 @@ impl Tx<'_> {
     }
 
     fn load_access_facts(&mut self, org_id: &str, version: i64) -> Result<AccessFacts, StoreError> {
-        let rules = self.rules_area().list(org_id)?;
-        let owners = self
-            .orgs_area()
-            .settings(org_id)?
-            .owners
-            .into_iter()
-            .collect();
+        let rules = self.rules().list(org_id)?;
+        let owners = self.orgs().settings(org_id)?.owners.into_iter().collect();
         let mut group_grants: HashMap<String, Vec<Grant>> = HashMap::new();
         for grant in self.group_grants(org_id)? {
             if let Principal::Group(group) = &grant.principal {
@@ -153,7 +148,7 @@ impl Tx<'_> {
         let named: Vec<String> = named.into_iter().collect();
         self.set_group_names(org_id, &mut groups, &named)?;
         let workspaces: HashMap<String, Workspace> = self
-            .workspaces_area()
+            .workspaces()
             .list(org_id)?
             .into_iter()
             .map(|workspace| (workspace.id.clone(), workspace))
@@ -556,7 +551,7 @@ mod tests {
         let orgs: Vec<String> = (0..3)
             .map(|k| {
                 store
-                    .write(|tx| tx.orgs_area().create(&format!("org{k}"), Utc::now()))
+                    .write(|tx| tx.orgs().create(&format!("org{k}"), Utc::now()))
                     .map(|org| org.id)
             })
             .collect::<Result<_, _>>()

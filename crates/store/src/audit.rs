@@ -106,12 +106,12 @@ pub(crate) struct PendingAudit {
 
 impl<'c> Tx<'c> {
     /// The audit trail: append, read, and the figures of the health report.
-    pub fn audit_area(&mut self) -> Audit<'_, 'c> {
+    pub fn audit(&mut self) -> Audit<'_, 'c> {
         Audit { tx: self }
     }
 }
 
-/// The audit trail, in a transaction ([`Tx::audit_area`]).
+/// The audit trail, in a transaction ([`Tx::audit`]).
 #[derive(Debug)]
 pub struct Audit<'t, 'c> {
     pub(crate) tx: &'t mut Tx<'c>,

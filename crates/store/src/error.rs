@@ -1,8 +1,7 @@
-//! The one mapping from Diesel's errors to [`StoreError`], and from [`StoreError`] to the
-//! SCIM error the HTTP layer renders.
+//! The one mapping from Diesel's errors to [`StoreError`]. Which status each kind becomes
+//! is not the store's business: `rollcall-app`'s `error.rs` decides.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use scim_core::ScimError;
 
 use crate::StoreError;
 
@@ -53,86 +52,9 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
-impl From<StoreError> for ScimError {
-    fn from(error: StoreError) -> Self {
-        match &error {
-            StoreError::NotFound => ScimError::not_found("resource not found"),
-            StoreError::Uniqueness(attribute) => {
-                ScimError::uniqueness(format!("{attribute} is already taken"))
-            }
-            StoreError::VersionMismatch { .. } => ScimError {
-                status: 412,
-                scim_type: None,
-                detail: error.to_string(),
-                span: None,
-            },
-            StoreError::InvalidMember(_) | StoreError::Invalid(_) => {
-                ScimError::invalid_value(error.to_string())
-            }
-            StoreError::NoTarget(_) => ScimError::no_target(error.to_string()),
-            StoreError::Unavailable(_) => ScimError {
-                status: 503,
-                scim_type: None,
-                detail: "the database is unavailable; retry later".to_owned(),
-                span: None,
-            },
-            StoreError::InvalidUrl(_) | StoreError::Migration(_) | StoreError::Database(_) => {
-                ScimError {
-                    status: 500,
-                    scim_type: None,
-                    detail: "internal error".to_owned(),
-                    span: None,
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::unique_attribute;
-    use crate::StoreError;
-    use scim_core::{ScimError, ScimType};
-
-    #[test]
-    fn store_errors_become_scim_errors_without_internals() {
-        let cases = [
-            (StoreError::NotFound, 404, None),
-            (
-                StoreError::Uniqueness("userName".into()),
-                409,
-                Some(ScimType::Uniqueness),
-            ),
-            (StoreError::VersionMismatch { current: 3 }, 412, None),
-            (
-                StoreError::InvalidMember("m".into()),
-                400,
-                Some(ScimType::InvalidValue),
-            ),
-            (
-                StoreError::NoTarget("t".into()),
-                400,
-                Some(ScimType::NoTarget),
-            ),
-            (
-                StoreError::Invalid("i".into()),
-                400,
-                Some(ScimType::InvalidValue),
-            ),
-            (StoreError::Unavailable("secret host".into()), 503, None),
-            (StoreError::Database("secret table".into()), 500, None),
-            (StoreError::Migration("secret".into()), 500, None),
-        ];
-        for (error, status, scim_type) in cases {
-            let scim = ScimError::from(error);
-            assert_eq!(
-                (scim.status, scim.scim_type),
-                (status, scim_type),
-                "{scim:?}"
-            );
-            assert!(!scim.detail.contains("secret"), "{scim:?}");
-        }
-    }
 
     #[test]
     fn constraints_name_their_attribute() {

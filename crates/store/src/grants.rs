@@ -152,12 +152,12 @@ pub struct GrantFilter {
 
 impl<'c> Tx<'c> {
     /// The grants.
-    pub fn grants_area(&mut self) -> Grants<'_, 'c> {
+    pub fn grants(&mut self) -> Grants<'_, 'c> {
         Grants { tx: self }
     }
 }
 
-/// The grants, in a transaction ([`Tx::grants_area`]).
+/// The grants, in a transaction ([`Tx::grants`]).
 #[derive(Debug)]
 pub struct Grants<'t, 'c> {
     tx: &'t mut Tx<'c>,
@@ -177,10 +177,10 @@ impl Grants<'_, '_> {
         }
         let folder = match &grant.resource {
             ResourceRef::Workspace(id) => {
-                self.tx.workspaces_area().get(org_id, id)?;
+                self.tx.workspaces().get(org_id, id)?;
                 None
             }
-            ResourceRef::Folder(id) => Some(self.tx.workspaces_area().folder(org_id, id)?),
+            ResourceRef::Folder(id) => Some(self.tx.workspaces().folder(org_id, id)?),
         };
         grant
             .check(folder.as_ref())
@@ -257,7 +257,29 @@ impl Grants<'_, '_> {
     /// org's `owners` and the users' activity): [`StoreError::Invalid`] then.
     pub fn delete(&mut self, org_id: &str, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let grant = self.get(org_id, id)?;
-        let org_names_owners = !self.tx.orgs_area().settings(org_id)?.owners.is_empty();
+        if grant.is_user_workspace_ownership() {
+            self.check_revocation(org_id, &grant, now)?;
+        }
+        let deleted = diesel::delete(
+            grants::table
+                .filter(grants::org_id.eq(org_id))
+                .filter(grants::id.eq(id)),
+        )
+        .execute(self.tx.conn)?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The facts `org_model::check_revocation` needs about `grant`, and its verdict.
+    fn check_revocation(
+        &mut self,
+        org_id: &str,
+        grant: &Grant,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let org_names_owners = !self.tx.orgs().settings(org_id)?.owners.is_empty();
         let others = self.list(
             org_id,
             &GrantFilter {
@@ -268,7 +290,7 @@ impl Grants<'_, '_> {
         // The rule asks about users one at a time; a failed lookup ends the answer.
         let mut lookup_failed = None;
         let verdict = check_revocation(
-            &grant,
+            grant,
             &others,
             org_names_owners,
             |user| match self.tx.lifecycle().user_active(org_id, user) {
@@ -283,17 +305,7 @@ impl Grants<'_, '_> {
         if let Some(error) = lookup_failed {
             return Err(error);
         }
-        verdict.map_err(|error| StoreError::Invalid(error.to_string()))?;
-        let deleted = diesel::delete(
-            grants::table
-                .filter(grants::org_id.eq(org_id))
-                .filter(grants::id.eq(id)),
-        )
-        .execute(self.tx.conn)?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        verdict.map_err(|error| StoreError::Invalid(error.to_string()))
     }
 
     /// The organizations holding grants that have ended at `now` and are still stored (one

@@ -32,7 +32,6 @@ mod succession;
 mod timestamp;
 mod token;
 mod tombstone;
-mod tx_compat;
 mod values;
 mod webhooks;
 mod workspaces;
@@ -491,20 +490,19 @@ fn run_cached(connection: &mut AnyConnection, statement: &str) -> Result<(), Sto
 }
 
 /// One transaction on one connection. Its methods come by area, each a short-lived handle
-/// borrowing the transaction: [`Tx::orgs_area`], [`Tx::tokens_area`], [`Tx::resources`]
-/// ([`Tx::users`], [`Tx::groups`]), [`Tx::members`], [`Tx::workspaces_area`],
-/// [`Tx::grants_area`], [`Tx::rules_area`], [`Tx::access`], [`Tx::lifecycle`],
-/// [`Tx::schemas`], [`Tx::audit_area`], [`Tx::outbox`], [`Tx::webhooks_area`] and
+/// borrowing the transaction: [`Tx::orgs`], [`Tx::tokens`], [`Tx::resources`]
+/// ([`Tx::users`], [`Tx::groups`]), [`Tx::members`], [`Tx::workspaces`],
+/// [`Tx::grants`], [`Tx::rules`], [`Tx::access`], [`Tx::lifecycle`],
+/// [`Tx::schemas`], [`Tx::audit`], [`Tx::outbox`], [`Tx::webhooks`] and
 /// [`Tx::consumers`]. Every method is scoped to an organization (tenant isolation: another
-/// org's id is [`StoreError::NotFound`]). The seven `…_area` accessors take their plain names
-/// (`tx.orgs()`, `tx.grants()`, …) once the flat methods of those names are gone.
+/// org's id is [`StoreError::NotFound`]).
 ///
 /// ```no_run
 /// # fn demo(tx: &mut rollcall_store::Tx<'_>, now: chrono::DateTime<chrono::Utc>)
 /// # -> Result<(), rollcall_store::StoreError> {
-/// let org = tx.orgs_area().create("Acme", now)?;
-/// let workspace = tx.workspaces_area().create(&org.id, "Docs", now)?;
-/// let folders = tx.workspaces_area().folders(&org.id, &workspace.id)?;
+/// let org = tx.orgs().create("Acme", now)?;
+/// let workspace = tx.workspaces().create(&org.id, "Docs", now)?;
+/// let folders = tx.workspaces().folders(&org.id, &workspace.id)?;
 /// # let _ = folders;
 /// # Ok(())
 /// # }

@@ -135,7 +135,7 @@ impl Lifecycle<'_, '_> {
     ) -> Result<Vec<Grant>, StoreError> {
         let manual: Vec<Grant> = self
             .tx
-            .grants_area()
+            .grants()
             .list(
                 org_id,
                 &GrantFilter {

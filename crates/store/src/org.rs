@@ -35,12 +35,12 @@ pub(crate) fn new_id() -> String {
 
 impl<'c> Tx<'c> {
     /// The organizations: create, read, rename, dialect, settings.
-    pub fn orgs_area(&mut self) -> Orgs<'_, 'c> {
+    pub fn orgs(&mut self) -> Orgs<'_, 'c> {
         Orgs { tx: self }
     }
 }
 
-/// The organizations (tenants), in a transaction ([`Tx::orgs_area`]).
+/// The organizations (tenants), in a transaction ([`Tx::orgs`]).
 #[derive(Debug)]
 pub struct Orgs<'t, 'c> {
     tx: &'t mut Tx<'c>,

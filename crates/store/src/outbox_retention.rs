@@ -95,7 +95,7 @@ impl Store {
     /// [`Outbox::prune`] for every organization, in transactions of up to a thousand
     /// events; how many events were removed in all. Blocking.
     pub fn prune_outbox(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        let orgs = self.read(|tx| tx.orgs_area().list())?;
+        let orgs = self.read(|tx| tx.orgs().list())?;
         let mut pruned = 0;
         for org in orgs {
             loop {

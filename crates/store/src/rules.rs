@@ -34,12 +34,12 @@ impl RuleRow {
 
 impl<'c> Tx<'c> {
     /// The group mapping rules.
-    pub fn rules_area(&mut self) -> Rules<'_, 'c> {
+    pub fn rules(&mut self) -> Rules<'_, 'c> {
         Rules { tx: self }
     }
 }
 
-/// The group mapping rules, in a transaction ([`Tx::rules_area`]).
+/// The group mapping rules, in a transaction ([`Tx::rules`]).
 #[derive(Debug)]
 pub struct Rules<'t, 'c> {
     tx: &'t mut Tx<'c>,

@@ -48,7 +48,7 @@ impl Lifecycle<'_, '_> {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        let owners = self.tx.orgs_area().settings(org_id)?.owners;
+        let owners = self.tx.orgs().settings(org_id)?.owners;
         if owners.iter().any(|o| o == user_id) {
             let mut another_active = false;
             for other in owners.iter().filter(|o| *o != user_id) {
@@ -60,7 +60,7 @@ impl Lifecycle<'_, '_> {
             if !another_active {
                 return Ok(self
                     .tx
-                    .workspaces_area()
+                    .workspaces()
                     .list(org_id)?
                     .into_iter()
                     .map(|workspace| workspace.id)
@@ -69,7 +69,7 @@ impl Lifecycle<'_, '_> {
         }
         let owned: BTreeSet<String> = self
             .tx
-            .grants_area()
+            .grants()
             .list(
                 org_id,
                 &GrantFilter {
@@ -96,7 +96,7 @@ impl Lifecycle<'_, '_> {
     ) -> Result<bool, StoreError> {
         let holders: Vec<String> = self
             .tx
-            .grants_area()
+            .grants()
             .list(
                 org_id,
                 &GrantFilter {
@@ -123,7 +123,7 @@ impl Lifecycle<'_, '_> {
     /// user and not `leaving`; else the earliest-created active org owner other than
     /// `leaving`; else nobody.
     pub fn heir(&mut self, org_id: &str, leaving: &str) -> Result<Option<String>, StoreError> {
-        let settings = self.tx.orgs_area().settings(org_id)?;
+        let settings = self.tx.orgs().settings(org_id)?;
         if let Some(successor) = settings.successor.as_deref()
             && successor != leaving
             && self.user_active(org_id, successor)? == Some(true)
@@ -200,7 +200,7 @@ impl Lifecycle<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<Succession, StoreError> {
         let grant = match heir {
-            Some(heir) => Some(self.tx.grants_area().create(
+            Some(heir) => Some(self.tx.grants().create(
                 org_id,
                 &Grant {
                     id: String::new(),

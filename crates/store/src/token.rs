@@ -94,12 +94,12 @@ fn token_id_of(secret: &str, kind: TokenKind) -> Option<&str> {
 
 impl<'c> Tx<'c> {
     /// The API tokens: create, list, revoke, authenticate.
-    pub fn tokens_area(&mut self) -> Tokens<'_, 'c> {
+    pub fn tokens(&mut self) -> Tokens<'_, 'c> {
         Tokens { tx: self }
     }
 }
 
-/// The API tokens, in a transaction ([`Tx::tokens_area`]).
+/// The API tokens, in a transaction ([`Tx::tokens`]).
 #[derive(Debug)]
 pub struct Tokens<'t, 'c> {
     tx: &'t mut Tx<'c>,

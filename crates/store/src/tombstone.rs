@@ -146,7 +146,7 @@ impl Lifecycle<'_, '_> {
         members::delete_memberships_of(self.tx.conn, self.tx.backend, org_id, user_id, now)?;
         values::delete_rows(self.tx.conn, self.tx.backend, org_id, user_id)?;
         let principal = Principal::User(user_id.to_owned());
-        let held = self.tx.grants_area().list(
+        let held = self.tx.grants().list(
             org_id,
             &GrantFilter {
                 principal: Some(principal.clone()),
@@ -166,7 +166,7 @@ impl Lifecycle<'_, '_> {
                 .filter(joins::user_id.eq(user_id)),
         )
         .execute(self.tx.conn)?;
-        let mut settings = self.tx.orgs_area().settings(org_id)?;
+        let mut settings = self.tx.orgs().settings(org_id)?;
         let was_org_owner = settings.owners.iter().any(|owner| owner == user_id);
         let was_successor = settings.successor.as_deref() == Some(user_id);
         if was_org_owner || was_successor {
@@ -175,7 +175,7 @@ impl Lifecycle<'_, '_> {
             if was_successor {
                 settings.successor = None;
             }
-            self.tx.orgs_area().set_settings(org_id, &settings)?;
+            self.tx.orgs().set_settings(org_id, &settings)?;
         }
         Ok(DeletedUser {
             tombstone: row.into_tombstone()?,
@@ -215,7 +215,7 @@ impl Lifecycle<'_, '_> {
         org_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        let days = self.tx.orgs_area().settings(org_id)?.purge_after_days;
+        let days = self.tx.orgs().settings(org_id)?.purge_after_days;
         let cutoff = now - Duration::days(i64::from(days));
         let due: Vec<(String, String)> = user_tombstones::table
             .filter(user_tombstones::org_id.eq(org_id))
@@ -238,7 +238,7 @@ impl Lifecycle<'_, '_> {
             ))
             .execute(self.tx.conn)?;
             let detail = json!({"deleted_at": deleted_at, "purge_after_days": days});
-            self.tx.audit_area().record(
+            self.tx.audit().record(
                 org_id,
                 &NewAuditRecord {
                     occurred_at: now,
@@ -259,7 +259,7 @@ impl Store {
     /// Run the purge ([`Lifecycle::purge_tombstones`]) for every organization, one transaction
     /// each; the number of tombstones purged in all. Blocking.
     pub fn purge_all(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let orgs = self.read(|tx| tx.orgs_area().list())?;
+        let orgs = self.read(|tx| tx.orgs().list())?;
         let mut purged = 0;
         for org in orgs {
             purged += self

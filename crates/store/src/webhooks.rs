@@ -98,12 +98,12 @@ const WEBHOOK_COLUMNS: &str = "id, org_id, url, secret, event_types, created_at"
 
 impl<'c> Tx<'c> {
     /// The organizations' webhooks.
-    pub fn webhooks_area(&mut self) -> Webhooks<'_, 'c> {
+    pub fn webhooks(&mut self) -> Webhooks<'_, 'c> {
         Webhooks { tx: self }
     }
 }
 
-/// The organizations' webhooks, in a transaction ([`Tx::webhooks_area`]).
+/// The organizations' webhooks, in a transaction ([`Tx::webhooks`]).
 #[derive(Debug)]
 pub struct Webhooks<'t, 'c> {
     tx: &'t mut Tx<'c>,

@@ -70,12 +70,12 @@ pub struct FolderChange {
 
 impl<'c> Tx<'c> {
     /// The workspaces and their folders.
-    pub fn workspaces_area(&mut self) -> Workspaces<'_, 'c> {
+    pub fn workspaces(&mut self) -> Workspaces<'_, 'c> {
         Workspaces { tx: self }
     }
 }
 
-/// The workspaces and their folders, in a transaction ([`Tx::workspaces_area`]).
+/// The workspaces and their folders, in a transaction ([`Tx::workspaces`]).
 #[derive(Debug)]
 pub struct Workspaces<'t, 'c> {
     tx: &'t mut Tx<'c>,

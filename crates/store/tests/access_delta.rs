@@ -73,7 +73,7 @@ fn member(id: &str) -> MemberRef {
 fn fixture(store: &Store) -> Fixture {
     store
         .write(|tx| {
-            let org = tx.orgs_area().create("Acme", now())?.id;
+            let org = tx.orgs().create("Acme", now())?.id;
             let mut ids: HashMap<&'static str, String> = HashMap::new();
             for name in ["ann", "bob", "cat"] {
                 let user = tx.users().create(&org, &json!({"userName": name}), now())?;
@@ -95,18 +95,16 @@ fn fixture(store: &Store) -> Fixture {
             ids.insert("eng", eng);
             ids.insert("ops", ops);
             ids.insert("all", all);
-            let sales = tx
-                .workspaces_area()
-                .create(&org, "department_sales", now())?;
-            let hr = tx.workspaces_area().create(&org, "department_hr", now())?;
-            let q3 = tx.workspaces_area().create_folder(
+            let sales = tx.workspaces().create(&org, "department_sales", now())?;
+            let hr = tx.workspaces().create(&org, "department_hr", now())?;
+            let q3 = tx.workspaces().create_folder(
                 &org,
                 &sales.id,
                 "Q3",
                 TeamAccess::Everyone(Role::Viewer),
                 now(),
             )?;
-            let secret = tx.workspaces_area().create_folder(
+            let secret = tx.workspaces().create_folder(
                 &org,
                 &sales.id,
                 "Secret",
@@ -114,7 +112,7 @@ fn fixture(store: &Store) -> Fixture {
                 now(),
             )?;
             let eng_grant = tx
-                .grants_area()
+                .grants()
                 .create(
                     &org,
                     &grant(
@@ -184,7 +182,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     ResourceRef::Workspace(f.id("sales")),
                     Maintainer,
                 );
-                tx.grants_area().create(&f.org, &g).map(|_| ())
+                tx.grants().create(&f.org, &g).map(|_| ())
             },
             vec![
                 ("bob", "q3", None, Some(Viewer)),
@@ -194,7 +192,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
         (
             "a grant deleted",
             |f| AccessScope::Resource(ResourceRef::Workspace(f.id("sales"))),
-            |tx, f| tx.grants_area().delete(&f.org, &f.eng_grant, now()),
+            |tx, f| tx.grants().delete(&f.org, &f.eng_grant, now()),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),
@@ -209,7 +207,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     ResourceRef::Workspace(f.id("sales")),
                     Viewer,
                 );
-                tx.grants_area().create(&f.org, &g).map(|_| ())
+                tx.grants().create(&f.org, &g).map(|_| ())
             },
             vec![],
         ),
@@ -222,7 +220,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     ResourceRef::Folder(f.id("secret")),
                     Editor,
                 );
-                tx.grants_area().create(&f.org, &g).map(|_| ())
+                tx.grants().create(&f.org, &g).map(|_| ())
             },
             vec![("bob", "secret", None, Some(Editor))],
         ),
@@ -236,7 +234,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     workspaces: "department_*".into(),
                     role: Maintainer,
                 };
-                tx.rules_area().create(&f.org, &rule, now()).map(|_| ())
+                tx.rules().create(&f.org, &rule, now()).map(|_| ())
             },
             vec![
                 ("bob", "hr", None, Some(Maintainer)),
@@ -252,7 +250,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     name: None,
                     team_access: Some(TeamAccess::Everyone(Editor)),
                 };
-                tx.workspaces_area()
+                tx.workspaces()
                     .update_folder(&f.org, &f.id("q3"), &change)
                     .map(|_| ())
             },
@@ -266,7 +264,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
                     name: None,
                     team_access: Some(TeamAccess::InviteOnly),
                 };
-                tx.workspaces_area()
+                tx.workspaces()
                     .update_folder(&f.org, &f.id("q3"), &change)
                     .map(|_| ())
             },
@@ -275,7 +273,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
         (
             "a workspace deleted",
             |f| AccessScope::Workspace(f.id("sales")),
-            |tx, f| tx.workspaces_area().delete(&f.org, &f.id("sales")),
+            |tx, f| tx.workspaces().delete(&f.org, &f.id("sales")),
             vec![
                 ("ann", "q3", Some(Viewer), None),
                 ("ann", "sales", Some(Editor), None),
@@ -285,9 +283,9 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
             "an org owner named",
             |f| AccessScope::OrgOwners(vec![f.id("cat")]),
             |tx, f| {
-                let mut settings = tx.orgs_area().settings(&f.org)?;
+                let mut settings = tx.orgs().settings(&f.org)?;
                 settings.owners = vec![f.id("cat")];
-                tx.orgs_area().set_settings(&f.org, &settings)
+                tx.orgs().set_settings(&f.org, &settings)
             },
             vec![
                 ("cat", "hr", None, Some(Owner)),
@@ -490,7 +488,7 @@ fn a_group_without_grants_or_rules_needs_nothing_read() {
                     workspaces: "department_hr".into(),
                     role: Viewer,
                 };
-                tx.rules_area().create(&f.org, &rule, now()).map(|_| ())
+                tx.rules().create(&f.org, &rule, now()).map(|_| ())
             })
             .unwrap();
         let got = store
@@ -532,7 +530,7 @@ fn a_group_without_grants_or_rules_needs_nothing_read() {
             db.backend()
         );
         let grants = store
-            .read(|tx| tx.grants_area().list(&f.org, &GrantFilter::default()))
+            .read(|tx| tx.grants().list(&f.org, &GrantFilter::default()))
             .unwrap();
         assert_eq!(grants.len(), 1);
     }
@@ -592,7 +590,7 @@ fn a_new_group_whose_name_a_rule_matches_gives_its_members_roles() {
                     workspaces: "department_h*".into(),
                     role: Editor,
                 };
-                tx.rules_area().create(&f.org, &rule, now())?;
+                tx.rules().create(&f.org, &rule, now())?;
                 let scope = AccessScope::NewGroup {
                     display_name: "newbies".into(),
                     members: vec![f.id("cat")],
@@ -697,7 +695,7 @@ fn cached_access_facts_follow_every_change_to_them() {
         // A grant to ops.
         store
             .write(|tx| {
-                tx.grants_area()
+                tx.grants()
                     .create(
                         &f.org,
                         &grant(
@@ -718,7 +716,7 @@ fn cached_access_facts_follow_every_change_to_them() {
         // ops nested in all, which holds maintainer on hr.
         store
             .write(|tx| {
-                tx.grants_area().create(
+                tx.grants().create(
                     &f.org,
                     &grant(
                         Principal::Group(f.id("all")),
@@ -738,7 +736,7 @@ fn cached_access_facts_follow_every_change_to_them() {
         // A rule for groups named op* on department_sales.
         store
             .write(|tx| {
-                tx.rules_area()
+                tx.rules()
                     .create(
                         &f.org,
                         &Rule {
@@ -761,7 +759,7 @@ fn cached_access_facts_follow_every_change_to_them() {
         // The workspace renamed out of the rule's reach.
         store
             .write(|tx| {
-                tx.workspaces_area()
+                tx.workspaces()
                     .rename(&f.org, &f.id("sales"), "archive")
                     .map(|_| ())
             })
@@ -775,7 +773,7 @@ fn cached_access_facts_follow_every_change_to_them() {
         // The group renamed out of the rule's reach, the workspace back into it.
         store
             .write(|tx| {
-                tx.workspaces_area()
+                tx.workspaces()
                     .rename(&f.org, &f.id("sales"), "department_sales")?;
                 tx.members()
                     .patch_group(
@@ -798,9 +796,9 @@ fn cached_access_facts_follow_every_change_to_them() {
         // cat made an org owner: owner everywhere, before and after.
         store
             .write(|tx| {
-                let mut settings = tx.orgs_area().settings(&f.org)?;
+                let mut settings = tx.orgs().settings(&f.org)?;
                 settings.owners = vec![f.id("cat")];
-                tx.orgs_area().set_settings(&f.org, &settings)
+                tx.orgs().set_settings(&f.org, &settings)
             })
             .unwrap();
         assert_eq!(
@@ -813,10 +811,10 @@ fn cached_access_facts_follow_every_change_to_them() {
         // now owner; dropping ownership shows the folder's role too.
         store
             .write(|tx| {
-                let mut settings = tx.orgs_area().settings(&f.org)?;
+                let mut settings = tx.orgs().settings(&f.org)?;
                 settings.owners = vec![];
-                tx.orgs_area().set_settings(&f.org, &settings)?;
-                tx.workspaces_area()
+                tx.orgs().set_settings(&f.org, &settings)?;
+                tx.workspaces()
                     .create_folder(
                         &f.org,
                         &f.id("hr"),

@@ -17,8 +17,8 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
         let (acme, beta) = store
             .write(|tx| {
                 Ok((
-                    tx.orgs_area().create("Acme", t0)?.id,
-                    tx.orgs_area().create("Beta", t0)?.id,
+                    tx.orgs().create("Acme", t0)?.id,
+                    tx.orgs().create("Beta", t0)?.id,
                 ))
             })
             .unwrap();
@@ -26,7 +26,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
         let record = |k: i64, actor: &'static str, target: &'static str| {
             let detail = detail.clone();
             move |tx: &mut rollcall_store::Tx<'_>, org: &str| {
-                tx.audit_area().record(
+                tx.audit().record(
                     org,
                     &NewAuditRecord {
                         occurred_at: t0 + Duration::seconds(k),
@@ -57,7 +57,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
 
         let all = store
             .read(|tx| {
-                tx.audit_area().query(
+                tx.audit().query(
                     &acme,
                     &AuditQuery {
                         limit: 100,
@@ -80,7 +80,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
 
         let page = |query: AuditQuery| -> Vec<String> {
             store
-                .read(|tx| tx.audit_area().query(&acme, &query))
+                .read(|tx| tx.audit().query(&acme, &query))
                 .unwrap()
                 .into_iter()
                 .map(|r| r.target)
@@ -150,7 +150,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
         }
         assert_eq!(
             store
-                .read(|tx| tx.audit_area().query(
+                .read(|tx| tx.audit().query(
                     &acme,
                     &AuditQuery {
                         limit: 100,

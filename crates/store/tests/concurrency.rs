@@ -15,7 +15,7 @@ fn one_of_many_racing_creates_wins() {
     for db in TestDb::all() {
         let stores = [db.open(), db.open()];
         let org = stores[0]
-            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
+            .write(|tx| tx.orgs().create("acme", Utc::now()))
             .unwrap()
             .id;
         let racers = 8;
@@ -55,7 +55,7 @@ fn racing_deletes_of_members_of_the_same_groups_all_succeed() {
         let stores = [db.open(), db.open()];
         let store = &stores[0];
         let org = store
-            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
+            .write(|tx| tx.orgs().create("acme", Utc::now()))
             .unwrap()
             .id;
         let racers = 8;

@@ -26,8 +26,8 @@ fn events_are_appended_in_the_transaction_and_read_in_order() {
         let (acme, beta) = store
             .write(|tx| {
                 Ok((
-                    tx.orgs_area().create("Acme", now)?.id,
-                    tx.orgs_area().create("Beta", now)?.id,
+                    tx.orgs().create("Acme", now)?.id,
+                    tx.orgs().create("Beta", now)?.id,
                 ))
             })
             .unwrap();
@@ -106,7 +106,7 @@ fn consumer_cursors_move_under_their_lease_only() {
         let store = db.open();
         let now = Utc::now();
         let org = store
-            .write(|tx| Ok(tx.orgs_area().create("Acme", now)?.id))
+            .write(|tx| Ok(tx.orgs().create("Acme", now)?.id))
             .unwrap();
         let data = json!({});
         store
@@ -226,8 +226,8 @@ fn webhooks_start_after_the_last_event_and_belong_to_their_org() {
         let (acme, beta) = store
             .write(|tx| {
                 Ok((
-                    tx.orgs_area().create("Acme", now)?.id,
-                    tx.orgs_area().create("Beta", now)?.id,
+                    tx.orgs().create("Acme", now)?.id,
+                    tx.orgs().create("Beta", now)?.id,
                 ))
             })
             .unwrap();
@@ -243,7 +243,7 @@ fn webhooks_start_after_the_last_event_and_belong_to_their_org() {
         let types = vec!["user.deactivated".to_owned()];
         let hook = store
             .write(|tx| {
-                tx.webhooks_area().create(
+                tx.webhooks().create(
                     &acme,
                     &NewWebhook {
                         url: "http://127.0.0.1:9/hook",
@@ -260,30 +260,30 @@ fn webhooks_start_after_the_last_event_and_belong_to_their_org() {
             .unwrap()
             .unwrap();
         assert_eq!(state.delivered_seq, before.seq, "history is not delivered");
-        let listed = store.read(|tx| tx.webhooks_area().list(&acme)).unwrap();
+        let listed = store.read(|tx| tx.webhooks().list(&acme)).unwrap();
         assert_eq!(listed, vec![hook.clone()]);
         assert!(
             store
-                .read(|tx| tx.webhooks_area().list(&beta))
+                .read(|tx| tx.webhooks().list(&beta))
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(
             store
-                .read(|tx| tx.webhooks_area().list_all_orgs())
+                .read(|tx| tx.webhooks().list_all_orgs())
                 .unwrap()
                 .len(),
             1
         );
         // Another org's id is not found; the owner deletes it with its delivery state.
-        let foreign = store.write(|tx| tx.webhooks_area().delete(&beta, &hook.id));
+        let foreign = store.write(|tx| tx.webhooks().delete(&beta, &hook.id));
         assert!(matches!(foreign, Err(StoreError::NotFound)));
         store
-            .write(|tx| tx.webhooks_area().delete(&acme, &hook.id))
+            .write(|tx| tx.webhooks().delete(&acme, &hook.id))
             .unwrap();
         assert!(
             store
-                .read(|tx| tx.webhooks_area().list(&acme))
+                .read(|tx| tx.webhooks().list(&acme))
                 .unwrap()
                 .is_empty()
         );
@@ -303,7 +303,7 @@ fn member_ids_of_a_group() {
         let store = db.open();
         let now = Utc::now();
         let org = store
-            .write(|tx| Ok(tx.orgs_area().create("Acme", now)?.id))
+            .write(|tx| Ok(tx.orgs().create("Acme", now)?.id))
             .unwrap();
         let (ann, bob, group) = store
             .write(|tx| {
@@ -349,7 +349,7 @@ fn postgres_appends_events_in_commit_order() {
     let store = db.open();
     let now = Utc::now();
     let org = store
-        .write(|tx| Ok(tx.orgs_area().create("Acme", now)?.id))
+        .write(|tx| Ok(tx.orgs().create("Acme", now)?.id))
         .unwrap();
     let (emitted_tx, emitted_rx) = std::sync::mpsc::channel();
     let (committed_tx, committed_rx) = std::sync::mpsc::channel::<()>();
@@ -407,8 +407,8 @@ fn the_outbox_prunes_old_events_every_consumer_has_acknowledged() {
         let (acme, beta) = store
             .write(|tx| {
                 Ok((
-                    tx.orgs_area().create("Acme", start)?.id,
-                    tx.orgs_area().create("Beta", start)?.id,
+                    tx.orgs().create("Acme", start)?.id,
+                    tx.orgs().create("Beta", start)?.id,
                 ))
             })
             .unwrap();

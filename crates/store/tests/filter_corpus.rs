@@ -29,9 +29,9 @@ fn every_corpus_row_selects_exactly_its_users_in_sql() {
         let store = db.open();
         let (org_id, stored): (String, Vec<Value>) = store
             .write(|tx| {
-                let org = tx.orgs_area().create("corpus", Utc::now())?;
+                let org = tx.orgs().create("corpus", Utc::now())?;
                 // A second org with the same users under other ids: never in the results.
-                let other = tx.orgs_area().create("other", Utc::now())?;
+                let other = tx.orgs().create("other", Utc::now())?;
                 for user in &users {
                     let mut copy = user.clone();
                     copy["id"] = Value::String(format!("other-{}", user["id"].as_str().unwrap()));
@@ -174,7 +174,7 @@ fn corpus_users_sort_by_any_attribute_missing_values_last() {
         let store = db.open();
         let org_id = store
             .write(|tx| {
-                let org = tx.orgs_area().create("corpus", Utc::now())?;
+                let org = tx.orgs().create("corpus", Utc::now())?;
                 for user in &users {
                     tx.users().import(&org.id, user)?;
                 }

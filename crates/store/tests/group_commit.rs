@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 fn org(store: &Store) -> String {
     store
-        .write(|tx| tx.orgs_area().create("acme", Utc::now()))
+        .write(|tx| tx.orgs().create("acme", Utc::now()))
         .unwrap()
         .id
 }
@@ -204,7 +204,7 @@ fn record_then(
     store
         .write_batched(move |tx| {
             let detail = json!({"name": name});
-            tx.audit_area().record(
+            tx.audit().record(
                 &org,
                 &rollcall_store::NewAuditRecord {
                     occurred_at: Utc::now(),
@@ -258,7 +258,7 @@ fn a_batch_appends_the_records_and_events_of_its_kept_jobs_only_in_order() {
                 ..rollcall_store::AuditQuery::default()
             };
             Ok((
-                tx.audit_area().query(&org, &query)?,
+                tx.audit().query(&org, &query)?,
                 tx.outbox().events_after(&org, 0, 100)?,
             ))
         })

@@ -154,14 +154,8 @@ fn keyset_walks_equal_the_offset_listing() {
     for db in TestDb::all() {
         let store = db.open();
         let t0 = Utc::now();
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", t0))
-            .unwrap()
-            .id;
-        let other = store
-            .write(|tx| tx.orgs_area().create("other", t0))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", t0)).unwrap().id;
+        let other = store.write(|tx| tx.orgs().create("other", t0)).unwrap().id;
         seed(&store, &org, t0);
         seed(&store, &other, t0);
         for (name, filter, sort) in &orders {
@@ -209,7 +203,7 @@ fn orders_without_a_column_key_are_refused() {
     for db in TestDb::all() {
         let store = db.open();
         let org = store
-            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
+            .write(|tx| tx.orgs().create("acme", Utc::now()))
             .unwrap()
             .id;
         let query = ListQuery {
@@ -235,10 +229,7 @@ fn writes_during_a_walk_neither_skip_nor_repeat_survivors() {
     for db in TestDb::all() {
         let store = db.open();
         let t0 = Utc::now();
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", t0))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", t0)).unwrap().id;
         seed(&store, &org, t0);
         for sort in [
             None,

@@ -39,10 +39,7 @@ fn deactivated_at_follows_active() {
     for db in TestDb::all() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", t0()))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", t0())).unwrap().id;
         let ann = create_user(&store, &org, json!({"userName": "ann"}), t0());
         // (active written, at hour, the change reported, deactivated_at after)
         let steps = [
@@ -91,29 +88,26 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
     for db in TestDb::all() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", t0()))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", t0())).unwrap().id;
         let body = json!({"userName": "Ann", "externalId": "ext-1", "emails": [{"value": "ann@example.com"}]});
         let ann = create_user(&store, &org, body.clone(), t0());
         let bob = create_user(&store, &org, json!({"userName": "bob"}), t0());
         let (ws, group) = store
             .write(|tx| {
-                let ws = tx.workspaces_area().create(&org, "plans", t0())?;
+                let ws = tx.workspaces().create(&org, "plans", t0())?;
                 let group = tx.groups().create(
                     &org,
                     &json!({"displayName": "team", "members": [{"value": ann}, {"value": bob}]}),
                     t0(),
                 )?;
-                tx.grants_area().create(&org, &owner_grant(&ann, &ws.id))?;
+                tx.grants().create(&org, &owner_grant(&ann, &ws.id))?;
                 tx.access().record_join(
                     &org,
                     &ann,
                     &ResourceRef::Workspace(ws.id.clone()),
                     t0(),
                 )?;
-                tx.orgs_area().set_settings(
+                tx.orgs().set_settings(
                     &org,
                     &OrgSettings {
                         owners: vec![ann.clone(), bob.clone()],
@@ -159,7 +153,7 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
                     .map(|m| m["value"].as_str().unwrap())
                     .collect();
                 assert_eq!(members, [bob.as_str()], "{label}");
-                let held = tx.grants_area().list(
+                let held = tx.grants().list(
                     &org,
                     &GrantFilter {
                         principal: Some(Principal::User(ann.clone())),
@@ -171,11 +165,11 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
                     .access()
                     .joined(&org, &ResourceRef::Workspace(ws.clone()))?;
                 assert!(joined.is_empty(), "{label}");
-                let settings = tx.orgs_area().settings(&org)?;
+                let settings = tx.orgs().settings(&org)?;
                 assert_eq!(settings.owners, vec![bob.clone()], "{label}");
                 assert_eq!(settings.successor, None, "{label}");
                 assert!(
-                    !tx.grants_area()
+                    !tx.grants()
                         .principal_exists(&org, &Principal::User(ann.clone()))?
                 );
                 Ok(())
@@ -199,9 +193,9 @@ fn the_purge_waits_purge_after_days_per_organization() {
         let label = format!("{:?}", db.backend());
         let (quick, slow) = store
             .write(|tx| {
-                let quick = tx.orgs_area().create("quick", t0())?.id;
-                let slow = tx.orgs_area().create("slow", t0())?.id;
-                tx.orgs_area().set_settings(
+                let quick = tx.orgs().create("quick", t0())?.id;
+                let slow = tx.orgs().create("slow", t0())?.id;
+                tx.orgs().set_settings(
                     &quick,
                     &OrgSettings {
                         purge_after_days: 3,
@@ -237,7 +231,7 @@ fn the_purge_waits_purge_after_days_per_organization() {
             assert_eq!(tombstone.purged_at, Some(t0() + Duration::days(days)));
             let records = store
                 .read(|tx| {
-                    tx.audit_area().query(
+                    tx.audit().query(
                         org,
                         &AuditQuery {
                             limit: 100,
@@ -264,10 +258,7 @@ fn succession_hands_solely_owned_workspaces_to_the_heir() {
     for db in TestDb::all() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", t0()))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", t0())).unwrap().id;
         let hour = |h: i64| t0() + Duration::hours(h);
         let leaving = create_user(&store, &org, json!({"userName": "leaving"}), hour(0));
         let first = create_user(&store, &org, json!({"userName": "first"}), hour(1));
@@ -275,15 +266,12 @@ fn succession_hands_solely_owned_workspaces_to_the_heir() {
         let other = create_user(&store, &org, json!({"userName": "other"}), hour(3));
         let (solo, shared) = store
             .write(|tx| {
-                let solo = tx.workspaces_area().create(&org, "solo", t0())?.id;
-                let shared = tx.workspaces_area().create(&org, "shared", t0())?.id;
-                tx.grants_area()
-                    .create(&org, &owner_grant(&leaving, &solo))?;
-                tx.grants_area()
-                    .create(&org, &owner_grant(&leaving, &shared))?;
-                tx.grants_area()
-                    .create(&org, &owner_grant(&other, &shared))?;
-                tx.orgs_area().set_settings(
+                let solo = tx.workspaces().create(&org, "solo", t0())?.id;
+                let shared = tx.workspaces().create(&org, "shared", t0())?.id;
+                tx.grants().create(&org, &owner_grant(&leaving, &solo))?;
+                tx.grants().create(&org, &owner_grant(&leaving, &shared))?;
+                tx.grants().create(&org, &owner_grant(&other, &shared))?;
+                tx.orgs().set_settings(
                     &org,
                     &OrgSettings {
                         owners: vec![second.clone(), first.clone()],

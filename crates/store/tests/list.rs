@@ -50,14 +50,8 @@ fn pages_have_totals_and_a_stable_order() {
     for db in TestDb::all() {
         let store = db.open();
         let t0 = Utc::now();
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", t0))
-            .unwrap()
-            .id;
-        let other = store
-            .write(|tx| tx.orgs_area().create("other", t0))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", t0)).unwrap().id;
+        let other = store.write(|tx| tx.orgs().create("other", t0)).unwrap().id;
         // 25 users created one second apart; every third without a familyName
         let mut ids = Vec::new();
         store
@@ -218,10 +212,7 @@ fn membership_filters_agree_with_the_evaluator() {
     for db in TestDb::all() {
         let store = db.open();
         let now = Utc::now();
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", now))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", now)).unwrap().id;
         let mk = |kind, body: serde_json::Value| {
             store
                 .write(|tx| tx.resources(kind).create(&org, &body, now))

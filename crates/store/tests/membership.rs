@@ -58,10 +58,7 @@ fn member_deltas_match_the_in_memory_engine() {
     for db in TestDb::all() {
         let store = db.open();
         let now = Utc::now();
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", now))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", now)).unwrap().id;
         let mk = |kind, body: Value| {
             store
                 .write(|tx| tx.resources(kind).create(&org, &body, now))
@@ -153,14 +150,8 @@ fn a_failed_patch_changes_nothing() {
     for db in TestDb::all() {
         let store = db.open();
         let now = Utc::now();
-        let org = store
-            .write(|tx| tx.orgs_area().create("acme", now))
-            .unwrap()
-            .id;
-        let other = store
-            .write(|tx| tx.orgs_area().create("other", now))
-            .unwrap()
-            .id;
+        let org = store.write(|tx| tx.orgs().create("acme", now)).unwrap().id;
+        let other = store.write(|tx| tx.orgs().create("other", now)).unwrap().id;
         let ann = store
             .write(|tx| tx.users().create(&org, &json!({"userName": "ann"}), now))
             .unwrap()

@@ -20,7 +20,7 @@ fn org(store: &Store, name: &str) -> Org {
     store
         .write(|tx| {
             let now = Utc::now();
-            let org = tx.orgs_area().create(name, now)?;
+            let org = tx.orgs().create(name, now)?;
             let ann = tx
                 .users()
                 .create(&org.id, &json!({"userName": "ann"}), now)?;
@@ -59,13 +59,10 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
         let (acme, beta) = (org(&store, "Acme"), org(&store, "Beta"));
         let now = Utc::now();
         let workspace = store
-            .write(|tx| {
-                tx.workspaces_area()
-                    .create(&acme.id, "department_sales", now)
-            })
+            .write(|tx| tx.workspaces().create(&acme.id, "department_sales", now))
             .unwrap();
         let folders = store
-            .read(|tx| tx.workspaces_area().folders(&acme.id, &workspace.id))
+            .read(|tx| tx.workspaces().folders(&acme.id, &workspace.id))
             .unwrap();
         assert_eq!(folders.len(), 1, "{:?}", db.backend());
         assert_eq!(folders[0].id, workspace.home_folder_id);
@@ -73,7 +70,7 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
 
         let q3 = store
             .write(|tx| {
-                tx.workspaces_area().create_folder(
+                tx.workspaces().create_folder(
                     &acme.id,
                     &workspace.id,
                     "Q3 Plans",
@@ -83,7 +80,7 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
             })
             .unwrap();
         let listed = store
-            .read(|tx| tx.workspaces_area().folders(&acme.id, &workspace.id))
+            .read(|tx| tx.workspaces().folders(&acme.id, &workspace.id))
             .unwrap();
         assert_eq!(
             listed.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
@@ -92,15 +89,11 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
 
         // Another org sees none of it.
         for result in [
-            store.read(|tx| {
-                tx.workspaces_area()
-                    .get(&beta.id, &workspace.id)
-                    .map(|_| ())
-            }),
-            store.read(|tx| tx.workspaces_area().folder(&beta.id, &q3.id).map(|_| ())),
-            store.write(|tx| tx.workspaces_area().delete(&beta.id, &workspace.id)),
+            store.read(|tx| tx.workspaces().get(&beta.id, &workspace.id).map(|_| ())),
+            store.read(|tx| tx.workspaces().folder(&beta.id, &q3.id).map(|_| ())),
+            store.write(|tx| tx.workspaces().delete(&beta.id, &workspace.id)),
             store.write(|tx| {
-                tx.workspaces_area()
+                tx.workspaces()
                     .create_folder(&beta.id, &workspace.id, "x", TeamAccess::InviteOnly, now)
                     .map(|_| ())
             }),
@@ -109,34 +102,32 @@ fn workspaces_come_with_a_home_folder_and_stay_in_their_org() {
         }
         assert!(
             store
-                .read(|tx| tx.workspaces_area().list(&beta.id))
+                .read(|tx| tx.workspaces().list(&beta.id))
                 .unwrap()
                 .is_empty()
         );
 
         let renamed = store
             .write(|tx| {
-                tx.workspaces_area()
+                tx.workspaces()
                     .rename(&acme.id, &workspace.id, "department_eu")
             })
             .unwrap();
         assert_eq!(renamed.name, "department_eu");
         assert!(matches!(
             store.write(|tx| tx
-                .workspaces_area()
+                .workspaces()
                 .delete_folder(&acme.id, &workspace.home_folder_id)),
             Err(StoreError::Invalid(_))
         ));
         store
-            .write(|tx| tx.workspaces_area().delete_folder(&acme.id, &q3.id))
+            .write(|tx| tx.workspaces().delete_folder(&acme.id, &q3.id))
             .unwrap();
         store
-            .write(|tx| tx.workspaces_area().delete(&acme.id, &workspace.id))
+            .write(|tx| tx.workspaces().delete(&acme.id, &workspace.id))
             .unwrap();
         assert!(matches!(
-            store.read(|tx| tx
-                .workspaces_area()
-                .folder(&acme.id, &workspace.home_folder_id)),
+            store.read(|tx| tx.workspaces().folder(&acme.id, &workspace.home_folder_id)),
             Err(StoreError::NotFound)
         ));
     }
@@ -150,17 +141,15 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         let now = Utc::now();
         let (workspace, open, closed) = store
             .write(|tx| {
-                let workspace = tx
-                    .workspaces_area()
-                    .create(&acme.id, "department_sales", now)?;
-                let open = tx.workspaces_area().create_folder(
+                let workspace = tx.workspaces().create(&acme.id, "department_sales", now)?;
+                let open = tx.workspaces().create_folder(
                     &acme.id,
                     &workspace.id,
                     "Open",
                     TeamAccess::Everyone(Role::Editor),
                     now,
                 )?;
-                let closed = tx.workspaces_area().create_folder(
+                let closed = tx.workspaces().create_folder(
                     &acme.id,
                     &workspace.id,
                     "Q3 Plans",
@@ -182,20 +171,20 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
 
         let direct = store
             .write(|tx| {
-                tx.grants_area()
+                tx.grants()
                     .create(&acme.id, &grant(user(), on_workspace(), Role::Commenter))
             })
             .unwrap();
         assert!(!direct.id.is_empty());
         let by_group = store
             .write(|tx| {
-                tx.grants_area()
+                tx.grants()
                     .create(&acme.id, &grant(group(), on_workspace(), Role::Editor))
             })
             .unwrap();
         let on_closed = store
             .write(|tx| {
-                tx.grants_area().create(
+                tx.grants().create(
                     &acme.id,
                     &grant(
                         group(),
@@ -206,11 +195,11 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
             })
             .unwrap();
         let elevated = store
-            .write(|tx| tx.grants_area().create(&acme.id, &expiring))
+            .write(|tx| tx.grants().create(&acme.id, &expiring))
             .unwrap();
         assert_eq!(
             store
-                .read(|tx| tx.grants_area().get(&acme.id, &elevated.id))
+                .read(|tx| tx.grants().get(&acme.id, &elevated.id))
                 .unwrap()
                 .expires_at
                 .map(|t| t.timestamp()),
@@ -238,7 +227,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
             ),
         ];
         for (bad, expected) in refused {
-            let result = store.write(|tx| tx.grants_area().create(&acme.id, &bad));
+            let result = store.write(|tx| tx.grants().create(&acme.id, &bad));
             let kind = match result {
                 Err(StoreError::Invalid(_)) => "invalid",
                 Err(StoreError::InvalidMember(_)) => "member",
@@ -249,7 +238,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         }
         // A folder with group grants cannot be opened to everyone.
         assert!(matches!(
-            store.write(|tx| tx.workspaces_area().update_folder(
+            store.write(|tx| tx.workspaces().update_folder(
                 &acme.id,
                 &closed.id,
                 &FolderChange {
@@ -262,7 +251,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
 
         let of_group = store
             .read(|tx| {
-                tx.grants_area().list(
+                tx.grants().list(
                     &acme.id,
                     &GrantFilter {
                         principal: Some(group()),
@@ -277,7 +266,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         );
         let on_ws = store
             .read(|tx| {
-                tx.grants_area().list(
+                tx.grants().list(
                     &acme.id,
                     &GrantFilter {
                         principal: None,
@@ -289,12 +278,12 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         assert_eq!(on_ws.len(), 2);
         assert!(
             store
-                .read(|tx| tx.grants_area().list(&beta.id, &GrantFilter::default()))
+                .read(|tx| tx.grants().list(&beta.id, &GrantFilter::default()))
                 .unwrap()
                 .is_empty()
         );
         assert!(matches!(
-            store.write(|tx| tx.grants_area().delete(&beta.id, &direct.id, now)),
+            store.write(|tx| tx.grants().delete(&beta.id, &direct.id, now)),
             Err(StoreError::NotFound)
         ));
 
@@ -303,7 +292,7 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
             .write(|tx| tx.groups().delete(&acme.id, &acme.eng, None, Utc::now()))
             .unwrap();
         let mut left: Vec<String> = store
-            .read(|tx| tx.grants_area().list(&acme.id, &GrantFilter::default()))
+            .read(|tx| tx.grants().list(&acme.id, &GrantFilter::default()))
             .unwrap()
             .into_iter()
             .map(|g| g.id)
@@ -313,10 +302,10 @@ fn grants_are_checked_listed_revoked_and_go_with_their_group() {
         expected.sort();
         assert_eq!(left, expected);
         store
-            .write(|tx| tx.grants_area().delete(&acme.id, &direct.id, now))
+            .write(|tx| tx.grants().delete(&acme.id, &direct.id, now))
             .unwrap();
         assert!(matches!(
-            store.write(|tx| tx.grants_area().delete(&acme.id, &direct.id, now)),
+            store.write(|tx| tx.grants().delete(&acme.id, &direct.id, now)),
             Err(StoreError::NotFound)
         ));
     }
@@ -335,10 +324,10 @@ fn rules_joins_and_settings_are_kept() {
             role: Role::Editor,
         };
         let stored = store
-            .write(|tx| tx.rules_area().create(&acme.id, &rule, now))
+            .write(|tx| tx.rules().create(&acme.id, &rule, now))
             .unwrap();
         assert_eq!(
-            store.read(|tx| tx.rules_area().list(&acme.id)).unwrap(),
+            store.read(|tx| tx.rules().list(&acme.id)).unwrap(),
             std::slice::from_ref(&stored)
         );
         let owner_rule = Rule {
@@ -346,19 +335,19 @@ fn rules_joins_and_settings_are_kept() {
             ..rule.clone()
         };
         assert!(matches!(
-            store.write(|tx| tx.rules_area().create(&acme.id, &owner_rule, now)),
+            store.write(|tx| tx.rules().create(&acme.id, &owner_rule, now)),
             Err(StoreError::Invalid(_))
         ));
         store
-            .write(|tx| tx.rules_area().delete(&acme.id, &stored.id))
+            .write(|tx| tx.rules().delete(&acme.id, &stored.id))
             .unwrap();
         assert!(matches!(
-            store.write(|tx| tx.rules_area().delete(&acme.id, &stored.id)),
+            store.write(|tx| tx.rules().delete(&acme.id, &stored.id)),
             Err(StoreError::NotFound)
         ));
 
         let workspace = store
-            .write(|tx| tx.workspaces_area().create(&acme.id, "w", now))
+            .write(|tx| tx.workspaces().create(&acme.id, "w", now))
             .unwrap();
         let resource = ResourceRef::Workspace(workspace.id.clone());
         assert!(
@@ -379,7 +368,7 @@ fn rules_joins_and_settings_are_kept() {
         );
 
         assert_eq!(
-            store.read(|tx| tx.orgs_area().settings(&acme.id)).unwrap(),
+            store.read(|tx| tx.orgs().settings(&acme.id)).unwrap(),
             OrgSettings::default()
         );
         let settings = OrgSettings {
@@ -389,14 +378,14 @@ fn rules_joins_and_settings_are_kept() {
             ..OrgSettings::default()
         };
         store
-            .write(|tx| tx.orgs_area().set_settings(&acme.id, &settings))
+            .write(|tx| tx.orgs().set_settings(&acme.id, &settings))
             .unwrap();
         assert_eq!(
-            store.read(|tx| tx.orgs_area().settings(&acme.id)).unwrap(),
+            store.read(|tx| tx.orgs().settings(&acme.id)).unwrap(),
             settings
         );
         assert!(matches!(
-            store.read(|tx| tx.orgs_area().settings("nope")),
+            store.read(|tx| tx.orgs().settings("nope")),
             Err(StoreError::NotFound)
         ));
     }
@@ -410,7 +399,7 @@ fn the_last_active_owner_grant_of_a_workspace_is_not_revoked() {
         let now = Utc::now();
         let (workspace, bob) = store
             .write(|tx| {
-                let workspace = tx.workspaces_area().create(&acme.id, "w", now)?;
+                let workspace = tx.workspaces().create(&acme.id, "w", now)?;
                 let bob = tx
                     .users()
                     .create(&acme.id, &json!({"userName": "bob"}), now)?;
@@ -426,9 +415,9 @@ fn the_last_active_owner_grant_of_a_workspace_is_not_revoked() {
             )
         };
         let ann_owns = store
-            .write(|tx| tx.grants_area().create(&acme.id, &owner(&acme.ann)))
+            .write(|tx| tx.grants().create(&acme.id, &owner(&acme.ann)))
             .unwrap();
-        let refused = store.write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now));
+        let refused = store.write(|tx| tx.grants().delete(&acme.id, &ann_owns.id, now));
         match refused {
             Err(StoreError::Invalid(message)) => assert_eq!(
                 message,
@@ -439,19 +428,19 @@ fn the_last_active_owner_grant_of_a_workspace_is_not_revoked() {
 
         // Bob owns it too: Ann's grant may go, and then Bob's is the last.
         let bob_owns = store
-            .write(|tx| tx.grants_area().create(&acme.id, &owner(&bob)))
+            .write(|tx| tx.grants().create(&acme.id, &owner(&bob)))
             .unwrap();
         store
-            .write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now))
+            .write(|tx| tx.grants().delete(&acme.id, &ann_owns.id, now))
             .unwrap();
         assert!(matches!(
-            store.write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now)),
+            store.write(|tx| tx.grants().delete(&acme.id, &bob_owns.id, now)),
             Err(StoreError::Invalid(_))
         ));
 
         // A suspended co-owner does not count; an org that names owners has them anyway.
         let ann_owns = store
-            .write(|tx| tx.grants_area().create(&acme.id, &owner(&acme.ann)))
+            .write(|tx| tx.grants().create(&acme.id, &owner(&acme.ann)))
             .unwrap();
         store
             .write(|tx| {
@@ -465,7 +454,7 @@ fn the_last_active_owner_grant_of_a_workspace_is_not_revoked() {
             })
             .unwrap();
         assert!(matches!(
-            store.write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now)),
+            store.write(|tx| tx.grants().delete(&acme.id, &bob_owns.id, now)),
             Err(StoreError::Invalid(_))
         ));
         let settings = OrgSettings {
@@ -473,13 +462,13 @@ fn the_last_active_owner_grant_of_a_workspace_is_not_revoked() {
             ..OrgSettings::default()
         };
         store
-            .write(|tx| tx.orgs_area().set_settings(&acme.id, &settings))
+            .write(|tx| tx.orgs().set_settings(&acme.id, &settings))
             .unwrap();
         store
-            .write(|tx| tx.grants_area().delete(&acme.id, &bob_owns.id, now))
+            .write(|tx| tx.grants().delete(&acme.id, &bob_owns.id, now))
             .unwrap();
         store
-            .write(|tx| tx.grants_area().delete(&acme.id, &ann_owns.id, now))
+            .write(|tx| tx.grants().delete(&acme.id, &ann_owns.id, now))
             .unwrap();
     }
 }

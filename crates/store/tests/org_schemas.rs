@@ -35,10 +35,10 @@ fn schemas_are_kept_per_org_and_bump_the_version_authentication_reads() {
         let now = Utc::now();
         let (acme, beta, token) = store
             .write(|tx| {
-                let acme = tx.orgs_area().create("Acme", now)?;
-                let beta = tx.orgs_area().create("Beta", now)?;
+                let acme = tx.orgs().create("Acme", now)?;
+                let beta = tx.orgs().create("Beta", now)?;
                 let token = tx
-                    .tokens_area()
+                    .tokens()
                     .create(&acme.id, TokenKind::Scim, None, None, now)?;
                 Ok((acme, beta, token))
             })
@@ -46,7 +46,7 @@ fn schemas_are_kept_per_org_and_bump_the_version_authentication_reads() {
         let version = || {
             store
                 .read(|tx| {
-                    tx.tokens_area()
+                    tx.tokens()
                         .authenticate(&token.secret, TokenKind::Scim, now)
                 })
                 .unwrap()

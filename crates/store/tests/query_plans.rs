@@ -64,7 +64,7 @@ fn hot_filters_search_indexes() {
         let store = db.open();
         let org = store
             .write(|tx| {
-                let org = tx.orgs_area().create("acme", Utc::now())?;
+                let org = tx.orgs().create("acme", Utc::now())?;
                 tx.users()
                     .create(&org.id, &json!({"userName": "a", "title": "t"}), Utc::now())?;
                 Ok(org.id)
@@ -112,7 +112,7 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
     let store = db.open();
     let org = store
         .write(|tx| {
-            let org = tx.orgs_area().create("acme", Utc::now())?;
+            let org = tx.orgs().create("acme", Utc::now())?;
             for i in 0..1000 {
                 let user = json!({
                     "userName": format!("user{i}@example.com"),
@@ -181,7 +181,7 @@ fn member_changes_use_primary_keys_not_org_wide_indexes() {
         }
         let store = db.open();
         let org = store
-            .write(|tx| Ok(tx.orgs_area().create("acme", Utc::now())?.id))
+            .write(|tx| Ok(tx.orgs().create("acme", Utc::now())?.id))
             .unwrap();
         for count in [1, 2, 500] {
             let ids: Vec<String> = (0..count).map(|n| format!("id{n}")).collect();

@@ -6,7 +6,6 @@
 use chrono::{Duration, Utc};
 use rollcall_store::testing::TestDb;
 use rollcall_store::{ListQuery, ResourceKind, Store, StoreError, StoredResource};
-use scim_core::ScimError;
 use serde_json::{Value, json};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -26,7 +25,7 @@ fn group(name: &str, members: &[&str]) -> Value {
 
 fn org(store: &Store, name: &str) -> String {
     store
-        .write(|tx| tx.orgs_area().create(name, Utc::now()))
+        .write(|tx| tx.orgs().create(name, Utc::now()))
         .unwrap()
         .id
 }
@@ -127,7 +126,6 @@ fn users_are_created_read_replaced_and_deleted() {
             matches!(stale, Err(StoreError::VersionMismatch { current: 2 })),
             "{stale:?}"
         );
-        assert_eq!(ScimError::from(stale.unwrap_err()).status, 412);
         let stale_delete =
             store.write(|tx| tx.users().delete(&org_id, &created.id, Some(1), Utc::now()));
         assert!(matches!(
@@ -140,7 +138,6 @@ fn users_are_created_read_replaced_and_deleted() {
             .unwrap();
         let gone = store.read(|tx| tx.users().get(&org_id, &created.id, false));
         assert!(matches!(gone, Err(StoreError::NotFound)));
-        assert_eq!(ScimError::from(gone.unwrap_err()).status, 404);
         assert!(matches!(
             store.write(|tx| tx.users().delete(&org_id, &created.id, None, Utc::now())),
             Err(StoreError::NotFound)
@@ -166,7 +163,6 @@ fn uniqueness_is_enforced_per_org_by_the_database() {
             matches!(&case_twin, Err(StoreError::Uniqueness(a)) if a == "userName"),
             "{case_twin:?}"
         );
-        assert_eq!(ScimError::from(case_twin.unwrap_err()).status, 409);
 
         let mut same_external = user("other");
         same_external["externalId"] = json!("X-1");
@@ -288,7 +284,6 @@ fn another_orgs_resources_are_not_found() {
             matches!(foreign, Err(StoreError::InvalidMember(_))),
             "{foreign:?}"
         );
-        assert_eq!(ScimError::from(foreign.unwrap_err()).status, 400);
         // still intact
         let team_now = store
             .read(|tx| tx.groups().get(&acme, &team.id, true))

@@ -60,7 +60,7 @@ fn a_failed_savepoint_loses_only_its_own_changes() {
         let store = db.open();
         let label = format!("{:?}", db.backend());
         let org = store
-            .write(|tx| tx.orgs_area().create("acme", Utc::now()))
+            .write(|tx| tx.orgs().create("acme", Utc::now()))
             .unwrap()
             .id;
         let org_id = org.clone();
@@ -77,7 +77,7 @@ fn a_failed_savepoint_loses_only_its_own_changes() {
 
         // The same inside a batched write (SQLite's writer thread runs it in a savepoint).
         let other = store
-            .write(|tx| tx.orgs_area().create("other", Utc::now()))
+            .write(|tx| tx.orgs().create("other", Utc::now()))
             .unwrap()
             .id;
         let org_id = other.clone();

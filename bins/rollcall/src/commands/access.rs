@@ -49,7 +49,7 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
             let now = crate::clock::now();
             let workspace = store
                 .write(|tx| {
-                    let workspace = tx.create_workspace(&org.org, &name, now)?;
+                    let workspace = tx.workspaces().create(&org.org, &name, now)?;
                     let target = format!("workspace:{}", workspace.id);
                     let detail = json!({"after": workspace});
                     audited::record(tx, &org.org, "workspace.create", &target, &detail, now)?;
@@ -65,7 +65,7 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
         }
         WorkspaceCommand::List(org) => {
             let store = open(&org)?;
-            let workspaces = store.read(|tx| tx.workspaces(&org.org))?;
+            let workspaces = store.read(|tx| tx.workspaces().list(&org.org))?;
             print(org.json, &json!({"workspaces": workspaces}), || {
                 workspaces
                     .iter()
@@ -85,7 +85,9 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
             let now = crate::clock::now();
             let folder = store
                 .write(|tx| {
-                    let folder = tx.create_folder(&org.org, &workspace, &name, access, now)?;
+                    let folder = tx
+                        .workspaces()
+                        .create_folder(&org.org, &workspace, &name, access, now)?;
                     let target = format!("folder:{}", folder.id);
                     let detail = json!({"after": folder});
                     audited::record(tx, &org.org, "folder.create", &target, &detail, now)?;
@@ -101,7 +103,7 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
         }
         WorkspaceCommand::Folders { workspace, org } => {
             let store = open(&org)?;
-            let folders = store.read(|tx| tx.folders(&org.org, &workspace))?;
+            let folders = store.read(|tx| tx.workspaces().folders(&org.org, &workspace))?;
             print(org.json, &json!({"folders": folders}), || {
                 folders
                     .iter()
@@ -141,7 +143,7 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                 .write(|tx| {
                     let scope = AccessScope::Resource(grant.resource.clone());
                     let (stored, access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.create_grant(&org.org, &grant)
+                        tx.grants().create(&org.org, &grant)
                     })?;
                     let target = format!("grant:{}", stored.id);
                     let detail = json!({"after": stored, "access": access});
@@ -166,7 +168,7 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                 resource: on.as_deref().map(resource).transpose()?,
             };
             let store = open(&org)?;
-            let grants = store.read(|tx| tx.grants(&org.org, &filter))?;
+            let grants = store.read(|tx| tx.grants().list(&org.org, &filter))?;
             print(org.json, &json!({"grants": grants}), || {
                 grants
                     .iter()
@@ -186,10 +188,10 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
             let now = crate::clock::now();
             store
                 .write(|tx| {
-                    let before = tx.grant(&org.org, &id)?;
+                    let before = tx.grants().get(&org.org, &id)?;
                     let scope = AccessScope::Resource(before.resource.clone());
                     let ((), access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.delete_grant(&org.org, &id)
+                        tx.grants().delete(&org.org, &id, now)
                     })?;
                     let detail = json!({"before": before, "after": null, "access": access});
                     let target = format!("grant:{id}");
@@ -225,7 +227,7 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
                 .write(|tx| {
                     let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
                     let (stored, access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.create_rule(&org.org, &rule, now)
+                        tx.rules().create(&org.org, &rule, now)
                     })?;
                     let target = format!("rule:{}", stored.id);
                     let detail = json!({"after": stored, "access": access});
@@ -242,7 +244,7 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
         }
         RuleCommand::List(org) => {
             let store = open(&org)?;
-            let rules = store.read(|tx| tx.rules(&org.org))?;
+            let rules = store.read(|tx| tx.rules().list(&org.org))?;
             print(org.json, &json!({"rules": rules}), || {
                 rules
                     .iter()
@@ -257,13 +259,14 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             store
                 .write(|tx| {
                     let before = tx
-                        .rules(&org.org)?
+                        .rules()
+                        .list(&org.org)?
                         .into_iter()
                         .find(|rule| rule.id == id)
                         .ok_or(rollcall_store::StoreError::NotFound)?;
                     let scope = AccessScope::WorkspacesMatching(before.workspaces.clone());
                     let ((), access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.delete_rule(&org.org, &id)
+                        tx.rules().delete(&org.org, &id)
                     })?;
                     let detail = json!({"before": before, "after": null, "access": access});
                     let target = format!("rule:{id}");
@@ -290,7 +293,7 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
             let target = resource(&on)?;
             let store = open(&org)?;
             let (explanation, groups) = store
-                .read(|tx| tx.explain_access(&org.org, &user, &target, now))
+                .read(|tx| tx.access().explain(&org.org, &user, &target, now))
                 .with_context(|| format!("cannot explain {user}'s access to {target}"))?;
             let document = rollcall_app::explanation_json(&explanation, &groups);
             print(org.json, &document, || {
@@ -327,7 +330,7 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
         AccessCommand::Who { resource: on, org } => {
             let target = resource(&on)?;
             let store = open(&org)?;
-            let users = store.read(|tx| tx.who_has_access(&org.org, &target, now))?;
+            let users = store.read(|tx| tx.access().who_has_access(&org.org, &target, now))?;
             let list: Vec<Value> = users
                 .iter()
                 .map(|(user, role)| json!({"user": user, "role": role}))

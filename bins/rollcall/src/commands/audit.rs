@@ -42,7 +42,7 @@ pub fn run(command: AuditCommand) -> anyhow::Result<()> {
     let mut out = stdout.lock();
     loop {
         let page = store
-            .read(|tx| tx.audit(&org, &query))
+            .read(|tx| tx.audit().query(&org, &query))
             .context("cannot read the audit trail")?;
         for record in &page {
             writeln!(out, "{}", rollcall_app::audit_record_json(record))?;

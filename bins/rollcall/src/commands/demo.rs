@@ -12,7 +12,7 @@ pub type DemoOrg = CreatedOrg;
 /// Create the demo organization if the database has none; `None` when it already has one.
 pub fn ensure(store: &Store) -> anyhow::Result<Option<DemoOrg>> {
     let orgs = store
-        .read(|tx| tx.orgs())
+        .read(|tx| tx.orgs().list())
         .context("cannot list the organizations")?;
     if let Some(first) = orgs.first() {
         tracing::info!(

@@ -22,7 +22,7 @@ fn open_store(database_url: &str) -> anyhow::Result<Store> {
         max_connections: 1,
         ..StoreOptions::default()
     };
-    Store::open(database_url, &options)
+    Store::open(database_url, &options, crate::clock::now())
         .with_context(|| format!("cannot open the database {}", config::redact(database_url)))
 }
 
@@ -37,7 +37,7 @@ fn kind_name(kind: TokenKind) -> &'static str {
 /// Fail unless the organization exists.
 pub(crate) fn require_org(store: &Store, org_id: &str) -> anyhow::Result<()> {
     let org = store
-        .read(|tx| tx.org(org_id))
+        .read(|tx| tx.orgs().get(org_id))
         .context("cannot read the organization")?;
     match org {
         Some(_) => Ok(()),

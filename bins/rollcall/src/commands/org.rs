@@ -58,9 +58,13 @@ pub fn create(store: &Store, name: &str) -> anyhow::Result<CreatedOrg> {
     let now = crate::clock::now();
     let created = store
         .write(|tx| {
-            let org = tx.create_org(name, now)?;
-            let scim = tx.create_token(&org.id, TokenKind::Scim, Some("initial"), None, now)?;
-            let admin = tx.create_token(&org.id, TokenKind::Admin, Some("initial"), None, now)?;
+            let org = tx.orgs().create(name, now)?;
+            let scim = tx
+                .tokens()
+                .create(&org.id, TokenKind::Scim, Some("initial"), None, now)?;
+            let admin =
+                tx.tokens()
+                    .create(&org.id, TokenKind::Admin, Some("initial"), None, now)?;
             Ok(CreatedOrg {
                 org_id: org.id,
                 scim_token: scim.secret,

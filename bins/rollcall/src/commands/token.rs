@@ -31,7 +31,9 @@ fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
         .map(|days| now + Duration::days(i64::from(days)));
     let token = store
         .write(|tx| {
-            let token = tx.create_token(&args.org, kind, args.name.as_deref(), expires_at, now)?;
+            let token =
+                tx.tokens()
+                    .create(&args.org, kind, args.name.as_deref(), expires_at, now)?;
             // The record never holds the secret.
             let operation = format!("{}_token.create", kind_name(kind));
             let target = format!("{}_token:{}", kind_name(kind), token.info.id);
@@ -64,7 +66,7 @@ fn list(args: TokenListArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database.database_url)?;
     require_org(&store, &args.org)?;
     let tokens = store
-        .read(|tx| tx.tokens(&args.org, None))
+        .read(|tx| tx.tokens().list(&args.org, None))
         .context("cannot list the tokens")?;
     if args.json {
         let array: Vec<Value> = tokens.iter().map(info_json).collect();
@@ -103,13 +105,14 @@ fn revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
     let revoked = store
         .write(|tx| {
             let Some(before) = tx
-                .tokens(&args.org, None)?
+                .tokens()
+                .list(&args.org, None)?
                 .into_iter()
                 .find(|token| token.id == args.token_id)
             else {
                 return Ok(false);
             };
-            if !tx.revoke_token(&args.org, &args.token_id, now)? {
+            if !tx.tokens().revoke(&args.org, &args.token_id, now)? {
                 return Ok(false);
             }
             let mut after = before.clone();

@@ -46,7 +46,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             let store = open(&org)?;
             let (webhook, delivery) = store
                 .write(|tx| {
-                    let webhook = tx.create_webhook(
+                    let webhook = tx.webhooks().create(
                         &org.org,
                         &NewWebhook {
                             url: &url,
@@ -55,7 +55,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                         },
                         crate::clock::now(),
                     )?;
-                    let delivery = tx.consumer_state(&webhook.consumer(), &org.org)?;
+                    let delivery = tx.consumers().state(&webhook.consumer(), &org.org)?;
                     Ok((webhook, delivery))
                 })
                 .context("cannot create the webhook")?;
@@ -74,8 +74,8 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             let listed = store
                 .read(|tx| {
                     let mut listed = Vec::new();
-                    for webhook in tx.webhooks(&org.org)? {
-                        let delivery = tx.consumer_state(&webhook.consumer(), &org.org)?;
+                    for webhook in tx.webhooks().list(&org.org)? {
+                        let delivery = tx.consumers().state(&webhook.consumer(), &org.org)?;
                         listed.push((webhook, delivery));
                     }
                     Ok(listed)
@@ -111,7 +111,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
         }
         WebhookCommand::Delete { id, org } => {
             let store = open(&org)?;
-            match store.write(|tx| tx.delete_webhook(&org.org, &id)) {
+            match store.write(|tx| tx.webhooks().delete(&org.org, &id)) {
                 Ok(()) => print(org.json, &json!({"deleted": id}), || {
                     format!("Deleted webhook {id}.")
                 }),

@@ -39,6 +39,7 @@ impl Authenticator for OpaqueTokens {
             Api::Admin => (TokenKind::Admin, CredentialKind::AdminToken),
         };
         Ok(tx
+            .tokens()
             .authenticate(secret, kind, now)?
             .map(|authenticated| Actor {
                 org_id: authenticated.org_id,

@@ -198,7 +198,7 @@ impl Dispatcher {
             let consumer = subscriber_consumer(subscriber.name());
             let orgs = self
                 .store
-                .read(|tx| tx.orgs_with_pending_events(&consumer))?;
+                .read(|tx| tx.outbox().orgs_with_pending_events(&consumer))?;
             for org_id in orgs {
                 if self.backing_off(&consumer, &org_id)? {
                     continue;
@@ -213,11 +213,11 @@ impl Dispatcher {
             }
         }
         if self.config.webhooks {
-            for hook in self.store.read(|tx| tx.all_webhooks())? {
+            for hook in self.store.read(|tx| tx.webhooks().list_all_orgs())? {
                 let consumer = hook.consumer();
                 let pending = self
                     .store
-                    .read(|tx| tx.orgs_with_pending_events(&consumer))?
+                    .read(|tx| tx.outbox().orgs_with_pending_events(&consumer))?
                     .contains(&hook.org_id);
                 if pending && !self.backing_off(&consumer, &hook.org_id)? {
                     progressed |= self.pump(
@@ -250,7 +250,7 @@ impl Dispatcher {
         };
         if state.next_attempt_at.is_some_and(|at| at > now) {
             self.store
-                .write(|tx| tx.release_consumer(consumer, org_id, owner))?;
+                .write(|tx| tx.consumers().release(consumer, org_id, owner))?;
             return Ok(false);
         }
         let outcome = self.pump_claimed(consumer, org_id, &state, wants, &mut deliver, signal);
@@ -258,7 +258,7 @@ impl Dispatcher {
             // Let another process (or the next pass) take over at once; best effort.
             let _ = self
                 .store
-                .write(|tx| tx.release_consumer(consumer, org_id, owner));
+                .write(|tx| tx.consumers().release(consumer, org_id, owner));
         }
         outcome
     }
@@ -279,9 +279,10 @@ impl Dispatcher {
         let mut cursor = start;
         let mut recorded = start;
         let outcome = 'batches: loop {
-            let events = self
-                .store
-                .read(|tx| tx.events_after(org_id, cursor, self.config.batch_size.max(1)))?;
+            let events = self.store.read(|tx| {
+                tx.outbox()
+                    .events_after(org_id, cursor, self.config.batch_size.max(1))
+            })?;
             if events.is_empty() {
                 break None;
             }
@@ -320,7 +321,7 @@ impl Dispatcher {
                             .unwrap_or_else(|_| chrono::Duration::seconds(300));
                         tracing::warn!(consumer, org_id, seq = event.seq, attempts, %error, "event delivery failed; will retry");
                         self.store.write(|tx| {
-                            tx.record_consumer_failure(
+                            tx.consumers().record_failure(
                                 consumer,
                                 org_id,
                                 owner,
@@ -339,7 +340,7 @@ impl Dispatcher {
                 self.advance(consumer, org_id, cursor)?;
             }
             self.store
-                .write(|tx| tx.release_consumer(consumer, org_id, owner))?;
+                .write(|tx| tx.consumers().release(consumer, org_id, owner))?;
         }
         Ok(cursor > start)
     }
@@ -348,7 +349,9 @@ impl Dispatcher {
     /// a process that dies while waiting leaves no lease behind).
     fn backing_off(&self, consumer: &str, org_id: &str) -> Result<bool, StoreError> {
         let now = self.clock.now();
-        let state = self.store.read(|tx| tx.consumer_state(consumer, org_id))?;
+        let state = self
+            .store
+            .read(|tx| tx.consumers().state(consumer, org_id))?;
         Ok(state
             .and_then(|state| state.next_attempt_at)
             .is_some_and(|at| at > now))
@@ -364,14 +367,15 @@ impl Dispatcher {
         self.store.write(|tx| {
             // A subscriber meets an organization first here; a webhook's row exists from its
             // creation (this keeps it where it is).
-            tx.ensure_consumer(consumer, org_id, 0)?;
-            tx.claim_consumer(consumer, org_id, &self.owner, now, until)
+            tx.consumers().ensure(consumer, org_id, 0)?;
+            tx.consumers()
+                .claim(consumer, org_id, &self.owner, now, until)
         })
     }
 
     fn advance(&self, consumer: &str, org_id: &str, seq: i64) -> Result<bool, StoreError> {
         self.store
-            .write(|tx| tx.advance_consumer(consumer, org_id, &self.owner, seq))
+            .write(|tx| tx.consumers().advance(consumer, org_id, &self.owner, seq))
     }
 
     fn lease(&self) -> chrono::Duration {

@@ -40,7 +40,9 @@ pub(crate) fn members_before(
         Some([]) => return Ok(None),
         Some(changes) => touched_ids(changes),
     };
-    let members = tx.group_member_ids(org_id, id, among.as_deref())?;
+    let members = tx
+        .members()
+        .group_member_ids(org_id, id, among.as_deref())?;
     Ok(Some(MembersBefore { among, members }))
 }
 
@@ -84,7 +86,7 @@ pub(crate) fn emit_created(
                 data.insert("externalId".to_owned(), external_id.clone());
             }
             emit(tx, org_id, "group.created", Value::Object(data), now)?;
-            let members = tx.group_member_ids(org_id, &stored.id, None)?;
+            let members = tx.members().group_member_ids(org_id, &stored.id, None)?;
             emit_members(tx, org_id, &stored.id, "group.member_added", members, now)
         }
     }
@@ -128,7 +130,9 @@ pub(crate) fn emit_updated(
         }
     }
     if let Some(members_before) = members_before {
-        let after_members = tx.group_member_ids(org_id, id, members_before.among.as_deref())?;
+        let after_members =
+            tx.members()
+                .group_member_ids(org_id, id, members_before.among.as_deref())?;
         let added = after_members
             .difference(&members_before.members)
             .cloned()
@@ -232,15 +236,16 @@ pub fn access_changed(
         return Ok(());
     };
     let data = json!({"cause": cause, "target": target, "changes": changes});
-    tx.emit_event(
-        org_id,
-        &NewEvent {
-            event_type: "access.changed",
-            occurred_at: now,
-            data: &data,
-        },
-    )
-    .map(drop)
+    tx.outbox()
+        .emit(
+            org_id,
+            &NewEvent {
+                event_type: "access.changed",
+                occurred_at: now,
+                data: &data,
+            },
+        )
+        .map(drop)
 }
 
 fn emit(
@@ -250,15 +255,16 @@ fn emit(
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.emit_event(
-        org_id,
-        &NewEvent {
-            event_type,
-            occurred_at: now,
-            data: &data,
-        },
-    )
-    .map(drop)
+    tx.outbox()
+        .emit(
+            org_id,
+            &NewEvent {
+                event_type,
+                occurred_at: now,
+                data: &data,
+            },
+        )
+        .map(drop)
 }
 
 /// `{"id", "userName"}` or `{"id", "displayName"}`.

@@ -35,7 +35,7 @@ pub(crate) fn create(
         context,
         kind,
         scope,
-        |tx| Ok(tx.create_resource(org, kind, &resource, now)?),
+        |tx| Ok(tx.resources(kind).create(org, &resource, now)?),
         |stored| {
             Some(Recorded {
                 verb: "create",

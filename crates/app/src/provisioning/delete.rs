@@ -23,11 +23,11 @@ pub(crate) fn delete(
     let expected_version = if preconditions.is_empty() {
         None
     } else {
-        let existing = tx.get_resource(org, kind, id, false)?;
+        let existing = tx.resources(kind).get(org, id, false)?;
         preconditions.expected_version(&existing)?
     };
     // The memberships that go with it, told as `group.member_removed`.
-    let left = tx.groups_of_member(org, id)?;
+    let left = tx.members().groups_of_member(org, id)?;
     let scope = access_delta::write_scope(kind, id, None, None);
     let ((), access) = change::write(
         tx,
@@ -39,7 +39,7 @@ pub(crate) fn delete(
                 ResourceKind::User => {
                     lifecycle::delete_user(tx, context.actor, id, expected_version, now)?
                 }
-                ResourceKind::Group => tx.delete_resource(org, kind, id, expected_version, now)?,
+                ResourceKind::Group => tx.resources(kind).delete(org, id, expected_version, now)?,
             }
             Ok(())
         },

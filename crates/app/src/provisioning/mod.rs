@@ -113,7 +113,7 @@ pub(crate) fn reloaded(
     reload_members: bool,
 ) -> Result<StoredResource, Failure> {
     if reload_members {
-        Ok(tx.get_resource(context.org(), kind, &stored.id, true)?)
+        Ok(tx.resources(kind).get(context.org(), &stored.id, true)?)
     } else {
         Ok(stored)
     }
@@ -129,7 +129,7 @@ pub(crate) fn load_for_write(
     id: &str,
     preconditions: &Preconditions,
 ) -> Result<(StoredResource, Option<i64>), Failure> {
-    let existing = tx.get_resource(context.org(), kind, id, false)?;
+    let existing = tx.resources(kind).get(context.org(), id, false)?;
     let expected_version = preconditions.expected_version(&existing)?;
     Ok((existing, expected_version))
 }

@@ -71,7 +71,8 @@ fn patch_user(
         scope,
         |tx| {
             let stored =
-                tx.replace_resource(org, kind, &id, &outcome.resource, expected_version, now)?;
+                tx.resources(kind)
+                    .replace(org, &id, &outcome.resource, expected_version, now)?;
             lifecycle::after_write(tx, context.actor, kind, &id, now)?;
             Ok(stored)
         },
@@ -132,7 +133,7 @@ fn patch_group(
         context,
         scope,
         |tx| {
-            Ok(tx.patch_group_with_delta(
+            Ok(tx.members().patch_group_with_delta(
                 org,
                 &id,
                 attributes,

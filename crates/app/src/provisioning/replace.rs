@@ -44,7 +44,9 @@ pub(crate) fn replace(
         kind,
         scope,
         |tx| {
-            let stored = tx.replace_resource(org, kind, &id, &resource, expected_version, now)?;
+            let stored = tx
+                .resources(kind)
+                .replace(org, &id, &resource, expected_version, now)?;
             lifecycle::after_write(tx, context.actor, kind, &id, now)?;
             Ok(stored)
         },

@@ -18,7 +18,7 @@ impl App {
     pub async fn readiness(&self) -> Response {
         let probe = self
             .database
-            .run(Access::Read, |tx| Ok(tx.org("readyz-probe")?))
+            .run(Access::Read, |tx| Ok(tx.orgs().get("readyz-probe")?))
             .await;
         match probe {
             Ok(_) => Response::json(200, &json!({"status": "ready"})),

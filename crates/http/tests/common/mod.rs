@@ -85,9 +85,10 @@ impl Harness {
     pub fn tenant(&self, name: &str) -> Tenant {
         self.store
             .write(|tx| {
-                let org = tx.create_org(name, Utc::now())?;
+                let org = tx.orgs().create(name, Utc::now())?;
                 let token =
-                    tx.create_token(&org.id, TokenKind::Scim, Some("test"), None, Utc::now())?;
+                    tx.tokens()
+                        .create(&org.id, TokenKind::Scim, Some("test"), None, Utc::now())?;
                 Ok(Tenant {
                     org_id: org.id,
                     token: token.secret,
@@ -106,7 +107,7 @@ impl Harness {
     ) -> (String, String) {
         self.store
             .write(|tx| {
-                let token = tx.create_token(
+                let token = tx.tokens().create(
                     org_id,
                     kind,
                     None,
@@ -120,13 +121,13 @@ impl Harness {
 
     pub fn revoke(&self, org_id: &str, token_id: &str) {
         self.store
-            .write(|tx| tx.revoke_token(org_id, token_id, Utc::now()))
+            .write(|tx| tx.tokens().revoke(org_id, token_id, Utc::now()))
             .unwrap();
     }
 
     pub fn set_dialect(&self, org_id: &str, dialect: Dialect) {
         self.store
-            .write(|tx| tx.set_dialect(org_id, dialect))
+            .write(|tx| tx.orgs().set_dialect(org_id, dialect))
             .unwrap();
     }
 }

@@ -62,7 +62,7 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
             let document = match user {
                 Some(user) => {
                     let (explanation, groups) =
-                        tx.explain_access(&caller.org_id, &user, &target, now)?;
+                        tx.access().explain(&caller.org_id, &user, &target, now)?;
                     let mut document = explanation_document(&explanation, &groups);
                     document["user"] = json!(user);
                     document["resource"] = json!(target.to_string());
@@ -70,6 +70,7 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
                 }
                 None => {
                     let users: Vec<Value> = tx
+                        .access()
                         .who_has_access(&caller.org_id, &target, now)?
                         .into_iter()
                         .map(|(user, role)| json!({"user": user, "role": role}))
@@ -96,13 +97,15 @@ pub(crate) async fn join(call: &mut Call<'_>) -> Result<Response, Error> {
         "access.join",
         200,
         move |tx, caller, now| {
-            let (explanation, _) = tx.explain_access(&caller.org_id, &user, &target, now)?;
-            let first = tx.record_join(&caller.org_id, &user, &target, now)?;
-            let sticky = tx.org_settings(&caller.org_id)?.sticky_joins;
+            let (explanation, _) = tx.access().explain(&caller.org_id, &user, &target, now)?;
+            let first = tx
+                .access()
+                .record_join(&caller.org_id, &user, &target, now)?;
+            let sticky = tx.orgs().settings(&caller.org_id)?.sticky_joins;
             let mut grant: Option<Grant> = None;
             if let (true, true, Some(role)) = (first, sticky, explanation.role) {
                 // The hosted product's behaviour: the access outlives the group that gave it.
-                let written = tx.create_grant(
+                let written = tx.grants().create(
                     &caller.org_id,
                     &Grant {
                         id: String::new(),

@@ -82,7 +82,7 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     query.limit = limit + 1;
     let mut records = call
         .admin(Access::Read, &credential, move |tx, caller| {
-            Ok(tx.audit(&caller.org_id, &query)?)
+            Ok(tx.audit().query(&caller.org_id, &query)?)
         })
         .await?;
     let more = records.len() > limit as usize;

@@ -104,7 +104,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
             let org = caller.org_id.as_str();
             let scope = AccessScope::Resource(grant.resource.clone());
             let (stored, access) =
-                access_delta::around(tx, org, scope, now, |tx| tx.create_grant(org, &grant))?;
+                access_delta::around(tx, org, scope, now, |tx| tx.grants().create(org, &grant))?;
             let recorded = Recorded::new(
                 format!("grant:{}", stored.id),
                 json!({"after": stored, "access": access}),
@@ -145,7 +145,7 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     list_all(
         call,
         "grants",
-        move |tx, org| tx.grants(org, &filter),
+        move |tx, org| tx.grants().list(org, &filter),
         |grant| json!(grant),
     )
     .await
@@ -159,10 +159,10 @@ pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Er
         "grant.delete",
         "grant",
         |tx, org, id, now| {
-            let before = tx.grant(org, id)?;
+            let before = tx.grants().get(org, id)?;
             let scope = AccessScope::Resource(before.resource.clone());
             let ((), access) =
-                access_delta::around(tx, org, scope, now, |tx| tx.delete_grant(org, id))?;
+                access_delta::around(tx, org, scope, now, |tx| tx.grants().delete(org, id, now))?;
             Ok(json!({"before": before, "after": null, "access": access}))
         },
     )
@@ -189,7 +189,7 @@ pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> 
             let org = caller.org_id.as_str();
             let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
             let (stored, access) =
-                access_delta::around(tx, org, scope, now, |tx| tx.create_rule(org, &rule, now))?;
+                access_delta::around(tx, org, scope, now, |tx| tx.rules().create(org, &rule, now))?;
             let recorded = Recorded::new(
                 format!("rule:{}", stored.id),
                 json!({"after": stored, "access": access}),
@@ -203,7 +203,13 @@ pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> 
 
 /// `GET /admin/v1/rules`: `{"rules": [...]}`.
 pub(crate) async fn list_rules(call: &mut Call<'_>) -> Result<Response, Error> {
-    list_all(call, "rules", |tx, org| tx.rules(org), |rule| json!(rule)).await
+    list_all(
+        call,
+        "rules",
+        |tx, org| tx.rules().list(org),
+        |rule| json!(rule),
+    )
+    .await
 }
 
 /// `DELETE /admin/v1/rules/{id}`: 204.
@@ -215,13 +221,14 @@ pub(crate) async fn delete_rule(call: &mut Call<'_>, id: &str) -> Result<Respons
         "rule",
         |tx, org, id, now| {
             let before = tx
-                .rules(org)?
+                .rules()
+                .list(org)?
                 .into_iter()
                 .find(|rule| rule.id == id)
                 .ok_or(rollcall_store::StoreError::NotFound)?;
             let scope = AccessScope::WorkspacesMatching(before.workspaces.clone());
             let ((), access) =
-                access_delta::around(tx, org, scope, now, |tx| tx.delete_rule(org, id))?;
+                access_delta::around(tx, org, scope, now, |tx| tx.rules().delete(org, id))?;
             Ok(json!({"before": before, "after": null, "access": access}))
         },
     )

@@ -60,8 +60,10 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
     let since = now - Duration::hours(i64::from(hours));
     let (org_id, stats, failed) = call
         .admin(Access::Read, &credential, move |tx, caller| {
-            let stats = tx.scim_write_stats(&caller.org_id, since)?;
-            let failed = tx.failed_scim_writes(&caller.org_id, since, FAILED_LISTED)?;
+            let stats = tx.audit().scim_write_stats(&caller.org_id, since)?;
+            let failed = tx
+                .audit()
+                .failed_scim_writes(&caller.org_id, since, FAILED_LISTED)?;
             Ok((caller.org_id.clone(), stats, failed))
         })
         .await?;

@@ -37,8 +37,9 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let (org, settings) = call
         .admin(Access::Read, &credential, |tx, caller| {
-            let settings = tx.org_settings(&caller.org_id)?;
-            tx.org(&caller.org_id)?
+            let settings = tx.orgs().settings(&caller.org_id)?;
+            tx.orgs()
+                .get(&caller.org_id)?
                 .map(|org| (org, settings))
                 .ok_or_else(|| Error::admin(404, "not_found", "the organization is gone").into())
         })
@@ -128,8 +129,8 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
         move |tx, caller, now| {
             let org_id = caller.org_id.as_str();
             // Everything is checked before anything is written: a refused PATCH changes nothing.
-            let before_settings = tx.org_settings(org_id)?;
-            let Some(before_org) = tx.org(org_id)? else {
+            let before_settings = tx.orgs().settings(org_id)?;
+            let Some(before_org) = tx.orgs().get(org_id)? else {
                 return Err(Error::admin(404, "not_found", "the organization is gone").into());
             };
             let mut settings = before_settings.clone();
@@ -141,7 +142,10 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
                 settings = serde_json::from_value(merged).map_err(StoreError::from)?;
                 let named = settings.owners.iter().chain(settings.successor.iter());
                 for user in named {
-                    if !tx.principal_exists(org_id, &Principal::User(user.clone()))? {
+                    if !tx
+                        .grants()
+                        .principal_exists(org_id, &Principal::User(user.clone()))?
+                    {
                         return Err(Error::invalid_request(format!(
                             "{user:?} is no user of this organization"
                         ))
@@ -164,13 +168,13 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
                 .collect();
             let write = |tx: &mut rollcall_store::Tx<'_>| {
                 if let Some(name) = &changes.name {
-                    tx.rename_org(org_id, name)?;
+                    tx.orgs().rename(org_id, name)?;
                 }
                 if let Some(dialect) = changes.dialect {
-                    tx.set_dialect(org_id, dialect)?;
+                    tx.orgs().set_dialect(org_id, dialect)?;
                 }
                 if !changes.settings.is_empty() {
-                    tx.set_org_settings(org_id, &settings)?;
+                    tx.orgs().set_settings(org_id, &settings)?;
                 }
                 Ok::<_, rollcall_store::StoreError>(())
             };
@@ -181,7 +185,7 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
                 let scope = AccessScope::OrgOwners(owners_changed);
                 Some(access_delta::around(tx, org_id, scope, now, write)?.1)
             };
-            let Some(after_org) = tx.org(org_id)? else {
+            let Some(after_org) = tx.orgs().get(org_id)? else {
                 return Err(Error::admin(404, "not_found", "the organization is gone").into());
             };
             let mut detail = crate::trail::changes(

@@ -85,7 +85,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
         "schema.create",
         201,
         move |tx, caller, _| {
-            let existing = tx.org_schemas(&caller.org_id)?;
+            let existing = tx.schemas().list(&caller.org_id)?;
             let mut registry = org_schemas::build(&standard, &existing, |_, _| {});
             if let Some(rt) = registry.resource_type(&extension.resource_type) {
                 // The canonical spelling, as the registry will know it.
@@ -98,7 +98,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
             ) {
                 return Err(refused(error).into());
             }
-            tx.add_org_schema(&caller.org_id, &extension)?;
+            tx.schemas().add(&caller.org_id, &extension)?;
             let recorded = Recorded::new(
                 format!("schema:{}", extension.schema.id),
                 json!({"after": document(&extension)}),
@@ -112,7 +112,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
 
 /// `GET /admin/v1/schemas`: `{"schemas": [...]}`, oldest first.
 pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
-    list_all(call, "schemas", |tx, org| tx.org_schemas(org), document).await
+    list_all(call, "schemas", |tx, org| tx.schemas().list(org), document).await
 }
 
 /// `DELETE /admin/v1/schemas/{urn}`: 204, or 404 when the organization has no such schema.
@@ -126,10 +126,11 @@ pub(crate) async fn delete(call: &mut Call<'_>, urn: &str) -> Result<Response, E
         204,
         move |tx, caller, _| {
             let before = tx
-                .org_schemas(&caller.org_id)?
+                .schemas()
+                .list(&caller.org_id)?
                 .into_iter()
                 .find(|schema| schema.schema.id.eq_ignore_ascii_case(&urn));
-            tx.delete_org_schema(&caller.org_id, &urn)?;
+            tx.schemas().delete(&caller.org_id, &urn)?;
             let detail = json!({"before": before.as_ref().map(document), "after": null});
             Ok(((), Recorded::new(format!("schema:{urn}"), detail)))
         },

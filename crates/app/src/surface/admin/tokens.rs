@@ -48,7 +48,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
         "scim_token.create",
         201,
         move |tx, caller, _| {
-            let created = tx.create_token(
+            let created = tx.tokens().create(
                 &caller.org_id,
                 TokenKind::Scim,
                 name.as_deref(),
@@ -74,7 +74,7 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     list_all(
         call,
         "scim_tokens",
-        |tx, org| tx.tokens(org, Some(TokenKind::Scim)),
+        |tx, org| tx.tokens().list(org, Some(TokenKind::Scim)),
         document,
     )
     .await
@@ -91,11 +91,12 @@ pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Er
         204,
         move |tx, caller, now| {
             let before = tx
-                .tokens(&caller.org_id, Some(TokenKind::Scim))?
+                .tokens()
+                .list(&caller.org_id, Some(TokenKind::Scim))?
                 .into_iter()
                 .find(|info| info.id == id);
             let revoked = match &before {
-                Some(_) => tx.revoke_token(&caller.org_id, &id, now)?,
+                Some(_) => tx.tokens().revoke(&caller.org_id, &id, now)?,
                 None => false,
             };
             let (Some(before), true) = (before, revoked) else {

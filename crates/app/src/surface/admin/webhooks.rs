@@ -171,7 +171,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
         "webhook.create",
         201,
         move |tx, caller, now| {
-            let webhook = tx.create_webhook(
+            let webhook = tx.webhooks().create(
                 &caller.org_id,
                 &NewWebhook {
                     url: &url,
@@ -180,7 +180,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
                 },
                 now,
             )?;
-            let delivery = tx.consumer_state(&webhook.consumer(), &caller.org_id)?;
+            let delivery = tx.consumers().state(&webhook.consumer(), &caller.org_id)?;
             let recorded = Recorded::new(
                 format!("webhook:{}", webhook.id),
                 json!({"after": {"url": webhook.url, "events": webhook.event_types}}),
@@ -198,8 +198,8 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     let documents = call
         .admin(Access::Read, &credential, |tx, caller| {
             let mut documents = Vec::new();
-            for webhook in tx.webhooks(&caller.org_id)? {
-                let delivery = tx.consumer_state(&webhook.consumer(), &caller.org_id)?;
+            for webhook in tx.webhooks().list(&caller.org_id)? {
+                let delivery = tx.consumers().state(&webhook.consumer(), &caller.org_id)?;
                 documents.push(document(&webhook, delivery.as_ref()));
             }
             Ok(documents)
@@ -216,8 +216,12 @@ pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Er
         "webhook.delete",
         "webhook",
         |tx, org_id, id, _now| {
-            let before = tx.webhooks(org_id)?.into_iter().find(|hook| hook.id == id);
-            tx.delete_webhook(org_id, id)?;
+            let before = tx
+                .webhooks()
+                .list(org_id)?
+                .into_iter()
+                .find(|hook| hook.id == id);
+            tx.webhooks().delete(org_id, id)?;
             let before = before.map(|hook| json!({"url": hook.url, "events": hook.event_types}));
             Ok(json!({"before": before}))
         },

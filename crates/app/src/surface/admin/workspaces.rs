@@ -43,7 +43,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
         call,
         &credential,
         ("workspace.create", "workspace"),
-        move |tx, org, now| tx.create_workspace(org, &name, now),
+        move |tx, org, now| tx.workspaces().create(org, &name, now),
         |workspace| &workspace.id,
         workspace_document,
     )
@@ -55,7 +55,7 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     list_all(
         call,
         "workspaces",
-        |tx, org| tx.workspaces(org),
+        |tx, org| tx.workspaces().list(org),
         workspace_document,
     )
     .await
@@ -67,7 +67,7 @@ pub(crate) async fn get(call: &mut Call<'_>, id: &str) -> Result<Response, Error
     get_by_id(
         call,
         id,
-        |tx, org, id| tx.workspace(org, id),
+        |tx, org, id| tx.workspaces().get(org, id),
         workspace_document,
     )
     .await
@@ -85,8 +85,8 @@ pub(crate) async fn patch(call: &mut Call<'_>, id: &str) -> Result<Response, Err
         "workspace.update",
         200,
         move |tx, caller, _| {
-            let before = tx.workspace(&caller.org_id, &id)?;
-            let after = tx.rename_workspace(&caller.org_id, &id, &name)?;
+            let before = tx.workspaces().get(&caller.org_id, &id)?;
+            let after = tx.workspaces().rename(&caller.org_id, &id, &name)?;
             let detail =
                 crate::trail::changes(&workspace_document(&before), &workspace_document(&after));
             Ok((after, Recorded::new(format!("workspace:{id}"), detail)))
@@ -105,10 +105,10 @@ pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Er
         "workspace.delete",
         "workspace",
         |tx, org, id, now| {
-            let before = tx.workspace(org, id)?;
+            let before = tx.workspaces().get(org, id)?;
             let scope = AccessScope::Workspace(id.to_owned());
             let ((), access) =
-                access_delta::around(tx, org, scope, now, |tx| tx.delete_workspace(org, id))?;
+                access_delta::around(tx, org, scope, now, |tx| tx.workspaces().delete(org, id))?;
             Ok(json!({"before": workspace_document(&before), "after": null, "access": access}))
         },
     )
@@ -130,7 +130,10 @@ pub(crate) async fn create_folder(
         call,
         &credential,
         ("folder.create", "folder"),
-        move |tx, org, now| tx.create_folder(org, &workspace_id, &name, access, now),
+        move |tx, org, now| {
+            tx.workspaces()
+                .create_folder(org, &workspace_id, &name, access, now)
+        },
         |folder| &folder.id,
         folder_document,
     )
@@ -146,7 +149,7 @@ pub(crate) async fn list_folders(
     list_all(
         call,
         "folders",
-        move |tx, org| tx.folders(org, &workspace_id),
+        move |tx, org| tx.workspaces().folders(org, &workspace_id),
         folder_document,
     )
     .await
@@ -155,7 +158,13 @@ pub(crate) async fn list_folders(
 /// `GET /admin/v1/folders/{id}`.
 pub(crate) async fn get_folder(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
     let id = id.to_owned();
-    get_by_id(call, id, |tx, org, id| tx.folder(org, id), folder_document).await
+    get_by_id(
+        call,
+        id,
+        |tx, org, id| tx.workspaces().folder(org, id),
+        folder_document,
+    )
+    .await
 }
 
 /// `PATCH /admin/v1/folders/{id}`: `{"name"?, "team_access"?}`.
@@ -175,18 +184,18 @@ pub(crate) async fn patch_folder(call: &mut Call<'_>, id: &str) -> Result<Respon
         200,
         move |tx, caller, now| {
             let org = caller.org_id.as_str();
-            let before = tx.folder(org, &id)?;
+            let before = tx.workspaces().folder(org, &id)?;
             let opens_or_closes = change
                 .team_access
                 .is_some_and(|access| access != before.team_access);
             let (after, access) = if opens_or_closes {
                 let scope = AccessScope::Resource(ResourceRef::Folder(id.clone()));
                 let (after, access) = access_delta::around(tx, org, scope, now, |tx| {
-                    tx.update_folder(org, &id, &change)
+                    tx.workspaces().update_folder(org, &id, &change)
                 })?;
                 (after, Some(access))
             } else {
-                (tx.update_folder(org, &id, &change)?, None)
+                (tx.workspaces().update_folder(org, &id, &change)?, None)
             };
             let mut detail =
                 crate::trail::changes(&folder_document(&before), &folder_document(&after));
@@ -204,10 +213,11 @@ pub(crate) async fn patch_folder(call: &mut Call<'_>, id: &str) -> Result<Respon
 pub(crate) async fn delete_folder(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
     let id = id.to_owned();
     delete_by_id(call, id, "folder.delete", "folder", |tx, org, id, now| {
-        let before = tx.folder(org, id)?;
+        let before = tx.workspaces().folder(org, id)?;
         let scope = AccessScope::Resource(ResourceRef::Folder(id.to_owned()));
-        let ((), access) =
-            access_delta::around(tx, org, scope, now, |tx| tx.delete_folder(org, id))?;
+        let ((), access) = access_delta::around(tx, org, scope, now, |tx| {
+            tx.workspaces().delete_folder(org, id)
+        })?;
         Ok(json!({"before": folder_document(&before), "after": null, "access": access}))
     })
     .await

@@ -58,7 +58,7 @@ pub(crate) async fn get(
             let rt = context.resource_type(kind)?;
             let projection = params.projection(context.schemas, rt)?;
             let load_members = needs_members(context.schemas, rt, kind, &projection);
-            let stored = tx.get_resource(context.org(), kind, &id, load_members)?;
+            let stored = tx.resources(kind).get(context.org(), &id, load_members)?;
             Ok((stored, context.schemas_handle(), projection))
         })
         .await?;
@@ -103,7 +103,7 @@ async fn respond_list(
             let plan = ListPlan::new(context.schemas, rt, kind, &config, &params)?;
             let org = context.org();
             let listed = match plan.cursor.as_ref() {
-                None => Listed::Index(tx.list_resources(org, kind, &plan.query())?),
+                None => Listed::Index(tx.resources(kind).list(org, &plan.query())?),
                 Some(cursor_plan) => {
                     let scope = CursorScope {
                         kind,
@@ -113,7 +113,9 @@ async fn respond_list(
                     };
                     let now = context.now;
                     let from = cursor::decode(&key, &scope, &cursor_plan.cursor, now)?;
-                    let page = tx.list_keyset(org, kind, &plan.query(), from.as_ref())?;
+                    let page = tx
+                        .resources(kind)
+                        .list_keyset(org, &plan.query(), from.as_ref())?;
                     let issue = |direction, position: &Option<KeysetPosition>, wanted: bool| match (
                         wanted, position,
                     ) {

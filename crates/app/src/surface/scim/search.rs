@@ -87,7 +87,7 @@ pub(crate) async fn search_all(call: &mut Call<'_>) -> Result<Response, Error> {
             let mut wanted = count;
             for (kind, plan) in plans {
                 let plan = plan.with_window(skip + 1, wanted);
-                let page = tx.list_resources(org, kind, &plan.query())?;
+                let page = tx.resources(kind).list(org, &plan.query())?;
                 total += page.total_results;
                 if skip >= page.total_results {
                     skip -= page.total_results;
