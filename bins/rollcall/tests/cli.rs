@@ -2,6 +2,7 @@
 //! `token create|list|revoke`, `migrate`, and startup validation messages.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! refused on the next request.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 mod support;
 

@@ -4,6 +4,7 @@
 //! group with it as a member. Every step must answer what it answers on actix.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 #[path = "../examples/axum.rs"]
 #[allow(dead_code)]

@@ -1,6 +1,7 @@
 //! Bearer SCIM tokens and tenant isolation, on every test database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 #[macro_use]
 mod common;

@@ -3,6 +3,7 @@
 //! cursor is a 400 with a SCIM error body. Also what `/ServiceProviderConfig` advertises.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 #[macro_use]
 mod common;

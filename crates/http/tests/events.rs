@@ -5,6 +5,7 @@
 //! 500) and to an in-process subscriber.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `/Groups`: members as rows, PATCH as a delta answered 204, projection of members.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 #[macro_use]
 mod common;

@@ -6,6 +6,7 @@
 //! succession (the successor, the longest-standing org owner, nobody).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 mod common;
 

@@ -7,6 +7,7 @@
 //! (or `-- cursor`) runs one family alone.
 
 #![allow(clippy::expect_used)] // fixed, known-good inputs
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -540,6 +540,7 @@ impl AccessFacts {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests read the wall clock
 mod tests {
     use super::*;
     use crate::testing::TestDb;

@@ -58,6 +58,7 @@ pub(crate) fn parse_date_time(text: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests read the wall clock
 mod tests {
     use super::*;
 

@@ -3,6 +3,7 @@
 //! before, after) rows it must report, nothing more.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use std::collections::HashMap;
 

@@ -3,6 +3,7 @@
 //! itself refuses to change or remove a record.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::{Duration, Utc};
 use rollcall_store::testing::TestDb;

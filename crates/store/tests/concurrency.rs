@@ -2,6 +2,7 @@
 //! userName: exactly one wins, every other attempt is a uniqueness error.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use std::sync::{Arc, Barrier};
 

@@ -4,6 +4,7 @@
 //! it runs out.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::{Duration, Utc};
 use rollcall_store::testing::TestDb;

@@ -3,6 +3,7 @@
 //! loses only its own changes; every answer comes after the commit.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use std::sync::mpsc;
 

@@ -3,6 +3,7 @@
 //! lacking the key) and filters; writes during a walk neither skip nor repeat survivors.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use std::collections::{BTreeMap, BTreeSet};
 

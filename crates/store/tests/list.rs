@@ -2,6 +2,7 @@
 //! (`members`, a user's `groups`) agreeing with the in-memory evaluator.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use std::collections::BTreeSet;
 

@@ -3,6 +3,7 @@
 //! only when something changed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use std::collections::BTreeSet;
 

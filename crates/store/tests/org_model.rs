@@ -3,6 +3,7 @@
 //! settings; tenant isolation; a deleted group's grants going with it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::{Duration, Utc};
 use org_model::{Grant, GrantSource, OrgSettings, Principal, ResourceRef, Role, Rule, TeamAccess};

@@ -3,6 +3,7 @@
 //! authentication as a new `schemas_version`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::{Duration, Utc};
 use rollcall_store::testing::TestDb;

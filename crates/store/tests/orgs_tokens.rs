@@ -1,6 +1,7 @@
 //! Organizations and tokens, on every test database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::{Duration, Utc};
 use rollcall_store::testing::TestDb;

@@ -4,6 +4,7 @@
 //! an analyzed org of 1,000 users.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::Utc;
 use rollcall_store::testing::TestDb;

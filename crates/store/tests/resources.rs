@@ -2,6 +2,7 @@
 //! cascades.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::{Duration, Utc};
 use rollcall_store::testing::TestDb;

@@ -3,6 +3,7 @@
 //! `Store::write` and in SQLite's batched writes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::Utc;
 use rollcall_store::testing::TestDb;

@@ -3,6 +3,7 @@
 //! `actix_web::test` and read SCIM replies.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;

@@ -153,6 +153,7 @@ pub(crate) fn decode(
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests read the wall clock
 mod tests {
     use super::*;
     use chrono::Duration;
