@@ -5,8 +5,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rollcall_store::Store;
 use scim_core::SchemaRegistry;
-use scim_core::ServiceProviderFeatures;
-use scim_core::discovery::{BulkLimits, CursorPaging, PaginationMethod};
 
 use crate::clock::Clock;
 use crate::config::ScimConfig;
@@ -123,33 +121,4 @@ impl App {
     pub fn deviation_counts(&self) -> Vec<(&'static str, u64)> {
         self.counters.snapshot().deviations
     }
-
-    /// What `/ServiceProviderConfig` advertises: exactly what the surface implements.
-    pub(crate) fn features(&self) -> ServiceProviderFeatures {
-        ServiceProviderFeatures {
-            bulk: Some(BulkLimits {
-                max_operations: self.config.max_bulk_operations,
-                max_payload_size: u64::try_from(self.config.max_bulk_payload_bytes)
-                    .unwrap_or(u64::MAX),
-            }),
-            // RFC 9865: cursors and startIndex both; startIndex when the request names
-            // neither (what clients written before RFC 9865 expect).
-            cursor_paging: Some(CursorPaging {
-                index: true,
-                default_pagination_method: PaginationMethod::Index,
-                default_page_size: page_size(
-                    self.config.default_page_size.min(self.config.max_page_size),
-                ),
-                max_page_size: page_size(self.config.max_page_size),
-                cursor_timeout_seconds: crate::surface::scim::cursor::CURSOR_TIMEOUT_SECONDS,
-            }),
-            filter_max_results: u32::try_from(self.config.max_page_size).unwrap_or(u32::MAX),
-            ..ServiceProviderFeatures::default()
-        }
-    }
-}
-
-/// A page size as advertised.
-fn page_size(size: u64) -> u32 {
-    u32::try_from(size).unwrap_or(u32::MAX)
 }

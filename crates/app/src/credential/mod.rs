@@ -12,6 +12,7 @@
 mod authenticator;
 mod opaque;
 
+use crate::api::Api;
 use crate::error::Error;
 use crate::request::{Headers, header_text};
 
@@ -69,10 +70,10 @@ impl Credential {
 }
 
 /// The 401 of a credential that is not valid for the API it was sent to.
-pub(crate) fn invalid(api: crate::Api) -> Error {
+pub(crate) fn invalid(api: Api) -> Error {
     match api {
-        crate::Api::Scim => Error::unauthorized("invalid, expired or revoked token"),
-        crate::Api::Admin => Error::unauthorized("invalid, expired or revoked admin token"),
+        Api::Scim => Error::unauthorized("invalid, expired or revoked token"),
+        Api::Admin => Error::unauthorized("invalid, expired or revoked admin token"),
     }
 }
 

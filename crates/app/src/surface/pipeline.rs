@@ -19,6 +19,9 @@
 
 use std::time::Instant;
 
+use rollcall_store::Tx;
+
+use crate::actor::Actor;
 use crate::api::Api;
 use crate::app::App;
 use crate::credential::{Credential, invalid};
@@ -126,7 +129,7 @@ async fn settle(call: &mut Call<'_>, error: Error) -> Error {
     let (api, now) = (call.api, call.now());
     let record = write.map(|(operation, target)| {
         let error = error.clone();
-        move |tx: &mut rollcall_store::Tx<'_>, actor: &crate::Actor| {
+        move |tx: &mut Tx<'_>, actor: &Actor| {
             let failed = Failed {
                 operation: &operation,
                 target: &target,
@@ -156,7 +159,7 @@ async fn settle(call: &mut Call<'_>, error: Error) -> Error {
 /// Record `actor`'s failed write in a transaction of its own.
 async fn record_failure(
     call: &Call<'_>,
-    actor: crate::Actor,
+    actor: Actor,
     operation: String,
     target: String,
     error: Error,

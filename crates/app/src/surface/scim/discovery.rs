@@ -8,10 +8,14 @@
 
 use std::sync::Arc;
 
+use scim_core::ServiceProviderFeatures;
+use scim_core::discovery::{BulkLimits, CursorPaging, PaginationMethod};
 use scim_core::schema::urn;
 use scim_core::{SchemaRegistry, ScimError, discovery};
 use serde_json::{Value, json};
 
+use super::cursor::CURSOR_TIMEOUT_SECONDS;
+use crate::config::ScimConfig;
 use crate::error::Error;
 use crate::response::Response;
 use crate::surface::call::Call;
@@ -41,8 +45,35 @@ fn refuse_filter(call: &Call<'_>) -> Result<(), Error> {
 /// `GET /ServiceProviderConfig`.
 pub(crate) fn service_provider_config(call: &mut Call<'_>) -> Result<Response, Error> {
     refuse_filter(call)?;
-    let document = discovery::service_provider_config(&call.app.features(), call.base_url());
+    let document = discovery::service_provider_config(&features(&call.app.config), call.base_url());
     Ok(Response::scim(200, &document))
+}
+
+/// What `/ServiceProviderConfig` advertises: exactly what the surface implements, within
+/// `config`'s limits.
+fn features(config: &ScimConfig) -> ServiceProviderFeatures {
+    ServiceProviderFeatures {
+        bulk: Some(BulkLimits {
+            max_operations: config.max_bulk_operations,
+            max_payload_size: u64::try_from(config.max_bulk_payload_bytes).unwrap_or(u64::MAX),
+        }),
+        // RFC 9865: cursors and startIndex both; startIndex when the request names neither
+        // (what clients written before RFC 9865 expect).
+        cursor_paging: Some(CursorPaging {
+            index: true,
+            default_pagination_method: PaginationMethod::Index,
+            default_page_size: page_size(config.default_page_size.min(config.max_page_size)),
+            max_page_size: page_size(config.max_page_size),
+            cursor_timeout_seconds: CURSOR_TIMEOUT_SECONDS,
+        }),
+        filter_max_results: u32::try_from(config.max_page_size).unwrap_or(u32::MAX),
+        ..ServiceProviderFeatures::default()
+    }
+}
+
+/// A page size as advertised.
+fn page_size(size: u64) -> u32 {
+    u32::try_from(size).unwrap_or(u32::MAX)
 }
 
 /// The registry discovery describes: the actor's organization's when a credential is sent.
