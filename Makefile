@@ -2,7 +2,7 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test fmt fmt-check lint doc bench bench-load bench-members fuzz conformance ci
+.PHONY: run test fmt fmt-check lint doc bench bench-load bench-members bench-instructions fuzz conformance ci
 
 ## run: start the server on the embedded SQLite default (./data/rollcall.db); on an empty
 ## database it creates the organization "demo" and prints its SCIM base URL and token
@@ -50,6 +50,11 @@ bench-load:
 ## bench-members: wrk PATCHing group memberships one member at a time (M=20000; needs wrk)
 bench-members:
 	bash bench/members.sh
+
+## bench-instructions: instructions per filter GET and per create under callgrind, and the
+## bare handler's per GET (N=100000 users; needs wrk and valgrind)
+bench-instructions:
+	bash bench/instructions.sh
 
 ## ci: what .ci/run does
 ci:
