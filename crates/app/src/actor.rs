@@ -10,6 +10,9 @@ pub enum CredentialKind {
     ScimToken,
     /// An organization's admin token (`rc_admin_…`).
     AdminToken,
+    /// A kind an embedder added ([`crate::App::with_authenticator`]), by the prefix of its
+    /// actors in the audit trail.
+    Other(&'static str),
 }
 
 impl CredentialKind {
@@ -18,6 +21,7 @@ impl CredentialKind {
         match self {
             CredentialKind::ScimToken => "scim",
             CredentialKind::AdminToken => "admin",
+            CredentialKind::Other(prefix) => prefix,
         }
     }
 }

@@ -33,7 +33,7 @@ pub struct App {
     /// Recent SCIM request latencies per organization, this instance's.
     pub(crate) latencies: Arc<Latencies>,
     pub(crate) clock: Clock,
-    pub(crate) authenticators: Authenticators,
+    pub(crate) authenticators: Arc<Authenticators>,
     /// Who `/Me` is, when the embedder says.
     pub(crate) me: Option<MeResolver>,
 }
@@ -61,7 +61,7 @@ impl App {
             counters: Arc::default(),
             latencies: Arc::default(),
             clock: Clock::system(),
-            authenticators: Authenticators::new(OpaqueTokens),
+            authenticators: Arc::new(Authenticators::new(OpaqueTokens)),
             me: None,
         }
     }
@@ -76,7 +76,7 @@ impl App {
 
     /// Accept one more kind of credential, asked after those already accepted.
     pub fn with_authenticator(mut self, authenticator: impl Authenticator) -> App {
-        self.authenticators.push(authenticator);
+        Arc::make_mut(&mut self.authenticators).push(authenticator);
         self
     }
 

@@ -1,5 +1,6 @@
-//! Opaque tokens: the organization's SCIM and admin tokens, stored only as hashes. Nothing
-//! to verify before the transaction; inside it the store finds the token, compares the
+//! Opaque tokens: the organization's SCIM and admin tokens (`rc_scim_…`, `rc_admin_…`),
+//! stored only as hashes. Before the transaction only the prefix is looked at (another
+//! authenticator may claim other tokens); inside it the store finds the token, compares the
 //! hash in constant time and checks kind, expiry and revocation.
 
 use chrono::{DateTime, Utc};
@@ -22,8 +23,14 @@ impl Authenticator for OpaqueTokens {
         _api: Api,
         _now: DateTime<Utc>,
     ) -> Verification<String> {
-        match credential {
-            Credential::Bearer(token) => Verification::Verified(token.clone()),
+        let Credential::Bearer(token) = credential;
+        let ours = [TokenKind::Scim, TokenKind::Admin]
+            .iter()
+            .any(|kind| token.starts_with(kind.secret_prefix()));
+        if ours {
+            Verification::Verified(token.clone())
+        } else {
+            Verification::NotMine
         }
     }
 
