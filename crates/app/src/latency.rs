@@ -1,5 +1,5 @@
 //! Recent SCIM request latencies per organization, kept in this instance's memory for the
-//! health report (`GET /admin/v1/health`). The request-log middleware feeds it; nothing here
+//! health report (`GET /admin/v1/health`). The request pipeline feeds it; nothing here
 //! touches the database. Each organization keeps its last [`KEEP`] requests, so memory is
 //! bounded per active organization; the percentiles describe this instance only (other
 //! instances behind the same load balancer keep their own).
