@@ -2,7 +2,8 @@
 //! thread, so requests never wait for them; a failed run is logged and the next one tries
 //! again. Every job is safe to run in several processes sharing one database.
 //!
-//! - the purge of deleted users' personal data (PRODUCT.md §5), every [`PURGE_INTERVAL`];
+//! - the purge of deleted users' personal data (PRODUCT.md §5,
+//!   `rollcall_app::purge_deleted_users`), every [`PURGE_INTERVAL`];
 //! - the expiry of grants past their end date, recorded with their access delta
 //!   (`rollcall_app::expire_grants`), every [`EXPIRY_INTERVAL`];
 //! - the pruning of outbox events older than `event_retention_days` that every consumer
@@ -30,7 +31,7 @@ pub fn spawn(store: &Store, event_retention: chrono::Duration) {
         PURGE_INTERVAL,
         store.clone(),
         "purge of deleted users",
-        |store, now| store.purge_all(now),
+        rollcall_app::purge_deleted_users,
     ));
     actix_web::rt::spawn(every(
         EXPIRY_INTERVAL,

@@ -1,3 +1,7 @@
+//! The jobs that run without a request, each recording what it changes with actor
+//! [`SYSTEM_ACTOR`]: the expiry of grants ([`expire_grants`]) and the purge of deleted
+//! users' personal data ([`purge_deleted_users`]).
+//!
 //! Grants that reach their end date (`expires_at`, PRODUCT.md §4). An ended grant gives no
 //! role from that instant: access is worked out at the time it is asked for. What this
 //! module adds is the trail (PRODUCT.md §6): [`expire_grants`] removes each ended grant in
@@ -19,6 +23,39 @@ use serde_json::json;
 
 use crate::access_delta;
 use crate::trail::record_change;
+
+/// Scrub the personal data of every organization's tombstones older than its
+/// `purge_after_days` (PRODUCT.md §5), one transaction per organization, each purge
+/// recorded there (`user.purge` on `user:<id>`, with `deleted_at` and `purge_after_days`);
+/// how many in all. Blocking. Several processes may run it at once: a tombstone is purged,
+/// and recorded, once.
+pub fn purge_deleted_users(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let orgs = store.read(|tx| tx.orgs().list())?;
+    let mut purged = 0;
+    for org in orgs {
+        purged += store.write(|tx| {
+            let tombstones = tx.lifecycle().purge_tombstones(&org.id, now)?;
+            for tombstone in &tombstones {
+                let detail = json!({
+                    "deleted_at": tombstone.deleted_at,
+                    "purge_after_days": tombstone.purge_after_days,
+                });
+                let target = format!("user:{}", tombstone.id);
+                record_change(
+                    tx,
+                    &org.id,
+                    SYSTEM_ACTOR,
+                    "user.purge",
+                    &target,
+                    &detail,
+                    now,
+                )?;
+            }
+            Ok(tombstones.len())
+        })?;
+    }
+    Ok(purged)
+}
 
 /// Grants handled per transaction.
 const BATCH: i64 = 100;

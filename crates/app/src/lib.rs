@@ -29,7 +29,7 @@ pub use clock::Clock;
 pub use config::ScimConfig;
 pub use counters::CounterSnapshot;
 pub use error::{Error, Failure};
-pub use jobs::expire_grants;
+pub use jobs::{expire_grants, purge_deleted_users};
 pub use request::{Body, Headers, Method, Request};
 pub use response::{JSON, Response, SCIM_JSON};
 pub use trail::record_change;

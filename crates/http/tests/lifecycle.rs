@@ -531,7 +531,7 @@ async fn the_purge_scrubs_tombstones_after_purge_after_days_and_not_before() {
         for (days, purged) in [(0, 0), (9, 0), (10, 1), (11, 0)] {
             let now = deleted_at + Duration::days(days);
             assert_eq!(
-                h.store.purge_all(now).unwrap(),
+                rollcall_app::purge_deleted_users(&h.store, now).unwrap(),
                 purged,
                 "{label} day {days}"
             );

@@ -65,7 +65,7 @@ pub use resource::Resources;
 pub use rules::Rules;
 pub use succession::Succession;
 pub use token::Tokens;
-pub use tombstone::{DeletedUser, SYSTEM_ACTOR, Tombstone};
+pub use tombstone::{DeletedUser, PurgedTombstone, SYSTEM_ACTOR, Tombstone};
 pub use webhooks::{NewWebhook, Webhook, Webhooks};
 pub use workspaces::{FolderChange, HOME_FOLDER_NAME, Workspaces};
 pub use writer::WriteTicket;

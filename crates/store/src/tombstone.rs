@@ -8,13 +8,11 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use org_model::{Grant, Principal};
-use serde_json::json;
 
-use crate::audit::NewAuditRecord;
 use crate::grants::GrantFilter;
 use crate::lifecycle::Lifecycle;
 use crate::schema::{grants, joins, scim_users, user_tombstones};
-use crate::{Store, StoreError, members, timestamp, values};
+use crate::{StoreError, members, timestamp, values};
 
 /// The actor of changes the server makes on its own (the purge).
 pub const SYSTEM_ACTOR: &str = "system";
@@ -208,13 +206,12 @@ impl Lifecycle<'_, '_> {
 
     /// Scrub the personal data of the organization's tombstones deleted at least
     /// `purge_after_days` before `now` (data emptied, userName and externalId nulled,
-    /// `purged_at` set), each recorded in the audit trail with actor [`SYSTEM_ACTOR`].
-    /// Returns the ids purged.
+    /// `purged_at` set). Returns what it purged, for the caller's audit trail.
     pub fn purge_tombstones(
         &mut self,
         org_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<PurgedTombstone>, StoreError> {
         let days = self.tx.orgs().settings(org_id)?.purge_after_days;
         let cutoff = now - Duration::days(i64::from(days));
         let due: Vec<(String, String)> = user_tombstones::table
@@ -224,7 +221,7 @@ impl Lifecycle<'_, '_> {
             .order((user_tombstones::deleted_at, user_tombstones::id))
             .select((user_tombstones::id, user_tombstones::deleted_at))
             .load(self.tx.conn)?;
-        for (id, deleted_at) in &due {
+        for (id, _) in &due {
             diesel::update(
                 user_tombstones::table
                     .filter(user_tombstones::org_id.eq(org_id))
@@ -237,35 +234,25 @@ impl Lifecycle<'_, '_> {
                 user_tombstones::purged_at.eq(Some(timestamp::to_db(now))),
             ))
             .execute(self.tx.conn)?;
-            let detail = json!({"deleted_at": deleted_at, "purge_after_days": days});
-            self.tx.audit().record(
-                org_id,
-                &NewAuditRecord {
-                    occurred_at: now,
-                    actor: SYSTEM_ACTOR,
-                    operation: "user.purge",
-                    target: &format!("user:{id}"),
-                    status: 200,
-                    detail: &detail,
-                    request_id: None,
-                },
-            )?;
         }
-        Ok(due.into_iter().map(|(id, _)| id).collect())
+        Ok(due
+            .into_iter()
+            .map(|(id, deleted_at)| PurgedTombstone {
+                id,
+                deleted_at,
+                purge_after_days: days,
+            })
+            .collect())
     }
 }
 
-impl Store {
-    /// Run the purge ([`Lifecycle::purge_tombstones`]) for every organization, one transaction
-    /// each; the number of tombstones purged in all. Blocking.
-    pub fn purge_all(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let orgs = self.read(|tx| tx.orgs().list())?;
-        let mut purged = 0;
-        for org in orgs {
-            purged += self
-                .write(|tx| tx.lifecycle().purge_tombstones(&org.id, now))?
-                .len();
-        }
-        Ok(purged)
-    }
+/// A tombstone the purge scrubbed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgedTombstone {
+    /// The deleted user's id.
+    pub id: String,
+    /// When it was deleted, as stored (RFC 3339).
+    pub deleted_at: String,
+    /// The organization's setting it was purged under.
+    pub purge_after_days: u32,
 }

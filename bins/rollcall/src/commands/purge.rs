@@ -9,8 +9,7 @@ use crate::cli::DatabaseArgs;
 /// Run the command.
 pub fn run(args: DatabaseArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database_url)?;
-    let purged = store
-        .purge_all(crate::clock::now())
+    let purged = rollcall_app::purge_deleted_users(&store, crate::clock::now())
         .context("cannot purge deleted users")?;
     println!("purged {purged} deleted user(s)");
     Ok(())

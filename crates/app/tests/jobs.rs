@@ -1,0 +1,93 @@
+//! The jobs that run without a request, on every test database: the purge scrubs the
+//! tombstones of deleted users after their organization's `purge_after_days` and not
+//! before, and records each purge.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use org_model::OrgSettings;
+use rollcall_store::testing::TestDb;
+use rollcall_store::{AuditQuery, Store};
+use serde_json::{Value, json};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn create_user(store: &Store, org: &str, body: Value, now: DateTime<Utc>) -> String {
+    store
+        .write(|tx| tx.users().create(org, &body, now))
+        .unwrap()
+        .id
+}
+
+#[test]
+fn the_purge_waits_purge_after_days_per_organization() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let label = format!("{:?}", db.backend());
+        let (quick, slow) = store
+            .write(|tx| {
+                let quick = tx.orgs().create("quick", t0())?.id;
+                let slow = tx.orgs().create("slow", t0())?.id;
+                tx.orgs().set_settings(
+                    &quick,
+                    &OrgSettings {
+                        purge_after_days: 3,
+                        ..OrgSettings::default()
+                    },
+                )?;
+                Ok((quick, slow))
+            })
+            .unwrap();
+        let q = create_user(
+            &store,
+            &quick,
+            json!({"userName": "q", "externalId": "x"}),
+            t0(),
+        );
+        let s = create_user(&store, &slow, json!({"userName": "s"}), t0());
+        store
+            .write(|tx| {
+                tx.lifecycle().delete_user(&quick, &q, None, t0())?;
+                tx.lifecycle().delete_user(&slow, &s, None, t0())
+            })
+            .unwrap();
+        // (days after the deletion, purged in that run)
+        for (days, purged) in [(2, 0), (3, 1), (4, 0), (29, 0), (30, 1), (31, 0)] {
+            let now = t0() + Duration::days(days);
+            assert_eq!(
+                rollcall_app::purge_deleted_users(&store, now).unwrap(),
+                purged,
+                "{label} day {days}"
+            );
+        }
+        for (org, id, days) in [(&quick, &q, 3), (&slow, &s, 30)] {
+            let tombstone = store.read(|tx| tx.lifecycle().tombstone(org, id)).unwrap();
+            assert_eq!(tombstone.user_name, None, "{label}");
+            assert_eq!(tombstone.external_id, None, "{label}");
+            assert_eq!(tombstone.data, "{}", "{label}");
+            assert_eq!(tombstone.purged_at, Some(t0() + Duration::days(days)));
+            let records = store
+                .read(|tx| {
+                    tx.audit().query(
+                        org,
+                        &AuditQuery {
+                            limit: 100,
+                            ..AuditQuery::default()
+                        },
+                    )
+                })
+                .unwrap();
+            let summary: Vec<(&str, &str, String)> = records
+                .iter()
+                .map(|r| (r.actor.as_str(), r.operation.as_str(), r.target.clone()))
+                .collect();
+            assert_eq!(
+                summary,
+                vec![("system", "user.purge", format!("user:{id}"))],
+                "{label}"
+            );
+        }
+    }
+}
