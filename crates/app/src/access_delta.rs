@@ -18,9 +18,11 @@ pub(crate) fn to_json(changes: &[AccessChange]) -> Value {
     Value::Array(changes.iter().map(AccessChange::to_json).collect())
 }
 
-/// Run `write` between reading the roles `scope` can change and reading them again: its
-/// value and the delta as recorded (`[]` when no role changed).
-pub(crate) fn around<T, E>(
+/// Run `write` between reading the roles `scope` can change and reading them again, in
+/// the write's transaction: its value and the effective-role delta as audit records carry
+/// it (`[]` when no role changed). Public as `rollcall_app::with_access_delta`, for changes
+/// recorded outside a request (the command line).
+pub fn around<T, E>(
     tx: &mut Tx<'_>,
     org_id: &str,
     scope: AccessScope,

@@ -22,6 +22,7 @@ mod surface;
 mod trail;
 mod transaction;
 
+pub use access_delta::around as with_access_delta;
 pub use actor::{Actor, CredentialKind};
 pub use api::Api;
 pub use app::{App, MeResolver};

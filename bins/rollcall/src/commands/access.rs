@@ -142,9 +142,10 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
             let stored = store
                 .write(|tx| {
                     let scope = AccessScope::Resource(grant.resource.clone());
-                    let (stored, access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.grants().create(&org.org, &grant)
-                    })?;
+                    let (stored, access) =
+                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                            tx.grants().create(&org.org, &grant)
+                        })?;
                     let target = format!("grant:{}", stored.id);
                     let detail = json!({"after": stored, "access": access});
                     audited::record(tx, &org.org, "grant.create", &target, &detail, now)?;
@@ -190,9 +191,10 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                 .write(|tx| {
                     let before = tx.grants().get(&org.org, &id)?;
                     let scope = AccessScope::Resource(before.resource.clone());
-                    let ((), access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.grants().delete(&org.org, &id, now)
-                    })?;
+                    let ((), access) =
+                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                            tx.grants().delete(&org.org, &id, now)
+                        })?;
                     let detail = json!({"before": before, "after": null, "access": access});
                     let target = format!("grant:{id}");
                     audited::record(tx, &org.org, "grant.delete", &target, &detail, now)
@@ -226,9 +228,10 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             let stored = store
                 .write(|tx| {
                     let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
-                    let (stored, access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.rules().create(&org.org, &rule, now)
-                    })?;
+                    let (stored, access) =
+                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                            tx.rules().create(&org.org, &rule, now)
+                        })?;
                     let target = format!("rule:{}", stored.id);
                     let detail = json!({"after": stored, "access": access});
                     audited::record(tx, &org.org, "rule.create", &target, &detail, now)?;
@@ -265,9 +268,10 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
                         .find(|rule| rule.id == id)
                         .ok_or(rollcall_store::StoreError::NotFound)?;
                     let scope = AccessScope::WorkspacesMatching(before.workspaces.clone());
-                    let ((), access) = audited::with_access(tx, &org.org, scope, now, |tx| {
-                        tx.rules().delete(&org.org, &id)
-                    })?;
+                    let ((), access) =
+                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                            tx.rules().delete(&org.org, &id)
+                        })?;
                     let detail = json!({"before": before, "after": null, "access": access});
                     let target = format!("rule:{id}");
                     audited::record(tx, &org.org, "rule.delete", &target, &detail, now)

@@ -3,7 +3,7 @@
 //! effective-role delta (`"access"`), as the admin API's records do.
 
 use chrono::{DateTime, Utc};
-use rollcall_store::{AccessDelta, AccessScope, StoreError, Tx};
+use rollcall_store::{StoreError, Tx};
 use serde_json::Value;
 
 /// The actor of every command-line change.
@@ -19,22 +19,4 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     rollcall_app::record_change(tx, org_id, ACTOR, operation, target, detail, now)
-}
-
-/// Run `write` between reading the roles `scope` can change and reading them again: its
-/// value and the delta as recorded.
-pub fn with_access<T>(
-    tx: &mut Tx<'_>,
-    org_id: &str,
-    scope: AccessScope,
-    now: DateTime<Utc>,
-    write: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
-) -> Result<(T, Value), StoreError> {
-    let delta = AccessDelta::before(tx, org_id, scope, now)?;
-    let value = write(tx)?;
-    let changes = delta.after(tx, now)?;
-    Ok((
-        value,
-        Value::Array(changes.iter().map(|change| change.to_json()).collect()),
-    ))
 }
