@@ -27,8 +27,11 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
 
 fn literal() -> impl Strategy<Value = Literal> {
     prop_oneof![
-        any::<String>().prop_map(|s| Literal::String(s.chars().take(12).collect())),
-        "[\\x00-\\x7f]{0,8}".prop_map(Literal::String),
+        // Any string but one holding NUL, which no value may hold (a NUL is its own error).
+        any::<String>()
+            .prop_map(|s| { Literal::String(s.chars().filter(|c| *c != '\0').take(12).collect()) }),
+        // ASCII, control characters included, but NUL.
+        "[\\x01-\\x7f]{0,8}".prop_map(Literal::String),
         any::<i64>().prop_map(|n| Literal::Number(n.into())),
         any::<u64>().prop_map(|n| Literal::Number(n.into())),
         (proptest::num::f64::NORMAL | proptest::num::f64::ZERO | proptest::num::f64::SUBNORMAL)

@@ -56,8 +56,38 @@ pub(crate) fn json(request: &Request, config: &ScimConfig, limit: Limit) -> Resu
             Err(ScimError::invalid_syntax("the request body could not be read").into())
         }
         Body::Bytes(body) if body.len() > bytes => Err(limit.too_large(bytes)),
-        Body::Bytes(body) => parse_json(body),
+        Body::Bytes(body) => {
+            let value = parse_json(body)?;
+            refuse_nul(&value)?;
+            Ok(value)
+        }
     }
+}
+
+/// A 400 `invalidValue` when any string of `value`, member names included, holds a NUL
+/// character (U+0000): no attribute, name or id may hold one, on either database.
+pub(crate) fn refuse_nul(value: &Value) -> Result<(), Error> {
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::String(text) if text.contains('\0') => return Err(nul_error()),
+            Value::Array(items) => pending.extend(items),
+            Value::Object(members) => {
+                if members.keys().any(|key| key.contains('\0')) {
+                    return Err(nul_error());
+                }
+                pending.extend(members.values());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The 400 of a NUL character in what a client sent.
+pub(crate) fn nul_error() -> Error {
+    ScimError::invalid_value("the request holds a NUL character (U+0000), which no value may hold")
+        .into()
 }
 
 /// Parse a body as JSON (a 400 `invalidSyntax` naming the position otherwise).

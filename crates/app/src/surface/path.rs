@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::error::Error;
+use crate::surface::body::nul_error;
+
 /// The segments of a path below the mount point (`/Users/a%20b` → `["Users", "a b"]`),
 /// each percent-decoded; `None` when one is not UTF-8 once decoded (no route has it).
 pub(crate) fn segments(path: &str) -> Option<Vec<String>> {
@@ -26,9 +29,29 @@ pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The query's parameters by name; of a repeated one, the last.
-pub(crate) fn query_map(query: &str) -> HashMap<String, String> {
-    query_pairs(query).into_iter().collect()
+/// The query's parameters by name; of a repeated one, the last. A NUL character in a
+/// name or value is a 400 (see [`crate::surface::body::refuse_nul`]).
+pub(crate) fn query_map(query: &str) -> Result<HashMap<String, String>, Error> {
+    let pairs = query_pairs(query);
+    refuse_nul_pairs(&pairs)?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// A 400 when a query parameter's name or value holds a NUL character.
+pub(crate) fn refuse_nul_pairs(pairs: &[(String, String)]) -> Result<(), Error> {
+    if pairs
+        .iter()
+        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(nul_error());
+    }
+    Ok(())
+}
+
+/// Whether a path segment can name nothing stored (it holds a NUL character): such an id
+/// is a 404, on either database, without asking one.
+pub(crate) fn names_nothing(segment: &str) -> bool {
+    segment.contains('\0')
 }
 
 #[cfg(test)]
@@ -57,6 +80,15 @@ mod tests {
                 ("count".to_owned(), "3".to_owned())
             ]
         );
-        assert_eq!(query_map("a=1&a=2").get("a").map(String::as_str), Some("2"));
+        let map = query_map("a=1&a=2").unwrap_or_default();
+        assert_eq!(map.get("a").map(String::as_str), Some("2"));
+        for query in ["a=%00", "a%00=1", "filter=userName+eq+%22%00%22"] {
+            let error = query_map(query).map(|_| ()).unwrap_err();
+            assert_eq!(
+                (error.status(), error.as_scim().scim_type),
+                (400, Some(scim_core::ScimType::InvalidValue)),
+                "{query}"
+            );
+        }
     }
 }

@@ -46,6 +46,13 @@ pub enum FilterError {
         /// What the JSON reader objected to.
         reason: String,
     },
+    /// A string literal holds a NUL character (U+0000), which no attribute value may hold.
+    /// Converts into a 400 `invalidValue`, as a NUL anywhere in a request does.
+    #[error("the string at byte {} holds a NUL character (U+0000)", span.start)]
+    NulCharacter {
+        /// The whole string literal, quotes included.
+        span: Span,
+    },
     /// A value that starts like a number is not a JSON number (or is out of range).
     #[error("invalid number {text:?} at byte {}", span.start)]
     InvalidNumber {
@@ -162,6 +169,7 @@ impl FilterError {
             FilterError::UnterminatedString { start } => *start..start.saturating_add(1),
             FilterError::TooDeep { span, .. }
             | FilterError::InvalidString { span, .. }
+            | FilterError::NulCharacter { span }
             | FilterError::InvalidNumber { span, .. }
             | FilterError::InvalidAttributePath { span, .. }
             | FilterError::MissingOperator { span }
@@ -184,6 +192,9 @@ impl FilterError {
 impl From<FilterError> for ScimError {
     fn from(error: FilterError) -> Self {
         let span = error.span();
+        if let FilterError::NulCharacter { .. } = error {
+            return ScimError::invalid_value(error.to_string()).with_span(span);
+        }
         ScimError::invalid_filter(error.to_string()).with_span(span)
     }
 }

@@ -122,6 +122,9 @@ fn string_literal(input: &str, start: usize) -> Result<(String, usize), FilterEr
             span,
             reason: json_reason(&error),
         })?;
+    if value.contains('\0') {
+        return Err(FilterError::NulCharacter { span });
+    }
     Ok((value, end))
 }
 
@@ -209,5 +212,21 @@ mod tests {
             kinds("a eq \"\\u12\""),
             Err(FilterError::InvalidString { .. })
         ));
+        for nul in [
+            "a eq \"\\u0000\"",
+            "a eq \"x\\u0000y\"",
+            "a[b eq \"\\u0000\"]",
+        ] {
+            assert!(
+                matches!(kinds(nul), Err(FilterError::NulCharacter { .. })),
+                "{nul}"
+            );
+            let error = crate::ScimError::from(kinds(nul).unwrap_err());
+            assert_eq!(
+                error.scim_type,
+                Some(crate::ScimType::InvalidValue),
+                "{nul}"
+            );
+        }
     }
 }

@@ -51,7 +51,7 @@ pub(crate) fn explanation_document(explanation: &Explanation, groups: &GroupGrap
 /// `GET /admin/v1/access`.
 pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
-    let query = crate::surface::path::query_map(&call.request.query);
+    let query = crate::surface::path::query_map(&call.request.query)?;
     let target = resource(query.get("resource").ok_or_else(|| {
         Error::invalid_request("resource=workspace:<id>|folder:<id> is required")
     })?)?;

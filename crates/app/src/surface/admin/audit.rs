@@ -39,7 +39,7 @@ fn time(text: &str, key: &str) -> Result<DateTime<Utc>, Error> {
 
 /// The query the parameters ask for.
 fn query(query: &str) -> Result<AuditQuery, Error> {
-    let params = crate::surface::path::query_map(query);
+    let params = crate::surface::path::query_map(query)?;
     let mut query = AuditQuery {
         limit: PAGE,
         ..AuditQuery::default()

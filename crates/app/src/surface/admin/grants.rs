@@ -118,7 +118,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
 
 /// The `principal` and `resource` filters of `GET /admin/v1/grants`.
 fn filter(query: &str) -> Result<GrantFilter, Error> {
-    let query = crate::surface::path::query_map(query);
+    let query = crate::surface::path::query_map(query)?;
     let mut filter = GrantFilter::default();
     if let Some(text) = query.get("principal") {
         filter.principal = Some(match text.split_once(':') {

@@ -27,7 +27,7 @@ const FAILED_LISTED: u32 = 20;
 
 /// The `window_hours` of the query string.
 fn window_hours(query: &str) -> Result<u32, Error> {
-    let query = crate::surface::path::query_map(query);
+    let query = crate::surface::path::query_map(query)?;
     match query.get("window_hours") {
         None => Ok(DEFAULT_WINDOW_HOURS),
         Some(text) => text

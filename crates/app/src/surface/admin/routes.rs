@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::request::Method;
 use crate::response::Response;
 use crate::surface::call::Call;
-use crate::surface::path::segments;
+use crate::surface::path::{names_nothing, segments};
 
 use super::{access, audit, grants, health, org, schemas, tokens, webhooks, workspaces};
 
@@ -16,6 +16,12 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
         return Err(not_found());
     };
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if segments.iter().any(|segment| names_nothing(segment)) {
+        // No id holds a NUL character: 404 for a valid credential, without asking the
+        // database (PostgreSQL refuses NUL characters outright).
+        call.credential()?;
+        return Err(Error::admin(404, "not_found", "resource not found"));
+    }
     use Method::{Delete, Get, Patch, Post};
     match (segments.as_slice(), &method) {
         (["org"], Get) => org::get(call).await,

@@ -29,7 +29,8 @@ use serde_json::{Value, json};
 
 use super::links::with_location;
 use crate::config::ScimConfig;
-use crate::surface::path::query_pairs;
+use crate::error::Error;
+use crate::surface::path::{query_pairs, refuse_nul_pairs};
 
 /// The raw parameters of a request, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,14 +47,16 @@ pub(crate) struct QueryParams {
 
 impl QueryParams {
     /// Parse a URL query string; unknown parameters are ignored.
-    pub(crate) fn from_query(query: &str) -> Self {
+    pub(crate) fn from_query(query: &str) -> Result<Self, Error> {
+        let pairs = query_pairs(query);
+        refuse_nul_pairs(&pairs)?;
         let mut params = QueryParams::default();
-        for (name, value) in query_pairs(query) {
+        for (name, value) in pairs {
             if let Some(slot) = params.slot(&name) {
                 *slot = Some(value);
             }
         }
-        params
+        Ok(params)
     }
 
     /// Parse a `POST /.search` body (a SearchRequest, RFC 7644 §3.4.3).
@@ -446,7 +449,7 @@ mod tests {
             max_page_size: 50,
             ..ScimConfig::default()
         };
-        let params = QueryParams::from_query(query);
+        let params = QueryParams::from_query(query).map_err(|error| error.as_scim().clone())?;
         ListPlan::new(&registry, &rt, ResourceKind::User, &config, &params)
     }
 

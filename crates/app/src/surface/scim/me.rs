@@ -51,6 +51,7 @@ fn subject(call: &Call<'_>) -> Result<String, Error> {
         ));
     };
     resolver(call.request)
+        .filter(|id| !crate::surface::path::names_nothing(id))
         .ok_or_else(|| ScimError::not_found("this request names no subject for /Me").into())
 }
 

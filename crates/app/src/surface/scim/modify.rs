@@ -38,7 +38,7 @@ pub(crate) async fn modify(
 ) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = Arc::new(call.json(Limit::Body)?);
-    let params = QueryParams::from_query(&call.request.query);
+    let params = QueryParams::from_query(&call.request.query)?;
     let respond_with_body = modification == Modification::Replace
         || kind == ResourceKind::User
         || params.has_projection();

@@ -27,7 +27,7 @@ use crate::transaction::Access;
 pub(crate) async fn create(call: &mut Call<'_>, kind: ResourceKind) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
-    let params = QueryParams::from_query(&call.request.query);
+    let params = QueryParams::from_query(&call.request.query)?;
     let (stored, schemas, projection) = call
         .scim_write(&credential, move |tx, context| {
             let rt = context.resource_type(kind)?;
@@ -51,7 +51,7 @@ pub(crate) async fn get(
     id: String,
 ) -> Result<Response, Error> {
     let credential = call.credential()?;
-    let params = QueryParams::from_query(&call.request.query);
+    let params = QueryParams::from_query(&call.request.query)?;
     let preconditions = Preconditions::from_headers(&call.request.headers)?;
     let (stored, schemas, projection) = call
         .scim(Access::Read, &credential, move |tx, context| {
@@ -73,7 +73,7 @@ pub(crate) async fn get(
 /// `GET /Users`, `GET /Groups`: a ListResponse.
 pub(crate) async fn list(call: &mut Call<'_>, kind: ResourceKind) -> Result<Response, Error> {
     let credential = call.credential()?;
-    let params = QueryParams::from_query(&call.request.query);
+    let params = QueryParams::from_query(&call.request.query)?;
     respond_list(call, kind, credential, params).await
 }
 

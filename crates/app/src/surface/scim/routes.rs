@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::request::Method;
 use crate::response::Response;
 use crate::surface::call::Call;
-use crate::surface::path::segments;
+use crate::surface::path::{names_nothing, segments};
 
 use super::modify::{Modification, modify};
 use super::{bulk, discovery, me, resources, search};
@@ -44,6 +44,12 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
             Method::Post => resources::search(call, kind_of(endpoint)).await,
             _ => not_allowed(&method, "POST"),
         },
+        ["Users" | "Groups", id] if names_nothing(id) => {
+            // No resource can have this id: 404 for a valid credential, without asking the
+            // database (PostgreSQL refuses NUL characters outright).
+            call.credential()?;
+            Err(Error::from(ScimError::not_found("resource not found")))
+        }
         [endpoint @ ("Users" | "Groups"), id] if !id.is_empty() => {
             let (kind, id) = (kind_of(endpoint), (*id).to_owned());
             match method {
