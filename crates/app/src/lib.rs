@@ -67,11 +67,12 @@ pub fn webhook_json(
 
 /// Check a webhook creation body as `POST /admin/v1/webhooks` does (`{"url", "secret",
 /// "events"}`): its url, secret and event types, or the message the API would answer.
-/// `allow_private_addresses` is [`ScimConfig::allow_private_webhook_addresses`].
+/// `allow_private_addresses` is [`ScimConfig::allow_private_webhook_addresses`]. Blocking:
+/// a host name is looked up.
 pub fn webhook_request(
     body: &serde_json::Value,
     allow_private_addresses: bool,
 ) -> Result<(String, String, Vec<String>), String> {
-    surface::admin::webhooks::requested(body, allow_private_addresses)
+    surface::admin::webhooks::requested(body, allow_private_addresses, &events::resolve)
         .map_err(|error| error.detail().to_owned())
 }

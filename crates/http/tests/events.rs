@@ -341,6 +341,15 @@ async fn webhook_endpoints_validate_hide_the_secret_and_keep_to_their_org() {
             ("https://[::ffff:127.0.0.1]/x", "not a public"),
             ("http://localhost:8080/x", "loopback name"),
             ("http://Hooks.LOCALHOST./x", "loopback name"),
+            // Other notations of private addresses, as resolvers read them.
+            ("http://127.1/", "not a public"),
+            ("http://2130706433/", "not a public"),
+            ("http://0x7f000001/", "not a public"),
+            ("http://0177.0.0.1/", "not a public"),
+            ("http://0/", "not a public"),
+            ("http://127.000.000.001/", "not a public"),
+            ("http://[fc00::1]/", "not a public"),
+            ("http://100.64.0.1/", "not a public"),
         ]
         .map(|(url, needle)| (with("url", json!(url)), needle));
         for (body, needle) in invalid.into_iter().chain(private) {

@@ -46,7 +46,7 @@ pub(crate) use emit::{
     emit_created, emit_deleted, emit_left_groups, emit_member_delta, emit_updated, members_before,
 };
 pub use subscriber::{EventSubscriber, SubscriberError};
-pub(crate) use webhook::private_host;
+pub(crate) use webhook::{WebhookHost, private_host, resolve};
 
 /// Every event type Rollcall emits (webhooks may name these, or `*`).
 pub const EVENT_TYPES: &[&str] = &[

@@ -78,20 +78,54 @@ impl Resolver for PublicOnly {
     }
 }
 
-/// Why a delivery could never reach `host` (a URL's host, IPv6 in brackets) unless
-/// private addresses are allowed: it is an IP literal that is not public, or a name under
-/// `localhost` (RFC 6761, always loopback). `None` for every other name: what a name
-/// resolves to is checked when delivering, since it may change.
-pub(crate) fn private_host(host: &str) -> Option<&'static str> {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|inner| inner.strip_suffix(']'))
-        .unwrap_or(host);
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return (!is_public(ip)).then_some("is not a public address");
+/// Where a webhook URL's host leads, as delivery will resolve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WebhookHost {
+    /// An IP address, in whatever notation it was written: `127.1`, `2130706433`,
+    /// `0x7f000001`, `0177.0.0.1`, `[::ffff:127.0.0.1]` are all `127.0.0.1`, as the system
+    /// resolver and the WHATWG URL standard read them.
+    Ip(IpAddr),
+    /// A name, lower-case, without a trailing dot.
+    Name(String),
+}
+
+impl WebhookHost {
+    /// The host of a URL (IPv6 in brackets), or `None` when it is no host.
+    pub(crate) fn parse(host: &str) -> Option<WebhookHost> {
+        match url::Host::parse(host).ok()? {
+            url::Host::Ipv4(v4) => Some(WebhookHost::Ip(IpAddr::V4(v4))),
+            url::Host::Ipv6(v6) => Some(WebhookHost::Ip(IpAddr::V6(v6))),
+            url::Host::Domain(name) => Some(WebhookHost::Name(
+                name.trim_end_matches('.').to_ascii_lowercase(),
+            )),
+        }
     }
-    let name = host.trim_end_matches('.').to_ascii_lowercase();
-    (name == "localhost" || name.ends_with(".localhost")).then_some("is a loopback name")
+}
+
+/// Why a delivery could never reach `host` unless private addresses are allowed: an IP
+/// address (in any notation) that is not public, a name under `localhost` (RFC 6761,
+/// always loopback), or a name for which `resolved` (its addresses, when looked up) holds
+/// addresses but no public one. `None` otherwise: what a name resolves to is checked again
+/// on every delivery, since it may change.
+pub(crate) fn private_host(host: &WebhookHost, resolved: &[IpAddr]) -> Option<&'static str> {
+    match host {
+        WebhookHost::Ip(ip) => (!is_public(*ip)).then_some("is not a public address"),
+        WebhookHost::Name(name) if name == "localhost" || name.ends_with(".localhost") => {
+            Some("is a loopback name")
+        }
+        WebhookHost::Name(_) => (!resolved.is_empty() && !resolved.iter().any(|ip| is_public(*ip)))
+            .then_some("resolves to no public address"),
+    }
+}
+
+/// The addresses of `name` (blocking; the system resolver, as delivery uses it), none when
+/// it does not resolve.
+pub(crate) fn resolve(name: &str) -> Vec<IpAddr> {
+    use std::net::ToSocketAddrs;
+    (name, 443)
+        .to_socket_addrs()
+        .map(|addresses| addresses.map(|address| address.ip()).collect())
+        .unwrap_or_default()
 }
 
 /// Whether a delivery may go to `ip`: not loopback, private (RFC 1918, IPv6 unique
@@ -211,26 +245,80 @@ mod tests {
         }
     }
 
+    /// Hosts in every notation, and whether delivery could reach them without private
+    /// addresses allowed. Creation (`private_host`) and delivery (`PublicOnly`) must agree.
+    const HOSTS: &[(&str, bool)] = &[
+        ("127.0.0.1", true),
+        ("127.1", true),
+        ("2130706433", true),
+        ("0x7f000001", true),
+        ("0177.0.0.1", true),
+        ("127.000.000.001", true),
+        ("0", true),
+        ("0x7f.1", true),
+        ("10.0.0.7", true),
+        ("012.0.0.7", true),
+        ("169.254.169.254", true),
+        ("2852039166", true),
+        ("100.64.0.1", true),
+        ("192.168.0.1", true),
+        ("[::1]", true),
+        ("[::ffff:127.0.0.1]", true),
+        ("[::ffff:7f00:1]", true),
+        ("[fc00::1]", true),
+        ("[fd12:3456::1]", true),
+        ("[fe80::1]", true),
+        ("[64:ff9b::a9fe:a9fe]", true),
+        ("8.8.8.8", false),
+        ("134744072", false),
+        ("0x8.0x8.0x8.0x8", false),
+        ("[2606:4700:4700::1111]", false),
+        ("[::ffff:8.8.8.8]", false),
+    ];
+
     #[test]
-    fn hosts_that_can_only_be_private_are_known_by_their_text() {
-        let cases = [
-            ("127.0.0.1", true),
-            ("10.0.0.7", true),
-            ("169.254.169.254", true),
-            ("[::1]", true),
-            ("[::ffff:127.0.0.1]", true),
-            ("[fe80::1]", true),
-            ("localhost", true),
-            ("LocalHost.", true),
-            ("api.localhost", true),
-            ("8.8.8.8", false),
-            ("[2606:4700:4700::1111]", false),
-            ("hooks.example.com", false),
-            ("localhost.example.com", false),
-            ("notlocalhost", false),
+    fn creation_refuses_every_notation_of_a_private_address() {
+        for (host, private) in HOSTS {
+            let parsed = WebhookHost::parse(host).unwrap();
+            assert_eq!(private_host(&parsed, &[]).is_some(), *private, "{host}");
+        }
+    }
+
+    #[test]
+    fn delivery_agrees_with_creation() {
+        // IP literals in every notation: the system resolver reads them without asking a
+        // name server, so this stays on the machine.
+        let resolver = PublicOnly(DefaultResolver::default());
+        let config = Config::default();
+        for (host, private) in HOSTS {
+            let uri: Uri = format!("http://{host}/hook").parse().unwrap();
+            let outcome = resolver.resolve(&uri, &config, NextTimeout::default());
+            assert_eq!(outcome.is_err(), *private, "{host}: {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_judged_by_what_they_resolve_to() {
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+        let private: IpAddr = "10.1.2.3".parse().unwrap();
+        let public: IpAddr = "8.8.8.8".parse().unwrap();
+        let cases: [(&str, &[IpAddr], bool); 8] = [
+            ("localhost", &[], true),
+            ("LocalHost.", &[], true),
+            ("api.localhost", &[], true),
+            ("hooks.example.com", &[loopback], true),
+            ("hooks.example.com", &[private, loopback], true),
+            ("hooks.example.com", &[private, public], false),
+            ("hooks.example.com", &[], false),
+            ("localhost.example.com", &[public], false),
         ];
-        for (host, private) in cases {
-            assert_eq!(private_host(host).is_some(), private, "{host}");
+        for (host, resolved, refused) in cases {
+            let parsed = WebhookHost::parse(host).unwrap();
+            assert_eq!(
+                private_host(&parsed, resolved).is_some(),
+                refused,
+                "{host} {resolved:?}"
+            );
         }
     }
 }

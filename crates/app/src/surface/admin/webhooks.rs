@@ -19,7 +19,9 @@ use super::audited::{Recorded, audited};
 use super::body::object;
 use super::delete_by_id;
 use crate::error::Error;
-use crate::events::{is_event_type, private_host};
+use std::net::IpAddr;
+
+use crate::events::{WebhookHost, is_event_type, private_host};
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
@@ -54,10 +56,14 @@ pub(crate) fn document(webhook: &Webhook, state: Option<&ConsumerState>) -> Valu
 }
 
 /// A URL with scheme `http` or `https` and a host; unless `allow_private`, a host that
-/// could only be private (an IP literal that is not public, a `localhost` name) is refused.
-/// Names are not resolved here: the dispatcher checks what they resolve to on every
-/// delivery.
-fn url(fields: &Map<String, Value>, allow_private: bool) -> Result<String, Error> {
+/// could only be private (an IP address in any notation that is not public, a `localhost`
+/// name, a name whose `resolve`d addresses are all private) is refused. The dispatcher
+/// checks what a name resolves to again on every delivery, since it may change.
+fn url(
+    fields: &Map<String, Value>,
+    allow_private: bool,
+    resolve: &dyn Fn(&str) -> Vec<IpAddr>,
+) -> Result<String, Error> {
     let text = match fields.get("url") {
         Some(Value::String(text)) if !text.trim().is_empty() => text.trim(),
         None | Some(Value::Null) => return Err(Error::invalid_request("url is required")),
@@ -95,11 +101,19 @@ fn url(fields: &Map<String, Value>, allow_private: bool) -> Result<String, Error
             "url's port {port} is not a port (1 to 65535)"
         )));
     }
-    if !allow_private && let Some(why) = private_host(host) {
-        return Err(Error::invalid_request(format!(
-            "url's host {host} {why}: webhooks reach public addresses only unless the \
-             server sets webhook_allow_private_addresses"
-        )));
+    if !allow_private {
+        let parsed = WebhookHost::parse(host)
+            .ok_or_else(|| Error::invalid_request(format!("url's host {host} is not a host")))?;
+        let resolved = match &parsed {
+            WebhookHost::Name(name) => resolve(name),
+            WebhookHost::Ip(_) => Vec::new(),
+        };
+        if let Some(why) = private_host(&parsed, &resolved) {
+            return Err(Error::invalid_request(format!(
+                "url's host {host} {why}: webhooks reach public addresses only unless the \
+                 server sets webhook_allow_private_addresses"
+            )));
+        }
     }
     Ok(text.to_owned())
 }
@@ -146,17 +160,42 @@ fn event_types(fields: &Map<String, Value>) -> Result<Vec<String>, Error> {
     Ok(types)
 }
 
-/// A creation body, checked: its url, secret and event types.
+/// A creation body, checked: its url, secret and event types. A host name is looked up
+/// with `resolve` (blocking).
 pub(crate) fn requested(
     body: &Value,
     allow_private: bool,
+    resolve: &dyn Fn(&str) -> Vec<IpAddr>,
 ) -> Result<(String, String, Vec<String>), Error> {
     let fields = object(body, &["url", "secret", "events"])?;
     Ok((
-        url(fields, allow_private)?,
+        url(fields, allow_private, resolve)?,
         secret(fields)?,
         event_types(fields)?,
     ))
+}
+
+/// How long creation waits for a host name to resolve; past it, the name is judged by its
+/// text alone and delivery judges what it resolves to.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// [`requested`], the name looked up on a blocking thread within [`RESOLVE_TIMEOUT`].
+async fn requested_async(
+    body: Value,
+    allow_private: bool,
+) -> Result<(String, String, Vec<String>), Error> {
+    let looked_up = body.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        requested(&looked_up, allow_private, &crate::events::resolve)
+    });
+    match tokio::time::timeout(RESOLVE_TIMEOUT, checked).await {
+        Ok(Ok(checked)) => checked,
+        Ok(Err(error)) => Err(Error::internal(format!("webhook check failed: {error}"))),
+        Err(_) => {
+            tracing::warn!("a webhook host name did not resolve in time; judged by its text");
+            requested(&body, allow_private, &|_| Vec::new())
+        }
+    }
 }
 
 /// `POST /admin/v1/webhooks` → 201 with the webhook (no secret), recorded in the trail
@@ -164,7 +203,8 @@ pub(crate) fn requested(
 pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
-    let (url, secret, types) = requested(&body, call.app.config.allow_private_webhook_addresses)?;
+    let (url, secret, types) =
+        requested_async(body, call.app.config.allow_private_webhook_addresses).await?;
     let (webhook, delivery) = audited(
         call,
         &credential,
