@@ -62,12 +62,15 @@ pub enum Deviation {
     ManagerAsString,
     /// The non-standard Entra ID group schema URI in `schemas`.
     EntraGroupSchema,
+    /// An endpoint named in another case (`/scim/v2/users`), as Microsoft's SCIM
+    /// reference tests send it; the strict dialect answers 404, the name being unknown.
+    EndpointCase,
 }
 
 impl Deviation {
     /// Every deviation, in declaration order (for counters keyed by deviation). A new
     /// variant belongs here too.
-    pub const ALL: [Deviation; 8] = [
+    pub const ALL: [Deviation; 9] = [
         Deviation::CapitalizedOperation,
         Deviation::BooleanAsString,
         Deviation::RemoveMembersByValue,
@@ -76,6 +79,7 @@ impl Deviation {
         Deviation::ReplaceCreatesFilteredTarget,
         Deviation::ManagerAsString,
         Deviation::EntraGroupSchema,
+        Deviation::EndpointCase,
     ];
 
     /// The metric name of the deviation.
@@ -89,6 +93,7 @@ impl Deviation {
             Deviation::ReplaceCreatesFilteredTarget => "replace_creates_filtered_target",
             Deviation::ManagerAsString => "manager_as_string",
             Deviation::EntraGroupSchema => "entra_group_schema",
+            Deviation::EndpointCase => "endpoint_case",
         }
     }
 
@@ -96,6 +101,7 @@ impl Deviation {
     pub fn scim_type(self) -> ScimType {
         match self {
             Deviation::CapitalizedOperation | Deviation::PathKeysInValue => ScimType::InvalidSyntax,
+            Deviation::EndpointCase => ScimType::InvalidPath,
             Deviation::RemoveMembersByValue
             | Deviation::AddCreatesFilteredTarget
             | Deviation::ReplaceCreatesFilteredTarget => ScimType::NoTarget,
@@ -131,6 +137,9 @@ impl Deviation {
             }
             Deviation::EntraGroupSchema => {
                 "RFC 7643 §4.2: a Group's schema is urn:ietf:params:scim:schemas:core:2.0:Group"
+            }
+            Deviation::EndpointCase => {
+                "RFC 7644 §3.2: endpoints are named exactly (/Users, /Groups, /Schemas, …)"
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use rollcall_store::Tx;
+use scim_core::{Deviation, Dialect, ScimError};
 use serde_json::Value;
 
 use crate::actor::Actor;
@@ -30,6 +31,24 @@ pub(crate) struct Call<'r> {
     pub(crate) failure: Option<Error>,
     /// The handler asked for a credential (whether the request had one or not).
     pub(crate) credential_demanded: bool,
+    /// The deviations of the request itself (its path), judged by the organization's
+    /// dialect once its credential is resolved, and counted when it succeeds.
+    pub(crate) deviations: Vec<Deviation>,
+}
+
+/// A request deviation in a strict organization: its endpoint does not exist there (404).
+fn refuse_in_strict(context: &Context<'_>, deviations: &[Deviation]) -> Result<(), Error> {
+    if deviations.is_empty() || context.actor.dialect == Dialect::Lenient {
+        return Ok(());
+    }
+    Err(Error::from(ScimError::not_found(format!(
+        "no such endpoint: {} (strict dialect)",
+        deviations
+            .iter()
+            .map(|deviation| deviation.rule())
+            .collect::<Vec<_>>()
+            .join("; ")
+    ))))
 }
 
 impl<'r> Call<'r> {
@@ -42,6 +61,7 @@ impl<'r> Call<'r> {
             actor: None,
             failure: None,
             credential_demanded: false,
+            deviations: Vec::new(),
         }
     }
 
@@ -108,7 +128,21 @@ impl<'r> Call<'r> {
         F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<T, Failure> + Send + 'static,
     {
         let request_id = Some(self.request_id.clone());
-        let outcome = session::scim(self.app, access, credential, request_id, f).await;
+        let deviations = self.deviations.clone();
+        let outcome = session::scim(
+            self.app,
+            access,
+            credential,
+            request_id,
+            move |tx, context| {
+                refuse_in_strict(context, &deviations)?;
+                f(tx, context)
+            },
+        )
+        .await;
+        if outcome.result.is_ok() {
+            self.app.counters.deviations(&self.deviations);
+        }
         self.note(outcome)
     }
 
@@ -124,7 +158,14 @@ impl<'r> Call<'r> {
         F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
     {
         let request_id = Some(self.request_id.clone());
-        let outcome = session::scim_write(self.app, credential, request_id, f).await;
+        let deviations = self.deviations.clone();
+        let outcome = session::scim_write(self.app, credential, request_id, move |tx, context| {
+            refuse_in_strict(context, &deviations)?;
+            let mut applied = f(tx, context)?;
+            applied.tolerated.extend(deviations);
+            Ok(applied)
+        })
+        .await;
         self.note(outcome)
     }
 
