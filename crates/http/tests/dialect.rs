@@ -286,3 +286,62 @@ async fn tolerated_deviations_are_counted_by_name_and_strict_counts_nothing() {
         assert_eq!(h.state.deviation_counts(), before, "{label} failed request");
     }
 }
+
+#[actix_web::test]
+async fn the_dialects_remaining_edges() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let token = h.a.token.as_str();
+        let label = h.label();
+        let u = create!(app, token, "Users", user("edges"));
+        let uri = format!("/scim/v2/Users/{u}");
+        // A replace whose value filter matches nothing has no target in both dialects
+        // (RFC 7644 §3.5.2.3); only `add` creates the element the filter pins down.
+        let replace = patch(json!([
+            {"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@y.z"}
+        ]));
+        let add = patch(json!([
+            {"op": "add", "path": "emails[type eq \"other\"].value", "value": "x@y.z"}
+        ]));
+        for dialect in [Dialect::Lenient, Dialect::Strict] {
+            h.set_dialect(&h.a.org_id, dialect);
+            let reply = send!(app, with_json(Method::PATCH, &uri, token, &replace));
+            reply.assert_error(
+                400,
+                Some("noTarget"),
+                &format!("{label} {dialect:?} replace"),
+            );
+        }
+        h.set_dialect(&h.a.org_id, Dialect::Lenient);
+        let reply = send!(app, with_json(Method::PATCH, &uri, token, &add));
+        assert_eq!(reply.status, 200, "{label} lenient add: {}", reply.body);
+
+        // A Bulk method in lower case: counted when lenient, the whole request a 400 when
+        // strict (nothing applied).
+        let bulk = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [{"method": "post", "path": "/Users", "bulkId": "b1",
+                            "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                     "userName": "bulk-lower"}}]
+        });
+        h.set_dialect(&h.a.org_id, Dialect::Strict);
+        let before = h.state.deviation_counts();
+        let reply = send!(app, with_json(Method::POST, "/scim/v2/Bulk", token, &bulk));
+        reply.assert_error(400, Some("invalidValue"), &format!("{label} strict bulk"));
+        assert!(
+            reply.body["detail"].as_str().unwrap().contains("§3.7"),
+            "{label}"
+        );
+        assert_eq!(h.state.deviation_counts(), before, "{label}");
+        h.set_dialect(&h.a.org_id, Dialect::Lenient);
+        let reply = send!(app, with_json(Method::POST, "/scim/v2/Bulk", token, &bulk));
+        assert_eq!(reply.status, 200, "{label} lenient bulk: {}", reply.body);
+        assert_eq!(reply.body["Operations"][0]["status"], "201", "{label}");
+        assert_eq!(
+            moved(&before, &h.state.deviation_counts()),
+            vec![("bulk_method_case".to_owned(), 1)],
+            "{label}"
+        );
+    }
+}

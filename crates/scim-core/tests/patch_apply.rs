@@ -593,13 +593,11 @@ fn value_filter_rows() {
             Attrs(json!({"emails": [work, home]}), false),
             Attrs(json!({"emails": [work, home]}), false),
         ),
-        // Entra: replace on a filtered sub-attribute that matches nothing creates the record.
+        // A replace whose filter matches nothing has no target, in both dialects (RFC 7644
+        // §3.5.2.3); only `add` creates the element the filter pins down.
         (
             json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@y.z"}]),
-            Attrs(
-                json!({"emails": [work, home, {"value": "x@y.z", "type": "other"}]}),
-                true,
-            ),
+            Error("noTarget"),
             Error("noTarget"),
         ),
         (
@@ -696,8 +694,15 @@ fn value_filter_rows() {
             Attrs(json!({"emails": [work, home]}), false),
             Attrs(json!({"emails": [work, home]}), false),
         ),
+        // A `]` inside the filter's string is not the end of the filter; nothing matches,
+        // so the replace has no target (both dialects), and the add creates it (lenient).
         (
             json!([{"op": "replace", "path": "emails[value eq \"a]b\"].type", "value": "home"}]),
+            Error("noTarget"),
+            Error("noTarget"),
+        ),
+        (
+            json!([{"op": "add", "path": "emails[value eq \"a]b\"].type", "value": "home"}]),
             Attrs(
                 json!({"emails": [work, home, {"value": "a]b", "type": "home"}]}),
                 true,

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use rollcall_store::{ResourceKind, StoreError, Tx};
 use scim_core::bulk::{BulkMethod, BulkOperation, BulkRequest, Endpoint, ResolvedOperation, Step};
-use scim_core::{ScimError, urn};
+use scim_core::{Deviation, DialectContext, ScimError, urn};
 use serde_json::{Map, Value, json};
 
 use super::preconditions::Preconditions;
@@ -53,6 +53,17 @@ pub(crate) fn run_bulk(
         tolerated: Vec::new(),
         access: Vec::new(),
     };
+    // A method in another case: the whole request is the strict dialect's 400.
+    let mut dialect = DialectContext::new(context.actor.dialect);
+    for (index, operation) in bulk.operations.iter().enumerate() {
+        if operation.method_in_other_case {
+            dialect.tolerate(
+                Deviation::BulkMethodCase,
+                &format!("Operations[{index}].method"),
+            )?;
+        }
+    }
+    applied.tolerated.extend(dialect.tolerated);
     let results = run(tx, context, bulk, steps, location, &mut applied)?;
     Ok(applied.map(|()| BulkOutcome(results)))
 }

@@ -84,6 +84,9 @@ impl Endpoint {
 pub struct BulkOperation {
     /// The method.
     pub method: BulkMethod,
+    /// The method was written in another case than the RFC's (`post`):
+    /// [`crate::Deviation::BulkMethodCase`], for the organization's dialect to judge.
+    pub method_in_other_case: bool,
     /// The client's transient id (always present on a POST).
     pub bulk_id: Option<String>,
     /// The version the client expects (`If-Match` semantics), as sent.
@@ -317,6 +320,7 @@ fn parse_operation(index: usize, operation: &Value) -> Result<BulkOperation, Sci
     }
     Ok(BulkOperation {
         method,
+        method_in_other_case: method_text != method.as_str(),
         bulk_id,
         version,
         endpoint,

@@ -179,10 +179,10 @@ impl Edit<'_> {
         Ok(Value::Array(elements))
     }
 
-    /// A filter matched nothing: `replace` and `add` without a sub-attribute
-    /// fail with `noTarget` (RFC 7644 §3.5.2.3); `add` or `replace` with a
-    /// sub-attribute creates the element in the lenient dialect when the
-    /// filter pins one down (Entra ID sends both for `emails[type eq "work"].value`).
+    /// A filter matched nothing: `replace` fails with `noTarget` in both dialects
+    /// (RFC 7644 §3.5.2.3), as does `add` without a sub-attribute; `add` with a
+    /// sub-attribute creates the element in the lenient dialect when the filter pins one
+    /// down (Entra ID sends it for `emails[type eq "work"].value`).
     fn create_filtered_target(
         &self,
         mut elements: Vec<Value>,
@@ -198,8 +198,7 @@ impl Edit<'_> {
         let (deviation, Some(sub)) = (
             match self.op {
                 PatchOp::Add => Deviation::AddCreatesFilteredTarget,
-                PatchOp::Replace => Deviation::ReplaceCreatesFilteredTarget,
-                PatchOp::Remove => return Err(no_target()),
+                PatchOp::Replace | PatchOp::Remove => return Err(no_target()),
             },
             self.sub_attribute,
         ) else {

@@ -98,12 +98,12 @@
 //!   URN-qualified attributes, value paths): each key is applied as an
 //!   operation with that path, [`crate::Deviation::PathKeysInValue`]. A key
 //!   that is exactly an extension URN, with an object, is RFC 7644.
-//! - `add` or `replace` on `attr[filter].sub` when nothing matches creates
-//!   the value the filter pins down (`{"type": "work", "value": ...}` for
-//!   `emails[type eq "work"].value`) when the filter is a conjunction of
-//!   `eq` comparisons: [`crate::Deviation::AddCreatesFilteredTarget`],
-//!   [`crate::Deviation::ReplaceCreatesFilteredTarget`]; otherwise (and in
-//!   strict) `noTarget`.
+//! - `add` on `attr[filter].sub` when nothing matches creates the value the
+//!   filter pins down (`{"type": "work", "value": ...}` for
+//!   `emails[type eq "work"].value`) when the filter is a conjunction of `eq`
+//!   comparisons: [`crate::Deviation::AddCreatesFilteredTarget`]; otherwise (and
+//!   in strict) `noTarget`. A `replace` whose filter matches nothing is
+//!   `noTarget` in both dialects (RFC 7644 §3.5.2.3).
 //! - `remove` of `members` (or of any multi-valued attribute) with a
 //!   `value` removes only the values listed, never all:
 //!   [`crate::Deviation::RemoveMembersByValue`]. A `value` on the removal of
