@@ -29,6 +29,9 @@ pub(crate) fn create(
         &mut dialect,
     )?;
     let (org, now) = (context.org(), context.now);
+    if kind == ResourceKind::User {
+        super::manager::check(tx, context, None, &resource)?;
+    }
     let scope = access_delta::create_scope(kind, &resource);
     let (stored, access) = change::write(
         tx,

@@ -11,6 +11,7 @@ mod bulk;
 mod change;
 mod create;
 mod delete;
+mod manager;
 mod patch;
 pub(crate) mod preconditions;
 mod replace;

@@ -61,6 +61,7 @@ fn patch_user(
             access: Vec::new(),
         });
     }
+    super::manager::check(tx, context, Some(&existing.resource), &outcome.resource)?;
     let scope =
         access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).

@@ -35,6 +35,9 @@ pub(crate) fn replace(
         Operation::Replace,
         &mut dialect,
     )?;
+    if kind == ResourceKind::User {
+        super::manager::check(tx, context, Some(&existing.resource), &resource)?;
+    }
     let members_before = events::members_before(tx, org, kind, &id, None)?;
     let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).
