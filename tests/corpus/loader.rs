@@ -27,6 +27,13 @@ struct Extension {
     schema: Schema,
 }
 
+/// A row's filter, parsed as a lenient organization's request is: RFC 7644, plus the
+/// dialect forms a row may use (Entra ID's `emails[type eq "work"].value eq "…"`).
+pub fn parse_row(row: &Row) -> Result<scim_core::filter::Filter, scim_core::ScimError> {
+    let mut dialect = scim_core::DialectContext::new(scim_core::Dialect::Lenient);
+    scim_core::filter::parse_in(&row.filter, &mut dialect)
+}
+
 /// A corpus file, deserialized.
 pub fn read<T: for<'de> Deserialize<'de>>(file: &str) -> T {
     let path = format!("{CORPUS}/{file}");

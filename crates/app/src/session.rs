@@ -3,7 +3,7 @@
 //! work done for it. One SCIM request is one transaction, authentication included, so a
 //! revoked credential is refused on its next request.
 //!
-//! A SCIM write's closure answers [`Applied`]: once its transaction committed, the
+//! A SCIM write's closure (and a list's) answers [`Applied`]: once its transaction committed, the
 //! deviations it tolerated are counted here, once. A refused credential is counted here
 //! too.
 
@@ -121,9 +121,11 @@ where
     .await
 }
 
-/// [`scim`] for a write: once it committed, the deviations it tolerated are counted.
-pub(crate) async fn scim_write<T, F>(
+/// [`scim`] for work that answers what it tolerated (every write; a list whose filter
+/// relied on a dialect form): once it committed, the deviations are counted.
+pub(crate) async fn scim_applied<T, F>(
     app: &App,
+    access: Access,
     credential: &Credential,
     request_id: Option<String>,
     f: F,
@@ -132,7 +134,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
 {
-    let outcome = scim(app, Access::Write, credential, request_id, f).await;
+    let outcome = scim(app, access, credential, request_id, f).await;
     let result = outcome.result.map(|applied| {
         app.counters.deviations(&applied.tolerated);
         applied.value

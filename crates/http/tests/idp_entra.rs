@@ -495,3 +495,53 @@ async fn entra_only_forms_fail_precisely_in_the_strict_dialect() {
         assert_eq!(reply.body["totalResults"], 0, "{label}: nothing created");
     }
 }
+
+/// Entra's matching filter when an admin makes the work email the matching attribute:
+/// `emails[type eq "work"].value eq "…"`, outside the RFC grammar. Lenient: found, run as
+/// SQL, counted; strict: a 400 that names the rule.
+#[actix_web::test]
+async fn the_work_email_matching_filter() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let token = h.a.token.as_str();
+        let mut ann = user("ann");
+        ann["emails"] = json!([
+            {"type": "work", "value": "Ann@Example.com", "primary": true},
+            {"type": "home", "value": "ann@home.example"}
+        ]);
+        let id = create!(app, token, "Users", ann);
+        let query = |filter: &str| format!("/scim/v2/Users?filter={}", common::encode(filter));
+        let found = query(r#"emails[type eq "work"].value eq "ann@example.com""#);
+        let home = query(r#"emails[type eq "work"].value eq "ann@home.example""#);
+        let counted = |h: &Harness| {
+            h.state
+                .deviation_counts()
+                .into_iter()
+                .find(|(name, _)| *name == "value_path_sub_attribute")
+                .map_or(0, |(_, n)| n)
+        };
+
+        let before = counted(&h);
+        let reply = send!(app, request(Method::GET, &found, token));
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(reply.body["totalResults"], 1, "{label}");
+        assert_eq!(reply.body["Resources"][0]["id"], json!(id), "{label}");
+        let reply = send!(app, request(Method::GET, &home, token));
+        assert_eq!(
+            reply.body["totalResults"], 0,
+            "{label}: a home email is no work email"
+        );
+        assert_eq!(counted(&h), before + 2, "{label}");
+
+        h.set_dialect(&h.a.org_id, Dialect::Strict);
+        let reply = send!(app, request(Method::GET, &found, token));
+        reply.assert_error(400, Some("invalidFilter"), &label);
+        assert!(
+            reply.body["detail"].as_str().unwrap().contains("§3.4.2.2"),
+            "{label}"
+        );
+        assert_eq!(counted(&h), before + 2, "{label}: strict counts nothing");
+    }
+}

@@ -58,6 +58,10 @@ pub enum Deviation {
     ManagerAsString,
     /// The non-standard Entra ID group schema URI in `schemas`.
     EntraGroupSchema,
+    /// A filter comparing a sub-attribute after a value path,
+    /// `emails[type eq "work"].value eq "…"` (Entra ID's work-email matching filter), read as
+    /// `emails[type eq "work" and value eq "…"]`.
+    ValuePathSubAttribute,
     /// A Bulk operation's `method` in another case (`post`).
     BulkMethodCase,
     /// An endpoint named in another case (`/scim/v2/users`), as Microsoft's SCIM
@@ -68,7 +72,7 @@ pub enum Deviation {
 impl Deviation {
     /// Every deviation, in declaration order (for counters keyed by deviation). A new
     /// variant belongs here too.
-    pub const ALL: [Deviation; 9] = [
+    pub const ALL: [Deviation; 10] = [
         Deviation::CapitalizedOperation,
         Deviation::BooleanAsString,
         Deviation::RemoveMembersByValue,
@@ -76,6 +80,7 @@ impl Deviation {
         Deviation::AddCreatesFilteredTarget,
         Deviation::ManagerAsString,
         Deviation::EntraGroupSchema,
+        Deviation::ValuePathSubAttribute,
         Deviation::BulkMethodCase,
         Deviation::EndpointCase,
     ];
@@ -90,6 +95,7 @@ impl Deviation {
             Deviation::AddCreatesFilteredTarget => "add_creates_filtered_target",
             Deviation::ManagerAsString => "manager_as_string",
             Deviation::EntraGroupSchema => "entra_group_schema",
+            Deviation::ValuePathSubAttribute => "value_path_sub_attribute",
             Deviation::BulkMethodCase => "bulk_method_case",
             Deviation::EndpointCase => "endpoint_case",
         }
@@ -107,6 +113,7 @@ impl Deviation {
             | Deviation::ManagerAsString
             | Deviation::EntraGroupSchema
             | Deviation::BulkMethodCase => ScimType::InvalidValue,
+            Deviation::ValuePathSubAttribute => ScimType::InvalidFilter,
         }
     }
 
@@ -133,6 +140,10 @@ impl Deviation {
             }
             Deviation::EntraGroupSchema => {
                 "RFC 7643 §4.2: a Group's schema is urn:ietf:params:scim:schemas:core:2.0:Group"
+            }
+            Deviation::ValuePathSubAttribute => {
+                "RFC 7644 §3.4.2.2: a value path is attrPath[valFilter], compared inside the \
+                 brackets, not followed by .subAttr op value"
             }
             Deviation::BulkMethodCase => {
                 "RFC 7644 §3.7: a bulk operation's \"method\" is POST, PUT, PATCH or DELETE"

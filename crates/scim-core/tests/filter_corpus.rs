@@ -37,7 +37,7 @@ fn every_corpus_row_matches_exactly_its_users() {
             "{}: unknown id in matches",
             row.filter
         );
-        let filter = parse(&row.filter).unwrap_or_else(|e| panic!("{}: {e}", row.filter));
+        let filter = corpus::parse_row(row).unwrap_or_else(|e| panic!("{}: {e}", row.filter));
         let resolved = resolve(&registry, users_type, &filter)
             .unwrap_or_else(|e| panic!("{}: {e}", row.filter));
         let matched: BTreeSet<String> = users

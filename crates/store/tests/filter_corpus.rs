@@ -49,7 +49,7 @@ fn every_corpus_row_selects_exactly_its_users_in_sql() {
 
         let mut failures = Vec::new();
         for row in &rows {
-            let parsed = parse(&row.filter).unwrap();
+            let parsed = corpus::parse_row(row).unwrap();
             let resolved = resolve(&registry, users_type, &parsed).unwrap();
             let page = store
                 .read(|tx| {

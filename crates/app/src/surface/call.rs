@@ -157,14 +157,35 @@ impl<'r> Call<'r> {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
     {
+        self.scim_applied(Access::Write, credential, f).await
+    }
+
+    /// Run `f`, which answers what it tolerated, in one transaction of `access` for the
+    /// SCIM actor `credential` stands for; the deviations are counted once it committed.
+    pub(crate) async fn scim_applied<T, F>(
+        &mut self,
+        access: Access,
+        credential: &Credential,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
+    {
         let request_id = Some(self.request_id.clone());
         let deviations = self.deviations.clone();
-        let outcome = session::scim_write(self.app, credential, request_id, move |tx, context| {
-            refuse_in_strict(context, &deviations)?;
-            let mut applied = f(tx, context)?;
-            applied.tolerated.extend(deviations);
-            Ok(applied)
-        })
+        let outcome = session::scim_applied(
+            self.app,
+            access,
+            credential,
+            request_id,
+            move |tx, context| {
+                refuse_in_strict(context, &deviations)?;
+                let mut applied = f(tx, context)?;
+                applied.tolerated.extend(deviations);
+                Ok(applied)
+            },
+        )
         .await;
         self.note(outcome)
     }

@@ -18,6 +18,8 @@ use super::error::{FilterError, shorten};
 use super::lexer::{Token, TokenKind, tokenize};
 use super::literal::{is_value_token, word_literal};
 use super::{MAX_FILTER_DEPTH, MAX_FILTER_LENGTH};
+use crate::dialect::{Deviation, DialectContext};
+use crate::error::ScimError;
 use crate::path::AttrPath;
 
 /// Parse a filter (RFC 7644 §3.4.2.2).
@@ -26,6 +28,30 @@ use crate::path::AttrPath;
 /// casing the client sent. Fails on input longer than [`MAX_FILTER_LENGTH`]
 /// bytes or nested deeper than [`MAX_FILTER_DEPTH`], never panics.
 pub fn parse(input: &str) -> Result<Filter, FilterError> {
+    parse_with(input, false).map(|(filter, _)| filter)
+}
+
+/// [`parse`] in an organization's dialect. The lenient dialect also reads Entra ID's
+/// work-email matching filter, `attr[filter].sub op value` (outside the RFC grammar), as
+/// `attr[filter and sub op value]`: [`Deviation::ValuePathSubAttribute`], tolerated by
+/// `dialect` (recorded when lenient, a 400 naming the rule when strict).
+pub fn parse_in(input: &str, dialect: &mut DialectContext) -> Result<Filter, ScimError> {
+    let (filter, met) = parse_with(input, true)?;
+    for span in met {
+        dialect.tolerate(
+            Deviation::ValuePathSubAttribute,
+            &format!("the filter at byte {}", span.start),
+        )?;
+    }
+    Ok(filter)
+}
+
+/// Parse `input`; with `sub_attribute_after_value_path`, also `attr[filter].sub op value`,
+/// whose spans are answered.
+fn parse_with(
+    input: &str,
+    sub_attribute_after_value_path: bool,
+) -> Result<(Filter, Vec<Span>), FilterError> {
     if input.len() > MAX_FILTER_LENGTH {
         return Err(FilterError::TooLong {
             length: input.len(),
@@ -41,10 +67,12 @@ pub fn parse(input: &str) -> Result<Filter, FilterError> {
         pos: 0,
         end: input.len(),
         depth: 0,
+        sub_attribute_after_value_path,
+        met: Vec::new(),
     };
     let filter = parser.parse_or(false)?;
     match parser.peek() {
-        None => Ok(filter),
+        None => Ok((filter, parser.met)),
         Some(token) => Err(match token.kind {
             TokenKind::RightParen => FilterError::UnexpectedCloseParenthesis { span: token.span },
             TokenKind::RightBracket => FilterError::UnexpectedCloseBracket { span: token.span },
@@ -63,6 +91,10 @@ struct Parser<'a> {
     end: usize,
     /// How many groups (`( )`, `not ( )`, `[ ]`) enclose the current position.
     depth: usize,
+    /// Whether `attr[filter].sub op value` is read (the lenient dialect's Entra form).
+    sub_attribute_after_value_path: bool,
+    /// Where that form was met.
+    met: Vec<Span>,
 }
 
 impl<'a> Parser<'a> {
@@ -286,11 +318,24 @@ impl<'a> Parser<'a> {
                 };
                 self.pos += 1;
                 self.leave();
+                let (inner, end) = match self.sub_attribute_comparison()? {
+                    None => (inner, close),
+                    Some(comparison) => {
+                        let end = comparison.span();
+                        self.met.push(path_span.to(end));
+                        let span = inner.span().to(end);
+                        let and = Filter::And {
+                            operands: vec![inner, comparison],
+                            span,
+                        };
+                        (and, end)
+                    }
+                };
                 Ok(Filter::ValuePath {
                     path,
                     path_span,
                     filter: Box::new(inner),
-                    span: path_span.to(close),
+                    span: path_span.to(end),
                 })
             }
             TokenKind::Word(op_word) if op_word.eq_ignore_ascii_case("pr") => {
@@ -326,6 +371,61 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// After `attr[filter]`, Entra ID's `.sub op value` (or `.sub pr`), read as a
+    /// comparison of the sub-attribute inside the brackets; `None` when the next token is
+    /// not `.sub` or the form is not read.
+    fn sub_attribute_comparison(&mut self) -> Result<Option<Filter>, FilterError> {
+        if !self.sub_attribute_after_value_path {
+            return Ok(None);
+        }
+        let Some(Token {
+            kind: TokenKind::Word(word),
+            span,
+        }) = self.peek().cloned()
+        else {
+            return Ok(None);
+        };
+        let Some(sub) = word.strip_prefix('.') else {
+            return Ok(None);
+        };
+        let sub_span = Span::new(span.start + 1, span.end);
+        let path = AttrPath::parse(sub).map_err(|reason| FilterError::InvalidAttributePath {
+            span: sub_span,
+            text: shorten(sub),
+            reason,
+        })?;
+        self.pos += 1;
+        let Some(token) = self.peek().cloned() else {
+            return Err(FilterError::MissingOperator {
+                span: Span::new(self.end, self.end),
+            });
+        };
+        let TokenKind::Word(op_word) = token.kind else {
+            return Err(FilterError::MissingOperator { span: token.span });
+        };
+        self.pos += 1;
+        if op_word.eq_ignore_ascii_case("pr") {
+            return Ok(Some(Filter::Present {
+                path,
+                path_span: sub_span,
+                span: sub_span.to(token.span),
+            }));
+        }
+        let op = CompareOp::from_keyword(op_word).ok_or_else(|| FilterError::UnknownOperator {
+            span: token.span,
+            found: shorten(op_word),
+        })?;
+        let (value, value_span) = self.parse_value()?;
+        Ok(Some(Filter::Compare {
+            path,
+            path_span: sub_span,
+            op,
+            value,
+            value_span,
+            span: sub_span.to(value_span),
+        }))
+    }
+
     /// `compValue = false / null / true / number / string`.
     fn parse_value(&mut self) -> Result<(Literal, Span), FilterError> {
         let Some(token) = self.peek().cloned() else {
@@ -350,5 +450,58 @@ fn span_of(operands: &[Filter]) -> Span {
     match (operands.first(), operands.last()) {
         (Some(first), Some(last)) => first.span().to(last.span()),
         _ => Span::EMPTY,
+    }
+}
+
+#[cfg(test)]
+mod entra_form {
+    use super::*;
+    use crate::dialect::Dialect;
+
+    #[test]
+    fn a_sub_attribute_after_a_value_path_is_read_inside_it_when_lenient() {
+        let entra = r#"emails[type eq "work"].value eq "ann@example.com""#;
+        let mut lenient = DialectContext::new(Dialect::Lenient);
+        let filter = parse_in(entra, &mut lenient).unwrap();
+        assert_eq!(
+            filter.to_string(),
+            r#"emails[type eq "work" and value eq "ann@example.com"]"#
+        );
+        assert_eq!(lenient.tolerated, vec![Deviation::ValuePathSubAttribute]);
+        let mut strict = DialectContext::new(Dialect::Strict);
+        let error = parse_in(entra, &mut strict).unwrap_err();
+        assert_eq!(error.scim_type, Some(crate::ScimType::InvalidFilter));
+        assert!(error.detail.contains("§3.4.2.2"), "{}", error.detail);
+        // The RFC parser still refuses it, and RFC filters need no tolerance.
+        assert!(parse(entra).is_err());
+        let mut lenient = DialectContext::new(Dialect::Lenient);
+        let rfc = r#"emails[type eq "work" and value eq "a"] or userName pr"#;
+        assert_eq!(parse_in(rfc, &mut lenient).unwrap().to_string(), rfc);
+        assert!(lenient.tolerated.is_empty());
+        // Other forms of it, and what stays an error.
+        let cases = [
+            (
+                r#"emails[type eq "work" or type eq "home"].value co "@x" and active eq true"#,
+                Some(
+                    r#"emails[(type eq "work" or type eq "home") and value co "@x"] and active eq true"#,
+                ),
+            ),
+            (
+                r#"emails[type eq "work"].value pr"#,
+                Some(r#"emails[type eq "work" and value pr]"#),
+            ),
+            (r#"emails[type eq "work"].value"#, None),
+            (r#"emails[type eq "work"].value zz "x""#, None),
+            (r#"emails[type eq "work"].value eq"#, None),
+            (r#"emails[type eq "work"]."#, None),
+        ];
+        for (input, expected) in cases {
+            let mut lenient = DialectContext::new(Dialect::Lenient);
+            let got = parse_in(input, &mut lenient).map(|filter| filter.to_string());
+            match expected {
+                Some(expected) => assert_eq!(got.as_deref(), Ok(expected), "{input}"),
+                None => assert!(got.is_err(), "{input}: {got:?}"),
+            }
+        }
     }
 }

@@ -24,7 +24,9 @@ use rollcall_store::{
 };
 use scim_core::filter::{self, ResolvedAttribute, ResolvedFilter};
 use scim_core::schema::{AttrType, ResourceType, urn};
-use scim_core::{AttrPath, Projection, SchemaRegistry, ScimError, ScimType};
+use scim_core::{
+    AttrPath, Deviation, Dialect, DialectContext, Projection, SchemaRegistry, ScimError, ScimType,
+};
 use serde_json::{Value, json};
 
 use super::links::with_location;
@@ -168,6 +170,8 @@ pub(crate) struct ListPlan {
     pub(crate) projection: Projection,
     /// Cursor paging: the cursor sent (`""` for the first page) and what it is bound to.
     pub(crate) cursor: Option<CursorPlan>,
+    /// The IdP deviations the filter relied on (counted once the list is answered).
+    pub(crate) tolerated: Vec<Deviation>,
 }
 
 /// The cursor of a cursor-paged list and the query it must belong to.
@@ -182,18 +186,20 @@ pub(crate) struct CursorPlan {
 }
 
 impl ListPlan {
-    /// Check and resolve the parameters of a list of `kind`.
+    /// Check and resolve the parameters of a list of `kind`, the filter read in `dialect`
+    /// (the lenient dialect reads Entra ID's `attr[filter].sub op value`).
     pub(crate) fn new(
         registry: &SchemaRegistry,
-        rt: &ResourceType,
-        kind: ResourceKind,
+        (rt, kind): (&ResourceType, ResourceKind),
         config: &ScimConfig,
         params: &QueryParams,
+        dialect: Dialect,
     ) -> Result<Self, ScimError> {
         let mut printed_filter = String::new();
+        let mut dialect = DialectContext::new(dialect);
         let filter = match params.filter.as_deref() {
             Some(text) if !text.trim().is_empty() => {
-                let parsed = filter::parse(text)?;
+                let parsed = filter::parse_in(text, &mut dialect)?;
                 printed_filter = parsed.to_string();
                 Some(filter::resolve(registry, rt, &parsed)?)
             }
@@ -284,6 +290,7 @@ impl ListPlan {
             load_members: needs_members(registry, rt, kind, &projection),
             projection,
             cursor,
+            tolerated: dialect.tolerated,
         })
     }
 
@@ -450,7 +457,13 @@ mod tests {
             ..ScimConfig::default()
         };
         let params = QueryParams::from_query(query).map_err(|error| error.as_scim().clone())?;
-        ListPlan::new(&registry, &rt, ResourceKind::User, &config, &params)
+        ListPlan::new(
+            &registry,
+            (&rt, ResourceKind::User),
+            &config,
+            &params,
+            Dialect::Lenient,
+        )
     }
 
     #[test]

@@ -16,8 +16,8 @@ use super::links::{location, resource_response, with_location};
 use super::list::{ListPlan, QueryParams, cursor_list_response, needs_members};
 use crate::credential::Credential;
 use crate::error::Error;
-use crate::provisioning;
 use crate::provisioning::preconditions::Preconditions;
+use crate::provisioning::{self, Applied};
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
@@ -98,9 +98,15 @@ async fn respond_list(
     let config = Arc::clone(&call.app.config);
     let key = *call.app.store().cursor_key();
     let (listed, plan, schemas) = call
-        .scim(Access::Read, &credential, move |tx, context| {
+        .scim_applied(Access::Read, &credential, move |tx, context| {
             let rt = context.resource_type(kind)?;
-            let plan = ListPlan::new(context.schemas, rt, kind, &config, &params)?;
+            let plan = ListPlan::new(
+                context.schemas,
+                (rt, kind),
+                &config,
+                &params,
+                context.actor.dialect,
+            )?;
             let org = context.org();
             let listed = match plan.cursor.as_ref() {
                 None => Listed::Index(tx.resources(kind).list(org, &plan.query())?),
@@ -136,7 +142,12 @@ async fn respond_list(
                     Listed::Cursor(page, next, previous)
                 }
             };
-            Ok((listed, plan, context.schemas_handle()))
+            let tolerated = plan.tolerated.clone();
+            Ok(Applied {
+                value: (listed, plan, context.schemas_handle()),
+                tolerated,
+                access: Vec::new(),
+            })
         })
         .await?;
     let rt = provisioning::resource_type(&schemas, kind)?;

@@ -18,7 +18,7 @@ use scim_core::ScimError;
 
 use super::list::{ListPlan, QueryParams, list_response};
 use crate::error::Error;
-use crate::provisioning::resource_type;
+use crate::provisioning::{Applied, resource_type};
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
@@ -40,8 +40,9 @@ pub(crate) async fn search_all(call: &mut Call<'_>) -> Result<Response, Error> {
     }
     let config = Arc::clone(&call.app.config);
     let (total, start_index, pages, registry) = call
-        .scim(Access::Read, &credential, move |tx, context| {
+        .scim_applied(Access::Read, &credential, move |tx, context| {
             let registry = context.schemas_handle();
+            let dialect = context.actor.dialect;
             let mut plans = Vec::new();
             // Types `sortBy` does not fit: none of their resources has a value for it, so
             // they come after the others, as resources without the value always do.
@@ -54,13 +55,21 @@ pub(crate) async fn search_all(call: &mut Call<'_>) -> Result<Response, Error> {
             let mut first_error = None;
             for kind in KINDS {
                 let rt = resource_type(&registry, kind)?;
-                match ListPlan::new(&registry, rt, kind, &config, &params) {
+                match ListPlan::new(&registry, (rt, kind), &config, &params, dialect) {
                     Ok(plan) => plans.push((kind, plan)),
                     Err(error) => {
                         let without_sort = params
                             .sort_by
                             .is_some()
-                            .then(|| ListPlan::new(&registry, rt, kind, &config, &unsorted_params))
+                            .then(|| {
+                                ListPlan::new(
+                                    &registry,
+                                    (rt, kind),
+                                    &config,
+                                    &unsorted_params,
+                                    dialect,
+                                )
+                            })
                             .and_then(Result::ok);
                         if let Some(plan) = without_sort {
                             unsorted.push((kind, plan));
@@ -75,6 +84,11 @@ pub(crate) async fn search_all(call: &mut Call<'_>) -> Result<Response, Error> {
                 return Err(error.into());
             }
             plans.extend(unsorted);
+            // One filter for every type: what it relied on counts once.
+            let tolerated = plans
+                .first()
+                .map(|(_, plan)| plan.tolerated.clone())
+                .unwrap_or_default();
             let (start_index, count) = plans
                 .first()
                 .map(|(_, plan)| plan.window())
@@ -97,7 +111,11 @@ pub(crate) async fn search_all(call: &mut Call<'_>) -> Result<Response, Error> {
                 wanted -= (page.resources.len() as u64).min(wanted);
                 pages.push((kind, plan, page));
             }
-            Ok((total, start_index, pages, registry))
+            Ok(Applied {
+                value: (total, start_index, pages, registry),
+                tolerated,
+                access: Vec::new(),
+            })
         })
         .await?;
     let base = call.base_url();
