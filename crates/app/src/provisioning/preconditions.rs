@@ -112,9 +112,17 @@ pub(crate) fn precondition_failed(current: &StoredResource) -> ScimError {
     }
 }
 
+/// The longest precondition header read: far more tags than any client sends.
+const MAX_HEADER_LENGTH: usize = 4096;
+
 fn header_tags(headers: &Headers, name: &str) -> Result<Option<Tags>, ScimError> {
     let mut combined: Option<Tags> = None;
     for value in headers.get_all(name) {
+        if value.len() > MAX_HEADER_LENGTH {
+            return Err(ScimError::invalid_value(format!(
+                "{name} is longer than {MAX_HEADER_LENGTH} bytes"
+            )));
+        }
         let text = header_text(value)
             .map_err(|()| ScimError::invalid_value(format!("{name} is not valid text")))?;
         let tags = parse_tags(text).ok_or_else(|| {

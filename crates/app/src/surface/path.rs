@@ -34,8 +34,20 @@ pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
 pub(crate) fn query_map(query: &str) -> Result<HashMap<String, String>, Error> {
     let pairs = query_pairs(query);
     refuse_nul_pairs(&pairs)?;
+    if let Some((name, value)) = pairs
+        .iter()
+        .find(|(_, value)| value.len() > MAX_ADMIN_PARAMETER_LENGTH)
+    {
+        return Err(Error::invalid_request(format!(
+            "{name} is {} bytes long; the limit is {MAX_ADMIN_PARAMETER_LENGTH} bytes",
+            value.len()
+        )));
+    }
     Ok(pairs.into_iter().collect())
 }
+
+/// The longest admin query parameter read (ids, names, times, cursors are far shorter).
+const MAX_ADMIN_PARAMETER_LENGTH: usize = 4096;
 
 /// A 400 when a query parameter's name or value holds a NUL character.
 pub(crate) fn refuse_nul_pairs(pairs: &[(String, String)]) -> Result<(), Error> {

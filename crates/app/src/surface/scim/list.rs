@@ -34,6 +34,9 @@ use crate::config::ScimConfig;
 use crate::error::Error;
 use crate::surface::path::{query_pairs, refuse_nul_pairs};
 
+/// The longest value of a query parameter other than `filter` (which has its own limit).
+pub(crate) const MAX_PARAMETER_LENGTH: usize = 4096;
+
 /// The raw parameters of a request, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct QueryParams {
@@ -58,7 +61,36 @@ impl QueryParams {
                 *slot = Some(value);
             }
         }
+        params.check_lengths()?;
         Ok(params)
+    }
+
+    /// A 400 with a SCIM body for a parameter longer than this server reads, long before
+    /// the HTTP layer's own limit (a URI over 64 KiB, answered without a body) could cut
+    /// in. The filter's own limit ([`filter::MAX_FILTER_LENGTH`], `invalidFilter`) is the
+    /// parser's.
+    fn check_lengths(&self) -> Result<(), Error> {
+        let named = [
+            ("sortBy", &self.sort_by),
+            ("sortOrder", &self.sort_order),
+            ("attributes", &self.attributes),
+            ("excludedAttributes", &self.excluded_attributes),
+            ("cursor", &self.cursor),
+            ("startIndex", &self.start_index),
+            ("count", &self.count),
+        ];
+        for (name, value) in named {
+            if let Some(value) = value
+                && value.len() > MAX_PARAMETER_LENGTH
+            {
+                return Err(ScimError::invalid_value(format!(
+                    "{name} is {} bytes long; the limit is {MAX_PARAMETER_LENGTH} bytes",
+                    value.len()
+                ))
+                .into());
+            }
+        }
+        Ok(())
     }
 
     /// Parse a `POST /.search` body (a SearchRequest, RFC 7644 §3.4.3).
