@@ -224,6 +224,7 @@ impl From<StoreError> for Error {
                 ScimError::invalid_value(error.to_string())
             }
             StoreError::NoTarget(_) => ScimError::no_target(error.to_string()),
+            StoreError::Conflict(detail) => ScimError::uniqueness(detail.clone()),
             StoreError::Unavailable(detail) => {
                 tracing::error!(%detail, "the database is unavailable");
                 return Error::new(503, "the database is unavailable; retry later");

@@ -18,6 +18,10 @@ pub struct OrgSettings {
     /// The organization's owners (SCIM user ids): `owner` on every workspace of the org.
     #[serde(default)]
     pub owners: Vec<String>,
+    /// Whether `externalId` is unique among the org's users (and among its groups). Off by
+    /// default: Entra's default mapping sends `mailNickname`, which can repeat (PRODUCT.md §7).
+    #[serde(default)]
+    pub unique_external_id: bool,
 }
 
 impl Default for OrgSettings {
@@ -29,6 +33,7 @@ impl Default for OrgSettings {
             purge_after_days: 30,
             sticky_joins: false,
             owners: Vec::new(),
+            unique_external_id: false,
         }
     }
 }

@@ -114,6 +114,10 @@ pub enum StoreError {
     /// object); `validate_resource` output never does.
     #[error("invalid resource: {0}")]
     Invalid(String),
+    /// A change that conflicts with what is stored, said in full (a setting that cannot
+    /// hold over the current data, naming what stands in its way).
+    #[error("{0}")]
+    Conflict(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),

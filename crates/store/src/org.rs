@@ -116,13 +116,81 @@ impl Orgs<'_, '_> {
         settings_from(&text)
     }
 
-    /// Replace the organization's settings.
+    /// Replace the organization's settings. Turning `unique_external_id` on while users (or
+    /// groups) share an externalId is [`StoreError::Conflict`] naming them; on, every
+    /// externalId moves into the column the uniqueness constraint holds; off, out of it.
     pub fn set_settings(&mut self, org_id: &str, settings: &OrgSettings) -> Result<(), StoreError> {
-        let updated = diesel::update(orgs::table.find(org_id))
-            .set(orgs::settings.eq(serde_json::to_string(settings)?))
+        let was_unique: bool = orgs::table
+            .find(org_id)
+            .select(orgs::unique_external_id)
+            .first(self.tx.conn)
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        let unique = settings.unique_external_id;
+        diesel::update(orgs::table.find(org_id))
+            .set((
+                orgs::settings.eq(serde_json::to_string(settings)?),
+                orgs::unique_external_id.eq(unique),
+            ))
             .execute(self.tx.conn)?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
+        if unique != was_unique {
+            self.set_external_id_uniqueness(org_id, unique)?;
+        }
+        Ok(())
+    }
+
+    /// Fill (or empty) `external_id_unique` of the org's users and groups; filling refuses
+    /// duplicates, listing up to ten.
+    fn set_external_id_uniqueness(&mut self, org_id: &str, unique: bool) -> Result<(), StoreError> {
+        use crate::schema::{scim_groups, scim_users};
+        use diesel::dsl::count_star;
+        if unique {
+            let mut duplicates: Vec<String> = Vec::new();
+            let users: Vec<(Option<String>, i64)> = scim_users::table
+                .filter(scim_users::org_id.eq(org_id))
+                .filter(scim_users::external_id.is_not_null())
+                .group_by(scim_users::external_id)
+                .having(count_star().gt(1))
+                .select((scim_users::external_id, count_star()))
+                .limit(10)
+                .load(self.tx.conn)?;
+            duplicates.extend(
+                users
+                    .into_iter()
+                    .filter_map(|(id, n)| id.map(|id| format!("{id:?} ({n} users)"))),
+            );
+            let groups: Vec<(Option<String>, i64)> = scim_groups::table
+                .filter(scim_groups::org_id.eq(org_id))
+                .filter(scim_groups::external_id.is_not_null())
+                .group_by(scim_groups::external_id)
+                .having(count_star().gt(1))
+                .select((scim_groups::external_id, count_star()))
+                .limit(10)
+                .load(self.tx.conn)?;
+            duplicates.extend(
+                groups
+                    .into_iter()
+                    .filter_map(|(id, n)| id.map(|id| format!("{id:?} ({n} groups)"))),
+            );
+            if !duplicates.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "unique_external_id cannot be turned on: these externalIds are shared: {}",
+                    duplicates.join(", ")
+                )));
+            }
+            diesel::update(scim_users::table.filter(scim_users::org_id.eq(org_id)))
+                .set(scim_users::external_id_unique.eq(scim_users::external_id))
+                .execute(self.tx.conn)?;
+            diesel::update(scim_groups::table.filter(scim_groups::org_id.eq(org_id)))
+                .set(scim_groups::external_id_unique.eq(scim_groups::external_id))
+                .execute(self.tx.conn)?;
+        } else {
+            diesel::update(scim_users::table.filter(scim_users::org_id.eq(org_id)))
+                .set(scim_users::external_id_unique.eq(None::<String>))
+                .execute(self.tx.conn)?;
+            diesel::update(scim_groups::table.filter(scim_groups::org_id.eq(org_id)))
+                .set(scim_groups::external_id_unique.eq(None::<String>))
+                .execute(self.tx.conn)?;
         }
         Ok(())
     }

@@ -114,6 +114,22 @@ pub(crate) fn columns(kind: ResourceKind, resource: &Value) -> Result<Columns, S
     })
 }
 
+/// The value of `external_id_unique` for a row of org `org_id` with this externalId: the
+/// externalId while the org's `unique_external_id` is on, else NULL (PRODUCT.md §7: not
+/// unique by default), decided in the statement itself.
+pub(crate) fn external_id_unique(
+    sql: &mut Sql,
+    org_id: &str,
+    external_id: Option<String>,
+) -> String {
+    let external_id = sql.bind(Bind::OptionalText(external_id));
+    let org = sql.bind(Bind::Text(org_id.to_owned()));
+    format!(
+        "(SELECT CASE WHEN o.unique_external_id THEN CAST({external_id} AS TEXT) END \
+         FROM orgs o WHERE o.id = {org})"
+    )
+}
+
 /// The member refs of a group body's `members`.
 pub(crate) fn member_refs(resource: &Value) -> Result<Vec<MemberRef>, StoreError> {
     let Some(members) = resource
@@ -248,13 +264,15 @@ impl Tx<'_> {
         };
         let names = match kind {
             ResourceKind::User => {
-                "scim_users (id, org_id, user_name, user_name_lower, external_id, display_name, active, version, created, last_modified, data)"
+                "scim_users (id, org_id, user_name, user_name_lower, external_id, display_name, active, version, created, last_modified, data, external_id_unique)"
             }
             ResourceKind::Group => {
-                "scim_groups (id, org_id, display_name, display_name_lower, external_id, version, created, last_modified, data)"
+                "scim_groups (id, org_id, display_name, display_name_lower, external_id, version, created, last_modified, data, external_id_unique)"
             }
         };
-        let placeholders: Vec<String> = binds.into_iter().map(|bind| sql.bind(bind)).collect();
+        let mut placeholders: Vec<String> = binds.into_iter().map(|bind| sql.bind(bind)).collect();
+        let unique = external_id_unique(&mut sql, org_id, columns.external_id.clone());
+        placeholders.push(unique);
         sql.push(&format!(
             "INSERT INTO {names} VALUES ({})",
             placeholders.join(", ")

@@ -113,6 +113,9 @@ impl Tx<'_> {
                 "external_id = {}",
                 sql.bind(Bind::OptionalText(columns.external_id.clone()))
             ));
+            let unique =
+                crate::resource::external_id_unique(&mut sql, org_id, columns.external_id.clone());
+            set.push(format!("external_id_unique = {unique}"));
             if kind == ResourceKind::User {
                 set.push(format!(
                     "display_name = {}",

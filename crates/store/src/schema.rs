@@ -11,6 +11,7 @@ diesel::table! {
         created_at -> Text,
         schemas_version -> BigInt,
         settings -> Text,
+        unique_external_id -> Bool,
     }
 }
 
@@ -112,6 +113,9 @@ diesel::table! {
         user_name -> Text,
         user_name_lower -> Text,
         external_id -> Nullable<Text>,
+        /// `external_id` while the org's `unique_external_id` is on, else NULL: the
+        /// column the uniqueness constraint holds.
+        external_id_unique -> Nullable<Text>,
         display_name -> Nullable<Text>,
         active -> Nullable<Bool>,
         version -> BigInt,
@@ -144,6 +148,8 @@ diesel::table! {
         display_name -> Text,
         display_name_lower -> Text,
         external_id -> Nullable<Text>,
+        /// As `scim_users.external_id_unique`.
+        external_id_unique -> Nullable<Text>,
         version -> BigInt,
         created -> Text,
         last_modified -> Text,

@@ -31,7 +31,7 @@ fn hot_filters_search_indexes() {
         (
             "User",
             r#"externalId eq "00u1""#,
-            "sqlite_autoindex_scim_users_3",
+            "scim_users_external_id (org_id=? AND external_id=?)",
         ),
         ("User", r#"id eq "x""#, "sqlite_autoindex_scim_users_1"),
         (
@@ -136,7 +136,7 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
             r#"userName eq "user5@example.com""#,
             "scim_users_user_name_lower_key",
         ),
-        (r#"externalId eq "00u5""#, "scim_users_external_id_key"),
+        (r#"externalId eq "00u5""#, "scim_users_external_id"),
         (r#"title eq "title 5""#, "resource_values_lower"),
         (
             r#"emails[type eq "work" and value sw "user5@"]"#,

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::{Duration, Utc};
+use org_model::OrgSettings;
 use rollcall_store::testing::TestDb;
 use rollcall_store::{ListQuery, ResourceKind, Store, StoreError, StoredResource};
 use serde_json::{Value, json};
@@ -165,16 +166,58 @@ fn uniqueness_is_enforced_per_org_by_the_database() {
             "{case_twin:?}"
         );
 
+        // externalId is not unique by default (PRODUCT.md §7): two users may share one.
         let mut same_external = user("other");
         same_external["externalId"] = json!("X-1");
-        let duplicate = create(&store, &acme, ResourceKind::User, same_external.clone());
+        let shared = create(&store, &acme, ResourceKind::User, same_external.clone()).unwrap();
+        // The org setting cannot be turned on over the duplicate, and says which it is.
+        let unique = OrgSettings {
+            unique_external_id: true,
+            ..OrgSettings::default()
+        };
+        let refused = store.write(|tx| tx.orgs().set_settings(&acme, &unique));
+        assert!(
+            matches!(&refused, Err(StoreError::Conflict(detail)) if detail.contains("\"X-1\" (2 users)")),
+            "{refused:?}"
+        );
+        let mut renamed = same_external.clone();
+        renamed["externalId"] = json!("X-2");
+        store
+            .write(|tx| {
+                tx.users()
+                    .replace(&acme, &shared.id, &renamed, None, Utc::now())
+            })
+            .unwrap();
+        store
+            .write(|tx| tx.orgs().set_settings(&acme, &unique))
+            .unwrap();
+        // On, the database refuses a second one, on create and on replace.
+        let mut dup = user("dup");
+        dup["externalId"] = json!("X-1");
+        let duplicate = create(&store, &acme, ResourceKind::User, dup);
         assert!(
             matches!(&duplicate, Err(StoreError::Uniqueness(a)) if a == "externalId"),
             "{duplicate:?}"
         );
+        let replaced = store.write(|tx| {
+            tx.users()
+                .replace(&acme, &shared.id, &same_external, None, Utc::now())
+        });
+        assert!(
+            matches!(&replaced, Err(StoreError::Uniqueness(a)) if a == "externalId"),
+            "{replaced:?}"
+        );
         // externalId is caseExact: another casing is another id
-        same_external["externalId"] = json!("x-1");
-        create(&store, &acme, ResourceKind::User, same_external).unwrap();
+        let mut cased = user("cased");
+        cased["externalId"] = json!("x-1");
+        create(&store, &acme, ResourceKind::User, cased).unwrap();
+        // Off again, duplicates are welcome.
+        store
+            .write(|tx| tx.orgs().set_settings(&acme, &OrgSettings::default()))
+            .unwrap();
+        let mut again = user("again");
+        again["externalId"] = json!("X-1");
+        create(&store, &acme, ResourceKind::User, again).unwrap();
 
         create(
             &store,

@@ -1,6 +1,6 @@
 //! `GET|PATCH /admin/v1/org`: the organization and its settings (PRODUCT.md §4: `name`,
 //! `dialect`, `allow_members_create_workspaces`, `successor`, `reactivation_window_days`,
-//! `purge_after_days`, `sticky_joins`, and `owners`: the SCIM ids of the users who own the
+//! `purge_after_days`, `sticky_joins`, `unique_external_id`, and `owners`: the SCIM ids of the users who own the
 //! organization, `owner` on all its workspaces). A setting this server does not know is a
 //! 400, never silently ignored; `owners` and `successor` must name users of the org.
 
@@ -59,7 +59,9 @@ struct Changes {
 /// The §4 settings and whether `value` fits each.
 fn setting_fits(key: &str, value: &Value) -> Option<bool> {
     let fits = match key {
-        "allow_members_create_workspaces" | "sticky_joins" => value.is_boolean(),
+        "allow_members_create_workspaces" | "sticky_joins" | "unique_external_id" => {
+            value.is_boolean()
+        }
         "successor" => value.is_null() || value.as_str().is_some_and(|id| !id.is_empty()),
         "owners" => value.as_array().is_some_and(|ids| {
             ids.iter()
