@@ -16,6 +16,7 @@ use crate::api::Api;
 use crate::app::App;
 use crate::credential::{Credential, invalid};
 use crate::error::{Error, Failure};
+use crate::password::Prehashed;
 use crate::provisioning::{Applied, Context};
 use crate::transaction::Access;
 
@@ -87,13 +88,14 @@ where
     Outcome { actor, result }
 }
 
-/// [`run`] for the SCIM API: `f` gets the actor with its organization's schemas and the
-/// time.
+/// [`run`] for the SCIM API: `f` gets the actor with its organization's schemas, the time
+/// and the request's passwords hashed beforehand.
 pub(crate) async fn scim<T, F>(
     app: &App,
     access: Access,
     credential: &Credential,
     request_id: Option<String>,
+    prehashed: Arc<Prehashed>,
     f: F,
 ) -> Outcome<T>
 where
@@ -114,6 +116,7 @@ where
                 actor,
                 schemas: &schemas,
                 now,
+                prehashed: &prehashed,
             };
             f(tx, &context)
         },
@@ -128,13 +131,14 @@ pub(crate) async fn scim_applied<T, F>(
     access: Access,
     credential: &Credential,
     request_id: Option<String>,
+    prehashed: Arc<Prehashed>,
     f: F,
 ) -> Outcome<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
 {
-    let outcome = scim(app, access, credential, request_id, f).await;
+    let outcome = scim(app, access, credential, request_id, prehashed, f).await;
     let result = outcome.result.map(|applied| {
         app.counters.deviations(&applied.tolerated);
         applied.value

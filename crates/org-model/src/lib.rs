@@ -18,7 +18,7 @@ pub use grant::{
     check_revocation,
 };
 pub use groups::{GroupGraph, GroupId, MembershipError};
-pub use org::OrgSettings;
+pub use org::{OrgSettings, PasswordStorage};
 pub use role::{Capability, Role, UnknownRole};
 pub use rule::{Rule, glob_matches};
 pub use workspace::{Folder, TeamAccess, UnknownTeamAccess, Workspace};

@@ -22,6 +22,40 @@ pub struct OrgSettings {
     /// default: Entra's default mapping sends `mailNickname`, which can repeat (PRODUCT.md §7).
     #[serde(default)]
     pub unique_external_id: bool,
+    /// What becomes of a `password` an IdP sends (PRODUCT.md §1: never kept in clear).
+    #[serde(default)]
+    pub password_storage: PasswordStorage,
+}
+
+/// What becomes of a `password` an IdP sends: Rollcall authenticates nobody, so by default
+/// it is dropped; an embedder that verifies passwords through the library keeps a hash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordStorage {
+    /// Accepted and dropped (Okta's and Entra's password sync must not fail provisioning).
+    #[default]
+    Discard,
+    /// Kept only as an argon2id PHC string.
+    Argon2id,
+}
+
+impl PasswordStorage {
+    /// The setting as the admin API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasswordStorage::Discard => "discard",
+            PasswordStorage::Argon2id => "argon2id",
+        }
+    }
+
+    /// The setting spelt `text`, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "discard" => Some(PasswordStorage::Discard),
+            "argon2id" => Some(PasswordStorage::Argon2id),
+            _ => None,
+        }
+    }
 }
 
 impl Default for OrgSettings {
@@ -34,6 +68,7 @@ impl Default for OrgSettings {
             sticky_joins: false,
             owners: Vec::new(),
             unique_external_id: false,
+            password_storage: PasswordStorage::Discard,
         }
     }
 }

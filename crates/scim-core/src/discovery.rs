@@ -185,8 +185,8 @@ pub struct ServiceProviderFeatures {
 impl Default for ServiceProviderFeatures {
     /// Everything Rollcall implements: PATCH, bulk (1,000 operations, 1 MiB),
     /// filters up to 1,000 results, sorting, ETags, cursors, bearer tokens.
-    /// Passwords are stored but Rollcall authenticates nobody with them, so
-    /// `changePassword` is off.
+    /// Rollcall authenticates nobody, and by default drops passwords, so
+    /// `changePassword` is off (an organization that keeps argon2id hashes turns it on).
     fn default() -> Self {
         ServiceProviderFeatures {
             patch: true,

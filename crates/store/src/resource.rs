@@ -39,10 +39,12 @@ impl ResourceKind {
         }
     }
 
-    /// Top-level keys of `data` kept in dedicated columns, left out of the filter index.
+    /// Top-level keys of `data` left out of the filter index: those kept in dedicated
+    /// columns, and a user's `password` (a hash at most, which no filter may test:
+    /// PRODUCT.md §1).
     pub(crate) fn dedicated(self) -> &'static [&'static str] {
         match self {
-            ResourceKind::User => &["userName", "externalId"],
+            ResourceKind::User => &["userName", "externalId", "password"],
             ResourceKind::Group => &["displayName", "externalId"],
         }
     }

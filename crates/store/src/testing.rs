@@ -113,6 +113,28 @@ impl TestDb {
             .map_err(|error| error.to_string())
     }
 
+    /// The single BIGINT that `sql` (a `SELECT COUNT(*) …` or the like, run on a connection
+    /// of its own) answers, to check what the database holds beneath the store.
+    pub fn count(&self, sql: &str) -> Result<i64, String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut connection =
+            crate::connection::establish(&self.url).map_err(|error| error.to_string())?;
+        let sql = format!("SELECT CAST(({sql}) AS BIGINT) AS n");
+        let rows: Vec<Count> = match &mut connection {
+            crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+            crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(sql).load(c),
+        }
+        .map_err(|error| error.to_string())?;
+        rows.first()
+            .map(|row| row.n)
+            .ok_or_else(|| "no row".to_owned())
+    }
+
     /// [`Store::open`] with default options; panics on failure (tests only). The cursor key
     /// of a test database is recorded as made at the Unix epoch: no test reads it.
     pub fn open(&self) -> Store {

@@ -186,7 +186,7 @@ fn migrations_run_once_and_urls_are_checked() {
     assert!(dir.join("data/x.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
-    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 13);
+    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 14);
     assert_eq!(fresh.backend(), Backend::Sqlite);
 }
 

@@ -5,6 +5,7 @@ use scim_core::{DialectContext, Operation, validate_resource};
 use serde_json::Value;
 
 use super::change::{self, Recorded};
+use super::password::{self, Settled};
 use super::{Applied, Context};
 use crate::error::Failure;
 use crate::{access_delta, events, lifecycle, trail};
@@ -20,7 +21,7 @@ pub(crate) fn create(
 ) -> Result<Applied<StoredResource>, Failure> {
     let rt = context.resource_type(kind)?;
     let mut dialect = DialectContext::new(context.actor.dialect);
-    let resource = validate_resource(
+    let mut resource = validate_resource(
         context.schemas,
         rt,
         body,
@@ -29,8 +30,10 @@ pub(crate) fn create(
         &mut dialect,
     )?;
     let (org, now) = (context.org(), context.now);
+    let mut settled = Settled::Untouched;
     if kind == ResourceKind::User {
         super::manager::check(tx, context, None, &resource)?;
+        settled = password::settle(tx, context, None, &mut resource)?;
     }
     let scope = access_delta::create_scope(kind, &resource);
     let (stored, access) = change::write(
@@ -40,11 +43,13 @@ pub(crate) fn create(
         scope,
         |tx| Ok(tx.resources(kind).create(org, &resource, now)?),
         |stored| {
+            let mut detail = trail::created(context.schemas, rt, &stored.resource);
+            settled.record(&mut detail);
             Some(Recorded {
                 verb: "create",
                 id: stored.id.clone(),
                 status: 201,
-                detail: trail::created(context.schemas, rt, &stored.resource),
+                detail,
             })
         },
         |tx, stored| {

@@ -12,6 +12,7 @@ mod change;
 mod create;
 mod delete;
 mod manager;
+mod password;
 mod patch;
 pub(crate) mod preconditions;
 mod replace;
@@ -25,6 +26,7 @@ use scim_core::{Deviation, SchemaRegistry};
 
 use crate::actor::Actor;
 use crate::error::{Error, Failure};
+use crate::password::Prehashed;
 pub(crate) use change::AccessChanges;
 use preconditions::Preconditions;
 
@@ -47,6 +49,8 @@ pub(crate) struct Context<'a> {
     pub(crate) schemas: &'a Arc<SchemaRegistry>,
     /// The time every timestamp of the write takes.
     pub(crate) now: DateTime<Utc>,
+    /// The passwords of the request, hashed before its transaction (argon2id orgs).
+    pub(crate) prehashed: &'a Prehashed,
 }
 
 impl Context<'_> {

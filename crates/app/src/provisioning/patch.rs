@@ -12,6 +12,7 @@ use scim_core::patch::{PatchRequest, apply_patch, plan_group_patch};
 use serde_json::Value;
 
 use super::change::{self, Recorded};
+use super::password;
 use super::{Applied, Context};
 use crate::error::Failure;
 use crate::{access_delta, events, lifecycle, trail};
@@ -46,7 +47,7 @@ fn patch_user(
     let expected_version = expected_version.or(Some(existing.version));
     let mut dialect = DialectContext::new(context.actor.dialect);
     let patch = PatchRequest::parse(body, &mut dialect)?;
-    let outcome = apply_patch(
+    let mut outcome = apply_patch(
         context.schemas,
         rt,
         &existing.resource,
@@ -62,6 +63,7 @@ fn patch_user(
         });
     }
     super::manager::check(tx, context, Some(&existing.resource), &outcome.resource)?;
+    let settled = password::settle(tx, context, Some(&existing.resource), &mut outcome.resource)?;
     let scope =
         access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).
@@ -78,16 +80,14 @@ fn patch_user(
             Ok(stored)
         },
         |stored| {
+            let mut detail =
+                trail::resource_changes(context.schemas, rt, &existing.resource, &stored.resource);
+            settled.record(&mut detail);
             Some(Recorded {
                 verb: "patch",
                 id: id.clone(),
                 status: 200,
-                detail: trail::resource_changes(
-                    context.schemas,
-                    rt,
-                    &existing.resource,
-                    &stored.resource,
-                ),
+                detail,
             })
         },
         |tx, stored| events::emit_updated(tx, org, kind, &existing.resource, stored, None, now),

@@ -5,6 +5,7 @@ use scim_core::{DialectContext, Operation, validate_resource};
 use serde_json::Value;
 
 use super::change::{self, Recorded};
+use super::password::{self, Settled};
 use super::{Applied, Context};
 use crate::error::Failure;
 use crate::{access_delta, events, lifecycle, trail};
@@ -27,7 +28,7 @@ pub(crate) fn replace(
     // Kept values (immutable, writeOnly) come from the version read: write over it only.
     let expected_version = expected_version.or(Some(existing.version));
     let mut dialect = DialectContext::new(context.actor.dialect);
-    let resource = validate_resource(
+    let mut resource = validate_resource(
         context.schemas,
         rt,
         body,
@@ -35,8 +36,10 @@ pub(crate) fn replace(
         Operation::Replace,
         &mut dialect,
     )?;
+    let mut settled = Settled::Untouched;
     if kind == ResourceKind::User {
         super::manager::check(tx, context, Some(&existing.resource), &resource)?;
+        settled = password::settle(tx, context, Some(&existing.resource), &mut resource)?;
     }
     let members_before = events::members_before(tx, org, kind, &id, None)?;
     let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
@@ -54,16 +57,14 @@ pub(crate) fn replace(
             Ok(stored)
         },
         |stored| {
+            let mut detail =
+                trail::resource_changes(context.schemas, rt, &existing.resource, &stored.resource);
+            settled.record(&mut detail);
             Some(Recorded {
                 verb: "replace",
                 id: id.clone(),
                 status: 200,
-                detail: trail::resource_changes(
-                    context.schemas,
-                    rt,
-                    &existing.resource,
-                    &stored.resource,
-                ),
+                detail,
             })
         },
         |tx, stored| {

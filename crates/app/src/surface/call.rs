@@ -2,7 +2,10 @@
 //! runs (instead of a web framework's request extensions): whether the handler asked for a
 //! credential, who the credential stood for, and the error the transaction ended with.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+use org_model::PasswordStorage;
 use rollcall_store::Tx;
 use scim_core::{Deviation, Dialect, ScimError};
 use serde_json::Value;
@@ -12,6 +15,7 @@ use crate::api::Api;
 use crate::app::App;
 use crate::credential::Credential;
 use crate::error::{Error, Failure};
+use crate::password::{self, Prehashed};
 use crate::provisioning::{Applied, Context};
 use crate::request::Request;
 use crate::session::{self, Outcome};
@@ -34,6 +38,9 @@ pub(crate) struct Call<'r> {
     /// The deviations of the request itself (its path), judged by the organization's
     /// dialect once its credential is resolved, and counted when it succeeds.
     pub(crate) deviations: Vec<Deviation>,
+    /// The passwords of the body, hashed before the write's transaction when the
+    /// organization keeps argon2id hashes.
+    prehashed: Arc<Prehashed>,
 }
 
 /// A request deviation in a strict organization: its endpoint does not exist there (404).
@@ -62,6 +69,7 @@ impl<'r> Call<'r> {
             failure: None,
             credential_demanded: false,
             deviations: Vec::new(),
+            prehashed: Arc::default(),
         }
     }
 
@@ -116,6 +124,33 @@ impl<'r> Call<'r> {
         outcome.result
     }
 
+    /// Before a write whose `body` holds passwords: learn the organization's
+    /// `password_storage` in a read transaction and, for `argon2id`, hash them now on the
+    /// blocking pool, so that the write's transaction does not hold the writer meanwhile.
+    pub(crate) async fn prehash_passwords(
+        &mut self,
+        credential: &Credential,
+        body: &Value,
+    ) -> Result<(), Error> {
+        let candidates = password::candidates(body);
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let outcome = session::run(
+            self.app,
+            Api::Scim,
+            Access::Read,
+            credential,
+            Some(self.request_id.clone()),
+            |tx, actor| Ok(tx.orgs().settings(&actor.org_id)?.password_storage),
+        )
+        .await;
+        if self.note(outcome)? == PasswordStorage::Argon2id {
+            self.prehashed = Arc::new(Prehashed::hash_all(candidates).await?);
+        }
+        Ok(())
+    }
+
     /// Run `f` in one transaction for the SCIM actor `credential` stands for.
     pub(crate) async fn scim<T, F>(
         &mut self,
@@ -134,6 +169,7 @@ impl<'r> Call<'r> {
             access,
             credential,
             request_id,
+            Arc::clone(&self.prehashed),
             move |tx, context| {
                 refuse_in_strict(context, &deviations)?;
                 f(tx, context)
@@ -179,6 +215,7 @@ impl<'r> Call<'r> {
             access,
             credential,
             request_id,
+            Arc::clone(&self.prehashed),
             move |tx, context| {
                 refuse_in_strict(context, &deviations)?;
                 let mut applied = f(tx, context)?;

@@ -107,6 +107,7 @@ impl<'r> Resolver<'r> {
                 path, path_span, ..
             } => {
                 let (attribute, _) = self.attribute(path, *path_span, parent)?;
+                refuse_never_returned(&attribute, *path_span)?;
                 Ok(ResolvedFilter::Present(attribute))
             }
             Filter::Compare {
@@ -118,16 +119,7 @@ impl<'r> Resolver<'r> {
                 ..
             } => {
                 let (attribute, def) = self.attribute(path, *path_span, parent)?;
-                if attribute.never_returned && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
-                    return Err(invalid(
-                        *path_span,
-                        format!(
-                            "\"{}\" is never returned: a filter may compare it only with eq \
-                             or ne, or test it with pr",
-                            attribute.canonical_path()
-                        ),
-                    ));
-                }
+                refuse_never_returned(&attribute, *path_span)?;
                 comparison(attribute, def, *op, value, *path_span, *value_span)
             }
             Filter::ValuePath {
@@ -361,6 +353,21 @@ fn type_name_with_article(ty: AttrType) -> String {
         AttrType::Integer => "an integer".to_owned(),
         other => format!("a {}", other.as_str()),
     }
+}
+
+/// No filter tests an attribute that is never returned (`password`): its presence or any
+/// comparison would tell a client what it may not read (PRODUCT.md §1).
+fn refuse_never_returned(attribute: &ResolvedAttribute, span: Span) -> Result<(), ScimError> {
+    if !attribute.never_returned {
+        return Ok(());
+    }
+    Err(invalid(
+        span,
+        format!(
+            "\"{}\" is never returned: no filter may test it",
+            attribute.canonical_path()
+        ),
+    ))
 }
 
 fn invalid(span: Span, detail: String) -> ScimError {

@@ -110,9 +110,8 @@ pub struct ResolvedAttribute {
     pub case_exact: bool,
     /// Whether the top-level attribute is multi-valued.
     pub multi_valued: bool,
-    /// Whether it is never returned (`password`, RFC 7643 §4.1.1): a filter may compare
-    /// it for equality or test its presence, never match part of it or sort by it, which
-    /// would tell its value a piece at a time.
+    /// Whether it is never returned (`password`, RFC 7643 §4.1.1): no filter tests it and
+    /// nothing sorts by it, which would tell its value (PRODUCT.md §1).
     pub never_returned: bool,
 }
 

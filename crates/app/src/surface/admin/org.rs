@@ -1,6 +1,6 @@
 //! `GET|PATCH /admin/v1/org`: the organization and its settings (PRODUCT.md §4: `name`,
 //! `dialect`, `allow_members_create_workspaces`, `successor`, `reactivation_window_days`,
-//! `purge_after_days`, `sticky_joins`, `unique_external_id`, and `owners`: the SCIM ids of the users who own the
+//! `purge_after_days`, `sticky_joins`, `unique_external_id`, `password_storage`, and `owners`: the SCIM ids of the users who own the
 //! organization, `owner` on all its workspaces). A setting this server does not know is a
 //! 400, never silently ignored; `owners` and `successor` must name users of the org.
 
@@ -62,6 +62,10 @@ fn setting_fits(key: &str, value: &Value) -> Option<bool> {
         "allow_members_create_workspaces" | "sticky_joins" | "unique_external_id" => {
             value.is_boolean()
         }
+        "password_storage" => value
+            .as_str()
+            .and_then(org_model::PasswordStorage::parse)
+            .is_some(),
         "successor" => value.is_null() || value.as_str().is_some_and(|id| !id.is_empty()),
         "owners" => value.as_array().is_some_and(|ids| {
             ids.iter()

@@ -21,6 +21,7 @@ pub(crate) async fn bulk(call: &mut Call<'_>) -> Result<Response, Error> {
     let max_operations = usize::try_from(call.app.config.max_bulk_operations).unwrap_or(usize::MAX);
     let bulk = BulkRequest::parse(&body, max_operations)?;
     let steps = scim_core::bulk::plan(&bulk);
+    call.prehash_passwords(&credential, &body).await?;
     let base = call.base_url().to_owned();
     let outcome = call
         .scim_write(&credential, move |tx, context| {

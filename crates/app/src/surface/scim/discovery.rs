@@ -4,10 +4,12 @@
 //! Decision: discovery needs no token (RFC 7644 §4 lets clients discover before they
 //! authenticate): without one, `/Schemas` and `/ResourceTypes` describe the standard
 //! schemas. With a SCIM token they describe the caller's organization, custom extension
-//! schemas included (PRODUCT.md §2); a token that is sent must be valid (401 otherwise).
+//! schemas included (PRODUCT.md §2), and `/ServiceProviderConfig` its `changePassword`
+//! (PRODUCT.md §1); a token that is sent must be valid (401 otherwise).
 
 use std::sync::Arc;
 
+use org_model::PasswordStorage;
 use scim_core::ServiceProviderFeatures;
 use scim_core::discovery::{BulkLimits, CursorPaging, PaginationMethod};
 use scim_core::schema::urn;
@@ -42,10 +44,21 @@ fn refuse_filter(call: &Call<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// `GET /ServiceProviderConfig`.
-pub(crate) fn service_provider_config(call: &mut Call<'_>) -> Result<Response, Error> {
+/// `GET /ServiceProviderConfig`: with a SCIM token, the organization's (`changePassword`
+/// follows its `password_storage`: supported only when it keeps argon2id hashes).
+pub(crate) async fn service_provider_config(call: &mut Call<'_>) -> Result<Response, Error> {
     refuse_filter(call)?;
-    let document = discovery::service_provider_config(&features(&call.app.config), call.base_url());
+    let mut features = features(&call.app.config);
+    if call.request.headers.get("authorization").is_some() {
+        let credential = call.credential()?;
+        let storage = call
+            .scim(Access::Read, &credential, |tx, context| {
+                Ok(tx.orgs().settings(context.org())?.password_storage)
+            })
+            .await?;
+        features.change_password = storage == PasswordStorage::Argon2id;
+    }
+    let document = discovery::service_provider_config(&features, call.base_url());
     Ok(Response::scim(200, &document))
 }
 

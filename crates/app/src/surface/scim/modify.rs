@@ -43,6 +43,7 @@ pub(crate) async fn modify(
         || kind == ResourceKind::User
         || params.has_projection();
     let preconditions = Preconditions::from_headers(&call.request.headers)?;
+    call.prehash_passwords(&credential, &body).await?;
     let (stored, schemas, projection) = write_existing(
         call,
         &credential,

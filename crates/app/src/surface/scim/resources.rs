@@ -28,6 +28,7 @@ pub(crate) async fn create(call: &mut Call<'_>, kind: ResourceKind) -> Result<Re
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
     let params = QueryParams::from_query(&call.request.query)?;
+    call.prehash_passwords(&credential, &body).await?;
     let (stored, schemas, projection) = call
         .scim_write(&credential, move |tx, context| {
             let rt = context.resource_type(kind)?;

@@ -72,7 +72,7 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let get = method.is_get();
     match segments.as_slice() {
-        ["ServiceProviderConfig"] if get => discovery::service_provider_config(call),
+        ["ServiceProviderConfig"] if get => discovery::service_provider_config(call).await,
         ["ResourceTypes"] if get => discovery::resource_types(call).await,
         ["ResourceTypes", id] if get && !id.is_empty() => discovery::resource_type(call, id).await,
         ["Schemas"] if get => discovery::schemas(call).await,

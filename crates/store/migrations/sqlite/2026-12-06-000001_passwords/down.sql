@@ -1,0 +1,2 @@
+-- Clear passwords are gone for good: nothing to restore.
+SELECT 1;
