@@ -79,8 +79,8 @@ pub fn verify_password(phc: &str, candidate: &str) -> bool {
     })
 }
 
-/// The strings of `body` that may be written as a password: a string under a key that
-/// ends in `password` (any case: `password`, `urn:…:User:password`), and the string value
+/// The strings of `body` that may be written as a password: a string under the key
+/// `password` (any case, URN-qualified or not), and the string value
 /// of a PATCH operation whose path names it. Over-approximates: a string hashed needlessly
 /// costs time, one missed is hashed inside the write.
 pub(crate) fn candidates(body: &Value) -> Vec<String> {
@@ -91,12 +91,12 @@ pub(crate) fn candidates(body: &Value) -> Vec<String> {
     found
 }
 
+/// Whether an attribute name or path names the password: `password`, or URN-qualified
+/// (`urn:…:User:password`), in any case.
 fn names_password(key: &str) -> bool {
-    let key = key.trim();
-    key.len() >= 8
-        && key
-            .get(key.len() - 8..)
-            .is_some_and(|tail| tail.eq_ignore_ascii_case("password"))
+    let name = key.trim();
+    let name = name.rsplit_once(':').map_or(name, |(_, name)| name);
+    name.eq_ignore_ascii_case("password")
 }
 
 fn collect(value: &Value, found: &mut Vec<String>) {

@@ -132,7 +132,14 @@ impl<'r> Call<'r> {
         credential: &Credential,
         body: &Value,
     ) -> Result<(), Error> {
-        let candidates = password::candidates(body);
+        // A body can name far more "passwords" than any write sets (one per operation at
+        // most): hashing them all would let one request spend minutes of CPU. Past the cap,
+        // a password really set is hashed inside the write.
+        let cap = usize::try_from(self.app.config.max_bulk_operations)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        let mut candidates = password::candidates(body);
+        candidates.truncate(cap);
         if candidates.is_empty() {
             return Ok(());
         }
