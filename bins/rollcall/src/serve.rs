@@ -33,6 +33,15 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
             config::redact(&settings.database_url)
         )
     })?;
+    let findings = store
+        .migration_findings()
+        .context("reading the migration findings")?;
+    if !findings.is_empty() {
+        tracing::warn!(
+            findings = findings.len(),
+            "data migrations found rows to look at: `rollcall migrate` lists them"
+        );
+    }
     tracing::info!(
         database = %config::redact(&settings.database_url),
         backend = ?store.backend(),

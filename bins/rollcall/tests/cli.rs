@@ -87,6 +87,60 @@ fn migrate_is_idempotent() {
 }
 
 #[test]
+fn migrate_lists_what_data_migrations_found_on_every_run() {
+    for db in TestDb::all() {
+        let label = format!("{:?}", db.backend());
+        let store = db.open();
+        let now = chrono::Utc::now();
+        let org = store.write(|tx| tx.orgs().create("acme", now)).unwrap().id;
+        let users = rollcall_store::ResourceKind::User;
+        let ids: Vec<String> = ["Jos\u{e9}", "placeholder"]
+            .into_iter()
+            .map(|name| {
+                store
+                    .write(|tx| {
+                        tx.resources(users).create(
+                            &org,
+                            &serde_json::json!({"userName": name}),
+                            now,
+                        )
+                    })
+                    .unwrap()
+                    .id
+            })
+            .collect();
+        // What an older build left: two users whose names differ only by normal form.
+        db.execute_raw(&format!(
+            "UPDATE scim_users SET user_name = 'Jose\u{301}', user_name_key = 'jose\u{301}' WHERE id = '{}';
+             DELETE FROM data_migrations WHERE name = 'identity_keys';",
+            ids[1]
+        ))
+        .unwrap();
+        drop(store);
+        for run in 0..2 {
+            let output = rollcall(db.url(), &["migrate"]);
+            if run == 0 {
+                assert!(
+                    output.contains("applied data:identity_keys"),
+                    "{label}: {output}"
+                );
+            } else {
+                assert!(output.contains("up to date"), "{label}: {output}");
+            }
+            assert!(output.contains("1 finding(s)"), "{label}: {output}");
+            assert!(
+                output.contains(&format!("[identity_keys] org {org} {}", ids[1])),
+                "{label}: {output}"
+            );
+            assert!(
+                output.contains(&ids[0]),
+                "{label}: names the user it collides with"
+            );
+        }
+    }
+}
+
+#[test]
 fn purge_scrubs_deleted_users_past_purge_after_days_and_says_how_many() {
     for db in TestDb::all() {
         let label = format!("{:?}", db.backend());

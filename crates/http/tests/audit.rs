@@ -8,7 +8,7 @@
 mod common;
 
 use actix_web::http::{Method, header};
-use common::{Harness, admin, encode, group, patch, request, user, with_json};
+use common::{Harness, admin, group, patch, request, user, with_json};
 use rollcall_store::TokenKind;
 use rollcall_store::testing::TestDb;
 use serde_json::{Value, json};

@@ -6,6 +6,7 @@ pub mod dialect;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod identity;
 pub mod patch;
 pub mod path;
 pub mod projection;

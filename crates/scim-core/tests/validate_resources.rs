@@ -775,6 +775,72 @@ fn read_only() {
     );
 }
 
+/// The value naming a resource (userName, a group's displayName) must name an identity:
+/// no control or format character, not only white space. Checked when it changes, so a
+/// resource stored before the rule can still be written; the value is kept as sent.
+#[test]
+fn identity_values() {
+    let invalid = Err("invalidValue");
+    for (name, ok) in [
+        ("ann", true),
+        ("  ann  ", true),
+        ("Jose\u{301}", true),
+        ("\u{ff46}ull", true),
+        ("", false),
+        ("   ", false),
+        ("\u{3000}", false),
+        ("a\tb", false),
+        ("ann\n", false),
+        ("a\u{7f}", false),
+        ("a\u{200b}b", false),
+        ("\u{feff}ann", false),
+        ("a\u{202e}b", false),
+    ] {
+        for (rt, body) in [
+            ("User", u(json!({"userName": name}))),
+            ("Group", g(json!({"displayName": name}))),
+        ] {
+            let expected = if ok {
+                Ok(body.clone())
+            } else {
+                invalid.clone()
+            };
+            check(rt, Create, body.clone(), None, expected.clone());
+            let existing = if rt == "User" {
+                u(json!({"id": "1"}))
+            } else {
+                g(json!({"id": "1"}))
+            };
+            let mut replaced = body.clone();
+            replaced["id"] = json!("1");
+            check(
+                rt,
+                Replace,
+                body.clone(),
+                Some(existing),
+                expected.map(|_| replaced.clone()),
+            );
+            if name.is_empty() {
+                continue; // "" is unassigned (RFC 7643 §2.5): required, refused anyway.
+            }
+            // Stored before the rule: a write that keeps it is not refused for it.
+            let mut stored = body.clone();
+            stored["id"] = json!("1");
+            let mut kept = body.clone();
+            kept["nickName"] = json!("n");
+            let expected_kept = if rt == "User" {
+                let mut out = kept.clone();
+                out["id"] = json!("1");
+                Ok(out)
+            } else {
+                kept = body.clone();
+                Ok(replaced.clone())
+            };
+            check(rt, Replace, kept, Some(stored), expected_kept);
+        }
+    }
+}
+
 #[test]
 fn write_only_password() {
     let stored = u(json!({"id": "1", "password": "old"}));

@@ -11,7 +11,7 @@ impl From<DieselError> for StoreError {
             DieselError::NotFound => StoreError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 // PostgreSQL names the constraint; SQLite gives None and lists the columns in
-                // the message ("UNIQUE constraint failed: scim_users.org_id, scim_users.user_name_lower").
+                // the message ("UNIQUE constraint failed: scim_users.org_id, scim_users.user_name_key").
                 let which = info.constraint_name().unwrap_or_else(|| info.message());
                 StoreError::Uniqueness(unique_attribute(which).to_owned())
             }
@@ -29,9 +29,9 @@ impl From<DieselError> for StoreError {
 /// The SCIM attribute a unique constraint (by name or SQLite message) protects. The
 /// constraint names in the migrations carry the column names for this.
 fn unique_attribute(constraint_or_message: &str) -> &'static str {
-    if constraint_or_message.contains("user_name_lower") {
+    if constraint_or_message.contains("user_name_key") {
         "userName"
-    } else if constraint_or_message.contains("display_name_lower") {
+    } else if constraint_or_message.contains("display_name_key") {
         "displayName"
     } else if constraint_or_message.contains("external_id") {
         "externalId"
@@ -60,16 +60,16 @@ mod tests {
     fn constraints_name_their_attribute() {
         for (text, attribute) in [
             (
-                "UNIQUE constraint failed: scim_users.org_id, scim_users.user_name_lower",
+                "UNIQUE constraint failed: scim_users.org_id, scim_users.user_name_key",
                 "userName",
             ),
-            ("scim_users_user_name_lower_key", "userName"),
+            ("scim_users_user_name_key_key", "userName"),
             (
                 "UNIQUE constraint failed: scim_users.org_id, scim_users.external_id",
                 "externalId",
             ),
             ("scim_groups_external_id_key", "externalId"),
-            ("scim_groups_display_name_lower_key", "displayName"),
+            ("scim_groups_display_name_key_key", "displayName"),
             ("UNIQUE constraint failed: scim_users.id", "id"),
         ] {
             assert_eq!(unique_attribute(text), attribute, "{text}");

@@ -103,10 +103,10 @@ fn key_column(kind: ResourceKind, sort: Option<&ResolvedAttribute>) -> Option<Ke
             not_null("r.last_modified")
         }
         AttributeLocation::Core if kind == ResourceKind::User && is("userName") => {
-            not_null("r.user_name_lower")
+            not_null("r.user_name_key")
         }
         AttributeLocation::Core if kind == ResourceKind::Group && is("displayName") => {
-            not_null("r.display_name_lower")
+            not_null("r.display_name_key")
         }
         _ => None,
     }

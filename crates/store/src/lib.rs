@@ -9,6 +9,7 @@ mod audit_stats;
 mod checkpointer;
 mod connection;
 mod consumers;
+mod data_migrations;
 mod error;
 mod filter_sql;
 mod grants;
@@ -54,6 +55,7 @@ pub use audit::{Audit, AuditQuery, AuditRecord, NewAuditRecord};
 pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
 pub use consumers::{ConsumerState, Consumers, subscriber_consumer, webhook_consumer};
+pub use data_migrations::MigrationFinding;
 pub use grants::{GrantFilter, Grants};
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
 pub use lifecycle::{ActivityChange, Lifecycle};
@@ -77,6 +79,16 @@ pub enum Backend {
     Sqlite,
     /// `postgres://…` or `postgresql://…`.
     Postgres,
+}
+
+/// What [`Store::migrate`] did: the migrations that ran (`data:…` for data migrations) and
+/// every finding the data migrations recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrated {
+    /// The migrations that ran now, in order.
+    pub applied: Vec<String>,
+    /// What data migrations found, now or on an earlier run.
+    pub findings: Vec<MigrationFinding>,
 }
 
 /// Why a store operation failed.
@@ -311,7 +323,7 @@ impl Store {
         let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
         let cursor_key = {
             let mut connection = pool.get()?;
-            migrations::run_pending(&mut connection)?;
+            migrations::run_pending(&mut connection, now)?;
             secret::cursor_key(&mut connection, backend, now)?
         };
         let sqlite_writer = std::sync::Arc::default();
@@ -351,13 +363,22 @@ impl Store {
         &self.cursor_key
     }
 
-    /// Run pending migrations on `url` and return their names (`rollcall migrate`).
-    pub fn migrate(url: &str) -> Result<Vec<String>, StoreError> {
+    /// Run pending migrations on `url` (data migrations at `now`): the names of those that
+    /// ran, and everything the data migrations ever found (`rollcall migrate` lists both).
+    pub fn migrate(url: &str, now: DateTime<Utc>) -> Result<Migrated, StoreError> {
         connection::backend_of(url)?;
         connection::prepare(url)?;
         let mut connection = connection::establish(url)
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-        migrations::run_pending(&mut connection)
+        let applied = migrations::run_pending(&mut connection, now)?;
+        let findings = data_migrations::findings(&mut connection)?;
+        Ok(Migrated { applied, findings })
+    }
+
+    /// What the data migrations found for an operator to look at.
+    pub fn migration_findings(&self) -> Result<Vec<MigrationFinding>, StoreError> {
+        let mut connection = self.pool.get()?;
+        data_migrations::findings(&mut connection)
     }
 
     /// Which database this is.

@@ -150,10 +150,10 @@ fn sort_key(sql: &mut Sql, kind: ResourceKind, attribute: &ResolvedAttribute) ->
             };
         }
         AttributeLocation::Core if kind == ResourceKind::User && is("userName") => {
-            return Some("r.user_name_lower".to_owned());
+            return Some("r.user_name_key".to_owned());
         }
         AttributeLocation::Core if kind == ResourceKind::Group && is("displayName") => {
-            return Some("r.display_name_lower".to_owned());
+            return Some("r.display_name_key".to_owned());
         }
         AttributeLocation::Core
             if (kind == ResourceKind::User && is("groups"))

@@ -476,7 +476,7 @@ pub(crate) fn load_user_groups(
             "SELECT m.member_id AS owner, g.id AS value, g.display_name AS extra \
              FROM group_members m JOIN scim_groups g ON g.id = m.group_id \
              WHERE m.org_id = {org} AND m.member_id IN ({list}) \
-             ORDER BY m.member_id, g.display_name_lower, g.id"
+             ORDER BY m.member_id, g.display_name_key, g.id"
         ));
         for row in sql.load::<MemberRow>(connection)? {
             let mut group = Map::new();

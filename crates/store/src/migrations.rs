@@ -3,8 +3,10 @@
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::StoreError;
+use chrono::{DateTime, Utc};
+
 use crate::connection::AnyConnection;
+use crate::{StoreError, data_migrations};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -13,25 +15,37 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// several `rollcall` processes starting at once on one database do not race.
 const MIGRATION_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
 
-/// Run pending migrations; the names of those that ran.
-pub(crate) fn run_pending(connection: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+/// Run pending migrations, SQL then data (`data_migrations.rs`, at `now`); the names of
+/// those that ran.
+pub(crate) fn run_pending(
+    connection: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
     let names = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
         applied.iter().map(ToString::to_string).collect::<Vec<_>>()
     };
     match connection {
-        AnyConnection::Sqlite(sqlite) => sqlite
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(names)
-            .map_err(|error| StoreError::Migration(error.to_string())),
+        AnyConnection::Sqlite(sqlite) => {
+            let mut applied = sqlite
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(names)
+                .map_err(|error| StoreError::Migration(error.to_string()))?;
+            applied.extend(data_migrations::run_pending(connection, now)?);
+            Ok(applied)
+        }
         AnyConnection::Postgresql(pg) => {
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .map_err(|error| StoreError::Migration(error.to_string()))?;
             let outcome = pg
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(names)
-                .map_err(|error| StoreError::Migration(error.to_string()));
+                .map_err(|error| StoreError::Migration(error.to_string()))
+                .and_then(|mut applied| {
+                    applied.extend(data_migrations::run_pending(connection, now)?);
+                    Ok(applied)
+                });
             let unlocked =
-                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+                connection.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
             let applied = outcome?;
             unlocked.map_err(|error| StoreError::Migration(error.to_string()))?;
             Ok(applied)

@@ -73,6 +73,8 @@ pub(crate) const ROW_COLUMNS: &str = "r.id AS id, r.version AS version, r.create
 pub(crate) struct Columns {
     pub(crate) data: Map<String, Value>,
     pub(crate) name: String,
+    /// The identity key of `name` (`scim_core::identity::key`), what uniqueness holds.
+    pub(crate) name_key: String,
     pub(crate) external_id: Option<String>,
     pub(crate) display_name: Option<String>,
     pub(crate) active: Option<bool>,
@@ -108,6 +110,7 @@ pub(crate) fn columns(kind: ResourceKind, resource: &Value) -> Result<Columns, S
     let name =
         text(name_key).ok_or_else(|| StoreError::Invalid(format!("{name_key} is required")))?;
     Ok(Columns {
+        name_key: scim_core::identity::key(&name),
         external_id: text("externalId"),
         display_name: text("displayName"),
         active: member(&data, "active").and_then(Value::as_bool),
@@ -244,7 +247,7 @@ impl Tx<'_> {
         let common = [
             Bind::Text(org_id.to_owned()),
             Bind::Text(columns.name.clone()),
-            Bind::Text(columns.name.to_lowercase()),
+            Bind::Text(columns.name_key.clone()),
             Bind::OptionalText(columns.external_id.clone()),
         ];
         let times = [
@@ -266,10 +269,10 @@ impl Tx<'_> {
         };
         let names = match kind {
             ResourceKind::User => {
-                "scim_users (id, org_id, user_name, user_name_lower, external_id, display_name, active, version, created, last_modified, data, external_id_unique)"
+                "scim_users (id, org_id, user_name, user_name_key, external_id, display_name, active, version, created, last_modified, data, external_id_unique)"
             }
             ResourceKind::Group => {
-                "scim_groups (id, org_id, display_name, display_name_lower, external_id, version, created, last_modified, data, external_id_unique)"
+                "scim_groups (id, org_id, display_name, display_name_key, external_id, version, created, last_modified, data, external_id_unique)"
             }
         };
         let mut placeholders: Vec<String> = binds.into_iter().map(|bind| sql.bind(bind)).collect();

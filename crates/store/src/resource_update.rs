@@ -97,17 +97,20 @@ impl Tx<'_> {
             ),
         ];
         if let Some(columns) = columns {
-            let (name, name_lower) = match kind {
-                ResourceKind::User => ("user_name", "user_name_lower"),
-                ResourceKind::Group => ("display_name", "display_name_lower"),
+            let (name, name_key) = match kind {
+                ResourceKind::User => ("user_name", "user_name_key"),
+                ResourceKind::Group => ("display_name", "display_name_key"),
             };
             set.push(format!(
                 "{name} = {}",
                 sql.bind(Bind::Text(columns.name.clone()))
             ));
+            // The key changes only with the name: a row whose key the identity-key migration
+            // suffixed (it collided) keeps it until it is renamed, so it can still be written.
+            let same_name = sql.bind(Bind::Text(columns.name.clone()));
+            let new_key = sql.bind(Bind::Text(columns.name_key.clone()));
             set.push(format!(
-                "{name_lower} = {}",
-                sql.bind(Bind::Text(columns.name.to_lowercase()))
+                "{name_key} = CASE WHEN {name} = {same_name} THEN {name_key} ELSE {new_key} END"
             ));
             set.push(format!(
                 "external_id = {}",

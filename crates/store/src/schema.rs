@@ -111,7 +111,7 @@ diesel::table! {
         id -> Text,
         org_id -> Text,
         user_name -> Text,
-        user_name_lower -> Text,
+        user_name_key -> Text,
         external_id -> Nullable<Text>,
         /// `external_id` while the org's `unique_external_id` is on, else NULL: the
         /// column the uniqueness constraint holds.
@@ -146,7 +146,7 @@ diesel::table! {
         id -> Text,
         org_id -> Text,
         display_name -> Text,
-        display_name_lower -> Text,
+        display_name_key -> Text,
         external_id -> Nullable<Text>,
         /// As `scim_users.external_id_unique`.
         external_id_unique -> Nullable<Text>,
@@ -180,6 +180,25 @@ diesel::table! {
         status -> Integer,
         detail -> Text,
         request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The data migrations (Rust, after the SQL ones) that ran.
+    data_migrations (name) {
+        name -> Text,
+        ran_at -> Text,
+    }
+}
+
+diesel::table! {
+    /// What data migrations found for an operator to look at (`rollcall migrate` lists it).
+    migration_findings (migration, org_id, subject) {
+        migration -> Text,
+        org_id -> Text,
+        subject -> Text,
+        detail -> Text,
+        found_at -> Text,
     }
 }
 

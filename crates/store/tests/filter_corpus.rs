@@ -96,7 +96,8 @@ fn every_corpus_row_selects_exactly_its_users_in_sql() {
 }
 
 /// A sort key as the store defines it: the value of the primary element (else the first
-/// element) that has one; strings lower-cased (none of these attributes is caseExact).
+/// element) that has one; strings lower-cased (none of these attributes is caseExact),
+/// `userName` by its identity key.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
 enum Key {
     Number(f64),
@@ -130,6 +131,7 @@ fn key_of(user: &Value, pointer: &str, sub: Option<&str>) -> Option<Key> {
         Value::Bool(flag) => Key::Flag(*flag),
         Value::String(text) => match chrono::DateTime::parse_from_rfc3339(text) {
             Ok(instant) => Key::Number(instant.timestamp_nanos_opt().unwrap() as f64),
+            Err(_) if pointer == "/userName" => Key::Text(scim_core::identity::key(text)),
             Err(_) => Key::Text(text.to_lowercase()),
         },
         other => panic!("no key in {other}"),

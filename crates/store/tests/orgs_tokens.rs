@@ -170,7 +170,9 @@ fn tokens_authenticate_until_revoked_or_expired() {
 fn migrations_run_once_and_urls_are_checked() {
     for db in TestDb::all() {
         let _store = db.open();
-        assert_eq!(Store::migrate(db.url()).unwrap(), Vec::<String>::new());
+        let migrated = Store::migrate(db.url(), Utc::now()).unwrap();
+        assert_eq!(migrated.applied, Vec::<String>::new());
+        assert_eq!(migrated.findings, Vec::new());
         let reopened = db.open();
         assert_eq!(reopened.backend(), db.backend());
         assert_eq!(reopened.max_connections(), 8);
@@ -186,7 +188,12 @@ fn migrations_run_once_and_urls_are_checked() {
     assert!(dir.join("data/x.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
-    assert_eq!(Store::migrate(fresh.url()).unwrap().len(), 14);
+    let applied = Store::migrate(fresh.url(), Utc::now()).unwrap().applied;
+    assert_eq!(applied.len(), 15 + 2, "{applied:?}");
+    assert_eq!(
+        applied[15..],
+        ["data:identity_keys", "data:manager_references"]
+    );
     assert_eq!(fresh.backend(), Backend::Sqlite);
 }
 

@@ -134,7 +134,7 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
     let cases = [
         (
             r#"userName eq "user5@example.com""#,
-            "scim_users_user_name_lower_key",
+            "scim_users_user_name_key_key",
         ),
         (r#"externalId eq "00u5""#, "scim_users_external_id"),
         (r#"title eq "title 5""#, "resource_values_lower"),

@@ -29,6 +29,7 @@ use super::resolved::{
     AttributeLocation, AttributeScope, ResolvedAttribute, ResolvedComparison, ResolvedFilter,
     ResolvedValue, parse_date_time,
 };
+use crate::identity;
 
 /// What the filter is evaluated against.
 #[derive(Clone, Copy)]
@@ -176,7 +177,11 @@ fn compare(candidate: &Value, comparison: &ResolvedComparison) -> bool {
     let op = comparison.op;
     match (&comparison.value, candidate) {
         (ResolvedValue::String(literal), Value::String(text)) => {
-            compare_strings(text, literal, op, comparison.attribute.case_exact)
+            if comparison.attribute.identity {
+                compare_identities(text, literal, op)
+            } else {
+                compare_strings(text, literal, op, comparison.attribute.case_exact)
+            }
         }
         (ResolvedValue::Boolean(literal), Value::Bool(flag)) => {
             ordering_matches(op, flag.cmp(literal)) && !op.is_ordering()
@@ -212,6 +217,18 @@ fn ordering_matches(op: CompareOp, ordering: Ordering) -> bool {
         CompareOp::Lt => ordering == Ordering::Less,
         CompareOp::Le => ordering != Ordering::Greater,
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
+    }
+}
+
+/// An identity (`userName`, a group's `displayName`) against a literal: by identity keys,
+/// as the store compares them; a part (`co sw ew`) is folded but not trimmed.
+fn compare_identities(text: &str, literal: &str, op: CompareOp) -> bool {
+    let text = identity::key(text);
+    match op {
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+            compare_strings(&text, &identity::nfkc_casefold(literal), op, true)
+        }
+        _ => compare_strings(&text, &identity::key(literal), op, true),
     }
 }
 

@@ -197,10 +197,12 @@ impl<'r> Resolver<'r> {
             AttrLocation::Core => AttributeLocation::Core,
             AttrLocation::Extension(urn) => AttributeLocation::Extension(urn.to_owned()),
         };
-        Some((
-            resolved(location, found.attribute, found.sub_attribute),
-            found.target(),
-        ))
+        let mut attribute = resolved(location, found.attribute, found.sub_attribute);
+        attribute.identity = attribute.location == AttributeLocation::Core
+            && attribute.sub_attribute.is_none()
+            && crate::identity::identity_attribute(&self.rt.schema)
+                == Some(attribute.name.as_str());
+        Some((attribute, found.target()))
     }
 }
 
@@ -220,6 +222,7 @@ fn resolved(
         multi_valued: attribute.multi_valued,
         never_returned: attribute.returned == Returned::Never
             || sub.is_some_and(|sub| sub.returned == Returned::Never),
+        identity: false,
     }
 }
 

@@ -113,6 +113,10 @@ pub struct ResolvedAttribute {
     /// Whether it is never returned (`password`, RFC 7643 §4.1.1): no filter tests it and
     /// nothing sorts by it, which would tell its value (PRODUCT.md §1).
     pub never_returned: bool,
+    /// Whether it is the value naming the resource (a User's `userName`, a Group's
+    /// `displayName`): strings are compared by their identity keys
+    /// ([`crate::identity::key`]), in SQL and in memory alike.
+    pub identity: bool,
 }
 
 impl ResolvedAttribute {

@@ -30,6 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::dialect::DialectContext;
 use crate::error::ScimError;
+use crate::identity;
 use crate::schema::{ResourceType, SchemaRegistry};
 
 use attribute::Walker;
@@ -135,6 +136,7 @@ pub fn validate_resource(
         }
     }
 
+    check_identity(rt, &output, existing)?;
     let mut resource = Map::new();
     resource.insert(
         "schemas".to_owned(),
@@ -142,6 +144,26 @@ pub fn validate_resource(
     );
     resource.extend(output);
     Ok(Value::Object(resource))
+}
+
+/// The value naming the resource (`userName`, a group's `displayName`) must name an
+/// identity (`crate::identity::check`): 400 `invalidValue` otherwise. Checked when it
+/// changes, so a resource stored before the rule can still be written.
+fn check_identity(
+    rt: &ResourceType,
+    output: &Map<String, Value>,
+    existing: Option<&Map<String, Value>>,
+) -> Result<(), ScimError> {
+    let Some(name) = identity::identity_attribute(&rt.schema) else {
+        return Ok(());
+    };
+    let Some(value) = output.get(name).and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if existing.and_then(|e| e.get(name)).and_then(Value::as_str) == Some(value) {
+        return Ok(());
+    }
+    identity::check(value).map_err(|error| ScimError::invalid_value(format!("{name} {error}")))
 }
 
 /// The value under `name` in a client's object, compared case-insensitively.

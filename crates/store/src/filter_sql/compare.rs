@@ -2,6 +2,7 @@
 //! copy, ordered by code point; `sw` as an index range), numbers, booleans, dateTimes.
 
 use scim_core::filter::{CompareOp, ResolvedComparison, ResolvedValue};
+use scim_core::identity;
 
 use super::FilterSql;
 use super::slot::Slot;
@@ -14,7 +15,16 @@ impl FilterSql<'_> {
         let op = comparison.op;
         match &comparison.value {
             ResolvedValue::String(literal) => {
-                let (column, literal) = if comparison.attribute.case_exact {
+                let (column, literal) = if let Some(key) = &slot.key {
+                    // A value naming a resource: compared by identity keys, as in memory.
+                    let literal = match op {
+                        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+                            identity::nfkc_casefold(literal).into_owned()
+                        }
+                        _ => identity::key(literal),
+                    };
+                    (Some(key.clone()), literal)
+                } else if comparison.attribute.case_exact {
                     (slot.text.clone(), literal.clone())
                 } else {
                     let lower = slot

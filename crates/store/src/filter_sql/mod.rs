@@ -262,20 +262,18 @@ impl<'s> FilterSql<'s> {
             }
             AttributeLocation::Common if is("meta") => Source::Meta,
             AttributeLocation::Core if self.kind == ResourceKind::User && is("userName") => {
-                Source::Column(Slot::text(
+                Source::Column(Slot::identity(
                     format!("{row}.user_name"),
-                    Some(format!("{row}.user_name_lower")),
-                    false,
+                    format!("{row}.user_name_key"),
                 ))
             }
             AttributeLocation::Core if self.kind == ResourceKind::User && is("groups") => {
                 Source::UserGroups
             }
             AttributeLocation::Core if self.kind == ResourceKind::Group && is("displayName") => {
-                Source::Column(Slot::text(
+                Source::Column(Slot::identity(
                     format!("{row}.display_name"),
-                    Some(format!("{row}.display_name_lower")),
-                    false,
+                    format!("{row}.display_name_key"),
                 ))
             }
             AttributeLocation::Core if self.kind == ResourceKind::Group && is("members") => {
@@ -338,15 +336,18 @@ impl<'s> FilterSql<'s> {
         } else if is("display") {
             let g = self.alias("g");
             let g2 = self.alias("g");
-            Slot::text(
-                format!(
-                    "(SELECT {g}.display_name FROM scim_groups {g} WHERE {g}.id = {m}.group_id)"
-                ),
-                Some(format!(
-                    "(SELECT {g2}.display_name_lower FROM scim_groups {g2} WHERE {g2}.id = {m}.group_id)"
+            Slot {
+                key: Some(format!(
+                    "(SELECT {g2}.display_name_key FROM scim_groups {g2} WHERE {g2}.id = {m}.group_id)"
                 )),
-                true,
-            )
+                ..Slot::text(
+                    format!(
+                        "(SELECT {g}.display_name FROM scim_groups {g} WHERE {g}.id = {m}.group_id)"
+                    ),
+                    None,
+                    true,
+                )
+            }
         } else if is("type") {
             Slot::text("'direct'".to_owned(), Some("'direct'".to_owned()), false)
         } else {

@@ -8,6 +8,9 @@ use crate::sql::{SQL_FALSE, SQL_TRUE};
 pub(super) struct Slot {
     pub(super) text: Option<String>,
     pub(super) lower: Option<String>,
+    /// The identity key of the text (`scim_core::identity::key`), for the values naming a
+    /// resource (`userName`, a group's `displayName`): what their comparisons read.
+    pub(super) key: Option<String>,
     pub(super) int: Option<String>,
     pub(super) num: Option<String>,
     pub(super) boolean: Option<String>,
@@ -24,6 +27,7 @@ impl Slot {
         Slot {
             text: None,
             lower: None,
+            key: None,
             int: None,
             num: None,
             boolean: None,
@@ -46,11 +50,20 @@ impl Slot {
         }
     }
 
+    /// A text column naming a resource, never null, with its identity key column.
+    pub(super) fn identity(text: String, key: String) -> Slot {
+        Slot {
+            key: Some(key),
+            ..Slot::text(text, None, false)
+        }
+    }
+
     /// A row of `resource_values` under `alias`.
     pub(super) fn index_row(alias: &str) -> Slot {
         Slot {
             text: Some(format!("{alias}.v_text")),
             lower: Some(format!("{alias}.v_lower")),
+            key: None,
             int: Some(format!("{alias}.v_int")),
             num: Some(format!("{alias}.v_num")),
             boolean: Some(format!("{alias}.v_bool")),

@@ -1,0 +1,6 @@
+DROP TABLE migration_findings;
+DROP TABLE data_migrations;
+ALTER TABLE scim_groups RENAME CONSTRAINT scim_groups_display_name_key_key TO scim_groups_display_name_lower_key;
+ALTER TABLE scim_groups RENAME COLUMN display_name_key TO display_name_lower;
+ALTER TABLE scim_users RENAME CONSTRAINT scim_users_user_name_key_key TO scim_users_user_name_lower_key;
+ALTER TABLE scim_users RENAME COLUMN user_name_key TO user_name_lower;
