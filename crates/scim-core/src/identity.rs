@@ -23,8 +23,8 @@ use icu_properties::{CodePointMapData, CodePointSetData};
 /// Why a value names no identity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
-    /// Nothing is left once white space is trimmed.
-    #[error("is empty once white space is trimmed")]
+    /// Nothing is left of its key: only white space or default-ignorable characters.
+    #[error("is blank: only white space or invisible characters")]
     Empty,
     /// It holds a control character (general category `Cc`).
     #[error("holds the control character U+{:04X}", u32::from(*.0))]
@@ -46,8 +46,8 @@ pub fn identity_attribute(schema: &str) -> Option<&'static str> {
     }
 }
 
-/// Refuse a value that names no identity: one holding a `Cc` or `Cf` character, or only
-/// white space.
+/// Refuse a value that names no identity: one holding a `Cc` or `Cf` character, or whose
+/// key is empty.
 pub fn check(value: &str) -> Result<(), IdentityError> {
     let categories = CodePointMapData::<GeneralCategory>::new();
     for c in value.chars() {
@@ -57,28 +57,37 @@ pub fn check(value: &str) -> Result<(), IdentityError> {
             _ => {}
         }
     }
-    if value.trim().is_empty() {
+    if key(value).is_empty() {
         return Err(IdentityError::Empty);
     }
     Ok(())
 }
 
-/// The identity key of `value`: `toNFKC_Casefold` of it trimmed of `White_Space`. Total:
-/// a value [`check`] refuses still has a key (a filter literal that can match nothing,
-/// a row stored before the rule).
+/// The identity key of `value`: `toNFKC_Casefold` of it, trimmed of `White_Space`
+/// (after the mapping, which turns e.g. an ideographic space or a spacing macron into
+/// U+0020, so that a key is its own key). Total: a value [`check`] refuses still has a key
+/// (a filter literal that can match nothing, a row stored before the rule).
 pub fn key(value: &str) -> String {
-    nfkc_casefold(value.trim()).into_owned()
+    match nfkc_casefold(value) {
+        Cow::Borrowed(text) => text.trim().to_owned(),
+        Cow::Owned(text) => match text.trim() {
+            trimmed if trimmed.len() == text.len() => text,
+            trimmed => trimmed.to_owned(),
+        },
+    }
 }
 
 /// `toNFKC_Casefold(text)`, untrimmed (what `sw`, `co` and `ew` compare a part of a key
 /// with).
 pub fn nfkc_casefold(text: &str) -> Cow<'_, str> {
-    if text
-        .bytes()
-        .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() || b == b' ')
-    {
-        // Printable ASCII without capitals is its own key: the common case, no allocation.
-        return Cow::Borrowed(text);
+    if text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        // Printable ASCII is stable under NFKC and folds to its lower case: the common
+        // case, without the Unicode tables (and without allocating when already lower).
+        return if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        };
     }
     let nfkc = ComposingNormalizerBorrowed::new_nfkc();
     let fold = CaseMapperBorrowed::new();
@@ -127,6 +136,8 @@ mod tests {
             ("a\u{200b}b", "ab"),
             ("\u{130}", "i\u{307}"),
             ("a b", "a b"),
+            ("\u{af}", "\u{304}"),
+            ("\u{3000}x\u{3000}", "x"),
         ];
         for (value, expected) in table {
             assert_eq!(key(value), *expected, "{value:?}");
@@ -135,6 +146,29 @@ mod tests {
                 key(value),
                 "{value:?}: a key is its own key"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The ASCII shortcut gives what the Unicode path gives.
+        #[test]
+        fn printable_ascii_keys_are_their_lower_case(text in "[ -~]{0,40}") {
+            let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
+            let nfkc = ComposingNormalizerBorrowed::new_nfkc();
+            let fold = CaseMapperBorrowed::new();
+            let slow: String = nfkc
+                .normalize(&fold.fold_string(&nfkc.normalize(&text)))
+                .chars()
+                .filter(|&c| !ignorable.contains(c))
+                .collect();
+            proptest::prop_assert_eq!(nfkc_casefold(&text).into_owned(), slow);
+        }
+
+        /// A key is its own key, whatever the input.
+        #[test]
+        fn keys_are_fixed_points(text in "\\PC{0,24}") {
+            let once = key(&text);
+            proptest::prop_assert_eq!(key(&once), once);
         }
     }
 
@@ -147,6 +181,8 @@ mod tests {
             ("", Err(IdentityError::Empty)),
             ("   ", Err(IdentityError::Empty)),
             ("\u{3000}\u{a0}", Err(IdentityError::Empty)),
+            ("\u{115f}", Err(IdentityError::Empty)),
+            ("\u{af}", Ok(())),
             ("a\u{1}b", Err(IdentityError::Control('\u{1}'))),
             ("a\tb", Err(IdentityError::Control('\t'))),
             ("ann\n", Err(IdentityError::Control('\n'))),
