@@ -39,7 +39,9 @@ fuzz:
 	cd fuzz && $(CARGO) +nightly fuzz run filter_parse corpus/filter_parse seeds/filter_parse -- -max_total_time=$(FUZZ_SECONDS)
 	cd fuzz && $(CARGO) +nightly fuzz run patch_apply corpus/patch_apply seeds/patch_apply -- -max_total_time=$(FUZZ_SECONDS)
 
-## conformance: the third-party checker (../shared/conformance) against a fresh server
+## conformance: the third-party suites (../shared/conformance: scim2-tester, Okta's spec test,
+## Microsoft's reference tests, schemathesis over Okta's OpenAPI) against fresh servers on
+## SQLite and PostgreSQL
 conformance:
 	bash scripts/conformance.sh
 

@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
-# make conformance: run the third-party SCIM checker (../shared/conformance/run.sh) against a
-# fresh rollcall server on a temporary SQLite database and a free loopback port.
-# Exits with the checker's status (0 only when no check failed).
+# make conformance: the third-party suites of ../shared/conformance against real rollcall
+# servers, each suite on a fresh organization:
+#   - scim2-tester (run.sh): every check must pass;
+#   - Okta's SCIM 2.0 spec test (okta/run.py, Bearer token): every assertion must pass;
+#   - Microsoft's SCIM reference tests (microsoft/run.py): every assertion must pass but the
+#     ones scripts/conformance-expected.txt lists with the decision that makes them fail;
+#   - schemathesis over Okta's OpenAPI description (okta/fuzz.sh): no 5xx, NULs included.
+# They run on a temporary SQLite database, then on a fresh PostgreSQL schema at
+# 127.0.0.1:5432 (skipped when PostgreSQL does not answer, a failure when CI=true).
+# Exits 0 only when every suite passed on every database.
 #   RELEASE=1 scripts/conformance.sh   builds in release mode instead of debug.
+#   SUITES="tester okta microsoft fuzz" and DATABASES="sqlite postgres" narrow the run.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 source scripts/lib.sh
 
-checker="${CONFORMANCE_RUN:-$root/../shared/conformance/run.sh}"
-if [ ! -x "$checker" ]; then
-    echo "conformance: the checker $checker is missing (set CONFORMANCE_RUN)" >&2
+shared="${CONFORMANCE_DIR:-$root/../shared/conformance}"
+if [ ! -x "$shared/run.sh" ]; then
+    echo "conformance: the suites in $shared are missing (set CONFORMANCE_DIR)" >&2
     exit 2
 fi
+suites="${SUITES:-tester okta microsoft fuzz}"
+databases="${DATABASES:-sqlite postgres}"
+pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 profile=debug
 build_flags=()
@@ -22,32 +33,119 @@ rollcall="${CARGO_TARGET_DIR:-$root/target}/$profile/rollcall"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/rollcall-conformance.XXXXXX")"
 server_pid=""
-cleanup() {
+pg_schema=""
+stop_server() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
         kill -TERM "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
+    fi
+    server_pid=""
+}
+cleanup() {
+    stop_server
+    if [ -n "$pg_schema" ]; then
+        psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1
     fi
     rm -rf "$workdir"
 }
 trap cleanup EXIT
 
-export DATABASE_URL="sqlite://$workdir/rollcall.db"
-port="$(free_port)"
-org_json="$("$rollcall" org create conformance --json)" || { echo "conformance: org create failed" >&2; exit 2; }
-token="$(json_field "$org_json" scim_token)" || exit 2
+failures=()
 
-"$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/server.log" 2>&1 &
-server_pid=$!
-base="http://127.0.0.1:$port/scim/v2"
-if ! wait_ready "$base" "$token" 60; then
-    cat "$workdir/server.log" >&2
-    exit 2
-fi
+# A fresh organization's SCIM token.
+new_token() {
+    local json
+    json="$("$rollcall" org create "$1" --json 2>>"$workdir/cli.log")" || return 1
+    json_field "$json" scim_token
+}
 
-"$checker" "$base" "$token"
-status=$?
-if [ "$status" -ne 0 ]; then
-    echo "--- server log (last 50 lines) ---" >&2
-    tail -n 50 "$workdir/server.log" >&2
+# run_suite NAME BASE: one suite on a fresh organization; records a failure.
+run_suite() {
+    local name="$1" base="$2" label="$3" token status out
+    token="$(new_token "$name")" || { failures+=("$label $name: org create"); return; }
+    out="$workdir/$label-$name.out"
+    echo "--- $label: $name"
+    case "$name" in
+        tester)
+            "$shared/run.sh" "$base" "$token" >"$out" 2>&1
+            status=$?
+            ;;
+        okta)
+            python3 "$shared/okta/run.py" --base "$base" --token "$token" >"$out" 2>&1
+            status=$?
+            grep -q ', 0 failed$' "$out" || status=1
+            ;;
+        microsoft)
+            python3 "$shared/microsoft/run.py" --base "$base" --token "$token" >"$out" 2>&1
+            python3 scripts/expected_failures.py scripts/conformance-expected.txt "$out"
+            status=$?
+            ;;
+        fuzz)
+            # schemathesis keeps its state in the working directory.
+            (cd "$workdir" && "$shared/okta/fuzz.sh" "$base" "$token") >"$out" 2>&1
+            status=$?
+            ;;
+    esac
+    grep -E 'passed|generated|FAIL|Unexpected|unexpected' "$out" | tail -n 8
+    if [ "$status" -ne 0 ]; then
+        failures+=("$label $name")
+        echo "--- $label $name failed; its output: $out (kept below)" >&2
+        tail -n 40 "$out" >&2
+    fi
+}
+
+# serve LABEL DATABASE_URL: start a server on a free port; prints its base URL.
+serve() {
+    local label="$1" port
+    export DATABASE_URL="$2"
+    port="$(free_port)"
+    "$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/$label-server.log" 2>&1 &
+    server_pid=$!
+    base="http://127.0.0.1:$port/scim/v2"
+    # wait_ready needs a token: any organization's.
+    local token
+    token="$(new_token "ready-$label")" || return 1
+    wait_ready "$base" "$token" 60 || { cat "$workdir/$label-server.log" >&2; return 1; }
+}
+
+for database in $databases; do
+    case "$database" in
+        sqlite)
+            url="sqlite://$workdir/rollcall.db"
+            ;;
+        postgres)
+            if ! psql "$pg_admin" -q -c 'SELECT 1' >/dev/null 2>&1; then
+                if [ "${CI:-}" = "true" ]; then
+                    failures+=("postgres: unreachable at $pg_admin (CI=true)")
+                else
+                    echo "--- postgres: skipped (no server at $pg_admin)"
+                fi
+                continue
+            fi
+            pg_schema="conformance_$$_$RANDOM"
+            psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null || { failures+=("postgres: create schema"); continue; }
+            separator='?'; [[ "$pg_admin" == *\?* ]] && separator='&'
+            url="${pg_admin}${separator}options=-c%20search_path%3D${pg_schema}"
+            ;;
+        *) echo "conformance: unknown database $database" >&2; exit 2 ;;
+    esac
+    if ! serve "$database" "$url"; then
+        failures+=("$database: server did not start")
+        stop_server
+        continue
+    fi
+    for suite in $suites; do
+        run_suite "$suite" "$base" "$database"
+    done
+    if grep -q 'status=5[0-9][0-9]' "$workdir/$database-server.log"; then
+        failures+=("$database: the server answered a 5xx")
+        grep 'status=5[0-9][0-9]' "$workdir/$database-server.log" | head -n 5 >&2
+    fi
+    stop_server
+done
+
+if [ "${#failures[@]}" -ne 0 ]; then
+    printf 'conformance: FAILED: %s\n' "${failures[@]}" >&2
+    exit 1
 fi
-exit "$status"
+echo "conformance: every suite passed on: $databases"

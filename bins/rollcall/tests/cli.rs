@@ -87,6 +87,35 @@ fn migrate_is_idempotent() {
 }
 
 #[test]
+fn processes_migrating_one_fresh_database_at_once_apply_each_migration_once() {
+    for db in TestDb::all() {
+        let label = format!("{:?}", db.backend());
+        let url = db.url().to_owned();
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                std::thread::spawn(move || rollcall(&url, &["migrate"]))
+            })
+            .collect();
+        let outputs: Vec<String> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+        let applied: usize = outputs
+            .iter()
+            .map(|output| output.lines().filter(|l| l.starts_with("applied ")).count())
+            .sum();
+        let total = outputs
+            .iter()
+            .map(|output| output.lines().filter(|l| l.starts_with("applied ")).count())
+            .max()
+            .unwrap();
+        assert_eq!(applied, total, "{label}: each once, in all: {outputs:?}");
+        assert!(
+            outputs.iter().any(|o| o.contains("applied data:identity_keys")),
+            "{label}: {outputs:?}"
+        );
+    }
+}
+
+#[test]
 fn migrate_lists_what_data_migrations_found_on_every_run() {
     for db in TestDb::all() {
         let label = format!("{:?}", db.backend());

@@ -66,14 +66,20 @@ pub(crate) fn run_pending(
     };
     let mut ran = Vec::new();
     for (name, step) in STEPS {
-        let done: i64 = data_migrations::table
-            .filter(data_migrations::name.eq(name))
-            .count()
-            .get_result(connection)?;
-        if done > 0 {
-            continue;
-        }
-        connection.transaction::<_, StoreError, _>(|connection| {
+        let ran_now = connection.transaction::<_, StoreError, _>(|connection| {
+            // A write first: on SQLite it takes the database's write lock, so that two
+            // processes starting at once do not both run the step (PostgreSQL: the
+            // migrations' advisory lock is held).
+            diesel::update(data_migrations::table.filter(data_migrations::name.eq(name)))
+                .set(data_migrations::ran_at.eq(data_migrations::ran_at))
+                .execute(connection)?;
+            let done: i64 = data_migrations::table
+                .filter(data_migrations::name.eq(name))
+                .count()
+                .get_result(connection)?;
+            if done > 0 {
+                return Ok(false);
+            }
             let found = step(connection, backend, now)?;
             let at = timestamp::to_db(now);
             for finding in found {
@@ -93,9 +99,11 @@ pub(crate) fn run_pending(
                     data_migrations::ran_at.eq(&at),
                 ))
                 .execute(connection)?;
-            Ok(())
+            Ok(true)
         })?;
-        ran.push(format!("data:{name}"));
+        if ran_now {
+            ran.push(format!("data:{name}"));
+        }
     }
     Ok(ran)
 }

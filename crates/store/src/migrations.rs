@@ -26,10 +26,14 @@ pub(crate) fn run_pending(
     };
     match connection {
         AnyConnection::Sqlite(sqlite) => {
-            let mut applied = sqlite
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map(names)
-                .map_err(|error| StoreError::Migration(error.to_string()))?;
+            // One exclusive transaction (each migration a savepoint in it): another process
+            // migrating the same file waits for it (busy_timeout), then finds nothing to do.
+            let mut applied = sqlite.exclusive_transaction(|sqlite| {
+                sqlite
+                    .run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(names)
+                    .map_err(|error| StoreError::Migration(error.to_string()))
+            })?;
             applied.extend(data_migrations::run_pending(connection, now)?);
             Ok(applied)
         }
