@@ -109,7 +109,9 @@ fn processes_migrating_one_fresh_database_at_once_apply_each_migration_once() {
             .unwrap();
         assert_eq!(applied, total, "{label}: each once, in all: {outputs:?}");
         assert!(
-            outputs.iter().any(|o| o.contains("applied data:identity_keys")),
+            outputs
+                .iter()
+                .any(|o| o.contains("applied data:identity_keys")),
             "{label}: {outputs:?}"
         );
     }
