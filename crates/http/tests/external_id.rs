@@ -9,7 +9,7 @@
 mod common;
 
 use actix_web::http::Method;
-use common::{Harness, admin, code, encode, request, user, with_json};
+use common::{Harness, code, encode, request, user, with_json};
 use rollcall_store::TokenKind;
 use rollcall_store::testing::TestDb;
 use serde_json::json;
@@ -35,15 +35,7 @@ async fn two_users_may_share_an_external_id_unless_the_org_says_otherwise() {
 
         // Turning uniqueness on over the duplicate: a 409 naming it.
         let on = json!({"unique_external_id": true});
-        let (status, body, _) = call!(
-            app,
-            admin(
-                "PATCH",
-                "/admin/v1/org",
-                Some(&admin_token),
-                Some(on.clone())
-            )
-        );
+        let (status, body, _) = patch_org!(app, &admin_token, on.clone());
         assert_eq!((status, code(&body)), (409, "conflict"), "{label}: {body}");
         assert!(
             body["error"]["message"]
@@ -57,10 +49,7 @@ async fn two_users_may_share_an_external_id_unless_the_org_says_otherwise() {
             request(Method::DELETE, &format!("/scim/v2/Users/{ann2}"), token)
         );
         assert_eq!(reply.status, 204, "{label}");
-        let (status, body, _) = call!(
-            app,
-            admin("PATCH", "/admin/v1/org", Some(&admin_token), Some(on))
-        );
+        let (status, body, _) = patch_org!(app, &admin_token, on);
         assert_eq!(status, 200, "{label}: {body}");
         assert_eq!(body["unique_external_id"], true, "{label}");
         let reply = send!(
@@ -82,15 +71,7 @@ async fn two_users_may_share_an_external_id_unless_the_org_says_otherwise() {
         );
 
         // Off again: shared externalIds are accepted.
-        let (status, _, _) = call!(
-            app,
-            admin(
-                "PATCH",
-                "/admin/v1/org",
-                Some(&admin_token),
-                Some(json!({"unique_external_id": false}))
-            )
-        );
+        let (status, _, _) = patch_org!(app, &admin_token, json!({"unique_external_id": false}));
         assert_eq!(status, 200, "{label}");
         let _again = create!(app, token, "Users", with_external("ann@d.example", "ann"));
     }

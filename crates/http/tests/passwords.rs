@@ -12,7 +12,7 @@ mod common;
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use common::{Harness, admin, code, encode, patch, request, user, with_json};
+use common::{Harness, code, encode, patch, request, user, with_json};
 use rollcall_app::verify_password;
 use rollcall_store::testing::TestDb;
 use rollcall_store::{AuditQuery, ResourceKind, TokenKind};
@@ -95,15 +95,8 @@ async fn a_password_is_dropped_or_hashed_never_kept_in_clear() {
             let app = app_with_admin!(h);
             let token = h.a.token.as_str();
             if storage == "argon2id" {
-                let (status, body, _) = call!(
-                    app,
-                    admin(
-                        "PATCH",
-                        "/admin/v1/org",
-                        Some(&admin_token),
-                        Some(json!({"password_storage": "argon2id"}))
-                    )
-                );
+                let (status, body, _) =
+                    patch_org!(app, &admin_token, json!({"password_storage": "argon2id"}));
                 assert_eq!(status, 200, "{label}: {body}");
                 assert_eq!(body["password_storage"], "argon2id", "{label}");
             }
@@ -253,15 +246,8 @@ async fn change_password_follows_the_organizations_setting() {
         assert_eq!(supported(&send!(app, spc()).body), false, "{label}");
 
         for (value, expected) in [("argon2id", true), ("discard", false)] {
-            let (status, body, _) = call!(
-                app,
-                admin(
-                    "PATCH",
-                    "/admin/v1/org",
-                    Some(&admin_token),
-                    Some(json!({"password_storage": value}))
-                )
-            );
+            let (status, body, _) =
+                patch_org!(app, &admin_token, json!({"password_storage": value}));
             assert_eq!(status, 200, "{label}: {body}");
             assert_eq!(supported(&send!(app, spc()).body), expected, "{label}");
         }
@@ -272,15 +258,7 @@ async fn change_password_follows_the_organizations_setting() {
         reply.assert_error(401, None, &label);
 
         for bad in [json!("bcrypt"), json!("ARGON2ID"), json!(true), json!(null)] {
-            let (status, body, _) = call!(
-                app,
-                admin(
-                    "PATCH",
-                    "/admin/v1/org",
-                    Some(&admin_token),
-                    Some(json!({"password_storage": bad}))
-                )
-            );
+            let (status, body, _) = patch_org!(app, &admin_token, json!({"password_storage": bad}));
             assert_eq!(
                 (status, code(&body)),
                 (400, "invalid_request"),

@@ -374,6 +374,22 @@ macro_rules! call {
     }};
 }
 
+/// `PATCH /admin/v1/org` with `settings` and an admin token: `(status, body, allow)`.
+#[macro_export]
+macro_rules! patch_org {
+    ($app:expr, $admin_token:expr, $settings:expr) => {
+        call!(
+            $app,
+            $crate::common::admin(
+                "PATCH",
+                "/admin/v1/org",
+                Some($admin_token),
+                Some($settings)
+            )
+        )
+    };
+}
+
 /// An admin API request with an optional admin token and JSON body.
 pub fn admin(method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> TestRequest {
     let mut request = TestRequest::default()
