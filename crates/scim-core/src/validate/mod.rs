@@ -146,22 +146,44 @@ pub fn validate_resource(
     Ok(Value::Object(resource))
 }
 
+/// The longest identifier (`userName`, a group's `displayName`, `externalId`) in bytes of
+/// UTF-8: far beyond any IdP's (Entra's userPrincipalName is 113 characters, Okta's login
+/// 100), and within what a database index entry holds on both backends.
+pub const MAX_IDENTIFIER_BYTES: usize = 1024;
+
 /// The value naming the resource (`userName`, a group's `displayName`) must name an
-/// identity (`crate::identity::check`): 400 `invalidValue` otherwise. Checked when it
-/// changes, so a resource stored before the rule can still be written.
+/// identity (`crate::identity::check`) and, like `externalId`, be at most
+/// [`MAX_IDENTIFIER_BYTES`] long, its key too: 400 `invalidValue` otherwise. Checked when
+/// it changes, so a resource stored before the rule can still be written.
 fn check_identity(
     rt: &ResourceType,
     output: &Map<String, Value>,
     existing: Option<&Map<String, Value>>,
 ) -> Result<(), ScimError> {
+    let unchanged = |name: &str, value: &str| {
+        existing.and_then(|e| e.get(name)).and_then(Value::as_str) == Some(value)
+    };
+    if let Some(external_id) = output.get("externalId").and_then(Value::as_str)
+        && external_id.len() > MAX_IDENTIFIER_BYTES
+        && !unchanged("externalId", external_id)
+    {
+        return Err(ScimError::invalid_value(format!(
+            "externalId is longer than {MAX_IDENTIFIER_BYTES} bytes"
+        )));
+    }
     let Some(name) = identity::identity_attribute(&rt.schema) else {
         return Ok(());
     };
     let Some(value) = output.get(name).and_then(Value::as_str) else {
         return Ok(());
     };
-    if existing.and_then(|e| e.get(name)).and_then(Value::as_str) == Some(value) {
+    if unchanged(name, value) {
         return Ok(());
+    }
+    if value.len() > MAX_IDENTIFIER_BYTES || identity::key(value).len() > 2 * MAX_IDENTIFIER_BYTES {
+        return Err(ScimError::invalid_value(format!(
+            "{name} is longer than {MAX_IDENTIFIER_BYTES} bytes"
+        )));
     }
     identity::check(value).map_err(|error| ScimError::invalid_value(format!("{name} {error}")))
 }

@@ -34,7 +34,13 @@ impl FilterSql<'_> {
                     (lower, literal.to_lowercase())
                 };
                 match column {
-                    Some(column) => self.compare_text(&column, op, literal),
+                    Some(column) => {
+                        let comparison = self.compare_text(&column, op, literal.clone());
+                        match self.prefix_guard(slot, &column, op, &literal) {
+                            Some(guard) => format!("({guard} AND {comparison})"),
+                            None => comparison,
+                        }
+                    }
                     None => SQL_FALSE.to_owned(),
                 }
             }
@@ -84,6 +90,54 @@ impl FilterSql<'_> {
         match self.backend() {
             Backend::Postgres => format!("({column} COLLATE \"C\")"),
             Backend::Sqlite => column.to_owned(),
+        }
+    }
+
+    /// On PostgreSQL the filter index holds the first [`INDEX_PREFIX`] characters of a text
+    /// (a B-tree entry must fit in a third of a page; a certificate or a long URL does not):
+    /// a condition on that prefix which the comparison implies, for the planner to search
+    /// the index with. `None` where no index helps (`ne`, `co`, `ew`) or on SQLite, whose
+    /// index holds whole values.
+    fn prefix_guard(
+        &mut self,
+        slot: &Slot,
+        column: &str,
+        op: CompareOp,
+        literal: &str,
+    ) -> Option<String> {
+        if !slot.prefix_indexed || self.backend() != Backend::Postgres {
+            return None;
+        }
+        let prefix = format!("left({column}, {INDEX_PREFIX})");
+        let head: String = literal.chars().take(INDEX_PREFIX).collect();
+        let short = head.len() == literal.len();
+        match op {
+            CompareOp::Eq => {
+                let head = self.bind(Bind::Text(head));
+                Some(format!("{prefix} = {head}"))
+            }
+            CompareOp::Sw if short && !literal.is_empty() => {
+                // A value starts with p exactly when its prefix does (p is no longer).
+                let upper = prefix_successor(literal)?;
+                let ordered = self.ordered(&prefix);
+                let (head, upper) = (self.bind(Bind::Text(head)), self.bind(Bind::Text(upper)));
+                Some(format!("{ordered} >= {head} AND {ordered} < {upper}"))
+            }
+            CompareOp::Sw if !short => {
+                let head = self.bind(Bind::Text(head));
+                Some(format!("{prefix} = {head}"))
+            }
+            CompareOp::Gt | CompareOp::Ge => {
+                let ordered = self.ordered(&prefix);
+                let head = self.bind(Bind::Text(head));
+                Some(format!("{ordered} >= {head}"))
+            }
+            CompareOp::Lt | CompareOp::Le => {
+                let ordered = self.ordered(&prefix);
+                let head = self.bind(Bind::Text(head));
+                Some(format!("{ordered} <= {head}"))
+            }
+            CompareOp::Sw | CompareOp::Ne | CompareOp::Co | CompareOp::Ew => None,
         }
     }
 
@@ -148,6 +202,11 @@ impl FilterSql<'_> {
         }
     }
 }
+
+/// How many characters of a text the filter index holds on PostgreSQL (migration
+/// `2026-12-06-000003_long_values`): at most 1 KiB of UTF-8, well inside a B-tree entry
+/// with the org, attribute and sub-attribute beside it.
+pub(super) const INDEX_PREFIX: usize = 256;
 
 /// The SQL operator of an ordering comparison; `None` for `co`/`sw`/`ew`.
 fn operator(op: CompareOp) -> Option<&'static str> {

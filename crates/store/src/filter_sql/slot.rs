@@ -16,6 +16,9 @@ pub(super) struct Slot {
     pub(super) boolean: Option<String>,
     pub(super) time: Option<String>,
     pub(super) present: String,
+    /// Whether its text columns are indexed by their first characters only (the filter
+    /// index on PostgreSQL: [`super::compare::INDEX_PREFIX`]).
+    pub(super) prefix_indexed: bool,
 }
 
 impl Slot {
@@ -33,6 +36,7 @@ impl Slot {
             boolean: None,
             time: None,
             present: present.to_owned(),
+            prefix_indexed: false,
         }
     }
 
@@ -69,6 +73,7 @@ impl Slot {
             boolean: Some(format!("{alias}.v_bool")),
             time: Some(format!("{alias}.v_time")),
             present: format!("{alias}.present"),
+            prefix_indexed: true,
         }
     }
 }
