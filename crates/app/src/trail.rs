@@ -165,13 +165,37 @@ pub(crate) fn failure(
     if let Some((key, value)) = failed.extra {
         detail[key] = value;
     }
+    // A failed request's path may hold what no database stores alike (a NUL: PostgreSQL
+    // refuses it in text): the record names it with U+FFFD instead, on both.
+    let target = failed.target.replace('\0', "\u{FFFD}");
+    scrub_nul(&mut detail);
     let entry = Entry {
         operation: failed.operation,
-        target: failed.target,
+        target: &target,
         status: failed.error.status(),
         detail: &detail,
     };
     append(tx, &Author::actor(actor), entry, now)
+}
+
+/// Replace every NUL of the strings in `value` (keys included) with U+FFFD.
+fn scrub_nul(value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains('\0') => *text = text.replace('\0', "\u{FFFD}"),
+        Value::Array(items) => items.iter_mut().for_each(scrub_nul),
+        Value::Object(members) if members.keys().any(|key| key.contains('\0')) => {
+            let scrubbed: Map<String, Value> = std::mem::take(members)
+                .into_iter()
+                .map(|(key, mut member)| {
+                    scrub_nul(&mut member);
+                    (key.replace('\0', "\u{FFFD}"), member)
+                })
+                .collect();
+            *members = scrubbed;
+        }
+        Value::Object(members) => members.values_mut().for_each(scrub_nul),
+        _ => {}
+    }
 }
 
 /// The attributes kept in a record: everything but `id`, `meta` and the membership lists.

@@ -418,5 +418,27 @@ async fn a_nul_character_is_a_400_and_an_id_holding_one_a_404() {
                 .any(|record| record.operation == "user.create" && record.status == 400),
             "{label}: failed writes are recorded with their 400"
         );
+        // A write to an id holding a NUL is recorded alike on both databases, the NUL
+        // named U+FFFD (PostgreSQL stores no NUL; it failed to record them at all).
+        let mut nul_ids: Vec<(&str, &str)> = records
+            .iter()
+            .filter(|record| record.status == 404)
+            .map(|record| (record.operation.as_str(), record.target.as_str()))
+            .collect();
+        nul_ids.sort_unstable();
+        assert_eq!(
+            nul_ids,
+            [
+                ("folder.delete", "folder:\u{FFFD}"),
+                ("grant.delete", "grant:\u{FFFD}"),
+                ("group.delete", "group:\u{FFFD}"),
+                ("schema.delete", "schema:\u{FFFD}"),
+                ("scim_token.revoke", "scim_token:\u{FFFD}"),
+                ("user.patch", "user:\u{FFFD}"),
+                ("user.replace", "user:\u{FFFD}"),
+                ("workspace.update", "workspace:\u{FFFD}"),
+            ],
+            "{label}"
+        );
     }
 }
