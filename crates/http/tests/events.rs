@@ -350,6 +350,12 @@ async fn webhook_endpoints_validate_hide_the_secret_and_keep_to_their_org() {
             ("http://127.000.000.001/", "not a public"),
             ("http://[fc00::1]/", "not a public"),
             ("http://100.64.0.1/", "not a public"),
+            // IPv6 forms that embed IPv4 or are not global unicast (found by probing).
+            ("http://[::127.0.0.1]/", "not a public"),
+            ("http://[2002:7f00:1::]/", "not a public"),
+            ("http://[::ffff:0:127.0.0.1]/", "not a public"),
+            ("http://[100::1]/", "not a public"),
+            ("http://192.0.0.1/", "not a public"),
         ]
         .map(|(url, needle)| (with("url", json!(url)), needle));
         for (body, needle) in invalid.into_iter().chain(private) {

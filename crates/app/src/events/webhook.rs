@@ -128,23 +128,25 @@ pub(crate) fn resolve(name: &str) -> Vec<IpAddr> {
         .unwrap_or_default()
 }
 
-/// Whether a delivery may go to `ip`: not loopback, private (RFC 1918, IPv6 unique
-/// local), link-local, shared (RFC 6598), unspecified, broadcast, multicast,
-/// documentation, benchmarking or reserved; IPv4 inside IPv6 (mapped, NAT64) is judged as
-/// IPv4.
+/// Whether a delivery may go to `ip`. IPv4: not loopback, private (RFC 1918), link-local,
+/// shared (RFC 6598), unspecified, broadcast, multicast, IETF protocol assignments
+/// (192.0.0.0/24), documentation, benchmarking or reserved. IPv6: global unicast
+/// (2000::/3) only, and not its special blocks (2001::/23: Teredo, benchmarking, ORCHID;
+/// documentation 2001:db8::/32 and 3fff::/20); so every IPv4-compatible, IPv4-translated,
+/// discard-only, unique-local, link-local or multicast address is refused. IPv4 inside IPv6
+/// that a network routes to it (mapped, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged as
+/// that IPv4.
 pub(super) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_public_v4(v4),
             None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || first & 0xfe00 == 0xfc00
-                    || first & 0xffc0 == 0xfe80
-                    || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+                let [first, second, ..] = v6.segments();
+                first & 0xe000 == 0x2000
+                    && !(first == 0x2001 && second < 0x0200)
+                    && !(first == 0x2001 && second == 0x0db8)
+                    && !(first == 0x3fff && second < 0x1000)
             }
         },
     }
@@ -159,19 +161,24 @@ fn is_public_v4(v4: Ipv4Addr) -> bool {
         || v4.is_broadcast()
         || v4.is_multicast()
         || v4.is_documentation()
+        || (a == 192 && b == 0 && v4.octets()[2] == 0)
         || a == 0
         || (a == 100 && b & 0xc0 == 64)
         || (a == 198 && b & 0xfe == 18)
         || a >= 240)
 }
 
-/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 (`64:ff9b::a.b.c.d`)
-/// address.
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`)
+/// or 6to4 (`2002:aabb:ccdd::`) address.
 fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     if let Some(v4) = v6.to_ipv4_mapped() {
         return Some(v4);
     }
     let segments = v6.segments();
+    if segments[0] == 0x2002 {
+        let [_, _, a, b, c, d, ..] = v6.octets();
+        return Some(Ipv4Addr::new(a, b, c, d));
+    }
     (segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]).then(|| {
         let [.., a, b, c, d] = v6.octets();
         Ipv4Addr::new(a, b, c, d)
@@ -238,6 +245,22 @@ mod tests {
             ("::ffff:8.8.8.8", true),
             ("64:ff9b::a9fe:a9fe", false),
             ("64:ff9b::808:808", true),
+            ("192.0.0.1", false),
+            ("192.0.1.1", true),
+            ("::127.0.0.1", false),
+            ("::8.8.8.8", false),
+            ("::ffff:0:127.0.0.1", false),
+            ("2002:7f00:1::", false),
+            ("2002:a00:1::", false),
+            ("2002:808:808::", true),
+            ("100::1", false),
+            ("2001::1", false),
+            ("2001:2::1", false),
+            ("2001:1ff::1", false),
+            ("2001:200::1", true),
+            ("3fff::1", false),
+            ("4000::1", false),
+            ("64:ff9b:1::1", false),
         ];
         for (text, public) in cases {
             let ip: IpAddr = text.parse().unwrap();
@@ -269,6 +292,12 @@ mod tests {
         ("[fd12:3456::1]", true),
         ("[fe80::1]", true),
         ("[64:ff9b::a9fe:a9fe]", true),
+        ("[::127.0.0.1]", true),
+        ("[2002:7f00:1::]", true),
+        ("[::ffff:0:127.0.0.1]", true),
+        ("192.0.0.1", true),
+        ("[100::1]", true),
+        ("[2001::7f00:1]", true),
         ("8.8.8.8", false),
         ("134744072", false),
         ("0x8.0x8.0x8.0x8", false),
