@@ -70,6 +70,17 @@ async fn two_users_may_share_an_external_id_unless_the_org_says_otherwise() {
             "{label}"
         );
 
+        // "" is unassigned, never a value that collides (Entra sends it for an empty
+        // mapped attribute).
+        for name in ["empty1@a.example", "empty2@a.example"] {
+            let id = create!(app, token, "Users", with_external(name, ""));
+            let reply = send!(
+                app,
+                request(Method::GET, &format!("/scim/v2/Users/{id}"), token)
+            );
+            assert_eq!(reply.body.get("externalId"), None, "{label}");
+        }
+
         // Off again: shared externalIds are accepted.
         let (status, _, _) = patch_org!(app, &admin_token, json!({"unique_external_id": false}));
         assert_eq!(status, 200, "{label}");

@@ -775,6 +775,28 @@ fn read_only() {
     );
 }
 
+/// An empty externalId is unassigned (Entra sends "" for an empty mapped attribute), on
+/// every write and for both types; a stored one is cleared by it.
+#[test]
+fn empty_external_id_is_unassigned() {
+    check("User", Create, u(json!({"externalId": ""})), None, Ok(u(json!({}))));
+    check("Group", Create, g(json!({"externalId": ""})), None, Ok(g(json!({}))));
+    check(
+        "User",
+        Replace,
+        u(json!({"externalId": ""})),
+        Some(u(json!({"id": "1", "externalId": "E1"}))),
+        Ok(u(json!({"id": "1"}))),
+    );
+    check(
+        "User",
+        Create,
+        u(json!({"externalId": " "})),
+        None,
+        Ok(u(json!({"externalId": " "}))),
+    );
+}
+
 /// The value naming a resource (userName, a group's displayName) must name an identity:
 /// no control or format character, not only white space. Checked when it changes, so a
 /// resource stored before the rule can still be written; the value is kept as sent.

@@ -136,6 +136,11 @@ pub fn validate_resource(
         }
     }
 
+    // An empty externalId names nothing: unassigned, as Entra means it when a mapped
+    // source attribute is empty (it would otherwise be a value others collide with).
+    if output.get("externalId").and_then(Value::as_str) == Some("") {
+        output.remove("externalId");
+    }
     check_identity(rt, &output, existing)?;
     let mut resource = Map::new();
     resource.insert(
