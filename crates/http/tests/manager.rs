@@ -83,6 +83,37 @@ async fn a_manager_is_a_user_of_the_same_organization() {
         let reply = send!(app, with_json(Method::PUT, &uri, token, &kept));
         assert_eq!(reply.status, 200, "{label}: {}", reply.body);
 
+        // "" clears it however it is written (the object forms found by probing).
+        for clear in [
+            patch(
+                json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager.value"), "value": ""}]),
+            ),
+            patch(
+                json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": {"value": ""}}]),
+            ),
+        ] {
+            let reply = send!(
+                app,
+                with_json(Method::PUT, &uri, token, &with_manager("ann", &ann))
+            );
+            assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+            let reply = send!(app, with_json(Method::PATCH, &uri, token, &clear));
+            assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+            assert!(
+                reply
+                    .body
+                    .get(ENTERPRISE)
+                    .and_then(|e| e.get("manager"))
+                    .is_none(),
+                "{label}: {}",
+                reply.body
+            );
+        }
+        let reply = send!(
+            app,
+            with_json(Method::PUT, &uri, token, &with_manager("ann", &ann))
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
         // Entra clears it with "".
         let clear =
             patch(json!([{"op": "Replace", "path": format!("{ENTERPRISE}:manager"), "value": ""}]));

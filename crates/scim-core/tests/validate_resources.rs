@@ -779,8 +779,20 @@ fn read_only() {
 /// every write and for both types; a stored one is cleared by it.
 #[test]
 fn empty_external_id_is_unassigned() {
-    check("User", Create, u(json!({"externalId": ""})), None, Ok(u(json!({}))));
-    check("Group", Create, g(json!({"externalId": ""})), None, Ok(g(json!({}))));
+    check(
+        "User",
+        Create,
+        u(json!({"externalId": ""})),
+        None,
+        Ok(u(json!({}))),
+    );
+    check(
+        "Group",
+        Create,
+        g(json!({"externalId": ""})),
+        None,
+        Ok(g(json!({}))),
+    );
     check(
         "User",
         Replace,

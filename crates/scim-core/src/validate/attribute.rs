@@ -82,6 +82,15 @@ impl<'c> Walker<'c> {
                 manager = serde_json::json!({ "value": id });
                 &manager
             }
+            Value::Object(object)
+                if is_enterprise_manager(extension, attribute)
+                    && object.iter().any(|(key, id)| {
+                        key.eq_ignore_ascii_case("value") && id.as_str() == Some("")
+                    }) =>
+            {
+                // A manager whose id is "" names no one: cleared, however it is written.
+                return Ok(None);
+            }
             _ => value,
         };
         if attribute.multi_valued {
