@@ -152,8 +152,8 @@ async fn a_password_is_dropped_or_hashed_never_kept_in_clear() {
             let reply = send!(app, with_json(Method::POST, "/scim/v2/Bulk", token, &bulk));
             assert_eq!(reply.status, 200, "{label}");
             let location = reply.body["Operations"][0]["location"].as_str().unwrap();
-            let bob = location.rsplit('/').next().unwrap();
-            holds(&h, bob, "b0b-pass", "Bulk POST");
+            let bob = location.rsplit('/').next().unwrap().to_owned();
+            holds(&h, &bob, "b0b-pass", "Bulk POST");
 
             // The trail says what became of each password, never what it was.
             let records = trail(&h);
@@ -180,6 +180,32 @@ async fn a_password_is_dropped_or_hashed_never_kept_in_clear() {
             for secret in ["s3cret-pass", "n3w-pass", "b0b-pass", "$argon2id$"] {
                 assert!(!text.contains(secret), "{label}: {secret} in the trail");
             }
+
+            // Hashes outlive nothing: a deleted user's tombstone keeps none, and an org
+            // that goes back to discard keeps none (found by probing).
+            let hashes = |table: &str| {
+                h.db.count(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE data LIKE '%argon2id%'"
+                ))
+                .unwrap()
+            };
+            let reply = send!(
+                app,
+                request(Method::DELETE, &format!("/scim/v2/Users/{bob}"), token)
+            );
+            assert_eq!(reply.status, 204, "{label}");
+            assert_eq!(hashes("user_tombstones"), 0, "{label}");
+            let expected = i64::from(storage == "argon2id");
+            assert_eq!(hashes("scim_users"), expected, "{label}: ann's");
+            let (status, _, _) =
+                patch_org!(app, &admin_token, json!({"password_storage": "discard"}));
+            assert_eq!(status, 200, "{label}");
+            assert_eq!(hashes("scim_users"), 0, "{label}");
+            assert_eq!(
+                stored(&h, &ann)["userName"],
+                "ann",
+                "{label}: the rest stays"
+            );
         }
     }
 }

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use org_model::OrgSettings;
+use org_model::{OrgSettings, PasswordStorage};
 use scim_core::Dialect;
 
 use crate::schema::orgs;
-use crate::{Org, StoreError, Tx, timestamp};
+use crate::sql::{Bind, Sql};
+use crate::{Backend, Org, StoreError, Tx, timestamp};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = orgs)]
@@ -120,6 +121,7 @@ impl Orgs<'_, '_> {
     /// groups) share an externalId is [`StoreError::Conflict`] naming them; on, every
     /// externalId moves into the column the uniqueness constraint holds; off, out of it.
     pub fn set_settings(&mut self, org_id: &str, settings: &OrgSettings) -> Result<(), StoreError> {
+        let previous = self.settings(org_id)?;
         let was_unique: bool = orgs::table
             .find(org_id)
             .select(orgs::unique_external_id)
@@ -136,6 +138,28 @@ impl Orgs<'_, '_> {
         if unique != was_unique {
             self.set_external_id_uniqueness(org_id, unique)?;
         }
+        if previous.password_storage == PasswordStorage::Argon2id
+            && settings.password_storage == PasswordStorage::Discard
+        {
+            self.drop_password_hashes(org_id)?;
+        }
+        Ok(())
+    }
+
+    /// An organization that stops keeping password hashes (`argon2id` to `discard`) keeps
+    /// none: they go from its users' data (never returned, so no version changes).
+    fn drop_password_hashes(&mut self, org_id: &str) -> Result<(), StoreError> {
+        let mut sql = Sql::new(self.tx.backend);
+        let without = match self.tx.backend {
+            Backend::Sqlite => "json_remove(data, '$.password')",
+            Backend::Postgres => "(data::jsonb - 'password')::text",
+        };
+        sql.push(&format!(
+            "UPDATE scim_users SET data = {without} WHERE org_id = "
+        ))
+        .push_bind(Bind::Text(org_id.to_owned()))
+        .push(" AND data LIKE '%\"password\"%'");
+        sql.execute(self.tx.conn)?;
         Ok(())
     }
 

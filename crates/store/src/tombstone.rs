@@ -133,7 +133,7 @@ impl Lifecycle<'_, '_> {
             org_id: org_id.to_owned(),
             user_name: Some(user_name),
             external_id,
-            data,
+            data: without_password(data),
             created,
             deleted_at: timestamp::to_db(now),
             purged_at: None,
@@ -255,4 +255,20 @@ pub struct PurgedTombstone {
     pub deleted_at: String,
     /// The organization's setting it was purged under.
     pub purge_after_days: u32,
+}
+
+/// A deleted user's data without its `password` (a hash, when its organization keeps them):
+/// a tombstone keeps what a reactivation or an audit may need until the purge, and a
+/// password is neither.
+fn without_password(data: String) -> String {
+    if !data.contains("\"password\"") {
+        return data;
+    }
+    match serde_json::from_str::<serde_json::Value>(&data) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.remove("password");
+            serde_json::Value::Object(object).to_string()
+        }
+        _ => data,
+    }
 }
