@@ -76,6 +76,20 @@ fn the_migration_removes_every_clear_password_and_nothing_else() {
         store
             .write(|tx| tx.lifecycle().delete_user(&org, &ids[2], None, Utc::now()))
             .unwrap();
+        // Today's deletes keep no password in the tombstone; an older release's did.
+        let tombstoned: i64 = db
+            .count("SELECT COUNT(*) FROM user_tombstones WHERE data LIKE '%\"password\"%'")
+            .unwrap();
+        assert_eq!(tombstoned, 0, "{backend:?}: a tombstone keeps no password");
+        let old_tombstone = match backend {
+            Backend::Sqlite => "json_set(data, '$.password', 'x')",
+            Backend::Postgres => "jsonb_set(data::jsonb, '{password}', '\"x\"')::text",
+        };
+        db.execute_raw(&format!(
+            "UPDATE user_tombstones SET data = {old_tombstone} WHERE id = '{}'",
+            ids[2]
+        ))
+        .unwrap();
         let clear = |db: &TestDb| {
             db.count("SELECT COUNT(*) FROM scim_users WHERE data LIKE '%s3cret-pass%'")
                 .unwrap()
