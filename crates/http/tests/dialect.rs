@@ -343,5 +343,68 @@ async fn the_dialects_remaining_edges() {
             vec![("bulk_method_case".to_owned(), 1)],
             "{label}"
         );
+
+        // A Bulk path's endpoint in another case is the router's deviation too: the
+        // strict dialect refuses the whole request, the lenient one serves and counts it.
+        // A trailing slash is no deviation.
+        let bulk = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [
+                {"method": "POST", "path": "/users", "bulkId": "b1",
+                 "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                          "userName": "bulk-endpoint-case"}},
+                {"method": "POST", "path": "/Users/", "bulkId": "b2",
+                 "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                          "userName": "bulk-trailing-slash"}}
+            ]
+        });
+        h.set_dialect(&h.a.org_id, Dialect::Strict);
+        let before = h.state.deviation_counts();
+        let reply = send!(app, with_json(Method::POST, "/scim/v2/Bulk", token, &bulk));
+        reply.assert_error(
+            400,
+            Some("invalidPath"),
+            &format!("{label} strict bulk path"),
+        );
+        assert!(
+            reply.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Operations[0].path"),
+            "{label}: {}",
+            reply.body
+        );
+        assert_eq!(h.state.deviation_counts(), before, "{label}");
+        let found = send!(
+            app,
+            request(
+                Method::GET,
+                "/scim/v2/Users?filter=userName%20eq%20%22bulk-endpoint-case%22%20or%20userName%20eq%20%22bulk-trailing-slash%22",
+                token
+            )
+        );
+        assert_eq!(found.body["totalResults"], 0, "{label}: nothing applied");
+        h.set_dialect(&h.a.org_id, Dialect::Lenient);
+        let reply = send!(app, with_json(Method::POST, "/scim/v2/Bulk", token, &bulk));
+        assert_eq!(
+            reply.status, 200,
+            "{label} lenient bulk path: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["Operations"][0]["status"], "201", "{label}");
+        assert_eq!(reply.body["Operations"][1]["status"], "201", "{label}");
+        assert!(
+            reply.body["Operations"][0]["location"]
+                .as_str()
+                .unwrap()
+                .contains("/scim/v2/Users/"),
+            "{label}: {}",
+            reply.body
+        );
+        assert_eq!(
+            moved(&before, &h.state.deviation_counts()),
+            vec![("endpoint_case".to_owned(), 1)],
+            "{label}"
+        );
     }
 }

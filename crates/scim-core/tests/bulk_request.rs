@@ -319,3 +319,53 @@ fn a_long_chain_plans_without_recursion() {
             .all(|step| matches!(step, Step::Fail(_, e) if e.status == 409))
     );
 }
+
+#[test]
+fn paths_take_one_trailing_slash_and_report_an_endpoint_in_another_case() {
+    let user = json!({"userName": "a"});
+    // (method, path, endpoint, id, endpoint in another case)
+    let cases: [(&str, &str, Endpoint, Option<&str>, bool); 8] = [
+        ("POST", "/Users", Endpoint::Users, None, false),
+        ("POST", "/Users/", Endpoint::Users, None, false),
+        ("POST", "/users", Endpoint::Users, None, true),
+        ("POST", "/GROUPS/", Endpoint::Groups, None, true),
+        ("PUT", "/Users/1", Endpoint::Users, Some("1"), false),
+        ("PUT", "/Users/1/", Endpoint::Users, Some("1"), false),
+        ("PATCH", "/groups/g", Endpoint::Groups, Some("g"), true),
+        ("DELETE", "/Groups/g/", Endpoint::Groups, Some("g"), false),
+    ];
+    for (method, path, endpoint, id, other_case) in cases {
+        let mut operation = json!({"method": method, "path": path});
+        if method == "POST" {
+            operation["bulkId"] = json!("b");
+        }
+        if method != "DELETE" {
+            operation["data"] = user.clone();
+        }
+        let parsed = BulkRequest::parse(&request(json!([operation])), 5)
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+        let operation = &parsed.operations[0];
+        assert_eq!(operation.endpoint, endpoint, "{method} {path}");
+        assert_eq!(operation.id.as_deref(), id, "{method} {path}");
+        assert_eq!(
+            operation.endpoint_in_other_case, other_case,
+            "{method} {path}"
+        );
+    }
+    // One slash at most, and never an empty id.
+    for (method, path) in [
+        ("POST", "/Users//"),
+        ("DELETE", "/Users//"),
+        ("DELETE", "/Users/1//"),
+    ] {
+        let mut operation = json!({"method": method, "path": path, "bulkId": "b"});
+        if method == "POST" {
+            operation["data"] = user.clone();
+        }
+        check_error(
+            request(json!([operation])),
+            400,
+            Some(ScimType::InvalidValue),
+        );
+    }
+}

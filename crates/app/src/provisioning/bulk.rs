@@ -53,13 +53,20 @@ pub(crate) fn run_bulk(
         tolerated: Vec::new(),
         access: Vec::new(),
     };
-    // A method in another case: the whole request is the strict dialect's 400.
+    // A method or an endpoint in another case: the whole request is the strict
+    // dialect's 400.
     let mut dialect = DialectContext::new(context.actor.dialect);
     for (index, operation) in bulk.operations.iter().enumerate() {
         if operation.method_in_other_case {
             dialect.tolerate(
                 Deviation::BulkMethodCase,
                 &format!("Operations[{index}].method"),
+            )?;
+        }
+        if operation.endpoint_in_other_case {
+            dialect.tolerate(
+                Deviation::EndpointCase,
+                &format!("Operations[{index}].path"),
             )?;
         }
     }

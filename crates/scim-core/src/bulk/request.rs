@@ -87,6 +87,9 @@ pub struct BulkOperation {
     /// The method was written in another case than the RFC's (`post`):
     /// [`crate::Deviation::BulkMethodCase`], for the organization's dialect to judge.
     pub method_in_other_case: bool,
+    /// The endpoint of `path` was written in another case than the RFC's (`/users`):
+    /// [`crate::Deviation::EndpointCase`], for the organization's dialect to judge.
+    pub endpoint_in_other_case: bool,
     /// The client's transient id (always present on a POST).
     pub bulk_id: Option<String>,
     /// The version the client expects (`If-Match` semantics), as sent.
@@ -276,7 +279,7 @@ fn parse_operation(index: usize, operation: &Value) -> Result<BulkOperation, Sci
     let version = text("version")?.map(str::to_owned);
     let path = text("path")?
         .ok_or_else(|| ScimError::invalid_value(format!("{}: \"path\" is missing", at(""))))?;
-    let (endpoint, id) = parse_path(path, method).ok_or_else(|| {
+    let (endpoint, id, endpoint_in_other_case) = parse_path(path, method).ok_or_else(|| {
         let expected = match method {
             BulkMethod::Post => "/Users or /Groups",
             _ => "/Users/{id} or /Groups/{id}",
@@ -321,6 +324,7 @@ fn parse_operation(index: usize, operation: &Value) -> Result<BulkOperation, Sci
     Ok(BulkOperation {
         method,
         method_in_other_case: method_text != method.as_str(),
+        endpoint_in_other_case,
         bulk_id,
         version,
         endpoint,
@@ -330,21 +334,29 @@ fn parse_operation(index: usize, operation: &Value) -> Result<BulkOperation, Sci
     })
 }
 
-/// `/Users` for a POST, `/Users/{id}` otherwise (a leading slash is required; the endpoint
-/// name is matched case-insensitively).
-fn parse_path(path: &str, method: BulkMethod) -> Option<(Endpoint, Option<String>)> {
+/// A checked `path`: its endpoint, its resource id (`None` for a POST), and whether the
+/// endpoint was written in another case than the RFC's.
+type Path = (Endpoint, Option<String>, bool);
+
+/// `/Users` for a POST, `/Users/{id}` otherwise: a leading slash is required, one trailing
+/// slash is dropped (`/Users/`, `/Users/{id}/`, as the router does for a request's own
+/// path), and the endpoint name is matched case-insensitively, the third member saying
+/// whether it was written in another case ([`crate::Deviation::EndpointCase`]).
+fn parse_path(path: &str, method: BulkMethod) -> Option<Path> {
     let rest = path.strip_prefix('/')?;
-    let (endpoint, id) = match rest.split_once('/') {
-        Some((endpoint, id)) => (endpoint, Some(id)),
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (name, id) = match rest.split_once('/') {
+        Some((name, id)) => (name, Some(id)),
         None => (rest, None),
     };
-    let endpoint = Endpoint::parse(endpoint)?;
+    let endpoint = Endpoint::parse(name)?;
+    let other_case = name != &endpoint.as_str()[1..];
     match (method, id) {
-        (BulkMethod::Post, None) => Some((endpoint, None)),
+        (BulkMethod::Post, None) => Some((endpoint, None, other_case)),
         (BulkMethod::Post, Some(_)) | (_, None) => None,
         (_, Some(id)) => {
             let valid = !id.is_empty() && !id.contains(['/', '?', '#']);
-            valid.then(|| (endpoint, Some(id.to_owned())))
+            valid.then(|| (endpoint, Some(id.to_owned()), other_case))
         }
     }
 }
