@@ -160,6 +160,19 @@ async fn a_nul_character_is_a_400_and_an_id_holding_one_a_404() {
                 None,
                 invalid,
             ),
+            // Bytes that are not UTF-8 once decoded are refused alike, never replaced.
+            (
+                Method::GET,
+                "/scim/v2/Users?filter=userName%20eq%20%22%FF%FE%22".into(),
+                None,
+                invalid,
+            ),
+            (
+                Method::GET,
+                "/scim/v2/Groups?attributes=%C3".into(),
+                None,
+                invalid,
+            ),
             (
                 Method::GET,
                 "/scim/v2/Users?sortBy=%00".into(),
@@ -315,6 +328,12 @@ async fn a_nul_character_is_a_400_and_an_id_holding_one_a_404() {
             (
                 "GET",
                 "/admin/v1/audit?actor=%00".into(),
+                None,
+                admin_invalid,
+            ),
+            (
+                "GET",
+                "/admin/v1/audit?actor=%FF%FE".into(),
                 None,
                 admin_invalid,
             ),

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use crate::error::Error;
+use scim_core::ScimError;
+
 use crate::surface::body::nul_error;
 
 /// The segments of a path below the mount point (`/Users/a%20b` → `["Users", "a b"]`),
@@ -21,19 +23,39 @@ pub(crate) fn segments(path: &str) -> Option<Vec<String>> {
         .collect()
 }
 
-/// The query's parameters in order (`+` is a space; bytes that are not UTF-8 are
-/// replaced).
-pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+/// The query's parameters in order, as `application/x-www-form-urlencoded` reads them
+/// (`+` is a space). A name or value that is not UTF-8 once decoded (`%FF`) or holds a NUL
+/// character is a 400 `invalidValue`: neither can be a filter, an attribute name or an
+/// id, and replacing the bytes would search for something the client did not send.
+pub(crate) fn query_pairs(query: &str) -> Result<Vec<(String, String)>, Error> {
+    let decode = |text: &str| -> Result<String, Error> {
+        let spaced = text.replace('+', " ");
+        let decoded = percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map_err(|_| {
+                Error::from(ScimError::invalid_value(
+                    "a query parameter is not UTF-8 once percent-decoded",
+                ))
+            })?;
+        if decoded.contains('\0') {
+            return Err(nul_error());
+        }
+        Ok(decoded.into_owned())
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(name)?, decode(value)?))
+        })
         .collect()
 }
 
-/// The query's parameters by name; of a repeated one, the last. A NUL character in a
-/// name or value is a 400 (see [`crate::surface::body::refuse_nul`]).
+/// The query's parameters by name; of a repeated one, the last. Checked as
+/// [`query_pairs`] checks them, and no longer than an admin parameter can be.
 pub(crate) fn query_map(query: &str) -> Result<HashMap<String, String>, Error> {
-    let pairs = query_pairs(query);
-    refuse_nul_pairs(&pairs)?;
+    let pairs = query_pairs(query)?;
     if let Some((name, value)) = pairs
         .iter()
         .find(|(_, value)| value.len() > MAX_ADMIN_PARAMETER_LENGTH)
@@ -48,17 +70,6 @@ pub(crate) fn query_map(query: &str) -> Result<HashMap<String, String>, Error> {
 
 /// The longest admin query parameter read (ids, names, times, cursors are far shorter).
 const MAX_ADMIN_PARAMETER_LENGTH: usize = 4096;
-
-/// A 400 when a query parameter's name or value holds a NUL character.
-pub(crate) fn refuse_nul_pairs(pairs: &[(String, String)]) -> Result<(), Error> {
-    if pairs
-        .iter()
-        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
-    {
-        return Err(nul_error());
-    }
-    Ok(())
-}
 
 /// Whether a path segment can name nothing stored (it holds a NUL character): such an id
 /// is a 404, on either database, without asking one.
@@ -85,16 +96,28 @@ mod tests {
             assert_eq!(segments(path), expected, "{path}");
         }
         assert_eq!(
-            query_pairs("filter=userName+eq+%22a%22&count=2&count=3"),
-            vec![
+            query_pairs("filter=userName+eq+%22a%22&count=2&&count=3&flag").ok(),
+            Some(vec![
                 ("filter".to_owned(), "userName eq \"a\"".to_owned()),
                 ("count".to_owned(), "2".to_owned()),
-                ("count".to_owned(), "3".to_owned())
-            ]
+                ("count".to_owned(), "3".to_owned()),
+                ("flag".to_owned(), String::new()),
+            ])
+        );
+        assert_eq!(
+            query_pairs("a=%2B%26%3D+x%C3%A9").ok(),
+            Some(vec![("a".to_owned(), "+&= xé".to_owned())])
         );
         let map = query_map("a=1&a=2").unwrap_or_default();
         assert_eq!(map.get("a").map(String::as_str), Some("2"));
-        for query in ["a=%00", "a%00=1", "filter=userName+eq+%22%00%22"] {
+        for query in [
+            "a=%00",
+            "a%00=1",
+            "filter=userName+eq+%22%00%22",
+            "filter=userName+eq+%22%FF%FE%22",
+            "%C3=1",
+            "a=%E2%82",
+        ] {
             let error = query_map(query).map(|_| ()).unwrap_err();
             assert_eq!(
                 (error.status(), error.as_scim().scim_type),

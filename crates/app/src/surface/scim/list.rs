@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use super::links::with_location;
 use crate::config::ScimConfig;
 use crate::error::Error;
-use crate::surface::path::{query_pairs, refuse_nul_pairs};
+use crate::surface::path::query_pairs;
 
 /// The longest value of a query parameter other than `filter` (which has its own limit).
 pub(crate) const MAX_PARAMETER_LENGTH: usize = 4096;
@@ -53,8 +53,7 @@ pub(crate) struct QueryParams {
 impl QueryParams {
     /// Parse a URL query string; unknown parameters are ignored.
     pub(crate) fn from_query(query: &str) -> Result<Self, Error> {
-        let pairs = query_pairs(query);
-        refuse_nul_pairs(&pairs)?;
+        let pairs = query_pairs(query)?;
         let mut params = QueryParams::default();
         for (name, value) in pairs {
             if let Some(slot) = params.slot(&name) {
