@@ -182,7 +182,19 @@ async fn a_token_that_is_not_valid_is_a_401_whatever_else_is_wrong() {
         let refused = ["rc_scim_nope_0000".to_owned(), expired, revoked, admin];
         let scim = "application/scim+json";
         let good_user = user("bob").to_string();
-        let cases: [(EarlyFailure, u16, Option<&str>); 11] = [
+        let cases: [(EarlyFailure, u16, Option<&str>); 12] = [
+            (
+                (
+                    "a member named twice",
+                    Method::PUT,
+                    "/Users/{ann}",
+                    scim,
+                    "{\"userName\": \"ann\", \"active\": true, \"userName\": \"eve\"}".into(),
+                    None,
+                ),
+                400,
+                Some("invalidSyntax"),
+            ),
             (
                 (
                     "malformed JSON",

@@ -90,14 +90,20 @@ pub(crate) fn nul_error() -> Error {
         .into()
 }
 
-/// Parse a body as JSON (a 400 `invalidSyntax` naming the position otherwise).
+/// Parse a body as JSON with no object naming a member twice (a 400 `invalidSyntax`
+/// naming the position otherwise; see [`super::unique_keys`]).
 pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ScimError::invalid_syntax("the request body is empty").into());
     }
-    serde_json::from_slice(bytes).map_err(|error| {
+    super::unique_keys::from_slice(bytes).map_err(|error| {
+        let what = if error.is_syntax() || error.is_eof() {
+            "is not valid JSON"
+        } else {
+            "names a member twice in one object"
+        };
         ScimError::invalid_syntax(format!(
-            "the request body is not valid JSON (line {}, column {})",
+            "the request body {what} (line {}, column {})",
             error.line(),
             error.column()
         ))

@@ -11,3 +11,4 @@ pub(crate) mod path;
 mod pipeline;
 pub(crate) mod request_id;
 pub(crate) mod scim;
+mod unique_keys;
