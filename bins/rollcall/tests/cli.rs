@@ -439,6 +439,9 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
         assert_eq!(
             operations,
             [
+                "org.create",
+                "scim_token.create",
+                "admin_token.create",
                 "workspace.create",
                 "folder.create",
                 "grant.create",
@@ -447,6 +450,19 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
             ],
             "{label}"
         );
+        // `org create` is on the trail from the first moment, never with a secret.
+        assert_eq!(trail[0].target, format!("org:{}", org.org_id), "{label}");
+        assert_eq!(trail[0].detail["after"]["name"], "acme", "{label}");
+        for (record, secret) in trail[1..3].iter().zip([&org.scim_token, &org.admin_token]) {
+            let text = record.detail.to_string();
+            assert!(!text.contains(secret.as_str()), "{label}: {text}");
+            assert!(
+                record
+                    .target
+                    .ends_with(record.detail["after"]["id"].as_str().unwrap())
+            );
+        }
+        let trail = &trail[3..];
         let resource = format!("workspace:{ws}");
         let delta = |before: Value, after: Value| serde_json::json!([{"user": ann, "resource": resource, "before": before, "after": after}]);
         assert_eq!(
@@ -496,10 +512,16 @@ fn audit_export_writes_the_trail_as_json_lines() {
                 .map(|line| serde_json::from_str(line).unwrap())
                 .collect()
         };
+        // The organization's creation and its two tokens, then the three records.
         let all = lines(&[]);
-        assert_eq!(all.len(), 3, "{:?}", db.backend());
-        assert_eq!(all[0]["type"], "user.create");
-        assert_eq!(all[0]["detail"], detail);
+        assert_eq!(all.len(), 6, "{:?}", db.backend());
+        let types: Vec<&str> = all.iter().map(|r| r["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types[..3],
+            ["org.create", "scim_token.create", "admin_token.create"]
+        );
+        assert_eq!(all[3]["type"], "user.create");
+        assert_eq!(all[3]["detail"], detail);
         let since = (t0 + chrono::Duration::seconds(1)).to_rfc3339();
         assert_eq!(lines(&["--since", &since]).len(), 2);
     }

@@ -38,6 +38,25 @@ where
     Ok((value, to_json(&changes)))
 }
 
+/// Run `create`, which makes a new resource, and read the roles on it (`scope_of` names
+/// it from what `create` answered): its value and the roles it brings, each a change from
+/// no role, as audit records carry them. Public as `rollcall_app::with_new_access`, for
+/// resources created outside a request (the command line).
+pub fn of_new<T, E>(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    now: DateTime<Utc>,
+    create: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    scope_of: impl FnOnce(&T) -> AccessScope,
+) -> Result<(T, Value), E>
+where
+    E: From<StoreError>,
+{
+    let value = create(tx)?;
+    let changes = AccessDelta::of_new(tx, org_id, scope_of(&value), now)?;
+    Ok((value, to_json(&changes)))
+}
+
 /// [`around`] when there is a scope; otherwise just the write (no delta).
 pub(crate) fn around_if<T, E>(
     tx: &mut Tx<'_>,

@@ -24,6 +24,7 @@ mod trail;
 mod transaction;
 
 pub use access_delta::around as with_access_delta;
+pub use access_delta::of_new as with_new_access;
 pub use actor::{Actor, CredentialKind};
 pub use api::Api;
 pub use app::{App, MeResolver};

@@ -50,26 +50,52 @@ pub(crate) fn after_create(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if stored.resource.get("active") == Some(&Value::Bool(false)) {
-        return after_write(tx, actor, kind, &stored.id, now);
+        // Created suspended: nothing was lost, so no transition is recorded.
+        after_write(tx, actor, kind, &stored.id, now)?;
     }
     Ok(())
 }
 
-/// After a user write (replace, patch; a create through [`after_create`]) of resource `id`: follow a suspension or a
-/// reactivation through. Groups need nothing.
+/// A transition of a user's lifecycle that a write made, recorded by its own type besides
+/// the write's record (PRODUCT.md §6), so "when did Ann lose access" is one query whatever
+/// the wire form was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transition {
+    /// `active` turned off: suspended.
+    Deactivated,
+    /// `active` turned on again.
+    Reactivated,
+    /// Deleted (a tombstone).
+    Deleted,
+}
+
+impl Transition {
+    /// The record's operation: `user.deactivated`, `user.reactivated`, `user.deleted`.
+    pub(crate) fn operation(self) -> &'static str {
+        match self {
+            Transition::Deactivated => "user.deactivated",
+            Transition::Reactivated => "user.reactivated",
+            Transition::Deleted => "user.deleted",
+        }
+    }
+}
+
+/// After a user write (replace, patch; a create through [`after_create`]) of resource
+/// `id`: follow a suspension or a reactivation through, and say which it was. Groups need
+/// nothing.
 pub(crate) fn after_write(
     tx: &mut Tx<'_>,
     actor: &Actor,
     kind: ResourceKind,
     id: &str,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Transition>, StoreError> {
     if kind != ResourceKind::User {
-        return Ok(());
+        return Ok(None);
     }
     let org = actor.org_id.as_str();
     match tx.lifecycle().sync_deactivation(org, id, now)? {
-        ActivityChange::Unchanged => Ok(()),
+        ActivityChange::Unchanged => Ok(None),
         ActivityChange::Suspended => {
             let owned = tx.lifecycle().owned_workspaces(org, id, now)?;
             hand_over(
@@ -80,12 +106,13 @@ pub(crate) fn after_write(
                 Departure::Suspended,
                 Orphans::Record,
                 now,
-            )
+            )?;
+            Ok(Some(Transition::Deactivated))
         }
         change @ ActivityChange::Reactivated { deactivated_at } => {
             let window = tx.orgs().settings(org)?.reactivation_window_days;
             if !change.outside_window(window, now) {
-                return Ok(());
+                return Ok(Some(Transition::Reactivated));
             }
             let reason = json!({
                 "reason": "reactivated_outside_window",
@@ -95,7 +122,7 @@ pub(crate) fn after_write(
             for grant in tx.lifecycle().drop_manual_grants(org, id)? {
                 record_dropped_grant(tx, actor, &grant, &reason, now)?;
             }
-            Ok(())
+            Ok(Some(Transition::Reactivated))
         }
     }
 }

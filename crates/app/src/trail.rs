@@ -16,6 +16,7 @@
 //! no organization to put it in).
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use rollcall_store::{NewAuditRecord, ResourceKind, StoreError, Tx};
@@ -217,22 +218,57 @@ fn is_recorded(key: &str) -> bool {
     !matches!(key, "id" | "meta" | "members" | "groups")
 }
 
-/// `{"after": …}` of a new SCIM resource, what is never returned (`password`) redacted.
+/// `{"after": …}` of a new SCIM resource, what is never returned (`password`) redacted. A
+/// user created without `active` is recorded active, as it is (PRODUCT.md §5).
 pub(crate) fn created(registry: &SchemaRegistry, rt: &ResourceType, resource: &Value) -> Value {
     let mut after = Value::Object(recorded(resource));
     redact_never_returned(registry, rt, &mut after);
+    if let Some(after) = after.as_object_mut() {
+        as_lived(rt, after);
+    }
     json!({"after": after})
 }
 
+/// `{"before": …, "after": null}` of a deleted SCIM resource, as [`created`] records a new
+/// one.
+pub(crate) fn deleted(registry: &SchemaRegistry, rt: &ResourceType, resource: &Value) -> Value {
+    let before = created(registry, rt, resource)
+        .get_mut("after")
+        .map(Value::take)
+        .unwrap_or_default();
+    json!({"before": before, "after": null})
+}
+
+/// What a resource's attributes mean rather than what was sent: a user without `active`
+/// is active (RFC 7643 §4.1.1 leaves the default to the provider; Rollcall's is active).
+fn as_lived(rt: &ResourceType, attributes: &mut Map<String, Value>) {
+    if rt.id == "User" && !attributes.contains_key("active") {
+        attributes.insert("active".to_owned(), Value::Bool(true));
+    }
+}
+
 /// [`changes`] of a SCIM resource: an attribute that is never returned (`password`) is
-/// named when it changed, its values redacted.
+/// named when it changed, its values redacted; a user's missing `active` reads `true`.
 pub(crate) fn resource_changes(
     registry: &SchemaRegistry,
     rt: &ResourceType,
     before: &Value,
     after: &Value,
 ) -> Value {
-    let mut detail = changes(before, after);
+    let lived = |resource: &Value| -> Option<Value> {
+        let attributes = resource.as_object()?;
+        if rt.id != "User" || attributes.contains_key("active") {
+            return None;
+        }
+        let mut attributes = attributes.clone();
+        as_lived(rt, &mut attributes);
+        Some(Value::Object(attributes))
+    };
+    let (lived_before, lived_after) = (lived(before), lived(after));
+    let mut detail = changes(
+        lived_before.as_ref().unwrap_or(before),
+        lived_after.as_ref().unwrap_or(after),
+    );
     for side in ["before", "after"] {
         if let Some(attributes) = detail.get_mut(side) {
             redact_never_returned(registry, rt, attributes);
@@ -261,6 +297,37 @@ pub(crate) fn changes(before: &Value, after: &Value) -> Value {
         }
     }
     json!({"before": old, "after": new})
+}
+
+/// The members a group gains and loses when its member list is replaced (`POST`, `PUT`),
+/// recorded as a PATCH's are: `[{"op": "add", "members"}, {"op": "remove", "members"}]`,
+/// each only when not empty, ids sorted.
+pub(crate) fn replaced_members(before: &BTreeSet<String>, after: &Value) -> Value {
+    let after: BTreeSet<&str> = after
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|member| member.get("value").and_then(Value::as_str))
+        .collect();
+    let added: Vec<&str> = after
+        .iter()
+        .copied()
+        .filter(|id| !before.contains(*id))
+        .collect();
+    let removed: Vec<&str> = before
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !after.contains(id))
+        .collect();
+    let mut changes = Vec::new();
+    if !added.is_empty() {
+        changes.push(json!({"op": "add", "members": added}));
+    }
+    if !removed.is_empty() {
+        changes.push(json!({"op": "remove", "members": removed}));
+    }
+    Value::Array(changes)
 }
 
 /// The member delta of a group PATCH as recorded.

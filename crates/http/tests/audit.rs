@@ -83,10 +83,13 @@ async fn every_scim_write_is_recorded_with_what_changed_and_failures_with_their_
         let expected = [
             ("user.create", format!("user:{ann}"), 201),
             ("user.patch", format!("user:{ann}"), 200),
+            // The suspension and the deletion by type too (PRODUCT.md §6).
+            ("user.deactivated", format!("user:{ann}"), 200),
             ("group.create", format!("group:{eng}"), 201),
             ("group.patch", format!("group:{eng}"), 200),
             ("user.create", "user".to_owned(), 409),
             ("user.delete", format!("user:{ann}"), 204),
+            ("user.deleted", format!("user:{ann}"), 204),
         ]
         .map(|(t, target, status)| (t.to_owned(), target, status));
         assert_eq!(summary, expected, "{label}");
@@ -98,13 +101,17 @@ async fn every_scim_write_is_recorded_with_what_changed_and_failures_with_their_
             json!({"before": {"active": true}, "after": {"active": false}, "access": []})
         );
         assert_eq!(
-            events[3]["detail"]["members"],
+            events[2]["detail"],
+            json!({"via": "user.patch", "access": []})
+        );
+        assert_eq!(
+            events[4]["detail"]["members"],
             json!([{"op": "add", "members": [ann]}])
         );
         assert_eq!(
-            events[4]["detail"]["error"]["scimType"], "uniqueness",
+            events[5]["detail"]["error"]["scimType"], "uniqueness",
             "{}",
-            events[4]
+            events[5]
         );
         assert!(trail.get("next_cursor").is_none());
 

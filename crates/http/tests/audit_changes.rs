@@ -208,7 +208,8 @@ async fn admin_writes_are_recorded_with_what_changed_and_access_deltas() {
         assert_eq!(detail(0)["after"]["name"], "department_sales");
         assert_eq!(
             detail(1),
-            json!({"before": {"name": "department_sales"}, "after": {"name": "department_sales_eu"}})
+            // Rules match names: a rename carries its delta (none here: no rule reaches it).
+            json!({"before": {"name": "department_sales"}, "after": {"name": "department_sales_eu"}, "access": []})
         );
         assert_eq!(
             detail(3)["access"],
@@ -383,7 +384,15 @@ async fn scim_membership_and_lifecycle_changes_carry_their_access_delta() {
                     json!([access(&ann, &ws_ref, editor.clone(), Value::Null)])
                 ),
                 (
+                    "user.deactivated".to_owned(),
+                    json!([access(&ann, &ws_ref, editor.clone(), Value::Null)])
+                ),
+                (
                     "user.replace".to_owned(),
+                    json!([access(&ann, &ws_ref, Value::Null, editor.clone())])
+                ),
+                (
+                    "user.reactivated".to_owned(),
                     json!([access(&ann, &ws_ref, Value::Null, editor.clone())])
                 ),
                 (

@@ -294,6 +294,34 @@ impl AccessDelta {
         Ok(delta)
     }
 
+    /// The roles on a resource just created (a workspace with its Home folder, a folder),
+    /// read after its creation in the same transaction: every role there is new, so each
+    /// is a change from no role. `scope` names the new resource
+    /// ([`AccessScope::Workspace`] or [`AccessScope::Resource`]). Sorted as
+    /// [`AccessDelta::after`] sorts.
+    pub fn of_new(
+        tx: &mut Tx<'_>,
+        org_id: &str,
+        scope: AccessScope,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AccessChange>, StoreError> {
+        let read = AccessDelta::read(tx, org_id, scope, now)?;
+        let mut changes: Vec<AccessChange> = read
+            .before
+            .into_iter()
+            .map(|((user, resource), role)| AccessChange {
+                user,
+                resource,
+                before: None,
+                after: Some(role),
+            })
+            .collect();
+        changes.sort_by(|a, b| {
+            (a.resource.to_string(), &a.user).cmp(&(b.resource.to_string(), &b.user))
+        });
+        Ok(changes)
+    }
+
     /// Whether the change cannot affect anyone's role (nothing was read).
     pub fn is_trivial(&self) -> bool {
         self.workspaces.is_empty() && self.folders.is_empty() && self.cached.is_none()

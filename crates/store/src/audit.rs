@@ -65,8 +65,8 @@ pub struct AuditQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only by this actor.
     pub actor: Option<String>,
-    /// Only on this target.
-    pub target: Option<String>,
+    /// Only on one of these targets (`user:<id>`, …); all when empty.
+    pub targets: Vec<String>,
     /// Only this operation.
     pub operation: Option<String>,
     /// Only after this `seq` (the cursor of the previous page).
@@ -177,8 +177,8 @@ impl Audit<'_, '_> {
         if let Some(actor) = &query.actor {
             select = select.filter(audit_events::actor.eq(actor.clone()));
         }
-        if let Some(target) = &query.target {
-            select = select.filter(audit_events::target.eq(target.clone()));
+        if !query.targets.is_empty() {
+            select = select.filter(audit_events::target.eq_any(query.targets.clone()));
         }
         if let Some(operation) = &query.operation {
             select = select.filter(audit_events::operation.eq(operation.clone()));

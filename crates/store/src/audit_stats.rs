@@ -1,7 +1,8 @@
 //! Figures over an organization's SCIM writes, read from the audit trail (PRODUCT.md §8,
 //! the per-org health report): the trail holds every applied and every failed SCIM write
 //! of every instance sharing the database, so these figures hold across instances.
-//! SCIM records are those whose actor is `scim:<token id>`; a status of 400 or more is a
+//! SCIM records are those whose actor is `scim:<token id>` and whose operation is a SCIM
+//! write request's own (`SCIM_WRITES`); a status of 400 or more is a
 //! failure.
 
 use chrono::{DateTime, Utc};
@@ -13,6 +14,20 @@ use crate::{StoreError, timestamp};
 
 /// The actors of SCIM writes.
 const SCIM_ACTORS: &str = "scim:%";
+
+/// The operations of SCIM write requests (a request's own record, applied or failed), not
+/// the records a write brings with it (`user.deactivated`, `grant.delete`, succession).
+const SCIM_WRITES: [&str; 9] = [
+    "user.create",
+    "user.replace",
+    "user.patch",
+    "user.delete",
+    "group.create",
+    "group.replace",
+    "group.patch",
+    "group.delete",
+    "bulk",
+];
 
 /// An organization's SCIM writes over a window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +71,7 @@ impl Audit<'_, '_> {
                 .filter(audit_events::org_id.eq(org_id))
                 .filter(audit_events::occurred_at.ge(since.clone()))
                 .filter(audit_events::actor.like(SCIM_ACTORS))
+                .filter(audit_events::operation.eq_any(SCIM_WRITES))
         };
         let total: i64 = in_window().count().get_result(self.tx.conn)?;
         let failed: i64 = in_window()
@@ -67,6 +83,7 @@ impl Audit<'_, '_> {
         let last_applied: Option<String> = audit_events::table
             .filter(audit_events::org_id.eq(org_id))
             .filter(audit_events::actor.like(SCIM_ACTORS))
+            .filter(audit_events::operation.eq_any(SCIM_WRITES))
             .filter(audit_events::status.lt(400))
             .order(audit_events::seq.desc())
             .select(audit_events::occurred_at)

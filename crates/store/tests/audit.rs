@@ -98,7 +98,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
             ),
             (
                 AuditQuery {
-                    target: Some("user:b".into()),
+                    targets: vec!["user:b".into()],
                     limit: 10,
                     ..AuditQuery::default()
                 },

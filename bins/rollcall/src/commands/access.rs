@@ -49,9 +49,15 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
             let now = crate::clock::now();
             let workspace = store
                 .write(|tx| {
-                    let workspace = tx.workspaces().create(&org.org, &name, now)?;
+                    let (workspace, access) = rollcall_app::with_new_access(
+                        tx,
+                        &org.org,
+                        now,
+                        |tx| tx.workspaces().create(&org.org, &name, now),
+                        |workspace| AccessScope::Workspace(workspace.id.clone()),
+                    )?;
                     let target = format!("workspace:{}", workspace.id);
-                    let detail = json!({"after": workspace});
+                    let detail = json!({"after": workspace, "access": access});
                     audited::record(tx, &org.org, "workspace.create", &target, &detail, now)?;
                     Ok(workspace)
                 })
@@ -85,11 +91,18 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
             let now = crate::clock::now();
             let folder = store
                 .write(|tx| {
-                    let folder = tx
-                        .workspaces()
-                        .create_folder(&org.org, &workspace, &name, access, now)?;
+                    let (folder, delta) = rollcall_app::with_new_access(
+                        tx,
+                        &org.org,
+                        now,
+                        |tx| {
+                            tx.workspaces()
+                                .create_folder(&org.org, &workspace, &name, access, now)
+                        },
+                        |folder| AccessScope::Resource(ResourceRef::Folder(folder.id.clone())),
+                    )?;
                     let target = format!("folder:{}", folder.id);
-                    let detail = json!({"after": folder});
+                    let detail = json!({"after": folder, "access": delta});
                     audited::record(tx, &org.org, "folder.create", &target, &detail, now)?;
                     Ok(folder)
                 })

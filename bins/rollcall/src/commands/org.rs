@@ -65,6 +65,29 @@ pub fn create(store: &Store, name: &str) -> anyhow::Result<CreatedOrg> {
             let admin =
                 tx.tokens()
                     .create(&org.id, TokenKind::Admin, Some("initial"), None, now)?;
+            // On the trail from its first moment: the organization and its two tokens
+            // (never their secrets).
+            let detail =
+                json!({"after": {"name": org.name, "created_at": org.created_at.to_rfc3339()}});
+            super::audited::record(
+                tx,
+                &org.id,
+                "org.create",
+                &format!("org:{}", org.id),
+                &detail,
+                now,
+            )?;
+            for (kind, token) in [("scim", &scim.info), ("admin", &admin.info)] {
+                let detail = json!({"after": {"id": token.id, "kind": kind, "name": token.name}});
+                super::audited::record(
+                    tx,
+                    &org.id,
+                    &format!("{kind}_token.create"),
+                    &format!("{kind}_token:{}", token.id),
+                    &detail,
+                    now,
+                )?;
+            }
             Ok(CreatedOrg {
                 org_id: org.id,
                 scim_token: scim.secret,

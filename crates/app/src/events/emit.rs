@@ -22,6 +22,13 @@ pub(crate) struct MembersBefore {
     members: BTreeSet<String>,
 }
 
+impl MembersBefore {
+    /// The members read.
+    pub(crate) fn members(&self) -> &BTreeSet<String> {
+        &self.members
+    }
+}
+
 /// Read what a write of group `id` may change among its members: for a PUT (`changes:
 /// None`) every member, for a PATCH the ids it names (every member when it removes by
 /// filter or all). `None` for users and for PATCHes without member changes.

@@ -6,11 +6,12 @@
 //! [`Applied`]: super::Applied
 
 use rollcall_store::{AccessScope, MemberDelta, ResourceKind, StoreError, Tx};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Context;
 use crate::access_delta;
 use crate::error::Failure;
+use crate::lifecycle::Transition;
 use crate::trail::{self, Author, Entry};
 
 /// What a write records: `<noun>.<verb>` on `<noun>:<id>`, its status and detail (the
@@ -25,6 +26,8 @@ pub(crate) struct Recorded {
     pub(crate) status: u16,
     /// `{"before", "after"}`, members, left groups.
     pub(crate) detail: Value,
+    /// The user's lifecycle transition, recorded by its own type too.
+    pub(crate) transition: Option<Transition>,
 }
 
 /// The effective-role changes a write recorded: `{"user", "resource", "before", "after"}`
@@ -99,9 +102,42 @@ fn finish(
         detail: &recorded.detail,
     };
     trail::commit(tx, &Author::actor(context.actor), entry, context.now)?;
+    if let Some(transition) = recorded.transition {
+        record_transition(tx, context, transition, &recorded, &operation, &target)?;
+    }
     then(tx)?;
     Ok(match recorded.detail.get_mut("access").map(Value::take) {
         Some(Value::Array(changes)) => changes,
         _ => AccessChanges::new(),
     })
+}
+
+/// The record of a user's lifecycle transition, beside the write's own: the write it came
+/// with (`via`) and the access the user lost or regained, per resource (the write's delta
+/// for that user). Its delta is the write's, already told as `access.changed`, so it is
+/// appended alone.
+fn record_transition(
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    transition: Transition,
+    recorded: &Recorded,
+    operation: &str,
+    target: &str,
+) -> Result<(), StoreError> {
+    let access: Vec<Value> = match recorded.detail.get("access") {
+        Some(Value::Array(changes)) => changes
+            .iter()
+            .filter(|change| change.get("user").and_then(Value::as_str) == Some(&recorded.id))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let detail = json!({"via": operation, "access": access});
+    let entry = Entry {
+        operation: transition.operation(),
+        target,
+        status: recorded.status,
+        detail: &detail,
+    };
+    trail::append(tx, &Author::actor(context.actor), entry, context.now)
 }

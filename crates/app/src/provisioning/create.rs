@@ -45,11 +45,15 @@ pub(crate) fn create(
         |stored| {
             let mut detail = trail::created(context.schemas, rt, &stored.resource);
             settled.record(&mut detail);
+            if kind == ResourceKind::Group {
+                detail["members"] = trail::replaced_members(&Default::default(), &resource);
+            }
             Some(Recorded {
                 verb: "create",
                 id: stored.id.clone(),
                 status: 201,
                 detail,
+                transition: None,
             })
         },
         |tx, stored| {

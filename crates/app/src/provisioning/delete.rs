@@ -7,7 +7,8 @@ use super::change::{self, Recorded};
 use super::preconditions::Preconditions;
 use super::{Applied, Context};
 use crate::error::Failure;
-use crate::{access_delta, events, lifecycle};
+use crate::lifecycle::{self, Transition};
+use crate::{access_delta, events, trail};
 
 /// Delete resource `id`; with preconditions, the version they name must still be the
 /// stored one when the row is deleted. A user leaves a tombstone (PRODUCT.md §5); each
@@ -20,10 +21,13 @@ pub(crate) fn delete(
     preconditions: &Preconditions,
 ) -> Result<Applied<()>, Failure> {
     let (org, now) = (context.org(), context.now);
+    let rt = context.resource_type(kind)?;
+    // What is deleted is recorded as the "before" (a group without its members, which
+    // `left_groups` of each member's delete and the group's own member records tell).
+    let existing = tx.resources(kind).get(org, id, false)?;
     let expected_version = if preconditions.is_empty() {
         None
     } else {
-        let existing = tx.resources(kind).get(org, id, false)?;
         preconditions.expected_version(&existing)?
     };
     // The memberships that go with it, told as `group.member_removed`.
@@ -44,7 +48,7 @@ pub(crate) fn delete(
             Ok(())
         },
         |()| {
-            let mut detail = json!({});
+            let mut detail = trail::deleted(context.schemas, rt, &existing.resource);
             if !left.is_empty() {
                 detail["left_groups"] = json!(left);
             }
@@ -53,6 +57,7 @@ pub(crate) fn delete(
                 id: id.to_owned(),
                 status: 204,
                 detail,
+                transition: (kind == ResourceKind::User).then_some(Transition::Deleted),
             })
         },
         |tx, ()| {

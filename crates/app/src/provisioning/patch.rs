@@ -67,7 +67,7 @@ fn patch_user(
     let scope =
         access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&outcome.resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).
-    let (stored, access) = change::write(
+    let ((stored, _), access) = change::write(
         tx,
         context,
         kind,
@@ -76,10 +76,10 @@ fn patch_user(
             let stored =
                 tx.resources(kind)
                     .replace(org, &id, &outcome.resource, expected_version, now)?;
-            lifecycle::after_write(tx, context.actor, kind, &id, now)?;
-            Ok(stored)
+            let transition = lifecycle::after_write(tx, context.actor, kind, &id, now)?;
+            Ok((stored, transition))
         },
-        |stored| {
+        |(stored, transition)| {
             let mut detail =
                 trail::resource_changes(context.schemas, rt, &existing.resource, &stored.resource);
             settled.record(&mut detail);
@@ -88,9 +88,12 @@ fn patch_user(
                 id: id.clone(),
                 status: 200,
                 detail,
+                transition: *transition,
             })
         },
-        |tx, stored| events::emit_updated(tx, org, kind, &existing.resource, stored, None, now),
+        |tx, (stored, _)| {
+            events::emit_updated(tx, org, kind, &existing.resource, stored, None, now)
+        },
     )?;
     Ok(Applied {
         value: stored,
@@ -157,6 +160,7 @@ fn patch_group(
                     id: id.clone(),
                     status: 200,
                     detail,
+                    transition: None,
                 }
             })
         },

@@ -42,9 +42,12 @@ pub(crate) fn replace(
         settled = password::settle(tx, context, Some(&existing.resource), &mut resource)?;
     }
     let members_before = events::members_before(tx, org, kind, &id, None)?;
+    let member_changes = members_before
+        .as_ref()
+        .map(|before| trail::replaced_members(before.members(), &resource));
     let scope = access_delta::write_scope(kind, &id, Some(&existing.resource), Some(&resource));
     // The delta spans what the lifecycle does about it (grants dropped, succession).
-    let (stored, access) = change::write(
+    let ((stored, _), access) = change::write(
         tx,
         context,
         kind,
@@ -53,21 +56,25 @@ pub(crate) fn replace(
             let stored = tx
                 .resources(kind)
                 .replace(org, &id, &resource, expected_version, now)?;
-            lifecycle::after_write(tx, context.actor, kind, &id, now)?;
-            Ok(stored)
+            let transition = lifecycle::after_write(tx, context.actor, kind, &id, now)?;
+            Ok((stored, transition))
         },
-        |stored| {
+        |(stored, transition)| {
             let mut detail =
                 trail::resource_changes(context.schemas, rt, &existing.resource, &stored.resource);
             settled.record(&mut detail);
+            if let Some(changes) = &member_changes {
+                detail["members"] = changes.clone();
+            }
             Some(Recorded {
                 verb: "replace",
                 id: id.clone(),
                 status: 200,
                 detail,
+                transition: *transition,
             })
         },
-        |tx, stored| {
+        |tx, (stored, _)| {
             events::emit_updated(
                 tx,
                 org,

@@ -23,12 +23,59 @@ pub(crate) fn record_document(record: &AuditRecord) -> Value {
         "org": record.org_id,
         "time": record.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         "actor": record.actor,
+        "credential": credential(&record.actor),
         "type": record.operation,
         "target": record.target,
         "status": record.status,
         "detail": record.detail,
         "request_id": record.request_id,
     })
+}
+
+/// Which credential acted, from the actor the trail names: `{"kind", "id"}`, the kind
+/// `scim_token` or `admin_token` (or an embedder's prefix) with the credential's id, or
+/// `cli` / `system` without one.
+fn credential(actor: &str) -> Value {
+    match actor.split_once(':') {
+        Some((prefix, id)) => {
+            let kind = match prefix {
+                "scim" => "scim_token",
+                "admin" => "admin_token",
+                other => other,
+            };
+            json!({"kind": kind, "id": id})
+        }
+        None => json!({"kind": actor, "id": null}),
+    }
+}
+
+/// The kinds of target a record names (`<kind>:<id>`).
+const TARGET_KINDS: [&str; 11] = [
+    "user",
+    "group",
+    "workspace",
+    "folder",
+    "grant",
+    "rule",
+    "schema",
+    "scim_token",
+    "admin_token",
+    "webhook",
+    "org",
+];
+
+/// What `target=` matches: a record's `kind:id` as written, or, for a bare id, that id
+/// under any kind (PRODUCT.md §6: "when did Ann lose access" needs no kind).
+fn targets(value: &str) -> Vec<String> {
+    if value.contains(':') {
+        return vec![value.to_owned()];
+    }
+    let mut targets: Vec<String> = TARGET_KINDS
+        .iter()
+        .map(|kind| format!("{kind}:{value}"))
+        .collect();
+    targets.push(value.to_owned());
+    targets
 }
 
 fn time(text: &str, key: &str) -> Result<DateTime<Utc>, Error> {
@@ -49,7 +96,7 @@ fn query(query: &str) -> Result<AuditQuery, Error> {
             "since" => query.since = Some(time(value, key)?),
             "until" => query.until = Some(time(value, key)?),
             "actor" => query.actor = Some(value.clone()),
-            "target" => query.target = Some(value.clone()),
+            "target" => query.targets = targets(value),
             "type" => query.operation = Some(value.clone()),
             "cursor" => {
                 query.after = Some(value.parse().map_err(|_| {

@@ -19,7 +19,7 @@ mod tokens;
 pub(crate) mod webhooks;
 mod workspaces;
 
-use rollcall_store::{StoreError, Tx};
+use rollcall_store::{AccessScope, StoreError, Tx};
 use serde_json::Value;
 
 use crate::actor::Actor;
@@ -55,14 +55,18 @@ where
     Ok(Response::json(200, &serde_json::json!({ key: documents })))
 }
 
+/// How a created resource is named: its id, and the access scope of what it opens.
+pub(crate) type Naming<T> = (fn(&T) -> &str, fn(&T) -> AccessScope);
+
 /// `POST …` of a plain item: `create(tx, org_id, now)` for the actor's organization,
-/// recorded as `operation` on `noun:<its id>` with `{"after": rendered}`; 201 with it.
+/// recorded as `operation` on `noun:<its id>` with `{"after": rendered, "access"}` (the
+/// roles the new resource brings, read in its transaction); 201 with it.
 pub(crate) async fn create_one<T, F>(
     call: &mut Call<'_>,
     credential: &Credential,
     (operation, noun): (&'static str, &'static str),
     create: F,
-    id: fn(&T) -> &str,
+    (id, scope): Naming<T>,
     render: fn(&T) -> Value,
 ) -> Result<Response, Error>
 where
@@ -72,10 +76,12 @@ where
         + 'static,
 {
     let created = audited(call, credential, operation, 201, move |tx, actor, now| {
-        let created = create(tx, &actor.org_id, now)?;
+        let org = actor.org_id.as_str();
+        let (created, access) =
+            crate::access_delta::of_new(tx, org, now, |tx| create(tx, org, now), scope)?;
         let recorded = Recorded::new(
             format!("{noun}:{}", id(&created)),
-            serde_json::json!({"after": render(&created)}),
+            serde_json::json!({"after": render(&created), "access": access}),
         );
         Ok((created, recorded))
     })

@@ -44,7 +44,11 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
         &credential,
         ("workspace.create", "workspace"),
         move |tx, org, now| tx.workspaces().create(org, &name, now),
-        |workspace| &workspace.id,
+        (
+            |workspace: &Workspace| &workspace.id,
+            // Rules match its name, org owners own it: roles from its first moment.
+            |workspace| AccessScope::Workspace(workspace.id.clone()),
+        ),
         workspace_document,
     )
     .await
@@ -84,11 +88,17 @@ pub(crate) async fn patch(call: &mut Call<'_>, id: &str) -> Result<Response, Err
         &credential,
         "workspace.update",
         200,
-        move |tx, caller, _| {
-            let before = tx.workspaces().get(&caller.org_id, &id)?;
-            let after = tx.workspaces().rename(&caller.org_id, &id, &name)?;
-            let detail =
+        move |tx, caller, now| {
+            let org = caller.org_id.as_str();
+            let before = tx.workspaces().get(org, &id)?;
+            // Rules match names: a rename can give and take roles.
+            let scope = AccessScope::Workspace(id.clone());
+            let (after, access) = access_delta::around(tx, org, scope, now, |tx| {
+                tx.workspaces().rename(org, &id, &name)
+            })?;
+            let mut detail =
                 crate::trail::changes(&workspace_document(&before), &workspace_document(&after));
+            detail["access"] = access;
             Ok((after, Recorded::new(format!("workspace:{id}"), detail)))
         },
     )
@@ -134,7 +144,11 @@ pub(crate) async fn create_folder(
             tx.workspaces()
                 .create_folder(org, &workspace_id, &name, access, now)
         },
-        |folder| &folder.id,
+        (
+            |folder: &Folder| &folder.id,
+            // A folder open to its workspace (`everyone`) gives its members roles at once.
+            |folder| AccessScope::Resource(ResourceRef::Folder(folder.id.clone())),
+        ),
         folder_document,
     )
     .await
