@@ -337,3 +337,35 @@ async fn a_root_search_pages_through_users_then_groups() {
         reply.assert_error(400, Some("invalidValue"), &label);
     }
 }
+
+#[actix_web::test]
+async fn filters_on_attributes_computed_when_returned_are_refused() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let token = h.a.token.clone();
+        let ann = create!(app, &token, "Users", user("ann"));
+        let team = create!(app, &token, "Groups", group("team", &[&ann]));
+        // What a client would try after reading a resource: its own URLs back.
+        let location = format!("http://localhost:8080/scim/v2/Users/{ann}");
+        let filters = [
+            ("Users", format!("meta.location eq \"{location}\"")),
+            ("Users", format!("groups[$ref ew \"{team}\"]")),
+            ("Groups", format!("members[$ref eq \"{location}\"]")),
+            ("Groups", "members.$ref pr".to_owned()),
+        ];
+        for (endpoint, filter) in filters {
+            let uri = format!("/scim/v2/{endpoint}?filter={}", common::encode(&filter));
+            let reply = send!(app, request(Method::GET, &uri, &token));
+            reply.assert_error(400, Some("invalidFilter"), &format!("{label} {filter}"));
+        }
+        // What they stand for is filterable.
+        let uri = format!(
+            "/scim/v2/Groups?filter={}",
+            common::encode(&format!("members[value eq \"{ann}\"]"))
+        );
+        let reply = send!(app, request(Method::GET, &uri, &token));
+        assert_eq!(reply.body["totalResults"], 1, "{label}: {}", reply.body);
+    }
+}

@@ -384,6 +384,39 @@ fn refuses_invalid_filters() {
         );
     }
     check_error(u, "password pr", 0, "\"password\" is never returned");
+    // What the service provider fills in from the request's URL is stored nowhere: a
+    // filter on it is refused rather than never matching.
+    let computed = [
+        (
+            "User",
+            r#"meta.location eq "https://x/scim/v2/Users/1""#,
+            "meta.location",
+        ),
+        ("Group", r#"meta.location sw "https://""#, "meta.location"),
+        ("User", "meta.location pr", "meta.location"),
+        (
+            "Group",
+            r#"members[$ref eq "https://x/Users/1"]"#,
+            "members.$ref",
+        ),
+        ("Group", r#"members.$ref co "Users""#, "members.$ref"),
+        (
+            "User",
+            r#"groups.$ref eq "https://x/Groups/1""#,
+            "groups.$ref",
+        ),
+        ("User", "groups[$ref pr]", "groups.$ref"),
+    ];
+    for (rt, filter, path) in computed {
+        let position = filter
+            .find(if filter.contains('[') {
+                "$ref"
+            } else {
+                path.split('.').next().unwrap_or(path)
+            })
+            .unwrap();
+        check_error(rt, filter, position, &format!("\"{path}\" is computed"));
+    }
     check_error(
         u,
         r#"not (URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:PASSWORD eq "x")"#,

@@ -108,6 +108,7 @@ impl<'r> Resolver<'r> {
             } => {
                 let (attribute, _) = self.attribute(path, *path_span, parent)?;
                 refuse_never_returned(&attribute, *path_span)?;
+                refuse_computed(&attribute, *path_span)?;
                 Ok(ResolvedFilter::Present(attribute))
             }
             Filter::Compare {
@@ -120,6 +121,7 @@ impl<'r> Resolver<'r> {
             } => {
                 let (attribute, def) = self.attribute(path, *path_span, parent)?;
                 refuse_never_returned(&attribute, *path_span)?;
+                refuse_computed(&attribute, *path_span)?;
                 comparison(attribute, def, *op, value, *path_span, *value_span)
             }
             Filter::ValuePath {
@@ -368,6 +370,35 @@ fn refuse_never_returned(attribute: &ResolvedAttribute, span: Span) -> Result<()
         span,
         format!(
             "\"{}\" is never returned: no filter may test it",
+            attribute.canonical_path()
+        ),
+    ))
+}
+
+/// Whether an attribute is one a service provider fills in when it answers, from the URL
+/// the client reached it by, and stores nowhere: `meta.location`, and the `$ref` of a
+/// group's `members` and of a user's `groups`. A filter cannot test what no row holds,
+/// and the answer would depend on the URL asked through.
+fn is_computed(attribute: &ResolvedAttribute) -> bool {
+    let sub = attribute.sub_attribute.as_deref().unwrap_or_default();
+    match (&attribute.location, attribute.name.as_str()) {
+        (AttributeLocation::Common, "meta") => sub == "location",
+        (AttributeLocation::Core, "members" | "groups") => sub == "$ref",
+        _ => false,
+    }
+}
+
+/// No filter tests a computed attribute ([`is_computed`]): a 400 `invalidFilter`, not a
+/// filter that silently never matches.
+fn refuse_computed(attribute: &ResolvedAttribute, span: Span) -> Result<(), ScimError> {
+    if !is_computed(attribute) {
+        return Ok(());
+    }
+    Err(invalid(
+        span,
+        format!(
+            "\"{}\" is computed from the request's URL when a resource is returned and \
+             stored nowhere: no filter may test it",
             attribute.canonical_path()
         ),
     ))

@@ -571,4 +571,16 @@ mod tests {
             assert_eq!(error.scim_type, Some(ScimType::InvalidValue), "{name}");
         }
     }
+
+    #[test]
+    fn nothing_sorts_by_an_attribute_computed_when_returned() {
+        for name in ["meta.location", "groups.$ref"] {
+            let Err(error) = plan(&format!("sortBy={name}")) else {
+                panic!("sortBy={name} was accepted");
+            };
+            assert_eq!(error.status, 400, "{name}");
+            assert_eq!(error.scim_type, Some(ScimType::InvalidValue), "{name}");
+        }
+        assert!(plan("sortBy=meta.lastModified").is_ok());
+    }
 }
