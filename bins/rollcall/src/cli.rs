@@ -113,6 +113,15 @@ pub enum AuditCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Check the organization's audit hash chain from its first record to its head; name
+    /// the first break and exit with status 1 if there is one.
+    Verify {
+        /// The organization's id (every organization when omitted).
+        #[arg(long, value_name = "ID")]
+        org: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// An organization and a database: what every org-scoped admin subcommand takes.

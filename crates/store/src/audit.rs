@@ -7,8 +7,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
+use std::collections::{BTreeSet, HashMap};
+
+use crate::audit_chain::{ChainReport, Stored, Verifier, link};
 use crate::org::new_id;
-use crate::schema::audit_events;
+use crate::schema::{audit_events, audit_heads};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx, timestamp};
 
@@ -35,6 +38,24 @@ pub struct AuditRecord {
     pub detail: Value,
     /// The request that made it (its `X-Request-Id`), when it came through the API.
     pub request_id: Option<String>,
+    /// Where it sits in its organization's hash chain, and what the chain covers of it as
+    /// stored (`None` on records older than the chain).
+    pub chain: Option<ChainLink>,
+}
+
+/// A record's place in its organization's hash chain (`audit_chain.rs`), with the stored
+/// forms of the fields that differ from how [`AuditRecord`] shows them: what a third party
+/// needs to recompute `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainLink {
+    /// The hash of the organization's previous record (`""` before the first).
+    pub prev_hash: String,
+    /// This record's hash.
+    pub hash: String,
+    /// `occurred_at` as stored.
+    pub stored_time: String,
+    /// `detail` as stored (JSON text).
+    pub stored_detail: String,
 }
 
 /// A record to append.
@@ -88,9 +109,11 @@ struct AuditRow {
     status: i32,
     detail: String,
     request_id: Option<String>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
 }
 
-/// A record kept aside until the commit (SQLite; see [`Tx::flush_audit`]).
+/// A record kept aside until the commit (see [`Tx::flush_audit`]).
 #[derive(Debug)]
 pub(crate) struct PendingAudit {
     id: String,
@@ -119,38 +142,56 @@ pub struct Audit<'t, 'c> {
 
 impl Audit<'_, '_> {
     /// Append a record for the organization, in this transaction: it commits with the
-    /// change or not at all. On SQLite the row is written just before the commit, with
-    /// every other record of the transaction (a group-commit batch: of all its jobs) in one
-    /// statement; reading the trail in the same transaction does not see it yet.
+    /// change or not at all. The row is written just before the commit, linked into the
+    /// organization's hash chain with every other record of the transaction (a
+    /// group-commit batch: of all its jobs); reading the trail in the same transaction does
+    /// not see it yet.
     pub fn record(&mut self, org_id: &str, record: &NewAuditRecord<'_>) -> Result<(), StoreError> {
-        if self.tx.backend == crate::Backend::Sqlite {
-            self.tx.pending_audit.push(PendingAudit {
-                id: new_id(),
-                org_id: org_id.to_owned(),
-                occurred_at: timestamp::to_db(record.occurred_at),
-                actor: record.actor.to_owned(),
-                operation: record.operation.to_owned(),
-                target: record.target.to_owned(),
-                status: i32::from(record.status),
-                detail: serde_json::to_string(record.detail)?,
-                request_id: record.request_id.map(str::to_owned),
-            });
-            return Ok(());
-        }
-        diesel::insert_into(audit_events::table)
-            .values((
-                audit_events::id.eq(new_id()),
-                audit_events::org_id.eq(org_id),
-                audit_events::occurred_at.eq(timestamp::to_db(record.occurred_at)),
-                audit_events::actor.eq(record.actor),
-                audit_events::operation.eq(record.operation),
-                audit_events::target.eq(record.target),
-                audit_events::status.eq(i32::from(record.status)),
-                audit_events::detail.eq(serde_json::to_string(record.detail)?),
-                audit_events::request_id.eq(record.request_id),
-            ))
-            .execute(self.tx.conn)?;
+        self.tx.pending_audit.push(PendingAudit {
+            id: new_id(),
+            org_id: org_id.to_owned(),
+            occurred_at: timestamp::to_db(record.occurred_at),
+            actor: record.actor.to_owned(),
+            operation: record.operation.to_owned(),
+            target: record.target.to_owned(),
+            status: i32::from(record.status),
+            detail: serde_json::to_string(record.detail)?,
+            request_id: record.request_id.map(str::to_owned),
+        });
         Ok(())
+    }
+
+    /// Check the organization's hash chain from its first record to its head, reading the
+    /// trail page by page (`audit_chain.rs`).
+    pub fn verify(&mut self, org_id: &str) -> Result<ChainReport, StoreError> {
+        let mut verifier = Verifier::default();
+        let mut after = 0_i64;
+        loop {
+            let rows: Vec<AuditRow> = audit_events::table
+                .filter(audit_events::org_id.eq(org_id))
+                .filter(audit_events::seq.gt(after))
+                .order(audit_events::seq)
+                .limit(VERIFY_PAGE)
+                .select(AuditRow::as_select())
+                .load(self.tx.conn)?;
+            for row in &rows {
+                verifier.feed(
+                    row.seq,
+                    &row.stored(),
+                    (row.prev_hash.as_deref(), row.hash.as_deref()),
+                );
+            }
+            match rows.last() {
+                Some(last) if rows.len() == VERIFY_PAGE as usize => after = last.seq,
+                _ => break,
+            }
+        }
+        let head: Option<String> = audit_heads::table
+            .filter(audit_heads::org_id.eq(org_id))
+            .select(audit_heads::last_hash)
+            .first(self.tx.conn)
+            .optional()?;
+        Ok(verifier.finish(head.as_deref()))
     }
 
     /// The organization's records matching `query`, in trail order.
@@ -187,6 +228,15 @@ impl Audit<'_, '_> {
             .load(self.tx.conn)?
             .into_iter()
             .map(|row| {
+                let chain = match (&row.prev_hash, &row.hash) {
+                    (Some(prev_hash), Some(hash)) => Some(ChainLink {
+                        prev_hash: prev_hash.clone(),
+                        hash: hash.clone(),
+                        stored_time: row.occurred_at.clone(),
+                        stored_detail: row.detail.clone(),
+                    }),
+                    _ => None,
+                };
                 Ok(AuditRecord {
                     seq: row.seq,
                     id: row.id,
@@ -198,25 +248,89 @@ impl Audit<'_, '_> {
                     status: u16::try_from(row.status).unwrap_or(500),
                     detail: serde_json::from_str(&row.detail)?,
                     request_id: row.request_id,
+                    chain,
                 })
             })
             .collect()
     }
 }
 
+impl AuditRow {
+    fn stored(&self) -> Stored<'_> {
+        Stored {
+            id: &self.id,
+            org_id: &self.org_id,
+            occurred_at: &self.occurred_at,
+            actor: &self.actor,
+            operation: &self.operation,
+            target: &self.target,
+            status: i64::from(self.status),
+            detail: &self.detail,
+            request_id: self.request_id.as_deref(),
+        }
+    }
+}
+
+impl PendingAudit {
+    fn stored(&self) -> Stored<'_> {
+        Stored {
+            id: &self.id,
+            org_id: &self.org_id,
+            occurred_at: &self.occurred_at,
+            actor: &self.actor,
+            operation: &self.operation,
+            target: &self.target,
+            status: i64::from(self.status),
+            detail: &self.detail,
+            request_id: self.request_id.as_deref(),
+        }
+    }
+}
+
+/// Records read per page when a chain is verified.
+const VERIFY_PAGE: i64 = 1000;
+
+#[derive(QueryableByName)]
+struct HeadRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    last_hash: String,
+}
+
 impl Tx<'_> {
-    /// Append the records kept aside (SQLite), just before the commit: multi-row inserts of
-    /// up to 32 rows (`batch_sizes`), each shape prepared once per connection.
+    /// Append the records kept aside, just before the commit, each linked into its
+    /// organization's hash chain: the organizations' heads taken (on PostgreSQL locked to
+    /// the commit, in id order so that two transactions cannot wait on each other), the
+    /// links computed in the order the records were made, then multi-row inserts of up to
+    /// 32 rows (`batch_sizes`, each shape prepared once per connection) and the new heads.
     pub(crate) fn flush_audit(&mut self) -> Result<(), StoreError> {
         let pending = std::mem::take(&mut self.pending_audit);
-        let mut records = pending.into_iter();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let orgs: BTreeSet<&str> = pending
+            .iter()
+            .map(|record| record.org_id.as_str())
+            .collect();
+        let mut heads: HashMap<String, String> = HashMap::with_capacity(orgs.len());
+        for org_id in orgs {
+            let head = self.take_audit_head(org_id)?;
+            heads.insert(org_id.to_owned(), head);
+        }
+        let mut linked: Vec<(PendingAudit, String, String)> = Vec::with_capacity(pending.len());
+        for record in pending {
+            let head = heads.entry(record.org_id.clone()).or_default();
+            let hash = link(head, &record.stored());
+            let prev_hash = std::mem::replace(head, hash.clone());
+            linked.push((record, prev_hash, hash));
+        }
+        let mut records = linked.into_iter();
         for size in crate::sql::batch_sizes(records.len()) {
             let mut insert = Sql::new(self.backend);
             insert.cacheable().push(
                 "INSERT INTO audit_events (id, org_id, occurred_at, actor, operation, target, \
-                 status, detail, request_id) VALUES ",
+                 status, detail, request_id, prev_hash, hash) VALUES ",
             );
-            for (k, record) in records.by_ref().take(size).enumerate() {
+            for (k, (record, prev_hash, hash)) in records.by_ref().take(size).enumerate() {
                 insert.push(if k == 0 { "(" } else { ", (" });
                 for text in [
                     record.id,
@@ -234,10 +348,39 @@ impl Tx<'_> {
                 insert.push_bind(Bind::Text(record.detail)).push(", ");
                 insert
                     .push_bind(Bind::OptionalText(record.request_id))
-                    .push(")");
+                    .push(", ");
+                insert.push_bind(Bind::Text(prev_hash)).push(", ");
+                insert.push_bind(Bind::Text(hash)).push(")");
             }
             insert.execute(self.conn)?;
         }
+        for (org_id, last_hash) in heads {
+            let mut update = Sql::new(self.backend);
+            update
+                .cacheable()
+                .push("UPDATE audit_heads SET last_hash = ");
+            update
+                .push_bind(Bind::Text(last_hash))
+                .push(" WHERE org_id = ");
+            update.push_bind(Bind::Text(org_id));
+            update.execute(self.conn)?;
+        }
         Ok(())
+    }
+
+    /// The hash of the organization's latest record (`""`: none yet), its head row made if
+    /// missing and, on PostgreSQL, locked until the end of the transaction.
+    fn take_audit_head(&mut self, org_id: &str) -> Result<String, StoreError> {
+        let mut head = Sql::new(self.backend);
+        head.cacheable()
+            .push("INSERT INTO audit_heads (org_id, last_hash) VALUES (");
+        head.push_bind(Bind::Text(org_id.to_owned())).push(
+            ", '') ON CONFLICT (org_id) DO UPDATE SET last_hash = audit_heads.last_hash \
+             RETURNING last_hash",
+        );
+        Ok(head
+            .optional::<HeadRow>(self.conn)?
+            .map(|row| row.last_hash)
+            .unwrap_or_default())
     }
 }

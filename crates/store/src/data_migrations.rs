@@ -12,6 +12,9 @@
 //! - `manager_references` (issue 20): a user's enterprise `manager.value` that names no
 //!   user of its organization (older builds stored any string, another organization's ids
 //!   included) is cleared, the user's version bumped, and listed.
+//! - `audit_chain` (issue 21): each organization's audit head is set to the hash of its
+//!   last record, the chain computed through every record written before it existed
+//!   (`audit_chain.rs`); no record is edited.
 
 use std::collections::HashMap;
 
@@ -53,6 +56,7 @@ type Step = fn(&mut AnyConnection, Backend, DateTime<Utc>) -> Result<Vec<Found>,
 const STEPS: &[(&str, Step)] = &[
     ("identity_keys", identity_keys),
     ("manager_references", manager_references),
+    ("audit_chain", audit_chain),
 ];
 
 /// Run the data migrations that have not run; the names of those that ran.
@@ -338,4 +342,80 @@ fn manager_references(
         });
     }
     Ok(found)
+}
+
+/// The audit trail of one organization, page by page in `seq` order, as the chain covers
+/// it.
+#[derive(Queryable)]
+struct ChainRow {
+    seq: i64,
+    id: String,
+    org_id: String,
+    occurred_at: String,
+    actor: String,
+    operation: String,
+    target: String,
+    status: i32,
+    detail: String,
+    request_id: Option<String>,
+}
+
+/// `audit_chain`: each organization's head at the hash of its last record.
+fn audit_chain(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    _now: DateTime<Utc>,
+) -> Result<Vec<Found>, StoreError> {
+    use crate::audit_chain::{Stored, link};
+    use crate::schema::{audit_events, audit_heads};
+    const PAGE: i64 = 1000;
+    for org_id in orgs_of(connection, backend, "audit_events")? {
+        let mut last_hash = String::new();
+        let mut after = 0_i64;
+        loop {
+            let rows: Vec<ChainRow> = audit_events::table
+                .filter(audit_events::org_id.eq(&org_id))
+                .filter(audit_events::seq.gt(after))
+                .order(audit_events::seq)
+                .limit(PAGE)
+                .select((
+                    audit_events::seq,
+                    audit_events::id,
+                    audit_events::org_id,
+                    audit_events::occurred_at,
+                    audit_events::actor,
+                    audit_events::operation,
+                    audit_events::target,
+                    audit_events::status,
+                    audit_events::detail,
+                    audit_events::request_id,
+                ))
+                .load(connection)?;
+            for row in &rows {
+                let stored = Stored {
+                    id: &row.id,
+                    org_id: &row.org_id,
+                    occurred_at: &row.occurred_at,
+                    actor: &row.actor,
+                    operation: &row.operation,
+                    target: &row.target,
+                    status: i64::from(row.status),
+                    detail: &row.detail,
+                    request_id: row.request_id.as_deref(),
+                };
+                last_hash = link(&last_hash, &stored);
+            }
+            match rows.last() {
+                Some(last) if rows.len() == PAGE as usize => after = last.seq,
+                _ => break,
+            }
+        }
+        diesel::insert_into(audit_heads::table)
+            .values((
+                audit_heads::org_id.eq(&org_id),
+                audit_heads::last_hash.eq(&last_hash),
+            ))
+            .execute(connection)?;
+    }
+    Ok(Vec::new())
 }

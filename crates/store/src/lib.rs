@@ -5,6 +5,7 @@ mod access;
 mod access_delta;
 mod access_facts;
 mod audit;
+mod audit_chain;
 mod audit_stats;
 mod checkpointer;
 mod connection;
@@ -51,7 +52,8 @@ use serde_json::Value;
 
 pub use access::{Access, Candidates, ResourceFacts, UserFacts};
 pub use access_delta::{AccessChange, AccessDelta, AccessScope};
-pub use audit::{Audit, AuditQuery, AuditRecord, NewAuditRecord};
+pub use audit::{Audit, AuditQuery, AuditRecord, ChainLink, NewAuditRecord};
+pub use audit_chain::{ChainBreak, ChainReport};
 pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
 pub use consumers::{ConsumerState, Consumers, subscriber_consumer, webhook_consumer};

@@ -180,6 +180,16 @@ diesel::table! {
         status -> Integer,
         detail -> Text,
         request_id -> Nullable<Text>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The hash of each organization's latest audit record (`audit_chain.rs`).
+    audit_heads (org_id) {
+        org_id -> Text,
+        last_hash -> Text,
     }
 }
 

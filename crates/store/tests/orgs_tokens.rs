@@ -189,10 +189,14 @@ fn migrations_run_once_and_urls_are_checked() {
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
     let applied = Store::migrate(fresh.url(), Utc::now()).unwrap().applied;
-    assert_eq!(applied.len(), 16 + 2, "{applied:?}");
+    assert_eq!(applied.len(), 17 + 3, "{applied:?}");
     assert_eq!(
-        applied[16..],
-        ["data:identity_keys", "data:manager_references"]
+        applied[17..],
+        [
+            "data:identity_keys",
+            "data:manager_references",
+            "data:audit_chain"
+        ]
     );
     assert_eq!(fresh.backend(), Backend::Sqlite);
 }

@@ -1,5 +1,6 @@
 //! `rollcall audit export`: the audit trail as JSON lines, one record per line as
-//! `GET /admin/v1/audit` shows it, read page by page in trail order.
+//! `GET /admin/v1/audit` shows it (with what its hash covers), read page by page in trail
+//! order. `rollcall audit verify`: the hash chain of each organization checked.
 
 use std::io::Write;
 
@@ -24,13 +25,74 @@ fn time(text: Option<&str>) -> anyhow::Result<Option<DateTime<Utc>>> {
 
 /// Run an `audit` subcommand.
 pub fn run(command: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::Export {
-        since,
-        until,
-        org,
-        database,
-    } = command;
-    let store = super::open_store(&database.database_url)?;
+    match command {
+        AuditCommand::Export {
+            since,
+            until,
+            org,
+            database,
+        } => export(since, until, org, &database.database_url),
+        AuditCommand::Verify { org, database } => verify(org, &database.database_url),
+    }
+}
+
+/// `rollcall audit verify`: one line per organization; an error naming the first break.
+fn verify(org: Option<String>, database_url: &str) -> anyhow::Result<()> {
+    let store = super::open_store(database_url)?;
+    let orgs = match org {
+        Some(org) => {
+            require_org(&store, &org)?;
+            vec![org]
+        }
+        None => store
+            .read(|tx| tx.orgs().list())?
+            .into_iter()
+            .map(|org| org.id)
+            .collect(),
+    };
+    let mut broken = Vec::new();
+    for org in orgs {
+        let report = store
+            .read(|tx| tx.audit().verify(&org))
+            .context("cannot read the audit trail")?;
+        match &report.first_break {
+            None => println!(
+                "{org}: the chain holds over {} records (head {})",
+                report.records,
+                if report.last_hash.is_empty() {
+                    "empty"
+                } else {
+                    &report.last_hash
+                }
+            ),
+            Some(at) => {
+                let place = match (at.seq, &at.id) {
+                    (Some(seq), Some(id)) => format!("at record seq {seq} (id {id})"),
+                    _ => format!("at the head, after {} records", report.records),
+                };
+                println!("{org}: BROKEN {place}: {}", at.reason);
+                broken.push(org);
+            }
+        }
+    }
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "the audit chain is broken for {} organization(s): {}",
+            broken.len(),
+            broken.join(", ")
+        ))
+    }
+}
+
+fn export(
+    since: Option<String>,
+    until: Option<String>,
+    org: String,
+    database_url: &str,
+) -> anyhow::Result<()> {
+    let store = super::open_store(database_url)?;
     require_org(&store, &org)?;
     let mut query = AuditQuery {
         since: time(since.as_deref())?,

@@ -29,6 +29,13 @@ pub(crate) fn record_document(record: &AuditRecord) -> Value {
         "status": record.status,
         "detail": record.detail,
         "request_id": record.request_id,
+        // What a third party needs to recompute the record's hash (docs/audit.md).
+        "chain": record.chain.as_ref().map(|chain| json!({
+            "prev_hash": chain.prev_hash,
+            "hash": chain.hash,
+            "stored_time": chain.stored_time,
+            "stored_detail": chain.stored_detail,
+        })),
     })
 }
 
