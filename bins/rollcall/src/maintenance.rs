@@ -7,7 +7,9 @@
 //! - the expiry of grants past their end date, recorded with their access delta
 //!   (`rollcall_app::expire_grants`), every [`EXPIRY_INTERVAL`];
 //! - the pruning of outbox events older than `event_retention_days` that every consumer
-//!   has acknowledged (`Store::prune_outbox`), every [`PRUNE_INTERVAL`].
+//!   has acknowledged (`Store::prune_outbox`), every [`PRUNE_INTERVAL`];
+//! - the pruning of audit records older than an organization's `audit_retention_days`,
+//!   behind a checkpoint (`rollcall_app::prune_audit`), every [`PRUNE_INTERVAL`].
 
 use std::time::Duration;
 
@@ -44,6 +46,12 @@ pub fn spawn(store: &Store, event_retention: chrono::Duration) {
         store.clone(),
         "pruning of the outbox",
         move |store, now| store.prune_outbox(now - event_retention),
+    ));
+    actix_web::rt::spawn(every(
+        PRUNE_INTERVAL,
+        store.clone(),
+        "pruning of the audit trail",
+        rollcall_app::prune_audit,
     ));
 }
 

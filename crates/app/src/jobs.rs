@@ -57,6 +57,36 @@ pub fn purge_deleted_users(store: &Store, now: DateTime<Utc>) -> Result<usize, S
     Ok(purged)
 }
 
+/// Prune every organization's audit records older than its `audit_retention_days`
+/// (PRODUCT.md §6; organizations without the setting keep everything), one transaction
+/// per organization, each behind an `audit.checkpoint` record from which the hash chain
+/// still verifies; how many records in all. Blocking. An organization whose chain does not
+/// verify is not pruned: the error names the break (the other organizations are pruned
+/// first).
+pub fn prune_audit(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let orgs = store.read(|tx| tx.orgs().list())?;
+    let mut pruned = 0;
+    let mut broken = None;
+    for org in orgs {
+        let retention = store
+            .read(|tx| tx.orgs().settings(&org.id))?
+            .audit_retention_days;
+        let Some(days) = retention else {
+            continue;
+        };
+        let before = now - Duration::days(i64::from(days));
+        match store.write(|tx| tx.audit().prune(&org.id, before, now)) {
+            Ok(Some(done)) => pruned += usize::try_from(done.records).unwrap_or(usize::MAX),
+            Ok(None) => {}
+            Err(error) => broken = Some(error),
+        }
+    }
+    match broken {
+        Some(error) => Err(error),
+        None => Ok(pruned),
+    }
+}
+
 /// Grants handled per transaction.
 const BATCH: i64 = 100;
 

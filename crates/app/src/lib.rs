@@ -32,7 +32,7 @@ pub use clock::Clock;
 pub use config::ScimConfig;
 pub use counters::CounterSnapshot;
 pub use error::{Error, Failure};
-pub use jobs::{expire_grants, purge_deleted_users};
+pub use jobs::{expire_grants, prune_audit, purge_deleted_users};
 pub use password::verify_password;
 pub use request::{Body, Headers, Method, Request};
 pub use response::{JSON, Response, SCIM_JSON};

@@ -91,3 +91,102 @@ fn the_purge_waits_purge_after_days_per_organization() {
         }
     }
 }
+
+#[test]
+fn audit_retention_prunes_behind_a_checkpoint_the_chain_verifies_from() {
+    for db in TestDb::all() {
+        let store = db.open();
+        let label = format!("{:?}", db.backend());
+        let (kept, pruned) = store
+            .write(|tx| {
+                let kept = tx.orgs().create("forever", t0())?.id;
+                let pruned = tx.orgs().create("ninety", t0())?.id;
+                tx.orgs().set_settings(
+                    &pruned,
+                    &OrgSettings {
+                        audit_retention_days: Some(90),
+                        ..OrgSettings::default()
+                    },
+                )?;
+                Ok((kept, pruned))
+            })
+            .unwrap();
+        // Ten records a day apart in each organization, from t0 on.
+        for day in 0..10 {
+            store
+                .write(|tx| {
+                    for org in [&kept, &pruned] {
+                        tx.audit().record(
+                            org,
+                            &rollcall_store::NewAuditRecord {
+                                occurred_at: t0() + Duration::days(day),
+                                actor: "cli",
+                                operation: "workspace.create",
+                                target: "workspace:w",
+                                status: 200,
+                                detail: &serde_json::json!({"day": day}),
+                                request_id: None,
+                            },
+                        )?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let count = |org: &str| {
+            store
+                .read(|tx| {
+                    tx.audit().query(
+                        org,
+                        &AuditQuery {
+                            limit: 1000,
+                            ..AuditQuery::default()
+                        },
+                    )
+                })
+                .unwrap()
+        };
+        // 95 days after t0: the first five days are past 90 days.
+        let now = t0() + Duration::days(95);
+        assert_eq!(
+            rollcall_app::prune_audit(&store, now).unwrap(),
+            5,
+            "{label}"
+        );
+        let left = count(&pruned);
+        assert_eq!(left.len(), 6, "{label}: five kept and the checkpoint");
+        let checkpoint = left.last().unwrap();
+        assert_eq!(checkpoint.operation, "audit.checkpoint", "{label}");
+        assert_eq!(checkpoint.actor, "system", "{label}");
+        assert_eq!(checkpoint.detail["pruned"], 5, "{label}");
+        assert_eq!(left[0].detail["day"], 5, "{label}");
+        assert_eq!(
+            count(&kept).len(),
+            10,
+            "{label}: no retention, nothing pruned"
+        );
+        for org in [&kept, &pruned] {
+            let report = store.read(|tx| tx.audit().verify(org)).unwrap();
+            assert!(report.holds(), "{label}: {report:?}");
+        }
+        // Again later, through the previous checkpoint: it verifies still, and nothing is
+        // pruned twice.
+        let later = t0() + Duration::days(98);
+        assert_eq!(
+            rollcall_app::prune_audit(&store, later).unwrap(),
+            3,
+            "{label}: days 5 to 7"
+        );
+        assert_eq!(
+            rollcall_app::prune_audit(&store, later).unwrap(),
+            0,
+            "{label}"
+        );
+        let report = store.read(|tx| tx.audit().verify(&pruned)).unwrap();
+        assert!(report.holds(), "{label}: {report:?}");
+        // Without the prune's permit, a record still cannot be removed.
+        let delete = format!("DELETE FROM audit_events WHERE org_id = '{kept}'");
+        assert!(db.execute_raw(&delete).is_err(), "{label}");
+        assert_eq!(count(&kept).len(), 10, "{label}");
+    }
+}

@@ -391,6 +391,29 @@ async fn settings_tokens_workspaces_folders_grants_and_rules_through_the_admin_a
             body["purge_after_days"], 30,
             "untouched settings keep their value"
         );
+        // Audit retention: forever by default, a number of days, or forever again.
+        assert_eq!(body["audit_retention_days"], Value::Null, "{label}");
+        for (value, status) in [
+            (json!(365), 200),
+            (json!(0), 400),
+            (json!(-1), 400),
+            (json!("90"), 400),
+            (json!(null), 200),
+        ] {
+            let (got, body, _) = call!(
+                app,
+                admin(
+                    "PATCH",
+                    "/admin/v1/org",
+                    token,
+                    Some(json!({"audit_retention_days": value}))
+                )
+            );
+            assert_eq!(got, status, "{label} {value}: {body}");
+            if status == 200 {
+                assert_eq!(body["audit_retention_days"], value, "{label}");
+            }
+        }
 
         // SCIM tokens: the secret once, then listed without it, then revoked.
         let (status, created, _) = call!(

@@ -25,6 +25,11 @@ pub struct OrgSettings {
     /// What becomes of a `password` an IdP sends (PRODUCT.md §1: never kept in clear).
     #[serde(default)]
     pub password_storage: PasswordStorage,
+    /// Days the audit trail keeps a record; `None` (the default) keeps every record
+    /// forever. Older records are pruned behind a checkpoint from which the hash chain
+    /// still verifies (PRODUCT.md §6).
+    #[serde(default)]
+    pub audit_retention_days: Option<u32>,
 }
 
 /// What becomes of a `password` an IdP sends: Rollcall authenticates nobody, so by default
@@ -69,6 +74,7 @@ impl Default for OrgSettings {
             owners: Vec::new(),
             unique_external_id: false,
             password_storage: PasswordStorage::Discard,
+            audit_retention_days: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::audit_chain::{ChainReport, Stored, Verifier, link};
 use crate::org::new_id;
-use crate::schema::{audit_events, audit_heads};
+use crate::schema::{audit_events, audit_heads, audit_prune_permits};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx, timestamp};
 
@@ -161,19 +161,130 @@ impl Audit<'_, '_> {
         Ok(())
     }
 
-    /// Check the organization's hash chain from its first record to its head, reading the
-    /// trail page by page (`audit_chain.rs`).
+    /// Check the organization's hash chain from its first record (or its latest
+    /// checkpoint, when retention pruned what came before) to its head, reading the trail
+    /// page by page (`audit_chain.rs`).
     pub fn verify(&mut self, org_id: &str) -> Result<ChainReport, StoreError> {
-        let mut verifier = Verifier::default();
-        let mut after = 0_i64;
+        let (through, hash) = self.anchor(org_id)?;
+        let mut verifier = Verifier::starting_at(hash);
+        self.walk(org_id, through, None, &mut verifier)?;
+        let head: Option<String> = audit_heads::table
+            .filter(audit_heads::org_id.eq(org_id))
+            .select(audit_heads::last_hash)
+            .first(self.tx.conn)
+            .optional()?;
+        Ok(verifier.finish(head.as_deref()))
+    }
+
+    /// Remove the organization's records older than `before` (optional retention,
+    /// PRODUCT.md §6), leaving a checkpoint record (`audit.checkpoint`, actor `system`)
+    /// that names the last record removed and its hash, from which the chain still
+    /// verifies. A chain that does not verify up to there is not pruned (that would destroy
+    /// the evidence): [`StoreError::Database`] names the break. `None` when nothing is old
+    /// enough.
+    pub fn prune(
+        &mut self,
+        org_id: &str,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Pruned>, StoreError> {
+        let last: Option<i64> = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::occurred_at.lt(timestamp::to_db(before)))
+            .select(diesel::dsl::max(audit_events::seq))
+            .first(self.tx.conn)?;
+        let Some(last) = last else {
+            return Ok(None);
+        };
+        let (through, hash) = self.anchor(org_id)?;
+        let mut verifier = Verifier::starting_at(hash);
+        self.walk(org_id, through, Some(last), &mut verifier)?;
+        let report = verifier.finish(None);
+        if let Some(broken) = report.first_break.filter(|broken| broken.seq.is_some()) {
+            return Err(StoreError::Database(format!(
+                "the audit chain of organization {org_id} breaks at seq {}: {}; nothing pruned",
+                broken.seq.unwrap_or_default(),
+                broken.reason
+            )));
+        }
+        diesel::insert_into(audit_prune_permits::table)
+            .values(audit_prune_permits::org_id.eq(org_id))
+            .execute(self.tx.conn)?;
+        let removed = diesel::delete(
+            audit_events::table
+                .filter(audit_events::org_id.eq(org_id))
+                .filter(audit_events::seq.le(last)),
+        )
+        .execute(self.tx.conn)?;
+        diesel::delete(audit_prune_permits::table.filter(audit_prune_permits::org_id.eq(org_id)))
+            .execute(self.tx.conn)?;
+        let detail = serde_json::json!({
+            "through_seq": last,
+            "hash": report.last_hash,
+            "pruned": removed,
+            "older_than": timestamp::to_db(before),
+        });
+        self.record(
+            org_id,
+            &NewAuditRecord {
+                occurred_at: now,
+                actor: "system",
+                operation: CHECKPOINT,
+                target: &format!("org:{org_id}"),
+                status: 200,
+                detail: &detail,
+                request_id: None,
+            },
+        )?;
+        Ok(Some(Pruned {
+            records: u64::try_from(removed).unwrap_or_default(),
+            through_seq: last,
+        }))
+    }
+
+    /// Where the organization's chain starts: after the latest checkpoint's last pruned
+    /// record, with its hash; `(0, "")` without one.
+    fn anchor(&mut self, org_id: &str) -> Result<(i64, String), StoreError> {
+        let detail: Option<String> = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .filter(audit_events::operation.eq(CHECKPOINT))
+            .order(audit_events::seq.desc())
+            .select(audit_events::detail)
+            .first(self.tx.conn)
+            .optional()?;
+        let Some(detail) = detail else {
+            return Ok((0, String::new()));
+        };
+        // A checkpoint that does not read as one anchors nothing: the walk from the start
+        // then breaks at the first record, which names the problem.
+        let detail: Value = serde_json::from_str(&detail).unwrap_or_default();
+        Ok((
+            detail["through_seq"].as_i64().unwrap_or_default(),
+            detail["hash"].as_str().unwrap_or_default().to_owned(),
+        ))
+    }
+
+    /// Feed the organization's records after `after` (up to `until`, inclusive) to
+    /// `verifier`, page by page in `seq` order.
+    fn walk(
+        &mut self,
+        org_id: &str,
+        mut after: i64,
+        until: Option<i64>,
+        verifier: &mut Verifier,
+    ) -> Result<(), StoreError> {
         loop {
-            let rows: Vec<AuditRow> = audit_events::table
+            let mut select = audit_events::table
                 .filter(audit_events::org_id.eq(org_id))
                 .filter(audit_events::seq.gt(after))
                 .order(audit_events::seq)
                 .limit(VERIFY_PAGE)
                 .select(AuditRow::as_select())
-                .load(self.tx.conn)?;
+                .into_boxed();
+            if let Some(until) = until {
+                select = select.filter(audit_events::seq.le(until));
+            }
+            let rows: Vec<AuditRow> = select.load(self.tx.conn)?;
             for row in &rows {
                 verifier.feed(
                     row.seq,
@@ -183,15 +294,9 @@ impl Audit<'_, '_> {
             }
             match rows.last() {
                 Some(last) if rows.len() == VERIFY_PAGE as usize => after = last.seq,
-                _ => break,
+                _ => return Ok(()),
             }
         }
-        let head: Option<String> = audit_heads::table
-            .filter(audit_heads::org_id.eq(org_id))
-            .select(audit_heads::last_hash)
-            .first(self.tx.conn)
-            .optional()?;
-        Ok(verifier.finish(head.as_deref()))
     }
 
     /// The organization's records matching `query`, in trail order.
@@ -285,6 +390,18 @@ impl PendingAudit {
             request_id: self.request_id.as_deref(),
         }
     }
+}
+
+/// The operation of a retention checkpoint.
+pub const CHECKPOINT: &str = "audit.checkpoint";
+
+/// What a prune removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    /// How many records.
+    pub records: u64,
+    /// The `seq` of the last one.
+    pub through_seq: i64,
 }
 
 /// Records read per page when a chain is verified.

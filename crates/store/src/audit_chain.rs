@@ -107,6 +107,17 @@ pub(crate) struct Verifier {
 }
 
 impl Verifier {
+    /// A verification that starts after a record whose hash is `hash` (`""`: from the
+    /// first record).
+    pub(crate) fn starting_at(hash: String) -> Verifier {
+        Verifier {
+            report: ChainReport {
+                last_hash: hash,
+                ..ChainReport::default()
+            },
+        }
+    }
+
     /// Check the next record against the chain so far. `stored` carries the record's own
     /// `prev_hash` and `hash` (absent on records older than the chain).
     pub(crate) fn feed(

@@ -52,7 +52,7 @@ use serde_json::Value;
 
 pub use access::{Access, Candidates, ResourceFacts, UserFacts};
 pub use access_delta::{AccessChange, AccessDelta, AccessScope};
-pub use audit::{Audit, AuditQuery, AuditRecord, ChainLink, NewAuditRecord};
+pub use audit::{Audit, AuditQuery, AuditRecord, CHECKPOINT, ChainLink, NewAuditRecord, Pruned};
 pub use audit_chain::{ChainBreak, ChainReport};
 pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;

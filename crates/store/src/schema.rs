@@ -186,6 +186,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// While an organization's old audit records are pruned, the permit that lets the
+    /// append-only trigger allow it.
+    audit_prune_permits (org_id) {
+        org_id -> Text,
+    }
+}
+
+diesel::table! {
     /// The hash of each organization's latest audit record (`audit_chain.rs`).
     audit_heads (org_id) {
         org_id -> Text,

@@ -278,3 +278,33 @@ fn concurrent_writers_of_one_org_keep_one_chain() {
         assert_eq!(report.records, 80, "{backend:?}");
     }
 }
+
+#[test]
+fn a_broken_chain_is_never_pruned() {
+    for db in TestDb::all() {
+        let backend = db.backend();
+        let store = db.open();
+        let org = store
+            .write(|tx| tx.orgs().create("a", Utc::now()))
+            .unwrap()
+            .id;
+        for k in 0..4 {
+            append(&store, &org, &format!("user:{k}"));
+        }
+        let before = seqs(&store, &org);
+        drop_guards(&db);
+        db.execute_raw(&format!(
+            "UPDATE audit_events SET target = 'user:x' WHERE seq = {}",
+            before[1]
+        ))
+        .unwrap();
+        let later = Utc::now() + chrono::Duration::days(1);
+        let refused = store.write(|tx| tx.audit().prune(&org, later, later));
+        let error = refused.expect_err("the evidence is kept");
+        assert!(
+            error.to_string().contains(&format!("seq {}", before[1])),
+            "{backend:?}: {error}"
+        );
+        assert_eq!(seqs(&store, &org), before, "{backend:?}: nothing removed");
+    }
+}

@@ -1,6 +1,7 @@
 //! `GET|PATCH /admin/v1/org`: the organization and its settings (PRODUCT.md §4: `name`,
 //! `dialect`, `allow_members_create_workspaces`, `successor`, `reactivation_window_days`,
-//! `purge_after_days`, `sticky_joins`, `unique_external_id`, `password_storage`, and `owners`: the SCIM ids of the users who own the
+//! `purge_after_days`, `sticky_joins`, `unique_external_id`, `password_storage`,
+//! `audit_retention_days` (null: keep forever), and `owners`: the SCIM ids of the users who own the
 //! organization, `owner` on all its workspaces). A setting this server does not know is a
 //! 400, never silently ignored; `owners` and `successor` must name users of the org.
 
@@ -73,6 +74,13 @@ fn setting_fits(key: &str, value: &Value) -> Option<bool> {
         }),
         "reactivation_window_days" | "purge_after_days" => {
             value.as_u64().is_some_and(|days| days <= 3650)
+        }
+        // At least a day, so that no record is pruned in the transaction that wrote it.
+        "audit_retention_days" => {
+            value.is_null()
+                || value
+                    .as_u64()
+                    .is_some_and(|days| (1..=36500).contains(&days))
         }
         _ => return None,
     };
