@@ -7,7 +7,9 @@
 //! - failed reads (reads leave no audit record), counted by the request pipeline;
 //! - refused credentials (missing, malformed, unknown, expired, revoked, of the wrong
 //!   kind), counted by the session or the pipeline, whichever refused;
-//! - limited requests (answered 429), counted by the request pipeline.
+//! - limited requests (answered 429), counted by the request pipeline;
+//! - failed writes the audit trail could not take (the database unreachable when the
+//!   failure was to be recorded), counted and logged by the request pipeline.
 //!
 //! They are per instance, like the latency windows; embedders read them through
 //! [`crate::App::counters`].
@@ -23,6 +25,7 @@ pub(crate) struct Counters {
     failed_reads: AtomicU64,
     refused_credentials: AtomicU64,
     limited_requests: AtomicU64,
+    unrecorded_failures: AtomicU64,
 }
 
 /// The counters as read at one moment.
@@ -38,6 +41,8 @@ pub struct CounterSnapshot {
     pub refused_credentials: u64,
     /// Requests refused for their rate (429).
     pub limited_requests: u64,
+    /// Failed writes that could not be recorded in the audit trail (logged instead).
+    pub unrecorded_failures: u64,
 }
 
 impl Counters {
@@ -67,6 +72,11 @@ impl Counters {
         self.limited_requests.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Count a failed write the audit trail could not take.
+    pub(crate) fn unrecorded_failure(&self) {
+        self.unrecorded_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Every counter now.
     pub(crate) fn snapshot(&self) -> CounterSnapshot {
         CounterSnapshot {
@@ -78,6 +88,7 @@ impl Counters {
             failed_reads: self.failed_reads.load(Ordering::Relaxed),
             refused_credentials: self.refused_credentials.load(Ordering::Relaxed),
             limited_requests: self.limited_requests.load(Ordering::Relaxed),
+            unrecorded_failures: self.unrecorded_failures.load(Ordering::Relaxed),
         }
     }
 }

@@ -106,3 +106,38 @@ async fn refusals_and_failed_reads_are_counted_once() {
         }
     }
 }
+
+/// A write that fails with a 5xx before its transaction could verify the credential is
+/// recorded when the database can take the record; when it cannot, it is counted (and
+/// logged) instead. A read that fails so is neither.
+#[actix_web::test]
+async fn a_failed_write_the_trail_cannot_take_is_counted() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let token = h.a.token.clone();
+        // The database loses what every request needs: its tokens.
+        h.db.execute_raw("DROP TABLE tokens CASCADE")
+            .or_else(|_| h.db.execute_raw("DROP TABLE tokens"))
+            .unwrap();
+        let before = h.state.counters().unrecorded_failures;
+        let reply = send!(
+            app,
+            with_json(Method::POST, "/scim/v2/Users", &token, &user("ann"))
+        );
+        assert!(reply.status >= 500, "{label}: {}", reply.body);
+        assert_eq!(
+            h.state.counters().unrecorded_failures,
+            before + 1,
+            "{label}"
+        );
+        let reply = send!(app, request(Method::GET, "/scim/v2/Users", &token));
+        assert!(reply.status >= 500, "{label}");
+        assert_eq!(
+            h.state.counters().unrecorded_failures,
+            before + 1,
+            "{label}: a read is not a write"
+        );
+    }
+}

@@ -17,7 +17,7 @@ use std::time::Duration;
 use actix_web::http::Method;
 use common::{Harness, admin, code, group, patch, request, user, wait_for, with_json};
 use rollcall_app::events::{
-    Dispatcher, DispatcherConfig, Event, EventSubscriber, SubscriberError, signature,
+    Dispatcher, DispatcherConfig, Event, EventSubscriber, StartAt, SubscriberError, signature,
 };
 use rollcall_store::testing::TestDb;
 use rollcall_store::{AuditQuery, NewWebhook, TokenKind};
@@ -844,5 +844,77 @@ async fn webhooks_reach_no_private_address_by_default() {
                 .write(|tx| tx.webhooks().delete(&h.a.org_id, &hook.id))
                 .unwrap();
         }
+    }
+}
+
+/// A subscriber that records the `userName`s it is told were created, starting where
+/// it asks.
+struct Starter {
+    name: &'static str,
+    start: StartAt,
+    seen: Mutex<Vec<String>>,
+}
+
+impl EventSubscriber for Starter {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn start_at(&self) -> StartAt {
+        self.start
+    }
+
+    fn handle(&self, event: &Event) -> Result<(), SubscriberError> {
+        if event.event_type == "user.created" {
+            let name = event.data["userName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            self.seen.lock().unwrap().push(name);
+        }
+        Ok(())
+    }
+}
+
+#[actix_web::test]
+async fn a_new_subscriber_starts_at_the_oldest_retained_event_or_from_now() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let scim = h.a.token.clone();
+        let _before = create!(app, &scim, "Users", user("before"));
+        let starter = |name, start| {
+            Arc::new(Starter {
+                name,
+                start,
+                seen: Mutex::new(Vec::new()),
+            })
+        };
+        let oldest = starter("oldest", StartAt::OldestRetained);
+        let now = starter("now", StartAt::Now);
+        let config = DispatcherConfig {
+            poll_interval: Duration::from_millis(20),
+            ..DispatcherConfig::default()
+        };
+        // `now` first: one pass serves the subscribers in order, so by the time `oldest`
+        // has seen "before", `now` has met the organization.
+        let dispatcher = Dispatcher::new(h.store.clone())
+            .with_config(config)
+            .subscribe(now.clone())
+            .subscribe(oldest.clone())
+            .spawn();
+        wait_for("the first pass", || !oldest.seen.lock().unwrap().is_empty());
+        let _after = create!(app, &scim, "Users", user("after"));
+        wait_for("both", || {
+            oldest.seen.lock().unwrap().len() >= 2 && !now.seen.lock().unwrap().is_empty()
+        });
+        dispatcher.stop();
+        assert_eq!(*oldest.seen.lock().unwrap(), ["before", "after"], "{label}");
+        assert_eq!(
+            *now.seen.lock().unwrap(),
+            ["after"],
+            "{label}: what happened before its first pass is not delivered"
+        );
     }
 }

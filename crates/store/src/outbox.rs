@@ -133,6 +133,19 @@ impl Outbox<'_, '_> {
         Ok(id)
     }
 
+    /// The `seq` of the organization's latest event (0: none), without locking anything:
+    /// on PostgreSQL an organization's events commit in `seq` order, so nothing committed
+    /// later can come before it.
+    pub fn last_seq(&mut self, org_id: &str) -> Result<i64, StoreError> {
+        let mut last = Sql::new(self.tx.backend);
+        last.cacheable()
+            .push("SELECT COALESCE(MAX(seq), 0) AS seq FROM outbox_events WHERE org_id = ");
+        last.push_bind(Bind::Text(org_id.to_owned()));
+        Ok(last
+            .optional::<SeqRow>(self.tx.conn)?
+            .map_or(0, |row| row.seq))
+    }
+
     /// The organization's events after `after` (a `seq`), oldest first, at most `limit`.
     pub fn events_after(
         &mut self,

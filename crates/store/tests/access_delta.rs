@@ -834,3 +834,66 @@ fn cached_access_facts_follow_every_change_to_them() {
         );
     }
 }
+
+/// Two instances on one database, each with its own cache of access facts: a change to the
+/// facts made through one shows in the very next membership delta worked out by the other
+/// (each use checks the organization's facts version in its own transaction).
+#[test]
+fn cached_access_facts_follow_changes_made_by_another_instance() {
+    for db in TestDb::all() {
+        let (first, second) = (db.open(), db.open());
+        let f = fixture(&first);
+        let on = |what: &str| format!("{what} on {:?}", db.backend());
+        // The first instance caches the facts: ops can give no role yet.
+        assert_eq!(
+            membership(&first, &f, "ops", "cat", true),
+            vec![],
+            "{}",
+            on("no grant")
+        );
+        // The second grants ops viewer on hr; the first's next delta shows it.
+        second
+            .write(|tx| {
+                tx.grants()
+                    .create(
+                        &f.org,
+                        &grant(
+                            Principal::Group(f.id("ops")),
+                            ResourceRef::Workspace(f.id("hr")),
+                            Viewer,
+                        ),
+                    )
+                    .map(|_| ())
+            })
+            .unwrap();
+        assert_eq!(
+            membership(&first, &f, "ops", "cat", false),
+            vec![("cat", "hr", Some(Viewer), None)],
+            "{}",
+            on("a grant made by the other instance")
+        );
+        // The second adds a rule the first must now apply.
+        second
+            .write(|tx| {
+                tx.rules()
+                    .create(
+                        &f.org,
+                        &Rule {
+                            id: String::new(),
+                            group: "op*".to_owned(),
+                            workspaces: "department_sales".to_owned(),
+                            role: Viewer,
+                        },
+                        now(),
+                    )
+                    .map(|_| ())
+            })
+            .unwrap();
+        let added = membership(&first, &f, "ops", "cat", true);
+        assert!(
+            added.contains(&("cat", "sales", None, Some(Viewer))),
+            "{}: {added:?}",
+            on("a rule made by the other instance")
+        );
+    }
+}

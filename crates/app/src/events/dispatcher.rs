@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rollcall_store::{ConsumerState, Store, StoreError, subscriber_consumer};
 
-use super::subscriber::EventSubscriber;
+use super::subscriber::{EventSubscriber, StartAt};
 use super::{Event, webhook};
 use crate::clock::Clock;
 
@@ -204,7 +204,7 @@ impl Dispatcher {
                     continue;
                 }
                 progressed |= self.pump(
-                    &consumer,
+                    (&consumer, subscriber.start_at()),
                     &org_id,
                     |event_type| subscriber.wants(event_type),
                     |event| subscriber.handle(event).map_err(|error| error.to_string()),
@@ -221,7 +221,7 @@ impl Dispatcher {
                     .contains(&hook.org_id);
                 if pending && !self.backing_off(&consumer, &hook.org_id)? {
                     progressed |= self.pump(
-                        &consumer,
+                        (&consumer, StartAt::OldestRetained),
                         &hook.org_id,
                         |event_type| hook.wants(event_type),
                         |event| webhook::deliver(agent, &hook.url, &hook.secret, event),
@@ -237,7 +237,7 @@ impl Dispatcher {
     /// cursor moved.
     fn pump(
         &self,
-        consumer: &str,
+        (consumer, start): (&str, StartAt),
         org_id: &str,
         wants: impl Fn(&str) -> bool,
         mut deliver: impl FnMut(&Event) -> Result<(), String>,
@@ -245,7 +245,7 @@ impl Dispatcher {
     ) -> Result<bool, StoreError> {
         let owner = self.owner.as_str();
         let now = self.clock.now();
-        let Some(state) = self.claim(consumer, org_id, now)? else {
+        let Some(state) = self.claim(consumer, org_id, start, now)? else {
             return Ok(false);
         };
         if state.next_attempt_at.is_some_and(|at| at > now) {
@@ -298,7 +298,11 @@ impl Dispatcher {
                 // Renew the lease when a delivery might outlast it.
                 let now = self.clock.now();
                 if now + self.timeout() * 2 > lease_until {
-                    if self.claim(consumer, org_id, now)?.is_none() {
+                    // The row exists by now: where a new one would start does not matter.
+                    if self
+                        .claim(consumer, org_id, StartAt::OldestRetained, now)?
+                        .is_none()
+                    {
                         break 'batches Some(Lost);
                     }
                     lease_until = now + self.lease();
@@ -361,13 +365,20 @@ impl Dispatcher {
         &self,
         consumer: &str,
         org_id: &str,
+        start: StartAt,
         now: DateTime<Utc>,
     ) -> Result<Option<ConsumerState>, StoreError> {
         let until = now + self.lease();
         self.store.write(|tx| {
-            // A subscriber meets an organization first here; a webhook's row exists from its
-            // creation (this keeps it where it is).
-            tx.consumers().ensure(consumer, org_id, 0)?;
+            // A subscriber meets an organization first here, and starts where it asked; a
+            // webhook's row exists from its creation (this keeps it where it is).
+            if tx.consumers().state(consumer, org_id)?.is_none() {
+                let delivered = match start {
+                    StartAt::OldestRetained => 0,
+                    StartAt::Now => tx.outbox().last_seq(org_id)?,
+                };
+                tx.consumers().ensure(consumer, org_id, delivered)?;
+            }
             tx.consumers()
                 .claim(consumer, org_id, &self.owner, now, until)
         })

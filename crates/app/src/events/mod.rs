@@ -45,7 +45,7 @@ pub use emit::access_changed;
 pub(crate) use emit::{
     emit_created, emit_deleted, emit_left_groups, emit_member_delta, emit_updated, members_before,
 };
-pub use subscriber::{EventSubscriber, SubscriberError};
+pub use subscriber::{EventSubscriber, StartAt, SubscriberError};
 pub(crate) use webhook::{WebhookHost, private_host, resolve};
 
 /// Every event type Rollcall emits (webhooks may name these, or `*`).

@@ -115,8 +115,11 @@ async fn settle(call: &mut Call<'_>, error: Error) -> Error {
         }
         return error;
     }
+    // Refused before the transaction verified the credential: a 4xx (or a 501) is
+    // settled whatever the request; a 5xx (the database busy or out of reach) only for a
+    // write, which is recorded if the database can take it now, counted and logged if not.
     let refused_early = status < 500 || status == 501;
-    if !call.credential_demanded || !refused_early {
+    if !call.credential_demanded || (!refused_early && write.is_none()) {
         return error;
     }
     let credential = match Credential::from_headers(&call.request.headers) {
@@ -127,6 +130,7 @@ async fn settle(call: &mut Call<'_>, error: Error) -> Error {
         }
     };
     let (api, now) = (call.api, call.now());
+    let is_write = write.is_some();
     let record = write.map(|(operation, target)| {
         let error = error.clone();
         move |tx: &mut Tx<'_>, actor: &Actor| {
@@ -147,9 +151,14 @@ async fn settle(call: &mut Call<'_>, error: Error) -> Error {
         }
         Ok(None) => invalid(api),
         Err(failure) => {
+            if is_write {
+                call.app.counters.unrecorded_failure();
+            }
             tracing::error!(
                 detail = %failure.detail(),
-                "cannot verify the credential of a request that failed early"
+                status,
+                "cannot verify the credential of a request that failed early; a failed write \
+                 goes unrecorded"
             );
             error
         }
@@ -179,6 +188,7 @@ async fn record_failure(
         })
         .await;
     if let Err(error) = outcome {
+        call.app.counters.unrecorded_failure();
         tracing::error!(detail = %error.detail(), "cannot record a failed request in the audit trail");
     }
 }
