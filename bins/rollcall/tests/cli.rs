@@ -498,6 +498,7 @@ fn audit_export_writes_the_trail_as_json_lines() {
                             status: 201,
                             detail: &detail,
                             request_id: None,
+                            subject: None,
                         },
                     )?;
                 }

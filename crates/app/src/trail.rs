@@ -79,7 +79,9 @@ pub(crate) fn noun(kind: ResourceKind) -> &'static str {
     }
 }
 
-/// Append one record, and nothing else.
+/// Append one record, and nothing else. A record about a user (`user:<id>`) holds that
+/// user's personal values sealed under their data key, so the purge can erase them
+/// (PRODUCT.md §6; the store's `erasure.rs`).
 pub(crate) fn append(
     tx: &mut Tx<'_>,
     author: &Author<'_>,
@@ -96,6 +98,7 @@ pub(crate) fn append(
             status: entry.status,
             detail: entry.detail,
             request_id: author.request_id,
+            subject: entry.target.strip_prefix("user:"),
         },
     )
 }

@@ -126,6 +126,7 @@ fn audit_retention_prunes_behind_a_checkpoint_the_chain_verifies_from() {
                                 status: 200,
                                 detail: &serde_json::json!({"day": day}),
                                 request_id: None,
+                                subject: None,
                             },
                         )?;
                     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::audit_chain::{ChainReport, Stored, Verifier, link};
+use crate::erasure;
 use crate::org::new_id;
 use crate::schema::{audit_events, audit_heads, audit_prune_permits};
 use crate::sql::{Bind, Sql};
@@ -75,6 +76,9 @@ pub struct NewAuditRecord<'a> {
     pub detail: &'a Value,
     /// The request that made it, if any.
     pub request_id: Option<&'a str>,
+    /// The user whose personal values `detail` holds (a user record's `before`/`after`, a
+    /// failed user write's error), sealed under their data key (`erasure.rs`).
+    pub subject: Option<&'a str>,
 }
 
 /// Which records to read.
@@ -147,6 +151,15 @@ impl Audit<'_, '_> {
     /// group-commit batch: of all its jobs); reading the trail in the same transaction does
     /// not see it yet.
     pub fn record(&mut self, org_id: &str, record: &NewAuditRecord<'_>) -> Result<(), StoreError> {
+        let detail = match record.subject {
+            Some(user_id) if erasure::has_personal_values(record.detail) => {
+                let key = self.tx.data_key(org_id, user_id, true)?;
+                let mut sealed = record.detail.clone();
+                erasure::seal(&mut sealed, org_id, user_id, key.as_ref());
+                serde_json::to_string(&sealed)?
+            }
+            _ => serde_json::to_string(record.detail)?,
+        };
         self.tx.pending_audit.push(PendingAudit {
             id: new_id(),
             org_id: org_id.to_owned(),
@@ -155,7 +168,7 @@ impl Audit<'_, '_> {
             operation: record.operation.to_owned(),
             target: record.target.to_owned(),
             status: i32::from(record.status),
-            detail: serde_json::to_string(record.detail)?,
+            detail,
             request_id: record.request_id.map(str::to_owned),
         });
         Ok(())
@@ -234,6 +247,7 @@ impl Audit<'_, '_> {
                 status: 200,
                 detail: &detail,
                 request_id: None,
+                subject: None,
             },
         )?;
         Ok(Some(Pruned {
@@ -329,9 +343,9 @@ impl Audit<'_, '_> {
         if let Some(operation) = &query.operation {
             select = select.filter(audit_events::operation.eq(operation.clone()));
         }
-        select
-            .load(self.tx.conn)?
-            .into_iter()
+        let rows: Vec<AuditRow> = select.load(self.tx.conn)?;
+        let mut keys = HashMap::new();
+        rows.into_iter()
             .map(|row| {
                 let chain = match (&row.prev_hash, &row.hash) {
                     (Some(prev_hash), Some(hash)) => Some(ChainLink {
@@ -342,6 +356,10 @@ impl Audit<'_, '_> {
                     }),
                     _ => None,
                 };
+                let mut detail: Value = serde_json::from_str(&row.detail)?;
+                if erasure::is_sealed(&row.detail) {
+                    erasure::open(self.tx, &row.org_id, &mut detail, &mut keys)?;
+                }
                 Ok(AuditRecord {
                     seq: row.seq,
                     id: row.id,
@@ -351,7 +369,7 @@ impl Audit<'_, '_> {
                     operation: row.operation,
                     target: row.target,
                     status: u16::try_from(row.status).unwrap_or(500),
-                    detail: serde_json::from_str(&row.detail)?,
+                    detail,
                     request_id: row.request_id,
                     chain,
                 })

@@ -12,6 +12,13 @@
 //! - `manager_references` (issue 20): a user's enterprise `manager.value` that names no
 //!   user of its organization (older builds stored any string, another organization's ids
 //!   included) is cleared, the user's version bumped, and listed.
+//! - `audit_personal_values` (issue 21): the personal values in records written before
+//!   erasure existed are sealed under their user's data key (`erasure.rs`), or erased for
+//!   a user already purged, and values never returned still in clear (`password`) become
+//!   `"[redacted]"`. This is the one permitted rewrite of old records: the append-only
+//!   guard on UPDATE is lifted inside its transaction only, and each organization's trail
+//!   records it (`audit.sealed`, actor `system`). It runs before `audit_chain`, so the
+//!   chain covers the sealed form.
 //! - `audit_chain` (issue 21): each organization's audit head is set to the hash of its
 //!   last record, the chain computed through every record written before it existed
 //!   (`audit_chain.rs`); no record is edited.
@@ -56,6 +63,7 @@ type Step = fn(&mut AnyConnection, Backend, DateTime<Utc>) -> Result<Vec<Found>,
 const STEPS: &[(&str, Step)] = &[
     ("identity_keys", identity_keys),
     ("manager_references", manager_references),
+    ("audit_personal_values", audit_personal_values),
     ("audit_chain", audit_chain),
 ];
 
@@ -416,6 +424,129 @@ fn audit_chain(
                 audit_heads::last_hash.eq(&last_hash),
             ))
             .execute(connection)?;
+    }
+    Ok(Vec::new())
+}
+
+#[derive(QueryableByName)]
+struct SealRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    org_id: String,
+    #[diesel(sql_type = Text)]
+    target: String,
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// `audit_personal_values`: see the module documentation.
+fn audit_personal_values(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    now: DateTime<Utc>,
+) -> Result<Vec<Found>, StoreError> {
+    use crate::erasure;
+    use crate::schema::user_tombstones;
+    const PAGE: i64 = 1000;
+    let (lift, restore) = match backend {
+        Backend::Sqlite => (
+            "DROP TRIGGER audit_events_no_update",
+            "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events \
+             BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+        ),
+        Backend::Postgres => (
+            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
+            "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change",
+        ),
+    };
+    let mut statement = Sql::new(backend);
+    statement.push(lift);
+    statement.execute(connection)?;
+    let mut rewritten: HashMap<String, u64> = HashMap::new();
+    let mut after = 0_i64;
+    loop {
+        let mut select = Sql::new(backend);
+        select
+            .push("SELECT seq, org_id, target, detail FROM audit_events WHERE seq > ")
+            .push_bind(Bind::BigInt(after))
+            .push(" AND target LIKE 'user:%' ORDER BY seq LIMIT ")
+            .push_bind(Bind::BigInt(PAGE));
+        let rows: Vec<SealRow> = select.load(connection)?;
+        for row in &rows {
+            let Ok(mut detail) = serde_json::from_str::<Value>(&row.detail) else {
+                continue;
+            };
+            if !erasure::has_personal_values(&detail) {
+                continue;
+            }
+            for side in ["before", "after"] {
+                if let Some(password) = detail
+                    .get_mut(side)
+                    .and_then(|side| side.get_mut("password"))
+                    && !password.is_null()
+                {
+                    *password = Value::String(scim_core::REDACTED.to_owned());
+                }
+            }
+            let user_id = row.target.trim_start_matches("user:");
+            let purged: Option<Option<String>> = user_tombstones::table
+                .filter(user_tombstones::org_id.eq(&row.org_id))
+                .filter(user_tombstones::id.eq(user_id))
+                .select(user_tombstones::purged_at)
+                .first(connection)
+                .optional()?;
+            let key = if matches!(purged, Some(Some(_))) {
+                None
+            } else {
+                crate::Tx::new(connection, backend).data_key(&row.org_id, user_id, true)?
+            };
+            erasure::seal(&mut detail, &row.org_id, user_id, key.as_ref());
+            let text = detail.to_string();
+            if text != row.detail {
+                let mut update = Sql::new(backend);
+                update
+                    .push("UPDATE audit_events SET detail = ")
+                    .push_bind(Bind::Text(text))
+                    .push(" WHERE seq = ")
+                    .push_bind(Bind::BigInt(row.seq));
+                update.execute(connection)?;
+                *rewritten.entry(row.org_id.clone()).or_default() += 1;
+            }
+        }
+        match rows.last() {
+            Some(last) if rows.len() == PAGE as usize => after = last.seq,
+            _ => break,
+        }
+    }
+    let mut statement = Sql::new(backend);
+    statement.push(restore);
+    statement.execute(connection)?;
+    let mut orgs: Vec<(String, u64)> = rewritten.into_iter().collect();
+    orgs.sort();
+    for (org_id, records) in orgs {
+        let mut insert = Sql::new(backend);
+        insert.push(
+            "INSERT INTO audit_events (id, org_id, occurred_at, actor, operation, target, status, detail) VALUES (",
+        );
+        insert
+            .push_bind(Bind::Text(crate::org::new_id()))
+            .push(", ");
+        insert.push_bind(Bind::Text(org_id.clone())).push(", ");
+        insert
+            .push_bind(Bind::Text(timestamp::to_db(now)))
+            .push(", ");
+        insert.push("'system', 'audit.sealed', ");
+        insert
+            .push_bind(Bind::Text(format!("org:{org_id}")))
+            .push(", 200, ");
+        insert
+            .push_bind(Bind::Text(
+                serde_json::json!({"records": records, "migration": "audit_personal_values"})
+                    .to_string(),
+            ))
+            .push(")");
+        insert.execute(connection)?;
     }
     Ok(Vec::new())
 }

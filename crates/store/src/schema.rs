@@ -194,6 +194,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Each user's data key, under which the personal values of the records about them are
+    /// sealed (`erasure.rs`); deleted by the purge.
+    user_data_keys (org_id, user_id) {
+        org_id -> Text,
+        user_id -> Text,
+        data_key -> Text,
+    }
+}
+
+diesel::table! {
     /// The hash of each organization's latest audit record (`audit_chain.rs`).
     audit_heads (org_id) {
         org_id -> Text,

@@ -135,6 +135,62 @@ impl TestDb {
             .ok_or_else(|| "no row".to_owned())
     }
 
+    /// Every `table.column` of the database whose value (as text) contains `needle`: the
+    /// proof that something is gone from every table, not only from those a test thought
+    /// of. Reads the catalogue (SQLite's `sqlite_master` and `pragma_table_info`,
+    /// PostgreSQL's `information_schema` of the test's schema).
+    pub fn columns_holding(&self, needle: &str) -> Result<Vec<String>, String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Column {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            table_name: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            column_name: String,
+        }
+        let mut connection =
+            crate::connection::establish(&self.url).map_err(|error| error.to_string())?;
+        let catalogue = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+                 AND m.name NOT LIKE 'sqlite_%'"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text AS table_name, column_name::text AS column_name \
+                 FROM information_schema.columns WHERE table_schema = current_schema()"
+            }
+        };
+        let columns: Vec<Column> = match &mut connection {
+            crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(catalogue).load(c),
+            crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(catalogue).load(c),
+        }
+        .map_err(|error| error.to_string())?;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let needle = needle.replace('\'', "''");
+        let mut holding = Vec::new();
+        for column in columns {
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM \"{}\" \
+                 WHERE CAST(\"{}\" AS TEXT) LIKE '%{needle}%'",
+                column.table_name, column.column_name
+            );
+            let rows: Vec<Count> = match &mut connection {
+                crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+                crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(sql).load(c),
+            }
+            .map_err(|error| error.to_string())?;
+            if rows.first().is_some_and(|row| row.n > 0) {
+                holding.push(format!("{}.{}", column.table_name, column.column_name));
+            }
+        }
+        Ok(holding)
+    }
+
     /// [`Store::open`] with default options; panics on failure (tests only). The cursor key
     /// of a test database is recorded as made at the Unix epoch: no test reads it.
     pub fn open(&self) -> Store {

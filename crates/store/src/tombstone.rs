@@ -234,6 +234,7 @@ impl Lifecycle<'_, '_> {
                 user_tombstones::purged_at.eq(Some(timestamp::to_db(now))),
             ))
             .execute(self.tx.conn)?;
+            self.tx.erase_personal_data(org_id, id)?;
         }
         Ok(due
             .into_iter()

@@ -37,6 +37,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
                         status: 201,
                         detail: &detail,
                         request_id: Some("req-1"),
+                        subject: None,
                     },
                 )
             }

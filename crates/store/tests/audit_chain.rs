@@ -25,6 +25,7 @@ fn append(store: &Store, org: &str, target: &str) {
                     status: 200,
                     detail: &json!({"after": {"nickName": target}}),
                     request_id: Some("r"),
+                    subject: None,
                 },
             )
         })
@@ -97,6 +98,7 @@ fn every_append_links_and_every_tampering_is_named() {
                             status: 200,
                             detail: &json!({}),
                             request_id: None,
+                            subject: None,
                         },
                     )?;
                 }
@@ -208,6 +210,7 @@ fn append_in(tx: &mut rollcall_store::Tx<'_>, org: &str) -> Result<(), StoreErro
             status: 200,
             detail: &json!({"members": []}),
             request_id: None,
+            subject: None,
         },
     )
 }

@@ -215,6 +215,7 @@ fn record_then(
                     status: 201,
                     detail: &detail,
                     request_id: Some(name),
+                    subject: None,
                 },
             )?;
             tx.outbox().emit(

@@ -189,12 +189,13 @@ fn migrations_run_once_and_urls_are_checked() {
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
     let applied = Store::migrate(fresh.url(), Utc::now()).unwrap().applied;
-    assert_eq!(applied.len(), 18 + 3, "{applied:?}");
+    assert_eq!(applied.len(), 19 + 4, "{applied:?}");
     assert_eq!(
-        applied[18..],
+        applied[19..],
         [
             "data:identity_keys",
             "data:manager_references",
+            "data:audit_personal_values",
             "data:audit_chain"
         ]
     );

@@ -1,0 +1,136 @@
+//! Erasure (PRODUCT.md §6) in the store: records about a user hold their personal values
+//! sealed, the purge's shredding makes them read "[erased]", and the data migration
+//! `audit_personal_values` seals what older releases wrote in clear (and redacts their
+//! passwords), the one permitted rewrite, recorded, with the chain computed after it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // tests read the wall clock
+
+use chrono::Utc;
+use rollcall_store::testing::TestDb;
+use rollcall_store::{AuditQuery, ResourceKind, Store};
+use serde_json::json;
+
+fn trail(store: &Store, org: &str) -> Vec<rollcall_store::AuditRecord> {
+    store
+        .read(|tx| {
+            tx.audit().query(
+                org,
+                &AuditQuery {
+                    limit: 1000,
+                    ..AuditQuery::default()
+                },
+            )
+        })
+        .unwrap()
+}
+
+#[test]
+fn old_records_are_sealed_redacted_or_erased_by_the_migration() {
+    for db in TestDb::all() {
+        let backend = db.backend();
+        let store = db.open();
+        let org = store
+            .write(|tx| tx.orgs().create("a", Utc::now()))
+            .unwrap()
+            .id;
+        let ann = store
+            .write(|tx| {
+                tx.resources(ResourceKind::User).create(
+                    &org,
+                    &json!({"userName": "ann-livia"}),
+                    Utc::now(),
+                )
+            })
+            .unwrap()
+            .id;
+        // What older releases wrote: clear values, a clear password, and records about a
+        // user whose personal data was purged since.
+        let rows = [
+            (
+                "o1",
+                format!("user:{ann}"),
+                r#"{"after":{"userName":"ann-livia","password":"hunter2-clear","active":true}}"#,
+            ),
+            (
+                "o2",
+                "user:gone".to_owned(),
+                r#"{"before":{"userName":"gone-gorgonzola"},"after":null}"#,
+            ),
+            (
+                "o3",
+                "group:g".to_owned(),
+                r#"{"after":{"displayName":"team"}}"#,
+            ),
+        ];
+        for (id, target, detail) in &rows {
+            db.execute_raw(&format!(
+                "INSERT INTO audit_events (id, org_id, occurred_at, actor, operation, target, status, detail) \
+                 VALUES ('{id}', '{org}', '2026-11-01T00:00:00.000000Z', 'scim:t', 'user.create', '{target}', 201, '{detail}')"
+            ))
+            .unwrap();
+        }
+        db.execute_raw(&format!(
+            "INSERT INTO user_tombstones (id, org_id, user_name, external_id, data, created, deleted_at, purged_at) \
+             VALUES ('gone', '{org}', NULL, NULL, '{{}}', '2026-10-01T00:00:00.000000Z', \
+             '2026-10-02T00:00:00.000000Z', '2026-11-02T00:00:00.000000Z')"
+        ))
+        .unwrap();
+        for step in ["audit_personal_values", "audit_chain"] {
+            db.execute_raw(&format!(
+                "DELETE FROM data_migrations WHERE name = '{step}'"
+            ))
+            .unwrap();
+        }
+        db.execute_raw("DELETE FROM audit_heads").unwrap();
+        let migrated = Store::migrate(db.url(), Utc::now()).unwrap();
+        assert_eq!(
+            migrated.applied,
+            ["data:audit_personal_values", "data:audit_chain"],
+            "{backend:?}"
+        );
+        for needle in ["ann-livia", "hunter2-clear", "gone-gorgonzola"] {
+            let holding = db.columns_holding(needle).unwrap();
+            assert!(
+                holding
+                    .iter()
+                    .all(|column| !column.starts_with("audit_events")),
+                "{backend:?}: {needle} in {holding:?}"
+            );
+        }
+        let records = trail(&store, &org);
+        let by_id = |id: &str| records.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(
+            by_id("o1").detail["after"]["userName"],
+            "ann-livia",
+            "{backend:?}"
+        );
+        assert_eq!(
+            by_id("o1").detail["after"]["password"],
+            "[redacted]",
+            "{backend:?}"
+        );
+        assert_eq!(by_id("o1").detail["after"]["active"], true, "{backend:?}");
+        assert_eq!(
+            by_id("o2").detail["before"]["userName"],
+            "[erased]",
+            "{backend:?}"
+        );
+        assert_eq!(
+            by_id("o3").detail,
+            json!({"after": {"displayName": "team"}}),
+            "{backend:?}: not about a user, untouched"
+        );
+        let sealed: Vec<_> = records
+            .iter()
+            .filter(|r| r.operation == "audit.sealed")
+            .collect();
+        assert_eq!(sealed.len(), 1, "{backend:?}: the rewrite is on the trail");
+        assert_eq!(sealed[0].detail["records"], 2, "{backend:?}");
+        let report = store.read(|tx| tx.audit().verify(&org)).unwrap();
+        assert!(report.holds(), "{backend:?}: {report:?}");
+        // The guard is back: no record can be changed afterwards.
+        let update = "UPDATE audit_events SET status = 200 WHERE id = 'o1'";
+        assert!(db.execute_raw(update).is_err(), "{backend:?}");
+    }
+}
