@@ -185,6 +185,28 @@ pub fn check_database_url(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The environment variable that holds the operator's key-encryption key.
+pub const KEY_ENCRYPTION_KEY_VAR: &str = "ROLLCALL_KEY_ENCRYPTION_KEY";
+
+/// The store's options for this process: `base` with the key-encryption key from
+/// `ROLLCALL_KEY_ENCRYPTION_KEY` (64 hexadecimal digits; users' data keys are stored
+/// wrapped with it, PRODUCT.md §6), read from the environment only, as a secret should be.
+pub fn store_options(
+    base: rollcall_store::StoreOptions,
+) -> anyhow::Result<rollcall_store::StoreOptions> {
+    let key = match std::env::var(KEY_ENCRYPTION_KEY_VAR) {
+        Ok(text) if !text.trim().is_empty() => Some(
+            rollcall_store::KeyEncryptionKey::from_hex(&text)
+                .map_err(|error| anyhow::anyhow!("{KEY_ENCRYPTION_KEY_VAR}: {error}"))?,
+        ),
+        _ => None,
+    };
+    Ok(rollcall_store::StoreOptions {
+        key_encryption_key: key,
+        ..base
+    })
+}
+
 /// Create `./data` when the default SQLite URL is used and it does not exist yet.
 pub fn prepare_database(url: &str) -> anyhow::Result<()> {
     check_database_url(url)?;

@@ -22,17 +22,14 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 /// Run the server until it is told to stop.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
     config::prepare_database(&settings.database_url)?;
-    let store = Store::open(
-        &settings.database_url,
-        &StoreOptions::default(),
-        crate::clock::now(),
-    )
-    .with_context(|| {
-        format!(
-            "cannot open the database {}",
-            config::redact(&settings.database_url)
-        )
-    })?;
+    let options = config::store_options(StoreOptions::default())?;
+    let store =
+        Store::open(&settings.database_url, &options, crate::clock::now()).with_context(|| {
+            format!(
+                "cannot open the database {}",
+                config::redact(&settings.database_url)
+            )
+        })?;
     let findings = store
         .migration_findings()
         .context("reading the migration findings")?;

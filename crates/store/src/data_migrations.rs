@@ -57,7 +57,15 @@ struct Found {
     detail: String,
 }
 
-type Step = fn(&mut AnyConnection, Backend, DateTime<Utc>) -> Result<Vec<Found>, StoreError>;
+/// What a step gets: the connection, its backend, the migration's time, and the operator's
+/// key-encryption key (for data keys a step makes).
+type Step = fn(&mut AnyConnection, Backend, &StepContext<'_>) -> Result<Vec<Found>, StoreError>;
+
+/// The context of a data migration step.
+struct StepContext<'a> {
+    now: DateTime<Utc>,
+    kek: Option<&'a crate::KeyEncryptionKey>,
+}
 
 /// The data migrations, in the order they run.
 const STEPS: &[(&str, Step)] = &[
@@ -70,8 +78,10 @@ const STEPS: &[(&str, Step)] = &[
 /// Run the data migrations that have not run; the names of those that ran.
 pub(crate) fn run_pending(
     connection: &mut AnyConnection,
+    kek: Option<&crate::KeyEncryptionKey>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, StoreError> {
+    let context = StepContext { now, kek };
     let backend = match connection {
         AnyConnection::Sqlite(_) => Backend::Sqlite,
         AnyConnection::Postgresql(_) => Backend::Postgres,
@@ -92,7 +102,7 @@ pub(crate) fn run_pending(
             if done > 0 {
                 return Ok(false);
             }
-            let found = step(connection, backend, now)?;
+            let found = step(connection, backend, &context)?;
             let at = timestamp::to_db(now);
             for finding in found {
                 diesel::insert_into(migration_findings::table)
@@ -164,7 +174,7 @@ fn orgs_of(
 fn identity_keys(
     connection: &mut AnyConnection,
     backend: Backend,
-    _now: DateTime<Utc>,
+    _context: &StepContext<'_>,
 ) -> Result<Vec<Found>, StoreError> {
     let mut found = Vec::new();
     for (kind, name_column, key_column, attribute) in [
@@ -277,7 +287,7 @@ fn key_of(object: &serde_json::Map<String, Value>, name: &str) -> Option<String>
 fn manager_references(
     connection: &mut AnyConnection,
     backend: Backend,
-    now: DateTime<Utc>,
+    context: &StepContext<'_>,
 ) -> Result<Vec<Found>, StoreError> {
     let enterprise = scim_core::urn::ENTERPRISE_USER;
     let mut sql = Sql::new(backend);
@@ -333,7 +343,7 @@ fn manager_references(
         let mut update = Sql::new(backend);
         update
             .push("UPDATE scim_users SET version = version + 1, last_modified = ")
-            .push_bind(Bind::Text(timestamp::to_db(now)))
+            .push_bind(Bind::Text(timestamp::to_db(context.now)))
             .push(", data = ")
             .push_bind(Bind::Text(data.to_string()))
             .push(" WHERE org_id = ")
@@ -372,7 +382,7 @@ struct ChainRow {
 fn audit_chain(
     connection: &mut AnyConnection,
     backend: Backend,
-    _now: DateTime<Utc>,
+    _context: &StepContext<'_>,
 ) -> Result<Vec<Found>, StoreError> {
     use crate::audit_chain::{Stored, link};
     use crate::schema::{audit_events, audit_heads};
@@ -444,7 +454,7 @@ struct SealRow {
 fn audit_personal_values(
     connection: &mut AnyConnection,
     backend: Backend,
-    now: DateTime<Utc>,
+    context: &StepContext<'_>,
 ) -> Result<Vec<Found>, StoreError> {
     use crate::erasure;
     use crate::schema::user_tombstones;
@@ -499,7 +509,9 @@ fn audit_personal_values(
             let key = if matches!(purged, Some(Some(_))) {
                 None
             } else {
-                crate::Tx::new(connection, backend).data_key(&row.org_id, user_id, true)?
+                crate::Tx::new(connection, backend)
+                    .with_kek(context.kek.cloned().map(std::sync::Arc::new))
+                    .data_key(&row.org_id, user_id, true)?
             };
             erasure::seal(&mut detail, &row.org_id, user_id, key.as_ref());
             let text = detail.to_string();
@@ -534,7 +546,7 @@ fn audit_personal_values(
             .push(", ");
         insert.push_bind(Bind::Text(org_id.clone())).push(", ");
         insert
-            .push_bind(Bind::Text(timestamp::to_db(now)))
+            .push_bind(Bind::Text(timestamp::to_db(context.now)))
             .push(", ");
         insert.push("'system', 'audit.sealed', ");
         insert

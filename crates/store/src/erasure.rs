@@ -13,8 +13,12 @@
 //!   ciphertext is bound to the organization and the user (associated data), so a value
 //!   cannot be moved under another user's key.
 //! - Keys live in `user_data_keys`, one per user, made when the first record about the user
-//!   is sealed. A key is stored as `v1:<hex>` (unwrapped; a key-encryption key configured
-//!   by the operator is not supported yet).
+//!   is sealed. Stored as `v1:<hex>`, or, when the operator configures a key-encryption key
+//!   ([`KeyEncryptionKey`], `StoreOptions::key_encryption_key`), wrapped with it as
+//!   `kek1:<hex nonce ‖ ciphertext>` (bound to the organization and the user). A store
+//!   opened with a key-encryption key wraps every unwrapped key first; one opened without
+//!   it while wrapped keys exist refuses to start rather than seal new values it could not
+//!   read ([`check_key_encryption`]).
 //! - The hash chain covers the stored (sealed) form, so erasure never breaks it.
 
 use std::collections::HashMap;
@@ -39,8 +43,42 @@ pub const UNREADABLE: &str = "[unreadable]";
 /// The attributes of a user record that are not personal.
 const NOT_PERSONAL: [&str; 2] = ["active", "schemas"];
 
-/// The version prefix of a stored key.
+/// The version prefix of a stored key in clear.
 const KEY_PREFIX: &str = "v1:";
+
+/// The version prefix of a stored key wrapped with the key-encryption key.
+const WRAPPED_PREFIX: &str = "kek1:";
+
+/// The operator's key-encryption key: data keys are stored wrapped with it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyEncryptionKey([u8; 32]);
+
+impl std::fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyEncryptionKey(..)")
+    }
+}
+
+impl KeyEncryptionKey {
+    /// The key from 64 hexadecimal digits (32 random bytes, e.g. `openssl rand -hex 32`).
+    pub fn from_hex(text: &str) -> Result<KeyEncryptionKey, String> {
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| "a key-encryption key is 64 hexadecimal digits".to_owned())?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "a key-encryption key is 32 bytes (64 hexadecimal digits)".to_owned())?;
+        Ok(KeyEncryptionKey(bytes))
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(Key::from_slice(&self.0))
+    }
+}
+
+/// The associated data that binds a wrapped data key to its organization and user.
+fn key_binding(org_id: &str, user_id: &str) -> Vec<u8> {
+    format!("rollcall-data-key-v1\u{1f}{org_id}\u{1f}{user_id}").into_bytes()
+}
 
 /// A user's data key.
 #[derive(Clone)]
@@ -59,13 +97,68 @@ impl DataKey {
         DataKey(key)
     }
 
-    fn to_stored(&self) -> String {
-        format!("{KEY_PREFIX}{}", hex::encode(self.0))
+    /// The key as stored: wrapped when there is a key-encryption key.
+    fn to_stored(&self, kek: Option<&KeyEncryptionKey>, org_id: &str, user_id: &str) -> String {
+        let Some(kek) = kek else {
+            return format!("{KEY_PREFIX}{}", hex::encode(self.0));
+        };
+        let mut nonce = [0_u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let aad = key_binding(org_id, user_id);
+        match kek.cipher().encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &self.0,
+                aad: &aad,
+            },
+        ) {
+            Ok(ciphertext) => {
+                let mut stored = nonce.to_vec();
+                stored.extend(ciphertext);
+                format!("{WRAPPED_PREFIX}{}", hex::encode(stored))
+            }
+            // Cannot happen with a 32-byte key and a 24-byte nonce; never store it in clear.
+            Err(_) => String::new(),
+        }
     }
 
-    fn from_stored(stored: &str) -> Option<DataKey> {
-        let bytes = hex::decode(stored.strip_prefix(KEY_PREFIX)?).ok()?;
-        Some(DataKey(bytes.try_into().ok()?))
+    /// The key a stored one holds. A wrapped key without the key-encryption key, or one it
+    /// does not open, is an error: values sealed under it must not read as erased.
+    fn from_stored(
+        stored: &str,
+        kek: Option<&KeyEncryptionKey>,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<DataKey, StoreError> {
+        let unreadable = || {
+            StoreError::Invalid(format!(
+                "the data key of user {user_id} cannot be read: is the key-encryption key the \
+                 one it was wrapped with?"
+            ))
+        };
+        if let Some(clear) = stored.strip_prefix(KEY_PREFIX) {
+            let bytes = hex::decode(clear).map_err(|_| unreadable())?;
+            return Ok(DataKey(bytes.try_into().map_err(|_| unreadable())?));
+        }
+        let wrapped = stored.strip_prefix(WRAPPED_PREFIX).ok_or_else(unreadable)?;
+        let kek = kek.ok_or_else(unreadable)?;
+        let bytes = hex::decode(wrapped).map_err(|_| unreadable())?;
+        if bytes.len() < 24 {
+            return Err(unreadable());
+        }
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let aad = key_binding(org_id, user_id);
+        let key = kek
+            .cipher()
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| unreadable())?;
+        Ok(DataKey(key.try_into().map_err(|_| unreadable())?))
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -150,8 +243,9 @@ impl Tx<'_> {
             .select(user_data_keys::data_key)
             .first(self.conn)
             .optional()?;
+        let kek = self.kek.clone();
         if let Some(stored) = stored {
-            return Ok(DataKey::from_stored(&stored));
+            return DataKey::from_stored(&stored, kek.as_deref(), org_id, user_id).map(Some);
         }
         if !make {
             return Ok(None);
@@ -164,7 +258,7 @@ impl Tx<'_> {
         insert.push_bind(Bind::Text(org_id.to_owned())).push(", ");
         insert.push_bind(Bind::Text(user_id.to_owned())).push(", ");
         insert
-            .push_bind(Bind::Text(key.to_stored()))
+            .push_bind(Bind::Text(key.to_stored(kek.as_deref(), org_id, user_id)))
             .push(") ON CONFLICT (org_id, user_id) DO NOTHING");
         insert.execute(self.conn)?;
         // Another transaction may have made one first (PostgreSQL): use what is stored.
@@ -358,9 +452,28 @@ mod tests {
         assert_eq!(open_value(&key, "p", "u", ciphertext), None, "another org");
         assert_eq!(open_value(&key, "o", "u", "00"), None, "too short");
         assert_eq!(
-            DataKey::from_stored(&key.to_stored()).map(|k| k.0),
+            DataKey::from_stored(&key.to_stored(None, "o", "u"), None, "o", "u")
+                .map(|k| k.0)
+                .ok(),
             Some(key.0)
         );
+        // Wrapped: opens with its key-encryption key, for its owner only.
+        let kek = KeyEncryptionKey::from_hex(&"ab".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+        let other_kek =
+            KeyEncryptionKey::from_hex(&"cd".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+        let wrapped = key.to_stored(Some(&kek), "o", "u");
+        assert!(wrapped.starts_with(WRAPPED_PREFIX) && !wrapped.contains(&hex::encode(key.0)));
+        let open = |kek: Option<&KeyEncryptionKey>, user: &str| {
+            DataKey::from_stored(&wrapped, kek, "o", user)
+                .map(|k| k.0)
+                .ok()
+        };
+        assert_eq!(open(Some(&kek), "u"), Some(key.0));
+        assert_eq!(open(Some(&other_kek), "u"), None);
+        assert_eq!(open(None, "u"), None);
+        assert_eq!(open(Some(&kek), "v"), None);
+        assert!(KeyEncryptionKey::from_hex("abc").is_err());
+        assert!(KeyEncryptionKey::from_hex(&"ab".repeat(31)).is_err());
         // Two seals of one value differ (a fresh nonce each).
         assert_ne!(seal_value(&key, "o", "u", &value), sealed);
     }
@@ -393,6 +506,71 @@ mod tests {
         seal(&mut purged, "o", "u", None);
         assert_eq!(purged, json!({"after": {"userName": ERASED}}));
     }
+}
+
+/// A stored data key with its owner.
+#[derive(diesel::QueryableByName)]
+struct StoredKey {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    org_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    user_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    data_key: String,
+}
+
+/// Bring the stored data keys in line with the configured key-encryption key, at start:
+/// with one, every key stored in clear is wrapped, and one wrapped key must open with it;
+/// without one, wrapped keys are an error (the store would seal new values it could not
+/// read back).
+pub(crate) fn check_key_encryption(
+    connection: &mut crate::connection::AnyConnection,
+    backend: crate::Backend,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<(), StoreError> {
+    let mut wrapped = Sql::new(backend);
+    wrapped.push(&format!(
+        "SELECT org_id, user_id, data_key FROM user_data_keys WHERE data_key LIKE '{WRAPPED_PREFIX}%' LIMIT 1"
+    ));
+    let sample: Vec<StoredKey> = wrapped.load(connection)?;
+    match (kek, sample.first()) {
+        (None, Some(_)) => {
+            return Err(StoreError::Invalid(
+                "the stored data keys are wrapped with a key-encryption key: configure \
+                 key_encryption_key (ROLLCALL_KEY_ENCRYPTION_KEY)"
+                    .to_owned(),
+            ));
+        }
+        (Some(kek), Some(key)) => {
+            DataKey::from_stored(&key.data_key, Some(kek), &key.org_id, &key.user_id)?;
+        }
+        _ => {}
+    }
+    let Some(kek) = kek else {
+        return Ok(());
+    };
+    let mut clear = Sql::new(backend);
+    clear.push(&format!(
+        "SELECT org_id, user_id, data_key FROM user_data_keys WHERE data_key LIKE '{KEY_PREFIX}%'"
+    ));
+    let keys: Vec<StoredKey> = clear.load(connection)?;
+    for key in keys {
+        let data_key = DataKey::from_stored(&key.data_key, None, &key.org_id, &key.user_id)?;
+        let mut update = Sql::new(backend);
+        update
+            .push("UPDATE user_data_keys SET data_key = ")
+            .push_bind(Bind::Text(data_key.to_stored(
+                Some(kek),
+                &key.org_id,
+                &key.user_id,
+            )))
+            .push(" WHERE org_id = ")
+            .push_bind(Bind::Text(key.org_id))
+            .push(" AND user_id = ")
+            .push_bind(Bind::Text(key.user_id));
+        update.execute(connection)?;
+    }
+    Ok(())
 }
 
 /// An outbox event's id and data.

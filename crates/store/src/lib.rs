@@ -59,7 +59,7 @@ pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
 pub use consumers::{ConsumerState, Consumers, subscriber_consumer, webhook_consumer};
 pub use data_migrations::MigrationFinding;
-pub use erasure::{ERASED, UNREADABLE};
+pub use erasure::{ERASED, KeyEncryptionKey, UNREADABLE};
 pub use grants::{GrantFilter, Grants};
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
 pub use lifecycle::{ActivityChange, Lifecycle};
@@ -146,6 +146,9 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long to wait for a connection.
     pub connection_timeout: std::time::Duration,
+    /// The operator's key-encryption key: users' data keys are stored wrapped with it
+    /// (PRODUCT.md §6). `None`: stored in clear.
+    pub key_encryption_key: Option<KeyEncryptionKey>,
 }
 
 impl Default for StoreOptions {
@@ -153,6 +156,7 @@ impl Default for StoreOptions {
         StoreOptions {
             max_connections: 8,
             connection_timeout: std::time::Duration::from_secs(10),
+            key_encryption_key: None,
         }
     }
 }
@@ -305,6 +309,8 @@ pub struct Store {
     cursor_key: [u8; 32],
     /// Each organization's access facts, checked against the database on every use.
     facts: std::sync::Arc<access_facts::FactsCache>,
+    /// The operator's key-encryption key, if any (`erasure.rs`).
+    kek: Option<std::sync::Arc<KeyEncryptionKey>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -325,9 +331,11 @@ impl Store {
         let backend = connection::backend_of(url)?;
         connection::prepare(url)?;
         let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
+        let kek = options.key_encryption_key.clone().map(std::sync::Arc::new);
         let cursor_key = {
             let mut connection = pool.get()?;
-            migrations::run_pending(&mut connection, now)?;
+            migrations::run_pending(&mut connection, kek.as_deref(), now)?;
+            erasure::check_key_encryption(&mut connection, backend, kek.as_deref())?;
             secret::cursor_key(&mut connection, backend, now)?
         };
         let sqlite_writer = std::sync::Arc::default();
@@ -341,6 +349,7 @@ impl Store {
                     connection,
                     std::sync::Arc::clone(&sqlite_writer),
                     std::sync::Arc::clone(&facts),
+                    kek.clone(),
                 )?))
             }
             Backend::Postgres => None,
@@ -358,6 +367,7 @@ impl Store {
             _checkpointer: checkpointer,
             cursor_key,
             facts,
+            kek,
         })
     }
 
@@ -370,11 +380,23 @@ impl Store {
     /// Run pending migrations on `url` (data migrations at `now`): the names of those that
     /// ran, and everything the data migrations ever found (`rollcall migrate` lists both).
     pub fn migrate(url: &str, now: DateTime<Utc>) -> Result<Migrated, StoreError> {
-        connection::backend_of(url)?;
+        Store::migrate_with(url, &StoreOptions::default(), now)
+    }
+
+    /// [`Store::migrate`] with the store's options (its key-encryption key: data keys a
+    /// data migration makes are wrapped with it, and stored ones brought in line).
+    pub fn migrate_with(
+        url: &str,
+        options: &StoreOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Migrated, StoreError> {
+        let backend = connection::backend_of(url)?;
         connection::prepare(url)?;
         let mut connection = connection::establish(url)
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-        let applied = migrations::run_pending(&mut connection, now)?;
+        let kek = options.key_encryption_key.as_ref();
+        let applied = migrations::run_pending(&mut connection, kek, now)?;
+        erasure::check_key_encryption(&mut connection, backend, kek)?;
         let findings = data_migrations::findings(&mut connection)?;
         Ok(Migrated { applied, findings })
     }
@@ -416,7 +438,9 @@ impl Store {
         let backend = self.backend;
         match connection {
             AnyConnection::Postgresql(_) => connection.transaction(|connection| {
-                let mut tx = Tx::new(connection, backend).with_facts(&self.facts);
+                let mut tx = Tx::new(connection, backend)
+                    .with_facts(&self.facts)
+                    .with_kek(self.kek.clone());
                 let value = f(&mut tx)?;
                 // Events last, just before the commit (see `outbox.rs`).
                 tx.flush_pending()?;
@@ -430,7 +454,9 @@ impl Store {
                 // AnsiTransactionManager, so the depth bookkeeping stays consistent.
                 AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
                 type Manager = <AnyConnection as Connection>::TransactionManager;
-                let mut tx = Tx::new(connection, backend).with_facts(&self.facts);
+                let mut tx = Tx::new(connection, backend)
+                    .with_facts(&self.facts)
+                    .with_kek(self.kek.clone());
                 let outcome = f(&mut tx).and_then(|value| {
                     tx.flush_pending()?;
                     Ok(value)
@@ -479,7 +505,7 @@ impl Store {
         let connection: &mut AnyConnection = &mut pooled;
         match backend {
             Backend::Postgres => connection.transaction(|connection| {
-                let mut tx = Tx::new(connection, backend);
+                let mut tx = Tx::new(connection, backend).with_kek(self.kek.clone());
                 let value = f(&mut tx)?;
                 tx.flush_pending()?;
                 Ok(value)
@@ -494,7 +520,7 @@ impl Store {
                     let _ = run_cached(connection, "ROLLBACK");
                     run_cached(connection, "BEGIN")?;
                 }
-                let mut tx = Tx::new(connection, backend);
+                let mut tx = Tx::new(connection, backend).with_kek(self.kek.clone());
                 let outcome = f(&mut tx).and_then(|value| {
                     // Nothing should be pending in a read; if something is, it is kept.
                     tx.flush_pending()?;
@@ -547,6 +573,8 @@ pub struct Tx<'c> {
     pending_audit: Vec<audit::PendingAudit>,
     /// The store's cache of access facts (`None`: read them from the database).
     facts: Option<std::sync::Arc<access_facts::FactsCache>>,
+    /// The operator's key-encryption key, if any (`erasure.rs`).
+    kek: Option<std::sync::Arc<KeyEncryptionKey>>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -563,7 +591,14 @@ impl<'c> Tx<'c> {
             pending_events: Vec::new(),
             pending_audit: Vec::new(),
             facts: None,
+            kek: None,
         }
+    }
+
+    /// This transaction with the operator's key-encryption key.
+    pub(crate) fn with_kek(mut self, kek: Option<std::sync::Arc<KeyEncryptionKey>>) -> Self {
+        self.kek = kek;
+        self
     }
 
     /// This transaction with the store's cache of access facts.
@@ -641,9 +676,11 @@ impl Tx<'_> {
         let pending_events = &mut self.pending_events;
         let pending_audit = &mut self.pending_audit;
         let facts = self.facts.clone();
+        let kek = self.kek.clone();
         let outcome = self.conn.transaction(|conn| {
             let mut inner = Tx::new(conn, backend);
             inner.facts = facts;
+            inner.kek = kek;
             let value = f(&mut inner).map_err(Outcome::Caller)?;
             // Kept only if the savepoint is: its events and records join the transaction's.
             pending_events.append(&mut inner.pending_events);

@@ -19,6 +19,7 @@ const MIGRATION_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
 /// those that ran.
 pub(crate) fn run_pending(
     connection: &mut AnyConnection,
+    kek: Option<&crate::KeyEncryptionKey>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, StoreError> {
     let names = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
@@ -34,7 +35,7 @@ pub(crate) fn run_pending(
                     .map(names)
                     .map_err(|error| StoreError::Migration(error.to_string()))
             })?;
-            applied.extend(data_migrations::run_pending(connection, now)?);
+            applied.extend(data_migrations::run_pending(connection, kek, now)?);
             Ok(applied)
         }
         AnyConnection::Postgresql(pg) => {
@@ -45,7 +46,7 @@ pub(crate) fn run_pending(
                 .map(names)
                 .map_err(|error| StoreError::Migration(error.to_string()))
                 .and_then(|mut applied| {
-                    applied.extend(data_migrations::run_pending(connection, now)?);
+                    applied.extend(data_migrations::run_pending(connection, kek, now)?);
                     Ok(applied)
                 });
             let unlocked =

@@ -26,6 +26,7 @@ use tokio::sync::oneshot;
 
 use crate::access_facts::FactsCache;
 use crate::connection::AnyConnection;
+use crate::erasure::KeyEncryptionKey;
 use crate::{Backend, Pending, StoreError, Tx};
 
 /// The most jobs one transaction takes; more wait for the next.
@@ -53,11 +54,12 @@ impl Writer {
         connection: AnyConnection,
         lock: Arc<Mutex<()>>,
         facts: Arc<FactsCache>,
+        kek: Option<Arc<KeyEncryptionKey>>,
     ) -> Result<Writer, StoreError> {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("rollcall-sqlite-writer".to_owned())
-            .spawn(move || run(connection, &receiver, &lock, &facts))
+            .spawn(move || run(connection, &receiver, &lock, &(facts, kek)))
             .map_err(|error| {
                 StoreError::Unavailable(format!("cannot start the writer thread: {error}"))
             })?;
@@ -127,12 +129,10 @@ fn writer_gone() -> StoreError {
 }
 
 /// The writer thread: a batch per turn until every sender is gone.
-fn run(
-    mut connection: AnyConnection,
-    jobs: &Receiver<Job>,
-    lock: &Mutex<()>,
-    facts: &Arc<FactsCache>,
-) {
+/// What every job's transaction carries: the access facts cache and the key-encryption key.
+type Shared = (Arc<FactsCache>, Option<Arc<KeyEncryptionKey>>);
+
+fn run(mut connection: AnyConnection, jobs: &Receiver<Job>, lock: &Mutex<()>, facts: &Shared) {
     while let Ok(first) = jobs.recv() {
         let _turn = lock.lock().unwrap_or_else(PoisonError::into_inner);
         run_batch(&mut connection, first, jobs, facts);
@@ -143,12 +143,7 @@ type Manager = <AnyConnection as Connection>::TransactionManager;
 
 /// One transaction: `first` and whatever else is queued by the time each job is done, up
 /// to [`MAX_BATCH`]; then COMMIT and the answers.
-fn run_batch(
-    connection: &mut AnyConnection,
-    first: Job,
-    jobs: &Receiver<Job>,
-    facts: &Arc<FactsCache>,
-) {
+fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>, facts: &Shared) {
     let began = match connection {
         AnyConnection::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
@@ -212,7 +207,7 @@ fn run_batch(
 fn run_job(
     connection: &mut AnyConnection,
     job: Job,
-    facts: &Arc<FactsCache>,
+    (facts, kek): &Shared,
 ) -> (Ran, Pending, Option<StoreError>) {
     if let Err(error) = Manager::begin_transaction(connection) {
         let error = StoreError::from(error);
@@ -222,7 +217,9 @@ fn run_job(
             Some(error),
         );
     }
-    let mut tx = Tx::new(&mut *connection, Backend::Sqlite).with_facts(facts);
+    let mut tx = Tx::new(&mut *connection, Backend::Sqlite)
+        .with_facts(facts)
+        .with_kek(kek.clone());
     let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok(&mut tx))));
     let pending = tx.take_pending();
     // A job that panicked dropped its answer with it: its ticket reports a lost write.

@@ -134,3 +134,66 @@ fn old_records_are_sealed_redacted_or_erased_by_the_migration() {
         assert!(db.execute_raw(update).is_err(), "{backend:?}");
     }
 }
+
+#[test]
+fn data_keys_are_wrapped_with_the_operators_key_encryption_key() {
+    use rollcall_store::{KeyEncryptionKey, NewAuditRecord, StoreOptions};
+    for db in TestDb::all() {
+        let backend = db.backend();
+        let with = |key: Option<&str>| StoreOptions {
+            key_encryption_key: key.map(|hex| KeyEncryptionKey::from_hex(hex).unwrap()),
+            ..StoreOptions::default()
+        };
+        let kek = "11".repeat(32);
+        let record = |store: &Store, org: &str, user: &str| {
+            store
+                .write(|tx| {
+                    tx.audit().record(
+                        org,
+                        &NewAuditRecord {
+                            occurred_at: Utc::now(),
+                            actor: "scim:t",
+                            operation: "user.create",
+                            target: &format!("user:{user}"),
+                            status: 201,
+                            detail: &json!({"after": {"userName": format!("{user}-name")}}),
+                            request_id: None,
+                            subject: Some(user),
+                        },
+                    )
+                })
+                .unwrap();
+        };
+        // Without a key-encryption key first: keys in clear.
+        let plain = db.open();
+        let org = plain
+            .write(|tx| tx.orgs().create("a", Utc::now()))
+            .unwrap()
+            .id;
+        record(&plain, &org, "u1");
+        let clear = "SELECT COUNT(*) FROM user_data_keys WHERE data_key LIKE 'v1:%'";
+        assert_eq!(db.count(clear).unwrap(), 1, "{backend:?}");
+        // Opened with one: the stored key is wrapped at start, new ones are made wrapped,
+        // and every record still reads.
+        let wrapped = Store::open(db.url(), &with(Some(&kek)), Utc::now()).unwrap();
+        record(&wrapped, &org, "u2");
+        assert_eq!(db.count(clear).unwrap(), 0, "{backend:?}");
+        let kek1 = "SELECT COUNT(*) FROM user_data_keys WHERE data_key LIKE 'kek1:%'";
+        assert_eq!(db.count(kek1).unwrap(), 2, "{backend:?}");
+        let names: Vec<String> = trail(&wrapped, &org)
+            .iter()
+            .map(|r| r.detail["after"]["userName"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["u1-name", "u2-name"], "{backend:?}");
+        // Without it, or with another, the store refuses to start rather than seal what
+        // it could not read back.
+        for (options, expected) in [
+            (with(None), "key_encryption_key"),
+            (with(Some(&"22".repeat(32))), "key-encryption key"),
+        ] {
+            let refused = Store::open(db.url(), &options, Utc::now()).map(|_| ());
+            let error = refused.expect_err("refused").to_string();
+            assert!(error.contains(expected), "{backend:?}: {error}");
+        }
+    }
+}

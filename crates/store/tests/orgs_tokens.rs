@@ -220,6 +220,7 @@ fn an_unreachable_database_is_unavailable() {
     let options = rollcall_store::StoreOptions {
         max_connections: 1,
         connection_timeout: std::time::Duration::from_millis(300),
+        ..rollcall_store::StoreOptions::default()
     };
     let result = Store::open(
         "postgres://postgres@127.0.0.1:1/nothing",

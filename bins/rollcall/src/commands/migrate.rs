@@ -10,12 +10,14 @@ use crate::config;
 /// Run the command.
 pub fn run(args: DatabaseArgs) -> anyhow::Result<()> {
     config::prepare_database(&args.database_url)?;
-    let migrated = Store::migrate(&args.database_url, crate::clock::now()).with_context(|| {
-        format!(
-            "cannot migrate the database {}",
-            config::redact(&args.database_url)
-        )
-    })?;
+    let options = config::store_options(rollcall_store::StoreOptions::default())?;
+    let migrated = Store::migrate_with(&args.database_url, &options, crate::clock::now())
+        .with_context(|| {
+            format!(
+                "cannot migrate the database {}",
+                config::redact(&args.database_url)
+            )
+        })?;
     let applied = &migrated.applied;
     if applied.is_empty() {
         println!("the database is up to date: no migration to run");

@@ -18,10 +18,10 @@ use crate::config;
 /// Open the store for a one-shot command: a small pool, migrations applied.
 fn open_store(database_url: &str) -> anyhow::Result<Store> {
     config::prepare_database(database_url)?;
-    let options = StoreOptions {
+    let options = config::store_options(StoreOptions {
         max_connections: 1,
         ..StoreOptions::default()
-    };
+    })?;
     Store::open(database_url, &options, crate::clock::now())
         .with_context(|| format!("cannot open the database {}", config::redact(database_url)))
 }
