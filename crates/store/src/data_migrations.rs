@@ -362,76 +362,22 @@ fn manager_references(
     Ok(found)
 }
 
-/// The audit trail of one organization, page by page in `seq` order, as the chain covers
-/// it.
-#[derive(Queryable)]
-struct ChainRow {
-    seq: i64,
-    id: String,
-    org_id: String,
-    occurred_at: String,
-    actor: String,
-    operation: String,
-    target: String,
-    status: i32,
-    detail: String,
-    request_id: Option<String>,
-}
-
-/// `audit_chain`: each organization's head at the hash of its last record.
+/// `audit_chain`: each organization's head at the hash of its last record, the chain
+/// recomputed through every record as `Audit::verify` does (none carries hashes yet).
 fn audit_chain(
     connection: &mut AnyConnection,
     backend: Backend,
     _context: &StepContext<'_>,
 ) -> Result<Vec<Found>, StoreError> {
-    use crate::audit_chain::{Stored, link};
-    use crate::schema::{audit_events, audit_heads};
-    const PAGE: i64 = 1000;
+    use crate::schema::audit_heads;
     for org_id in orgs_of(connection, backend, "audit_events")? {
-        let mut last_hash = String::new();
-        let mut after = 0_i64;
-        loop {
-            let rows: Vec<ChainRow> = audit_events::table
-                .filter(audit_events::org_id.eq(&org_id))
-                .filter(audit_events::seq.gt(after))
-                .order(audit_events::seq)
-                .limit(PAGE)
-                .select((
-                    audit_events::seq,
-                    audit_events::id,
-                    audit_events::org_id,
-                    audit_events::occurred_at,
-                    audit_events::actor,
-                    audit_events::operation,
-                    audit_events::target,
-                    audit_events::status,
-                    audit_events::detail,
-                    audit_events::request_id,
-                ))
-                .load(connection)?;
-            for row in &rows {
-                let stored = Stored {
-                    id: &row.id,
-                    org_id: &row.org_id,
-                    occurred_at: &row.occurred_at,
-                    actor: &row.actor,
-                    operation: &row.operation,
-                    target: &row.target,
-                    status: i64::from(row.status),
-                    detail: &row.detail,
-                    request_id: row.request_id.as_deref(),
-                };
-                last_hash = link(&last_hash, &stored);
-            }
-            match rows.last() {
-                Some(last) if rows.len() == PAGE as usize => after = last.seq,
-                _ => break,
-            }
-        }
+        let report = crate::Tx::new(connection, backend)
+            .audit()
+            .verify(&org_id)?;
         diesel::insert_into(audit_heads::table)
             .values((
                 audit_heads::org_id.eq(&org_id),
-                audit_heads::last_hash.eq(&last_hash),
+                audit_heads::last_hash.eq(&report.last_hash),
             ))
             .execute(connection)?;
     }

@@ -676,6 +676,44 @@ fn membership(store: &Store, f: &Fixture, group: &str, user: &str, add: bool) ->
     )
 }
 
+/// Through `store`: ops holds viewer on hr.
+fn grant_ops_viewer_on_hr(store: &Store, f: &Fixture) {
+    store
+        .write(|tx| {
+            tx.grants()
+                .create(
+                    &f.org,
+                    &grant(
+                        Principal::Group(f.id("ops")),
+                        ResourceRef::Workspace(f.id("hr")),
+                        Viewer,
+                    ),
+                )
+                .map(|_| ())
+        })
+        .unwrap();
+}
+
+/// Through `store`: groups named op* are viewers on department_sales.
+fn rule_op_viewers_on_sales(store: &Store, f: &Fixture) {
+    store
+        .write(|tx| {
+            tx.rules()
+                .create(
+                    &f.org,
+                    &Rule {
+                        id: String::new(),
+                        group: "op*".to_owned(),
+                        workspaces: "department_sales".to_owned(),
+                        role: Viewer,
+                    },
+                    now(),
+                )
+                .map(|_| ())
+        })
+        .unwrap();
+}
+
 /// Membership deltas are worked out from the store's cached access facts; each change to
 /// those facts, made in its own transaction between two membership changes, must show in
 /// the next delta. (Debug builds also check every cached delta against one read from the
@@ -694,20 +732,7 @@ fn cached_access_facts_follow_every_change_to_them() {
             on("no grant")
         );
         // A grant to ops.
-        store
-            .write(|tx| {
-                tx.grants()
-                    .create(
-                        &f.org,
-                        &grant(
-                            Principal::Group(f.id("ops")),
-                            ResourceRef::Workspace(f.id("hr")),
-                            Viewer,
-                        ),
-                    )
-                    .map(|_| ())
-            })
-            .unwrap();
+        grant_ops_viewer_on_hr(&store, &f);
         assert_eq!(
             membership(&store, &f, "ops", "cat", false),
             vec![("cat", "hr", Some(Viewer), None)],
@@ -735,22 +760,7 @@ fn cached_access_facts_follow_every_change_to_them() {
             on("group nested in a granted group")
         );
         // A rule for groups named op* on department_sales.
-        store
-            .write(|tx| {
-                tx.rules()
-                    .create(
-                        &f.org,
-                        &Rule {
-                            id: String::new(),
-                            group: "op*".to_owned(),
-                            workspaces: "department_sales".to_owned(),
-                            role: Viewer,
-                        },
-                        now(),
-                    )
-                    .map(|_| ())
-            })
-            .unwrap();
+        rule_op_viewers_on_sales(&store, &f);
         let removed = membership(&store, &f, "ops", "cat", false);
         assert!(
             removed.contains(&("cat", "sales", Some(Viewer), None)),
@@ -852,20 +862,7 @@ fn cached_access_facts_follow_changes_made_by_another_instance() {
             on("no grant")
         );
         // The second grants ops viewer on hr; the first's next delta shows it.
-        second
-            .write(|tx| {
-                tx.grants()
-                    .create(
-                        &f.org,
-                        &grant(
-                            Principal::Group(f.id("ops")),
-                            ResourceRef::Workspace(f.id("hr")),
-                            Viewer,
-                        ),
-                    )
-                    .map(|_| ())
-            })
-            .unwrap();
+        grant_ops_viewer_on_hr(&second, &f);
         assert_eq!(
             membership(&first, &f, "ops", "cat", false),
             vec![("cat", "hr", Some(Viewer), None)],
@@ -873,22 +870,7 @@ fn cached_access_facts_follow_changes_made_by_another_instance() {
             on("a grant made by the other instance")
         );
         // The second adds a rule the first must now apply.
-        second
-            .write(|tx| {
-                tx.rules()
-                    .create(
-                        &f.org,
-                        &Rule {
-                            id: String::new(),
-                            group: "op*".to_owned(),
-                            workspaces: "department_sales".to_owned(),
-                            role: Viewer,
-                        },
-                        now(),
-                    )
-                    .map(|_| ())
-            })
-            .unwrap();
+        rule_op_viewers_on_sales(&second, &f);
         let added = membership(&first, &f, "ops", "cat", true);
         assert!(
             added.contains(&("cat", "sales", None, Some(Viewer))),
