@@ -20,7 +20,8 @@
 #
 # Environment: M (default 20000), CONNECTIONS (32), THREADS (2), ROLLCALL_BIN (a prebuilt
 # rollcall binary, e.g. an older commit's, to compare; default: build this tree's release),
-# CALLGRIND. Needs wrk, curl, python3 (and valgrind with CALLGRIND=1).
+# CALLGRIND, PACED_RATE (5000) and PACED_SECONDS (10) for the open-loop phase. Needs wrk,
+# curl, python3 (and valgrind with CALLGRIND=1; oha for the open-loop phase).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -162,6 +163,44 @@ print("server_us=%.1f writer_us=%.1f" % ((int(a[0]) - int(b[0])) * tick / n, (in
 run "plain add" add "$plain"
 run "plain remove" remove "$plain"
 run "granted add" add "$granted"
+
+# Open-loop: PACED_RATE PATCHes per second for PACED_SECONDS on the granted group while it
+# holds all M members, with oha (which paces requests, so p99 is the server's latency, not
+# a queue wrk builds), when it is installed (`cargo install oha`). Each request changes an
+# access: the bodies remove one member and add it back, in turn.
+PACED_RATE="${PACED_RATE:-5000}"
+PACED_SECONDS="${PACED_SECONDS:-10}"
+paced=""
+if command -v oha >/dev/null && [ -z "$CALLGRIND" ]; then
+    python3 - "$workdir/ids" "$workdir/paced.bodies" "$((PACED_RATE * PACED_SECONDS / 2 + 1))" <<'PY'
+import json, sys
+ids = [line.strip() for line in open(sys.argv[1]) if line.strip()]
+n = min(int(sys.argv[3]), len(ids))
+op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+with open(sys.argv[2], "w") as out:
+    for user in ids[:n]:
+        out.write(json.dumps({"schemas": [op], "Operations": [
+            {"op": "remove", "path": 'members[value eq "%s"]' % user}]}) + "\n")
+        out.write(json.dumps({"schemas": [op], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": user}]}]}) + "\n")
+PY
+    oha -z "${PACED_SECONDS}s" -q "$PACED_RATE" --latency-correction --no-tui -c "$CONNECTIONS" \
+        -m PATCH -H "Authorization: Bearer $token" -H 'Content-Type: application/scim+json' \
+        -Z "$workdir/paced.bodies" --output-format json -o "$workdir/paced.json" \
+        "$base/scim/v2/Groups/$granted"
+    paced="$(python3 - "$workdir/paced.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+summary, p = r["summary"], r["latencyPercentiles"]
+codes = r.get("statusCodeDistribution", {})
+print("rate=%.0f p50_ms=%.2f p99_ms=%.2f statuses=%s" % (
+    summary["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000,
+    ",".join("%s:%s" % kv for kv in sorted(codes.items()))))
+PY
+)"
+    echo "granted, paced at $PACED_RATE/s: $paced"
+fi
+
 run "granted remove" remove "$granted"
 
 echo
@@ -175,3 +214,7 @@ for label in "plain add" "plain remove" "granted add" "granted remove"; do
     [ -n "$CALLGRIND" ] && printf ' %14s %14s' "$(result_field "$r" server_kinstr)" "$(result_field "$r" writer_kinstr)"
     echo
 done
+[ -n "$paced" ] && printf '%-36s %10s %10s %10s   offered %s/s; %s\n' "granted, open loop" \
+    "$(result_field "$paced" rate)" "$(result_field "$paced" p50_ms)" "$(result_field "$paced" p99_ms)" \
+    "$PACED_RATE" "$(result_field "$paced" statuses)"
+true
