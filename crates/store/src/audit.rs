@@ -504,8 +504,10 @@ impl Tx<'_> {
     }
 
     /// The hash of the organization's latest record (`""`: none yet), its head row made if
-    /// missing and, on PostgreSQL, locked until the end of the transaction.
-    fn take_audit_head(&mut self, org_id: &str) -> Result<String, StoreError> {
+    /// missing and, on PostgreSQL, locked until the end of the transaction. Heads are
+    /// always locked in this order: an organization's audit head before its outbox head
+    /// (`outbox.rs`), so two transactions cannot wait on each other for them.
+    pub(crate) fn take_audit_head(&mut self, org_id: &str) -> Result<String, StoreError> {
         let mut head = Sql::new(self.backend);
         head.cacheable()
             .push("INSERT INTO audit_heads (org_id, last_hash) VALUES (");

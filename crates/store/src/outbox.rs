@@ -9,7 +9,9 @@
 //! it) and appended just before the commit, after locking their organization's row in
 //! `outbox_heads` (held to the commit), which makes one organization's events commit in
 //! `seq` order. Taking that lock last means a transaction holding it takes no other row
-//! lock afterwards, so it cannot close a deadlock with a concurrent write. Readers that must not miss an event keep one cursor per
+//! lock afterwards, so it cannot close a deadlock with a concurrent write; the one lock
+//! taken just before it, the organization's audit head (`audit.rs`), is taken before it
+//! by every transaction that takes both, webhook creation included. Readers that must not miss an event keep one cursor per
 //! organization ([`Outbox::events_after`]); [`Outbox::events_after_any_org`] is exact on
 //! SQLite and may, on PostgreSQL, return an event of another organization after a larger
 //! `seq`.

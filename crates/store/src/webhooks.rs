@@ -146,7 +146,9 @@ impl Webhooks<'_, '_> {
             .push(")");
         insert.execute(self.tx.conn)?;
         // Under the head's lock no append of the organization is in flight: the last seq is
-        // exactly what this webhook will not get.
+        // exactly what this webhook will not get. The audit head first, as every commit
+        // takes them (this transaction's own record is appended at its commit).
+        self.tx.take_audit_head(org_id)?;
         let last_seq = self.tx.lock_outbox_head(org_id)?;
         self.tx
             .consumers()
