@@ -492,43 +492,6 @@ pub(crate) fn load_user_groups(
     Ok(groups)
 }
 
-/// Move on the version and `lastModified` of the users among `ids` (group ids among them
-/// are skipped): their direct `groups` changed, so a client holding an old ETag of one of
-/// them must not be told it is unchanged. One indexed update per user touched, whatever
-/// the size of the group. On PostgreSQL the rows are locked in id order first, so two
-/// writes touching the same users wait for each other instead of deadlocking.
-pub(crate) fn touch_users<'a>(
-    connection: &mut AnyConnection,
-    backend: Backend,
-    org_id: &str,
-    ids: impl IntoIterator<Item = &'a String>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let ids: Vec<String> = ids.into_iter().cloned().collect();
-    for chunk in ids.chunks(CHUNK) {
-        let mut sql = Sql::new(backend);
-        if chunk.len() == 1 {
-            sql.cacheable();
-        }
-        let modified = sql.bind(Bind::Text(timestamp::to_db(now)));
-        let org = sql.bind(Bind::Text(org_id.to_owned()));
-        let list = placeholders(&mut sql, chunk);
-        let users = if backend == Backend::Postgres && chunk.len() > 1 {
-            format!(
-                "SELECT id FROM scim_users WHERE org_id = {org} AND id IN ({list}) ORDER BY id FOR UPDATE"
-            )
-        } else {
-            list
-        };
-        sql.push(&format!(
-            "UPDATE scim_users SET version = version + 1, last_modified = {modified} \
-             WHERE org_id = {org} AND id IN ({users})"
-        ));
-        sql.execute(connection)?;
-    }
-    Ok(())
-}
-
 /// Remove a deleted user or group from every group that names it. Each of those groups
 /// changed (its `members` lost one), so its version and `lastModified` move on: a client
 /// holding its old ETag must not be told it is unchanged.

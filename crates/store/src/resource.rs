@@ -291,9 +291,7 @@ impl Tx<'_> {
             let refs = member_refs(resource)?;
             let mut members =
                 members::resolve_members(self.conn, self.backend, org_id, &assigned.id, &refs)?;
-            let joined =
-                members::insert_members(self.conn, self.backend, org_id, &assigned.id, &members)?;
-            members::touch_users(self.conn, self.backend, org_id, &joined, assigned.created)?;
+            members::insert_members(self.conn, self.backend, org_id, &assigned.id, &members)?;
             members.sort_by(|a, b| a.id.cmp(&b.id));
             extra = members.iter().map(Member::to_value).collect();
         }

@@ -189,15 +189,8 @@ impl Resources<'_, '_> {
                 .filter(|member| !present.contains(&member.id))
                 .collect();
             members_changed = !gone.is_empty() || !new.is_empty();
-            let left = members::delete_members(self.tx.conn, self.tx.backend, org_id, id, &gone)?;
-            let joined = members::insert_members(self.tx.conn, self.tx.backend, org_id, id, &new)?;
-            members::touch_users(
-                self.tx.conn,
-                self.tx.backend,
-                org_id,
-                left.iter().chain(&joined),
-                now,
-            )?;
+            members::delete_members(self.tx.conn, self.tx.backend, org_id, id, &gone)?;
+            members::insert_members(self.tx.conn, self.tx.backend, org_id, id, &new)?;
         }
         if data_changed || members_changed {
             let new_columns = data_changed.then_some(&columns);
@@ -219,13 +212,6 @@ impl Resources<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let kind = self.kind;
-        // A group's users lose it from their `groups`: their versions move on (cost in
-        // proportion to the members, as the deletion's own). Read before the row goes, as
-        // the foreign key may cascade to the membership rows.
-        let users = match kind {
-            ResourceKind::Group => members::member_ids(self.tx.conn, self.tx.backend, org_id, id)?,
-            ResourceKind::User => HashSet::new(),
-        };
         let mut sql = Sql::new(self.tx.backend);
         sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
@@ -241,7 +227,6 @@ impl Resources<'_, '_> {
         if sql.execute(self.tx.conn)? == 0 {
             return Err(self.tx.explain_missed_write(org_id, kind, id));
         }
-        members::touch_users(self.tx.conn, self.tx.backend, org_id, &users, now)?;
         if kind == ResourceKind::Group {
             // The foreign key cascades too; explicit so it does not depend on the pragma.
             let mut rows = Sql::new(self.tx.backend);
@@ -309,13 +294,6 @@ impl Members<'_, '_> {
         };
         let delta =
             members::apply_changes(self.tx.conn, self.tx.backend, org_id, id, member_changes)?;
-        members::touch_users(
-            self.tx.conn,
-            self.tx.backend,
-            org_id,
-            delta.added.iter().chain(&delta.removed),
-            now,
-        )?;
         if new_columns.is_some() || !delta.is_empty() {
             self.tx
                 .update_row(org_id, kind, id, current.version, new_columns.as_ref(), now)?;
