@@ -18,7 +18,8 @@
 # phase's profile there (callgrind.out.1 to .4, in the order of the phases below) for
 # callgrind_annotate.
 #
-# Environment: M (default 20000), CONNECTIONS (32), THREADS (2), ROLLCALL_BIN (a prebuilt
+# Environment: M (default 20000), CONNECTIONS (32), THREADS (2), WORKSPACES (1: how many
+# workspaces the granted group holds editor on), ROLLCALL_BIN (a prebuilt
 # rollcall binary, e.g. an older commit's, to compare; default: build this tree's release),
 # CALLGRIND, PACED_RATE (5000) and PACED_SECONDS (10) for the open-loop phase. Needs wrk,
 # curl, python3 (and valgrind with CALLGRIND=1; oha for the open-loop phase).
@@ -96,9 +97,13 @@ plain="$(json_field "$(post "$base/scim/v2/Groups" "$token" \
     '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"plain"}')" id)"
 granted="$(json_field "$(post "$base/scim/v2/Groups" "$token" \
     '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"granted"}')" id)"
-workspace="$(json_field "$(post "$base/admin/v1/workspaces" "$admin_token" '{"name":"bench"}')" id)"
-post "$base/admin/v1/grants" "$admin_token" \
-    "{\"principal\":{\"type\":\"group\",\"id\":\"$granted\"},\"resource\":{\"type\":\"workspace\",\"id\":\"$workspace\"},\"role\":\"editor\"}" >/dev/null
+# The granted group's access reaches WORKSPACES workspaces (default 1): how the cost of an
+# access-changing PATCH grows with the resources reached.
+for k in $(seq 1 "${WORKSPACES:-1}"); do
+    workspace="$(json_field "$(post "$base/admin/v1/workspaces" "$admin_token" "{\"name\":\"bench-$k\"}")" id)"
+    post "$base/admin/v1/grants" "$admin_token" \
+        "{\"principal\":{\"type\":\"group\",\"id\":\"$granted\"},\"resource\":{\"type\":\"workspace\",\"id\":\"$workspace\"},\"role\":\"editor\"}" >/dev/null
+done
 
 declare -A results
 instructions() { # instructions PATCHES: dump callgrind's counts since the last dump, per PATCH
@@ -167,11 +172,11 @@ run "granted add" add "$granted"
 # Open-loop: PACED_RATE PATCHes per second for PACED_SECONDS on the granted group while it
 # holds all M members, with oha (which paces requests, so p99 is the server's latency, not
 # a queue wrk builds), when it is installed (`cargo install oha`). Each request changes an
-# access: the bodies remove one member and add it back, in turn.
+# access: the bodies remove one member and add it back, in turn. PACED_SECONDS=0 skips it.
 PACED_RATE="${PACED_RATE:-5000}"
 PACED_SECONDS="${PACED_SECONDS:-10}"
 paced=""
-if command -v oha >/dev/null && [ -z "$CALLGRIND" ]; then
+if command -v oha >/dev/null && [ -z "$CALLGRIND" ] && [ "$PACED_SECONDS" -gt 0 ]; then
     python3 - "$workdir/ids" "$workdir/paced.bodies" "$((PACED_RATE * PACED_SECONDS / 2 + 1))" <<'PY'
 import json, sys
 ids = [line.strip() for line in open(sys.argv[1]) if line.strip()]
