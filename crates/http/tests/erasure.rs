@@ -64,6 +64,17 @@ async fn after_the_purge_a_users_personal_values_are_in_no_table_and_the_trail_r
         let reply = send!(app, with_json(Method::PATCH, &uri, &scim, &bad));
         assert_eq!(reply.status, 400, "{label}");
         let _team = create!(app, &scim, "Groups", group("team", &[&ann]));
+        // A failed write to an id that names nobody holds nobody's data: no key is made
+        // for it (one would never be purged).
+        let reply = send!(
+            app,
+            with_json(Method::PATCH, "/scim/v2/Users/no-such-user", &scim, &rename)
+        );
+        assert_eq!(reply.status, 404, "{label}");
+        let keys = "SELECT COUNT(*) FROM user_data_keys WHERE user_id = 'no-such-user'";
+        assert_eq!(h.db.count(keys).unwrap(), 0, "{label}");
+        let ann_keys = format!("SELECT COUNT(*) FROM user_data_keys WHERE user_id = '{ann}'");
+        assert_eq!(h.db.count(&ann_keys).unwrap(), 1, "{label}");
 
         // While she exists the trail reads her values; it stores none of them in clear.
         let trail = |query: String| {

@@ -151,14 +151,21 @@ impl Audit<'_, '_> {
     /// group-commit batch: of all its jobs); reading the trail in the same transaction does
     /// not see it yet.
     pub fn record(&mut self, org_id: &str, record: &NewAuditRecord<'_>) -> Result<(), StoreError> {
-        let detail = match record.subject {
-            Some(user_id) if erasure::has_personal_values(record.detail) => {
-                let key = self.tx.data_key(org_id, user_id, true)?;
+        let key = match record.subject {
+            Some(user_id) if erasure::has_personal_values(record.detail) => self
+                .tx
+                .data_key(org_id, user_id, true)?
+                .map(|key| (user_id, key)),
+            // No user, nothing personal, or an id that names nobody: kept as it is.
+            _ => None,
+        };
+        let detail = match key {
+            Some((user_id, key)) => {
                 let mut sealed = record.detail.clone();
-                erasure::seal(&mut sealed, org_id, user_id, key.as_ref());
+                erasure::seal(&mut sealed, org_id, user_id, Some(&key));
                 serde_json::to_string(&sealed)?
             }
-            _ => serde_json::to_string(record.detail)?,
+            None => serde_json::to_string(record.detail)?,
         };
         self.tx.pending_audit.push(PendingAudit {
             id: new_id(),

@@ -230,7 +230,10 @@ fn sealed_parts(value: &Value) -> Option<(&str, &str)> {
 }
 
 impl Tx<'_> {
-    /// The user's data key, made now if the user has none yet and `make`.
+    /// The user's data key, made now if the user has none yet and `make` and the user
+    /// exists (as a user or a tombstone): an id that names nobody gets no key (a failed
+    /// write to an unknown id holds nobody's personal data, and a key made for it would
+    /// never be purged).
     pub(crate) fn data_key(
         &mut self,
         org_id: &str,
@@ -247,7 +250,7 @@ impl Tx<'_> {
         if let Some(stored) = stored {
             return DataKey::from_stored(&stored, kek.as_deref(), org_id, user_id).map(Some);
         }
-        if !make {
+        if !make || !self.user_or_tombstone_exists(org_id, user_id)? {
             return Ok(None);
         }
         let key = DataKey::random();
@@ -263,6 +266,30 @@ impl Tx<'_> {
         insert.execute(self.conn)?;
         // Another transaction may have made one first (PostgreSQL): use what is stored.
         self.data_key(org_id, user_id, false)
+    }
+
+    fn user_or_tombstone_exists(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut exists = Sql::new(self.backend);
+        exists.cacheable().push(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT id FROM scim_users WHERE org_id = ",
+        );
+        exists.push_bind(Bind::Text(org_id.to_owned()));
+        exists
+            .push(" AND id = ")
+            .push_bind(Bind::Text(user_id.to_owned()));
+        exists.push(" UNION ALL SELECT id FROM user_tombstones WHERE org_id = ");
+        exists.push_bind(Bind::Text(org_id.to_owned()));
+        exists
+            .push(" AND id = ")
+            .push_bind(Bind::Text(user_id.to_owned()));
+        exists.push(") found");
+        Ok(exists
+            .optional::<Count>(self.conn)?
+            .is_some_and(|row| row.n > 0))
     }
 
     /// Erase a purged user's personal data wherever it is still readable: the data key
@@ -506,6 +533,12 @@ mod tests {
         seal(&mut purged, "o", "u", None);
         assert_eq!(purged, json!({"after": {"userName": ERASED}}));
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 /// A stored data key with its owner.

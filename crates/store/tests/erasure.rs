@@ -145,9 +145,19 @@ fn data_keys_are_wrapped_with_the_operators_key_encryption_key() {
             ..StoreOptions::default()
         };
         let kek = "11".repeat(32);
-        let record = |store: &Store, org: &str, user: &str| {
+        // A user, and the record of their creation (a key is made only for a user that
+        // exists).
+        let record = |store: &Store, org: &str, name: &str| {
             store
                 .write(|tx| {
+                    let user = tx
+                        .resources(ResourceKind::User)
+                        .create(
+                            org,
+                            &json!({"userName": format!("{name}-name")}),
+                            Utc::now(),
+                        )?
+                        .id;
                     tx.audit().record(
                         org,
                         &NewAuditRecord {
@@ -156,9 +166,9 @@ fn data_keys_are_wrapped_with_the_operators_key_encryption_key() {
                             operation: "user.create",
                             target: &format!("user:{user}"),
                             status: 201,
-                            detail: &json!({"after": {"userName": format!("{user}-name")}}),
+                            detail: &json!({"after": {"userName": format!("{name}-name")}}),
                             request_id: None,
-                            subject: Some(user),
+                            subject: Some(&user),
                         },
                     )
                 })
