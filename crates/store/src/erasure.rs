@@ -102,24 +102,10 @@ impl DataKey {
         let Some(kek) = kek else {
             return format!("{KEY_PREFIX}{}", hex::encode(self.0));
         };
-        let mut nonce = [0_u8; 24];
-        rand::rng().fill_bytes(&mut nonce);
-        let aad = key_binding(org_id, user_id);
-        match kek.cipher().encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: &self.0,
-                aad: &aad,
-            },
-        ) {
-            Ok(ciphertext) => {
-                let mut stored = nonce.to_vec();
-                stored.extend(ciphertext);
-                format!("{WRAPPED_PREFIX}{}", hex::encode(stored))
-            }
-            // Cannot happen with a 32-byte key and a 24-byte nonce; never store it in clear.
-            Err(_) => String::new(),
-        }
+        // Never stored in clear once there is a key-encryption key.
+        encrypt(&kek.cipher(), &key_binding(org_id, user_id), &self.0)
+            .map(|wrapped| format!("{WRAPPED_PREFIX}{wrapped}"))
+            .unwrap_or_default()
     }
 
     /// The key a stored one holds. A wrapped key without the key-encryption key, or one it
@@ -142,22 +128,8 @@ impl DataKey {
         }
         let wrapped = stored.strip_prefix(WRAPPED_PREFIX).ok_or_else(unreadable)?;
         let kek = kek.ok_or_else(unreadable)?;
-        let bytes = hex::decode(wrapped).map_err(|_| unreadable())?;
-        if bytes.len() < 24 {
-            return Err(unreadable());
-        }
-        let (nonce, ciphertext) = bytes.split_at(24);
-        let aad = key_binding(org_id, user_id);
-        let key = kek
-            .cipher()
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| unreadable())?;
+        let key = decrypt(&kek.cipher(), &key_binding(org_id, user_id), wrapped)
+            .ok_or_else(unreadable)?;
         Ok(DataKey(key.try_into().map_err(|_| unreadable())?))
     }
 
@@ -173,51 +145,53 @@ fn binding(org_id: &str, user_id: &str) -> Vec<u8> {
 
 /// `value` sealed under `key`.
 fn seal_value(key: &DataKey, org_id: &str, user_id: &str, value: &Value) -> Value {
-    let mut nonce = [0_u8; 24];
-    rand::rng().fill_bytes(&mut nonce);
-    let aad = binding(org_id, user_id);
     let plaintext = value.to_string();
-    // Encryption with a valid key and nonce length cannot fail; should it, the value is
-    // not kept at all rather than kept in clear.
-    let sealed = key
-        .cipher()
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: plaintext.as_bytes(),
-                aad: &aad,
-            },
-        )
-        .map(|ciphertext| {
-            let mut stored = nonce.to_vec();
-            stored.extend(ciphertext);
-            hex::encode(stored)
-        });
-    match sealed {
-        Ok(sealed) => json!({"$enc": sealed, "$key": user_id}),
-        Err(_) => Value::String(UNREADABLE.to_owned()),
+    // Should encryption ever fail, the value is not kept at all rather than kept in clear.
+    match encrypt(
+        &key.cipher(),
+        &binding(org_id, user_id),
+        plaintext.as_bytes(),
+    ) {
+        Some(sealed) => json!({"$enc": sealed, "$key": user_id}),
+        None => Value::String(UNREADABLE.to_owned()),
     }
 }
 
 /// The value a sealed one holds, if `key` opens it.
 fn open_value(key: &DataKey, org_id: &str, user_id: &str, sealed: &str) -> Option<Value> {
-    let bytes = hex::decode(sealed).ok()?;
+    let plaintext = decrypt(&key.cipher(), &binding(org_id, user_id), sealed)?;
+    serde_json::from_slice(&plaintext).ok()
+}
+
+/// `msg` encrypted with a fresh random nonce, bound to `aad`: hex of nonce ‖ ciphertext.
+/// `None` only if the cipher fails, which a 32-byte key and a 24-byte nonce rule out.
+fn encrypt(cipher: &XChaCha20Poly1305, aad: &[u8], msg: &[u8]) -> Option<String> {
+    let mut nonce = [0_u8; 24];
+    rand::rng().fill_bytes(&mut nonce);
+    let ciphertext = cipher
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad })
+        .ok()?;
+    let mut stored = nonce.to_vec();
+    stored.extend(ciphertext);
+    Some(hex::encode(stored))
+}
+
+/// What [`encrypt`] encrypted, if `cipher` opens it with `aad`.
+fn decrypt(cipher: &XChaCha20Poly1305, aad: &[u8], stored: &str) -> Option<Vec<u8>> {
+    let bytes = hex::decode(stored).ok()?;
     if bytes.len() < 24 {
         return None;
     }
     let (nonce, ciphertext) = bytes.split_at(24);
-    let aad = binding(org_id, user_id);
-    let plaintext = key
-        .cipher()
+    cipher
         .decrypt(
             XNonce::from_slice(nonce),
             Payload {
                 msg: ciphertext,
-                aad: &aad,
+                aad,
             },
         )
-        .ok()?;
-    serde_json::from_slice(&plaintext).ok()
+        .ok()
 }
 
 /// The user id a sealed value names, if `value` is one.
