@@ -219,8 +219,8 @@ impl Audit<'_, '_> {
         let (through, hash) = self.anchor(org_id)?;
         let mut verifier = Verifier::starting_at(hash);
         self.walk(org_id, through, Some(last), &mut verifier)?;
-        let report = verifier.finish(None);
-        if let Some(broken) = report.first_break.filter(|broken| broken.seq.is_some()) {
+        let report = verifier.report();
+        if let Some(broken) = report.first_break {
             return Err(StoreError::Database(format!(
                 "the audit chain of organization {org_id} breaks at seq {}: {}; nothing pruned",
                 broken.seq.unwrap_or_default(),

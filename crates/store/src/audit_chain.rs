@@ -153,6 +153,12 @@ impl Verifier {
         self.report.last_hash = recomputed;
     }
 
+    /// The report of the records fed, without comparing with any head (a walk that
+    /// stops before the end of the trail).
+    pub(crate) fn report(self) -> ChainReport {
+        self.report
+    }
+
     /// The report, checked against the organization's head (`None`: no head row).
     pub(crate) fn finish(mut self, head: Option<&str>) -> ChainReport {
         let head = head.unwrap_or_default();

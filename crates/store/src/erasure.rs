@@ -237,8 +237,10 @@ impl Tx<'_> {
         insert
             .push_bind(Bind::Text(key.to_stored(kek.as_deref(), org_id, user_id)))
             .push(") ON CONFLICT (org_id, user_id) DO NOTHING");
-        insert.execute(self.conn)?;
-        // Another transaction may have made one first (PostgreSQL): use what is stored.
+        if insert.execute(self.conn)? == 1 {
+            return Ok(Some(key));
+        }
+        // Another transaction made one first (PostgreSQL): use what is stored.
         self.data_key(org_id, user_id, false)
     }
 
@@ -330,7 +332,7 @@ pub(crate) fn seal(detail: &mut Value, org_id: &str, user_id: &str, key: Option<
             for (name, value) in attributes.iter_mut() {
                 let personal = !NOT_PERSONAL.contains(&name.as_str())
                     && !value.is_null()
-                    && value.as_str() != Some(scim_redacted())
+                    && value.as_str() != Some(scim_core::REDACTED)
                     && sealed_parts(value).is_none();
                 if personal {
                     seal_one(value);
@@ -353,11 +355,6 @@ pub(crate) fn has_personal_values(detail: &Value) -> bool {
     ["before", "after", "error"]
         .iter()
         .any(|key| detail.get(key).is_some_and(|value| !value.is_null()))
-}
-
-/// What a value never returned (`password`) reads in a record.
-fn scim_redacted() -> &'static str {
-    scim_core::REDACTED
 }
 
 /// Whether `detail` holds a sealed value.
