@@ -304,7 +304,8 @@ async fn put_patch_and_delete_with_versions() {
         let mut renamed = user("u1-renamed");
         renamed["active"] = json!(false);
         let body = bulk_body(json!([
-            {"method": "PUT", "path": format!("/Users/{u1}"), "version": "W/\"1\"", "data": renamed},
+            // u1 is at version 2: joining Team moved it on.
+            {"method": "PUT", "path": format!("/Users/{u1}"), "version": "W/\"2\"", "data": renamed},
             {"method": "PATCH", "path": format!("/Groups/{g}"), "version": "W/\"7\"", "data": {
                 "schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": u2}]}]}},
             {"method": "PATCH", "path": format!("/Groups/{g}"), "data": {
@@ -322,7 +323,7 @@ async fn put_patch_and_delete_with_versions() {
             reply.body
         );
         let ops = &reply.body["Operations"];
-        assert_eq!(ops[0]["version"], "W/\"2\"", "{label}");
+        assert_eq!(ops[0]["version"], "W/\"3\"", "{label}");
         assert_eq!(
             ops[0]["location"],
             format!("http://localhost:8080/scim/v2/Users/{u1}")

@@ -9,6 +9,7 @@ mod common;
 use std::rc::Rc;
 
 use actix_web::http::{Method, header};
+use actix_web::test::TestRequest;
 use common::{Harness, group, patch, request, user, with_json};
 use rollcall_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -245,5 +246,101 @@ async fn a_group_changes_version_when_a_member_is_deleted() {
                 "{label} {step}"
             );
         }
+    }
+}
+
+#[actix_web::test]
+async fn a_users_version_moves_when_its_direct_groups_change() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app!(h);
+        let label = h.label();
+        let token = h.a.token.clone();
+        let ann = create!(app, &token, "Users", user("ann"));
+        let bob = create!(app, &token, "Users", user("bob"));
+        let user_uri = |id: &str| format!("/scim/v2/Users/{id}");
+        macro_rules! etag_of {
+            ($id:expr) => {{
+                let reply = send!(app, request(Method::GET, &user_uri($id), &token));
+                assert_eq!(reply.status, 200, "{label}");
+                reply.header("etag").unwrap().to_owned()
+            }};
+        }
+        let mut ann_tag = etag_of!(&ann);
+        let bob_tag = etag_of!(&bob);
+        // (what happens, whether ann's version moves)
+        let team = create!(app, &token, "Groups", group("team", &[&ann]));
+        let moved = etag_of!(&ann);
+        assert_ne!(moved, ann_tag, "{label}: created with ann as a member");
+        ann_tag = moved;
+        let group_uri = format!("/scim/v2/Groups/{team}");
+        let steps: Vec<(&str, TestRequest, bool)> = vec![
+            (
+                "renamed",
+                with_json(
+                    Method::PATCH,
+                    &group_uri,
+                    &token,
+                    &patch(json!([{"op": "replace", "path": "displayName", "value": "crew"}])),
+                ),
+                false,
+            ),
+            (
+                "bob added",
+                with_json(
+                    Method::PATCH,
+                    &group_uri,
+                    &token,
+                    &patch(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}])),
+                ),
+                false,
+            ),
+            (
+                "ann removed",
+                with_json(
+                    Method::PATCH,
+                    &group_uri,
+                    &token,
+                    &patch(
+                        json!([{"op": "remove", "path": format!("members[value eq \"{ann}\"]")}]),
+                    ),
+                ),
+                true,
+            ),
+            (
+                "ann back through PUT",
+                with_json(
+                    Method::PUT,
+                    &group_uri,
+                    &token,
+                    &group("crew", &[&ann, &bob]),
+                ),
+                true,
+            ),
+            (
+                "the group deleted",
+                request(Method::DELETE, &group_uri, &token),
+                true,
+            ),
+        ];
+        for (step, call, moves) in steps {
+            let reply = send!(app, call);
+            assert!(reply.status < 300, "{label} {step}: {}", reply.body);
+            let now = etag_of!(&ann);
+            assert_eq!(now != ann_tag, moves, "{label}: {step}");
+            ann_tag = now;
+        }
+        assert_ne!(
+            etag_of!(&bob),
+            bob_tag,
+            "{label}: bob joined and left with the group"
+        );
+        // An If-Match with the old tag is refused once the groups changed.
+        let reply = send!(
+            app,
+            with_json(Method::PUT, &user_uri(&bob), &token, &user("bob"))
+                .insert_header(("If-Match", bob_tag.as_str()))
+        );
+        assert_eq!(reply.status, 412, "{label}");
     }
 }

@@ -18,7 +18,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use scim_core::filter::{AttributeLocation, ResolvedAttribute};
 
 use crate::list::{filtered, to_i64};
-use crate::resource::{ROW_COLUMNS, ResourceRow, Resources};
+use crate::resource::{ResourceRow, Resources, row_columns};
 use crate::sql::Bind;
 use crate::{ListQuery, ResourceKind, Sort, StoreError, StoredResource};
 
@@ -200,7 +200,7 @@ impl Resources<'_, '_> {
                 format!("CASE WHEN {key} IS NULL THEN 1 ELSE 0 END, ")
             };
             let limit = page.bind(Bind::BigInt(to_i64(query.count.saturating_add(1))));
-            page.prepend(&format!("SELECT {ROW_COLUMNS}, {key} AS sort_key"));
+            page.prepend(&format!("SELECT {}, {key} AS sort_key", row_columns(kind)));
             page.push(&format!(
                 " ORDER BY {nulls}{key} {direction}, r.id {direction} LIMIT {limit}"
             ));

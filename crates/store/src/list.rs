@@ -14,7 +14,7 @@ use scim_core::filter::{AttributeLocation, ResolvedAttribute, ResolvedFilter};
 use scim_core::schema::AttrType;
 
 use crate::filter_sql::FilterSql;
-use crate::resource::{ROW_COLUMNS, ResourceRow, Resources};
+use crate::resource::{ResourceRow, Resources, row_columns, version_sql};
 use crate::sql::{Bind, Sql};
 use crate::values::attr_key;
 use crate::{ListQuery, Page, ResourceKind, StoreError};
@@ -93,7 +93,7 @@ fn page_query(mut page: Sql, kind: ResourceKind, query: &ListQuery<'_>, org: &st
     let order = order_by(&mut page, kind, query, org);
     let limit = page.bind(Bind::BigInt(to_i64(query.count)));
     let skip = page.bind(Bind::BigInt(to_i64(offset)));
-    page.prepend(&format!("SELECT {ROW_COLUMNS}"));
+    page.prepend(&format!("SELECT {}", row_columns(kind)));
     page.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {skip}"));
     page
 }
@@ -144,7 +144,7 @@ fn sort_key(sql: &mut Sql, kind: ResourceKind, attribute: &ResolvedAttribute) ->
             } else if is_sub("lastModified") {
                 Some("r.last_modified".to_owned())
             } else if is_sub("version") {
-                Some("r.version".to_owned())
+                Some(version_sql(kind, "r"))
             } else {
                 None
             };

@@ -457,7 +457,23 @@ pub(crate) fn load_members(
     Ok(members)
 }
 
-/// The direct groups of each user (`{"value", "display", "type": "direct"}`), by display name.
+#[derive(QueryableByName)]
+struct UserGroupRow {
+    #[diesel(sql_type = Text)]
+    owner: String,
+    #[diesel(sql_type = Text)]
+    value: String,
+    #[diesel(sql_type = Text)]
+    display: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+}
+
+/// The groups of each user, by display name: `{"value", "display", "type"}`, `direct` for
+/// those they are a member of and `indirect` for those they are in only through nesting
+/// (RFC 7643 §4.1.2). Walks up from the users' own membership rows, so it costs in
+/// proportion to their groups and the groups above them, never to the groups' sizes
+/// (`CROSS JOIN` keeps SQLite to that order).
 pub(crate) fn load_user_groups(
     connection: &mut AnyConnection,
     backend: Backend,
@@ -473,16 +489,23 @@ pub(crate) fn load_user_groups(
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
-            "SELECT m.member_id AS owner, g.id AS value, g.display_name AS extra \
-             FROM group_members m JOIN scim_groups g ON g.id = m.group_id \
-             WHERE m.org_id = {org} AND m.member_id IN ({list}) \
-             ORDER BY m.member_id, g.display_name_key, g.id"
+            "WITH RECURSIVE up(owner, grp, direct) AS ( \
+               SELECT m.member_id, m.group_id, 1 FROM group_members m \
+               WHERE m.org_id = {org} AND m.member_id IN ({list}) \
+               UNION \
+               SELECT up.owner, n.group_id, 0 FROM up CROSS JOIN group_members n \
+               WHERE n.org_id = {org} AND n.member_id = up.grp) \
+             SELECT up.owner AS owner, g.id AS value, g.display_name AS display, \
+               CASE WHEN MAX(up.direct) = 1 THEN 'direct' ELSE 'indirect' END AS kind \
+             FROM up CROSS JOIN scim_groups g WHERE g.id = up.grp \
+             GROUP BY up.owner, g.id, g.display_name, g.display_name_key \
+             ORDER BY up.owner, g.display_name_key, g.id"
         ));
-        for row in sql.load::<MemberRow>(connection)? {
+        for row in sql.load::<UserGroupRow>(connection)? {
             let mut group = Map::new();
             group.insert("value".into(), Value::String(row.value));
-            group.insert("display".into(), Value::String(row.extra));
-            group.insert("type".into(), Value::String("direct".into()));
+            group.insert("display".into(), Value::String(row.display));
+            group.insert("type".into(), Value::String(row.kind));
             groups
                 .entry(row.owner)
                 .or_default()
@@ -490,6 +513,106 @@ pub(crate) fn load_user_groups(
         }
     }
     Ok(groups)
+}
+
+/// Move on the versions of the users among `ids` (group ids among them are skipped):
+/// their direct `groups` changed, so a client holding an old ETag of one of them must not
+/// be told it is unchanged. One small row per user (`user_group_versions`, see
+/// [`crate::resource::version_sql`]), whatever the size of the group. Ids are taken in
+/// order, so two writes touching the same users on PostgreSQL wait for each other rather
+/// than deadlock.
+pub(crate) fn touch_users<'a>(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> Result<(), StoreError> {
+    let mut ids: Vec<&String> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let org_column = not_an_index_key(backend, "u.org_id");
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        if chunk.len() == 1 {
+            sql.cacheable();
+        }
+        let org = sql.bind(Bind::Text(org_id.to_owned()));
+        let list = chunk
+            .iter()
+            .map(|id| sql.bind(Bind::Text((*id).clone())))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push(&format!(
+            "INSERT INTO user_group_versions (org_id, user_id, version) \
+             SELECT u.org_id, u.id, 1 FROM scim_users u WHERE {org_column} = {org} AND u.id IN ({list}) \
+             ORDER BY u.id {}",
+            BUMP_GROUP_VERSION
+        ));
+        sql.execute(connection)?;
+    }
+    Ok(())
+}
+
+/// Move on the versions of a group's user members, as [`touch_users`] does: the group is
+/// about to go, and with it an entry of their `groups`. In proportion to its members, as
+/// the deletion itself.
+pub(crate) fn touch_users_of(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    group_id: &str,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(backend);
+    sql.cacheable();
+    let org = sql.bind(Bind::Text(org_id.to_owned()));
+    let group = sql.bind(Bind::Text(group_id.to_owned()));
+    sql.push(&format!(
+        "INSERT INTO user_group_versions (org_id, user_id, version) \
+         SELECT m.org_id, m.member_id, 1 FROM group_members m \
+         WHERE m.group_id = {group} AND m.org_id = {org} AND lower(m.member_type) = 'user' \
+         ORDER BY m.member_id {}",
+        BUMP_GROUP_VERSION
+    ));
+    sql.execute(connection)?;
+    Ok(())
+}
+
+/// How many times `user_id`'s direct group memberships changed (0 when never).
+pub(crate) fn group_version(
+    connection: &mut AnyConnection,
+    org_id: &str,
+    user_id: &str,
+) -> Result<i64, StoreError> {
+    use crate::schema::user_group_versions as versions;
+    use diesel::prelude::*;
+    Ok(versions::table
+        .filter(versions::org_id.eq(org_id))
+        .filter(versions::user_id.eq(user_id))
+        .select(versions::version)
+        .first::<i64>(connection)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// The conflict clause of the upserts into `user_group_versions`.
+const BUMP_GROUP_VERSION: &str = "ON CONFLICT (org_id, user_id) \
+     DO UPDATE SET version = user_group_versions.version + 1";
+
+/// A deleted user's count of membership changes goes with them.
+pub(crate) fn forget_group_version(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    user_id: &str,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(backend);
+    sql.cacheable();
+    sql.push("DELETE FROM user_group_versions WHERE org_id = ")
+        .push_bind(Bind::Text(org_id.to_owned()))
+        .push(" AND user_id = ")
+        .push_bind(Bind::Text(user_id.to_owned()));
+    sql.execute(connection)?;
+    Ok(())
 }
 
 /// Remove a deleted user or group from every group that names it. Each of those groups

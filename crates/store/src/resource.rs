@@ -66,8 +66,28 @@ pub(crate) struct ResourceRow {
 }
 
 /// The select list matching [`ResourceRow`] for the row alias `r`.
-pub(crate) const ROW_COLUMNS: &str = "r.id AS id, r.version AS version, r.created AS created, \
-     r.last_modified AS last_modified, r.data AS data";
+pub(crate) fn row_columns(kind: ResourceKind) -> String {
+    format!(
+        "r.id AS id, {} AS version, r.created AS created, \
+         r.last_modified AS last_modified, r.data AS data",
+        version_sql(kind, "r")
+    )
+}
+
+/// A resource's version as answered (`meta.version`, the ETag) for the row `row`. A
+/// group's is its row's. A user's direct group memberships are part of the user
+/// (`groups`), so theirs is the row's plus the count of membership changes kept in the
+/// narrow `user_group_versions` (one small row written per member added or removed, never
+/// the user's whole row). Both only grow, so the sum never repeats.
+pub(crate) fn version_sql(kind: ResourceKind, row: &str) -> String {
+    match kind {
+        ResourceKind::Group => format!("{row}.version"),
+        ResourceKind::User => format!(
+            "({row}.version + COALESCE((SELECT v.version FROM user_group_versions v \
+             WHERE v.org_id = {row}.org_id AND v.user_id = {row}.id), 0))"
+        ),
+    }
+}
 
 /// What a resource's columns hold, taken from its normalized JSON.
 pub(crate) struct Columns {
@@ -221,7 +241,8 @@ impl Resources<'_, '_> {
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let id_bind = sql.bind(Bind::Text(id.to_owned()));
         sql.push(&format!(
-            "SELECT {ROW_COLUMNS} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
+            "SELECT {} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
+            row_columns(kind),
             kind.table()
         ));
         let row: ResourceRow = sql.optional(self.tx.conn)?.ok_or(StoreError::NotFound)?;
@@ -291,7 +312,9 @@ impl Tx<'_> {
             let refs = member_refs(resource)?;
             let mut members =
                 members::resolve_members(self.conn, self.backend, org_id, &assigned.id, &refs)?;
-            members::insert_members(self.conn, self.backend, org_id, &assigned.id, &members)?;
+            let joined =
+                members::insert_members(self.conn, self.backend, org_id, &assigned.id, &members)?;
+            members::touch_users(self.conn, self.backend, org_id, &joined)?;
             members.sort_by(|a, b| a.id.cmp(&b.id));
             extra = members.iter().map(Member::to_value).collect();
         }

@@ -12,7 +12,7 @@ use scim_core::patch::MemberChange;
 use serde_json::Value;
 
 use crate::members::{self, Member, MemberDelta, Members};
-use crate::resource::{Columns, Resources, columns, member_refs};
+use crate::resource::{Columns, Resources, columns, member_refs, version_sql};
 use crate::sql::{Bind, Sql};
 use crate::values;
 use crate::{Backend, ResourceKind, StoreError, StoredResource, Tx, timestamp};
@@ -20,8 +20,12 @@ use crate::{Backend, ResourceKind, StoreError, StoredResource, Tx, timestamp};
 /// The stored row a write compares against.
 #[derive(Debug, QueryableByName)]
 struct CurrentRow {
+    /// The row's own version, which the guarded write compares.
     #[diesel(sql_type = BigInt)]
     version: i64,
+    /// The version as answered (`resource::version_sql`), which `If-Match` compares.
+    #[diesel(sql_type = BigInt)]
+    answered: i64,
     #[diesel(sql_type = Text)]
     data: String,
 }
@@ -44,7 +48,9 @@ impl Tx<'_> {
             Backend::Sqlite => "",
         };
         sql.push(&format!(
-            "SELECT version, data FROM {} WHERE org_id = {org} AND id = {id}{lock}",
+            "SELECT r.version AS version, {} AS answered, r.data AS data FROM {} r \
+             WHERE r.org_id = {org} AND r.id = {id}{lock}",
+            version_sql(kind, "r"),
             kind.table()
         ));
         sql.optional(self.conn)?.ok_or(StoreError::NotFound)
@@ -60,8 +66,8 @@ impl Tx<'_> {
     ) -> Result<CurrentRow, StoreError> {
         let current = self.current(org_id, kind, id)?;
         match expected_version {
-            Some(expected) if expected != current.version => Err(StoreError::VersionMismatch {
-                current: current.version,
+            Some(expected) if expected != current.answered => Err(StoreError::VersionMismatch {
+                current: current.answered,
             }),
             _ => Ok(current),
         }
@@ -71,7 +77,7 @@ impl Tx<'_> {
     fn explain_missed_write(&mut self, org_id: &str, kind: ResourceKind, id: &str) -> StoreError {
         match self.current(org_id, kind, id) {
             Ok(current) => StoreError::VersionMismatch {
-                current: current.version,
+                current: current.answered,
             },
             Err(error) => error,
         }
@@ -189,8 +195,14 @@ impl Resources<'_, '_> {
                 .filter(|member| !present.contains(&member.id))
                 .collect();
             members_changed = !gone.is_empty() || !new.is_empty();
-            members::delete_members(self.tx.conn, self.tx.backend, org_id, id, &gone)?;
-            members::insert_members(self.tx.conn, self.tx.backend, org_id, id, &new)?;
+            let left = members::delete_members(self.tx.conn, self.tx.backend, org_id, id, &gone)?;
+            let joined = members::insert_members(self.tx.conn, self.tx.backend, org_id, id, &new)?;
+            members::touch_users(
+                self.tx.conn,
+                self.tx.backend,
+                org_id,
+                left.iter().chain(&joined),
+            )?;
         }
         if data_changed || members_changed {
             let new_columns = data_changed.then_some(&columns);
@@ -212,12 +224,21 @@ impl Resources<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let kind = self.kind;
+        if kind == ResourceKind::Group {
+            // Its users lose it from their `groups`. Before the delete: the foreign key may
+            // cascade to the membership rows. A version mismatch rolls this back with the rest.
+            members::touch_users_of(self.tx.conn, self.tx.backend, org_id, id)?;
+        }
         let mut sql = Sql::new(self.tx.backend);
         sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let id_bind = sql.bind(Bind::Text(id.to_owned()));
         let version_condition = match expected_version {
-            Some(version) => format!(" AND version = {}", sql.bind(Bind::BigInt(version))),
+            Some(version) => format!(
+                " AND {} = {}",
+                version_sql(kind, kind.table()),
+                sql.bind(Bind::BigInt(version))
+            ),
             None => String::new(),
         };
         sql.push(&format!(
@@ -241,6 +262,9 @@ impl Resources<'_, '_> {
                 .delete_grants_of(org_id, &org_model::Principal::Group(id.to_owned()))?;
         }
         members::delete_memberships_of(self.tx.conn, self.tx.backend, org_id, id, now)?;
+        if kind == ResourceKind::User {
+            members::forget_group_version(self.tx.conn, self.tx.backend, org_id, id)?;
+        }
         values::delete_rows(self.tx.conn, self.tx.backend, org_id, id)?;
         Ok(())
     }
@@ -294,6 +318,12 @@ impl Members<'_, '_> {
         };
         let delta =
             members::apply_changes(self.tx.conn, self.tx.backend, org_id, id, member_changes)?;
+        members::touch_users(
+            self.tx.conn,
+            self.tx.backend,
+            org_id,
+            delta.added.iter().chain(&delta.removed),
+        )?;
         if new_columns.is_some() || !delta.is_empty() {
             self.tx
                 .update_row(org_id, kind, id, current.version, new_columns.as_ref(), now)?;

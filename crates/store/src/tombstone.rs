@@ -109,10 +109,11 @@ impl Lifecycle<'_, '_> {
             .optional()?;
         let (user_name, external_id, data, created, version, active) =
             row.ok_or(StoreError::NotFound)?;
-        if let Some(expected) = expected_version
-            && expected != version
-        {
-            return Err(StoreError::VersionMismatch { current: version });
+        if let Some(expected) = expected_version {
+            let answered = version + members::group_version(self.tx.conn, org_id, user_id)?;
+            if expected != answered {
+                return Err(StoreError::VersionMismatch { current: answered });
+            }
         }
         // Guarded by the version read: a concurrent change makes this touch nothing.
         let deleted = diesel::delete(
@@ -142,6 +143,7 @@ impl Lifecycle<'_, '_> {
             .values(&row)
             .execute(self.tx.conn)?;
         members::delete_memberships_of(self.tx.conn, self.tx.backend, org_id, user_id, now)?;
+        members::forget_group_version(self.tx.conn, self.tx.backend, org_id, user_id)?;
         values::delete_rows(self.tx.conn, self.tx.backend, org_id, user_id)?;
         let principal = Principal::User(user_id.to_owned());
         let held = self.tx.grants().list(
@@ -188,8 +190,12 @@ impl Lifecycle<'_, '_> {
             .filter(scim_users::org_id.eq(org_id))
             .filter(scim_users::id.eq(user_id))
             .select(scim_users::version)
-            .first(self.tx.conn)
-            .optional()?)
+            .first::<i64>(self.tx.conn)
+            .optional()?
+            .map(|version| {
+                members::group_version(self.tx.conn, org_id, user_id).map(|count| version + count)
+            })
+            .transpose()?)
     }
 
     /// The tombstone of a deleted user.

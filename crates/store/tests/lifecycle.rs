@@ -120,15 +120,16 @@ fn a_deleted_user_is_a_tombstone_and_its_names_are_free() {
             })
             .unwrap();
 
-        // A stale version is refused and changes nothing.
+        // A stale version is refused and changes nothing (ann is at version 2: joining the
+        // group moved it on).
         let stale = store.write(|tx| tx.lifecycle().delete_user(&org, &ann, Some(7), t0()));
         assert!(
-            matches!(stale, Err(StoreError::VersionMismatch { current: 1 })),
-            "{label}"
+            matches!(stale, Err(StoreError::VersionMismatch { current: 2 })),
+            "{label}: {stale:?}"
         );
         let deleted_at = t0() + Duration::days(1);
         let deleted = store
-            .write(|tx| tx.lifecycle().delete_user(&org, &ann, Some(1), deleted_at))
+            .write(|tx| tx.lifecycle().delete_user(&org, &ann, Some(2), deleted_at))
             .unwrap();
         assert!(deleted.was_active && deleted.was_org_owner, "{label}");
         assert_eq!(deleted.grants.len(), 1, "{label}");

@@ -60,6 +60,18 @@ fn hot_filters_search_indexes() {
             "sqlite_autoindex_scim_groups_2",
         ),
         ("Group", r#"members.value eq "u1""#, "group_members_member"),
+        // A user's groups, direct (membership rows) or through nesting: from the org's
+        // groups (by name key when the filter names one) down their nested groups by index.
+        (
+            "User",
+            r#"groups.value eq "g1""#,
+            "group_members_nested (member_type=? AND group_id=?)",
+        ),
+        (
+            "User",
+            r#"groups[display eq "Engineering" and type eq "indirect"]"#,
+            "sqlite_autoindex_scim_groups_2",
+        ),
     ];
     for db in TestDb::all() {
         let store = db.open();
@@ -114,6 +126,7 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
     let org = store
         .write(|tx| {
             let org = tx.orgs().create("acme", Utc::now())?;
+            let mut members = Vec::new();
             for i in 0..1000 {
                 let user = json!({
                     "userName": format!("user{i}@example.com"),
@@ -121,8 +134,13 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
                     "title": format!("title {}", i % 100),
                     "emails": [{"value": format!("user{i}@example.com"), "type": "work"}],
                 });
-                tx.users().create(&org.id, &user, Utc::now())?;
+                let id = tx.users().create(&org.id, &user, Utc::now())?.id;
+                members.push(json!({"value": id}));
             }
+            // Every user joined a group: each has a count of membership changes, read
+            // with their version.
+            let everyone = json!({"displayName": "everyone", "members": members});
+            tx.groups().create(&org.id, &everyone, Utc::now())?;
             Ok(org.id)
         })
         .unwrap();

@@ -50,8 +50,11 @@ pub(crate) enum Element {
     Index(String),
     /// A `group_members` row under this alias, as a group's member.
     Member(String),
-    /// A `group_members` row under this alias, as one of a user's groups.
+    /// A `group_members` row under this alias, as one of a user's direct groups.
     UserGroup(String),
+    /// A `scim_groups` row under this alias, as one of a user's indirect groups (one
+    /// they are in through nesting only).
+    IndirectGroup(String),
     /// The `meta` of the resource row under this alias.
     Meta(String),
 }
@@ -145,15 +148,9 @@ impl<'s> FilterSql<'s> {
                             org = self.org
                         )
                     }
-                    Source::UserGroups => {
-                        let m = self.alias("m");
-                        let inner = self.node(inner, row, Some(&Element::UserGroup(m.clone())));
-                        format!(
-                            "({row}.id IN (SELECT {m}.member_id FROM group_members {m} \
-                             WHERE {m}.org_id = {org} AND {inner}))",
-                            org = self.org
-                        )
-                    }
+                    Source::UserGroups => self.user_groups(row, &mut |this, element| {
+                        this.node(inner, row, Some(element))
+                    }),
                     Source::Meta => self.node(inner, row, Some(&Element::Meta(row.to_owned()))),
                     // A value path needs a complex attribute; dedicated columns are simple.
                     Source::Column(_) => SQL_FALSE.to_owned(),
@@ -208,6 +205,7 @@ impl<'s> FilterSql<'s> {
                     let slot = self.user_group_slot(sub, m);
                     test(self, &slot)
                 }
+                Element::IndirectGroup(g) => test(self, &indirect_group_slot(sub, g)),
                 Element::Meta(meta_row) => test(self, &self.meta_slot(sub, meta_row)),
             },
             // An element-scoped attribute outside a value path has no element: no values.
@@ -235,18 +233,51 @@ impl<'s> FilterSql<'s> {
                         org = self.org
                     )
                 }
-                Source::UserGroups => {
-                    let m = self.alias("m");
-                    let slot = self.user_group_slot(sub, &m);
-                    let condition = test(self, &slot);
-                    format!(
-                        "({row}.id IN (SELECT {m}.member_id FROM group_members {m} \
-                         WHERE {m}.org_id = {org} AND {condition}))",
-                        org = self.org
-                    )
-                }
+                Source::UserGroups => self.user_groups(row, &mut |this, element| {
+                    let slot = match element {
+                        Element::UserGroup(m) => this.user_group_slot(sub, m),
+                        Element::IndirectGroup(g) => indirect_group_slot(sub, g),
+                        _ => Slot::absent(),
+                    };
+                    test(this, &slot)
+                }),
             },
         }
+    }
+
+    /// Users having one of their `groups` for which `condition` (built for an element)
+    /// holds. A user's groups are the direct ones (their `group_members` rows) and the
+    /// indirect ones: groups they are in only through nesting (RFC 7643 §4.1.2). The
+    /// direct branch reads membership rows as before. The indirect branch starts from the
+    /// groups for which the condition holds as indirect (by primary key or name key when
+    /// it names one) and walks down the nested groups below them, so it costs in
+    /// proportion to those groups' subtrees, never to the org. `CROSS JOIN` keeps SQLite
+    /// (which has no statistics) to that order; PostgreSQL reads it as a plain join.
+    fn user_groups(
+        &mut self,
+        row: &str,
+        condition: &mut dyn FnMut(&mut Self, &Element) -> String,
+    ) -> String {
+        let org = self.org.clone();
+        let m = self.alias("m");
+        let direct = condition(self, &Element::UserGroup(m.clone()));
+        let g = self.alias("g");
+        let indirect = condition(self, &Element::IndirectGroup(g.clone()));
+        let [below, n, b, u, d] = ["below", "n", "b", "u", "d"].map(|prefix| self.alias(prefix));
+        format!(
+            "({row}.id IN (SELECT {m}.member_id FROM group_members {m} \
+             WHERE {m}.org_id = {org} AND {direct}) \
+             OR {row}.id IN (WITH RECURSIVE {below}(top, grp) AS ( \
+               SELECT {g}.id, {n}.member_id FROM scim_groups {g} CROSS JOIN group_members {n} \
+               WHERE {g}.org_id = {org} AND {indirect} \
+               AND {n}.member_type = 'Group' AND {n}.group_id = {g}.id \
+               UNION \
+               SELECT {b}.top, {n}.member_id FROM {below} {b} CROSS JOIN group_members {n} \
+               WHERE {n}.member_type = 'Group' AND {n}.group_id = {b}.grp) \
+             SELECT {u}.member_id FROM {below} {b} CROSS JOIN group_members {u} \
+             WHERE {u}.group_id = {b}.grp AND NOT EXISTS (SELECT 1 FROM group_members {d} \
+               WHERE {d}.group_id = {b}.top AND {d}.member_id = {u}.member_id)))"
+        )
     }
 
     /// Where the values of a resource-scoped top-level attribute are.
@@ -311,7 +342,10 @@ impl<'s> FilterSql<'s> {
             }
         } else if is("version") {
             Slot::text(
-                format!("('W/\"' || CAST({row}.version AS TEXT) || '\"')"),
+                format!(
+                    "('W/\"' || CAST({} AS TEXT) || '\"')",
+                    crate::resource::version_sql(self.kind, row)
+                ),
                 None,
                 false,
             )
@@ -320,8 +354,8 @@ impl<'s> FilterSql<'s> {
         }
     }
 
-    /// One of a user's groups: `value` (the group id), `display` (its displayName),
-    /// `type` (always `direct`); `$ref` is not stored.
+    /// One of a user's direct groups: `value` (the group id), `display` (its
+    /// displayName), `type` (`direct`); `$ref` is not stored.
     fn user_group_slot(&mut self, sub: Option<&str>, m: &str) -> Slot {
         let Some(sub) = sub else {
             return Slot::constant_presence(SQL_TRUE);
@@ -353,5 +387,27 @@ impl<'s> FilterSql<'s> {
         } else {
             Slot::absent()
         }
+    }
+}
+
+/// One of a user's indirect groups, the `scim_groups` row `g`: `value`, `display`, `type`
+/// (`indirect`); `$ref` is not stored.
+fn indirect_group_slot(sub: Option<&str>, g: &str) -> Slot {
+    let Some(sub) = sub else {
+        return Slot::constant_presence(SQL_TRUE);
+    };
+    let is = |canonical: &str| sub.eq_ignore_ascii_case(canonical);
+    if is("value") {
+        Slot::text(format!("{g}.id"), Some(format!("lower({g}.id)")), false)
+    } else if is("display") {
+        Slot::identity(format!("{g}.display_name"), format!("{g}.display_name_key"))
+    } else if is("type") {
+        Slot::text(
+            "'indirect'".to_owned(),
+            Some("'indirect'".to_owned()),
+            false,
+        )
+    } else {
+        Slot::absent()
     }
 }
