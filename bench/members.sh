@@ -128,12 +128,12 @@ cpu_ticks() { # cpu_ticks: "<server total> <writer thread>" in clock ticks (utim
     local server pid_stat writer=0 task ticks
     pid_stat="$(cat "/proc/$server_pid/stat")"
     server="$(cut -d' ' -f12,13 <<<"${pid_stat##*) }" | awk '{print $1 + $2}')"
-    # The writer thread ("rollcall-sqlite-writer", cut to 15 characters by the kernel, as
-    # is the checkpoint thread's name): the busier of the two.
+    # The writer thread, "sqlite-writer" (the checkpoint thread is "sqlite-checkpoi",
+    # names being cut to 15 characters by the kernel).
     for task in /proc/"$server_pid"/task/*; do
-        if [ "$(cat "$task/comm" 2>/dev/null)" = "rollcall-sqlite" ]; then
+        if [ "$(cat "$task/comm" 2>/dev/null)" = "sqlite-writer" ]; then
             ticks="$(sed 's/.*) //' "$task/stat" | cut -d' ' -f12,13 | awk '{print $1 + $2}')"
-            [ "$ticks" -gt "$writer" ] && writer="$ticks"
+            writer="$ticks"
         fi
     done
     echo "$server $writer"
@@ -175,6 +175,7 @@ run "granted add" add "$granted"
 # access: the bodies remove one member and add it back, in turn. PACED_SECONDS=0 skips it.
 PACED_RATE="${PACED_RATE:-5000}"
 PACED_SECONDS="${PACED_SECONDS:-10}"
+PACED_CONNECTIONS="${PACED_CONNECTIONS:-$CONNECTIONS}"
 paced=""
 if command -v oha >/dev/null && [ -z "$CALLGRIND" ] && [ "$PACED_SECONDS" -gt 0 ]; then
     python3 - "$workdir/ids" "$workdir/paced.bodies" "$((PACED_RATE * PACED_SECONDS / 2 + 1))" <<'PY'
@@ -189,10 +190,11 @@ with open(sys.argv[2], "w") as out:
         out.write(json.dumps({"schemas": [op], "Operations": [
             {"op": "add", "path": "members", "value": [{"value": user}]}]}) + "\n")
 PY
-    oha -z "${PACED_SECONDS}s" -q "$PACED_RATE" --latency-correction --no-tui -c "$CONNECTIONS" \
+    ${LOAD_NICE:+nice -n "$LOAD_NICE"} oha -z "${PACED_SECONDS}s" -q "$PACED_RATE" --latency-correction --no-tui -c "$PACED_CONNECTIONS" \
         -m PATCH -H "Authorization: Bearer $token" -H 'Content-Type: application/scim+json' \
         -Z "$workdir/paced.bodies" --output-format json -o "$workdir/paced.json" \
         "$base/scim/v2/Groups/$granted"
+    cp "$workdir/paced.json" "${PACED_KEEP:-/dev/null}" 2>/dev/null || true
     paced="$(python3 - "$workdir/paced.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -355,7 +355,10 @@ impl Store {
             Backend::Postgres => None,
         };
         let checkpointer = match backend {
-            Backend::Sqlite => Some(std::sync::Arc::new(checkpointer::Checkpointer::start(url)?)),
+            Backend::Sqlite => Some(std::sync::Arc::new(checkpointer::Checkpointer::start(
+                url,
+                std::sync::Arc::clone(&sqlite_writer),
+            )?)),
             Backend::Postgres => None,
         };
         Ok(Store {

@@ -58,7 +58,7 @@ impl Writer {
     ) -> Result<Writer, StoreError> {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::Builder::new()
-            .name("rollcall-sqlite-writer".to_owned())
+            .name("sqlite-writer".to_owned())
             .spawn(move || run(connection, &receiver, &lock, &(facts, kek)))
             .map_err(|error| {
                 StoreError::Unavailable(format!("cannot start the writer thread: {error}"))
