@@ -186,16 +186,17 @@ impl Lifecycle<'_, '_> {
     }
 
     fn user_version(&mut self, org_id: &str, user_id: &str) -> Result<Option<i64>, StoreError> {
-        Ok(scim_users::table
+        let version: Option<i64> = scim_users::table
             .filter(scim_users::org_id.eq(org_id))
             .filter(scim_users::id.eq(user_id))
             .select(scim_users::version)
-            .first::<i64>(self.tx.conn)
-            .optional()?
+            .first(self.tx.conn)
+            .optional()?;
+        version
             .map(|version| {
                 members::group_version(self.tx.conn, org_id, user_id).map(|count| version + count)
             })
-            .transpose()?)
+            .transpose()
     }
 
     /// The tombstone of a deleted user.

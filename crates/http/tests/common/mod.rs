@@ -13,7 +13,7 @@ use actix_web::test::TestRequest;
 use chrono::Utc;
 use rollcall_http::{App, ScimConfig};
 use rollcall_store::testing::TestDb;
-use rollcall_store::{Store, TokenKind};
+use rollcall_store::{Store, StoreOptions, TokenKind};
 use scim_core::Dialect;
 use serde_json::{Value, json};
 
@@ -42,7 +42,12 @@ pub const MAX_BULK_PAYLOAD: usize = 128 * 1024;
 
 impl Harness {
     pub fn new(db: TestDb) -> Harness {
-        let store = db.open();
+        Harness::with_options(db, &StoreOptions::default())
+    }
+
+    /// A harness whose store is opened with `options` (a small pool, say).
+    pub fn with_options(db: TestDb, options: &StoreOptions) -> Harness {
+        let store = Store::open(db.url(), options, chrono::DateTime::UNIX_EPOCH).unwrap();
         let config = ScimConfig {
             max_body_bytes: MAX_BODY,
             default_page_size: 100,
