@@ -2,7 +2,8 @@
 # make conformance: the third-party suites of ../shared/conformance against real rollcall
 # servers, each suite on a fresh organization:
 #   - scim2-tester (run.sh): every check must pass;
-#   - Okta's SCIM 2.0 spec test (okta/run.py, Bearer token): every assertion must pass;
+#   - Okta's SCIM 2.0 spec test (okta/run.py): every assertion must pass, with a Bearer
+#     token (okta) and in Okta's "HTTP Header" mode, the token with no scheme (okta-header);
 #   - Microsoft's SCIM reference tests (microsoft/run.py): every assertion must pass but the
 #     ones scripts/conformance-expected.txt lists with the decision that makes them fail;
 #   - schemathesis over Okta's OpenAPI description (okta/fuzz.sh): no 5xx, NULs included.
@@ -10,7 +11,7 @@
 # 127.0.0.1:5432 (skipped when PostgreSQL does not answer, a failure when CI=true).
 # Exits 0 only when every suite passed on every database.
 #   RELEASE=1 scripts/conformance.sh   builds in release mode instead of debug.
-#   SUITES="tester okta microsoft fuzz" and DATABASES="sqlite postgres" narrow the run.
+#   SUITES="tester okta okta-header microsoft fuzz" and DATABASES="sqlite postgres" narrow the run.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,7 +22,7 @@ if [ ! -x "$shared/run.sh" ]; then
     echo "conformance: the suites in $shared are missing (set CONFORMANCE_DIR)" >&2
     exit 2
 fi
-suites="${SUITES:-tester okta microsoft fuzz}"
+suites="${SUITES:-tester okta okta-header microsoft fuzz}"
 databases="${DATABASES:-sqlite postgres}"
 pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
@@ -72,6 +73,11 @@ run_suite() {
             ;;
         okta)
             python3 "$shared/okta/run.py" --base "$base" --token "$token" >"$out" 2>&1
+            status=$?
+            grep -q ', 0 failed$' "$out" || status=1
+            ;;
+        okta-header)
+            python3 "$shared/okta/run.py" --base "$base" --token "$token" --header-mode >"$out" 2>&1
             status=$?
             grep -q ', 0 failed$' "$out" || status=1
             ;;

@@ -32,10 +32,19 @@ async fn missing_malformed_unknown_expired_revoked_and_admin_tokens_are_401s() {
         // one time in sixteen).
         let (head, last) = h.a.token.split_at(h.a.token.len() - 1);
         let tampered = format!("{head}{}", if last == "0" { "1" } else { "0" });
-        let cases: [(&str, Option<String>); 9] = [
+        let cases: [(&str, Option<String>); 15] = [
             ("missing", None),
             ("empty", Some(String::new())),
             ("basic", Some("Basic dXNlcjpwYXNz".into())),
+            ("basic with the token", Some(format!("Basic {}", h.a.token))),
+            (
+                "digest with the token",
+                Some(format!("Digest {}", h.a.token)),
+            ),
+            ("scheme alone", Some("Bearer".into())),
+            ("bare unknown", Some("rc_scim_nope_0000".into())),
+            ("bare revoked", Some(revoked.clone())),
+            ("bare admin token", Some(admin.clone())),
             ("bearer without token", Some("Bearer ".into())),
             ("unknown", Some("Bearer rc_scim_nope_0000".into())),
             ("tampered", Some(format!("Bearer {tampered}"))),
@@ -67,6 +76,34 @@ async fn missing_malformed_unknown_expired_revoked_and_admin_tokens_are_401s() {
                 .insert_header((header::AUTHORIZATION, format!("bearer {}", h.a.token)))
         );
         assert_eq!(reply.status, 200, "{}: {}", h.label(), reply.body);
+        // Okta's "HTTP Header" mode: the SCIM token with no scheme, for reads and writes.
+        let reply = send!(
+            app,
+            TestRequest::get()
+                .uri("/scim/v2/Users")
+                .insert_header((header::AUTHORIZATION, h.a.token.as_str()))
+        );
+        assert_eq!(reply.status, 200, "{}: {}", h.label(), reply.body);
+        let reply = send!(
+            app,
+            TestRequest::post()
+                .uri("/scim/v2/Users")
+                .insert_header((header::AUTHORIZATION, h.a.token.as_str()))
+                .insert_header((header::CONTENT_TYPE, "application/scim+json"))
+                .set_payload(common::user("header-mode").to_string())
+        );
+        assert_eq!(reply.status, 201, "{}: {}", h.label(), reply.body);
+        // An admin token is a Bearer credential only.
+        let admin_app = app_with_admin!(h);
+        for (authorization, status) in [(format!("Bearer {admin}"), 200), (admin.clone(), 401)] {
+            let (got, body, _) = call!(
+                admin_app,
+                TestRequest::get()
+                    .uri("/admin/v1/org")
+                    .insert_header((header::AUTHORIZATION, authorization.as_str()))
+            );
+            assert_eq!(got, status, "{}: {body}", h.label());
+        }
         // Revocation takes effect on the next request.
         h.revoke(&h.a.org_id, &h.a.token_id);
         let reply = send!(app, request(Method::GET, "/scim/v2/Users", &h.a.token));

@@ -27,14 +27,18 @@ const MAX_TOKEN_LENGTH: usize = 4096;
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Credential {
-    /// `Authorization: Bearer <token>`: an opaque token today.
+    /// `Authorization: Bearer <token>`.
     Bearer(String),
+    /// `Authorization: <token>`, with no scheme: what Okta's "HTTP Header" mode sends.
+    /// Accepted for SCIM tokens only.
+    Bare(String),
 }
 
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credential::Bearer(_) => f.write_str("Credential::Bearer(<redacted>)"),
+            Credential::Bare(_) => f.write_str("Credential::Bare(<redacted>)"),
         }
     }
 }
@@ -48,9 +52,19 @@ impl Credential {
             .ok_or_else(|| Error::unauthorized("an Authorization: Bearer header is required"))?;
         let value = header_text(value)
             .map_err(|()| Error::unauthorized("the Authorization header is not valid text"))?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or_else(|| {
-            Error::unauthorized("the Authorization header must be \"Bearer <token>\"")
-        })?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(Error::unauthorized(
+                "the Authorization header must be \"Bearer <token>\"",
+            ));
+        }
+        let Some((scheme, token)) = value.split_once(' ') else {
+            // Okta's "HTTP Header" mode: the token alone.
+            if value.len() > MAX_TOKEN_LENGTH {
+                return Err(Error::unauthorized("the token is malformed"));
+            }
+            return Ok(Credential::Bare(value.to_owned()));
+        };
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(Error::unauthorized("only Bearer tokens are accepted"));
         }
@@ -64,7 +78,7 @@ impl Credential {
     /// The token the credential carries.
     pub fn token(&self) -> &str {
         match self {
-            Credential::Bearer(token) => token,
+            Credential::Bearer(token) | Credential::Bare(token) => token,
         }
     }
 }
@@ -84,7 +98,7 @@ mod tests {
     #[test]
     fn the_authorization_header_gives_a_credential_or_a_401() {
         type Case = (Option<&'static [u8]>, Result<&'static str, &'static str>);
-        let cases: [Case; 8] = [
+        let cases: [Case; 9] = [
             (Some(b"Bearer abc"), Ok("abc")),
             (Some(b"bearer  abc "), Ok("abc")),
             (None, Err("an Authorization: Bearer header is required")),
@@ -92,8 +106,9 @@ mod tests {
                 Some(b"Bearer \xff"),
                 Err("the Authorization header is not valid text"),
             ),
+            (Some(b" abc "), Ok("abc")),
             (
-                Some(b"abc"),
+                Some(b"   "),
                 Err("the Authorization header must be \"Bearer <token>\""),
             ),
             (Some(b"Basic abc"), Err("only Bearer tokens are accepted")),
@@ -121,9 +136,18 @@ mod tests {
                 (got, expected) => panic!("{header:?}: got {got:?}, expected {expected:?}"),
             }
         }
-        let long = format!("Bearer {}", "x".repeat(MAX_TOKEN_LENGTH + 1));
-        let headers = Headers::new().with("authorization", long);
-        assert!(Credential::from_headers(&headers).is_err());
+        for long in [
+            format!("Bearer {}", "x".repeat(MAX_TOKEN_LENGTH + 1)),
+            "x".repeat(MAX_TOKEN_LENGTH + 1),
+        ] {
+            let headers = Headers::new().with("authorization", long);
+            assert!(Credential::from_headers(&headers).is_err());
+        }
+        let headers = Headers::new().with("authorization", "abc");
+        assert_eq!(
+            Credential::from_headers(&headers).unwrap(),
+            Credential::Bare("abc".into())
+        );
         assert!(!format!("{:?}", Credential::Bearer("s3cret".into())).contains("s3cret"));
     }
 }

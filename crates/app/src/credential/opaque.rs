@@ -20,11 +20,16 @@ impl Authenticator for OpaqueTokens {
     async fn verify(
         &self,
         credential: &Credential,
-        _api: Api,
+        api: Api,
         _now: DateTime<Utc>,
     ) -> Verification<String> {
-        let Credential::Bearer(token) = credential;
-        let ours = [TokenKind::Scim, TokenKind::Admin]
+        // A bare token (Okta's header mode) is a SCIM token's form only.
+        let (token, kinds): (&String, &[TokenKind]) = match credential {
+            Credential::Bearer(token) => (token, &[TokenKind::Scim, TokenKind::Admin]),
+            Credential::Bare(token) if api == Api::Scim => (token, &[TokenKind::Scim]),
+            _ => return Verification::NotMine,
+        };
+        let ours = kinds
             .iter()
             .any(|kind| token.starts_with(kind.secret_prefix()));
         if ours {
