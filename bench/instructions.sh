@@ -105,6 +105,7 @@ RUST_LOG=warn "$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/seed.log" 2>
 seed_pid=$!
 pids+=("$seed_pid")
 wait_ready "$base" "$token" 60
+unlimited "http://127.0.0.1:$port" "$(json_field "$org_json" admin_token)"
 echo "-- seeding $N users"
 wrk -t 2 -c 32 -d 2h --timeout 10s -s bench/wrk/create.lua \
     -H "Authorization: Bearer $token" "http://127.0.0.1:$port" -- 2 "$N" /scim/v2 "$workdir/seed.done" | grep '^RESULT'

@@ -57,6 +57,7 @@ pids+=($!)
 rollcall_pid=$!
 base="http://127.0.0.1:$port"
 wait_ready "$base/scim/v2" "$token" 60
+unlimited "$base" "$(json_field "$org_json" admin_token)"
 
 echo "-- seeding $N users with POST /Users"
 create_out="$(wrk -t "$THREADS" -c "$CONNECTIONS" -d 2h --timeout 10s -s bench/wrk/create.lua \

@@ -77,6 +77,7 @@ server_pid=$!
 pids+=("$server_pid")
 base="http://127.0.0.1:$port"
 wait_ready "$base/scim/v2" "$token" "$([ -n "$CALLGRIND" ] && echo 300 || echo 60)"
+unlimited "$base" "$admin_token"
 
 echo "== rollcall $("$rollcall" --version 2>/dev/null || echo "$rollcall"): M=$M, $CONNECTIONS connections"
 echo "-- seeding $M users"

@@ -25,6 +25,8 @@ RUST_LOG=warn "$rollcall" serve --bind "127.0.0.1:$port" >"$workdir/server.log" 
 pid=$!
 base="http://127.0.0.1:$port/scim/v2"
 wait_ready "$base" "$(json_field "$plain" scim_token)" 60
+unlimited "http://127.0.0.1:$port" "$(json_field "$plain" admin_token)"
+unlimited "http://127.0.0.1:$port" "$(json_field "$hashed" admin_token)"
 curl -s -o /dev/null -w '' -X PATCH "http://127.0.0.1:$port/admin/v1/org" \
     -H "Authorization: Bearer $(json_field "$hashed" admin_token)" -H 'Content-Type: application/json' \
     -d '{"password_storage": "argon2id"}'

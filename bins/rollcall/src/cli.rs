@@ -282,8 +282,9 @@ pub struct ServeArgs {
     /// A TOML config file with any of the keys `database_url`, `bind`, `max_body_bytes`,
     /// `log_format` (`text` or `json`), `event_poll_interval_ms`, `webhook_retry_base_ms`,
     /// `webhook_retry_max_ms`, `event_lease_ms` (how long a crashed instance's claim on a
-    /// webhook blocks the others; default 60000), `event_retention_days` (default 7) and
-    /// `webhook_allow_private_addresses` (default false).
+    /// webhook blocks the others; default 60000), `event_retention_days` (default 7),
+    /// `webhook_allow_private_addresses` (default false) and `trusted_proxies` (IP
+    /// addresses of reverse proxies whose `X-Forwarded-For` names the client; default none).
     #[arg(long, env = "ROLLCALL_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database URL [default: sqlite://./data/rollcall.db].

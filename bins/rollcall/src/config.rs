@@ -43,6 +43,7 @@ struct FileConfig {
     event_lease_ms: Option<u64>,
     event_retention_days: Option<u32>,
     webhook_allow_private_addresses: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// What `serve` runs with, validated.
@@ -62,6 +63,8 @@ pub struct Settings {
     pub events: rollcall_app::events::DispatcherConfig,
     /// How long the outbox keeps an event every consumer has acknowledged.
     pub event_retention: chrono::Duration,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -101,7 +104,18 @@ impl Settings {
                 "event_retention_days = {retention_days} is out of range: use 1..={MAX_EVENT_RETENTION_DAYS}"
             );
         }
+        let trusted_proxies = file
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|text| {
+                text.trim()
+                    .parse::<std::net::IpAddr>()
+                    .map_err(|_| anyhow::anyhow!("trusted_proxies: {text:?} is not an IP address"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Settings {
+            trusted_proxies,
             events,
             event_retention: chrono::Duration::days(i64::from(retention_days)),
             database_url,

@@ -52,6 +52,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let scim_config = ScimConfig {
         max_body_bytes: settings.max_body_bytes,
         allow_private_webhook_addresses: settings.events.private_addresses,
+        trusted_proxies: settings.trusted_proxies.clone(),
         ..ScimConfig::default()
     };
     let dispatcher = rollcall_app::events::Dispatcher::new(store.clone())

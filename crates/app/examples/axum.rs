@@ -64,6 +64,9 @@ pub async fn scim(State(app): State<App>, request: AxumRequest) -> AxumResponse 
         headers,
         body,
         base_url: format!("http://{host}{}", Api::Scim.prefix()),
+        // The connection's address (axum's `ConnectInfo`), for the limits on failed
+        // authentications per client; none here.
+        peer: None,
     };
     let answer = app.serve(Api::Scim, request).await;
     let mut response = AxumResponse::new(AxumBody::from(answer.body));

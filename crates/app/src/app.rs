@@ -11,6 +11,7 @@ use crate::config::ScimConfig;
 use crate::counters::{CounterSnapshot, Counters};
 use crate::credential::{Authenticator, Authenticators, OpaqueTokens};
 use crate::latency::Latencies;
+use crate::limits::Limits;
 use crate::org_schemas::OrgSchemas;
 use crate::request::Request;
 use crate::transaction::Database;
@@ -34,6 +35,8 @@ pub struct App {
     pub(crate) latencies: Arc<Latencies>,
     pub(crate) clock: Clock,
     pub(crate) authenticators: Arc<Authenticators>,
+    /// The instance's rate limits.
+    pub(crate) limits: Arc<Limits>,
     /// Who `/Me` is, when the embedder says.
     pub(crate) me: Option<MeResolver>,
 }
@@ -62,6 +65,7 @@ impl App {
             latencies: Arc::default(),
             clock: Clock::system(),
             authenticators: Arc::new(Authenticators::new(OpaqueTokens)),
+            limits: Arc::default(),
             me: None,
         }
     }

@@ -18,6 +18,10 @@ pub struct ScimConfig {
     /// at the server's own network. Set it together with
     /// [`crate::events::DispatcherConfig::private_addresses`], which governs delivery.
     pub allow_private_webhook_addresses: bool,
+    /// The reverse proxies in front of the server: a request whose connection comes from
+    /// one of them is from the client `X-Forwarded-For` names (the last address in it that
+    /// is not a trusted proxy). Used to limit failed authentications per client address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ScimConfig {
@@ -29,6 +33,7 @@ impl Default for ScimConfig {
             max_bulk_operations: 1000,
             max_bulk_payload_bytes: 1024 * 1024,
             allow_private_webhook_addresses: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Error {
     code: Option<&'static str>,
     /// The methods a 405 lists in `Allow`.
     allow: Option<&'static str>,
+    /// The whole seconds a 429 tells the client to wait (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl Error {
@@ -56,6 +58,18 @@ impl Error {
     /// A 401 with this detail.
     pub(crate) fn unauthorized(detail: impl Into<String>) -> Error {
         Error::new(401, detail)
+    }
+
+    /// A 429: the credential (or, for failed authentications, the client address) is over
+    /// its rate; `Retry-After` says how many whole seconds to wait.
+    pub(crate) fn rate_limited(retry_after: u64) -> Error {
+        Error {
+            retry_after: Some(retry_after),
+            ..Error::new(
+                429,
+                format!("too many requests; retry after {retry_after} s"),
+            )
+        }
     }
 
     /// A 500 whose detail is logged, never sent.
@@ -126,6 +140,9 @@ impl Error {
         }
         if let Some(allow) = self.allow {
             response = response.with_header("allow", allow);
+        }
+        if let Some(seconds) = self.retry_after {
+            response = response.with_header("retry-after", seconds.to_string());
         }
         response
     }
@@ -207,6 +224,7 @@ impl From<ScimError> for Error {
             scim,
             code: None,
             allow: None,
+            retry_after: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod events;
 mod jobs;
 mod latency;
 mod lifecycle;
+mod limits;
 mod org_schemas;
 mod password;
 mod provisioning;

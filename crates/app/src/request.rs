@@ -137,6 +137,9 @@ pub struct Request {
     /// `https://idp-facing.example/scim/v2` (scheme and host as the server saw them, behind
     /// a proxy from its forwarding headers): `meta.location` and `Location` start with it.
     pub base_url: String,
+    /// The address of the connection's peer, when the server knows it (the client, or the
+    /// proxy in front of it: see [`crate::ScimConfig::trusted_proxies`]).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl Request {
@@ -150,7 +153,14 @@ impl Request {
             headers: Headers::new(),
             body: Body::Bytes(Vec::new()),
             base_url: base_url.to_owned(),
+            peer: None,
         }
+    }
+
+    /// The same request from a connection whose peer is `peer`.
+    pub fn with_peer(mut self, peer: std::net::IpAddr) -> Request {
+        self.peer = Some(peer);
+        self
     }
 
     /// The same request with a header.

@@ -16,6 +16,7 @@ use crate::api::Api;
 use crate::app::App;
 use crate::credential::{Credential, invalid};
 use crate::error::{Error, Failure};
+use crate::limits::{Fingerprint, Rate};
 use crate::password::Prehashed;
 use crate::provisioning::{Applied, Context};
 use crate::transaction::Access;
@@ -44,6 +45,8 @@ where
     F: FnOnce(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
 {
     let now = app.now();
+    let key = Fingerprint::of(credential);
+    let learn_rate = app.limits.needs_rate(key);
     let verified = match app.authenticators.verify(credential, api, now).await {
         Ok(verified) => verified,
         Err(refusal) => {
@@ -61,6 +64,9 @@ where
     // Who the actor was, also when the transaction fails and rolls back.
     let seen: Arc<Mutex<Option<Actor>>> = Arc::default();
     let seen_inside = Arc::clone(&seen);
+    // The organization's rate, read when the limits need it (first sighting, or stale).
+    let rate: Arc<Mutex<Option<Rate>>> = Arc::default();
+    let rate_inside = Arc::clone(&rate);
     let outcome = app
         .database
         .run(access, move |tx| {
@@ -69,6 +75,13 @@ where
             };
             actor.request_id = request_id;
             *seen_inside.lock().unwrap_or_else(PoisonError::into_inner) = Some(actor.clone());
+            if learn_rate {
+                let settings = tx.orgs().settings(&actor.org_id)?;
+                *rate_inside.lock().unwrap_or_else(PoisonError::into_inner) = Some(Rate {
+                    per_second: settings.rate_limit_per_second,
+                    burst: settings.rate_limit_burst,
+                });
+            }
             match f(tx, &actor) {
                 Ok(value) => Ok(Ok(Ok(value))),
                 Err(Failure::Refused(error)) => Ok(Ok(Err(error))),
@@ -77,6 +90,12 @@ where
         })
         .await;
     let actor = seen.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let (Some(rate), Some(actor)) = (
+        rate.lock().unwrap_or_else(PoisonError::into_inner).take(),
+        &actor,
+    ) {
+        app.limits.learn(key, &actor.org_id, rate);
+    }
     let result = match outcome {
         Ok(Ok(result)) => result,
         Ok(Err(())) => {

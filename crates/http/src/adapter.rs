@@ -58,6 +58,7 @@ async fn read(api: Api, request: &HttpRequest, payload: web::Payload, app: &App)
         headers,
         body,
         base_url: format!("{}://{}{}", info.scheme(), info.host(), mount),
+        peer: request.peer_addr().map(|address| address.ip()),
     }
 }
 

@@ -67,6 +67,8 @@ fn raw(method: Method, uri: &str, token: &str, body: String) -> TestRequest {
 async fn hostile_strings_never_make_a_server_error() {
     for db in TestDb::all() {
         let h = Harness::new(db);
+        // Hundreds of requests in a second, each of them hostile.
+        h.unlimited(&h.a.org_id);
         let label = h.label();
         let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
         let app = app_with_admin!(h);

@@ -30,6 +30,27 @@ pub struct OrgSettings {
     /// still verifies (PRODUCT.md §6).
     #[serde(default)]
     pub audit_retention_days: Option<u32>,
+    /// Requests per second each of the org's credentials may make, per instance, once its
+    /// burst is spent (PRODUCT.md §8).
+    #[serde(default = "default_rate_limit_per_second")]
+    pub rate_limit_per_second: u32,
+    /// Requests a credential may make at once, per instance, before the rate applies.
+    #[serde(default = "default_rate_limit_burst")]
+    pub rate_limit_burst: u32,
+}
+
+/// `rate_limit_per_second` by default: well above the 25 a second Entra sends.
+pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 100;
+
+/// `rate_limit_burst` by default.
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 200;
+
+fn default_rate_limit_per_second() -> u32 {
+    DEFAULT_RATE_LIMIT_PER_SECOND
+}
+
+fn default_rate_limit_burst() -> u32 {
+    DEFAULT_RATE_LIMIT_BURST
 }
 
 /// What becomes of a `password` an IdP sends: Rollcall authenticates nobody, so by default
@@ -75,6 +96,8 @@ impl Default for OrgSettings {
             unique_external_id: false,
             password_storage: PasswordStorage::Discard,
             audit_retention_days: None,
+            rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+            rate_limit_burst: DEFAULT_RATE_LIMIT_BURST,
         }
     }
 }

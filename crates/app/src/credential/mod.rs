@@ -53,7 +53,7 @@ impl Credential {
         let value = header_text(value)
             .map_err(|()| Error::unauthorized("the Authorization header is not valid text"))?;
         let value = value.trim();
-        if value.is_empty() {
+        if value.is_empty() || value.eq_ignore_ascii_case("bearer") {
             return Err(Error::unauthorized(
                 "the Authorization header must be \"Bearer <token>\"",
             ));

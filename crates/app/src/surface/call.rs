@@ -2,6 +2,7 @@
 //! runs (instead of a web framework's request extensions): whether the handler asked for a
 //! credential, who the credential stood for, and the error the transaction ended with.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +16,7 @@ use crate::api::Api;
 use crate::app::App;
 use crate::credential::Credential;
 use crate::error::{Error, Failure};
+use crate::limits::{self, Fingerprint};
 use crate::password::{self, Prehashed};
 use crate::provisioning::{Applied, Context};
 use crate::request::Request;
@@ -41,6 +43,8 @@ pub(crate) struct Call<'r> {
     /// The passwords of the body, hashed before the write's transaction when the
     /// organization keeps argon2id hashes.
     prehashed: Arc<Prehashed>,
+    /// The client's address (behind a trusted proxy, the one it forwarded for).
+    pub(crate) client: Option<IpAddr>,
 }
 
 /// A request deviation in a strict organization: its endpoint does not exist there (404).
@@ -58,6 +62,19 @@ fn refuse_in_strict(context: &Context<'_>, deviations: &[Deviation]) -> Result<(
     ))))
 }
 
+/// Every `X-Forwarded-For` of the request, as one list (`None` without any, or when one is
+/// not text: nothing is believed then).
+fn forwarded_for(request: &Request) -> Option<String> {
+    let values: Option<Vec<&str>> = request
+        .headers
+        .get_all("x-forwarded-for")
+        .map(|value| std::str::from_utf8(value).ok())
+        .collect();
+    values
+        .filter(|values| !values.is_empty())
+        .map(|values| values.join(","))
+}
+
 impl<'r> Call<'r> {
     pub(crate) fn new(app: &'r App, api: Api, request: &'r Request, request_id: String) -> Self {
         Call {
@@ -70,6 +87,11 @@ impl<'r> Call<'r> {
             credential_demanded: false,
             deviations: Vec::new(),
             prehashed: Arc::default(),
+            client: limits::client_address(
+                request.peer,
+                forwarded_for(request).as_deref(),
+                &app.config.trusted_proxies,
+            ),
         }
     }
 
@@ -81,11 +103,22 @@ impl<'r> Call<'r> {
     /// The request's credential (a 401 without a well-formed one). A request whose handler
     /// asked for one and failed before a transaction verified it has it verified by the
     /// pipeline.
+    ///
+    /// Before any database work, the credential's rate limit (and, for a credential not
+    /// yet known valid, its address's budget of failed authentications) may refuse it
+    /// with a 429.
     pub(crate) fn credential(&mut self) -> Result<Credential, Error> {
         self.credential_demanded = true;
         let credential = Credential::from_headers(&self.request.headers);
-        if credential.is_err() {
-            self.app.counters.refused_credential();
+        match &credential {
+            Ok(credential) => {
+                let key = Fingerprint::of(credential);
+                self.app
+                    .limits
+                    .admit(key, self.client)
+                    .map_err(Error::rate_limited)?;
+            }
+            Err(_) => self.app.counters.refused_credential(),
         }
         credential
     }

@@ -58,6 +58,10 @@ impl App {
         if response.status == 429 {
             self.counters.limited_request();
         }
+        if response.status == 401 {
+            // A failed authentication spends the client address's budget (`limits.rs`).
+            self.limits.failed_authentication(call.client);
+        }
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         if let (Api::Scim, Some(actor)) = (api, &call.actor) {
             self.latencies.record(&actor.org_id, self.now(), latency_ms);
@@ -101,7 +105,8 @@ fn is_read(api: Api, request: &Request) -> bool {
 /// Settle a failed request (see the module documentation): the error to answer.
 async fn settle(call: &mut Call<'_>, error: Error) -> Error {
     let status = error.status();
-    if status < 400 || status == 401 {
+    // A 429 was refused before any database work, and is counted, not recorded.
+    if status < 400 || status == 401 || status == 429 {
         return error;
     }
     let write = match call.api {

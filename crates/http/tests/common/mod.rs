@@ -55,6 +55,7 @@ impl Harness {
             max_bulk_operations: MAX_BULK_OPERATIONS,
             max_bulk_payload_bytes: MAX_BULK_PAYLOAD,
             allow_private_webhook_addresses: false,
+            trusted_proxies: Vec::new(),
         };
         let state = App::new(store.clone(), config);
         let mut harness = Harness {
@@ -85,6 +86,19 @@ impl Harness {
     /// Which database, for assertion messages.
     pub fn label(&self) -> String {
         format!("{:?}", self.db.backend())
+    }
+
+    /// `org_id`'s credentials may make any number of requests (for tests that send many
+    /// more than the default rate limit lets through).
+    pub fn unlimited(&self, org_id: &str) {
+        self.store
+            .write(|tx| {
+                let mut settings = tx.orgs().settings(org_id)?;
+                settings.rate_limit_per_second = 1_000_000;
+                settings.rate_limit_burst = 1_000_000;
+                tx.orgs().set_settings(org_id, &settings)
+            })
+            .unwrap();
     }
 
     /// A new organization with a SCIM token.

@@ -8,6 +8,10 @@
 //! - `latency` (`p50_ms`, `p95_ms`, `p99_ms` of the last requests, reads included): measured
 //!   by this instance only (`latency.rs`), kept in memory; `null` before any request.
 //!
+//! - `instance` (`refused_credentials`, `limited_requests`, `failed_reads`,
+//!   `unrecorded_failures`): this instance's counters since it started, all organizations
+//!   together (a refused credential names no organization).
+//!
 //! `scope` says which figure covers what.
 
 use chrono::{Duration, SecondsFormat};
@@ -84,6 +88,7 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
         })
         .collect();
     let succeeded = stats.total.saturating_sub(stats.failed);
+    let counters = call.app.counters.snapshot();
     let body = json!({
         "org_id": org_id,
         "window_hours": hours,
@@ -95,6 +100,12 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
         "latency": latency,
         "last_sync": stats.last_applied.map(time),
         "failed_operations": failed_operations,
+        "instance": {
+            "refused_credentials": counters.refused_credentials,
+            "limited_requests": counters.limited_requests,
+            "failed_reads": counters.failed_reads,
+            "unrecorded_failures": counters.unrecorded_failures,
+        },
         "scope": {
             "requests": "scim_writes_all_instances",
             "success_rate": "scim_writes_all_instances",
@@ -102,6 +113,7 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
             "last_sync": "all_instances",
             "failed_operations": "all_instances",
             "latency": "this_instance",
+            "instance": "this_instance_since_start_all_organizations",
         },
     });
     Ok(Response::json(200, &body))

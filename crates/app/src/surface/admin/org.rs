@@ -1,7 +1,8 @@
 //! `GET|PATCH /admin/v1/org`: the organization and its settings (PRODUCT.md §4: `name`,
 //! `dialect`, `allow_members_create_workspaces`, `successor`, `reactivation_window_days`,
 //! `purge_after_days`, `sticky_joins`, `unique_external_id`, `password_storage`,
-//! `audit_retention_days` (null: keep forever), and `owners`: the SCIM ids of the users who own the
+//! `audit_retention_days` (null: keep forever), `rate_limit_per_second` and
+//! `rate_limit_burst` (per credential and instance, 1 to 1,000,000), and `owners`: the SCIM ids of the users who own the
 //! organization, `owner` on all its workspaces). A setting this server does not know is a
 //! 400, never silently ignored; `owners` and `successor` must name users of the org.
 
@@ -75,6 +76,13 @@ fn setting_fits(key: &str, value: &Value) -> Option<bool> {
         "reactivation_window_days" | "purge_after_days" => {
             value.as_u64().is_some_and(|days| days <= 3650)
         }
+        // At least one request; at most far beyond what one instance serves.
+        "rate_limit_per_second" => value
+            .as_u64()
+            .is_some_and(|rate| (1..=1_000_000).contains(&rate)),
+        "rate_limit_burst" => value
+            .as_u64()
+            .is_some_and(|burst| (1..=1_000_000).contains(&burst)),
         // At least a day, so that no record is pruned in the transaction that wrote it.
         "audit_retention_days" => {
             value.is_null()
@@ -214,6 +222,9 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
         },
     )
     .await?;
+    // A new rate applies on this instance from the next request; other instances read it
+    // within `limits::QUOTA_TTL`.
+    call.app.limits.forget_org(&org.0.id);
     Ok(Response::json(200, &document(&org.0, &org.1)))
 }
 

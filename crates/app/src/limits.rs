@@ -1,0 +1,346 @@
+//! Rate limits (PRODUCT.md §8), per instance: one budget per credential, in the
+//! organization's `rate_limit_per_second` and `rate_limit_burst`, and one budget of failed
+//! authentications per client address, so that a flood of bad tokens cannot load the
+//! database. Both are GCRA limiters (`governor`) checked before any database work.
+//!
+//! A credential is known by the SHA-256 of what the request presented, and enters the
+//! table only once a transaction has found it valid: a forged token, even one naming a real
+//! token's id, spends nothing of that token's budget, and garbage never grows the table. Its
+//! quota is the organization's, read again inside a request's transaction when it is older
+//! than [`QUOTA_TTL`], so a change of the settings applies within that time.
+//!
+//! A client address spends its budget only on failed authentications (Entra sends from
+//! shared cloud addresses). Once spent, requests from that address are refused until it
+//! refills, except those carrying a credential that is known valid.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock, QuantaInstant, Reference};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+
+use crate::credential::Credential;
+
+/// How long a credential's quota is used before it is read again.
+pub(crate) const QUOTA_TTL: Duration = Duration::from_secs(10);
+
+/// Failed authentications a client address may make per second once its burst is spent.
+pub(crate) const FAILED_AUTHENTICATIONS_PER_SECOND: u32 = 5;
+
+/// Failed authentications a client address may make at once.
+pub(crate) const FAILED_AUTHENTICATIONS_BURST: u32 = 50;
+
+/// Past this many entries, a table drops those it no longer needs.
+const PRUNE_ABOVE: usize = 10_000;
+
+/// A credential's key: the SHA-256 of the token presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub(crate) fn of(credential: &Credential) -> Fingerprint {
+        Fingerprint(Sha256::digest(credential.token().as_bytes()).into())
+    }
+}
+
+/// An organization's rate: requests per second, and how many may come at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rate {
+    pub(crate) per_second: u32,
+    pub(crate) burst: u32,
+}
+
+impl Rate {
+    fn quota(self) -> Quota {
+        let per_second = NonZeroU32::new(self.per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        Quota::per_second(per_second).allow_burst(burst)
+    }
+}
+
+struct CredentialBudget {
+    org_id: String,
+    limiter: DefaultDirectRateLimiter,
+    rate: Rate,
+    learned: QuantaInstant,
+    used: QuantaInstant,
+}
+
+struct AddressBudget {
+    limiter: DefaultDirectRateLimiter,
+    blocked_until: Option<QuantaInstant>,
+}
+
+/// The instance's rate limits.
+#[derive(Default)]
+pub(crate) struct Limits {
+    clock: DefaultClock,
+    credentials: Mutex<HashMap<Fingerprint, CredentialBudget>>,
+    addresses: Mutex<HashMap<IpAddr, AddressBudget>>,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits").finish_non_exhaustive()
+    }
+}
+
+/// Whole seconds to wait until `instant`, at least one.
+fn whole_seconds(wait: Duration) -> u64 {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    seconds.max(1)
+}
+
+impl Limits {
+    /// Before any database work: `Err(seconds)` when the request must wait. A known
+    /// credential spends one request of its budget; an unknown one is refused only while
+    /// its client address is blocked for failed authentications.
+    pub(crate) fn admit(&self, key: Fingerprint, address: Option<IpAddr>) -> Result<(), u64> {
+        let now = self.clock.now();
+        {
+            let mut credentials = self
+                .credentials
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(budget) = credentials.get_mut(&key) {
+                budget.used = now;
+                return budget
+                    .limiter
+                    .check()
+                    .map_err(|not_until| whole_seconds(not_until.wait_time_from(now)));
+            }
+        }
+        let Some(address) = address else {
+            return Ok(());
+        };
+        let addresses = self
+            .addresses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match addresses
+            .get(&address)
+            .and_then(|budget| budget.blocked_until)
+        {
+            Some(until) if until > now => Err(whole_seconds(until.duration_since(now).into())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the credential's quota must be read (inside the request's transaction):
+    /// it is not known yet, or was read longer than [`QUOTA_TTL`] ago.
+    pub(crate) fn needs_rate(&self, key: Fingerprint) -> bool {
+        let now = self.clock.now();
+        let credentials = self
+            .credentials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        credentials
+            .get(&key)
+            .is_none_or(|budget| Duration::from(now.duration_since(budget.learned)) >= QUOTA_TTL)
+    }
+
+    /// A transaction found the credential valid, with its organization's `rate`: from now
+    /// on its requests spend its budget. A first sighting spends one request (the one that
+    /// found it); a changed rate starts a full budget at the new rate.
+    pub(crate) fn learn(&self, key: Fingerprint, org_id: &str, rate: Rate) {
+        let now = self.clock.now();
+        let mut credentials = self
+            .credentials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if credentials.len() > PRUNE_ABOVE {
+            credentials.retain(|_, budget| {
+                Duration::from(now.duration_since(budget.used)) < 6 * QUOTA_TTL
+            });
+        }
+        match credentials.get_mut(&key) {
+            Some(budget) if budget.rate == rate => budget.learned = now,
+            Some(budget) => {
+                budget.limiter = RateLimiter::direct_with_clock(rate.quota(), self.clock.clone());
+                budget.rate = rate;
+                budget.learned = now;
+            }
+            None => {
+                let limiter = RateLimiter::direct_with_clock(rate.quota(), self.clock.clone());
+                let _ = limiter.check();
+                credentials.insert(
+                    key,
+                    CredentialBudget {
+                        org_id: org_id.to_owned(),
+                        limiter,
+                        rate,
+                        learned: now,
+                        used: now,
+                    },
+                );
+            }
+        }
+    }
+
+    /// `org_id`'s settings changed: its credentials read their rate again on their next
+    /// request (starting a full budget).
+    pub(crate) fn forget_org(&self, org_id: &str) {
+        let mut credentials = self
+            .credentials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        credentials.retain(|_, budget| budget.org_id != org_id);
+    }
+
+    /// A request from `address` failed to authenticate: it spends the address's budget,
+    /// and once that is spent the address is blocked until it refills.
+    pub(crate) fn failed_authentication(&self, address: Option<IpAddr>) {
+        let Some(address) = address else {
+            return;
+        };
+        let now = self.clock.now();
+        let mut addresses = self
+            .addresses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if addresses.len() > PRUNE_ABOVE {
+            addresses.retain(|_, budget| budget.blocked_until.is_some_and(|until| until > now));
+        }
+        let budget = addresses.entry(address).or_insert_with(|| AddressBudget {
+            limiter: RateLimiter::direct_with_clock(
+                Rate {
+                    per_second: FAILED_AUTHENTICATIONS_PER_SECOND,
+                    burst: FAILED_AUTHENTICATIONS_BURST,
+                }
+                .quota(),
+                self.clock.clone(),
+            ),
+            blocked_until: None,
+        });
+        if let Err(not_until) = budget.limiter.check() {
+            budget.blocked_until = Some(not_until.earliest_possible());
+        }
+    }
+}
+
+/// The client's address: the connection's peer, or, when the peer is one of the
+/// operator's `trusted` proxies, the last address in `X-Forwarded-For` that is not.
+pub(crate) fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let Some(forwarded_for) = forwarded_for else {
+        return Some(peer);
+    };
+    let mut client = peer;
+    for hop in forwarded_for.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(address) => {
+                client = address;
+                if !trusted.contains(&address) {
+                    break;
+                }
+            }
+            // A hop that is not an address ends what can be believed.
+            Err(_) => break,
+        }
+    }
+    Some(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(token: &str) -> Fingerprint {
+        Fingerprint::of(&Credential::Bearer(token.to_owned()))
+    }
+
+    #[test]
+    fn a_known_credential_spends_its_burst_then_waits() {
+        let limits = Limits::default();
+        let token = key("rc_scim_a");
+        // Unknown: admitted, free of charge.
+        for _ in 0..10 {
+            assert_eq!(limits.admit(token, None), Ok(()));
+        }
+        assert!(limits.needs_rate(token));
+        limits.learn(
+            token,
+            "org",
+            Rate {
+                per_second: 1,
+                burst: 3,
+            },
+        );
+        assert!(!limits.needs_rate(token));
+        // The learning request spent one of three.
+        assert_eq!(limits.admit(token, None), Ok(()));
+        assert_eq!(limits.admit(token, None), Ok(()));
+        assert_eq!(limits.admit(token, None), Err(1));
+        // Another credential is untouched.
+        assert_eq!(limits.admit(key("rc_scim_b"), None), Ok(()));
+        // The org's settings changed: its credentials start over, at the rate read next.
+        limits.forget_org("another org");
+        assert_eq!(limits.admit(token, None), Err(1));
+        limits.forget_org("org");
+        assert!(limits.needs_rate(token));
+        assert_eq!(limits.admit(token, None), Ok(()));
+    }
+
+    #[test]
+    fn failed_authentications_block_an_address_but_not_a_known_credential() {
+        let limits = Limits::default();
+        let address: IpAddr = "203.0.113.9".parse().unwrap();
+        let other: IpAddr = "203.0.113.10".parse().unwrap();
+        let known = key("rc_scim_known");
+        limits.learn(
+            known,
+            "org",
+            Rate {
+                per_second: 100,
+                burst: 200,
+            },
+        );
+        for _ in 0..FAILED_AUTHENTICATIONS_BURST {
+            assert_eq!(limits.admit(key("garbage"), Some(address)), Ok(()));
+            limits.failed_authentication(Some(address));
+        }
+        limits.failed_authentication(Some(address));
+        assert!(limits.admit(key("garbage"), Some(address)).is_err());
+        assert_eq!(limits.admit(known, Some(address)), Ok(()));
+        assert_eq!(limits.admit(key("garbage"), Some(other)), Ok(()));
+    }
+
+    #[test]
+    fn the_client_address_comes_from_forwarded_for_only_behind_a_trusted_proxy() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        let cases: [(&str, Option<&str>, &[IpAddr], &str); 6] = [
+            ("198.51.100.7", Some("1.2.3.4"), &trusted, "198.51.100.7"),
+            ("10.0.0.1", None, &trusted, "10.0.0.1"),
+            ("10.0.0.1", Some("1.2.3.4"), &trusted, "1.2.3.4"),
+            (
+                "10.0.0.1",
+                Some("6.6.6.6, 1.2.3.4, 10.0.0.2"),
+                &trusted,
+                "1.2.3.4",
+            ),
+            ("10.0.0.1", Some("1.2.3.4, junk"), &trusted, "10.0.0.1"),
+            ("10.0.0.1", Some("1.2.3.4"), &[], "10.0.0.1"),
+        ];
+        for (peer, header, trusted, expected) in cases {
+            assert_eq!(
+                client_address(Some(ip(peer)), header, trusted),
+                Some(ip(expected)),
+                "{peer} {header:?}"
+            );
+        }
+        assert_eq!(client_address(None, Some("1.2.3.4"), &[proxy]), None);
+    }
+}
