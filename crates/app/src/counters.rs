@@ -14,7 +14,9 @@
 //! They are per instance, like the latency windows; embedders read them through
 //! [`crate::App::counters`].
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use scim_core::Deviation;
 
@@ -24,6 +26,8 @@ pub(crate) struct Counters {
     deviations: [AtomicU64; Deviation::ALL.len()],
     failed_reads: AtomicU64,
     refused_credentials: AtomicU64,
+    /// Refused credentials by reason (a handful of fixed names).
+    refusal_reasons: Mutex<BTreeMap<&'static str, u64>>,
     limited_requests: AtomicU64,
     unrecorded_failures: AtomicU64,
 }
@@ -39,6 +43,9 @@ pub struct CounterSnapshot {
     pub failed_reads: u64,
     /// Requests refused for their credential (401).
     pub refused_credentials: u64,
+    /// The same by reason: `missing`, `malformed`, `scheme` (not `Bearer`), `not_valid`
+    /// (unknown, expired, revoked or of the wrong kind), or an authenticator's own.
+    pub refusal_reasons: Vec<(&'static str, u64)>,
     /// Requests refused for their rate (429).
     pub limited_requests: u64,
     /// Failed writes that could not be recorded in the audit trail (logged instead).
@@ -62,9 +69,15 @@ impl Counters {
         self.failed_reads.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Count a request refused for its credential.
-    pub(crate) fn refused_credential(&self) {
+    /// Count a request refused for its credential, for `reason`.
+    pub(crate) fn refused_credential(&self, reason: &'static str) {
         self.refused_credentials.fetch_add(1, Ordering::Relaxed);
+        *self
+            .refusal_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(reason)
+            .or_default() += 1;
     }
 
     /// Count a request refused for its rate.
@@ -87,6 +100,13 @@ impl Counters {
                 .collect(),
             failed_reads: self.failed_reads.load(Ordering::Relaxed),
             refused_credentials: self.refused_credentials.load(Ordering::Relaxed),
+            refusal_reasons: self
+                .refusal_reasons
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .map(|(reason, count)| (*reason, *count))
+                .collect(),
             limited_requests: self.limited_requests.load(Ordering::Relaxed),
             unrecorded_failures: self.unrecorded_failures.load(Ordering::Relaxed),
         }
@@ -106,8 +126,9 @@ mod tests {
             Deviation::BooleanAsString,
         ]);
         counters.failed_read();
-        counters.refused_credential();
-        counters.refused_credential();
+        counters.refused_credential("missing");
+        counters.refused_credential("not_valid");
+        counters.refused_credential("missing");
         counters.limited_request();
         let snapshot = counters.snapshot();
         assert_eq!(snapshot.deviations.len(), Deviation::ALL.len());
@@ -125,7 +146,11 @@ mod tests {
                 snapshot.refused_credentials,
                 snapshot.limited_requests
             ),
-            (1, 2, 1)
+            (1, 3, 1)
+        );
+        assert_eq!(
+            snapshot.refusal_reasons,
+            vec![("missing", 2), ("not_valid", 1)]
         );
     }
 }

@@ -15,6 +15,10 @@ use crate::actor::Actor;
 use crate::api::Api;
 use crate::app::App;
 use crate::credential::{Credential, invalid};
+
+/// The counters' reason for a credential no authenticator found valid (unknown, expired,
+/// revoked, or of the wrong kind: the store does not say which, nor does the client learn).
+const NOT_VALID: &str = "not_valid";
 use crate::error::{Error, Failure};
 use crate::limits::{Fingerprint, Rate};
 use crate::password::Prehashed;
@@ -54,7 +58,7 @@ where
                 reason = refusal.reason,
                 "credential refused before the transaction"
             );
-            app.counters.refused_credential();
+            app.counters.refused_credential(refusal.reason);
             return Outcome {
                 actor: None,
                 result: Err(invalid(api)),
@@ -99,7 +103,7 @@ where
     let result = match outcome {
         Ok(Ok(result)) => result,
         Ok(Err(())) => {
-            app.counters.refused_credential();
+            app.counters.refused_credential(NOT_VALID);
             Err(invalid(api))
         }
         Err(error) => Err(error),

@@ -143,6 +143,30 @@ async fn failed_authentications_are_limited_per_client_address() {
             (50..=60).contains(&refused) && limited >= 20,
             "{label}: {refused} refused, {limited} limited"
         );
+        // Each refusal counted once, by reason.
+        for (header, reason) in [
+            (None, "missing"),
+            (Some("Basic dXNlcjpwYXNz"), "scheme"),
+            (Some("Bearer"), "malformed"),
+        ] {
+            let mut call = from(TestRequest::get().uri("/scim/v2/Users"), "192.0.2.77:1");
+            if let Some(header) = header {
+                call = call.insert_header(("Authorization", header));
+            }
+            let reply = send!(app, call);
+            assert_eq!(reply.status, 401, "{label}: {reason}");
+        }
+        let reasons = h.state.counters().refusal_reasons;
+        assert_eq!(
+            reasons,
+            vec![
+                ("malformed", 1),
+                ("missing", 1),
+                ("not_valid", refused as u64),
+                ("scheme", 1)
+            ],
+            "{label}"
+        );
         // The valid credential from the same address is still served; another address's
         // bad tokens are still looked at (401, not 429).
         let reply = send!(

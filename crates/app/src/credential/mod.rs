@@ -23,6 +23,14 @@ pub use opaque::OpaqueTokens;
 /// The longest token looked at; anything longer is no credential of ours.
 const MAX_TOKEN_LENGTH: usize = 4096;
 
+/// Why no credential could be read from a request: the 401, and its reason for the
+/// counters.
+#[derive(Debug)]
+pub(crate) struct Unreadable {
+    pub(crate) reason: &'static str,
+    pub(crate) error: Error,
+}
+
 /// A credential as a request presents it. Its `Debug` form never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -47,30 +55,41 @@ impl Credential {
     /// The credential of a request's `Authorization` header; a 401 naming what is wrong
     /// when there is none or it is malformed.
     pub fn from_headers(headers: &Headers) -> Result<Credential, Error> {
+        Credential::read(headers).map_err(|refused| refused.error)
+    }
+
+    /// [`Credential::from_headers`], with the reason of a refusal for the counters:
+    /// `missing`, `malformed` or `scheme` (one other than `Bearer`).
+    pub(crate) fn read(headers: &Headers) -> Result<Credential, Unreadable> {
+        let refuse = |reason, detail| Unreadable {
+            reason,
+            error: Error::unauthorized(detail),
+        };
         let value = headers
             .get("authorization")
-            .ok_or_else(|| Error::unauthorized("an Authorization: Bearer header is required"))?;
+            .ok_or_else(|| refuse("missing", "an Authorization: Bearer header is required"))?;
         let value = header_text(value)
-            .map_err(|()| Error::unauthorized("the Authorization header is not valid text"))?;
+            .map_err(|()| refuse("malformed", "the Authorization header is not valid text"))?;
         let value = value.trim();
         if value.is_empty() || value.eq_ignore_ascii_case("bearer") {
-            return Err(Error::unauthorized(
+            return Err(refuse(
+                "malformed",
                 "the Authorization header must be \"Bearer <token>\"",
             ));
         }
         let Some((scheme, token)) = value.split_once(' ') else {
             // Okta's "HTTP Header" mode: the token alone.
             if value.len() > MAX_TOKEN_LENGTH {
-                return Err(Error::unauthorized("the token is malformed"));
+                return Err(refuse("malformed", "the token is malformed"));
             }
             return Ok(Credential::Bare(value.to_owned()));
         };
         if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(Error::unauthorized("only Bearer tokens are accepted"));
+            return Err(refuse("scheme", "only Bearer tokens are accepted"));
         }
         let token = token.trim();
         if token.is_empty() || token.len() > MAX_TOKEN_LENGTH {
-            return Err(Error::unauthorized("the bearer token is malformed"));
+            return Err(refuse("malformed", "the bearer token is malformed"));
         }
         Ok(Credential::Bearer(token.to_owned()))
     }

@@ -109,18 +109,20 @@ impl<'r> Call<'r> {
     /// with a 429.
     pub(crate) fn credential(&mut self) -> Result<Credential, Error> {
         self.credential_demanded = true;
-        let credential = Credential::from_headers(&self.request.headers);
-        match &credential {
+        match Credential::read(&self.request.headers) {
             Ok(credential) => {
-                let key = Fingerprint::of(credential);
+                let key = Fingerprint::of(&credential);
                 self.app
                     .limits
                     .admit(key, self.client)
                     .map_err(Error::rate_limited)?;
+                Ok(credential)
             }
-            Err(_) => self.app.counters.refused_credential(),
+            Err(unreadable) => {
+                self.app.counters.refused_credential(unreadable.reason);
+                Err(unreadable.error)
+            }
         }
-        credential
     }
 
     /// The request's JSON body within `limit`.

@@ -127,11 +127,11 @@ async fn settle(call: &mut Call<'_>, error: Error) -> Error {
     if !call.credential_demanded || (!refused_early && write.is_none()) {
         return error;
     }
-    let credential = match Credential::from_headers(&call.request.headers) {
+    let credential = match Credential::read(&call.request.headers) {
         Ok(credential) => credential,
-        Err(refusal) => {
-            call.app.counters.refused_credential();
-            return refusal;
+        Err(unreadable) => {
+            call.app.counters.refused_credential(unreadable.reason);
+            return unreadable.error;
         }
     };
     let (api, now) = (call.api, call.now());

@@ -8,7 +8,8 @@
 //! - `latency` (`p50_ms`, `p95_ms`, `p99_ms` of the last requests, reads included): measured
 //!   by this instance only (`latency.rs`), kept in memory; `null` before any request.
 //!
-//! - `instance` (`refused_credentials`, `limited_requests`, `failed_reads`,
+//! - `instance` (`refused_credentials` and `refused_credentials_by_reason`,
+//!   `limited_requests`, `failed_reads`,
 //!   `unrecorded_failures`): this instance's counters since it started, all organizations
 //!   together (a refused credential names no organization).
 //!
@@ -102,6 +103,11 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
         "failed_operations": failed_operations,
         "instance": {
             "refused_credentials": counters.refused_credentials,
+            "refused_credentials_by_reason": counters
+                .refusal_reasons
+                .iter()
+                .map(|(reason, count)| ((*reason).to_owned(), json!(count)))
+                .collect::<serde_json::Map<String, Value>>(),
             "limited_requests": counters.limited_requests,
             "failed_reads": counters.failed_reads,
             "unrecorded_failures": counters.unrecorded_failures,
