@@ -12,8 +12,8 @@ use common::{Harness, request, user, with_json};
 use rollcall_app::CounterSnapshot;
 use std::time::Duration;
 
+use rollcall_store::StoreOptions;
 use rollcall_store::testing::TestDb;
-use rollcall_store::{AuditQuery, StoreOptions};
 use serde_json::json;
 
 /// (failed reads, refused credentials, limited requests) moved between two snapshots.
@@ -183,19 +183,7 @@ async fn a_write_refused_early_with_a_5xx_is_recorded_when_the_database_can_take
     holder.join().unwrap();
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(h.state.counters().unrecorded_failures, before);
-    let records = h
-        .store
-        .read(|tx| {
-            tx.audit().query(
-                &h.a.org_id,
-                &AuditQuery {
-                    operation: Some("user.create".to_owned()),
-                    limit: 10,
-                    ..AuditQuery::default()
-                },
-            )
-        })
-        .unwrap();
+    let records = h.records(Some("user.create"));
     assert_eq!(records.len(), 1, "{records:#?}");
     assert_eq!(records[0].status, 503);
     assert_eq!(records[0].actor, format!("scim:{}", h.a.token_id));
