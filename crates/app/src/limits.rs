@@ -3,8 +3,9 @@
 //! authentications per client address, so that a flood of bad tokens cannot load the
 //! database. Both are GCRA limiters (`governor`) checked before any database work.
 //!
-//! A credential is known by the SHA-256 of what the request presented, and enters the
-//! table only once a transaction has found it valid: a forged token, even one naming a real
+//! A credential is known by a keyed hash of what the request presented (SipHash under a
+//! key drawn when the instance starts, so nobody outside can aim at another credential's
+//! key), and enters the table only once a transaction has found it valid: a forged token, even one naming a real
 //! token's id, spends nothing of that token's budget, and garbage never grows the table. Its
 //! quota is the organization's, read again inside a request's transaction when it is older
 //! than [`QUOTA_TTL`], so a change of the settings applies within that time.
@@ -14,6 +15,7 @@
 //! refills, except those carrying a credential that is known valid.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Mutex, PoisonError};
@@ -21,7 +23,6 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock, QuantaInstant, Reference};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use sha2::{Digest, Sha256};
 
 use crate::credential::Credential;
 
@@ -37,15 +38,9 @@ pub(crate) const FAILED_AUTHENTICATIONS_BURST: u32 = 50;
 /// Past this many entries, a table drops those it no longer needs.
 const PRUNE_ABOVE: usize = 10_000;
 
-/// A credential's key: the SHA-256 of the token presented.
+/// A credential's key: a keyed hash of the token presented ([`Limits::key`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Fingerprint([u8; 32]);
-
-impl Fingerprint {
-    pub(crate) fn of(credential: &Credential) -> Fingerprint {
-        Fingerprint(Sha256::digest(credential.token().as_bytes()).into())
-    }
-}
+pub(crate) struct Fingerprint(u64);
 
 /// An organization's rate: requests per second, and how many may come at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +73,8 @@ struct AddressBudget {
 /// The instance's rate limits.
 #[derive(Default)]
 pub(crate) struct Limits {
+    /// The key of [`Limits::key`], drawn when the instance starts.
+    keys: RandomState,
     clock: DefaultClock,
     credentials: Mutex<HashMap<Fingerprint, CredentialBudget>>,
     addresses: Mutex<HashMap<IpAddr, AddressBudget>>,
@@ -96,6 +93,11 @@ fn whole_seconds(wait: Duration) -> u64 {
 }
 
 impl Limits {
+    /// The key of `credential`'s budget.
+    pub(crate) fn key(&self, credential: &Credential) -> Fingerprint {
+        Fingerprint(self.keys.hash_one(credential.token()))
+    }
+
     /// Before any database work: `Err(seconds)` when the request must wait. A known
     /// credential spends one request of its budget; an unknown one is refused only while
     /// its client address is blocked for failed authentications.
@@ -256,13 +258,10 @@ pub(crate) fn client_address(
 mod tests {
     use super::*;
 
-    fn key(token: &str) -> Fingerprint {
-        Fingerprint::of(&Credential::Bearer(token.to_owned()))
-    }
-
     #[test]
     fn a_known_credential_spends_its_burst_then_waits() {
         let limits = Limits::default();
+        let key = |token: &str| limits.key(&Credential::Bearer(token.to_owned()));
         let token = key("rc_scim_a");
         // Unknown: admitted, free of charge.
         for _ in 0..10 {
@@ -295,6 +294,7 @@ mod tests {
     #[test]
     fn failed_authentications_block_an_address_but_not_a_known_credential() {
         let limits = Limits::default();
+        let key = |token: &str| limits.key(&Credential::Bearer(token.to_owned()));
         let address: IpAddr = "203.0.113.9".parse().unwrap();
         let other: IpAddr = "203.0.113.10".parse().unwrap();
         let known = key("rc_scim_known");

@@ -20,7 +20,7 @@ use crate::credential::{Credential, invalid};
 /// revoked, or of the wrong kind: the store does not say which, nor does the client learn).
 const NOT_VALID: &str = "not_valid";
 use crate::error::{Error, Failure};
-use crate::limits::{Fingerprint, Rate};
+use crate::limits::Rate;
 use crate::password::Prehashed;
 use crate::provisioning::{Applied, Context};
 use crate::transaction::Access;
@@ -49,7 +49,7 @@ where
     F: FnOnce(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
 {
     let now = app.now();
-    let key = Fingerprint::of(credential);
+    let key = app.limits.key(credential);
     let learn_rate = app.limits.needs_rate(key);
     let verified = match app.authenticators.verify(credential, api, now).await {
         Ok(verified) => verified,

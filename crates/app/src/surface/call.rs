@@ -16,7 +16,7 @@ use crate::api::Api;
 use crate::app::App;
 use crate::credential::Credential;
 use crate::error::{Error, Failure};
-use crate::limits::{self, Fingerprint};
+use crate::limits;
 use crate::password::{self, Prehashed};
 use crate::provisioning::{Applied, Context};
 use crate::request::Request;
@@ -87,11 +87,15 @@ impl<'r> Call<'r> {
             credential_demanded: false,
             deviations: Vec::new(),
             prehashed: Arc::default(),
-            client: limits::client_address(
-                request.peer,
-                forwarded_for(request).as_deref(),
-                &app.config.trusted_proxies,
-            ),
+            client: match request.peer {
+                // `X-Forwarded-For` is read only from a trusted proxy.
+                Some(peer) if app.config.trusted_proxies.contains(&peer) => limits::client_address(
+                    Some(peer),
+                    forwarded_for(request).as_deref(),
+                    &app.config.trusted_proxies,
+                ),
+                peer => peer,
+            },
         }
     }
 
@@ -111,7 +115,7 @@ impl<'r> Call<'r> {
         self.credential_demanded = true;
         match Credential::read(&self.request.headers) {
             Ok(credential) => {
-                let key = Fingerprint::of(&credential);
+                let key = self.app.limits.key(&credential);
                 self.app
                     .limits
                     .admit(key, self.client)
