@@ -13,6 +13,10 @@
 //! A client address spends its budget only on failed authentications (Entra sends from
 //! shared cloud addresses). Once spent, requests from that address are refused until it
 //! refills, except those carrying a credential that is known valid.
+//!
+//! Budgets run on `governor`'s monotonic clock, not the application's
+//! ([`crate::Clock`]): they measure time elapsed between requests of this process, never
+//! dates, and a test of them waits as a client would.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};

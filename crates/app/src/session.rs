@@ -15,15 +15,15 @@ use crate::actor::Actor;
 use crate::api::Api;
 use crate::app::App;
 use crate::credential::{Credential, invalid};
-
-/// The counters' reason for a credential no authenticator found valid (unknown, expired,
-/// revoked, or of the wrong kind: the store does not say which, nor does the client learn).
-const NOT_VALID: &str = "not_valid";
 use crate::error::{Error, Failure};
 use crate::limits::Rate;
 use crate::password::Prehashed;
 use crate::provisioning::{Applied, Context};
 use crate::transaction::Access;
+
+/// The counters' reason for a credential no authenticator found valid (unknown, expired,
+/// revoked, or of the wrong kind: the store does not say which, nor does the client learn).
+const NOT_VALID: &str = "not_valid";
 
 /// What running work for a credential came to: who it stood for, when that was found
 /// (also when the work failed), and the work's result.
