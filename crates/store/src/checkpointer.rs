@@ -5,16 +5,16 @@
 //! SQLite's default has the connection that commits run the checkpoint whenever the log
 //! passes 1,000 pages, inside that commit. Here a thread with its own connection runs a
 //! `PASSIVE` checkpoint (it never waits for, nor blocks, readers or the writer) every
-//! [`BUSY_TICK`] while the log grows, every [`IDLE_TICK`] once it does not. Small, frequent
-//! checkpoints keep the writer's own reads and writes from queuing behind large copies:
-//! at 50 ms, p99 of a one-member PATCH paced at 5,000/s was four times what it is at
-//! 5 ms. Under steady writes that alone never lets the log start over: commits land
+//! [`BUSY_TICK`] while the log grows, every [`IDLE_TICK`] once it does not: the longer the
+//! interval, the larger each copy and the longer the writes queued beside it (p99 of a
+//! one-member PATCH paced at 5,000/s: 51 ms at 1 s, 17–21 ms at 50 ms). Under steady
+//! writes that alone never lets the log start over: commits land
 //! while each checkpoint runs, so it never ends fully copied, and the log grew to the
 //! writer's backstop ([`BACKSTOP_PAGES`]), whose checkpoint then ran inside a commit and
 //! held every queued write for tens of milliseconds (docs/benchmarks.md, "The open-loop
 //! tail"). So once the log passes [`RESTART_PAGES`], the thread copies what is left while
 //! holding the store's writer lock, between two batches: little is left by then, and the
-//! next write starts the log over. The backstop stays, should this thread fall behind or
+//! next write starts the log over. With both, that p99 is 4–6 ms. The backstop stays, should this thread fall behind or
 //! stop. The thread ends when the store is dropped.
 
 use std::sync::mpsc::{RecvTimeoutError, Sender};
