@@ -229,17 +229,18 @@ impl Limits {
 }
 
 /// The client's address: the connection's peer, or, when the peer is one of the
-/// operator's `trusted` proxies, the last address in `X-Forwarded-For` that is not.
+/// operator's `trusted` proxies, the last address in `X-Forwarded-For` (read only then)
+/// that is not.
 pub(crate) fn client_address(
     peer: Option<IpAddr>,
-    forwarded_for: Option<&str>,
+    forwarded_for: impl FnOnce() -> Option<String>,
     trusted: &[IpAddr],
 ) -> Option<IpAddr> {
     let peer = peer?;
     if !trusted.contains(&peer) {
         return Some(peer);
     }
-    let Some(forwarded_for) = forwarded_for else {
+    let Some(forwarded_for) = forwarded_for() else {
         return Some(peer);
     };
     let mut client = peer;
@@ -340,11 +341,14 @@ mod tests {
         ];
         for (peer, header, trusted, expected) in cases {
             assert_eq!(
-                client_address(Some(ip(peer)), header, trusted),
+                client_address(Some(ip(peer)), || header.map(str::to_owned), trusted),
                 Some(ip(expected)),
                 "{peer} {header:?}"
             );
         }
-        assert_eq!(client_address(None, Some("1.2.3.4"), &[proxy]), None);
+        assert_eq!(
+            client_address(None, || Some("1.2.3.4".to_owned()), &[proxy]),
+            None
+        );
     }
 }

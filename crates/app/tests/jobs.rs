@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use org_model::OrgSettings;
-use rollcall_store::testing::TestDb;
-use rollcall_store::{AuditQuery, Store};
+use rollcall_store::Store;
+use rollcall_store::testing::{TestDb, trail};
 use serde_json::{Value, json};
 
 fn t0() -> DateTime<Utc> {
@@ -68,17 +68,7 @@ fn the_purge_waits_purge_after_days_per_organization() {
             assert_eq!(tombstone.external_id, None, "{label}");
             assert_eq!(tombstone.data, "{}", "{label}");
             assert_eq!(tombstone.purged_at, Some(t0() + Duration::days(days)));
-            let records = store
-                .read(|tx| {
-                    tx.audit().query(
-                        org,
-                        &AuditQuery {
-                            limit: 100,
-                            ..AuditQuery::default()
-                        },
-                    )
-                })
-                .unwrap();
+            let records = trail(&store, org);
             let summary: Vec<(&str, &str, String)> = records
                 .iter()
                 .map(|r| (r.actor.as_str(), r.operation.as_str(), r.target.clone()))
@@ -134,19 +124,7 @@ fn audit_retention_prunes_behind_a_checkpoint_the_chain_verifies_from() {
                 })
                 .unwrap();
         }
-        let count = |org: &str| {
-            store
-                .read(|tx| {
-                    tx.audit().query(
-                        org,
-                        &AuditQuery {
-                            limit: 1000,
-                            ..AuditQuery::default()
-                        },
-                    )
-                })
-                .unwrap()
-        };
+        let count = |org: &str| trail(&store, org);
         // 95 days after t0: the first five days are past 90 days.
         let now = t0() + Duration::days(95);
         assert_eq!(

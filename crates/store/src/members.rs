@@ -527,9 +527,12 @@ pub(crate) fn touch_users<'a>(
     org_id: &str,
     ids: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), StoreError> {
-    let mut ids: Vec<&String> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let ids: Vec<String> = ids
+        .into_iter()
+        .cloned()
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
     let org_column = not_an_index_key(backend, "u.org_id");
     for chunk in ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
@@ -537,11 +540,7 @@ pub(crate) fn touch_users<'a>(
             sql.cacheable();
         }
         let org = sql.bind(Bind::Text(org_id.to_owned()));
-        let list = chunk
-            .iter()
-            .map(|id| sql.bind(Bind::Text((*id).clone())))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = placeholders(&mut sql, chunk);
         sql.push(&format!(
             "INSERT INTO user_group_versions (org_id, user_id, version) \
              SELECT u.org_id, u.id, 1 FROM scim_users u WHERE {org_column} = {org} AND u.id IN ({list}) \

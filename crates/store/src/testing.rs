@@ -18,7 +18,9 @@ use serde_json::Value;
 
 use crate::members::Members;
 use crate::resource::{Assigned, Resources};
-use crate::{Backend, Store, StoreError, StoreOptions, StoredResource, Tx};
+use crate::{
+    AuditQuery, AuditRecord, Backend, Store, StoreError, StoreOptions, StoredResource, Tx,
+};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -197,6 +199,21 @@ impl TestDb {
         Store::open(&self.url, &StoreOptions::default(), DateTime::UNIX_EPOCH)
             .unwrap_or_else(|error| panic!("opening {}: {error}", self.url))
     }
+}
+
+/// Every audit record of `org_id`, oldest first (at most 1,000); panics on failure.
+pub fn trail(store: &Store, org_id: &str) -> Vec<AuditRecord> {
+    store
+        .read(|tx| {
+            tx.audit().query(
+                org_id,
+                &AuditQuery {
+                    limit: 1000,
+                    ..AuditQuery::default()
+                },
+            )
+        })
+        .unwrap_or_else(|error| panic!("reading the trail of {org_id}: {error}"))
 }
 
 impl Drop for TestDb {

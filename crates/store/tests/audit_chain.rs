@@ -8,8 +8,8 @@
 #![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::Utc;
-use rollcall_store::testing::TestDb;
-use rollcall_store::{AuditQuery, Backend, ChainReport, NewAuditRecord, Store, StoreError};
+use rollcall_store::testing::{TestDb, trail};
+use rollcall_store::{Backend, ChainReport, NewAuditRecord, Store, StoreError};
 use serde_json::json;
 
 fn append(store: &Store, org: &str, target: &str) {
@@ -37,20 +37,7 @@ fn verify(store: &Store, org: &str) -> ChainReport {
 }
 
 fn seqs(store: &Store, org: &str) -> Vec<i64> {
-    store
-        .read(|tx| {
-            tx.audit().query(
-                org,
-                &AuditQuery {
-                    limit: 1000,
-                    ..AuditQuery::default()
-                },
-            )
-        })
-        .unwrap()
-        .iter()
-        .map(|record| record.seq)
-        .collect()
+    trail(store, org).iter().map(|record| record.seq).collect()
 }
 
 /// Let the test play the attacker who edits the table directly.
@@ -132,17 +119,7 @@ fn every_append_links_and_every_tampering_is_named() {
                 "{backend:?}"
             );
         }
-        let records = store
-            .read(|tx| {
-                tx.audit().query(
-                    &a,
-                    &AuditQuery {
-                        limit: 1000,
-                        ..AuditQuery::default()
-                    },
-                )
-            })
-            .unwrap();
+        let records = trail(&store, &a);
         let first = records[0].chain.as_ref().unwrap();
         assert_eq!(
             first.prev_hash, "",

@@ -7,23 +7,9 @@
 #![allow(clippy::disallowed_methods)] // tests read the wall clock
 
 use chrono::Utc;
-use rollcall_store::testing::TestDb;
-use rollcall_store::{AuditQuery, ResourceKind, Store};
+use rollcall_store::testing::{TestDb, trail};
+use rollcall_store::{ResourceKind, Store};
 use serde_json::json;
-
-fn trail(store: &Store, org: &str) -> Vec<rollcall_store::AuditRecord> {
-    store
-        .read(|tx| {
-            tx.audit().query(
-                org,
-                &AuditQuery {
-                    limit: 1000,
-                    ..AuditQuery::default()
-                },
-            )
-        })
-        .unwrap()
-}
 
 #[test]
 fn old_records_are_sealed_redacted_or_erased_by_the_migration() {

@@ -87,15 +87,11 @@ impl<'r> Call<'r> {
             credential_demanded: false,
             deviations: Vec::new(),
             prehashed: Arc::default(),
-            client: match request.peer {
-                // `X-Forwarded-For` is read only from a trusted proxy.
-                Some(peer) if app.config.trusted_proxies.contains(&peer) => limits::client_address(
-                    Some(peer),
-                    forwarded_for(request).as_deref(),
-                    &app.config.trusted_proxies,
-                ),
-                peer => peer,
-            },
+            client: limits::client_address(
+                request.peer,
+                || forwarded_for(request),
+                &app.config.trusted_proxies,
+            ),
         }
     }
 
