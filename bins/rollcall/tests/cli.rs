@@ -495,6 +495,7 @@ fn audit_export_writes_the_trail_as_json_lines() {
                         &rollcall_store::NewAuditRecord {
                             occurred_at: t0 + chrono::Duration::seconds(k),
                             actor: "scim:t",
+                            actor_kind: None,
                             operation: "user.create",
                             target: "user:x",
                             status: 201,

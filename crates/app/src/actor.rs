@@ -10,17 +10,35 @@ pub enum CredentialKind {
     ScimToken,
     /// An organization's admin token (`rc_admin_…`).
     AdminToken,
+    /// A JWT from an issuer the organization trusts; the id is the registration's.
+    Jwt,
+    /// An access token issued to one of the organization's OAuth clients; the id is the
+    /// client's.
+    OAuthClient,
     /// A kind an embedder added ([`crate::App::with_authenticator`]), by the prefix of its
     /// actors in the audit trail.
     Other(&'static str),
 }
 
 impl CredentialKind {
-    /// The prefix of the actor's name in the audit trail: `scim` or `admin`.
+    /// The prefix of the actor's name in the audit trail: `scim` for every SCIM
+    /// credential, `admin` for admin tokens.
     pub fn trail_prefix(self) -> &'static str {
         match self {
-            CredentialKind::ScimToken => "scim",
+            CredentialKind::ScimToken | CredentialKind::Jwt | CredentialKind::OAuthClient => "scim",
             CredentialKind::AdminToken => "admin",
+            CredentialKind::Other(prefix) => prefix,
+        }
+    }
+
+    /// The kind as the audit trail's `actor_kind` names it: `scim_token`, `admin_token`,
+    /// `jwt`, `oauth_client`, or an embedder's prefix.
+    pub fn name(self) -> &'static str {
+        match self {
+            CredentialKind::ScimToken => "scim_token",
+            CredentialKind::AdminToken => "admin_token",
+            CredentialKind::Jwt => "jwt",
+            CredentialKind::OAuthClient => "oauth_client",
             CredentialKind::Other(prefix) => prefix,
         }
     }
@@ -72,5 +90,10 @@ mod tests {
         assert_eq!(actor.trail_name(), "scim:t1");
         actor.credential_kind = CredentialKind::AdminToken;
         assert_eq!(actor.trail_name(), "admin:t1");
+        for kind in [CredentialKind::Jwt, CredentialKind::OAuthClient] {
+            actor.credential_kind = kind;
+            assert_eq!(actor.trail_name(), "scim:t1", "{kind:?}");
+        }
+        assert_eq!(CredentialKind::OAuthClient.name(), "oauth_client");
     }
 }

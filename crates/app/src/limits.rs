@@ -22,13 +22,20 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock, QuantaInstant, Reference};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+use crate::actor::Actor;
 use crate::credential::Credential;
+
+/// What a budget belongs to: the credential behind an actor (kind and id), whatever token
+/// of it a request presents.
+fn credential_key(actor: &Actor) -> String {
+    format!("{}:{}", actor.credential_kind.name(), actor.credential_id)
+}
 
 /// How long a credential's quota is used before it is read again.
 pub(crate) const QUOTA_TTL: Duration = Duration::from_secs(10);
@@ -63,7 +70,9 @@ impl Rate {
 
 struct CredentialBudget {
     org_id: String,
-    limiter: DefaultDirectRateLimiter,
+    /// Shared by every token of one credential (an OAuth client's access tokens, a JWT
+    /// registration's tokens): the budget is the credential's, not the token's.
+    limiter: Arc<DefaultDirectRateLimiter>,
     rate: Rate,
     learned: QuantaInstant,
     used: QuantaInstant,
@@ -81,6 +90,8 @@ pub(crate) struct Limits {
     keys: RandomState,
     clock: DefaultClock,
     credentials: Mutex<HashMap<Fingerprint, CredentialBudget>>,
+    /// Each credential's budget and rate, by [`credential_key`].
+    shared: Mutex<HashMap<String, (Arc<DefaultDirectRateLimiter>, Rate)>>,
     addresses: Mutex<HashMap<IpAddr, AddressBudget>>,
 }
 
@@ -149,42 +160,55 @@ impl Limits {
             .is_none_or(|budget| Duration::from(now.duration_since(budget.learned)) >= QUOTA_TTL)
     }
 
-    /// A transaction found the credential valid, with its organization's `rate`: from now
-    /// on its requests spend its budget. A first sighting spends one request (the one that
-    /// found it); a changed rate starts a full budget at the new rate.
-    pub(crate) fn learn(&self, key: Fingerprint, org_id: &str, rate: Rate) {
+    /// A transaction found the credential valid for `actor`, with its organization's
+    /// `rate`: from now on requests presenting it spend the budget of the credential behind
+    /// it (shared by all the tokens of one OAuth client or JWT registration). A first
+    /// sighting spends one request (the one that found it); a changed rate starts a full
+    /// budget at the new rate.
+    pub(crate) fn learn(&self, key: Fingerprint, actor: &Actor, rate: Rate) {
         let now = self.clock.now();
+        let credential = credential_key(actor);
         let mut credentials = self
             .credentials
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
         if credentials.len() > PRUNE_ABOVE {
             credentials.retain(|_, budget| {
                 Duration::from(now.duration_since(budget.used)) < 6 * QUOTA_TTL
             });
+            shared.retain(|_, (limiter, _)| Arc::strong_count(limiter) > 1);
         }
-        match credentials.get_mut(&key) {
-            Some(budget) if budget.rate == rate => budget.learned = now,
-            Some(budget) => {
-                budget.limiter = RateLimiter::direct_with_clock(rate.quota(), self.clock.clone());
-                budget.rate = rate;
-                budget.learned = now;
-            }
-            None => {
-                let limiter = RateLimiter::direct_with_clock(rate.quota(), self.clock.clone());
-                let _ = limiter.check();
-                credentials.insert(
-                    key,
-                    CredentialBudget {
-                        org_id: org_id.to_owned(),
-                        limiter,
-                        rate,
-                        learned: now,
-                        used: now,
-                    },
-                );
-            }
+        if let Some(budget) = credentials.get_mut(&key)
+            && budget.rate == rate
+        {
+            budget.learned = now;
+            return;
         }
+        let fresh = || {
+            let limiter = RateLimiter::direct_with_clock(rate.quota(), self.clock.clone());
+            // The request that found the credential.
+            let _ = limiter.check();
+            (Arc::new(limiter), rate)
+        };
+        let (limiter, _) = match shared.get(&credential) {
+            Some((limiter, known)) if *known == rate => (Arc::clone(limiter), rate),
+            _ => {
+                let made = fresh();
+                shared.insert(credential.clone(), (Arc::clone(&made.0), rate));
+                made
+            }
+        };
+        credentials.insert(
+            key,
+            CredentialBudget {
+                org_id: actor.org_id.clone(),
+                limiter,
+                rate,
+                learned: now,
+                used: now,
+            },
+        );
     }
 
     /// `org_id`'s settings changed: its credentials read their rate again on their next
@@ -195,6 +219,8 @@ impl Limits {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         credentials.retain(|_, budget| budget.org_id != org_id);
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        shared.retain(|_, (limiter, _)| Arc::strong_count(limiter) > 1);
     }
 
     /// A request from `address` failed to authenticate: it spends the address's budget,
@@ -262,6 +288,18 @@ pub(crate) fn client_address(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actor::CredentialKind;
+
+    fn actor(kind: CredentialKind, id: &str) -> Actor {
+        Actor {
+            org_id: "org".into(),
+            credential_kind: kind,
+            credential_id: id.into(),
+            dialect: scim_core::Dialect::Lenient,
+            schemas_version: 0,
+            request_id: None,
+        }
+    }
 
     #[test]
     fn a_known_credential_spends_its_burst_then_waits() {
@@ -275,7 +313,7 @@ mod tests {
         assert!(limits.needs_rate(token));
         limits.learn(
             token,
-            "org",
+            &actor(CredentialKind::ScimToken, "a"),
             Rate {
                 per_second: 1,
                 burst: 3,
@@ -297,6 +335,33 @@ mod tests {
     }
 
     #[test]
+    fn the_tokens_of_one_credential_share_its_budget() {
+        let limits = Limits::default();
+        let key = |token: &str| limits.key(&Credential::Bearer(token.to_owned()));
+        let rate = Rate {
+            per_second: 1,
+            burst: 4,
+        };
+        let client = actor(CredentialKind::OAuthClient, "c1");
+        let (first, second) = (key("eyJ.first.token"), key("eyJ.second.token"));
+        // Two access tokens of one client: each found valid once, both spend one budget.
+        limits.learn(first, &client, rate);
+        limits.learn(second, &client, rate);
+        assert_eq!(limits.admit(first, None), Ok(()));
+        assert_eq!(limits.admit(second, None), Ok(()));
+        assert_eq!(limits.admit(first, None), Err(1));
+        assert_eq!(limits.admit(second, None), Err(1));
+        // Another client of the same organization has a budget of its own.
+        let other = key("eyJ.other.token");
+        limits.learn(other, &actor(CredentialKind::OAuthClient, "c2"), rate);
+        assert_eq!(limits.admit(other, None), Ok(()));
+        // So has a SCIM token whose id happens to be the client's.
+        let token = key("rc_scim_c1");
+        limits.learn(token, &actor(CredentialKind::ScimToken, "c1"), rate);
+        assert_eq!(limits.admit(token, None), Ok(()));
+    }
+
+    #[test]
     fn failed_authentications_block_an_address_but_not_a_known_credential() {
         let limits = Limits::default();
         let key = |token: &str| limits.key(&Credential::Bearer(token.to_owned()));
@@ -305,7 +370,7 @@ mod tests {
         let known = key("rc_scim_known");
         limits.learn(
             known,
-            "org",
+            &actor(CredentialKind::ScimToken, "known"),
             Rate {
                 per_second: 100,
                 burst: 200,

@@ -98,7 +98,7 @@ where
         rate.lock().unwrap_or_else(PoisonError::into_inner).take(),
         &actor,
     ) {
-        app.limits.learn(key, &actor.org_id, rate);
+        app.limits.learn(key, actor, rate);
     }
     let result = match outcome {
         Ok(Ok(result)) => result,

@@ -35,6 +35,7 @@ use crate::error::Error;
 pub(crate) struct Author<'a> {
     org_id: &'a str,
     name: Cow<'a, str>,
+    kind: Option<&'static str>,
     request_id: Option<&'a str>,
 }
 
@@ -44,6 +45,7 @@ impl<'a> Author<'a> {
         Author {
             org_id: &actor.org_id,
             name: Cow::Owned(actor.trail_name()),
+            kind: Some(actor.credential_kind.name()),
             request_id: actor.request_id.as_deref(),
         }
     }
@@ -53,6 +55,7 @@ impl<'a> Author<'a> {
         Author {
             org_id,
             name: Cow::Borrowed(name),
+            kind: None,
             request_id: None,
         }
     }
@@ -93,6 +96,7 @@ pub(crate) fn append(
         &NewAuditRecord {
             occurred_at: now,
             actor: &author.name,
+            actor_kind: author.kind,
             operation: entry.operation,
             target: entry.target,
             status: entry.status,

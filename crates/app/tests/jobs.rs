@@ -111,6 +111,7 @@ fn audit_retention_prunes_behind_a_checkpoint_the_chain_verifies_from() {
                             &rollcall_store::NewAuditRecord {
                                 occurred_at: t0() + Duration::days(day),
                                 actor: "cli",
+                                actor_kind: None,
                                 operation: "workspace.create",
                                 target: "workspace:w",
                                 status: 200,

@@ -29,6 +29,9 @@ pub struct AuditRecord {
     pub occurred_at: DateTime<Utc>,
     /// Who made it: `scim:<token id>`, `admin:<token id>`, `cli`.
     pub actor: String,
+    /// The kind of credential behind `actor` (`scim_token`, `jwt`, `oauth_client`,
+    /// `admin_token`, …); `None` for `cli` and `system`, and on older records.
+    pub actor_kind: Option<String>,
     /// What was done, e.g. `user.create`, `group.patch`, `grant.delete`.
     pub operation: String,
     /// What it was done to, e.g. `user:<id>`.
@@ -66,6 +69,8 @@ pub struct NewAuditRecord<'a> {
     pub occurred_at: DateTime<Utc>,
     /// Who (see [`AuditRecord::actor`]).
     pub actor: &'a str,
+    /// The kind of credential behind it (see [`AuditRecord::actor_kind`]).
+    pub actor_kind: Option<&'a str>,
     /// What.
     pub operation: &'a str,
     /// To what.
@@ -115,6 +120,7 @@ struct AuditRow {
     request_id: Option<String>,
     prev_hash: Option<String>,
     hash: Option<String>,
+    actor_kind: Option<String>,
 }
 
 /// A record kept aside until the commit (see [`Tx::flush_audit`]).
@@ -124,6 +130,7 @@ pub(crate) struct PendingAudit {
     org_id: String,
     occurred_at: String,
     actor: String,
+    actor_kind: Option<String>,
     operation: String,
     target: String,
     status: i32,
@@ -172,6 +179,7 @@ impl Audit<'_, '_> {
             org_id: org_id.to_owned(),
             occurred_at: timestamp::to_db(record.occurred_at),
             actor: record.actor.to_owned(),
+            actor_kind: record.actor_kind.map(str::to_owned),
             operation: record.operation.to_owned(),
             target: record.target.to_owned(),
             status: i32::from(record.status),
@@ -249,6 +257,7 @@ impl Audit<'_, '_> {
             &NewAuditRecord {
                 occurred_at: now,
                 actor: "system",
+                actor_kind: None,
                 operation: CHECKPOINT,
                 target: &format!("org:{org_id}"),
                 status: 200,
@@ -373,6 +382,7 @@ impl Audit<'_, '_> {
                     org_id: row.org_id,
                     occurred_at: timestamp::from_db(&row.occurred_at)?,
                     actor: row.actor,
+                    actor_kind: row.actor_kind,
                     operation: row.operation,
                     target: row.target,
                     status: u16::try_from(row.status).unwrap_or(500),
@@ -392,6 +402,7 @@ impl AuditRow {
             org_id: &self.org_id,
             occurred_at: &self.occurred_at,
             actor: &self.actor,
+            actor_kind: self.actor_kind.as_deref(),
             operation: &self.operation,
             target: &self.target,
             status: i64::from(self.status),
@@ -408,6 +419,7 @@ impl PendingAudit {
             org_id: &self.org_id,
             occurred_at: &self.occurred_at,
             actor: &self.actor,
+            actor_kind: self.actor_kind.as_deref(),
             operation: &self.operation,
             target: &self.target,
             status: i64::from(self.status),
@@ -470,7 +482,7 @@ impl Tx<'_> {
             let mut insert = Sql::new(self.backend);
             insert.cacheable().push(
                 "INSERT INTO audit_events (id, org_id, occurred_at, actor, operation, target, \
-                 status, detail, request_id, prev_hash, hash) VALUES ",
+                 status, detail, request_id, prev_hash, hash, actor_kind) VALUES ",
             );
             for (k, (record, prev_hash, hash)) in records.by_ref().take(size).enumerate() {
                 insert.push(if k == 0 { "(" } else { ", (" });
@@ -492,7 +504,10 @@ impl Tx<'_> {
                     .push_bind(Bind::OptionalText(record.request_id))
                     .push(", ");
                 insert.push_bind(Bind::Text(prev_hash)).push(", ");
-                insert.push_bind(Bind::Text(hash)).push(")");
+                insert.push_bind(Bind::Text(hash)).push(", ");
+                insert
+                    .push_bind(Bind::OptionalText(record.actor_kind))
+                    .push(")");
             }
             insert.execute(self.conn)?;
         }

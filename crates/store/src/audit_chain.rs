@@ -39,6 +39,8 @@ pub(crate) struct Stored<'a> {
     pub(crate) status: i64,
     pub(crate) detail: &'a str,
     pub(crate) request_id: Option<&'a str>,
+    /// Covered when present; records without one hash as they did before it existed.
+    pub(crate) actor_kind: Option<&'a str>,
 }
 
 /// The hash of `record` linked after `prev` (lower-case hex).
@@ -58,7 +60,8 @@ pub(crate) fn link(prev: &str, record: &Stored<'_>) -> String {
         Some(record.detail),
         record.request_id,
     ];
-    for field in fields {
+    let kind = record.actor_kind.map(Some);
+    for field in fields.into_iter().chain(kind) {
         match field {
             Some(text) => {
                 hasher.update(b"S");
@@ -190,6 +193,7 @@ mod tests {
             status: 201,
             detail: "{\"after\":{\"userName\":\"ann\"}}",
             request_id: None,
+            actor_kind: None,
         }
     }
 
@@ -231,6 +235,14 @@ mod tests {
             },
             Stored {
                 request_id: Some(""),
+                ..base
+            },
+            Stored {
+                actor_kind: Some("jwt"),
+                ..base
+            },
+            Stored {
+                actor_kind: Some(""),
                 ..base
             },
         ];

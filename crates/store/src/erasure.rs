@@ -70,7 +70,7 @@ impl KeyEncryptionKey {
         Ok(KeyEncryptionKey(bytes))
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
+    pub(crate) fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(Key::from_slice(&self.0))
     }
 }
@@ -133,7 +133,7 @@ impl DataKey {
         Ok(DataKey(key.try_into().map_err(|_| unreadable())?))
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
+    pub(crate) fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(Key::from_slice(&self.0))
     }
 }
@@ -165,7 +165,7 @@ fn open_value(key: &DataKey, org_id: &str, user_id: &str, sealed: &str) -> Optio
 
 /// `msg` encrypted with a fresh random nonce, bound to `aad`: hex of nonce ‖ ciphertext.
 /// `None` only if the cipher fails, which a 32-byte key and a 24-byte nonce rule out.
-fn encrypt(cipher: &XChaCha20Poly1305, aad: &[u8], msg: &[u8]) -> Option<String> {
+pub(crate) fn encrypt(cipher: &XChaCha20Poly1305, aad: &[u8], msg: &[u8]) -> Option<String> {
     let mut nonce = [0_u8; 24];
     rand::rng().fill_bytes(&mut nonce);
     let ciphertext = cipher
@@ -177,7 +177,7 @@ fn encrypt(cipher: &XChaCha20Poly1305, aad: &[u8], msg: &[u8]) -> Option<String>
 }
 
 /// What [`encrypt`] encrypted, if `cipher` opens it with `aad`.
-fn decrypt(cipher: &XChaCha20Poly1305, aad: &[u8], stored: &str) -> Option<Vec<u8>> {
+pub(crate) fn decrypt(cipher: &XChaCha20Poly1305, aad: &[u8], stored: &str) -> Option<Vec<u8>> {
     let bytes = hex::decode(stored).ok()?;
     if bytes.len() < 24 {
         return None;
@@ -575,6 +575,37 @@ pub(crate) fn check_key_encryption(
         update.execute(connection)?;
     }
     Ok(())
+}
+
+/// Rewrap every user's data key from `old` to `new` (`None`: in clear); how many.
+pub(crate) fn rewrap_data_keys(
+    connection: &mut crate::connection::AnyConnection,
+    backend: crate::Backend,
+    old: Option<&KeyEncryptionKey>,
+    new: Option<&KeyEncryptionKey>,
+) -> Result<u64, StoreError> {
+    let mut select = Sql::new(backend);
+    select.push("SELECT org_id, user_id, data_key FROM user_data_keys");
+    let keys: Vec<StoredKey> = select.load(connection)?;
+    let mut rewrapped = 0;
+    for key in keys {
+        let data_key = DataKey::from_stored(&key.data_key, old, &key.org_id, &key.user_id)?;
+        let mut update = Sql::new(backend);
+        update
+            .push("UPDATE user_data_keys SET data_key = ")
+            .push_bind(Bind::Text(data_key.to_stored(
+                new,
+                &key.org_id,
+                &key.user_id,
+            )))
+            .push(" WHERE org_id = ")
+            .push_bind(Bind::Text(key.org_id))
+            .push(" AND user_id = ")
+            .push_bind(Bind::Text(key.user_id));
+        update.execute(connection)?;
+        rewrapped += 1;
+    }
+    Ok(rewrapped)
 }
 
 /// An outbox event's id and data.

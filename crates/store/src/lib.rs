@@ -15,12 +15,15 @@ mod erasure;
 mod error;
 mod filter_sql;
 mod grants;
+mod jwt_issuers;
+mod key_encryption;
 mod keyset;
 mod lifecycle;
 mod list;
 mod member_ids;
 mod members;
 mod migrations;
+mod oauth;
 mod org;
 mod org_schema;
 mod outbox;
@@ -29,6 +32,7 @@ mod resource;
 mod resource_update;
 mod rules;
 mod schema;
+mod sealed;
 mod secret;
 mod sql;
 mod succession;
@@ -61,9 +65,14 @@ pub use consumers::{ConsumerState, Consumers, subscriber_consumer, webhook_consu
 pub use data_migrations::MigrationFinding;
 pub use erasure::{ERASED, KeyEncryptionKey, UNREADABLE};
 pub use grants::{GrantFilter, Grants};
+pub use jwt_issuers::{JwtIssuer, JwtIssuers, NewJwtIssuer};
+pub use key_encryption::Rewrapped;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};
 pub use lifecycle::{ActivityChange, Lifecycle};
 pub use members::{MemberDelta, Members};
+pub use oauth::{
+    CLIENT_ID_PREFIX, MAX_TOKEN_LIFETIME, NewOAuthClient, OAuth, OAuthClient, SigningKey,
+};
 pub use org::Orgs;
 pub use org_schema::{OrgSchema, Schemas};
 pub use outbox::{NewEvent, Outbox, OutboxEvent};
@@ -335,7 +344,7 @@ impl Store {
         let cursor_key = {
             let mut connection = pool.get()?;
             migrations::run_pending(&mut connection, kek.as_deref(), now)?;
-            erasure::check_key_encryption(&mut connection, backend, kek.as_deref())?;
+            key_encryption::check(&mut connection, backend, kek.as_deref())?;
             secret::cursor_key(&mut connection, backend, now)?
         };
         let sqlite_writer = std::sync::Arc::default();
@@ -399,9 +408,25 @@ impl Store {
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
         let kek = options.key_encryption_key.as_ref();
         let applied = migrations::run_pending(&mut connection, kek, now)?;
-        erasure::check_key_encryption(&mut connection, backend, kek)?;
+        key_encryption::check(&mut connection, backend, kek)?;
         let findings = data_migrations::findings(&mut connection)?;
         Ok(Migrated { applied, findings })
+    }
+
+    /// Rewrap every data key and stored secret of the database at `url` from `old` (the
+    /// key-encryption key they are wrapped with now; `None`: in clear) to `new` (`None`:
+    /// store them in clear), in one transaction. Servers must then be started with `new`.
+    pub fn rotate_key_encryption(
+        url: &str,
+        old: Option<&KeyEncryptionKey>,
+        new: Option<&KeyEncryptionKey>,
+    ) -> Result<Rewrapped, StoreError> {
+        let backend = connection::backend_of(url)?;
+        connection::prepare(url)?;
+        let mut connection = connection::establish(url)
+            .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+        key_encryption::check(&mut connection, backend, old)?;
+        key_encryption::rotate(&mut connection, backend, old, new)
     }
 
     /// What the data migrations found for an operator to look at.

@@ -182,6 +182,7 @@ diesel::table! {
         request_id -> Nullable<Text>,
         prev_hash -> Nullable<Text>,
         hash -> Nullable<Text>,
+        actor_kind -> Nullable<Text>,
     }
 }
 

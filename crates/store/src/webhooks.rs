@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 
+use crate::KeyEncryptionKey;
 use crate::consumers::webhook_consumer;
 use crate::org::new_id;
+use crate::sealed::{self, Purpose};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx, timestamp};
 
@@ -82,14 +84,16 @@ struct WebhookRow {
 }
 
 impl WebhookRow {
-    fn into_webhook(self) -> Result<Webhook, StoreError> {
+    fn into_webhook(self, kek: Option<&KeyEncryptionKey>) -> Result<Webhook, StoreError> {
+        let secret = sealed::open(&self.secret, kek, Purpose::Webhook, &self.id)?;
         Ok(Webhook {
             event_types: serde_json::from_str(&self.event_types)?,
             created_at: timestamp::from_db(&self.created_at)?,
             id: self.id,
             org_id: self.org_id,
             url: self.url,
-            secret: self.secret,
+            secret: String::from_utf8(secret)
+                .map_err(|_| StoreError::Database("a webhook secret is not text".to_owned()))?,
         })
     }
 }
@@ -135,9 +139,13 @@ impl Webhooks<'_, '_> {
             .push_bind(Bind::Text(created.org_id.clone()))
             .push(", ");
         insert.push_bind(Bind::Text(created.url.clone())).push(", ");
-        insert
-            .push_bind(Bind::Text(created.secret.clone()))
-            .push(", ");
+        let secret = sealed::seal(
+            self.tx.kek.as_deref(),
+            Purpose::Webhook,
+            &created.id,
+            created.secret.as_bytes(),
+        )?;
+        insert.push_bind(Bind::Text(secret)).push(", ");
         insert
             .push_bind(Bind::Text(serde_json::to_string(&created.event_types)?))
             .push(", ");
@@ -165,7 +173,7 @@ impl Webhooks<'_, '_> {
         select
             .push_bind(Bind::Text(org_id.to_owned()))
             .push(" ORDER BY created_at, id");
-        rows_to_webhooks(select.load(self.tx.conn)?)
+        rows_to_webhooks(select.load(self.tx.conn)?, self.tx.kek.as_deref())
     }
 
     /// Every organization's webhooks (for the dispatcher).
@@ -174,7 +182,7 @@ impl Webhooks<'_, '_> {
         select.cacheable().push(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY org_id, created_at, id"
         ));
-        rows_to_webhooks(select.load(self.tx.conn)?)
+        rows_to_webhooks(select.load(self.tx.conn)?, self.tx.kek.as_deref())
     }
 
     /// Delete a webhook of the organization and its delivery state; another org's id is
@@ -195,6 +203,9 @@ impl Webhooks<'_, '_> {
     }
 }
 
-fn rows_to_webhooks(rows: Vec<WebhookRow>) -> Result<Vec<Webhook>, StoreError> {
-    rows.into_iter().map(WebhookRow::into_webhook).collect()
+fn rows_to_webhooks(
+    rows: Vec<WebhookRow>,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<Vec<Webhook>, StoreError> {
+    rows.into_iter().map(|row| row.into_webhook(kek)).collect()
 }

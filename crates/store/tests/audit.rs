@@ -32,6 +32,7 @@ fn records_are_appended_in_the_transaction_read_in_order_and_never_changed() {
                     &NewAuditRecord {
                         occurred_at: t0 + Duration::seconds(k),
                         actor,
+                        actor_kind: None,
                         operation: "user.create",
                         target,
                         status: 201,

@@ -20,6 +20,7 @@ fn append(store: &Store, org: &str, target: &str) {
                 &NewAuditRecord {
                     occurred_at: Utc::now(),
                     actor: "scim:t",
+                    actor_kind: None,
                     operation: "user.patch",
                     target,
                     status: 200,
@@ -80,6 +81,7 @@ fn every_append_links_and_every_tampering_is_named() {
                         &NewAuditRecord {
                             occurred_at: Utc::now(),
                             actor: "cli",
+                            actor_kind: None,
                             operation: "workspace.create",
                             target: "workspace:w",
                             status: 200,
@@ -182,6 +184,7 @@ fn append_in(tx: &mut rollcall_store::Tx<'_>, org: &str) -> Result<(), StoreErro
         &NewAuditRecord {
             occurred_at: Utc::now(),
             actor: "scim:t",
+            actor_kind: None,
             operation: "group.patch",
             target: "group:g",
             status: 200,

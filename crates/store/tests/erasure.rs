@@ -149,6 +149,7 @@ fn data_keys_are_wrapped_with_the_operators_key_encryption_key() {
                         &NewAuditRecord {
                             occurred_at: Utc::now(),
                             actor: "scim:t",
+                            actor_kind: None,
                             operation: "user.create",
                             target: &format!("user:{user}"),
                             status: 201,

@@ -210,6 +210,7 @@ fn record_then(
                 &rollcall_store::NewAuditRecord {
                     occurred_at: Utc::now(),
                     actor: "test",
+                    actor_kind: None,
                     operation: "user.create",
                     target: name,
                     status: 201,

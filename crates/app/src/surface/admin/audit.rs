@@ -23,6 +23,7 @@ pub(crate) fn record_document(record: &AuditRecord) -> Value {
         "org": record.org_id,
         "time": record.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         "actor": record.actor,
+        "actor_kind": record.actor_kind,
         "credential": credential(&record.actor),
         "type": record.operation,
         "target": record.target,
