@@ -9,6 +9,8 @@ use scim_core::SchemaRegistry;
 use crate::clock::Clock;
 use crate::config::ScimConfig;
 use crate::counters::{CounterSnapshot, Counters};
+use crate::credential::issuers::{IssuerRegistry, JwtIssuers};
+use crate::credential::oauth::OAuthTokens;
 use crate::credential::{Authenticator, Authenticators, OpaqueTokens};
 use crate::latency::Latencies;
 use crate::limits::Limits;
@@ -37,6 +39,8 @@ pub struct App {
     pub(crate) authenticators: Arc<Authenticators>,
     /// The instance's rate limits.
     pub(crate) limits: Arc<Limits>,
+    /// The trusted JWT issuers as this instance last read them.
+    pub(crate) issuers: Arc<IssuerRegistry>,
     /// Who `/Me` is, when the embedder says.
     pub(crate) me: Option<MeResolver>,
 }
@@ -53,19 +57,30 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// The application over `store`, with the standard schemas and the store's opaque
-    /// tokens as its credentials.
+    /// The application over `store`, with the standard schemas, and as its credentials
+    /// the store's opaque tokens, the access tokens of its OAuth clients and JWTs of the
+    /// issuers its organizations trust.
     pub fn new(store: Store, config: ScimConfig) -> App {
+        let database = Database::new(store);
+        let issuers = Arc::new(IssuerRegistry::default());
+        let mut authenticators = Authenticators::new(OpaqueTokens);
+        authenticators.push(OAuthTokens::default());
+        authenticators.push(JwtIssuers::new(
+            database.clone(),
+            Arc::clone(&issuers),
+            config.allow_private_webhook_addresses,
+        ));
         App {
-            database: Database::new(store),
+            database,
             standard: Arc::new(SchemaRegistry::standard()),
             config: Arc::new(config),
             org_schemas: Arc::default(),
             counters: Arc::default(),
             latencies: Arc::default(),
             clock: Clock::system(),
-            authenticators: Arc::new(Authenticators::new(OpaqueTokens)),
+            authenticators: Arc::new(authenticators),
             limits: Arc::default(),
+            issuers,
             me: None,
         }
     }

@@ -10,6 +10,9 @@
 //! ([`crate::App::with_authenticator`]).
 
 mod authenticator;
+pub(crate) mod issuers;
+pub(crate) mod jwt;
+pub(crate) mod oauth;
 mod opaque;
 
 use crate::api::Api;

@@ -32,7 +32,7 @@
 mod dispatcher;
 mod emit;
 mod subscriber;
-mod webhook;
+pub(crate) mod webhook;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};

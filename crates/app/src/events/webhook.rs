@@ -26,7 +26,7 @@ use super::{Event, SIGNATURE_HEADER, signature};
 
 /// An HTTP client for deliveries, with `timeout` for the whole exchange; to public
 /// addresses only unless `private_addresses`.
-pub(super) fn agent(timeout: Duration, private_addresses: bool) -> ureq::Agent {
+pub(crate) fn agent(timeout: Duration, private_addresses: bool) -> ureq::Agent {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(RootCerts::WebPki)

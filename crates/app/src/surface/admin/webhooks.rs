@@ -64,26 +64,41 @@ fn url(
     allow_private: bool,
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
 ) -> Result<String, Error> {
-    let text = match fields.get("url") {
+    outbound_url(fields, "url", allow_private, resolve)
+}
+
+/// The URL in field `name` of a request, for Rollcall to reach (a webhook receiver, a
+/// JWKS): `http(s)`, a host and a port, and a public host unless `allow_private`.
+pub(crate) fn outbound_url(
+    fields: &Map<String, Value>,
+    name: &str,
+    allow_private: bool,
+    resolve: &dyn Fn(&str) -> Vec<IpAddr>,
+) -> Result<String, Error> {
+    let text = match fields.get(name) {
         Some(Value::String(text)) if !text.trim().is_empty() => text.trim(),
-        None | Some(Value::Null) => return Err(Error::invalid_request("url is required")),
-        Some(_) => return Err(Error::invalid_request("url must be a non-empty string")),
+        None | Some(Value::Null) => return Err(Error::invalid_request(format!("{name} is required"))),
+        Some(_) => {
+            return Err(Error::invalid_request(format!(
+                "{name} must be a non-empty string"
+            )));
+        }
     };
     if text.len() > MAX_URL_BYTES {
         return Err(Error::invalid_request(format!(
-            "url is longer than {MAX_URL_BYTES} bytes"
+            "{name} is longer than {MAX_URL_BYTES} bytes"
         )));
     }
     let uri = ureq::http::Uri::try_from(text)
-        .map_err(|error| Error::invalid_request(format!("url is not a URL: {error}")))?;
+        .map_err(|error| Error::invalid_request(format!("{name} is not a URL: {error}")))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(Error::invalid_request(
-            "url must be an http:// or https:// URL",
-        ));
+        return Err(Error::invalid_request(format!(
+            "{name} must be an http:// or https:// URL"
+        )));
     }
     let host = match uri.host() {
         Some(host) if !host.is_empty() => host,
-        _ => return Err(Error::invalid_request("url must name a host")),
+        _ => return Err(Error::invalid_request(format!("{name} must name a host"))),
     };
     // `Uri` takes any digits for a port; delivery could never connect to one over 65535.
     let authority = uri.authority().map_or("", |authority| authority.as_str());
@@ -98,20 +113,20 @@ fn url(
         && !port.parse::<u16>().is_ok_and(|port| port > 0)
     {
         return Err(Error::invalid_request(format!(
-            "url's port {port} is not a port (1 to 65535)"
+            "{name}'s port {port} is not a port (1 to 65535)"
         )));
     }
     if !allow_private {
         let parsed = WebhookHost::parse(host)
-            .ok_or_else(|| Error::invalid_request(format!("url's host {host} is not a host")))?;
+            .ok_or_else(|| Error::invalid_request(format!("{name}'s host {host} is not a host")))?;
         let resolved = match &parsed {
             WebhookHost::Name(name) => resolve(name),
             WebhookHost::Ip(_) => Vec::new(),
         };
         if let Some(why) = private_host(&parsed, &resolved) {
             return Err(Error::invalid_request(format!(
-                "url's host {host} {why}: webhooks reach public addresses only unless the \
-                 server sets webhook_allow_private_addresses"
+                "{name}'s host {host} {why}: Rollcall reaches public addresses only unless \
+                 the server sets webhook_allow_private_addresses"
             )));
         }
     }

@@ -1,0 +1,170 @@
+//! What every JWT credential shares: the shape of a token, its unverified claims (read
+//! only to find which registration or key to verify it with), its times judged on the
+//! application's clock, and the verification itself, by `jsonwebtoken` with the algorithm
+//! pinned. `none` is no algorithm `jsonwebtoken` knows: such a token never verifies.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use serde_json::{Map, Value};
+
+use super::Refusal;
+
+/// Clock skew forgiven on `exp` and `nbf` (PRODUCT.md §1).
+pub(crate) const LEEWAY_SECONDS: i64 = 60;
+
+/// The claims of a token, as a JSON object.
+pub(crate) type Claims = Map<String, Value>;
+
+/// Whether `token` has the shape of a JWT (three base64url parts, the first a JSON
+/// object): only then do the JWT authenticators look at it.
+pub(crate) fn is_jwt(token: &str) -> bool {
+    token.starts_with("eyJ")
+        && token.split('.').count() == 3
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The refusal of a token for `reason`.
+pub(crate) fn refuse(reason: &'static str) -> Refusal {
+    Refusal { reason }
+}
+
+/// The header and the claims of `token`, not verified: what they say decides only where
+/// to look for the key. A token whose parts do not decode is `malformed`.
+pub(crate) fn unverified(token: &str) -> Result<(Header, Claims), Refusal> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| refuse("malformed"))?;
+    let payload = token.split('.').nth(1).ok_or_else(|| refuse("malformed"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| refuse("malformed"))?;
+    let claims: Claims = serde_json::from_slice(&bytes).map_err(|_| refuse("malformed"))?;
+    Ok((header, claims))
+}
+
+/// Verify `token`'s signature with `key` for `algorithm` (the header's, already checked
+/// against what the issuer allows), and that it carries `issuer` and `audience`. Times
+/// are checked apart, on the application's clock ([`check_times`]).
+pub(crate) fn verify(
+    token: &str,
+    key: &DecodingKey,
+    algorithm: Algorithm,
+    issuer: &str,
+    audience: &str,
+) -> Result<Claims, Refusal> {
+    let mut validation = Validation::new(algorithm);
+    validation.algorithms = vec![algorithm];
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    use jsonwebtoken::errors::ErrorKind;
+    jsonwebtoken::decode::<Claims>(token, key, &validation)
+        .map(|data| data.claims)
+        .map_err(|error| {
+            refuse(match error.kind() {
+                ErrorKind::InvalidSignature => "bad_signature",
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "wrong_algorithm",
+                ErrorKind::InvalidIssuer => "wrong_issuer",
+                ErrorKind::InvalidAudience => "wrong_audience",
+                _ => "malformed",
+            })
+        })
+}
+
+/// `exp` (required) and `nbf` (when present) against `now`, with [`LEEWAY_SECONDS`].
+pub(crate) fn check_times(claims: &Claims, now: DateTime<Utc>) -> Result<(), Refusal> {
+    let now = now.timestamp();
+    let seconds = |name: &str| claims.get(name).and_then(Value::as_f64);
+    let Some(exp) = seconds("exp") else {
+        return Err(refuse("malformed"));
+    };
+    if (now - LEEWAY_SECONDS) as f64 >= exp {
+        return Err(refuse("expired"));
+    }
+    if let Some(nbf) = seconds("nbf")
+        && nbf > (now + LEEWAY_SECONDS) as f64
+    {
+        return Err(refuse("not_yet_valid"));
+    }
+    Ok(())
+}
+
+/// The algorithm a registration may name: `HS256`, `RS256`, `ES256` or `EdDSA`.
+pub(crate) fn algorithm(name: &str) -> Option<Algorithm> {
+    match name {
+        "HS256" => Some(Algorithm::HS256),
+        "RS256" => Some(Algorithm::RS256),
+        "ES256" => Some(Algorithm::ES256),
+        "EdDSA" => Some(Algorithm::EdDSA),
+        _ => None,
+    }
+}
+
+/// Whether `claim` holds `value`: equal, or, for an array claim, containing it.
+pub(crate) fn claim_holds(claims: &Claims, name: &str, value: &Value) -> bool {
+    match claims.get(name) {
+        Some(Value::Array(items)) if !value.is_array() => items.contains(value),
+        Some(held) => held == value,
+        None => false,
+    }
+}
+
+/// Whether the token's `aud` names `audience` (a string, or an array holding it).
+pub(crate) fn audience_holds(claims: &Claims, audience: &str) -> bool {
+    claim_holds(claims, "aud", &Value::String(audience.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn times_are_judged_on_the_given_clock_with_a_minute_of_leeway() {
+        let now = DateTime::<Utc>::from_timestamp(1_000_000, 0).unwrap_or_default();
+        let claims = |value: Value| value.as_object().cloned().unwrap_or_default();
+        let cases = [
+            (json!({"exp": 1_000_100}), Ok(())),
+            (json!({"exp": 999_950}), Ok(())),
+            (json!({"exp": 999_940}), Err("expired")),
+            (json!({}), Err("malformed")),
+            (json!({"exp": "soon"}), Err("malformed")),
+            (json!({"exp": 1_000_100, "nbf": 1_000_050}), Ok(())),
+            (json!({"exp": 1_000_100, "nbf": 1_000_061}), Err("not_yet_valid")),
+        ];
+        for (value, expected) in cases {
+            let got = check_times(&claims(value.clone()), now).map_err(|r| r.reason);
+            assert_eq!(got, expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn only_a_jwt_shape_is_a_jwt() {
+        for (token, jwt) in [
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true),
+            ("rc_scim_abc_def", false),
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0", false),
+            ("eyJ a.b.c", false),
+            ("eyJ.a.b.c", false),
+        ] {
+            assert_eq!(is_jwt(token), jwt, "{token}");
+        }
+    }
+
+    #[test]
+    fn claims_hold_values_or_arrays_of_them() {
+        let claims = json!({"aud": ["a", "b"], "tid": "t"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        assert!(audience_holds(&claims, "b"));
+        assert!(!audience_holds(&claims, "c"));
+        assert!(claim_holds(&claims, "tid", &json!("t")));
+        assert!(!claim_holds(&claims, "tid", &json!("u")));
+        assert!(!claim_holds(&claims, "oid", &json!("t")));
+    }
+}
