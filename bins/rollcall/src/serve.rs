@@ -79,10 +79,11 @@ async fn listen(
     // events pruned, in the background.
     maintenance::spawn(app.store(), event_retention);
     let server = HttpServer::new(move || {
-        let (scim, admin, health) = (app.clone(), app.clone(), app.clone());
+        let (scim, admin, health, oauth) = (app.clone(), app.clone(), app.clone(), app.clone());
         actix_web::App::new()
             .configure(|config| rollcall_http::configure(config, scim))
             .configure(|config| rollcall_http::configure_admin(config, admin))
+            .configure(|config| rollcall_http::configure_oauth(config, oauth))
             .configure(|config| rollcall_http::configure_health(config, health))
             .default_service(web::to(rollcall_http::not_found))
     })

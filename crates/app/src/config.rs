@@ -22,6 +22,9 @@ pub struct ScimConfig {
     /// one of them is from the client `X-Forwarded-For` names (the last address in it that
     /// is not a trusted proxy). Used to limit failed authentications per client address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long an access token from `POST /oauth/token` is valid (default one hour; at
+    /// most [`rollcall_store::MAX_TOKEN_LIFETIME`]).
+    pub oauth_token_lifetime: std::time::Duration,
 }
 
 impl Default for ScimConfig {
@@ -34,6 +37,7 @@ impl Default for ScimConfig {
             max_bulk_payload_bytes: 1024 * 1024,
             allow_private_webhook_addresses: false,
             trusted_proxies: Vec::new(),
+            oauth_token_lifetime: std::time::Duration::from_secs(3600),
         }
     }
 }

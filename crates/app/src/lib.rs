@@ -37,6 +37,7 @@ pub use jobs::{expire_grants, prune_audit, purge_deleted_users};
 pub use password::verify_password;
 pub use request::{Body, Headers, Method, Request};
 pub use response::{JSON, Response, SCIM_JSON};
+pub use surface::oauth::TOKEN_BODY_LIMIT;
 pub use trail::record_change;
 pub use transaction::Access;
 

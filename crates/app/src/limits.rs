@@ -110,7 +110,13 @@ fn whole_seconds(wait: Duration) -> u64 {
 impl Limits {
     /// The key of `credential`'s budget.
     pub(crate) fn key(&self, credential: &Credential) -> Fingerprint {
-        Fingerprint(self.keys.hash_one(credential.token()))
+        self.key_of(credential.token())
+    }
+
+    /// The key of a budget for `text` (what a client presented, e.g. an OAuth client's id
+    /// and secret at the token endpoint).
+    pub(crate) fn key_of(&self, text: &str) -> Fingerprint {
+        Fingerprint(self.keys.hash_one(text))
     }
 
     /// Before any database work: `Err(seconds)` when the request must wait. A known

@@ -50,6 +50,21 @@ impl<'a> Author<'a> {
         }
     }
 
+    /// A client that failed to authenticate as a credential of `org_id` of `kind`
+    /// (`unauthenticated`, e.g. an OAuth client with a wrong secret).
+    pub(crate) fn unauthenticated(
+        org_id: &'a str,
+        kind: &'static str,
+        request_id: Option<&'a str>,
+    ) -> Author<'a> {
+        Author {
+            org_id,
+            name: Cow::Borrowed("unauthenticated"),
+            kind: Some(kind),
+            request_id,
+        }
+    }
+
     /// A named actor of `org_id` outside any request.
     pub(crate) fn named(org_id: &'a str, name: &'a str) -> Author<'a> {
         Author {

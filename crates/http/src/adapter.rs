@@ -28,28 +28,57 @@ async fn serve(
     payload: web::Payload,
     app: web::Data<App>,
 ) -> HttpResponse {
-    let request = read(api, &request, payload, &app).await;
+    let request = read(api.prefix(), &request, payload, |method, path| {
+        app.body_limit(api, method, path)
+    })
+    .await;
     respond(app.serve(api, request).await)
 }
 
-/// The actix request as the surface reads it.
-async fn read(api: Api, request: &HttpRequest, payload: web::Payload, app: &App) -> Request {
+/// Mount `POST /oauth/token` ([`App::serve_token`]).
+pub(crate) fn mount_token(cfg: &mut web::ServiceConfig, app: App) {
+    cfg.service(
+        web::resource(TOKEN_PATH)
+            .app_data(web::Data::new(app))
+            .default_service(web::to(
+                |request: HttpRequest, payload: web::Payload, app: web::Data<App>| async move {
+                    let request = read(TOKEN_PATH, &request, payload, |method, _| {
+                        (*method == Method::Post).then_some(rollcall_app::TOKEN_BODY_LIMIT)
+                    })
+                    .await;
+                    respond(app.serve_token(request).await)
+                },
+            )),
+    );
+}
+
+/// Where the token endpoint is mounted.
+const TOKEN_PATH: &str = "/oauth/token";
+
+/// The actix request as the surface reads it, under the mount point `prefix`; the body
+/// read up to what `limit` says for its method and path.
+async fn read(
+    prefix: &str,
+    request: &HttpRequest,
+    payload: web::Payload,
+    limit: impl FnOnce(&Method, &str) -> Option<usize>,
+) -> Request {
     let method = Method::parse(request.method().as_str());
     let path = request.match_info().unprocessed().to_owned();
     let mut headers = Headers::new();
     for (name, value) in request.headers() {
         headers.append(name.as_str(), value.as_bytes());
     }
-    let body = match app.body_limit(api, &method, &path) {
+    let body = match limit(&method, &path) {
         None => Body::Bytes(Vec::new()),
         Some(limit) => read_body(request, payload, limit).await,
     };
     let info = request.connection_info();
     // The path up to the mount point, so a nested mount keeps its prefix.
     let raw = request.path();
-    let mount = match raw.find(api.prefix()) {
-        Some(at) => &raw[..at + api.prefix().len()],
-        None => api.prefix(),
+    let mount = match raw.find(prefix) {
+        Some(at) => &raw[..at + prefix.len()],
+        None => prefix,
     };
     Request {
         method,

@@ -19,6 +19,12 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig, app: App) {
     adapter::mount(cfg, Api::Admin, app);
 }
 
+/// Mount the OAuth 2.0 token endpoint, `POST /oauth/token` (client credentials grant,
+/// PRODUCT.md §1); errors in RFC 6749's shape.
+pub fn configure_oauth(cfg: &mut web::ServiceConfig, app: App) {
+    adapter::mount_token(cfg, app);
+}
+
 /// Mount `/healthz` (liveness) and `/readyz` (the database answers) at the root; no token.
 pub fn configure_health(cfg: &mut web::ServiceConfig, app: App) {
     let app = web::Data::new(app);

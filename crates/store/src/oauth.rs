@@ -267,6 +267,23 @@ impl OAuth<'_, '_> {
             .transpose()?)
     }
 
+    /// The client `client_id` names, whatever the secret (to record a failed
+    /// authentication in its organization's trail).
+    pub fn find(&mut self, client_id: &str) -> Result<Option<OAuthClient>, StoreError> {
+        let Some(id) = client_id.strip_prefix(CLIENT_ID_PREFIX) else {
+            return Ok(None);
+        };
+        let mut select = Sql::new(self.tx.backend);
+        select.push(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = "
+        ));
+        select.push_bind(Bind::Text(id.to_owned()));
+        select
+            .optional::<ClientRow>(self.tx.conn)?
+            .map(|row| row.client())
+            .transpose()
+    }
+
     /// The organization of client `id` of `org_id` with what a request needs of it, if the
     /// client is not revoked: what a token it was issued stands for now.
     pub fn active(&mut self, org_id: &str, id: &str) -> Result<Option<Authenticated>, StoreError> {

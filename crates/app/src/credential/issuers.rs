@@ -95,9 +95,16 @@ pub(crate) fn pem_key(pem: &str, algorithm: Algorithm) -> Option<DecodingKey> {
 
 impl Registration {
     fn from_stored(issuer: JwtIssuer) -> Registration {
-        let algorithms: Vec<Algorithm> =
-            issuer.algorithms.iter().filter_map(|name| jwt::algorithm(name)).collect();
-        let keys = match (&issuer.shared_secret, &issuer.public_key_pem, &issuer.jwks_url) {
+        let algorithms: Vec<Algorithm> = issuer
+            .algorithms
+            .iter()
+            .filter_map(|name| jwt::algorithm(name))
+            .collect();
+        let keys = match (
+            &issuer.shared_secret,
+            &issuer.public_key_pem,
+            &issuer.jwks_url,
+        ) {
             (Some(secret), _, _) => match DecodingKey::from_secret(secret) {
                 Ok(key) => Keys::Secret(key),
                 Err(_) => Keys::Pem(Vec::new()),
@@ -306,7 +313,10 @@ impl JwtIssuers {
     }
 
     fn recall(&self, token: &str, now: DateTime<Utc>) -> Option<IssuerVerified> {
-        let remembered = self.remembered.lock().unwrap_or_else(PoisonError::into_inner);
+        let remembered = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let (verified, exp) = remembered.get(token)?;
         (now.timestamp() - jwt::LEEWAY_SECONDS < *exp).then(|| verified.clone())
     }
@@ -315,7 +325,10 @@ impl JwtIssuers {
         let Some(exp) = claims.get("exp").and_then(Value::as_i64) else {
             return;
         };
-        let mut remembered = self.remembered.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut remembered = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if remembered.len() >= MAX_REMEMBERED {
             remembered.clear();
         }
@@ -328,14 +341,19 @@ impl JwtIssuers {
             .registry
             .current(&self.database, REGISTRY_TTL, now)
             .await;
-        let mut matching: Vec<&Registration> =
-            registrations.iter().filter(|r| r.matches(&claims)).collect();
+        let mut matching: Vec<&Registration> = registrations
+            .iter()
+            .filter(|r| r.matches(&claims))
+            .collect();
         if matching.is_empty() {
             registrations = self
                 .registry
                 .current(&self.database, REGISTRY_MISS_TTL, now)
                 .await;
-            matching = registrations.iter().filter(|r| r.matches(&claims)).collect();
+            matching = registrations
+                .iter()
+                .filter(|r| r.matches(&claims))
+                .collect();
         }
         let registration = match matching.as_slice() {
             [one] => *one,

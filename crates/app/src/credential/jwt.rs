@@ -134,7 +134,10 @@ mod tests {
             (json!({}), Err("malformed")),
             (json!({"exp": "soon"}), Err("malformed")),
             (json!({"exp": 1_000_100, "nbf": 1_000_050}), Ok(())),
-            (json!({"exp": 1_000_100, "nbf": 1_000_061}), Err("not_yet_valid")),
+            (
+                json!({"exp": 1_000_100, "nbf": 1_000_061}),
+                Err("not_yet_valid"),
+            ),
         ];
         for (value, expected) in cases {
             let got = check_times(&claims(value.clone()), now).map_err(|r| r.reason);

@@ -88,13 +88,7 @@ impl OAuthTokens {
 /// The client a token signed by `key` names, once signature and times hold at `now`.
 fn check(token: &str, key: &SigningKey, now: DateTime<Utc>) -> Result<String, super::Refusal> {
     let secret = DecodingKey::from_secret(&key.secret).map_err(|_| jwt::refuse("bad_signature"))?;
-    let claims: Claims = jwt::verify(
-        token,
-        &secret,
-        Algorithm::HS256,
-        ISSUER,
-        AUDIENCE,
-    )?;
+    let claims: Claims = jwt::verify(token, &secret, Algorithm::HS256, ISSUER, AUDIENCE)?;
     jwt::check_times(&claims, now)?;
     claims
         .get("sub")
@@ -168,16 +162,13 @@ impl Authenticator for OAuthTokens {
                 }
             }
         };
-        Ok(tx
-            .oauth()
-            .active(&org_id, &client_id)?
-            .map(|active| Actor {
-                org_id: active.org_id,
-                credential_kind: CredentialKind::OAuthClient,
-                credential_id: active.token_id,
-                dialect: active.dialect,
-                schemas_version: active.schemas_version,
-                request_id: None,
-            }))
+        Ok(tx.oauth().active(&org_id, &client_id)?.map(|active| Actor {
+            org_id: active.org_id,
+            credential_kind: CredentialKind::OAuthClient,
+            credential_id: active.token_id,
+            dialect: active.dialect,
+            schemas_version: active.schemas_version,
+            request_id: None,
+        }))
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod admin;
 pub(crate) mod body;
 pub(crate) mod call;
 pub(crate) mod health;
+pub(crate) mod oauth;
 pub(crate) mod path;
 mod pipeline;
 pub(crate) mod request_id;

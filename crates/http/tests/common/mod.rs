@@ -55,7 +55,7 @@ impl Harness {
             max_bulk_operations: MAX_BULK_OPERATIONS,
             max_bulk_payload_bytes: MAX_BULK_PAYLOAD,
             allow_private_webhook_addresses: false,
-            trusted_proxies: Vec::new(),
+            ..ScimConfig::default()
         };
         let state = App::new(store.clone(), config);
         let mut harness = Harness {
@@ -175,16 +175,21 @@ macro_rules! app {
     }};
 }
 
-/// `init_service` over an App that mounts the SCIM endpoints and the admin API, as the
-/// `rollcall` binary does.
+/// `init_service` over an App that mounts the SCIM endpoints, the admin API and the token
+/// endpoint, as the `rollcall` binary does.
 #[macro_export]
 macro_rules! app_with_admin {
     ($harness:expr) => {{
-        let (scim, admin) = ($harness.state.clone(), $harness.state.clone());
+        let (scim, admin, oauth) = (
+            $harness.state.clone(),
+            $harness.state.clone(),
+            $harness.state.clone(),
+        );
         actix_web::test::init_service(
             actix_web::App::new()
                 .configure(move |config| rollcall_http::configure(config, scim))
-                .configure(move |config| rollcall_http::configure_admin(config, admin)),
+                .configure(move |config| rollcall_http::configure_admin(config, admin))
+                .configure(move |config| rollcall_http::configure_oauth(config, oauth)),
         )
         .await
     }};

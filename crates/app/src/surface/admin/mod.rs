@@ -12,6 +12,8 @@ mod audited;
 pub(crate) mod body;
 mod grants;
 mod health;
+mod jwt_issuers;
+mod oauth_clients;
 mod org;
 pub(crate) mod routes;
 mod schemas;

@@ -7,7 +7,10 @@ use crate::response::Response;
 use crate::surface::call::Call;
 use crate::surface::path::{names_nothing, segments};
 
-use super::{access, audit, grants, health, org, schemas, tokens, webhooks, workspaces};
+use super::{
+    access, audit, grants, health, jwt_issuers, oauth_clients, org, schemas, tokens, webhooks,
+    workspaces,
+};
 
 /// Route `call` to its handler.
 pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
@@ -32,6 +35,16 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
         (["scim-tokens"], _) => not_allowed(&method, "GET, POST"),
         (["scim-tokens", id], Delete) if !id.is_empty() => tokens::delete(call, id).await,
         (["scim-tokens", id], _) if !id.is_empty() => not_allowed(&method, "DELETE"),
+        (["oauth-clients"], Get) => oauth_clients::list(call).await,
+        (["oauth-clients"], Post) => oauth_clients::create(call).await,
+        (["oauth-clients"], _) => not_allowed(&method, "GET, POST"),
+        (["oauth-clients", id], Delete) if !id.is_empty() => oauth_clients::delete(call, id).await,
+        (["oauth-clients", id], _) if !id.is_empty() => not_allowed(&method, "DELETE"),
+        (["jwt-issuers"], Get) => jwt_issuers::list(call).await,
+        (["jwt-issuers"], Post) => jwt_issuers::create(call).await,
+        (["jwt-issuers"], _) => not_allowed(&method, "GET, POST"),
+        (["jwt-issuers", id], Delete) if !id.is_empty() => jwt_issuers::delete(call, id).await,
+        (["jwt-issuers", id], _) if !id.is_empty() => not_allowed(&method, "DELETE"),
         (["workspaces"], Get) => workspaces::list(call).await,
         (["workspaces"], Post) => workspaces::create(call).await,
         (["workspaces"], _) => not_allowed(&method, "GET, POST"),
@@ -102,6 +115,12 @@ pub(crate) fn write_of(method: &Method, path: &str) -> Option<(String, String)> 
         ("PATCH", ["org"]) => ("org.update", "org".to_owned()),
         ("POST", ["scim-tokens"]) => ("scim_token.create", "scim_token".to_owned()),
         ("DELETE", ["scim-tokens", token]) => ("scim_token.revoke", id("scim_token", token)),
+        ("POST", ["oauth-clients"]) => ("oauth_client.create", "oauth_client".to_owned()),
+        ("DELETE", ["oauth-clients", client]) => {
+            ("oauth_client.revoke", id("oauth_client", client))
+        }
+        ("POST", ["jwt-issuers"]) => ("jwt_issuer.create", "jwt_issuer".to_owned()),
+        ("DELETE", ["jwt-issuers", issuer]) => ("jwt_issuer.delete", id("jwt_issuer", issuer)),
         ("POST", ["workspaces"]) => ("workspace.create", "workspace".to_owned()),
         ("PATCH", ["workspaces", ws]) => ("workspace.update", id("workspace", ws)),
         ("DELETE", ["workspaces", ws]) => ("workspace.delete", id("workspace", ws)),

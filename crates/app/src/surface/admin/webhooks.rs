@@ -77,7 +77,9 @@ pub(crate) fn outbound_url(
 ) -> Result<String, Error> {
     let text = match fields.get(name) {
         Some(Value::String(text)) if !text.trim().is_empty() => text.trim(),
-        None | Some(Value::Null) => return Err(Error::invalid_request(format!("{name} is required"))),
+        None | Some(Value::Null) => {
+            return Err(Error::invalid_request(format!("{name} is required")));
+        }
         Some(_) => {
             return Err(Error::invalid_request(format!(
                 "{name} must be a non-empty string"
