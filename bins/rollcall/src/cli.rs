@@ -60,6 +60,101 @@ pub enum Command {
     /// Webhooks that receive the organization's events (mirrors `/admin/v1/webhooks`).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// OAuth 2.0 clients for the client credentials grant (mirrors
+    /// `/admin/v1/oauth-clients`), and the keys that sign their access tokens.
+    #[command(subcommand, name = "oauth-client")]
+    OAuthClient(OAuthClientCommand),
+    /// JWT issuers an organization trusts (mirrors `/admin/v1/jwt-issuers`); the operator
+    /// may delete any organization's registration, to free its key.
+    #[command(subcommand, name = "jwt-issuer")]
+    JwtIssuer(JwtIssuerCommand),
+    /// The key-encryption key that wraps stored secrets and users' data keys.
+    #[command(subcommand)]
+    Kek(KekCommand),
+}
+
+/// `rollcall oauth-client …`.
+#[derive(Debug, Subcommand)]
+pub enum OAuthClientCommand {
+    /// Register a client; its secret is printed once.
+    Create {
+        /// What to call it.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// List the organization's clients (never their secrets).
+    List(OrgArgs),
+    /// Revoke a client: its access tokens are refused from their next use.
+    Revoke {
+        /// The client's id.
+        id: String,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// Make a new signing key for the organization's access tokens. Tokens signed with the
+    /// older keys stay valid until they expire (keys also rotate every 7 days by
+    /// themselves).
+    RotateKey(OrgArgs),
+}
+
+/// `rollcall jwt-issuer …`.
+#[derive(Debug, Subcommand)]
+pub enum JwtIssuerCommand {
+    /// Trust an issuer's JWTs for the organization.
+    Create {
+        /// The tokens' `iss`.
+        #[arg(long)]
+        issuer: String,
+        /// The tokens' `aud`.
+        #[arg(long)]
+        audience: String,
+        /// Algorithms accepted: HS256, RS256, ES256, EdDSA (comma-separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        algorithms: Vec<String>,
+        /// A claim tokens must carry, as NAME=VALUE (repeatable), e.g. `tid=<tenant>`.
+        #[arg(long = "claim", value_name = "NAME=VALUE")]
+        claims: Vec<String>,
+        /// The HS256 shared secret, from this environment variable (not the command line).
+        #[arg(long, value_name = "VAR")]
+        shared_secret_env: Option<String>,
+        /// A file holding the PEM public key.
+        #[arg(long, value_name = "FILE")]
+        public_key_file: Option<std::path::PathBuf>,
+        /// The issuer's JWKS URL.
+        #[arg(long)]
+        jwks_url: Option<String>,
+        /// Accept a JWKS URL on a private address (fetched only when the server sets
+        /// `webhook_allow_private_addresses = true`).
+        #[arg(long)]
+        allow_private_address: bool,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+    /// List the organization's registrations.
+    List(OrgArgs),
+    /// Delete a registration. With `--org`, only that organization's; without, any
+    /// organization's: the operator's way to free a key another organization holds.
+    Delete {
+        /// The registration's id.
+        id: String,
+        /// Only a registration of this organization.
+        #[arg(long, value_name = "ID")]
+        org: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `rollcall kek …`.
+#[derive(Debug, Subcommand)]
+pub enum KekCommand {
+    /// Rewrap every stored secret and data key from the current key-encryption key
+    /// (`ROLLCALL_KEY_ENCRYPTION_KEY`; none: stored in clear) to the one in
+    /// `ROLLCALL_NEW_KEY_ENCRYPTION_KEY` (none: store them in clear), in one transaction.
+    /// Stop the servers first, and start them again with the new key.
+    Rotate(DatabaseArgs),
 }
 
 /// `rollcall webhook …`.

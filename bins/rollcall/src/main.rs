@@ -56,6 +56,18 @@ fn main() -> anyhow::Result<()> {
             logging::init(config::LogFormat::Text);
             commands::webhook::run(command)
         }
+        Command::OAuthClient(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::credentials::oauth_client(command)
+        }
+        Command::JwtIssuer(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::credentials::jwt_issuer(command)
+        }
+        Command::Kek(command) => {
+            logging::init(config::LogFormat::Text);
+            commands::credentials::kek(command)
+        }
         Command::Migrate(args) => {
             logging::init(config::LogFormat::Text);
             commands::migrate::run(args)

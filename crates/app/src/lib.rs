@@ -70,6 +70,27 @@ pub fn webhook_json(
     surface::admin::webhooks::document(webhook, delivery)
 }
 
+/// An OAuth client as `GET /admin/v1/oauth-clients` renders it (never its secret).
+pub fn oauth_client_json(client: &rollcall_store::OAuthClient) -> serde_json::Value {
+    surface::admin::oauth_clients::document(client)
+}
+
+/// A JWT issuer registration as `GET /admin/v1/jwt-issuers` renders it (never its shared
+/// secret).
+pub fn jwt_issuer_json(issuer: &rollcall_store::JwtIssuer) -> serde_json::Value {
+    surface::admin::jwt_issuers::document(issuer)
+}
+
+/// Check a JWT issuer registration body as `POST /admin/v1/jwt-issuers` does, or the
+/// message the API would answer. Blocking: a JWKS host name is looked up.
+pub fn jwt_issuer_request(
+    body: &serde_json::Value,
+    allow_private_addresses: bool,
+) -> Result<rollcall_store::NewJwtIssuer, String> {
+    surface::admin::jwt_issuers::requested(body, allow_private_addresses, &events::resolve)
+        .map_err(|error| error.detail().to_owned())
+}
+
 /// Check a webhook creation body as `POST /admin/v1/webhooks` does (`{"url", "secret",
 /// "events"}`): its url, secret and event types, or the message the API would answer.
 /// `allow_private_addresses` is [`ScimConfig::allow_private_webhook_addresses`]. Blocking:

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod audited;
+pub mod credentials;
 pub mod demo;
 pub mod migrate;
 pub mod org;

@@ -33,7 +33,7 @@ const MAX_CLAIMS: usize = 16;
 /// Claims a registration cannot require: they are checked already, or change per token.
 const RESERVED_CLAIMS: [&str; 6] = ["iss", "aud", "exp", "nbf", "iat", "jti"];
 
-fn document(issuer: &JwtIssuer) -> Value {
+pub(crate) fn document(issuer: &JwtIssuer) -> Value {
     json!({
         "id": issuer.id,
         "issuer": issuer.issuer,

@@ -18,7 +18,7 @@ use crate::surface::call::Call;
 /// The longest name accepted.
 const MAX_NAME: usize = 200;
 
-fn document(client: &OAuthClient) -> Value {
+pub(crate) fn document(client: &OAuthClient) -> Value {
     let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     json!({
         "id": client.id,
