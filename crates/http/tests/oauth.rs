@@ -479,3 +479,67 @@ async fn the_tokens_of_one_client_share_its_budget() {
         assert_eq!((status, retry.as_deref()), (429, Some("1")), "{label}");
     }
 }
+
+#[actix_web::test]
+async fn service_provider_config_advertises_what_the_org_accepts() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let label = h.label();
+        let app = app_with_admin!(h);
+        let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let schemes = |body: &Value| -> Vec<String> {
+            body["authenticationSchemes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|scheme| scheme["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let config = "/scim/v2/ServiceProviderConfig";
+        let reply = send!(app, request(Method::GET, config, &h.a.token));
+        assert_eq!(schemes(&reply.body), ["OAuth Bearer Token"], "{label}");
+        let (id, _, _) = client!(app, &admin);
+        let reply = send!(app, request(Method::GET, config, &h.a.token));
+        assert_eq!(
+            schemes(&reply.body),
+            ["OAuth Bearer Token", "OAuth 2.0 Client Credentials"],
+            "{label}"
+        );
+        let oauth = &reply.body["authenticationSchemes"][1];
+        assert_eq!(oauth["type"], "oauth2", "{label}");
+        assert!(
+            oauth["description"]
+                .as_str()
+                .unwrap()
+                .ends_with("/oauth/token"),
+            "{label}: {oauth}"
+        );
+        let (status, _, _) = call!(
+            app,
+            common::admin(
+                "DELETE",
+                &format!("/admin/v1/oauth-clients/{id}"),
+                Some(&admin),
+                None
+            )
+        );
+        assert_eq!(status, 204, "{label}");
+        let reply = send!(app, request(Method::GET, config, &h.a.token));
+        assert_eq!(
+            schemes(&reply.body),
+            ["OAuth Bearer Token"],
+            "{label}: revoked"
+        );
+        // Without a credential: everything the server accepts.
+        let reply = send!(app, TestRequest::get().uri(config));
+        assert_eq!(
+            schemes(&reply.body),
+            [
+                "OAuth Bearer Token",
+                "OAuth 2.0 Client Credentials",
+                "JWT Bearer Token"
+            ],
+            "{label}"
+        );
+    }
+}

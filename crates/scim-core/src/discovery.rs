@@ -157,6 +157,33 @@ impl AuthenticationScheme {
             primary: true,
         }
     }
+
+    /// OAuth 2.0 client credentials (RFC 6749 §4.4): tokens from the service provider's
+    /// token endpoint, at `token_endpoint`.
+    pub fn oauth2_client_credentials(token_endpoint: &str) -> Self {
+        AuthenticationScheme {
+            scheme_type: "oauth2".into(),
+            name: "OAuth 2.0 Client Credentials".into(),
+            description: format!(
+                "Access tokens from the client credentials grant at {token_endpoint}"
+            ),
+            spec_uri: Some("https://www.rfc-editor.org/info/rfc6749".into()),
+            documentation_uri: None,
+            primary: false,
+        }
+    }
+
+    /// JWTs (RFC 7519) from an issuer the organization trusts, sent as bearer tokens.
+    pub fn jwt_bearer() -> Self {
+        AuthenticationScheme {
+            scheme_type: "oauthbearertoken".into(),
+            name: "JWT Bearer Token".into(),
+            description: "JSON Web Tokens from a trusted issuer, sent as bearer tokens".into(),
+            spec_uri: Some("https://www.rfc-editor.org/info/rfc7519".into()),
+            documentation_uri: None,
+            primary: false,
+        }
+    }
 }
 
 /// What the service provider supports, for `/ServiceProviderConfig`.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use org_model::PasswordStorage;
 use scim_core::ServiceProviderFeatures;
+use scim_core::discovery::AuthenticationScheme;
 use scim_core::discovery::{BulkLimits, CursorPaging, PaginationMethod};
 use scim_core::schema::urn;
 use scim_core::{SchemaRegistry, ScimError, discovery};
@@ -44,22 +45,55 @@ fn refuse_filter(call: &Call<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// `GET /ServiceProviderConfig`: with a SCIM token, the organization's (`changePassword`
-/// follows its `password_storage`: supported only when it keeps argon2id hashes).
+/// `GET /ServiceProviderConfig`: with a SCIM credential, the organization's
+/// (`changePassword` follows its `password_storage`: supported only when it keeps argon2id
+/// hashes; `authenticationSchemes` lists bearer tokens, and OAuth client credentials and
+/// JWTs when it has an active OAuth client or a trusted issuer). Without one, every
+/// scheme the server accepts.
 pub(crate) async fn service_provider_config(call: &mut Call<'_>) -> Result<Response, Error> {
     refuse_filter(call)?;
     let mut features = features(&call.app.config);
+    let token_endpoint = token_endpoint(call.base_url());
+    let (mut oauth, mut jwt) = (true, true);
     if call.request.headers.get("authorization").is_some() {
         let credential = call.credential()?;
-        let storage = call
+        let (storage, has_clients, has_issuers) = call
             .scim(Access::Read, &credential, |tx, context| {
-                Ok(tx.orgs().settings(context.org())?.password_storage)
+                let storage = tx.orgs().settings(context.org())?.password_storage;
+                let clients = tx.oauth().list(context.org())?;
+                let issuers = tx.jwt_issuers().list(context.org())?;
+                Ok((
+                    storage,
+                    clients.iter().any(|client| client.revoked_at.is_none()),
+                    !issuers.is_empty(),
+                ))
             })
             .await?;
         features.change_password = storage == PasswordStorage::Argon2id;
+        (oauth, jwt) = (has_clients, has_issuers);
+    }
+    if oauth {
+        features
+            .authentication_schemes
+            .push(AuthenticationScheme::oauth2_client_credentials(
+                &token_endpoint,
+            ));
+    }
+    if jwt {
+        features
+            .authentication_schemes
+            .push(AuthenticationScheme::jwt_bearer());
     }
     let document = discovery::service_provider_config(&features, call.base_url());
     Ok(Response::scim(200, &document))
+}
+
+/// The token endpoint beside the SCIM mount `base_url` (`…/scim/v2` → `…/oauth/token`).
+fn token_endpoint(base_url: &str) -> String {
+    let root = base_url
+        .strip_suffix(crate::api::Api::Scim.prefix())
+        .unwrap_or(base_url);
+    format!("{}/oauth/token", root.trim_end_matches('/'))
 }
 
 /// What `/ServiceProviderConfig` advertises: exactly what the surface implements, within
