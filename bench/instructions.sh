@@ -9,7 +9,10 @@
 #      keep-alive connection, dump the counts; then C creates (POST /Users) the same way;
 #   3. the same R filter GETs against bench/bare (the ceiling of bench/load.sh), seeded
 #      with the same N users, under callgrind;
-#   4. print thousands of instructions per request: the whole server process.
+#   4. with JWT=1 (the default), the same R filter GETs with an OAuth access token (HS256,
+#      from POST /oauth/token: its signature checked on every request with the cached
+#      key) and with a token of a trusted HS256 issuer (verified once, then remembered);
+#   5. print thousands of instructions per request: the whole server process.
 #
 # Requests go one at a time, so a create is its own group-commit batch: every run does the
 # same work. The random users are drawn from a fixed seed.
@@ -26,6 +29,7 @@ N="${N:-100000}"
 R="${R:-2000}"
 C="${C:-1000}"
 BARE="${BARE:-1}"
+JWT="${JWT:-1}"
 
 for tool in wrk valgrind callgrind_control; do
     command -v "$tool" >/dev/null || { echo "bench/instructions.sh needs $tool (apt-get install -y wrk valgrind)" >&2; exit 2; }
@@ -127,6 +131,39 @@ read_k="$(counted "$server_pid" "$R")"
 callgrind_control -z "$server_pid" >/dev/null
 send create "$C" "$base" "$token" "$N"
 create_k="$(counted "$server_pid" "$C")"
+oauth_k="-"
+issuer_k="-"
+if [ "$JWT" = "1" ]; then
+    origin="http://127.0.0.1:$port"
+    admin_token="$(json_field "$org_json" admin_token)"
+    client="$(curl -s -X POST "$origin/admin/v1/oauth-clients" -H "Authorization: Bearer $admin_token" \
+        -H 'Content-Type: application/json' -d '{"name":"bench"}')"
+    access="$(curl -s -u "$(json_field "$client" client_id):$(json_field "$client" client_secret)" \
+        -d grant_type=client_credentials "$origin/oauth/token")"
+    access="$(json_field "$access" access_token)"
+    secret="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+    curl -s -o /dev/null -X POST "$origin/admin/v1/jwt-issuers" -H "Authorization: Bearer $admin_token" \
+        -H 'Content-Type: application/json' \
+        -d "{\"issuer\":\"https://idp.bench/\",\"audience\":\"bench\",\"algorithms\":[\"HS256\"],\"shared_secret\":\"$secret\"}"
+    issued="$(python3 - "$secret" <<'PY'
+import base64, hashlib, hmac, json, sys, time
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"iss": "https://idp.bench/", "aud": "bench", "sub": "bench",
+                       "exp": int(time.time()) + 7200}).encode())
+signature = hmac.new(sys.argv[1].encode(), (head + "." + body).encode(), hashlib.sha256).digest()
+print(head + "." + body + "." + b64(signature))
+PY
+)"
+    send read 50 "$base" "$access" "$N"
+    callgrind_control -z "$server_pid" >/dev/null
+    send read "$R" "$base" "$access" "$N"
+    oauth_k="$(counted "$server_pid" "$R")"
+    send read 50 "$base" "$issued" "$N"
+    callgrind_control -z "$server_pid" >/dev/null
+    send read "$R" "$base" "$issued" "$N"
+    issuer_k="$(counted "$server_pid" "$R")"
+fi
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 
@@ -154,5 +191,7 @@ echo "== instructions per request (N=$N, $("$rollcall" --version 2>/dev/null || 
 printf '%-44s %14s\n' "request" "kinstr"
 printf '%-44s %14s\n' "rollcall GET /Users?filter=userName eq" "$read_k"
 printf '%-44s %14s\n' "rollcall POST /Users" "$create_k"
+printf '%-44s %14s\n' "  the same GET, OAuth access token" "$oauth_k"
+printf '%-44s %14s\n' "  the same GET, trusted issuer's JWT" "$issuer_k"
 printf '%-44s %14s\n' "bare handler, same filter" "$bare_k"
-echo "RESULT read_kinstr=$read_k create_kinstr=$create_k bare_kinstr=$bare_k"
+echo "RESULT read_kinstr=$read_k create_kinstr=$create_k bare_kinstr=$bare_k oauth_read_kinstr=$oauth_k issuer_read_kinstr=$issuer_k"

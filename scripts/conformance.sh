@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make conformance: the third-party suites of ../shared/conformance against real rollcall
 # servers, each suite on a fresh organization:
-#   - scim2-tester (run.sh): every check must pass;
+#   - scim2-tester (run.sh): every check must pass, with a SCIM token (tester) and with an
+#     access token from POST /oauth/token of an OAuth client (tester-oauth);
 #   - Okta's SCIM 2.0 spec test (okta/run.py): every assertion must pass, with a Bearer
 #     token (okta) and in Okta's "HTTP Header" mode, the token with no scheme (okta-header);
 #   - Microsoft's SCIM reference tests (microsoft/run.py): every assertion must pass but the
@@ -11,7 +12,7 @@
 # 127.0.0.1:5432 (skipped when PostgreSQL does not answer, a failure when CI=true).
 # Exits 0 only when every suite passed on every database.
 #   RELEASE=1 scripts/conformance.sh   builds in release mode instead of debug.
-#   SUITES="tester okta okta-header microsoft fuzz" and DATABASES="sqlite postgres" narrow the run.
+#   SUITES="tester tester-oauth okta okta-header microsoft fuzz" and DATABASES="sqlite postgres" narrow the run.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -22,7 +23,7 @@ if [ ! -x "$shared/run.sh" ]; then
     echo "conformance: the suites in $shared are missing (set CONFORMANCE_DIR)" >&2
     exit 2
 fi
-suites="${SUITES:-tester okta okta-header microsoft fuzz}"
+suites="${SUITES:-tester tester-oauth okta okta-header microsoft fuzz}"
 databases="${DATABASES:-sqlite postgres}"
 pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
@@ -65,14 +66,32 @@ new_token() {
     json_field "$json" scim_token
 }
 
+# oauth_token NAME BASE: a fresh organization's OAuth client, its rate limit lifted, and
+# an access token from BASE's token endpoint.
+oauth_token() {
+    local json origin="${2%/scim/v2}" admin client answer
+    json="$("$rollcall" org create "$1" --json 2>>"$workdir/cli.log")" || return 1
+    admin="$(json_field "$json" admin_token)"
+    unlimited "$origin" "$admin" || return 1
+    client="$(curl -s -X POST "$origin/admin/v1/oauth-clients" -H "Authorization: Bearer $admin" \
+        -H 'Content-Type: application/json' -d '{"name":"conformance"}')" || return 1
+    answer="$(curl -s -u "$(json_field "$client" client_id):$(json_field "$client" client_secret)" \
+        -d grant_type=client_credentials "$origin/oauth/token")" || return 1
+    json_field "$answer" access_token
+}
+
 # run_suite NAME BASE: one suite on a fresh organization; records a failure.
 run_suite() {
     local name="$1" base="$2" label="$3" token status out
-    token="$(new_token "$name" "$base")" || { failures+=("$label $name: org create"); return; }
+    if [ "$name" = "tester-oauth" ]; then
+        token="$(oauth_token "$name" "$base")" || { failures+=("$label $name: OAuth token"); return; }
+    else
+        token="$(new_token "$name" "$base")" || { failures+=("$label $name: org create"); return; }
+    fi
     out="$workdir/$label-$name.out"
     echo "--- $label: $name"
     case "$name" in
-        tester)
+        tester | tester-oauth)
             "$shared/run.sh" "$base" "$token" >"$out" 2>&1
             status=$?
             ;;

@@ -109,7 +109,7 @@ fn processes_migrating_one_fresh_database_at_once_apply_each_migration_once() {
         applied.sort_unstable();
         applied.dedup();
         assert_eq!(applied.len(), count, "{label}: each once: {outputs:?}");
-        assert_eq!(count, 20 + 4, "{label}: all of them: {outputs:?}");
+        assert_eq!(count, 21 + 4, "{label}: all of them: {outputs:?}");
         assert!(
             outputs
                 .iter()
@@ -550,9 +550,11 @@ fn exported_link(prev: &str, line: &Value) -> String {
         text(&chain["stored_detail"]),
         text(&line["request_id"]),
     ];
+    // `actor_kind` is covered only when present (docs/audit.md).
+    let kind = text(&line["actor_kind"]).map(Some);
     let mut hasher = Sha256::new();
     hasher.update(b"rollcall-audit-v1");
-    for field in fields {
+    for field in fields.into_iter().chain(kind) {
         match field {
             Some(text) => {
                 hasher.update(b"S");

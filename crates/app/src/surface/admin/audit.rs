@@ -24,7 +24,7 @@ pub(crate) fn record_document(record: &AuditRecord) -> Value {
         "time": record.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         "actor": record.actor,
         "actor_kind": record.actor_kind,
-        "credential": credential(&record.actor),
+        "credential": credential(&record.actor, record.actor_kind.as_deref()),
         "type": record.operation,
         "target": record.target,
         "status": record.status,
@@ -43,14 +43,15 @@ pub(crate) fn record_document(record: &AuditRecord) -> Value {
 /// Which credential acted, from the actor the trail names: `{"kind", "id"}`, the kind
 /// `scim_token` or `admin_token` (or an embedder's prefix) with the credential's id, or
 /// `cli` / `system` without one.
-fn credential(actor: &str) -> Value {
+fn credential(actor: &str, actor_kind: Option<&str>) -> Value {
     match actor.split_once(':') {
         Some((prefix, id)) => {
-            let kind = match prefix {
+            // Records older than `actor_kind` are named by their prefix alone.
+            let kind = actor_kind.unwrap_or(match prefix {
                 "scim" => "scim_token",
                 "admin" => "admin_token",
                 other => other,
-            };
+            });
             json!({"kind": kind, "id": id})
         }
         None => json!({"kind": actor, "id": null}),
