@@ -198,7 +198,11 @@ impl Limits {
             (Arc::new(limiter), rate)
         };
         let (limiter, _) = match shared.get(&credential) {
-            Some((limiter, known)) if *known == rate => (Arc::clone(limiter), rate),
+            Some((limiter, known)) if *known == rate => {
+                // The request that found this token spends the credential's budget too.
+                let _ = limiter.check();
+                (Arc::clone(limiter), rate)
+            }
             _ => {
                 let made = fresh();
                 shared.insert(credential.clone(), (Arc::clone(&made.0), rate));

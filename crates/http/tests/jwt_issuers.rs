@@ -341,6 +341,21 @@ async fn every_algorithm_verifies_and_every_refusal_is_a_401() {
             assert_eq!(record.actor, format!("scim:{id}"), "{label}");
             assert_eq!(record.actor_kind.as_deref(), Some("jwt"), "{label}");
         }
+        // Refusals are counted by reason, per instance.
+        let reasons = h.state.counters().refusal_reasons;
+        for reason in [
+            "expired",
+            "not_yet_valid",
+            "unknown_issuer",
+            "bad_signature",
+        ] {
+            assert!(
+                reasons
+                    .iter()
+                    .any(|(name, count)| *name == reason && *count > 0),
+                "{label}: {reason} in {reasons:?}"
+            );
+        }
         // An unknown kid at the JWKS: 401 (the set was fetched a moment ago).
         let stranger = es256();
         let unknown = stranger.sign(

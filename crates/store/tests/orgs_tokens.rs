@@ -189,9 +189,9 @@ fn migrations_run_once_and_urls_are_checked() {
     std::fs::remove_dir_all(&dir).unwrap();
     let fresh = TestDb::sqlite();
     let applied = Store::migrate(fresh.url(), Utc::now()).unwrap().applied;
-    assert_eq!(applied.len(), 20 + 4, "{applied:?}");
+    assert_eq!(applied.len(), 21 + 4, "{applied:?}");
     assert_eq!(
-        applied[20..],
+        applied[21..],
         [
             "data:identity_keys",
             "data:manager_references",
