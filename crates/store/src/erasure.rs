@@ -553,39 +553,24 @@ pub(crate) fn check_key_encryption(
     let Some(kek) = kek else {
         return Ok(());
     };
-    let mut clear = Sql::new(backend);
-    clear.push(&format!(
-        "SELECT org_id, user_id, data_key FROM user_data_keys WHERE data_key LIKE '{KEY_PREFIX}%'"
-    ));
-    let keys: Vec<StoredKey> = clear.load(connection)?;
-    for key in keys {
-        let data_key = DataKey::from_stored(&key.data_key, None, &key.org_id, &key.user_id)?;
-        let mut update = Sql::new(backend);
-        update
-            .push("UPDATE user_data_keys SET data_key = ")
-            .push_bind(Bind::Text(data_key.to_stored(
-                Some(kek),
-                &key.org_id,
-                &key.user_id,
-            )))
-            .push(" WHERE org_id = ")
-            .push_bind(Bind::Text(key.org_id))
-            .push(" AND user_id = ")
-            .push_bind(Bind::Text(key.user_id));
-        update.execute(connection)?;
-    }
+    rewrap_data_keys(connection, backend, None, Some(kek), Some(KEY_PREFIX))?;
     Ok(())
 }
 
-/// Rewrap every user's data key from `old` to `new` (`None`: in clear); how many.
+/// Rewrap users' data keys from `old` to `new` (`None`: in clear): all of them, or those
+/// stored with `prefix`; how many.
 pub(crate) fn rewrap_data_keys(
     connection: &mut crate::connection::AnyConnection,
     backend: crate::Backend,
     old: Option<&KeyEncryptionKey>,
     new: Option<&KeyEncryptionKey>,
+    prefix: Option<&str>,
 ) -> Result<u64, StoreError> {
     let mut select = Sql::new(backend);
     select.push("SELECT org_id, user_id, data_key FROM user_data_keys");
+    if let Some(prefix) = prefix {
+        select.push(&format!(" WHERE data_key LIKE '{prefix}%'"));
+    }
     let keys: Vec<StoredKey> = select.load(connection)?;
     let mut rewrapped = 0;
     for key in keys {

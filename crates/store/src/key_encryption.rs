@@ -73,7 +73,7 @@ pub(crate) fn rotate(
     new: Option<&KeyEncryptionKey>,
 ) -> Result<Rewrapped, StoreError> {
     connection.transaction(|connection| {
-        let data_keys = erasure::rewrap_data_keys(connection, backend, old, new)?;
+        let data_keys = erasure::rewrap_data_keys(connection, backend, old, new, None)?;
         let mut secrets = 0;
         for (table, column, owner, purpose) in SEALED_COLUMNS {
             let all = rows(connection, backend, table, column, owner, "", None)?;

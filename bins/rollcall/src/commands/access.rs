@@ -4,18 +4,13 @@
 use anyhow::{Context, anyhow, bail};
 use chrono::Duration;
 use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, TeamAccess};
-use rollcall_store::{AccessScope, GrantFilter, Store};
+use rollcall_store::{AccessScope, GrantFilter};
 use serde_json::{Value, json};
 
 use super::audited;
-use super::require_org;
-use crate::cli::{AccessCommand, GrantCommand, OrgArgs, RuleCommand, WorkspaceCommand};
+use crate::cli::{AccessCommand, GrantCommand, RuleCommand, WorkspaceCommand};
 
-fn open(org: &OrgArgs) -> anyhow::Result<Store> {
-    let store = super::open_store(&org.database.database_url)?;
-    require_org(&store, &org.org)?;
-    Ok(store)
-}
+use super::{open_org as open, print};
 
 fn resource(text: &str) -> anyhow::Result<ResourceRef> {
     ResourceRef::parse(text).map_err(|error| anyhow!("{error}"))
@@ -31,14 +26,6 @@ fn principal(text: &str) -> anyhow::Result<Principal> {
 
 fn role(text: &str) -> anyhow::Result<Role> {
     Role::parse(text).map_err(|error| anyhow!("{error}"))
-}
-
-fn print(json_output: bool, value: &Value, text: impl FnOnce() -> String) {
-    if json_output {
-        println!("{value}");
-    } else {
-        println!("{}", text());
-    }
 }
 
 /// `rollcall workspace …`.

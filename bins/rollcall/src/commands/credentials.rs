@@ -7,32 +7,17 @@ use rollcall_store::{KeyEncryptionKey, Store, StoreError};
 use serde_json::{Map, Value, json};
 
 use super::audited;
-use super::require_org;
-use crate::cli::{JwtIssuerCommand, KekCommand, OAuthClientCommand, OrgArgs};
+use crate::cli::{JwtIssuerCommand, KekCommand, OAuthClientCommand};
 use crate::config;
 
 /// The environment variable that holds the key `rollcall kek rotate` rewraps to.
 pub const NEW_KEY_ENCRYPTION_KEY_VAR: &str = "ROLLCALL_NEW_KEY_ENCRYPTION_KEY";
 
-fn open(org: &OrgArgs) -> anyhow::Result<Store> {
-    let store = super::open_store(&org.database.database_url)?;
-    require_org(&store, &org.org)?;
-    Ok(store)
-}
-
-fn print(json_output: bool, value: &Value, text: impl FnOnce() -> String) {
-    if json_output {
-        println!("{value}");
-    } else {
-        println!("{}", text());
-    }
-}
-
 /// Run an `oauth-client` subcommand.
 pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
     match command {
         OAuthClientCommand::Create { name, org } => {
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let now = crate::clock::now();
             let created = store
                 .write(|tx| {
@@ -46,7 +31,7 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
                 .context("cannot create the OAuth client")?;
             let mut document = rollcall_app::oauth_client_json(&created.client);
             document["client_secret"] = json!(created.secret);
-            print(org.json, &document, || {
+            super::print(org.json, &document, || {
                 format!(
                     "Created OAuth client {}.\n\n  client_id:     {}\n  client_secret: {}\n\n\
                      The secret is shown only this once; store it now. Tokens: POST \
@@ -58,7 +43,7 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
             });
         }
         OAuthClientCommand::List(org) => {
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let clients = store
                 .read(|tx| tx.oauth().list(&org.org))
                 .context("cannot list the OAuth clients")?;
@@ -66,7 +51,7 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(rollcall_app::oauth_client_json)
                 .collect();
-            print(org.json, &Value::Array(documents), || {
+            super::print(org.json, &Value::Array(documents), || {
                 if clients.is_empty() {
                     return "no OAuth clients".to_owned();
                 }
@@ -90,7 +75,7 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
             });
         }
         OAuthClientCommand::Revoke { id, org } => {
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let now = crate::clock::now();
             store
                 .write(|tx| {
@@ -105,12 +90,12 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
                     StoreError::NotFound => anyhow!("no active OAuth client {id} in {}", org.org),
                     other => anyhow!("cannot revoke the OAuth client: {other}"),
                 })?;
-            print(org.json, &json!({"id": id, "revoked": true}), || {
+            super::print(org.json, &json!({"id": id, "revoked": true}), || {
                 format!("Revoked OAuth client {id}: its tokens are refused from now on.")
             });
         }
         OAuthClientCommand::RotateKey(org) => {
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let now = crate::clock::now();
             let key = store
                 .write(|tx| {
@@ -128,7 +113,7 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
                     Ok(key)
                 })
                 .context("cannot rotate the signing key")?;
-            print(org.json, &json!({"key_id": key.id}), || {
+            super::print(org.json, &json!({"key_id": key.id}), || {
                 format!(
                     "New signing key {}: it signs from now on; tokens signed before stay valid \
                      until they expire.",
@@ -182,7 +167,7 @@ pub fn jwt_issuer(command: JwtIssuerCommand) -> anyhow::Result<()> {
             }
             let new = rollcall_app::jwt_issuer_request(&body, allow_private_address)
                 .map_err(|error| anyhow!(error))?;
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let now = crate::clock::now();
             let created = store
                 .write(|tx| {
@@ -196,7 +181,7 @@ pub fn jwt_issuer(command: JwtIssuerCommand) -> anyhow::Result<()> {
                     StoreError::Conflict(why) => anyhow!("{why}"),
                     other => anyhow!("cannot register the issuer: {other}"),
                 })?;
-            print(org.json, &rollcall_app::jwt_issuer_json(&created), || {
+            super::print(org.json, &rollcall_app::jwt_issuer_json(&created), || {
                 format!(
                     "Trusting {} (audience {}) for {}: registration {}.",
                     created.issuer, created.audience, org.org, created.id
@@ -204,12 +189,12 @@ pub fn jwt_issuer(command: JwtIssuerCommand) -> anyhow::Result<()> {
             });
         }
         JwtIssuerCommand::List(org) => {
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let issuers = store
                 .read(|tx| tx.jwt_issuers().list(&org.org))
                 .context("cannot list the JWT issuers")?;
             let documents: Vec<Value> = issuers.iter().map(rollcall_app::jwt_issuer_json).collect();
-            print(org.json, &Value::Array(documents), || {
+            super::print(org.json, &Value::Array(documents), || {
                 if issuers.is_empty() {
                     return "no JWT issuers".to_owned();
                 }

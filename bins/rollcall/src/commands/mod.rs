@@ -27,6 +27,22 @@ fn open_store(database_url: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open the database {}", config::redact(database_url)))
 }
 
+/// Open the store for a subcommand on one organization, which must exist.
+fn open_org(org: &crate::cli::OrgArgs) -> anyhow::Result<Store> {
+    let store = open_store(&org.database.database_url)?;
+    require_org(&store, &org.org)?;
+    Ok(store)
+}
+
+/// Print `value` as JSON with `--json`, else `text()`.
+fn print(json_output: bool, value: &serde_json::Value, text: impl FnOnce() -> String) {
+    if json_output {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
 /// `scim` or `admin`.
 fn kind_name(kind: TokenKind) -> &'static str {
     match kind {

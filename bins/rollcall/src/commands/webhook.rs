@@ -5,22 +5,7 @@ use anyhow::{Context, anyhow};
 use rollcall_store::{NewWebhook, StoreError};
 use serde_json::{Value, json};
 
-use super::require_org;
-use crate::cli::{OrgArgs, WebhookCommand};
-
-fn open(org: &OrgArgs) -> anyhow::Result<rollcall_store::Store> {
-    let store = super::open_store(&org.database.database_url)?;
-    require_org(&store, &org.org)?;
-    Ok(store)
-}
-
-fn print(json_output: bool, value: &Value, text: impl FnOnce() -> String) {
-    if json_output {
-        println!("{value}");
-    } else {
-        println!("{}", text());
-    }
-}
+use crate::cli::WebhookCommand;
 
 /// Run a `webhook` subcommand.
 pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
@@ -43,7 +28,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                         anyhow!(e)
                     }
                 })?;
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let (webhook, delivery) = store
                 .write(|tx| {
                     let webhook = tx.webhooks().create(
@@ -60,7 +45,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                 })
                 .context("cannot create the webhook")?;
             let document = rollcall_app::webhook_json(&webhook, delivery.as_ref());
-            print(org.json, &document, || {
+            super::print(org.json, &document, || {
                 format!(
                     "Created webhook {} → {} for {}.",
                     webhook.id,
@@ -70,7 +55,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             });
         }
         WebhookCommand::List(org) => {
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             let listed = store
                 .read(|tx| {
                     let mut listed = Vec::new();
@@ -85,7 +70,7 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|(webhook, delivery)| rollcall_app::webhook_json(webhook, delivery.as_ref()))
                 .collect();
-            print(org.json, &json!({"webhooks": documents}), || {
+            super::print(org.json, &json!({"webhooks": documents}), || {
                 listed
                     .iter()
                     .map(|(webhook, delivery)| {
@@ -110,9 +95,9 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             });
         }
         WebhookCommand::Delete { id, org } => {
-            let store = open(&org)?;
+            let store = super::open_org(&org)?;
             match store.write(|tx| tx.webhooks().delete(&org.org, &id)) {
-                Ok(()) => print(org.json, &json!({"deleted": id}), || {
+                Ok(()) => super::print(org.json, &json!({"deleted": id}), || {
                     format!("Deleted webhook {id}.")
                 }),
                 Err(StoreError::NotFound) => {

@@ -49,7 +49,7 @@ const MAX_JWKS_BYTES: u64 = 256 * 1024;
 const JWKS_TIMEOUT: StdDuration = StdDuration::from_secs(5);
 
 /// Verified tokens remembered at most; past it the memory starts over.
-const MAX_REMEMBERED: usize = 10_000;
+const MAX_REMEMBERED: usize = 4096;
 
 /// One registration, its keys ready.
 #[derive(Debug)]
