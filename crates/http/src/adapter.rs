@@ -28,7 +28,8 @@ async fn serve(
     payload: web::Payload,
     app: web::Data<App>,
 ) -> HttpResponse {
-    let request = read(api.prefix(), &request, payload, |method, path| {
+    let trusted = &app.config().trusted_proxies;
+    let request = read(api.prefix(), &request, payload, trusted, |method, path| {
         app.body_limit(api, method, path)
     })
     .await;
@@ -42,7 +43,8 @@ pub(crate) fn mount_token(cfg: &mut web::ServiceConfig, app: App) {
             .app_data(web::Data::new(app))
             .default_service(web::to(
                 |request: HttpRequest, payload: web::Payload, app: web::Data<App>| async move {
-                    let request = read(TOKEN_PATH, &request, payload, |method, _| {
+                    let trusted = &app.config().trusted_proxies;
+                    let request = read(TOKEN_PATH, &request, payload, trusted, |method, _| {
                         (*method == Method::Post).then_some(rollcall_app::TOKEN_BODY_LIMIT)
                     })
                     .await;
@@ -61,6 +63,7 @@ async fn read(
     prefix: &str,
     request: &HttpRequest,
     payload: web::Payload,
+    trusted: &[std::net::IpAddr],
     limit: impl FnOnce(&Method, &str) -> Option<usize>,
 ) -> Request {
     let method = Method::parse(request.method().as_str());
@@ -73,7 +76,8 @@ async fn read(
         None => Body::Bytes(Vec::new()),
         Some(limit) => read_body(request, payload, limit).await,
     };
-    let info = request.connection_info();
+    let peer = request.peer_addr().map(|address| address.ip());
+    let (scheme, host) = origin(request, peer, trusted);
     // The path up to the mount point, so a nested mount keeps its prefix.
     let raw = request.path();
     let mount = match raw.find(prefix) {
@@ -86,9 +90,38 @@ async fn read(
         query: request.query_string().to_owned(),
         headers,
         body,
-        base_url: format!("{}://{}{}", info.scheme(), info.host(), mount),
-        peer: request.peer_addr().map(|address| address.ip()),
+        base_url: format!("{scheme}://{host}{mount}"),
+        peer,
     }
+}
+
+/// The scheme and host the client addressed: from `Forwarded` / `X-Forwarded-*` only when
+/// the connection comes from one of the operator's `trusted` proxies (anyone else could
+/// make the URLs Rollcall answers, `meta.location` and the advertised token endpoint,
+/// point elsewhere); otherwise the connection's own scheme and its `Host`.
+fn origin(
+    request: &HttpRequest,
+    peer: Option<std::net::IpAddr>,
+    trusted: &[std::net::IpAddr],
+) -> (String, String) {
+    if peer.is_some_and(|peer| trusted.contains(&peer)) {
+        let info = request.connection_info();
+        return (info.scheme().to_owned(), info.host().to_owned());
+    }
+    let config = request.app_config();
+    let scheme = if config.secure() { "https" } else { "http" };
+    let host = request
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| {
+            request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str())
+        })
+        .unwrap_or_else(|| config.host());
+    (scheme.to_owned(), host.to_owned())
 }
 
 /// The body, up to `limit` bytes.

@@ -34,6 +34,8 @@ struct Signer {
     public_pem: Option<String>,
     /// The shared secret (HS256).
     secret: Option<String>,
+    /// The private key as PEM (none for HS256): never to be accepted as a public key.
+    private_pem: Option<String>,
 }
 
 fn random32() -> [u8; 32] {
@@ -49,6 +51,7 @@ fn hs256() -> Signer {
         encoding: EncodingKey::from_secret(secret.as_bytes()).unwrap(),
         public_pem: None,
         secret: Some(secret),
+        private_pem: None,
     }
 }
 
@@ -65,6 +68,7 @@ fn rs256() -> Signer {
                 .unwrap(),
         ),
         secret: None,
+        private_pem: Some(private.to_string()),
     }
 }
 
@@ -77,6 +81,7 @@ fn es256() -> Signer {
         encoding: EncodingKey::from_ec_pem(private.as_bytes()).unwrap(),
         public_pem: Some(key.public_key().to_public_key_pem(LineEnding::LF).unwrap()),
         secret: None,
+        private_pem: Some(private.to_string()),
     }
 }
 
@@ -93,6 +98,7 @@ fn eddsa() -> Signer {
                 .unwrap(),
         ),
         secret: None,
+        private_pem: Some(private.to_string()),
     }
 }
 
@@ -305,6 +311,7 @@ async fn every_algorithm_verifies_and_every_refusal_is_a_401() {
                         encoding: EncodingKey::from_secret(public.as_bytes()).unwrap(),
                         public_pem: None,
                         secret: None,
+                        private_pem: None,
                     };
                     if signer.algorithm == Algorithm::HS256 {
                         rs.sign(&claims(issuer, "rollcall", json!({})), kid)
@@ -477,6 +484,20 @@ async fn entra_shaped_tokens_are_bound_by_tenant_and_app_and_keys_cannot_be_squa
             )
         );
         assert_eq!(reply.status, 200, "{label}");
+        // A claim holding the value in an array is not the value.
+        let listed = signer.sign(
+            &claims(
+                &issuer,
+                ENTRA_AUDIENCE,
+                json!({"tid": ["elsewhere", tenant], "appid": "app-a"}),
+            ),
+            None,
+        );
+        assert_eq!(
+            send!(app, request(Method::GET, "/scim/v2/Users", &listed)).status,
+            401,
+            "{label}: required claims are exact"
+        );
         // An app no registration names, and another tenant: 401.
         assert_eq!(
             send!(app, request(Method::GET, "/scim/v2/Users", &token("app-c"))).status,

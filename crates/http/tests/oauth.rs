@@ -305,6 +305,40 @@ async fn the_token_endpoint_answers_rfc_6749_errors() {
                 405,
                 "invalid_request",
             ),
+            (
+                "an empty grant_type",
+                form(&format!("grant_type=&{good}")),
+                400,
+                "invalid_request",
+            ),
+            (
+                "a malformed escape",
+                form(&format!("grant_type=client_credentials%ZZ&{good}")),
+                400,
+                "invalid_request",
+            ),
+            (
+                "a value that is not UTF-8",
+                form(&format!("grant_type=client_credentials&scope=%FF&{good}")),
+                400,
+                "invalid_request",
+            ),
+            (
+                "a body that is not UTF-8",
+                TestRequest::post()
+                    .uri("/oauth/token")
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .set_payload(b"grant_type=client_credentials&x=\xff".to_vec()),
+                400,
+                "invalid_request",
+            ),
+            (
+                "two Authorization headers",
+                basic(form("grant_type=client_credentials"), &client_id, &secret)
+                    .append_header(("authorization", "Basic eDp5")),
+                400,
+                "invalid_request",
+            ),
         ];
         for (what, request, status, error) in cases {
             let (got, body, authenticate, cache, _) = token!(app, request);
@@ -420,6 +454,9 @@ async fn tampered_tokens_and_other_orgs_keys_are_refused_and_rotation_keeps_toke
             let reply = send!(app, get(&token));
             assert_eq!(reply.status, 401, "{label}: {token}");
         }
+        // Two credentials in one request: refused, whichever comes first.
+        let twice = get(&first).append_header(("authorization", "Bearer garbage"));
+        assert_eq!(send!(app, twice).status, 401, "{label}");
         // Okta's header mode is for SCIM tokens: an access token without "Bearer" is not.
         let bare = TestRequest::get()
             .uri("/scim/v2/Users")
@@ -542,4 +579,42 @@ async fn service_provider_config_advertises_what_the_org_accepts() {
             "{label}"
         );
     }
+}
+
+#[actix_web::test]
+async fn forwarded_headers_count_only_from_a_trusted_proxy() {
+    let h = Harness::new(TestDb::sqlite());
+    let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let config = rollcall_app::ScimConfig {
+        trusted_proxies: vec![proxy],
+        ..h.state.config().clone()
+    };
+    let mut h = h;
+    h.state = rollcall_app::App::new(h.store.clone(), config);
+    let app = app_with_admin!(h);
+    let config = |peer: &str| {
+        TestRequest::get()
+            .uri("/scim/v2/ServiceProviderConfig")
+            .insert_header(("host", "scim.example"))
+            .insert_header(("x-forwarded-host", "evil.example"))
+            .insert_header(("x-forwarded-proto", "https"))
+            .peer_addr(peer.parse().unwrap())
+    };
+    let token_endpoint = |body: &Value| {
+        body["authenticationSchemes"][1]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let direct = send!(app, config("198.51.100.7:5000"));
+    assert_eq!(
+        direct.body["meta"]["location"],
+        "http://scim.example/scim/v2/ServiceProviderConfig"
+    );
+    assert!(token_endpoint(&direct.body).ends_with("http://scim.example/oauth/token"));
+    let proxied = send!(app, config("10.0.0.1:5000"));
+    assert_eq!(
+        proxied.body["meta"]["location"], "https://evil.example/scim/v2/ServiceProviderConfig",
+        "the operator's proxy is believed"
+    );
 }

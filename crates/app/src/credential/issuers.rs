@@ -48,9 +48,6 @@ const MAX_JWKS_BYTES: u64 = 256 * 1024;
 /// How long a key set fetch may take.
 const JWKS_TIMEOUT: StdDuration = StdDuration::from_secs(5);
 
-/// Verified tokens remembered at most; past it the memory starts over.
-const MAX_REMEMBERED: usize = 4096;
-
 /// One registration, its keys ready.
 #[derive(Debug)]
 struct Registration {
@@ -82,9 +79,20 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-/// The decoding key of a PEM public key for `algorithm`, if it is one.
+/// The decoding key of a PEM public key for `algorithm`, if it is one. A private key is
+/// none, though it holds the public one: it must not be stored, or shown back.
 pub(crate) fn pem_key(pem: &str, algorithm: Algorithm) -> Option<DecodingKey> {
-    let bytes = pem.as_bytes();
+    let text = pem.trim();
+    let public = [
+        "-----BEGIN PUBLIC KEY-----",
+        "-----BEGIN RSA PUBLIC KEY-----",
+    ]
+    .iter()
+    .any(|label| text.starts_with(label));
+    if !public || text.contains("PRIVATE") {
+        return None;
+    }
+    let bytes = text.as_bytes();
     match algorithm {
         Algorithm::RS256 => DecodingKey::from_rsa_pem(bytes).ok(),
         Algorithm::ES256 => DecodingKey::from_ec_pem(bytes).ok(),
@@ -287,8 +295,8 @@ pub(crate) struct JwtIssuers {
     registry: Arc<IssuerRegistry>,
     key_sets: KeySets,
     private_addresses: bool,
-    /// Tokens verified, with their registration and `exp`.
-    remembered: Mutex<HashMap<String, (IssuerVerified, i64)>>,
+    /// Tokens verified, with their registration.
+    remembered: jwt::Remembered<IssuerVerified>,
 }
 
 impl std::fmt::Debug for JwtIssuers {
@@ -308,31 +316,8 @@ impl JwtIssuers {
             registry,
             key_sets: KeySets::default(),
             private_addresses,
-            remembered: Mutex::default(),
+            remembered: jwt::Remembered::default(),
         }
-    }
-
-    fn recall(&self, token: &str, now: DateTime<Utc>) -> Option<IssuerVerified> {
-        let remembered = self
-            .remembered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let (verified, exp) = remembered.get(token)?;
-        (now.timestamp() - jwt::LEEWAY_SECONDS < *exp).then(|| verified.clone())
-    }
-
-    fn remember(&self, token: &str, verified: &IssuerVerified, claims: &Claims) {
-        let Some(exp) = claims.get("exp").and_then(Value::as_i64) else {
-            return;
-        };
-        let mut remembered = self
-            .remembered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if remembered.len() >= MAX_REMEMBERED {
-            remembered.clear();
-        }
-        remembered.insert(token.to_owned(), (verified.clone(), exp));
     }
 
     async fn check(&self, token: &str, now: DateTime<Utc>) -> Result<IssuerVerified, Refusal> {
@@ -398,7 +383,7 @@ impl JwtIssuers {
             registration: registration.id.clone(),
             org_id: registration.org_id.clone(),
         };
-        self.remember(token, &verified, &claims);
+        self.remembered.remember(token, &verified, &claims);
         Ok(verified)
     }
 }
@@ -418,7 +403,7 @@ impl Authenticator for JwtIssuers {
         if api != Api::Scim || !jwt::is_jwt(token) {
             return Verification::NotMine;
         }
-        if let Some(verified) = self.recall(token, now) {
+        if let Some(verified) = self.remembered.recall(token, now) {
             return Verification::Verified(verified);
         }
         match self.check(token, now).await {

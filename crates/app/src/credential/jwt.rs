@@ -3,6 +3,9 @@
 //! application's clock, and the verification itself, by `jsonwebtoken` with the algorithm
 //! pinned. `none` is no algorithm `jsonwebtoken` knows: such a token never verifies.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -104,18 +107,61 @@ pub(crate) fn algorithm(name: &str) -> Option<Algorithm> {
     }
 }
 
-/// Whether `claim` holds `value`: equal, or, for an array claim, containing it.
+/// Whether claim `name` is exactly `value` (a required claim binds a token to one
+/// registration: an array holding the value does not count).
 pub(crate) fn claim_holds(claims: &Claims, name: &str, value: &Value) -> bool {
-    match claims.get(name) {
-        Some(Value::Array(items)) if !value.is_array() => items.contains(value),
-        Some(held) => held == value,
-        None => false,
+    claims.get(name) == Some(value)
+}
+
+/// Whether the token's `aud` names `audience` (a string, or an array holding it, as
+/// RFC 7519 §4.1.3 allows).
+pub(crate) fn audience_holds(claims: &Claims, audience: &str) -> bool {
+    match claims.get("aud") {
+        Some(Value::String(held)) => held == audience,
+        Some(Value::Array(items)) => items.iter().any(|item| item.as_str() == Some(audience)),
+        _ => false,
     }
 }
 
-/// Whether the token's `aud` names `audience` (a string, or an array holding it).
-pub(crate) fn audience_holds(claims: &Claims, audience: &str) -> bool {
-    claim_holds(claims, "aud", &Value::String(audience.to_owned()))
+/// Tokens already verified, with what they were verified as and their `exp`: a token
+/// presented again costs a lookup, not a signature check. Keyed by the whole token, so
+/// only the very token verified is recalled. Bounded: past [`Remembered::CAPACITY`]
+/// entries the memory starts over.
+#[derive(Debug)]
+pub(crate) struct Remembered<T> {
+    tokens: Mutex<HashMap<String, (T, i64)>>,
+}
+
+impl<T> Default for Remembered<T> {
+    fn default() -> Self {
+        Remembered {
+            tokens: Mutex::default(),
+        }
+    }
+}
+
+impl<T: Clone> Remembered<T> {
+    /// Tokens remembered at most.
+    pub(crate) const CAPACITY: usize = 4096;
+
+    /// What `token` was verified as, while it has not expired at `now`.
+    pub(crate) fn recall(&self, token: &str, now: DateTime<Utc>) -> Option<T> {
+        let tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let (verified, exp) = tokens.get(token)?;
+        (now.timestamp() - LEEWAY_SECONDS < *exp).then(|| verified.clone())
+    }
+
+    /// Remember that `token`, whose claims are `claims`, was verified as `verified`.
+    pub(crate) fn remember(&self, token: &str, verified: &T, claims: &Claims) {
+        let Some(exp) = claims.get("exp").and_then(Value::as_i64) else {
+            return;
+        };
+        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        if tokens.len() >= Self::CAPACITY {
+            tokens.clear();
+        }
+        tokens.insert(token.to_owned(), (verified.clone(), exp));
+    }
 }
 
 #[cfg(test)]
@@ -159,8 +205,8 @@ mod tests {
     }
 
     #[test]
-    fn claims_hold_values_or_arrays_of_them() {
-        let claims = json!({"aud": ["a", "b"], "tid": "t"})
+    fn required_claims_are_exact_and_the_audience_may_be_a_list() {
+        let claims = json!({"aud": ["a", "b"], "tid": "t", "groups": ["t", "u"]})
             .as_object()
             .cloned()
             .unwrap_or_default();
@@ -169,5 +215,31 @@ mod tests {
         assert!(claim_holds(&claims, "tid", &json!("t")));
         assert!(!claim_holds(&claims, "tid", &json!("u")));
         assert!(!claim_holds(&claims, "oid", &json!("t")));
+        assert!(
+            !claim_holds(&claims, "groups", &json!("t")),
+            "no containment"
+        );
+        let single = json!({"aud": "a"}).as_object().cloned().unwrap_or_default();
+        assert!(audience_holds(&single, "a"));
+        assert!(!audience_holds(&single, "ab"));
+    }
+
+    #[test]
+    fn a_remembered_token_is_recalled_until_it_expires() {
+        let remembered: Remembered<&str> = Remembered::default();
+        let at = |seconds| DateTime::<Utc>::from_timestamp(seconds, 0).unwrap_or_default();
+        let claims = json!({"exp": 1_000})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        remembered.remember("t", &"verified", &claims);
+        assert_eq!(remembered.recall("t", at(900)), Some("verified"));
+        assert_eq!(
+            remembered.recall("t", at(1_059)),
+            Some("verified"),
+            "leeway"
+        );
+        assert_eq!(remembered.recall("t", at(1_060)), None);
+        assert_eq!(remembered.recall("u", at(900)), None);
     }
 }

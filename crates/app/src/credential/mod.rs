@@ -71,6 +71,11 @@ impl Credential {
         let value = headers
             .get("authorization")
             .ok_or_else(|| refuse("missing", "an Authorization: Bearer header is required"))?;
+        if headers.get_all("authorization").nth(1).is_some() {
+            // Two credentials: which one counts is not ours to guess (a proxy in front
+            // may have checked the other).
+            return Err(refuse("malformed", "send one Authorization header"));
+        }
         let value = header_text(value)
             .map_err(|()| refuse("malformed", "the Authorization header is not valid text"))?;
         let value = value.trim();
@@ -165,6 +170,13 @@ mod tests {
             let headers = Headers::new().with("authorization", long);
             assert!(Credential::from_headers(&headers).is_err());
         }
+        let twice = Headers::new()
+            .with("authorization", "Bearer a")
+            .with("authorization", "Bearer b");
+        assert_eq!(
+            Credential::read(&twice).map_err(|refused| refused.reason),
+            Err("malformed")
+        );
         let headers = Headers::new().with("authorization", "abc");
         assert_eq!(
             Credential::from_headers(&headers).unwrap(),

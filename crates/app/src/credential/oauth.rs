@@ -4,9 +4,11 @@
 //! issued. The header's `kid` names the key; `sub` is the client's id.
 //!
 //! Verifying needs the key: once an instance has read it (keys never change, only new ones
-//! appear) the signature and times are checked before the transaction; the first token
-//! of a key this instance has not seen is checked inside it. Either way the transaction
-//! looks the client up, so a revoked client's tokens are refused on their next use.
+//! appear) the signature and times are checked before the transaction, and the token is
+//! remembered until it expires (a client reuses its token for an hour: the next request
+//! costs a lookup); the first token of a key this instance has not seen is checked inside
+//! the transaction. Either way the transaction looks the client up, so a revoked client's
+//! tokens are refused on their next use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,7 +53,7 @@ pub(crate) fn issue(
 }
 
 /// A token verified as far as possible before the transaction.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum OAuthVerified {
     /// Signature and times checked with a key of `org_id`: the client `client_id`.
     Checked { org_id: String, client_id: String },
@@ -63,6 +65,8 @@ pub(crate) enum OAuthVerified {
 #[derive(Debug, Default)]
 pub(crate) struct OAuthTokens {
     keys: Mutex<HashMap<String, Arc<SigningKey>>>,
+    /// Tokens verified (signature and times), with their organization and client.
+    remembered: jwt::Remembered<OAuthVerified>,
 }
 
 impl OAuthTokens {
@@ -85,16 +89,22 @@ impl OAuthTokens {
     }
 }
 
-/// The client a token signed by `key` names, once signature and times hold at `now`.
-fn check(token: &str, key: &SigningKey, now: DateTime<Utc>) -> Result<String, super::Refusal> {
+/// The client a token signed by `key` names, once signature and times hold at `now`, and
+/// the token's claims.
+fn check(
+    token: &str,
+    key: &SigningKey,
+    now: DateTime<Utc>,
+) -> Result<(String, Claims), super::Refusal> {
     let secret = DecodingKey::from_secret(&key.secret).map_err(|_| jwt::refuse("bad_signature"))?;
     let claims: Claims = jwt::verify(token, &secret, Algorithm::HS256, ISSUER, AUDIENCE)?;
     jwt::check_times(&claims, now)?;
-    claims
+    let client = claims
         .get("sub")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| jwt::refuse("malformed"))
+        .ok_or_else(|| jwt::refuse("malformed"))?;
+    Ok((client, claims))
 }
 
 impl Authenticator for OAuthTokens {
@@ -112,6 +122,9 @@ impl Authenticator for OAuthTokens {
         if api != Api::Scim || !jwt::is_jwt(token) {
             return Verification::NotMine;
         }
+        if let Some(verified) = self.remembered.recall(token, now) {
+            return Verification::Verified(verified);
+        }
         let Ok((header, claims)) = jwt::unverified(token) else {
             return Verification::NotMine;
         };
@@ -128,10 +141,14 @@ impl Authenticator for OAuthTokens {
             });
         };
         match check(token, &key, now) {
-            Ok(client_id) => Verification::Verified(OAuthVerified::Checked {
-                org_id: key.org_id.clone(),
-                client_id,
-            }),
+            Ok((client_id, claims)) => {
+                let verified = OAuthVerified::Checked {
+                    org_id: key.org_id.clone(),
+                    client_id,
+                };
+                self.remembered.remember(token, &verified, &claims);
+                Verification::Verified(verified)
+            }
             Err(refusal) => Verification::Refused(refusal),
         }
     }
@@ -154,7 +171,14 @@ impl Authenticator for OAuthTokens {
                 };
                 let key = self.remember(key);
                 match check(token, &key, now) {
-                    Ok(client_id) => (key.org_id.clone(), client_id),
+                    Ok((client_id, claims)) => {
+                        let checked = OAuthVerified::Checked {
+                            org_id: key.org_id.clone(),
+                            client_id: client_id.clone(),
+                        };
+                        self.remembered.remember(token, &checked, &claims);
+                        (key.org_id.clone(), client_id)
+                    }
                     Err(refusal) => {
                         tracing::debug!(reason = refusal.reason, "access token refused");
                         return Ok(None);

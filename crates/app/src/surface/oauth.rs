@@ -111,6 +111,35 @@ fn client_credentials(
     }
 }
 
+/// A form body (RFC 6749 Appendix B): `&`-separated `name=value` pairs, `+` a space,
+/// `%XX` escapes well formed, everything UTF-8. Anything else is refused, not guessed at.
+fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the body is not UTF-8")?;
+    let decode = |part: &str| -> Result<String, &'static str> {
+        let bytes = part.as_bytes();
+        for (at, byte) in bytes.iter().enumerate() {
+            if *byte == b'%'
+                && !(bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return Err("the body holds a malformed %-escape");
+            }
+        }
+        let spaced = part.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map(|decoded| decoded.into_owned())
+            .map_err(|_| "the body holds a parameter that is not UTF-8")
+    };
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
 /// What the token transaction came to.
 enum Issued {
     Token {
@@ -188,9 +217,13 @@ impl App {
             }
             Body::Unreadable => return invalid_request("the request body could not be read"),
         };
-        let form: Vec<(String, String)> = url::form_urlencoded::parse(bytes)
-            .map(|(key, value)| (key.into_owned(), value.into_owned()))
-            .collect();
+        let form = match parse_form(bytes) {
+            Ok(form) => form,
+            Err(why) => return invalid_request(why),
+        };
+        if request.headers.get_all("authorization").count() > 1 {
+            return invalid_request("send one Authorization header");
+        }
         for (k, (key, _)) in form.iter().enumerate() {
             if form[..k].iter().any(|(seen, _)| seen == key) {
                 return invalid_request(&format!("parameter {key} is given more than once"));
@@ -198,6 +231,9 @@ impl App {
         }
         match form.iter().find(|(key, _)| key == "grant_type") {
             None => return invalid_request("grant_type is required"),
+            Some((_, grant)) if grant.is_empty() => {
+                return invalid_request("grant_type is required");
+            }
             Some((_, grant)) if grant != "client_credentials" => {
                 return error(
                     400,

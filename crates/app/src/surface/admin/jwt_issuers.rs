@@ -185,7 +185,7 @@ pub(crate) fn requested(
                 .is_none()
             {
                 return Err(Error::invalid_request(format!(
-                    "public_key_pem is not a PEM public key for {name}"
+                    "public_key_pem is not a PEM public key (-----BEGIN PUBLIC KEY-----) for {name}"
                 )));
             }
         }
