@@ -613,6 +613,10 @@ async fn registrations_are_validated() {
                 with(&|b| b["algorithms"] = json!(["ES256"])),
             ),
             (
+                "a private key",
+                with(&|b| b["public_key_pem"] = json!(rs.private_pem)),
+            ),
+            (
                 "a private JWKS address",
                 json!({"issuer": "https://i.example/", "audience": "a", "algorithms": ["RS256"], "jwks_url": "http://127.0.0.1:9/keys"}),
             ),
