@@ -678,6 +678,41 @@ impl Tx<'_> {
         self.backend
     }
 
+    /// Run `f` in a savepoint of this write transaction and undo it whatever `f` answers:
+    /// what a change would do, seen from inside, and nothing of it kept (a dry run). Its
+    /// events and audit records are dropped with it, and it reads access facts from the
+    /// database, never the shared cache (whose entries must only describe what committed).
+    pub fn preview<T, E>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        /// Why the savepoint was rolled back: always, with `f`'s answer, or a failure of
+        /// its own.
+        enum Undone<T, E> {
+            Answer(Result<T, E>),
+            Savepoint(diesel::result::Error),
+        }
+        impl<T, E> From<diesel::result::Error> for Undone<T, E> {
+            fn from(error: diesel::result::Error) -> Self {
+                Undone::Savepoint(error)
+            }
+        }
+        let backend = self.backend;
+        let kek = self.kek.clone();
+        let undone: Result<(), Undone<T, E>> = self.conn.transaction(|conn| {
+            let mut inner = Tx::new(conn, backend);
+            inner.kek = kek;
+            Err(Undone::Answer(f(&mut inner)))
+        });
+        match undone {
+            Err(Undone::Answer(answer)) => answer,
+            Err(Undone::Savepoint(error)) => Err(E::from(StoreError::from(error))),
+            Ok(()) => Err(E::from(StoreError::Database(
+                "a preview was not rolled back".to_owned(),
+            ))),
+        }
+    }
+
     /// Run `f` in a savepoint of this write transaction: when `f` fails, its changes alone
     /// are undone and the transaction goes on (a bulk request runs each operation so).
     /// On PostgreSQL this also clears the aborted state a failed statement leaves.

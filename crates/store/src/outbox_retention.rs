@@ -87,7 +87,33 @@ impl Outbox<'_, '_> {
         delete
             .push(" AND seq <= ")
             .push_bind(Bind::BigInt(last.seq));
-        delete.execute(self.tx.conn)
+        let removed = delete.execute(self.tx.conn)?;
+        // The pull feed's watermark: a reader behind it has missed events.
+        let mut mark = Sql::new(self.tx.backend);
+        mark.cacheable()
+            .push("INSERT INTO outbox_prune_marks (org_id, through_seq) VALUES (")
+            .push_bind(Bind::Text(org_id.to_owned()))
+            .push(", ")
+            .push_bind(Bind::BigInt(last.seq))
+            .push(
+                ") ON CONFLICT (org_id) DO UPDATE SET through_seq = excluded.through_seq \
+                 WHERE excluded.through_seq > outbox_prune_marks.through_seq",
+            );
+        mark.execute(self.tx.conn)?;
+        Ok(removed)
+    }
+
+    /// The `seq` through which the organization's events have been pruned (0: none): a
+    /// reader of the feed positioned before it has missed events.
+    pub fn pruned_through(&mut self, org_id: &str) -> Result<i64, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
+        select
+            .cacheable()
+            .push("SELECT through_seq AS seq FROM outbox_prune_marks WHERE org_id = ")
+            .push_bind(Bind::Text(org_id.to_owned()));
+        Ok(select
+            .optional::<SeqRow>(self.tx.conn)?
+            .map_or(0, |row| row.seq))
     }
 }
 

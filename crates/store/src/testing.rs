@@ -193,6 +193,72 @@ impl TestDb {
         Ok(holding)
     }
 
+    /// Every row of every table, each as its columns cast to text and joined, sorted per
+    /// table: the proof that a request changed nothing, whatever table it might have
+    /// touched. Reads the catalogue as [`TestDb::columns_holding`] does.
+    pub fn snapshot(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>, String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Column {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            table_name: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            column_name: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            row: String,
+        }
+        let mut connection =
+            crate::connection::establish(&self.url).map_err(|error| error.to_string())?;
+        let catalogue = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+                 AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text AS table_name, column_name::text AS column_name \
+                 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 ORDER BY table_name, ordinal_position"
+            }
+        };
+        let columns: Vec<Column> = match &mut connection {
+            crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(catalogue).load(c),
+            crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(catalogue).load(c),
+        }
+        .map_err(|error| error.to_string())?;
+        let mut tables: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for column in &columns {
+            tables
+                .entry(column.table_name.clone())
+                .or_default()
+                .push(format!(
+                    "COALESCE(CAST(\"{}\" AS TEXT), '<null>')",
+                    column.column_name
+                ));
+        }
+        let mut snapshot = std::collections::BTreeMap::new();
+        for (table, parts) in tables {
+            let sql = format!(
+                "SELECT {} AS row FROM \"{table}\"",
+                parts.join(" || '|' || ")
+            );
+            let mut rows: Vec<String> = match &mut connection {
+                crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+                crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(sql).load(c),
+            }
+            .map_err(|error| error.to_string())?
+            .into_iter()
+            .map(|row: Row| row.row)
+            .collect();
+            rows.sort();
+            snapshot.insert(table, rows);
+        }
+        Ok(snapshot)
+    }
+
     /// [`Store::open`] with default options; panics on failure (tests only). The cursor key
     /// of a test database is recorded as made at the Unix epoch: no test reads it.
     pub fn open(&self) -> Store {

@@ -111,6 +111,8 @@ async fn settle(call: &mut Call<'_>, error: Error) -> Error {
     }
     let write = match call.api {
         Api::Scim => scim::routes::write_of(&call.request.method, &call.request.path),
+        // A dry run records nothing, not even its failure.
+        Api::Admin if admin::audited::dry_run_asked(&call.request.query) => None,
         Api::Admin => admin::routes::write_of(&call.request.method, &call.request.path),
     };
     if let Some(actor) = call.actor.clone() {

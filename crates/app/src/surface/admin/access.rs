@@ -9,7 +9,7 @@ use org_model::{
 };
 use serde_json::{Value, json};
 
-use super::audited::{Recorded, audited};
+use super::audited::{Recorded, Written, previewable};
 use super::body::{object, string};
 use crate::error::Error;
 use crate::response::Response;
@@ -91,7 +91,7 @@ pub(crate) async fn join(call: &mut Call<'_>) -> Result<Response, Error> {
     let fields = object(&body, &["user", "resource"])?;
     let user = string(fields, "user")?;
     let target = resource(&string(fields, "resource")?)?;
-    let document = audited(
+    let document = match previewable(
         call,
         &credential,
         "access.join",
@@ -133,6 +133,10 @@ pub(crate) async fn join(call: &mut Call<'_>) -> Result<Response, Error> {
             Ok((document, recorded))
         },
     )
-    .await?;
+    .await?
+    {
+        Written::Applied(value) => value,
+        Written::Previewed(preview) => return Ok(preview),
+    };
     Ok(Response::json(200, &document))
 }

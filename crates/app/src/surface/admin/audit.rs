@@ -59,7 +59,7 @@ fn credential(actor: &str, actor_kind: Option<&str>) -> Value {
 }
 
 /// The kinds of target a record names (`<kind>:<id>`).
-const TARGET_KINDS: [&str; 11] = [
+const TARGET_KINDS: [&str; 14] = [
     "user",
     "group",
     "workspace",
@@ -71,6 +71,9 @@ const TARGET_KINDS: [&str; 11] = [
     "admin_token",
     "webhook",
     "org",
+    "oauth_client",
+    "oauth_signing_key",
+    "jwt_issuer",
 ];
 
 /// What `target=` matches: a record's `kind:id` as written, or, for a bare id, that id

@@ -11,11 +11,12 @@
 //!   another reason before the token was verified.
 
 use rollcall_store::Tx;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::actor::Actor;
 use crate::credential::Credential;
 use crate::error::{Error, Failure};
+use crate::response::Response;
 use crate::surface::call::Call;
 use crate::trail::{self, Author, Entry};
 use crate::transaction::Access;
@@ -38,10 +39,106 @@ impl Recorded {
     }
 }
 
+/// The most changes a dry run lists; `count` says how many there are in all.
+const PREVIEW_CHANGES: usize = 1000;
+
+/// What a write that can change access came to: applied, or, for `?dry_run=true`,
+/// previewed (the answer to send).
+#[derive(Debug)]
+pub(crate) enum Written<T> {
+    Applied(T),
+    Previewed(Response),
+}
+
+/// Whether the request asks for a dry run: `dry_run=true` (or `false`) in its query; any
+/// other value is a 400.
+pub(crate) fn dry_run(query: &str) -> Result<bool, Error> {
+    let params = crate::surface::path::query_map(query)?;
+    match params.get("dry_run").map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(Error::invalid_request("dry_run must be true or false")),
+    }
+}
+
+/// Whether the query names `dry_run` at all, whatever its value (a refused dry run is not
+/// recorded either).
+pub(crate) fn dry_run_asked(query: &str) -> bool {
+    query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("dry_run"))
+}
+
 /// An admin write in one transaction for the actor `credential` stands for: `f` answers
 /// its value and what it changed, which is recorded (operation `operation`, status
 /// `status`, and `access.changed` when the detail carries a delta) in the same transaction.
+/// A write that changes no one's access offers no dry run: `?dry_run=true` is a 400.
 pub(crate) async fn audited<T, F>(
+    call: &mut Call<'_>,
+    credential: &Credential,
+    operation: &'static str,
+    status: u16,
+    f: F,
+) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
+        + Send
+        + 'static,
+{
+    if dry_run(&call.request.query)? {
+        return Err(Error::invalid_request(
+            "dry_run is offered on writes that can change access; this one cannot",
+        ));
+    }
+    apply(call, credential, operation, status, f).await
+}
+
+/// [`audited`] for a write that can change access: with `?dry_run=true` it runs in a
+/// savepoint that is always undone (`Tx::preview`), and answers the access delta it
+/// would make, `{"dry_run": true, "changes": [{"user", "resource", "before", "after"}],
+/// "count"}` (at most 1,000 changes listed): nothing written, emitted or recorded.
+pub(crate) async fn previewable<T, F>(
+    call: &mut Call<'_>,
+    credential: &Credential,
+    operation: &'static str,
+    status: u16,
+    f: F,
+) -> Result<Written<T>, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
+        + Send
+        + 'static,
+{
+    if !dry_run(&call.request.query)? {
+        return apply(call, credential, operation, status, f)
+            .await
+            .map(Written::Applied);
+    }
+    let now = call.now();
+    let access = call
+        .admin(Access::Write, credential, move |tx, actor| {
+            tx.preview(|tx| {
+                let (_, recorded) = f(tx, actor, now)?;
+                Ok(recorded.detail.get("access").cloned())
+            })
+        })
+        .await?;
+    let changes = match access {
+        Some(Value::Array(changes)) => changes,
+        _ => Vec::new(),
+    };
+    let count = changes.len();
+    let listed: Vec<Value> = changes.into_iter().take(PREVIEW_CHANGES).collect();
+    Ok(Written::Previewed(Response::json(
+        200,
+        &json!({"dry_run": true, "changes": listed, "count": count}),
+    )))
+}
+
+/// The write itself, recorded.
+async fn apply<T, F>(
     call: &mut Call<'_>,
     credential: &Credential,
     operation: &'static str,

@@ -12,7 +12,7 @@ use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule};
 use rollcall_store::GrantFilter;
 use serde_json::{Map, Value, json};
 
-use super::audited::{Recorded, audited};
+use super::audited::{Recorded, Written, previewable};
 use super::body::{object, string};
 use super::{delete_by_id, list_all};
 use crate::access_delta::{self, AccessScope};
@@ -92,7 +92,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
     let mut grant = requested_grant(&body, now)?;
-    let stored = audited(
+    let stored = match previewable(
         call,
         &credential,
         "grant.create",
@@ -112,7 +112,11 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
             Ok((stored, recorded))
         },
     )
-    .await?;
+    .await?
+    {
+        Written::Applied(value) => value,
+        Written::Previewed(preview) => return Ok(preview),
+    };
     Ok(Response::json(201, &json!(stored)))
 }
 
@@ -180,7 +184,7 @@ pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> 
         workspaces: string(fields, "workspaces")?,
         role: role(fields)?,
     };
-    let stored = audited(
+    let stored = match previewable(
         call,
         &credential,
         "rule.create",
@@ -197,7 +201,11 @@ pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> 
             Ok((stored, recorded))
         },
     )
-    .await?;
+    .await?
+    {
+        Written::Applied(value) => value,
+        Written::Previewed(preview) => return Ok(preview),
+    };
     Ok(Response::json(201, &json!(stored)))
 }
 

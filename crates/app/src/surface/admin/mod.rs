@@ -8,8 +8,9 @@
 
 mod access;
 mod audit;
-mod audited;
+pub(crate) mod audited;
 pub(crate) mod body;
+mod events;
 mod grants;
 mod health;
 pub(crate) mod jwt_issuers;
@@ -33,7 +34,7 @@ use crate::transaction::Access;
 
 pub(crate) use access::explanation_document;
 pub(crate) use audit::record_document;
-use audited::{Recorded, audited};
+use audited::{Recorded, Written, previewable};
 
 /// `GET …`: `read(tx, org_id)` for the actor's organization, each rendered, answered as
 /// `{key: [...]}`; 200.
@@ -77,7 +78,7 @@ where
         + Send
         + 'static,
 {
-    let created = audited(call, credential, operation, 201, move |tx, actor, now| {
+    let written = previewable(call, credential, operation, 201, move |tx, actor, now| {
         let org = actor.org_id.as_str();
         let (created, access) =
             crate::access_delta::of_new(tx, org, now, |tx| create(tx, org, now), scope)?;
@@ -88,7 +89,10 @@ where
         Ok((created, recorded))
     })
     .await?;
-    Ok(Response::json(201, &render(&created)))
+    match written {
+        Written::Applied(created) => Ok(Response::json(201, &render(&created))),
+        Written::Previewed(preview) => Ok(preview),
+    }
 }
 
 /// `DELETE …/{id}`: `delete(tx, org_id, id, now)` for the actor's organization, recorded
@@ -106,12 +110,15 @@ where
         + 'static,
 {
     let credential = call.credential()?;
-    audited(call, &credential, operation, 204, move |tx, actor, now| {
+    let written = previewable(call, &credential, operation, 204, move |tx, actor, now| {
         let detail = delete(tx, &actor.org_id, &id, now)?;
         Ok(((), Recorded::new(format!("{noun}:{id}"), detail)))
     })
     .await?;
-    Ok(Response::empty(204))
+    match written {
+        Written::Applied(()) => Ok(Response::empty(204)),
+        Written::Previewed(preview) => Ok(preview),
+    }
 }
 
 /// `GET …/{id}`: `read(tx, org_id, id)` for the actor's organization, rendered; 200.

@@ -11,7 +11,7 @@ use rollcall_store::{Org, StoreError};
 use scim_core::Dialect;
 use serde_json::{Value, json};
 
-use super::audited::{Recorded, audited};
+use super::audited::{Recorded, Written, previewable};
 use crate::access_delta::{self, AccessScope};
 use crate::error::Error;
 use crate::response::Response;
@@ -143,7 +143,7 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
     let changes = changes(&body)?;
-    let org = audited(
+    let org = match previewable(
         call,
         &credential,
         "org.update",
@@ -221,7 +221,11 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
             Ok(((after_org, settings), recorded))
         },
     )
-    .await?;
+    .await?
+    {
+        Written::Applied(value) => value,
+        Written::Previewed(preview) => return Ok(preview),
+    };
     // A new rate applies on this instance from the next request; other instances read it
     // within `limits::QUOTA_TTL`.
     call.app.limits.forget_org(&org.0.id);

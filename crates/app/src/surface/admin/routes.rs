@@ -8,8 +8,8 @@ use crate::surface::call::Call;
 use crate::surface::path::{names_nothing, segments};
 
 use super::{
-    access, audit, grants, health, jwt_issuers, oauth_clients, org, schemas, tokens, webhooks,
-    workspaces,
+    access, audit, events, grants, health, jwt_issuers, oauth_clients, org, schemas, tokens,
+    webhooks, workspaces,
 };
 
 /// Route `call` to its handler.
@@ -73,6 +73,8 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
         (["rules"], _) => not_allowed(&method, "GET, POST"),
         (["rules", id], Delete) if !id.is_empty() => grants::delete_rule(call, id).await,
         (["rules", id], _) if !id.is_empty() => not_allowed(&method, "DELETE"),
+        (["events"], Get) => events::list(call).await,
+        (["events"], _) => not_allowed(&method, "GET"),
         (["audit"], Get) => audit::list(call).await,
         (["audit"], _) => not_allowed(&method, "GET"),
         (["health"], Get) => health::get(call).await,

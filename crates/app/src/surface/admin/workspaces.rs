@@ -6,7 +6,7 @@ use org_model::{Folder, ResourceRef, TeamAccess, Workspace};
 use rollcall_store::FolderChange;
 use serde_json::{Value, json};
 
-use super::audited::{Recorded, audited};
+use super::audited::{Recorded, Written, previewable};
 use super::body::{object, optional_string, string};
 use super::{create_one, delete_by_id, get_by_id, list_all};
 use crate::access_delta::{self, AccessScope};
@@ -83,7 +83,7 @@ pub(crate) async fn patch(call: &mut Call<'_>, id: &str) -> Result<Response, Err
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
     let name = string(object(&body, &["name"])?, "name")?;
-    let workspace = audited(
+    let workspace = match previewable(
         call,
         &credential,
         "workspace.update",
@@ -102,7 +102,11 @@ pub(crate) async fn patch(call: &mut Call<'_>, id: &str) -> Result<Response, Err
             Ok((after, Recorded::new(format!("workspace:{id}"), detail)))
         },
     )
-    .await?;
+    .await?
+    {
+        Written::Applied(value) => value,
+        Written::Previewed(preview) => return Ok(preview),
+    };
     Ok(Response::json(200, &workspace_document(&workspace)))
 }
 
@@ -191,7 +195,7 @@ pub(crate) async fn patch_folder(call: &mut Call<'_>, id: &str) -> Result<Respon
         name: optional_string(fields, "name")?,
         team_access: team_access(optional_string(fields, "team_access")?)?,
     };
-    let folder = audited(
+    let folder = match previewable(
         call,
         &credential,
         "folder.update",
@@ -219,7 +223,11 @@ pub(crate) async fn patch_folder(call: &mut Call<'_>, id: &str) -> Result<Respon
             Ok((after, Recorded::new(format!("folder:{id}"), detail)))
         },
     )
-    .await?;
+    .await?
+    {
+        Written::Applied(value) => value,
+        Written::Previewed(preview) => return Ok(preview),
+    };
     Ok(Response::json(200, &folder_document(&folder)))
 }
 
