@@ -284,6 +284,9 @@ pub enum GrantCommand {
         /// Make it time-bound: it stops counting after this many days.
         #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36500))]
         expires_in_days: Option<u32>,
+        /// Print the access changes it would make, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         org: OrgArgs,
     },
@@ -302,6 +305,9 @@ pub enum GrantCommand {
     Revoke {
         /// The grant's id.
         id: String,
+        /// Print the access changes it would make, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         org: OrgArgs,
     },
@@ -322,6 +328,9 @@ pub enum RuleCommand {
         /// A role tier, at most maintainer.
         #[arg(long)]
         role: String,
+        /// Print the access changes it would make, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         org: OrgArgs,
     },
@@ -331,6 +340,9 @@ pub enum RuleCommand {
     Delete {
         /// The rule's id.
         id: String,
+        /// Print the access changes it would make, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         org: OrgArgs,
     },

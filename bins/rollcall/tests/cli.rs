@@ -344,6 +344,33 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
         let ws = workspace["id"].as_str().unwrap().to_owned();
         let folder = run(&["workspace", "add-folder", "--workspace", &ws, "Q3 Plans"]);
         assert_eq!(folder["team_access"], "invite_only", "{label}");
+        // A dry run prints the delta and changes nothing, in the trail either.
+        let records = |db: &TestDb| rollcall_store::testing::trail(&db.open(), &org.org_id).len();
+        let recorded = records(&db);
+        let preview = run(&[
+            "grant",
+            "create",
+            "--principal",
+            &format!("user:{ann}"),
+            "--resource",
+            &format!("workspace:{ws}"),
+            "--role",
+            "commenter",
+            "--dry-run",
+        ]);
+        assert_eq!(preview["dry_run"], true, "{label}");
+        assert_eq!(
+            preview["changes"],
+            serde_json::json!([{"user": ann, "resource": format!("workspace:{ws}"), "before": null, "after": "commenter"}]),
+            "{label}"
+        );
+        assert_eq!(records(&db), recorded, "{label}: nothing recorded");
+        let listed = run(&["grant", "list"]);
+        assert_eq!(
+            listed["grants"],
+            serde_json::json!([]),
+            "{label}: nothing granted"
+        );
         let grant = run(&[
             "grant",
             "create",

@@ -28,6 +28,41 @@ fn role(text: &str) -> anyhow::Result<Role> {
     Role::parse(text).map_err(|error| anyhow!("{error}"))
 }
 
+/// Run `change` (which makes a change, records it, and answers its value and access
+/// delta): for real, its value; or, with `dry_run`, in a savepoint that is undone, printing
+/// the delta as `?dry_run=true` answers it (`None`: nothing was changed).
+fn write_or_preview<T>(
+    store: &rollcall_store::Store,
+    org: &crate::cli::OrgArgs,
+    dry_run: bool,
+    change: impl FnOnce(&mut rollcall_store::Tx<'_>) -> Result<(T, Value), rollcall_store::StoreError>,
+) -> Result<Option<T>, rollcall_store::StoreError> {
+    if !dry_run {
+        return store.write(|tx| change(tx).map(|(value, _)| Some(value)));
+    }
+    let access = store.write(|tx| tx.preview(|tx| change(tx).map(|(_, access)| access)))?;
+    let changes = access.as_array().cloned().unwrap_or_default();
+    let preview = json!({"dry_run": true, "count": changes.len(), "changes": changes});
+    print(org.json, &preview, || {
+        let mut lines = vec![format!(
+            "Dry run: {} access change(s); nothing was changed.",
+            changes.len()
+        )];
+        for change in &changes {
+            let role = |value: &Value| value.as_str().unwrap_or("none").to_owned();
+            lines.push(format!(
+                "  {} on {}: {} -> {}",
+                change["user"].as_str().unwrap_or("?"),
+                change["resource"].as_str().unwrap_or("?"),
+                role(&change["before"]),
+                role(&change["after"])
+            ));
+        }
+        lines.join("\n")
+    });
+    Ok(None)
+}
+
 /// `rollcall workspace …`.
 pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
     match command {
@@ -124,6 +159,7 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
             resource: on,
             role: tier,
             expires_in_days,
+            dry_run,
             org,
         } => {
             let now = crate::clock::now();
@@ -139,19 +175,21 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                 created_at: now,
             };
             let store = open(&org)?;
-            let stored = store
-                .write(|tx| {
-                    let scope = AccessScope::Resource(grant.resource.clone());
-                    let (stored, access) =
-                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
-                            tx.grants().create(&org.org, &grant)
-                        })?;
-                    let target = format!("grant:{}", stored.id);
-                    let detail = json!({"after": stored, "access": access});
-                    audited::record(tx, &org.org, "grant.create", &target, &detail, now)?;
-                    Ok(stored)
-                })
-                .context("cannot create the grant")?;
+            let Some(stored) = write_or_preview(&store, &org, dry_run, |tx| {
+                let scope = AccessScope::Resource(grant.resource.clone());
+                let (stored, access) =
+                    rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                        tx.grants().create(&org.org, &grant)
+                    })?;
+                let target = format!("grant:{}", stored.id);
+                let detail = json!({"after": stored, "access": access});
+                audited::record(tx, &org.org, "grant.create", &target, &detail, now)?;
+                Ok((stored, access))
+            })
+            .context("cannot create the grant")?
+            else {
+                return Ok(());
+            };
             print(org.json, &json!(stored), || {
                 format!(
                     "Granted {} on {} ({}).",
@@ -184,22 +222,25 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                     .join("\n")
             });
         }
-        GrantCommand::Revoke { id, org } => {
+        GrantCommand::Revoke { id, dry_run, org } => {
             let store = open(&org)?;
             let now = crate::clock::now();
-            store
-                .write(|tx| {
-                    let before = tx.grants().get(&org.org, &id)?;
-                    let scope = AccessScope::Resource(before.resource.clone());
-                    let ((), access) =
-                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
-                            tx.grants().delete(&org.org, &id, now)
-                        })?;
-                    let detail = json!({"before": before, "after": null, "access": access});
-                    let target = format!("grant:{id}");
-                    audited::record(tx, &org.org, "grant.delete", &target, &detail, now)
-                })
-                .with_context(|| format!("cannot revoke grant {id}"))?;
+            let revoked = write_or_preview(&store, &org, dry_run, |tx| {
+                let before = tx.grants().get(&org.org, &id)?;
+                let scope = AccessScope::Resource(before.resource.clone());
+                let ((), access) =
+                    rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                        tx.grants().delete(&org.org, &id, now)
+                    })?;
+                let detail = json!({"before": before, "after": null, "access": access});
+                let target = format!("grant:{id}");
+                audited::record(tx, &org.org, "grant.delete", &target, &detail, now)?;
+                Ok(((), access))
+            })
+            .with_context(|| format!("cannot revoke grant {id}"))?;
+            if revoked.is_none() {
+                return Ok(());
+            }
             print(org.json, &json!({"revoked": id}), || {
                 format!("Revoked grant {id}.")
             });
@@ -215,6 +256,7 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             group,
             workspaces,
             role: tier,
+            dry_run,
             org,
         } => {
             let rule = Rule {
@@ -225,19 +267,21 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             };
             let store = open(&org)?;
             let now = crate::clock::now();
-            let stored = store
-                .write(|tx| {
-                    let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
-                    let (stored, access) =
-                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
-                            tx.rules().create(&org.org, &rule, now)
-                        })?;
-                    let target = format!("rule:{}", stored.id);
-                    let detail = json!({"after": stored, "access": access});
-                    audited::record(tx, &org.org, "rule.create", &target, &detail, now)?;
-                    Ok(stored)
-                })
-                .context("cannot create the rule")?;
+            let Some(stored) = write_or_preview(&store, &org, dry_run, |tx| {
+                let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
+                let (stored, access) =
+                    rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                        tx.rules().create(&org.org, &rule, now)
+                    })?;
+                let target = format!("rule:{}", stored.id);
+                let detail = json!({"after": stored, "access": access});
+                audited::record(tx, &org.org, "rule.create", &target, &detail, now)?;
+                Ok((stored, access))
+            })
+            .context("cannot create the rule")?
+            else {
+                return Ok(());
+            };
             print(org.json, &json!(stored), || {
                 format!(
                     "Groups matching {:?} get {} on workspaces matching {:?} ({}).",
@@ -256,27 +300,30 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
                     .join("\n")
             });
         }
-        RuleCommand::Delete { id, org } => {
+        RuleCommand::Delete { id, dry_run, org } => {
             let store = open(&org)?;
             let now = crate::clock::now();
-            store
-                .write(|tx| {
-                    let before = tx
-                        .rules()
-                        .list(&org.org)?
-                        .into_iter()
-                        .find(|rule| rule.id == id)
-                        .ok_or(rollcall_store::StoreError::NotFound)?;
-                    let scope = AccessScope::WorkspacesMatching(before.workspaces.clone());
-                    let ((), access) =
-                        rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
-                            tx.rules().delete(&org.org, &id)
-                        })?;
-                    let detail = json!({"before": before, "after": null, "access": access});
-                    let target = format!("rule:{id}");
-                    audited::record(tx, &org.org, "rule.delete", &target, &detail, now)
-                })
-                .with_context(|| format!("cannot delete rule {id}"))?;
+            let deleted = write_or_preview(&store, &org, dry_run, |tx| {
+                let before = tx
+                    .rules()
+                    .list(&org.org)?
+                    .into_iter()
+                    .find(|rule| rule.id == id)
+                    .ok_or(rollcall_store::StoreError::NotFound)?;
+                let scope = AccessScope::WorkspacesMatching(before.workspaces.clone());
+                let ((), access) =
+                    rollcall_app::with_access_delta(tx, &org.org, scope, now, |tx| {
+                        tx.rules().delete(&org.org, &id)
+                    })?;
+                let detail = json!({"before": before, "after": null, "access": access});
+                let target = format!("rule:{id}");
+                audited::record(tx, &org.org, "rule.delete", &target, &detail, now)?;
+                Ok(((), access))
+            })
+            .with_context(|| format!("cannot delete rule {id}"))?;
+            if deleted.is_none() {
+                return Ok(());
+            }
             print(org.json, &json!({"deleted": id}), || {
                 format!("Deleted rule {id}.")
             });
