@@ -51,6 +51,33 @@ impl FactsCache {
             limit: limit.max(1),
         }
     }
+
+    /// Keep what a transaction read, once it has committed: only then do its facts
+    /// describe the version they carry for everyone. (Published before, a transaction
+    /// that bumped an organization's version, read its facts and then rolled back would
+    /// leave an entry for a version number the next committed change reuses.) An entry of
+    /// a newer version stays.
+    pub(crate) fn publish(&self, loaded: Vec<(String, Arc<AccessFacts>)>) {
+        if loaded.is_empty() {
+            return;
+        }
+        let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+        for (org_id, facts) in loaded {
+            if orgs
+                .get(&org_id)
+                .is_some_and(|kept| kept.version >= facts.version)
+            {
+                continue;
+            }
+            if orgs.len() >= self.limit && !orgs.contains_key(&org_id) {
+                // Bounded memory: make room by forgetting one organization (reloaded on use).
+                if let Some(evicted) = orgs.keys().next().cloned() {
+                    orgs.remove(&evicted);
+                }
+            }
+            orgs.insert(org_id, facts);
+        }
+    }
 }
 
 /// One organization's access facts as of `version`.
@@ -102,6 +129,17 @@ impl Tx<'_> {
         let Some(VersionRow { version }) = sql.optional(self.conn)? else {
             return Ok(None);
         };
+        // What this transaction read already (it may have changed them since), then what
+        // committed transactions read.
+        let mine = self
+            .facts_loaded
+            .iter()
+            .rev()
+            .find(|(org, facts)| org == org_id && facts.version == version)
+            .map(|(_, facts)| Arc::clone(facts));
+        if let Some(facts) = mine {
+            return Ok(Some(facts));
+        }
         let cached = cache
             .orgs
             .lock()
@@ -113,14 +151,9 @@ impl Tx<'_> {
             return Ok(Some(facts));
         }
         let facts = Arc::new(self.load_access_facts(org_id, version)?);
-        let mut orgs = cache.orgs.lock().unwrap_or_else(PoisonError::into_inner);
-        if orgs.len() >= cache.limit && !orgs.contains_key(org_id) {
-            // Bounded memory: make room by forgetting one organization (reloaded on use).
-            if let Some(evicted) = orgs.keys().next().cloned() {
-                orgs.remove(&evicted);
-            }
-        }
-        orgs.insert(org_id.to_owned(), Arc::clone(&facts));
+        // Kept for others only once this transaction commits (`FactsCache::publish`).
+        self.facts_loaded
+            .push((org_id.to_owned(), Arc::clone(&facts)));
         Ok(Some(facts))
     }
 
@@ -564,11 +597,69 @@ mod tests {
                 for org in &orgs {
                     assert!(tx.access_facts(org)?.is_some());
                 }
+                cache.publish(std::mem::take(&mut tx.facts_loaded));
                 Ok(())
             })
             .expect("facts");
         let kept = cache.orgs.lock().expect("lock");
         assert_eq!(kept.len(), 2);
         assert!(kept.contains_key(&orgs[2]), "the last one used is kept");
+    }
+
+    #[test]
+    fn facts_read_by_a_transaction_that_rolls_back_are_never_served() {
+        for db in TestDb::all() {
+            let store = db.open();
+            let org = store
+                .write(|tx| tx.orgs().create("acme", Utc::now()))
+                .expect("org")
+                .id;
+            let rule = |glob: &str| Rule {
+                id: String::new(),
+                group: glob.to_owned(),
+                workspaces: "*".to_owned(),
+                role: org_model::Role::Viewer,
+            };
+            let rules_seen = |tx: &mut Tx<'_>| -> Result<Vec<String>, StoreError> {
+                Ok(tx
+                    .access_facts(&org)?
+                    .map(|facts| facts.rules.iter().map(|r| r.group.clone()).collect())
+                    .unwrap_or_default())
+            };
+            // A rule is added (the version moves), its facts read, and the transaction
+            // rolls back.
+            let refused = store.write(|tx| {
+                tx.rules().create(&org, &rule("phantom-*"), Utc::now())?;
+                assert_eq!(rules_seen(tx)?, ["phantom-*"]);
+                Err::<(), _>(StoreError::Conflict("rolled back".to_owned()))
+            });
+            assert!(refused.is_err());
+            // A committed change reaches the same version number: its own facts are read.
+            store
+                .write(|tx| {
+                    tx.rules()
+                        .create(&org, &rule("real-*"), Utc::now())
+                        .map(|_| ())
+                })
+                .expect("rule");
+            let seen = store.write(|tx| rules_seen(tx)).expect("facts");
+            assert_eq!(seen, ["real-*"], "{:?}", db.backend());
+            // And in a savepoint that is undone, the same.
+            let seen = store
+                .write(|tx| {
+                    let undone = tx.savepoint(|tx| {
+                        tx.rules().create(&org, &rule("phantom2-*"), Utc::now())?;
+                        rules_seen(tx)?;
+                        Err::<(), _>(StoreError::Conflict("undone".to_owned()))
+                    });
+                    assert!(undone.is_err());
+                    tx.rules().create(&org, &rule("real2-*"), Utc::now())?;
+                    rules_seen(tx)
+                })
+                .expect("facts");
+            assert_eq!(seen, ["real-*", "real2-*"], "{:?}", db.backend());
+            let seen = store.write(|tx| rules_seen(tx)).expect("facts");
+            assert_eq!(seen, ["real-*", "real2-*"], "{:?}", db.backend());
+        }
     }
 }

@@ -465,15 +465,21 @@ impl Store {
         let connection: &mut AnyConnection = &mut pooled;
         let backend = self.backend;
         match connection {
-            AnyConnection::Postgresql(_) => connection.transaction(|connection| {
-                let mut tx = Tx::new(connection, backend)
-                    .with_facts(&self.facts)
-                    .with_kek(self.kek.clone());
-                let value = f(&mut tx)?;
-                // Events last, just before the commit (see `outbox.rs`).
-                tx.flush_pending()?;
+            AnyConnection::Postgresql(_) => {
+                let mut loaded = Vec::new();
+                let value = connection.transaction(|connection| {
+                    let mut tx = Tx::new(connection, backend)
+                        .with_facts(&self.facts)
+                        .with_kek(self.kek.clone());
+                    let value = f(&mut tx)?;
+                    // Events last, just before the commit (see `outbox.rs`).
+                    tx.flush_pending()?;
+                    loaded = std::mem::take(&mut tx.facts_loaded);
+                    Ok::<T, StoreError>(value)
+                })?;
+                self.facts.publish(loaded);
                 Ok(value)
-            }),
+            }
             AnyConnection::Sqlite(sqlite) => {
                 // Take the write lock up front: a deferred transaction that later writes can
                 // fail with SQLITE_BUSY instead of waiting. Mirrors diesel's
@@ -489,9 +495,13 @@ impl Store {
                     tx.flush_pending()?;
                     Ok(value)
                 });
+                let loaded = std::mem::take(&mut tx.facts_loaded);
                 match outcome {
                     Ok(value) => match Manager::commit_transaction(connection) {
-                        Ok(()) => Ok(value),
+                        Ok(()) => {
+                            self.facts.publish(loaded);
+                            Ok(value)
+                        }
                         Err(error) => {
                             let _ = Manager::rollback_transaction(connection);
                             Err(error.into())
@@ -603,6 +613,9 @@ pub struct Tx<'c> {
     facts: Option<std::sync::Arc<access_facts::FactsCache>>,
     /// The operator's key-encryption key, if any (`erasure.rs`).
     kek: Option<std::sync::Arc<KeyEncryptionKey>>,
+    /// Access facts this transaction loaded, published to the shared cache only once it
+    /// commits (`FactsCache::publish`).
+    facts_loaded: Vec<(String, std::sync::Arc<access_facts::AccessFacts>)>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -620,6 +633,7 @@ impl<'c> Tx<'c> {
             pending_audit: Vec::new(),
             facts: None,
             kek: None,
+            facts_loaded: Vec::new(),
         }
     }
 
@@ -640,6 +654,7 @@ impl<'c> Tx<'c> {
         Pending {
             events: std::mem::take(&mut self.pending_events),
             audit: std::mem::take(&mut self.pending_audit),
+            facts: std::mem::take(&mut self.facts_loaded),
         }
     }
 
@@ -648,6 +663,7 @@ impl<'c> Tx<'c> {
         let mut pending = pending;
         self.pending_events.append(&mut pending.events);
         self.pending_audit.append(&mut pending.audit);
+        self.facts_loaded.append(&mut pending.facts);
     }
 
     /// Append what the transaction kept aside, just before its commit.
@@ -657,11 +673,13 @@ impl<'c> Tx<'c> {
     }
 }
 
-/// The events and audit records a transaction keeps aside until its commit.
+/// The events and audit records a transaction keeps aside until its commit, and the
+/// access facts it loaded (published once it has committed).
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
     events: Vec<outbox::PendingEvent>,
     audit: Vec<audit::PendingAudit>,
+    facts: Vec<(String, std::sync::Arc<access_facts::AccessFacts>)>,
 }
 
 impl Pending {
@@ -669,6 +687,14 @@ impl Pending {
     pub(crate) fn extend(&mut self, mut other: Pending) {
         self.events.append(&mut other.events);
         self.audit.append(&mut other.audit);
+        self.facts.append(&mut other.facts);
+    }
+
+    /// The access facts loaded, to publish once the transaction has committed.
+    pub(crate) fn take_facts(
+        &mut self,
+    ) -> Vec<(String, std::sync::Arc<access_facts::AccessFacts>)> {
+        std::mem::take(&mut self.facts)
     }
 }
 
@@ -738,6 +764,7 @@ impl Tx<'_> {
         // ROLLBACK TO.
         let pending_events = &mut self.pending_events;
         let pending_audit = &mut self.pending_audit;
+        let facts_loaded = &mut self.facts_loaded;
         let facts = self.facts.clone();
         let kek = self.kek.clone();
         let outcome = self.conn.transaction(|conn| {
@@ -745,9 +772,11 @@ impl Tx<'_> {
             inner.facts = facts;
             inner.kek = kek;
             let value = f(&mut inner).map_err(Outcome::Caller)?;
-            // Kept only if the savepoint is: its events and records join the transaction's.
+            // Kept only if the savepoint is: its events, records and loaded facts join the
+            // transaction's.
             pending_events.append(&mut inner.pending_events);
             pending_audit.append(&mut inner.pending_audit);
+            facts_loaded.append(&mut inner.facts_loaded);
             Ok(value)
         });
         outcome.map_err(|error| match error {

@@ -177,6 +177,7 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>, f
             next = jobs.try_recv().ok();
         }
     }
+    let loaded = pending.take_facts();
     if broken.is_none() {
         let mut tx = Tx::new(&mut *connection, Backend::Sqlite);
         tx.extend_pending(pending);
@@ -188,7 +189,10 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>, f
             Some(error)
         }
         None => match Manager::commit_transaction(connection) {
-            Ok(()) => None,
+            Ok(()) => {
+                facts.0.publish(loaded);
+                None
+            }
             Err(error) => {
                 let _ = Manager::rollback_transaction(connection);
                 Some(StoreError::from(error))
