@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 /// An admin request with `admin`: `(status, body)`.
 macro_rules! admin {
     ($app:expr, $admin:expr, $method:expr, $uri:expr, $body:expr) => {{
-        let (status, body, _) = call!($app, common::admin($method, &$uri, Some($admin), $body));
+        let (status, body, _) = call!($app, common::admin($method, $uri, Some($admin), $body));
         (status, body)
     }};
 }
@@ -56,7 +56,7 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
             app,
             &admin,
             "POST",
-            "/admin/v1/workspaces".to_owned(),
+            "/admin/v1/workspaces",
             Some(json!({"name": "eng-space"}))
         );
         assert_eq!(status, 201, "{label}: {ws}");
@@ -65,7 +65,7 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
             app,
             &admin,
             "POST",
-            format!("/admin/v1/workspaces/{ws}/folders"),
+            &format!("/admin/v1/workspaces/{ws}/folders"),
             Some(json!({"name": "Plans"}))
         );
         assert_eq!(status, 201, "{label}: {folder}");
@@ -74,7 +74,7 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
             app,
             &admin,
             "POST",
-            "/admin/v1/grants".to_owned(),
+            "/admin/v1/grants",
             Some(
                 json!({"principal": {"type": "user", "id": ann}, "resource": {"type": "workspace", "id": ws}, "role": "viewer"})
             )
@@ -128,7 +128,7 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
         ];
         let mut previewed = Vec::new();
         for (method, uri, body) in previews {
-            let (status, reply) = admin!(app, &admin, method, uri.clone(), body);
+            let (status, reply) = admin!(app, &admin, method, &uri, body);
             assert_eq!(status, 200, "{label}: {method} {uri}: {reply}");
             assert_eq!(reply["dry_run"], true, "{label}: {uri}");
             let count = reply["count"].as_u64().unwrap();
@@ -176,7 +176,7 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
                 400,
             ),
         ] {
-            let (got, reply) = admin!(app, &admin, method, uri.clone(), body);
+            let (got, reply) = admin!(app, &admin, method, &uri, body);
             assert_eq!(got, status, "{label}: {uri}: {reply}");
         }
         let after = h.db.snapshot().unwrap();
@@ -190,13 +190,7 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
         assert_eq!(before.len(), after.len(), "{label}");
 
         // The write itself records the very delta the dry run previewed.
-        let (status, _) = admin!(
-            app,
-            &admin,
-            "POST",
-            "/admin/v1/grants".to_owned(),
-            Some(group_grant)
-        );
+        let (status, _) = admin!(app, &admin, "POST", "/admin/v1/grants", Some(group_grant));
         assert_eq!(status, 201, "{label}");
         let record = h.records(Some("grant.create")).pop().unwrap();
         assert_eq!(

@@ -59,11 +59,11 @@ async fn the_feed_returns_every_event_once_in_order_and_410_behind_retention() {
         let app = app_with_admin!(h);
         let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
         for k in 0..7 {
-            create!(app, &h.a.token, "Users", user(&format!("u{k}")));
+            let _ = create!(app, &h.a.token, "Users", user(&format!("u{k}")));
         }
         // Another organization's events are not ours.
         let other = h.tenant("Other");
-        create!(app, &other.token, "Users", user("theirs"));
+        let _ = create!(app, &other.token, "Users", user("theirs"));
         let stored: Vec<(i64, String)> = h
             .store
             .read(|tx| tx.outbox().events_after(&h.a.org_id, 0, 1000))

@@ -397,12 +397,9 @@ impl Authenticator for JwtIssuers {
         api: Api,
         now: DateTime<Utc>,
     ) -> Verification<IssuerVerified> {
-        let Credential::Bearer(token) = credential else {
+        let Some(token) = jwt::scim_bearer_jwt(credential, api) else {
             return Verification::NotMine;
         };
-        if api != Api::Scim || !jwt::is_jwt(token) {
-            return Verification::NotMine;
-        }
         if let Some(verified) = self.remembered.recall(token, now) {
             return Verification::Verified(verified);
         }

@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde_json::{Map, Value};
 
-use super::Refusal;
+use super::{Credential, Refusal};
+use crate::api::Api;
 
 /// Clock skew forgiven on `exp` and `nbf` (PRODUCT.md §1).
 pub(crate) const LEEWAY_SECONDS: i64 = 60;
@@ -28,6 +29,16 @@ pub(crate) fn is_jwt(token: &str) -> bool {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The token of `credential` if it is a JWT sent as `Bearer` to the SCIM API: the only
+/// form in which the JWT kinds take one (not bare, as Okta's header mode sends SCIM
+/// tokens; not to the admin API).
+pub(crate) fn scim_bearer_jwt(credential: &Credential, api: Api) -> Option<&String> {
+    match credential {
+        Credential::Bearer(token) if api == Api::Scim && is_jwt(token) => Some(token),
+        _ => None,
+    }
 }
 
 /// The refusal of a token for `reason`.
