@@ -153,8 +153,53 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
             "{label}: deleting the workspace ends ann's role"
         );
         assert!(count(6) >= 1, "{label}: bob becomes owner everywhere");
-        // Failed dry runs, and a dry run where none is offered: nothing recorded either.
+        // Failed dry runs, ambiguous or misspelt ones, and a dry run where none is
+        // offered: nothing applied, nothing recorded.
         for (method, uri, body, status) in [
+            (
+                "POST",
+                "/admin/v1/grants?dry_run=true&dry_run=false".to_owned(),
+                Some(group_grant.clone()),
+                400,
+            ),
+            (
+                "POST",
+                "/admin/v1/grants?dry_run=false&dry_run=true".to_owned(),
+                Some(group_grant.clone()),
+                400,
+            ),
+            (
+                "POST",
+                "/admin/v1/grants?DRY_RUN=true".to_owned(),
+                Some(group_grant.clone()),
+                400,
+            ),
+            (
+                "POST",
+                "/admin/v1/grants?dryrun=true".to_owned(),
+                Some(group_grant.clone()),
+                400,
+            ),
+            (
+                "DELETE",
+                format!("/admin/v1/workspaces/{ws}?dry-run=true"),
+                None,
+                400,
+            ),
+            (
+                "POST",
+                "/admin/v1/grants?%64ry_run=true".to_owned(),
+                Some(
+                    json!({"principal": {"type": "group", "id": eng}, "resource": {"type": "workspace", "id": ws}, "role": "superuser"}),
+                ),
+                400,
+            ),
+            (
+                "DELETE",
+                "/admin/v1/webhooks/nope?dry_run=true".to_owned(),
+                None,
+                400,
+            ),
             (
                 "POST",
                 "/admin/v1/grants?dry_run=true".to_owned(),

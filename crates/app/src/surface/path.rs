@@ -65,7 +65,17 @@ pub(crate) fn query_map(query: &str) -> Result<HashMap<String, String>, Error> {
             value.len()
         )));
     }
-    Ok(pairs.into_iter().collect())
+    let mut map = HashMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        if map.contains_key(&name) {
+            // Which one counts is not ours to guess.
+            return Err(Error::invalid_request(format!(
+                "parameter {name} is given more than once"
+            )));
+        }
+        map.insert(name, value);
+    }
+    Ok(map)
 }
 
 /// The longest admin query parameter read (ids, names, times, cursors are far shorter).

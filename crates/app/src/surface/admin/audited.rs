@@ -50,23 +50,44 @@ pub(crate) enum Written<T> {
     Previewed(Response),
 }
 
-/// Whether the request asks for a dry run: `dry_run=true` (or `false`) in its query; any
-/// other value is a 400.
+/// Whether a (decoded) parameter name is a spelling of `dry_run`.
+fn names_dry_run(name: &str) -> bool {
+    name.to_ascii_lowercase().replace(['_', '-'], "") == "dryrun"
+}
+
+/// Whether the request asks for a dry run: `dry_run=true` (or `false`) in its query, once.
+/// Any other value, a second `dry_run`, or another spelling of it (`DRY_RUN`, `dryrun`) is
+/// a 400: a write meant as a dry run must never be applied by mistake.
 pub(crate) fn dry_run(query: &str) -> Result<bool, Error> {
-    let params = crate::surface::path::query_map(query)?;
-    match params.get("dry_run").map(String::as_str) {
+    let mut asked: Option<String> = None;
+    for (name, value) in crate::surface::path::query_pairs(query)? {
+        if !names_dry_run(&name) {
+            continue;
+        }
+        if name != "dry_run" {
+            return Err(Error::invalid_request(format!(
+                "unknown parameter {name:?}: the dry run is dry_run=true"
+            )));
+        }
+        if asked.replace(value).is_some() {
+            return Err(Error::invalid_request("dry_run is given more than once"));
+        }
+    }
+    match asked.as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
         Some(_) => Err(Error::invalid_request("dry_run must be true or false")),
     }
 }
 
-/// Whether the query names `dry_run` at all, whatever its value (a refused dry run is not
-/// recorded either).
+/// Whether the query names `dry_run` in any spelling or encoding, whatever its value: a
+/// refused dry run is not recorded either. A query that does not decode counts as one when
+/// its text mentions "dry".
 pub(crate) fn dry_run_asked(query: &str) -> bool {
-    query
-        .split('&')
-        .any(|pair| pair.split('=').next() == Some("dry_run"))
+    match crate::surface::path::query_pairs(query) {
+        Ok(pairs) => pairs.iter().any(|(name, _)| names_dry_run(name)),
+        Err(_) => query.to_ascii_lowercase().contains("dry"),
+    }
 }
 
 /// An admin write in one transaction for the actor `credential` stands for: `f` answers

@@ -265,8 +265,14 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     Ok(Response::json(200, &json!({"webhooks": documents})))
 }
 
-/// `DELETE /admin/v1/webhooks/{id}` → 204; another organization's id is a 404.
+/// `DELETE /admin/v1/webhooks/{id}` → 204; another organization's id is a 404. It
+/// changes no one's access: no dry run.
 pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
+    if super::audited::dry_run(&call.request.query)? {
+        return Err(Error::invalid_request(
+            "dry_run is offered on writes that can change access; this one cannot",
+        ));
+    }
     delete_by_id(
         call,
         id.to_owned(),
