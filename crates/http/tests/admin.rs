@@ -713,3 +713,67 @@ async fn settings_tokens_workspaces_folders_grants_and_rules_through_the_admin_a
         );
     }
 }
+
+#[actix_web::test]
+async fn naming_no_org_owners_cannot_leave_a_workspace_without_an_active_owner() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let label = h.label();
+        let app = app_with_admin!(h);
+        let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let ann = create!(app, &h.a.token, "Users", common::user("ann"));
+        let bob = create!(app, &h.a.token, "Users", common::user("bob"));
+        let patch_org = |owners: Value| {
+            common::admin(
+                "PATCH",
+                "/admin/v1/org",
+                Some(&admin),
+                Some(json!({"owners": owners})),
+            )
+        };
+        let (status, body, _) = call!(app, patch_org(json!([ann])));
+        assert_eq!(status, 200, "{label}: {body}");
+        let (status, ws, _) = call!(
+            app,
+            common::admin(
+                "POST",
+                "/admin/v1/workspaces",
+                Some(&admin),
+                Some(json!({"name": "w"}))
+            )
+        );
+        assert_eq!(status, 201, "{label}: {ws}");
+        let ws = ws["id"].as_str().unwrap().to_owned();
+        // Ann owns it only as an org owner: naming nobody would leave it ownerless.
+        let (status, body, _) = call!(app, patch_org(json!([])));
+        assert_eq!(
+            (status, code(&body)),
+            (400, "invalid_request"),
+            "{label}: {body}"
+        );
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(&ws),
+            "{label}: {body}"
+        );
+        let (_, org, _) = call!(
+            app,
+            common::admin("GET", "/admin/v1/org", Some(&admin), None)
+        );
+        assert_eq!(org["owners"], json!([ann]), "{label}: unchanged");
+        // With a direct owner grant, the org may name nobody.
+        let (status, body, _) = call!(
+            app,
+            common::admin(
+                "POST",
+                "/admin/v1/grants",
+                Some(&admin),
+                Some(
+                    json!({"principal": {"type": "user", "id": bob}, "resource": {"type": "workspace", "id": ws}, "role": "owner"})
+                )
+            )
+        );
+        assert_eq!(status, 201, "{label}: {body}");
+        let (status, body, _) = call!(app, patch_org(json!([])));
+        assert_eq!(status, 200, "{label}: {body}");
+    }
+}
