@@ -272,37 +272,6 @@ impl Grants<'_, '_> {
         Ok(())
     }
 
-    /// The organization's workspaces (by id) that no active user owns through a direct,
-    /// unexpired `owner` grant at `now`: those that would have no active Owner if the
-    /// organization named no owners.
-    pub fn workspaces_without_owner_grant(
-        &mut self,
-        org_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
-        let workspaces = self.tx.workspaces().list(org_id)?;
-        let grants = self.list(org_id, &GrantFilter::default())?;
-        let mut owned = std::collections::HashSet::new();
-        for grant in &grants {
-            let (ResourceRef::Workspace(workspace), Principal::User(user)) =
-                (&grant.resource, &grant.principal)
-            else {
-                continue;
-            };
-            if grant.role != Role::Owner || !grant.is_active(now) || owned.contains(workspace) {
-                continue;
-            }
-            if self.tx.lifecycle().user_active(org_id, user)? == Some(true) {
-                owned.insert(workspace.clone());
-            }
-        }
-        Ok(workspaces
-            .into_iter()
-            .map(|workspace| workspace.id)
-            .filter(|id| !owned.contains(id))
-            .collect())
-    }
-
     /// The facts `org_model::check_revocation` needs about `grant`, and its verdict.
     fn check_revocation(
         &mut self,

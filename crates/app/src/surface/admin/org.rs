@@ -175,25 +175,6 @@ pub(crate) async fn patch(call: &mut Call<'_>) -> Result<Response, Error> {
                     }
                 }
             }
-            // Org owners own every workspace; naming none leaves each workspace to its direct
-            // owner grants, and every workspace keeps at least one active Owner (§4).
-            if settings.owners.is_empty() && !before_settings.owners.is_empty() {
-                let orphaned = tx.grants().workspaces_without_owner_grant(org_id, now)?;
-                if !orphaned.is_empty() {
-                    return Err(Error::invalid_request(format!(
-                        "a workspace keeps at least one active Owner: without org owners, {} \
-                         workspace(s) would have none (first: {}); grant owner on them first",
-                        orphaned.len(),
-                        orphaned
-                            .iter()
-                            .take(5)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                    .into());
-                }
-            }
             // Org owners own every workspace: a change of owners is an access change.
             let owners_changed: Vec<String> = settings
                 .owners
