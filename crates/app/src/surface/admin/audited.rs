@@ -80,39 +80,18 @@ pub(crate) fn dry_run(query: &str) -> Result<bool, Error> {
     }
 }
 
-/// Whether the query names `dry_run` in any spelling or encoding, whatever its value: a
-/// refused dry run is not recorded either. A query that does not decode counts as one when
-/// its text mentions "dry".
+/// Whether a request is a dry run for the trail (whose failure is not recorded): one that
+/// asks for it, or that names `dry_run` in any spelling or encoding and was refused for it.
+/// `dry_run=false` is a real write, recorded as any other. A query that does not decode
+/// counts as a dry run when its text mentions "dry".
 pub(crate) fn dry_run_asked(query: &str) -> bool {
-    match crate::surface::path::query_pairs(query) {
-        Ok(pairs) => pairs.iter().any(|(name, _)| names_dry_run(name)),
-        Err(_) => query.to_ascii_lowercase().contains("dry"),
+    match dry_run(query) {
+        Ok(asked) => asked,
+        Err(_) => match crate::surface::path::query_pairs(query) {
+            Ok(pairs) => pairs.iter().any(|(name, _)| names_dry_run(name)),
+            Err(_) => query.to_ascii_lowercase().contains("dry"),
+        },
     }
-}
-
-/// An admin write in one transaction for the actor `credential` stands for: `f` answers
-/// its value and what it changed, which is recorded (operation `operation`, status
-/// `status`, and `access.changed` when the detail carries a delta) in the same transaction.
-/// A write that changes no one's access offers no dry run: `?dry_run=true` is a 400.
-pub(crate) async fn audited<T, F>(
-    call: &mut Call<'_>,
-    credential: &Credential,
-    operation: &'static str,
-    status: u16,
-    f: F,
-) -> Result<T, Error>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
-        + Send
-        + 'static,
-{
-    if dry_run(&call.request.query)? {
-        return Err(Error::invalid_request(
-            "dry_run is offered on writes that can change access; this one cannot",
-        ));
-    }
-    apply(call, credential, operation, status, f).await
 }
 
 /// [`audited`] for a write that can change access: with `?dry_run=true` it runs in a
@@ -185,4 +164,55 @@ where
         Ok(value)
     })
     .await
+}
+
+/// An admin write in one transaction for the actor `credential` stands for: `f` answers
+/// its value and what it changed, which is recorded (operation `operation`, status
+/// `status`, and `access.changed` when the detail carries a delta) in the same transaction.
+/// A write that changes no one's access offers no dry run: `?dry_run=true` is a 400.
+pub(crate) async fn audited<T, F>(
+    call: &mut Call<'_>,
+    credential: &Credential,
+    operation: &'static str,
+    status: u16,
+    f: F,
+) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
+        + Send
+        + 'static,
+{
+    if dry_run(&call.request.query)? {
+        return Err(Error::invalid_request(
+            "dry_run is offered on writes that can change access; this one cannot",
+        ));
+    }
+    apply(call, credential, operation, status, f).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dry_runs_are_asked_once_and_plainly() {
+        let cases: [(&str, Result<bool, ()>, bool); 11] = [
+            ("", Ok(false), false),
+            ("dry_run=false", Ok(false), false),
+            ("dry_run=true", Ok(true), true),
+            ("%64ry_run=true", Ok(true), true),
+            ("dry_run=TRUE", Err(()), true),
+            ("dry_run=true&dry_run=false", Err(()), true),
+            ("dry_run=false&dry_run=true", Err(()), true),
+            ("DRY_RUN=true", Err(()), true),
+            ("dryrun=true", Err(()), true),
+            ("dry-run=true", Err(()), true),
+            ("other=%FF", Err(()), false),
+        ];
+        for (query, asked, recorded_as_dry) in cases {
+            assert_eq!(dry_run(query).map_err(|_| ()), asked, "{query}");
+            assert_eq!(dry_run_asked(query), recorded_as_dry, "{query}");
+        }
+    }
 }
