@@ -44,6 +44,7 @@ struct FileConfig {
     event_retention_days: Option<u32>,
     webhook_allow_private_addresses: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
+    oauth_token_lifetime_seconds: Option<u64>,
 }
 
 /// What `serve` runs with, validated.
@@ -65,6 +66,8 @@ pub struct Settings {
     pub event_retention: chrono::Duration,
     /// The reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long an access token from `POST /oauth/token` is valid.
+    pub oauth_token_lifetime: std::time::Duration,
 }
 
 impl Settings {
@@ -114,7 +117,12 @@ impl Settings {
                     .map_err(|_| anyhow::anyhow!("trusted_proxies: {text:?} is not an IP address"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let lifetime = file.oauth_token_lifetime_seconds.unwrap_or(3600);
+        if !(60..=86_400).contains(&lifetime) {
+            bail!("oauth_token_lifetime_seconds = {lifetime} is out of range: use 60..=86400");
+        }
         Ok(Settings {
+            oauth_token_lifetime: std::time::Duration::from_secs(lifetime),
             trusted_proxies,
             events,
             event_retention: chrono::Duration::days(i64::from(retention_days)),
@@ -165,7 +173,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| {
         format!(
-            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days, webhook_allow_private_addresses)",
+            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days, webhook_allow_private_addresses, trusted_proxies, oauth_token_lifetime_seconds)",
             path.display()
         )
     })
@@ -316,11 +324,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let cases = [
             (
-                "database_url = \"sqlite:///tmp/a.db\"\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 65536\nlog_format = \"json\"\nevent_retention_days = 30\nwebhook_allow_private_addresses = true\n",
+                "database_url = \"sqlite:///tmp/a.db\"\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 65536\nlog_format = \"json\"\nevent_retention_days = 30\nwebhook_allow_private_addresses = true\noauth_token_lifetime_seconds = 600\n",
                 Ok(()),
             ),
             ("event_retention_days = 0", Err("out of range")),
             ("event_retention_days = 3651", Err("out of range")),
+            ("oauth_token_lifetime_seconds = 59", Err("out of range")),
+            ("oauth_token_lifetime_seconds = 86401", Err("out of range")),
             ("bind = \"nowhere\"", Err("invalid bind address")),
             ("max_body_bytes = 10", Err("out of range")),
             ("log_format = \"xml\"", Err("invalid config file")),
@@ -342,6 +352,7 @@ mod tests {
                     assert_eq!(settings.log_format, LogFormat::Json);
                     assert_eq!(settings.event_retention, chrono::Duration::days(30));
                     assert!(settings.events.private_addresses);
+                    assert_eq!(settings.oauth_token_lifetime.as_secs(), 600);
                 }
                 (Err(error), Err(message)) => {
                     let text = format!("{error:#}");

@@ -53,6 +53,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         max_body_bytes: settings.max_body_bytes,
         allow_private_webhook_addresses: settings.events.private_addresses,
         trusted_proxies: settings.trusted_proxies.clone(),
+        oauth_token_lifetime: settings.oauth_token_lifetime,
         ..ScimConfig::default()
     };
     let dispatcher = rollcall_app::events::Dispatcher::new(store.clone())
