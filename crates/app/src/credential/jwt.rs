@@ -235,6 +235,17 @@ mod tests {
         assert!(!audience_holds(&single, "ab"));
     }
 
+    proptest::proptest! {
+        /// Whatever a client sends as a token, reading its parts answers them or a
+        /// refusal, never a panic.
+        #[test]
+        fn any_token_reads_or_is_refused(token in "\\PC{0,300}") {
+            let _ = is_jwt(&token);
+            let _ = unverified(&token);
+            let _ = unverified(&format!("eyJ{token}"));
+        }
+    }
+
     #[test]
     fn a_remembered_token_is_recalled_until_it_expires() {
         let remembered: Remembered<&str> = Remembered::default();

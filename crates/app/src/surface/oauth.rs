@@ -342,3 +342,43 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever bytes arrive, the form parser answers pairs or a refusal, never a
+        /// panic; and pairs encoded as a client encodes them come back as they were.
+        #[test]
+        fn forms_parse_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse_form(&bytes);
+        }
+
+        #[test]
+        fn encoded_pairs_round_trip(
+            pairs in proptest::collection::vec(("[a-z_]{1,12}", "\\PC{0,24}"), 0..6)
+        ) {
+            let body: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+                .finish();
+            let parsed = parse_form(body.as_bytes());
+            prop_assert_eq!(parsed, Ok(pairs.clone()));
+        }
+    }
+
+    #[test]
+    fn malformed_forms_are_refused() {
+        for body in [&b"a=%ZZ"[..], b"a=%", b"a=%F", b"a=%FF", b"\xff=1"] {
+            assert!(parse_form(body).is_err(), "{body:?}");
+        }
+        assert_eq!(
+            parse_form(b"grant_type=client_credentials&&scope=a+b"),
+            Ok(vec![
+                ("grant_type".to_owned(), "client_credentials".to_owned()),
+                ("scope".to_owned(), "a b".to_owned()),
+            ])
+        );
+    }
+}
