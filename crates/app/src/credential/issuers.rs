@@ -203,8 +203,9 @@ impl IssuerRegistry {
 #[derive(Default)]
 struct KeySets {
     sets: Mutex<HashMap<String, KeySet>>,
-    /// One fetch at a time; those waiting find its result.
-    fetching: tokio::sync::Mutex<()>,
+    /// One fetch at a time per URL (those waiting find its result); a slow key set of one
+    /// issuer never holds up another's.
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Default)]
@@ -237,7 +238,14 @@ impl KeySets {
         if key.is_some() || !stale(fetched) {
             return key;
         }
-        let _one_fetch = self.fetching.lock().await;
+        let turn = Arc::clone(
+            self.fetching
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(url.to_owned())
+                .or_default(),
+        );
+        let _one_fetch = turn.lock().await;
         let (key, fetched) = self.cached(url, kid);
         if key.is_some() || !stale(fetched) {
             return key;
