@@ -10,7 +10,7 @@
 #[macro_use]
 mod common;
 
-use common::{Harness, code, group, user};
+use common::{Harness, group, user};
 use rollcall_store::TokenKind;
 use rollcall_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -243,6 +243,5 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
             changes(&previewed[0].1["changes"]),
             "{label}"
         );
-        let _ = code;
     }
 }

@@ -241,12 +241,14 @@ impl OAuth<'_, '_> {
         Ok(update.execute(self.tx.conn)? == 1)
     }
 
-    /// The client `client_id` names, if `secret` is its secret and it is not revoked.
+    /// The client `client_id` names, if any, and whether `secret` is its secret (compared
+    /// in constant time) and it is not revoked: one read, which also names the
+    /// organization whose trail records a failed authentication.
     pub fn authenticate(
         &mut self,
         client_id: &str,
         secret: &str,
-    ) -> Result<Option<OAuthClient>, StoreError> {
+    ) -> Result<Option<(OAuthClient, bool)>, StoreError> {
         let Some(id) = client_id.strip_prefix(CLIENT_ID_PREFIX) else {
             return Ok(None);
         };
@@ -262,26 +264,9 @@ impl OAuth<'_, '_> {
             .as_bytes()
             .ct_eq(row.secret_hash.as_bytes())
             .into();
-        (matches && row.revoked_at.is_none())
-            .then(|| row.client())
-            .transpose()
-    }
-
-    /// The client `client_id` names, whatever the secret (to record a failed
-    /// authentication in its organization's trail).
-    pub fn find(&mut self, client_id: &str) -> Result<Option<OAuthClient>, StoreError> {
-        let Some(id) = client_id.strip_prefix(CLIENT_ID_PREFIX) else {
-            return Ok(None);
-        };
-        let mut select = Sql::new(self.tx.backend);
-        select.push(&format!(
-            "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = "
-        ));
-        select.push_bind(Bind::Text(id.to_owned()));
-        select
-            .optional::<ClientRow>(self.tx.conn)?
-            .map(|row| row.client())
-            .transpose()
+        let client = row.client()?;
+        let valid = matches && client.revoked_at.is_none();
+        Ok(Some((client, valid)))
     }
 
     /// The organization of client `id` of `org_id` with what a request needs of it, if the

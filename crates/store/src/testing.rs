@@ -24,6 +24,15 @@ use crate::{
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// One column of the catalogue ([`TestDb::catalogue`]).
+#[derive(diesel::QueryableByName)]
+struct CatalogueColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+}
+
 /// A database of its own for one test; dropping it removes the SQLite file(s) or drops the
 /// PostgreSQL schema.
 #[derive(Debug)]
@@ -143,31 +152,9 @@ impl TestDb {
     /// PostgreSQL's `information_schema` of the test's schema).
     pub fn columns_holding(&self, needle: &str) -> Result<Vec<String>, String> {
         use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Column {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            table_name: String,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            column_name: String,
-        }
         let mut connection =
             crate::connection::establish(&self.url).map_err(|error| error.to_string())?;
-        let catalogue = match self.backend {
-            Backend::Sqlite => {
-                "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
-                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
-                 AND m.name NOT LIKE 'sqlite_%'"
-            }
-            Backend::Postgres => {
-                "SELECT table_name::text AS table_name, column_name::text AS column_name \
-                 FROM information_schema.columns WHERE table_schema = current_schema()"
-            }
-        };
-        let columns: Vec<Column> = match &mut connection {
-            crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(catalogue).load(c),
-            crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(catalogue).load(c),
-        }
-        .map_err(|error| error.to_string())?;
+        let columns = self.catalogue(&mut connection)?;
         #[derive(diesel::QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -199,36 +186,13 @@ impl TestDb {
     pub fn snapshot(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>, String> {
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
-        struct Column {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            table_name: String,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            column_name: String,
-        }
-        #[derive(diesel::QueryableByName)]
         struct Row {
             #[diesel(sql_type = diesel::sql_types::Text)]
             row: String,
         }
         let mut connection =
             crate::connection::establish(&self.url).map_err(|error| error.to_string())?;
-        let catalogue = match self.backend {
-            Backend::Sqlite => {
-                "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
-                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
-                 AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
-            }
-            Backend::Postgres => {
-                "SELECT table_name::text AS table_name, column_name::text AS column_name \
-                 FROM information_schema.columns WHERE table_schema = current_schema() \
-                 ORDER BY table_name, ordinal_position"
-            }
-        };
-        let columns: Vec<Column> = match &mut connection {
-            crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(catalogue).load(c),
-            crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(catalogue).load(c),
-        }
-        .map_err(|error| error.to_string())?;
+        let columns = self.catalogue(&mut connection)?;
         let mut tables: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for column in &columns {
             tables
@@ -257,6 +221,33 @@ impl TestDb {
             snapshot.insert(table, rows);
         }
         Ok(snapshot)
+    }
+
+    /// Every column of every table of the database, in table and column order, from the
+    /// catalogue (SQLite's `sqlite_master` and `pragma_table_info`, PostgreSQL's
+    /// `information_schema` of the test's schema).
+    fn catalogue(
+        &self,
+        connection: &mut crate::connection::AnyConnection,
+    ) -> Result<Vec<CatalogueColumn>, String> {
+        use diesel::RunQueryDsl;
+        let catalogue = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+                 AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text AS table_name, column_name::text AS column_name \
+                 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 ORDER BY table_name, ordinal_position"
+            }
+        };
+        match connection {
+            crate::connection::AnyConnection::Sqlite(c) => diesel::sql_query(catalogue).load(c),
+            crate::connection::AnyConnection::Postgresql(c) => diesel::sql_query(catalogue).load(c),
+        }
+        .map_err(|error| error.to_string())
     }
 
     /// [`Store::open`] with default options; panics on failure (tests only). The cursor key

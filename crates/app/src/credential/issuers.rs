@@ -67,6 +67,9 @@ enum Keys {
     Pem(Vec<(Algorithm, DecodingKey)>),
     /// A JWKS URL.
     Jwks(String),
+    /// None that can verify (a stored secret `jsonwebtoken` cannot take): every token of
+    /// the registration is refused.
+    Unusable,
 }
 
 impl std::fmt::Debug for Keys {
@@ -75,6 +78,7 @@ impl std::fmt::Debug for Keys {
             Keys::Secret(_) => f.write_str("Secret"),
             Keys::Pem(_) => f.write_str("Pem"),
             Keys::Jwks(url) => write!(f, "Jwks({url})"),
+            Keys::Unusable => f.write_str("Unusable"),
         }
     }
 }
@@ -115,7 +119,7 @@ impl Registration {
         ) {
             (Some(secret), _, _) => match DecodingKey::from_secret(secret) {
                 Ok(key) => Keys::Secret(key),
-                Err(_) => Keys::Pem(Vec::new()),
+                Err(_) => Keys::Unusable,
             },
             (None, Some(pem), _) => Keys::Pem(
                 algorithms
@@ -124,7 +128,7 @@ impl Registration {
                     .collect(),
             ),
             (None, None, Some(url)) => Keys::Jwks(url.clone()),
-            (None, None, None) => Keys::Pem(Vec::new()),
+            (None, None, None) => Keys::Unusable,
         };
         Registration {
             id: issuer.id,
@@ -369,6 +373,7 @@ impl JwtIssuers {
                 .iter()
                 .find(|(alg, _)| *alg == algorithm)
                 .map(|(_, key)| key.clone()),
+            Keys::Unusable => None,
             Keys::Jwks(url) => match header.kid.as_deref() {
                 Some(kid) => {
                     self.key_sets

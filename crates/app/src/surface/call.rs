@@ -64,7 +64,7 @@ fn refuse_in_strict(context: &Context<'_>, deviations: &[Deviation]) -> Result<(
 
 /// Every `X-Forwarded-For` of the request, as one list (`None` without any, or when one is
 /// not text: nothing is believed then).
-fn forwarded_for(request: &Request) -> Option<String> {
+pub(crate) fn forwarded_for(request: &Request) -> Option<String> {
     let values: Option<Vec<&str>> = request
         .headers
         .get_all("x-forwarded-for")

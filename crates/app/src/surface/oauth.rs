@@ -29,6 +29,7 @@ use crate::error::Failure;
 use crate::limits::{self, Rate};
 use crate::request::{Body, Method, Request, header_text};
 use crate::response::Response;
+use crate::surface::call::forwarded_for;
 use crate::surface::request_id;
 use crate::trail::{self, Author, Entry};
 use crate::transaction::Access;
@@ -88,13 +89,8 @@ fn client_credentials(
                 .ok_or_else(invalid_client)?;
             let (id, secret) = decoded.split_once(':').ok_or_else(invalid_client)?;
             // §2.3.1: each is form-encoded before it is joined.
-            let decode = |text: &str| -> String {
-                url::form_urlencoded::parse(format!("x={text}").as_bytes())
-                    .next()
-                    .map(|(_, value)| value.into_owned())
-                    .unwrap_or_default()
-            };
-            Some((decode(id), decode(secret)))
+            let decode = |text: &str| decode_component(text).map_err(|_| invalid_client());
+            Some((decode(id)?, decode(secret)?))
         }
     };
     match (basic, body_id, body_secret) {
@@ -115,29 +111,32 @@ fn client_credentials(
 /// `%XX` escapes well formed, everything UTF-8. Anything else is refused, not guessed at.
 fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the body is not UTF-8")?;
-    let decode = |part: &str| -> Result<String, &'static str> {
-        let bytes = part.as_bytes();
-        for (at, byte) in bytes.iter().enumerate() {
-            if *byte == b'%'
-                && !(bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
-                    && bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit))
-            {
-                return Err("the body holds a malformed %-escape");
-            }
-        }
-        let spaced = part.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8()
-            .map(|decoded| decoded.into_owned())
-            .map_err(|_| "the body holds a parameter that is not UTF-8")
-    };
     text.split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode(name)?, decode(value)?))
+            Ok((decode_component(name)?, decode_component(value)?))
         })
         .collect()
+}
+
+/// One form-encoded name or value (a parameter, or half of HTTP Basic credentials):
+/// `+` a space, `%XX` escapes well formed, the result UTF-8.
+fn decode_component(part: &str) -> Result<String, &'static str> {
+    let bytes = part.as_bytes();
+    for (at, byte) in bytes.iter().enumerate() {
+        if *byte == b'%'
+            && !(bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err("the body holds a malformed %-escape");
+        }
+    }
+    let spaced = part.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| "the body holds a parameter that is not UTF-8")
 }
 
 /// What the token transaction came to.
@@ -158,13 +157,7 @@ impl App {
         let request_id = request_id::for_request(&request.headers);
         let client = limits::client_address(
             request.peer,
-            || {
-                request
-                    .headers
-                    .text("x-forwarded-for")
-                    .and_then(Result::ok)
-                    .map(str::to_owned)
-            },
+            || forwarded_for(&request),
             &self.config.trusted_proxies,
         );
         let response = self.token(&request, client, &request_id).await;
@@ -265,23 +258,27 @@ impl App {
         let issued = self
             .database
             .run(Access::Write, move |tx| {
-                let Some(client) = tx.oauth().authenticate(&client_id, &secret)? else {
-                    if let Some(known) = tx.oauth().find(&client_id)? {
-                        let author = Author::unauthenticated(
-                            &known.org_id,
-                            CredentialKind::OAuthClient.name(),
-                            Some(&request_id),
-                        );
-                        let detail = json!({"error": "invalid_client"});
-                        let entry = Entry {
-                            operation: "oauth_token.issue",
-                            target: &format!("oauth_client:{}", known.id),
-                            status: 401,
-                            detail: &detail,
-                        };
-                        trail::commit(tx, &author, entry, now)?;
+                let client = match tx.oauth().authenticate(&client_id, &secret)? {
+                    Some((client, true)) => client,
+                    refused => {
+                        // A client that exists: its organization's trail records the failure.
+                        if let Some((known, _)) = refused {
+                            let author = Author::unauthenticated(
+                                &known.org_id,
+                                CredentialKind::OAuthClient.name(),
+                                Some(&request_id),
+                            );
+                            let detail = json!({"error": "invalid_client"});
+                            let entry = Entry {
+                                operation: "oauth_token.issue",
+                                target: &format!("oauth_client:{}", known.id),
+                                status: 401,
+                                detail: &detail,
+                            };
+                            trail::commit(tx, &author, entry, now)?;
+                        }
+                        return Ok(Issued::Refused);
                     }
-                    return Ok(Issued::Refused);
                 };
                 let settings = tx.orgs().settings(&client.org_id)?;
                 let signing = tx
