@@ -58,9 +58,7 @@ fn rules() -> Vec<Rule> {
     .into_iter()
     .map(|(id, group, workspaces, role)| Rule {
         id: id.to_owned(),
-        group: group.to_owned(),
-        workspaces: workspaces.to_owned(),
-        role,
+        ..Rule::for_groups(group, workspaces, role)
     })
     .collect()
 }
@@ -175,6 +173,7 @@ fn one_user_in_fifty_groups(c: &mut Criterion) {
             folder: Some(folder),
             grants: &grants,
             rules: &rules,
+            attribute_matches: &[],
             now: now(),
         };
         assert_eq!(effective_role(&input), Some(Role::Editor), "{name}");
@@ -249,6 +248,7 @@ fn ten_thousand_members(c: &mut Criterion) {
             user_id: user,
             active: !i.is_multiple_of(50),
             org_owner: i < 3,
+            attribute_matches: &[],
         })
         .collect();
     let open = folder("open", TeamAccess::Everyone(Role::Editor));
@@ -273,6 +273,7 @@ fn ten_thousand_members(c: &mut Criterion) {
                 folder: None,
                 grants: &grants,
                 rules: &rules,
+                attribute_matches: &[],
                 now: now(),
             })
             .map(|role| (candidate.user_id.to_owned(), role))
@@ -328,6 +329,7 @@ fn ten_thousand_members(c: &mut Criterion) {
                             folder: None,
                             grants: &grants,
                             rules: &rules,
+                            attribute_matches: &[],
                             now: now(),
                         })
                     })

@@ -7,7 +7,8 @@
 //! - the **workspace role** is the maximum of the user's direct grants on the workspace,
 //!   every grant on it held by a group the user belongs to (transitively), every rule whose
 //!   group glob matches the displayName of such a group and whose workspace glob matches the
-//!   workspace's name, and `owner` for org owners;
+//!   workspace's name, every attribute rule the user matches ([`AccessInput::attribute_matches`])
+//!   whose workspace glob matches the workspace's name, and `owner` for org owners;
 //! - the **Home folder** (the folder whose id is the workspace's `home_folder_id`) has the
 //!   workspace role; grants recorded on the Home folder itself are ignored (the Home folder
 //!   *is* the workspace);
@@ -17,12 +18,13 @@
 //!   its Home folder;
 //! - expired grants ([`Grant::is_active`]) count for nothing;
 //! - groups hold at most `maintainer`: a group grant or rule of `owner`, which
-//!   [`Grant::check`] refuses but old or hand-edited data might hold, counts as `maintainer`.
+//!   [`Grant::check`] refuses but old or hand-edited data might hold, counts as `maintainer`;
+//!   so do attribute rules.
 //!
 //! The result does not depend on the order of grants, rules or memberships. Among
 //! contributions of the highest role, the winner is chosen by kind — direct, then group,
-//! then rule, then team access, then org owner — and then by the smallest grant or rule id,
-//! then the smallest group id. [`Explanation::contributions`] is sorted in that same order,
+//! then group rule, then attribute rule, then team access, then org owner — and then by the
+//! smallest grant or rule id, then the smallest group id (or matched attribute). [`Explanation::contributions`] is sorted in that same order,
 //! so the winner comes first.
 
 use std::cmp::Reverse;
@@ -34,7 +36,7 @@ use serde::Serialize;
 use crate::grant::{Grant, Principal, ResourceRef};
 use crate::groups::{GroupGraph, GroupId};
 use crate::role::Role;
-use crate::rule::Rule;
+use crate::rule::{AttributeMatch, Rule};
 use crate::workspace::{Folder, TeamAccess, Workspace};
 
 /// The most a group can hold, through a grant or a rule.
@@ -58,8 +60,11 @@ pub struct AccessInput<'a> {
     pub folder: Option<&'a Folder>,
     /// Grants on this workspace and folder (grants on anything else are ignored).
     pub grants: &'a [Grant],
-    /// The organization's group mapping rules.
+    /// The organization's mapping rules (group and attribute rules).
     pub rules: &'a [Rule],
+    /// The attribute rules the user matches, whatever their workspaces (a match of a rule
+    /// that is not in `rules`, or not an attribute rule, counts for nothing).
+    pub attribute_matches: &'a [AttributeMatch],
     /// The time expiries are compared with.
     pub now: DateTime<Utc>,
 }
@@ -108,6 +113,13 @@ pub enum ContributionKind {
         /// How the user belongs to it, as for [`ContributionKind::Group`].
         chain: Vec<GroupId>,
     },
+    /// An attribute rule whose filter the user matches, and the workspace.
+    AttributeRule {
+        /// The rule.
+        rule_id: String,
+        /// The attribute whose value matched (its canonical path).
+        attribute: String,
+    },
     /// The folder's `everyone(c)` team access, given the user's workspace role.
     TeamAccess {
         /// The folder's team access.
@@ -126,8 +138,9 @@ impl ContributionKind {
             ContributionKind::Direct { .. } => 0,
             ContributionKind::Group { .. } => 1,
             ContributionKind::Rule { .. } => 2,
-            ContributionKind::TeamAccess { .. } => 3,
-            ContributionKind::OrgOwner => 4,
+            ContributionKind::AttributeRule { .. } => 3,
+            ContributionKind::TeamAccess { .. } => 4,
+            ContributionKind::OrgOwner => 5,
         }
     }
 
@@ -139,6 +152,7 @@ impl ContributionKind {
                 grant_id, group, ..
             } => (grant_id, group),
             ContributionKind::Rule { rule_id, group, .. } => (rule_id, group),
+            ContributionKind::AttributeRule { rule_id, attribute } => (rule_id, attribute),
             ContributionKind::TeamAccess { .. } | ContributionKind::OrgOwner => ("", ""),
         }
     }
@@ -189,7 +203,7 @@ fn group_role(role: Role) -> Role {
     role.min(GROUP_ROLE_CAP)
 }
 
-/// The rules that apply to `workspace` (by its name), whatever the group.
+/// The rules that apply to `workspace` (by its name), whatever their subject.
 fn rules_for<'r>(rules: &'r [Rule], workspace: &Workspace) -> Vec<&'r Rule> {
     rules
         .iter()
@@ -212,7 +226,7 @@ fn workspace_contributions(
                 continue;
             };
             for rule in &rules {
-                if crate::rule::glob_matches(&rule.group, name) {
+                if rule.matches_group(name) {
                     out.push(Contribution {
                         kind: ContributionKind::Rule {
                             rule_id: rule.id.clone(),
@@ -227,6 +241,19 @@ fn workspace_contributions(
             }
         }
     }
+    for found in input.attribute_matches {
+        for rule in rules.iter().filter(|rule| is_attribute_rule(rule, &found.rule_id)) {
+            out.push(Contribution {
+                kind: ContributionKind::AttributeRule {
+                    rule_id: rule.id.clone(),
+                    attribute: found.attribute.clone(),
+                },
+                role: group_role(rule.role),
+                on: on.clone(),
+                winner: false,
+            });
+        }
+    }
     if input.org_owner {
         out.push(Contribution {
             kind: ContributionKind::OrgOwner,
@@ -235,6 +262,11 @@ fn workspace_contributions(
             winner: false,
         });
     }
+}
+
+/// Whether `rule` is the attribute rule `id`.
+fn is_attribute_rule(rule: &Rule, id: &str) -> bool {
+    rule.id == id && rule.filter().is_some()
 }
 
 /// The direct and group grants on `on` that count for the user.
@@ -359,12 +391,18 @@ fn workspace_role(input: &AccessInput<'_>, groups: &HashSet<&str>) -> Option<Rol
     }
     let mut best = best_grant(input, Some(&input.workspace.id), None, groups);
     for rule in rules_for(input.rules, input.workspace) {
-        let matches = groups.iter().any(|group| {
-            input
-                .groups
-                .name(group)
-                .is_some_and(|name| crate::rule::glob_matches(&rule.group, name))
-        });
+        let matches = match rule.group_glob() {
+            Some(_) => groups.iter().any(|group| {
+                input
+                    .groups
+                    .name(group)
+                    .is_some_and(|name| rule.matches_group(name))
+            }),
+            None => input
+                .attribute_matches
+                .iter()
+                .any(|found| found.rule_id == rule.id),
+        };
         if matches {
             best = best.max(Some(group_role(rule.role)));
         }
@@ -402,6 +440,8 @@ pub struct Candidate<'a> {
     pub active: bool,
     /// Whether the user owns the organization.
     pub org_owner: bool,
+    /// The attribute rules the user matches, as for [`AccessInput::attribute_matches`].
+    pub attribute_matches: &'a [AttributeMatch],
 }
 
 /// The best role each principal holds on one resource through grants (and, for groups on
@@ -459,10 +499,17 @@ pub fn who_has_access<'a>(
     let target = target(workspace, folder);
     let mut on_workspace = RolesOn::from_grants(grants, Some(&workspace.id), None, now);
     let applying_rules = rules_for(rules, workspace);
+    // The best role each applying attribute rule gives, by rule id.
+    let mut by_attributes: HashMap<&str, Role> = HashMap::new();
+    for rule in &applying_rules {
+        if rule.filter().is_some() {
+            RolesOn::raise(&mut by_attributes, &rule.id, group_role(rule.role));
+        }
+    }
     if !applying_rules.is_empty() {
         for (group, name) in &groups.names {
             for rule in &applying_rules {
-                if crate::rule::glob_matches(&rule.group, name) {
+                if rule.matches_group(name) {
                     RolesOn::raise(&mut on_workspace.groups, group, group_role(rule.role));
                 }
             }
@@ -490,6 +537,9 @@ pub fn who_has_access<'a>(
         let mut folder_role = on_folder.users.get(candidate.user_id).copied();
         if candidate.org_owner {
             workspace_role = Some(Role::Owner);
+        }
+        for found in candidate.attribute_matches {
+            workspace_role = workspace_role.max(by_attributes.get(found.rule_id.as_str()).copied());
         }
         for direct_group in groups.parents.get(candidate.user_id).into_iter().flatten() {
             let (via_workspace, via_folder) = *through_group

@@ -20,5 +20,5 @@ pub use grant::{
 pub use groups::{GroupGraph, GroupId, MembershipError};
 pub use org::{OrgSettings, PasswordStorage};
 pub use role::{Capability, Role, UnknownRole};
-pub use rule::{Rule, glob_matches};
+pub use rule::{AttributeMatch, Rule, RuleSubject, glob_matches};
 pub use workspace::{Folder, TeamAccess, UnknownTeamAccess, Workspace};

@@ -1,30 +1,100 @@
-//! Group mapping rules: "group whose displayName matches `eng-*` → `editor` on every
-//! workspace whose name matches `department_*`". Rules are data, evaluated by the same
-//! resolver as grants (so they apply to workspaces created later too), and shown in
-//! explanations.
+//! Mapping rules: "group whose displayName matches `eng-*` → `editor` on every workspace
+//! whose name matches `department_*`" (a group rule), or "users whose department is Sales →
+//! `viewer` on `sales-*`" (an attribute rule, whose subject is a SCIM filter over the user's
+//! own attributes). Rules are data, evaluated by the same resolver as grants (so they apply
+//! to workspaces created later too), and shown in explanations.
+//!
+//! This crate does not read filters: whether a user matches an attribute rule is decided by
+//! the caller (with the SCIM filter evaluator, against the stored user) and handed to the
+//! resolver as [`AttributeMatch`]es.
 
 use serde::{Deserialize, Serialize};
 
 use crate::role::Role;
 
-/// A group mapping rule.
+/// Whom a rule gives its role to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSubject {
+    /// The members of the groups whose displayName matches this glob (`*` any run, `?` one
+    /// character; case-insensitive).
+    Group(String),
+    /// The users matching this SCIM filter over their own attributes (as stored: parsed,
+    /// checked against the organization's schemas and printed canonically when written).
+    Filter(String),
+}
+
+/// A mapping rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     /// Its id.
     pub id: String,
-    /// A glob over group displayNames (`*` any run, `?` one character; case-insensitive).
-    pub group: String,
+    /// Whom it gives its role to: serialized as `"group": "eng-*"` or `"filter": "…"`.
+    #[serde(flatten)]
+    pub subject: RuleSubject,
     /// A glob over workspace names.
     pub workspaces: String,
-    /// The role it gives; at most `maintainer` (it is a group grant).
+    /// The role it gives; at most `maintainer` (like a group grant).
     pub role: Role,
 }
 
 impl Rule {
-    /// Whether the rule applies to `group_name` on `workspace_name`.
-    pub fn matches(&self, group_name: &str, workspace_name: &str) -> bool {
-        glob_matches(&self.group, group_name) && glob_matches(&self.workspaces, workspace_name)
+    /// A group rule.
+    pub fn for_groups(group: &str, workspaces: &str, role: Role) -> Rule {
+        Rule {
+            id: String::new(),
+            subject: RuleSubject::Group(group.to_owned()),
+            workspaces: workspaces.to_owned(),
+            role,
+        }
     }
+
+    /// An attribute rule.
+    pub fn for_filter(filter: &str, workspaces: &str, role: Role) -> Rule {
+        Rule {
+            id: String::new(),
+            subject: RuleSubject::Filter(filter.to_owned()),
+            workspaces: workspaces.to_owned(),
+            role,
+        }
+    }
+
+    /// The group glob of a group rule.
+    pub fn group_glob(&self) -> Option<&str> {
+        match &self.subject {
+            RuleSubject::Group(glob) => Some(glob),
+            RuleSubject::Filter(_) => None,
+        }
+    }
+
+    /// The filter of an attribute rule.
+    pub fn filter(&self) -> Option<&str> {
+        match &self.subject {
+            RuleSubject::Filter(filter) => Some(filter),
+            RuleSubject::Group(_) => None,
+        }
+    }
+
+    /// Whether this is a group rule whose glob matches `group_name`.
+    pub fn matches_group(&self, group_name: &str) -> bool {
+        self.group_glob()
+            .is_some_and(|glob| glob_matches(glob, group_name))
+    }
+
+    /// Whether this is a group rule that applies to `group_name` on `workspace_name`.
+    pub fn matches(&self, group_name: &str, workspace_name: &str) -> bool {
+        self.matches_group(group_name) && glob_matches(&self.workspaces, workspace_name)
+    }
+}
+
+/// A user matching an attribute rule, as the caller found it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AttributeMatch {
+    /// The rule.
+    pub rule_id: String,
+    /// The attribute whose value made the filter true (its canonical path), e.g.
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`.
+    pub attribute: String,
 }
 
 /// `*` matches any run of characters (also none), `?` exactly one; everything else itself,

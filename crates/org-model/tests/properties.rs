@@ -1,12 +1,13 @@
 //! Properties of the resolver over small random organizations (four users, five groups that
 //! may nest and even form cycles, grants of every kind on a workspace and its folders,
-//! expired or not, and rules): adding a grant or a membership never lowers anyone's
-//! effective role; the answer does not depend on the order of grants, rules or memberships;
-//! `effective_role`, `explain` and `who_has_access` agree.
+//! expired or not, group rules and attribute rules with the users who match them): adding a
+//! grant, a membership, a rule or a user's match of an attribute rule never lowers anyone's
+//! effective role; the answer does not depend on the order of grants, rules, memberships or
+//! matches; `effective_role`, `explain` and `who_has_access` agree.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use org_model::{
-    AccessInput, Candidate, Folder, Grant, GrantSource, GroupGraph, Principal, ResourceRef, Role,
+    AccessInput, AttributeMatch, Candidate, Folder, Grant, GrantSource, GroupGraph, Principal, ResourceRef, Role,
     Rule, TeamAccess, Workspace, effective_role, explain, who_has_access,
 };
 use proptest::prelude::*;
@@ -30,6 +31,10 @@ const RESOURCES: [Option<&str>; 6] = [
 ];
 const GROUP_GLOBS: [&str; 5] = ["eng-*", "ops", "*", "st?ff", "nobody"];
 const WORKSPACE_GLOBS: [&str; 3] = ["department_*", "*", "sales_*"];
+const ATTRIBUTES: [&str; 2] = [
+    "title",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+];
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
@@ -49,6 +54,8 @@ struct Org {
     memberships: Vec<(usize, Member)>,
     grants: Vec<Grant>,
     rules: Vec<Rule>,
+    /// The attribute rules each user matches.
+    matches: Vec<Vec<AttributeMatch>>,
 }
 
 struct Built {
@@ -132,17 +139,39 @@ fn grant(id: String) -> impl Strategy<Value = Grant> {
         })
 }
 
+/// A group rule or an attribute rule (whose filter is not read: who matches it is drawn
+/// separately, by [`attribute_match`]).
 fn rule(id: String) -> impl Strategy<Value = Rule> {
     (
-        prop::sample::select(GROUP_GLOBS.to_vec()),
+        prop::option::of(prop::sample::select(GROUP_GLOBS.to_vec())),
         prop::sample::select(WORKSPACE_GLOBS.to_vec()),
         role(),
     )
         .prop_map(move |(group, workspaces, role)| Rule {
             id: id.clone(),
-            group: group.to_owned(),
-            workspaces: workspaces.to_owned(),
-            role,
+            ..match group {
+                Some(group) => Rule::for_groups(group, workspaces, role),
+                None => Rule::for_filter("title sw \"VP\"", workspaces, role),
+            }
+        })
+}
+
+/// A user's match of one of the rules `rule0`… (of any kind, or none: a match of a group
+/// rule or of a missing rule counts for nothing).
+fn attribute_match() -> impl Strategy<Value = (usize, AttributeMatch)> {
+    (
+        0..USERS.len(),
+        0..4usize,
+        prop::sample::select(ATTRIBUTES.to_vec()),
+    )
+        .prop_map(|(user, rule, attribute)| {
+            (
+                user,
+                AttributeMatch {
+                    rule_id: format!("rule{rule}"),
+                    attribute: attribute.to_owned(),
+                },
+            )
         })
 }
 
@@ -151,22 +180,30 @@ fn org() -> impl Strategy<Value = Org> {
         prop::collection::vec((prop::bool::weighted(0.85), prop::bool::weighted(0.1)), 4),
         prop::collection::vec(membership(), 0..12),
         prop::collection::vec(any::<u8>(), 0..12),
-        prop::collection::vec(any::<u8>(), 0..3),
+        prop::collection::vec(any::<u8>(), 0..4),
+        prop::collection::vec(attribute_match(), 0..6),
     )
-        .prop_flat_map(|(users, memberships, grant_slots, rule_slots)| {
+        .prop_flat_map(|(users, memberships, grant_slots, rule_slots, found)| {
             let grants: Vec<_> = (0..grant_slots.len())
                 .map(|index| grant(format!("grant{index:02}")))
                 .collect();
             let rules: Vec<_> = (0..rule_slots.len())
                 .map(|index| rule(format!("rule{index}")))
                 .collect();
-            (Just(users), Just(memberships), grants, rules)
+            (Just(users), Just(memberships), grants, rules, Just(found))
         })
-        .prop_map(|(users, memberships, grants, rules)| Org {
-            users,
-            memberships,
-            grants,
-            rules,
+        .prop_map(|(users, memberships, grants, rules, found)| {
+            let mut org = Org {
+                users,
+                memberships,
+                grants,
+                rules,
+                matches: vec![Vec::new(); USERS.len()],
+            };
+            for (user, found) in found {
+                org.matches[user].push(found);
+            }
+            org
         })
 }
 
@@ -190,6 +227,7 @@ fn answers(org: &Org) -> Vec<org_model::Explanation> {
                 folder,
                 grants: &org.grants,
                 rules: &org.rules,
+                attribute_matches: &org.matches[index],
                 now: now(),
             };
             let explanation = explain(&input);
@@ -220,11 +258,13 @@ fn answers(org: &Org) -> Vec<org_model::Explanation> {
             USERS
                 .iter()
                 .zip(&org.users)
+                .zip(&org.matches)
                 .rev()
-                .map(|(user_id, (active, org_owner))| Candidate {
+                .map(|((user_id, (active, org_owner)), found)| Candidate {
                     user_id,
                     active: *active,
                     org_owner: *org_owner,
+                    attribute_matches: found,
                 }),
             &built.groups,
             &built.workspace,
@@ -282,15 +322,45 @@ proptest! {
     }
 
     #[test]
+    fn matching_an_attribute_rule_never_lowers_anyones_role(
+        org in org(),
+        (user, extra) in attribute_match(),
+    ) {
+        let before = roles(&org);
+        let mut after_org = org.clone();
+        after_org.matches[user].push(extra);
+        let after = roles(&after_org);
+        for (before, after) in before.iter().zip(&after) {
+            prop_assert!(after >= before, "{before:?} became {after:?}");
+        }
+    }
+
+    #[test]
+    fn attribute_rules_give_at_most_maintainer(org in org()) {
+        let mut only_attributes = org.clone();
+        only_attributes.grants.clear();
+        only_attributes.memberships.clear();
+        only_attributes.users.iter_mut().for_each(|(_, owner)| *owner = false);
+        for role in roles(&only_attributes).into_iter().flatten() {
+            prop_assert!(role <= Role::Maintainer, "{role}");
+        }
+    }
+
+    #[test]
     fn the_answer_does_not_depend_on_order(
-        (org, grants, rules, memberships) in org().prop_flat_map(|org| {
+        (org, grants, rules, memberships, matches) in org().prop_flat_map(|org| {
             let grants = Just(org.grants.clone()).prop_shuffle();
             let rules = Just(org.rules.clone()).prop_shuffle();
             let memberships = Just(org.memberships.clone()).prop_shuffle();
-            (Just(org), grants, rules, memberships)
+            let matches: Vec<_> = org
+                .matches
+                .iter()
+                .map(|found| Just(found.clone()).prop_shuffle())
+                .collect();
+            (Just(org), grants, rules, memberships, matches)
         })
     ) {
-        let shuffled = Org { grants, rules, memberships, ..org.clone() };
+        let shuffled = Org { grants, rules, memberships, matches, ..org.clone() };
         prop_assert_eq!(answers(&org), answers(&shuffled));
     }
 }

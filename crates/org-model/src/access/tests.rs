@@ -6,13 +6,16 @@
 //!   group's displayName is its id;
 //! - `grant ID user|group PRINCIPAL ROLE RESOURCE [expired]`;
 //! - `rule ID GROUP_GLOB WORKSPACE_GLOB ROLE`;
+//! - `attr_rule ID WORKSPACE_GLOB ROLE`: an attribute rule (its filter is not read here);
+//! - `matches RULE ATTRIBUTE`: ann matches the attribute rule RULE through ATTRIBUTE;
 //! - `workspace NAME` (default `department_eng`), `owner` (ann owns the org), `inactive`.
 //!
 //! Resources: `ws` (workspace `ws`), `home` (its Home folder), `open` (`everyone:editor`),
 //! `participants` (`everyone:participant`), `viewers` (`everyone:viewer`), `private`
 //! (invite-only).
 //!
-//! Contributions: `direct:ID`, `group:ID via A>B`, `rule:ID via A`, `team:TEAM_ACCESS(ROLE)`
+//! Contributions: `direct:ID`, `group:ID via A>B`, `rule:ID via A`, `attr:ID by ATTRIBUTE`,
+//! `team:TEAM_ACCESS(ROLE)`
 //! (ROLE: the workspace role it caps), `org_owner`, each followed by `=ROLE` and prefixed by
 //! `*` for the winner; no contributions: `-`.
 
@@ -33,6 +36,7 @@ struct World {
     folders: Vec<Folder>,
     grants: Vec<Grant>,
     rules: Vec<Rule>,
+    matches: Vec<AttributeMatch>,
     active: bool,
     org_owner: bool,
 }
@@ -70,6 +74,7 @@ fn world(facts: &[&str]) -> World {
         ],
         grants: Vec::new(),
         rules: Vec::new(),
+        matches: Vec::new(),
         active: true,
         org_owner: false,
     };
@@ -104,9 +109,23 @@ fn world(facts: &[&str]) -> World {
             }
             ["rule", id, group, workspaces, role] => world.rules.push(Rule {
                 id: id.to_string(),
-                group: group.to_string(),
-                workspaces: workspaces.to_string(),
-                role: Role::parse(role).unwrap_or_else(|error| panic!("{error}")),
+                ..Rule::for_groups(
+                    group,
+                    workspaces,
+                    Role::parse(role).unwrap_or_else(|error| panic!("{error}")),
+                )
+            }),
+            ["attr_rule", id, workspaces, role] => world.rules.push(Rule {
+                id: id.to_string(),
+                ..Rule::for_filter(
+                    "title pr",
+                    workspaces,
+                    Role::parse(role).unwrap_or_else(|error| panic!("{error}")),
+                )
+            }),
+            ["matches", rule, attribute] => world.matches.push(AttributeMatch {
+                rule_id: rule.to_string(),
+                attribute: attribute.to_string(),
             }),
             ["workspace", name] => world.workspace.name = name.to_string(),
             ["owner"] => world.org_owner = true,
@@ -136,6 +155,7 @@ impl World {
             },
             grants: &self.grants,
             rules: &self.rules,
+            attribute_matches: &self.matches,
             now: now(),
         }
     }
@@ -156,6 +176,9 @@ fn render(explanation: &Explanation) -> String {
                 } => format!("group:{grant_id} via {}", chain.join(">")),
                 ContributionKind::Rule { rule_id, chain, .. } => {
                     format!("rule:{rule_id} via {}", chain.join(">"))
+                }
+                ContributionKind::AttributeRule { rule_id, attribute } => {
+                    format!("attr:{rule_id} by {attribute}")
                 }
                 ContributionKind::TeamAccess {
                     team_access,
@@ -191,6 +214,7 @@ fn check(name: &str, facts: &[&str], on: &str, role: Option<Role>, expected: &st
             user_id: "ann",
             active: world.active,
             org_owner: world.org_owner,
+            attribute_matches: &world.matches,
         }],
         &world.groups,
         &world.workspace,
@@ -314,6 +338,51 @@ fn rules() {
 }
 
 #[test]
+fn attribute_rules() {
+    const DEPT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+    let dept = |facts: &[&str]| -> Vec<String> {
+        facts.iter().map(|fact| fact.replace("DEPT", DEPT)).collect()
+    };
+    #[rustfmt::skip]
+    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+        ("a matched attribute rule on a matching workspace",
+            &["attr_rule a1 department_* viewer", "matches a1 DEPT"],
+            "ws", Some(Viewer), "*attr:a1 by DEPT=viewer"),
+        ("an attribute rule ann does not match gives nothing",
+            &["attr_rule a1 * editor"], "ws", None, "-"),
+        ("a matched attribute rule for another workspace name gives nothing",
+            &["attr_rule a1 sales-* editor", "matches a1 DEPT"], "ws", None, "-"),
+        ("a match of a rule that does not exist counts for nothing",
+            &["matches a9 DEPT"], "ws", None, "-"),
+        ("a match naming a group rule counts for nothing",
+            &["rule r1 eng * editor", "matches r1 title"], "ws", None, "-"),
+        ("an attribute rule of owner counts as maintainer",
+            &["attr_rule a1 * owner", "matches a1 title"], "ws", Some(Maintainer), "*attr:a1 by title=maintainer"),
+        ("the max of an attribute rule and a direct grant, the grant winning a tie",
+            &["attr_rule a1 * editor", "matches a1 title", "grant d1 user ann editor ws"],
+            "ws", Some(Editor), "*direct:d1=editor attr:a1 by title=editor"),
+        ("a group rule wins a tie with an attribute rule",
+            &["member eng ann", "rule r1 eng * editor", "attr_rule a1 * editor", "matches a1 title"],
+            "ws", Some(Editor), "*rule:r1 via eng=editor attr:a1 by title=editor"),
+        ("the higher attribute rule wins",
+            &["attr_rule a1 * viewer", "attr_rule a2 * maintainer", "matches a1 title", "matches a2 DEPT"],
+            "ws", Some(Maintainer), "*attr:a2 by DEPT=maintainer attr:a1 by title=viewer"),
+        ("attribute rules give the workspace role to the Home folder",
+            &["attr_rule a1 * commenter", "matches a1 title"], "home", Some(Commenter), "*attr:a1 by title=commenter"),
+        ("attribute rules reach open folders through team access, capped",
+            &["attr_rule a1 * maintainer", "matches a1 title"], "participants", Some(Participant),
+            "*team:everyone:participant(maintainer)=participant"),
+        ("an attribute rule never opens an invite-only folder",
+            &["attr_rule a1 * maintainer", "matches a1 title"], "private", None, "-"),
+        ("a suspended user matching an attribute rule has nothing",
+            &["attr_rule a1 * maintainer", "matches a1 title", "inactive"], "ws", None, "-"),
+    ];
+    for (name, facts, on, role, expected) in cases {
+        check(name, &dept(facts).iter().map(String::as_str).collect::<Vec<_>>(), on, *role, &expected.replace("DEPT", DEPT));
+    }
+}
+
+#[test]
 fn folder_role() {
     #[rustfmt::skip]
     let cases: &[Case] = &[
@@ -413,6 +482,7 @@ fn who_has_access_lists_everyone_with_a_role_sorted_by_id() {
                     user_id,
                     active: *active,
                     org_owner: *org_owner,
+                    attribute_matches: &[],
                 }),
             &world.groups,
             &world.workspace,
