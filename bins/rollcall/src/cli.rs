@@ -316,12 +316,17 @@ pub enum GrantCommand {
 /// `rollcall rule …`.
 #[derive(Debug, Subcommand)]
 pub enum RuleCommand {
-    /// Add a rule: groups whose displayName matches `--group` get `--role` on every
-    /// workspace whose name matches `--workspaces` (globs with `*` and `?`).
+    /// Add a rule: groups whose displayName matches `--group` (or users whose attributes
+    /// match the SCIM filter `--filter`) get `--role` on every workspace whose name matches
+    /// `--workspaces` (globs with `*` and `?`).
     Create {
         /// A glob over group displayNames.
+        #[arg(long, required_unless_present = "filter", conflicts_with = "filter")]
+        group: Option<String>,
+        /// A SCIM filter over the user's own attributes, custom extensions included
+        /// (an attribute rule), e.g. `title sw "VP"`.
         #[arg(long)]
-        group: String,
+        filter: Option<String>,
         /// A glob over workspace names.
         #[arg(long)]
         workspaces: String,

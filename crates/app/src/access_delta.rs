@@ -138,8 +138,9 @@ pub(crate) fn group_scope(
     })
 }
 
-/// The scope of a new resource: a group created with members, whose name a rule may
-/// match. `None` for users (a new user belongs to no group yet) and memberless groups.
+/// The scope of a new resource, read before it is written: a group created with members,
+/// whose name a rule may match. `None` for users (their scope, [`new_user_scope`], needs
+/// their id) and memberless groups.
 pub(crate) fn create_scope(kind: ResourceKind, resource: &Value) -> Option<AccessScope> {
     if kind != ResourceKind::Group {
         return None;
@@ -164,14 +165,36 @@ fn member_ids(group: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The scope of a user just created, read after it is written: the attribute rules they
+/// match (a new user belongs to no group yet).
+pub(crate) fn new_user_scope(id: &str, user: &Value) -> AccessScope {
+    AccessScope::UserAttributes {
+        user: id.to_owned(),
+        before: Value::Null,
+        after: user.clone(),
+    }
+}
+
+/// The roles `scope` names, read after the write that made them: each a change from no
+/// role, as audit records carry them.
+pub(crate) fn of_new_scope(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    scope: AccessScope,
+    now: DateTime<Utc>,
+) -> Result<Value, StoreError> {
+    Ok(to_json(&AccessDelta::of_new(tx, org_id, scope, now)?))
+}
+
 /// Whether a user resource is active (a user without `active` is).
 fn active(user: &Value) -> bool {
     user.get("active").and_then(Value::as_bool).unwrap_or(true)
 }
 
 /// The scope of a write of `kind` from `before` to `after` (`None` after: deleted): a
-/// user suspended, reactivated or deleted; a group's members replaced, its name changed or
-/// the group deleted. `None` when it cannot change anyone's role.
+/// user suspended, reactivated or deleted, or their attributes changed (attribute rules
+/// match them); a group's members replaced, its name changed or the group deleted. `None`
+/// when it cannot change anyone's role.
 pub(crate) fn write_scope(
     kind: ResourceKind,
     id: &str,
@@ -179,13 +202,16 @@ pub(crate) fn write_scope(
     after: Option<&Value>,
 ) -> Option<AccessScope> {
     match kind {
-        ResourceKind::User => {
-            let changed = match (before, after) {
-                (Some(before), Some(after)) => active(before) != active(after),
-                _ => true,
-            };
-            changed.then(|| AccessScope::Users(vec![id.to_owned()]))
-        }
+        ResourceKind::User => match (before, after) {
+            (Some(before), Some(after)) if active(before) == active(after) => {
+                (before != after).then(|| AccessScope::UserAttributes {
+                    user: id.to_owned(),
+                    before: before.clone(),
+                    after: after.clone(),
+                })
+            }
+            _ => Some(AccessScope::Users(vec![id.to_owned()])),
+        },
         ResourceKind::Group => Some(match after {
             // Replaced: the members of the new version are known before it is written.
             Some(after) => AccessScope::GroupReplaced {

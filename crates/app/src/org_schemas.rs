@@ -59,17 +59,7 @@ impl OrgSchemas {
 pub(crate) fn build(
     standard: &SchemaRegistry,
     schemas: &[OrgSchema],
-    mut refused: impl FnMut(&OrgSchema, RegistryError),
+    refused: impl FnMut(&OrgSchema, RegistryError),
 ) -> SchemaRegistry {
-    let mut registry = standard.clone();
-    for schema in schemas {
-        if let Err(error) = registry.add_extension(
-            &schema.resource_type,
-            schema.schema.clone(),
-            schema.required,
-        ) {
-            refused(schema, error);
-        }
-    }
-    registry
+    rollcall_store::org_registry(standard, schemas, refused)
 }

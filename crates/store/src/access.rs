@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use org_model::{
-    AccessInput, Candidate, Explanation, Folder, Grant, GroupGraph, ResourceRef, Role, Rule,
-    Workspace, explain, who_has_access,
+    AccessInput, AttributeMatch, Candidate, Explanation, Folder, Grant, GroupGraph, ResourceRef, Role, Rule,
+    Workspace, explain, glob_matches, who_has_access,
 };
 
 use crate::grants::{GrantFilter, resource_parts};
@@ -42,6 +42,8 @@ pub struct UserFacts {
     pub active: bool,
     /// The groups the user belongs to, transitively, with their display names.
     pub groups: GroupGraph,
+    /// The attribute rules the user's stored attributes match.
+    pub attribute_matches: Vec<AttributeMatch>,
 }
 
 /// Everyone who could have a role on a resource, and their groups.
@@ -51,6 +53,18 @@ pub struct Candidates {
     pub users: Vec<(String, bool)>,
     /// The memberships that connect them to the granted and rule-matched groups.
     pub groups: GroupGraph,
+    /// The attribute rules on the resource's workspace each user matches (by SQL).
+    pub attribute_matches: HashMap<String, Vec<AttributeMatch>>,
+}
+
+impl Candidates {
+    /// The attribute rules `user` matches.
+    pub fn matches_of(&self, user: &str) -> &[AttributeMatch] {
+        self.attribute_matches
+            .get(user)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
 }
 
 impl<'c> Tx<'c> {
@@ -118,12 +132,23 @@ impl Access<'_, '_> {
             .optional()?;
         let active = active.ok_or(StoreError::NotFound)?.unwrap_or(true);
         let groups = self.tx.groups_above(org_id, &[user_id.to_owned()])?;
-        Ok(UserFacts { active, groups })
+        let rules = self.tx.attribute_rules(org_id)?;
+        let attribute_matches = self
+            .tx
+            .attribute_matches(org_id, &rules, &[user_id.to_owned()])?
+            .remove(user_id)
+            .unwrap_or_default();
+        Ok(UserFacts {
+            active,
+            groups,
+            attribute_matches,
+        })
     }
 
     /// Every user who could hold a role on the resource of `facts`: the org's `owners`, the
-    /// users granted on it, and the members (transitively) of the groups granted on it or
-    /// matched by a rule.
+    /// users granted on it, the members (transitively) of the groups granted on it or
+    /// matched by a group rule, and the users matching an attribute rule on its workspace
+    /// (found by SQL).
     pub fn candidates(
         &mut self,
         org_id: &str,
@@ -142,7 +167,31 @@ impl Access<'_, '_> {
                 }
             }
         }
-        let names: HashMap<String, String> = if facts.rules.is_empty() {
+        let mut attribute_matches: HashMap<String, Vec<AttributeMatch>> = HashMap::new();
+        if facts.rules.iter().any(|rule| rule.filter().is_some()) {
+            let compiled = self.tx.attribute_rules(org_id)?;
+            for rule in compiled
+                .iter()
+                .filter(|compiled| glob_matches(&compiled.rule.workspaces, &facts.workspace.name))
+            {
+                let attribute = crate::attribute_rules::first_attribute(&rule.filter);
+                for user in self.tx.users_matching(org_id, rule)? {
+                    attribute_matches
+                        .entry(user.clone())
+                        .or_default()
+                        .push(AttributeMatch {
+                            rule_id: rule.rule.id.clone(),
+                            attribute: attribute.clone(),
+                        });
+                    users.insert(user);
+                }
+            }
+        }
+        let names: HashMap<String, String> = if !facts
+            .rules
+            .iter()
+            .any(|rule| rule.group_glob().is_some())
+        {
             HashMap::new()
         } else {
             scim_groups::table
@@ -217,6 +266,7 @@ impl Access<'_, '_> {
         Ok(Candidates {
             users: found,
             groups,
+            attribute_matches,
         })
     }
 
@@ -241,6 +291,7 @@ impl Access<'_, '_> {
             folder: facts.folder.as_ref(),
             grants: &facts.grants,
             rules: &facts.rules,
+            attribute_matches: &user.attribute_matches,
             now,
         });
         Ok((explanation, user.groups))
@@ -262,6 +313,7 @@ impl Access<'_, '_> {
                 user_id: id,
                 active: *active,
                 org_owner: owners.contains(id),
+                attribute_matches: candidates.matches_of(id),
             }),
             &candidates.groups,
             &facts.workspace,

@@ -47,6 +47,19 @@ pub enum AccessScope {
     /// These users, wherever they may hold a role: a user suspended, reactivated or
     /// deleted.
     Users(Vec<String>),
+    /// A user's attributes written (created, replaced, patched; `before` is `Value::Null`
+    /// for a user just created): where the attribute rules they match differ between
+    /// `before` and `after`, the workspaces of those rules (and their open folders), for
+    /// them. Nothing is read when the organization has no attribute rule, or the write
+    /// changes no match.
+    UserAttributes {
+        /// The user.
+        user: String,
+        /// The user before the write.
+        before: serde_json::Value,
+        /// The user after it.
+        after: serde_json::Value,
+    },
     /// These users become or stop being org owners: every workspace, for them.
     OrgOwners(Vec<String>),
     /// These users gain or lose a role on one workspace (and its open folders): a
@@ -226,6 +239,36 @@ impl AccessDelta {
                 delta.users_reach(tx, &users)?;
                 delta.users = Some(users.into_iter().collect());
             }
+            AccessScope::UserAttributes {
+                user,
+                before,
+                after,
+            } => {
+                let compiled = tx.attribute_rules(org_id)?;
+                if compiled.is_empty() {
+                    return Ok(delta);
+                }
+                let was = crate::attribute_rules::matched_ids(&compiled, &before);
+                let is = crate::attribute_rules::matched_ids(&compiled, &after);
+                if was == is {
+                    return Ok(delta);
+                }
+                let changed: Vec<&str> = compiled
+                    .iter()
+                    .filter(|rule| was.contains(&rule.rule.id) != is.contains(&rule.rule.id))
+                    .map(|rule| rule.rule.workspaces.as_str())
+                    .collect();
+                delta.workspaces.extend(
+                    tx.workspaces()
+                        .list(org_id)?
+                        .into_iter()
+                        .filter(|workspace| {
+                            changed.iter().any(|glob| glob_matches(glob, &workspace.name))
+                        })
+                        .map(|workspace| workspace.id),
+                );
+                delta.users = Some(BTreeSet::from([user]));
+            }
             AccessScope::OrgOwners(users) => {
                 delta.workspaces.extend(
                     tx.workspaces()
@@ -246,7 +289,7 @@ impl AccessDelta {
                     .rules()
                     .list(org_id)?
                     .into_iter()
-                    .filter(|rule| glob_matches(&rule.group, &display_name))
+                    .filter(|rule| rule.matches_group(&display_name))
                     .collect();
                 if rules.is_empty() {
                     return Ok(delta);
@@ -426,18 +469,18 @@ impl AccessDelta {
                 self.add_resource(grant.resource);
             }
         }
-        let rules = if graph.names.is_empty() {
-            Vec::new()
-        } else {
-            tx.rules().list(&org_id)?
-        };
+        let rules = tx.rules().list(&org_id)?;
+        // Group rules matching one of their groups, and every attribute rule (the write
+        // may change what the users match: a suspended user reactivated with new
+        // attributes).
         let matching: Vec<&org_model::Rule> = rules
             .iter()
             .filter(|rule| {
-                graph
-                    .names
-                    .values()
-                    .any(|name| glob_matches(&rule.group, name))
+                rule.filter().is_some()
+                    || graph
+                        .names
+                        .values()
+                        .any(|name| rule.matches_group(name))
             })
             .collect();
         if everything || !matching.is_empty() {
@@ -504,7 +547,10 @@ impl AccessDelta {
         names.extend(own.filter(|(org, _)| *org == org_id).map(|(_, name)| name));
         let rules: Vec<org_model::Rule> = rules
             .into_iter()
-            .filter(|rule| any_rule || names.iter().any(|name| glob_matches(&rule.group, name)))
+            .filter(|rule| {
+                rule.group_glob().is_some()
+                    && (any_rule || names.iter().any(|name| rule.matches_group(name)))
+            })
             .collect();
         if rules.is_empty() {
             return Ok(());
@@ -638,7 +684,9 @@ impl AccessDelta {
                 let users: Vec<String> = users.iter().cloned().collect();
                 let active = tx.users_active(org_id, &users)?;
                 let graph = tx.groups_above(org_id, &users)?;
-                Some((active, graph))
+                let compiled = tx.attribute_rules(org_id)?;
+                let matches = tx.attribute_matches(org_id, &compiled, &users)?;
+                Some((active, graph, matches))
             }
             None => None,
         };
@@ -654,11 +702,12 @@ impl AccessDelta {
                 rules: rules.clone(),
             };
             let found = match &known {
-                Some((active, graph)) => who_has_access(
+                Some((active, graph, matches)) => who_has_access(
                     active.iter().map(|(id, active)| Candidate {
                         user_id: id,
                         active: *active,
                         org_owner: owners.contains(id),
+                        attribute_matches: matches.get(id).map(Vec::as_slice).unwrap_or_default(),
                     }),
                     graph,
                     workspace,
@@ -674,6 +723,7 @@ impl AccessDelta {
                             user_id: id,
                             active: *active,
                             org_owner: owners.contains(id),
+                            attribute_matches: candidates.matches_of(id),
                         }),
                         &candidates.groups,
                         workspace,

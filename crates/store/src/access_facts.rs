@@ -22,10 +22,11 @@ use diesel::QueryableByName;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use org_model::{
-    Candidate, Folder, Grant, GroupGraph, Principal, ResourceRef, Role, Rule, TeamAccess,
-    Workspace, glob_matches, who_has_access,
+    AttributeMatch, Candidate, Folder, Grant, GroupGraph, Principal, ResourceRef, Role, Rule,
+    TeamAccess, Workspace, glob_matches, who_has_access,
 };
 
+use crate::attribute_rules::CompiledRule;
 use crate::schema::{folders, group_members, scim_groups};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx};
@@ -85,6 +86,8 @@ impl FactsCache {
 pub(crate) struct AccessFacts {
     version: i64,
     rules: Vec<Rule>,
+    /// The attribute rules among `rules`, resolved.
+    attribute_rules: Arc<[CompiledRule]>,
     owners: HashSet<String>,
     /// The grants each group holds.
     group_grants: HashMap<String, Vec<Grant>>,
@@ -159,6 +162,7 @@ impl Tx<'_> {
 
     fn load_access_facts(&mut self, org_id: &str, version: i64) -> Result<AccessFacts, StoreError> {
         let rules = self.rules().list(org_id)?;
+        let attribute_rules = Arc::from(self.compile_rules(org_id, &rules)?);
         let owners = self.orgs().settings(org_id)?.owners.into_iter().collect();
         let mut group_grants: HashMap<String, Vec<Grant>> = HashMap::new();
         for grant in self.group_grants(org_id)? {
@@ -222,6 +226,7 @@ impl Tx<'_> {
         Ok(AccessFacts {
             version,
             rules,
+            attribute_rules,
             owners,
             group_grants,
             groups,
@@ -260,6 +265,8 @@ struct UserInScope {
     id: String,
     active: bool,
     grants: Vec<Grant>,
+    /// The attribute rules the user matches (a change of group members changes none).
+    matches: Vec<AttributeMatch>,
 }
 
 /// The delta of users added to or removed from a group, worked out from cached facts.
@@ -316,8 +323,16 @@ impl CachedDelta {
                 id: member.clone(),
                 active: rows.active,
                 grants: rows.grants,
+                matches: Vec::new(),
             });
             before_groups.push(rows.groups);
+        }
+        let attribute_rules = facts.attribute_rules();
+        if !attribute_rules.is_empty() {
+            let mut found = tx.attribute_matches(org_id, &attribute_rules, members)?;
+            for user in &mut users {
+                user.matches = found.remove(&user.id).unwrap_or_default();
+            }
         }
         let mut delta = CachedDelta {
             facts,
@@ -410,6 +425,7 @@ impl CachedDelta {
                     user_id: &user.id,
                     active: user.active,
                     org_owner,
+                    attribute_matches: &user.matches,
                 };
                 let found = who_has_access(
                     [candidate],
@@ -515,7 +531,7 @@ fn reach(
         for workspace in facts.workspaces.values() {
             if facts.rules.iter().any(|rule| {
                 glob_matches(&rule.workspaces, &workspace.name)
-                    && names.iter().any(|name| glob_matches(&rule.group, name))
+                    && names.iter().any(|name| rule.matches_group(name))
             }) {
                 workspaces.push(workspace.id.clone());
             }
@@ -531,6 +547,11 @@ fn reach(
 }
 
 impl AccessFacts {
+    /// The organization's attribute rules, resolved.
+    pub(crate) fn attribute_rules(&self) -> Arc<[CompiledRule]> {
+        Arc::clone(&self.attribute_rules)
+    }
+
     /// The workspaces and folders named that exist: each workspace with its open folders,
     /// each other folder with its workspace (a Home folder stands for its workspace).
     fn entries(&self, workspaces: &[String], folders: &[String]) -> Vec<Entry> {
@@ -614,16 +635,11 @@ mod tests {
                 .write(|tx| tx.orgs().create("acme", Utc::now()))
                 .expect("org")
                 .id;
-            let rule = |glob: &str| Rule {
-                id: String::new(),
-                group: glob.to_owned(),
-                workspaces: "*".to_owned(),
-                role: org_model::Role::Viewer,
-            };
+            let rule = |glob: &str| Rule::for_groups(glob, "*", org_model::Role::Viewer);
             let rules_seen = |tx: &mut Tx<'_>| -> Result<Vec<String>, StoreError> {
                 Ok(tx
                     .access_facts(&org)?
-                    .map(|facts| facts.rules.iter().map(|r| r.group.clone()).collect())
+                    .map(|facts| facts.rules.iter().filter_map(|r| r.group_glob().map(str::to_owned)).collect())
                     .unwrap_or_default())
             };
             // A rule is added (the version moves), its facts read, and the transaction

@@ -4,6 +4,7 @@
 mod access;
 mod access_delta;
 mod access_facts;
+mod attribute_rules;
 mod audit;
 mod audit_chain;
 mod audit_stats;
@@ -57,6 +58,7 @@ use serde_json::Value;
 
 pub use access::{Access, Candidates, ResourceFacts, UserFacts};
 pub use access_delta::{AccessChange, AccessDelta, AccessScope};
+pub use attribute_rules::{check_filter as check_rule_filter, org_registry};
 pub use audit::{Audit, AuditQuery, AuditRecord, CHECKPOINT, ChainLink, NewAuditRecord, Pruned};
 pub use audit_chain::{ChainBreak, ChainReport};
 pub use audit_stats::{FailedWrite, ScimWriteStats};

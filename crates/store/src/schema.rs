@@ -56,7 +56,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Group mapping rules.
+    /// Mapping rules: group rules and attribute rules.
     access_rules (id) {
         id -> Text,
         org_id -> Text,
@@ -64,6 +64,8 @@ diesel::table! {
         workspace_glob -> Text,
         role -> Text,
         created_at -> Text,
+        /// An attribute rule's filter (`group_glob` is then empty).
+        filter -> Nullable<Text>,
     }
 }
 

@@ -229,12 +229,7 @@ fn cases() -> Vec<(&'static str, Scope, Change, Vec<Row>)> {
             "a rule created matches a group and workspaces",
             |_| AccessScope::WorkspacesMatching("department_*".into()),
             |tx, f| {
-                let rule = Rule {
-                    id: String::new(),
-                    group: "op*".into(),
-                    workspaces: "department_*".into(),
-                    role: Maintainer,
-                };
+                let rule = Rule::for_groups("op*", "department_*", Maintainer);
                 tx.rules().create(&f.org, &rule, now()).map(|_| ())
             },
             vec![
@@ -483,12 +478,7 @@ fn a_group_without_grants_or_rules_needs_nothing_read() {
         // A rule that matches `all` (eng's parent) makes eng's membership count.
         store
             .write(|tx| {
-                let rule = Rule {
-                    id: String::new(),
-                    group: "all".into(),
-                    workspaces: "department_hr".into(),
-                    role: Viewer,
-                };
+                let rule = Rule::for_groups("all", "department_hr", Viewer);
                 tx.rules().create(&f.org, &rule, now()).map(|_| ())
             })
             .unwrap();
@@ -585,12 +575,7 @@ fn a_new_group_whose_name_a_rule_matches_gives_its_members_roles() {
         let f = fixture(&store);
         let got = store
             .write(|tx| {
-                let rule = Rule {
-                    id: String::new(),
-                    group: "new*".into(),
-                    workspaces: "department_h*".into(),
-                    role: Editor,
-                };
+                let rule = Rule::for_groups("new*", "department_h*", Editor);
                 tx.rules().create(&f.org, &rule, now())?;
                 let scope = AccessScope::NewGroup {
                     display_name: "newbies".into(),
@@ -701,12 +686,7 @@ fn rule_op_viewers_on_sales(store: &Store, f: &Fixture) {
             tx.rules()
                 .create(
                     &f.org,
-                    &Rule {
-                        id: String::new(),
-                        group: "op*".to_owned(),
-                        workspaces: "department_sales".to_owned(),
-                        role: Viewer,
-                    },
+                    &Rule::for_groups("op*", "department_sales", Viewer),
                     now(),
                 )
                 .map(|_| ())

@@ -318,12 +318,7 @@ fn rules_joins_and_settings_are_kept() {
         let store = db.open();
         let acme = org(&store, "Acme");
         let now = Utc::now();
-        let rule = Rule {
-            id: String::new(),
-            group: "eng-*".into(),
-            workspaces: "department_*".into(),
-            role: Role::Editor,
-        };
+        let rule = Rule::for_groups("eng-*", "department_*", Role::Editor);
         let stored = store
             .write(|tx| tx.rules().create(&acme.id, &rule, now))
             .unwrap();

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, anyhow, bail};
 use chrono::Duration;
-use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, TeamAccess};
+use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, RuleSubject, TeamAccess};
 use rollcall_store::{AccessScope, GrantFilter};
 use serde_json::{Value, json};
 
@@ -249,21 +249,29 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whom a rule gives its role to, in words.
+fn subject(rule: &Rule) -> String {
+    match &rule.subject {
+        RuleSubject::Group(glob) => format!("Groups matching {glob:?}"),
+        RuleSubject::Filter(filter) => format!("Users matching the filter {filter:?}"),
+    }
+}
+
 /// `rollcall rule …`.
 pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
     match command {
         RuleCommand::Create {
             group,
+            filter,
             workspaces,
             role: tier,
             dry_run,
             org,
         } => {
-            let rule = Rule {
-                id: String::new(),
-                group,
-                workspaces,
-                role: role(&tier)?,
+            let rule = match (group, filter) {
+                (Some(group), None) => Rule::for_groups(&group, &workspaces, role(&tier)?),
+                (None, Some(filter)) => Rule::for_filter(&filter, &workspaces, role(&tier)?),
+                _ => anyhow::bail!("give either --group or --filter"),
             };
             let store = open(&org)?;
             let now = crate::clock::now();
@@ -284,8 +292,11 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             };
             print(org.json, &json!(stored), || {
                 format!(
-                    "Groups matching {:?} get {} on workspaces matching {:?} ({}).",
-                    stored.group, stored.role, stored.workspaces, stored.id
+                    "{} get {} on workspaces matching {:?} ({}).",
+                    subject(&stored),
+                    stored.role,
+                    stored.workspaces,
+                    stored.id
                 )
             });
         }
@@ -295,7 +306,7 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             print(org.json, &json!({"rules": rules}), || {
                 rules
                     .iter()
-                    .map(|r| format!("{}  {} → {} on {}", r.id, r.group, r.role, r.workspaces))
+                    .map(|r| format!("{}  {} → {} on {}", r.id, subject(r), r.role, r.workspaces))
                     .collect::<Vec<_>>()
                     .join("\n")
             });

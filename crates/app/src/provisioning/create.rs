@@ -35,13 +35,18 @@ pub(crate) fn create(
         super::manager::check(tx, context, None, &resource)?;
         settled = password::settle(tx, context, None, &mut resource)?;
     }
+    // A group's scope is read before it is written; a user's once it has an id.
     let scope = access_delta::create_scope(kind, &resource);
-    let (stored, access) = change::write(
+    let (stored, access) = change::write_new(
         tx,
         context,
         kind,
         scope,
         |tx| Ok(tx.resources(kind).create(org, &resource, now)?),
+        |stored| {
+            (kind == ResourceKind::User)
+                .then(|| access_delta::new_user_scope(&stored.id, &stored.resource))
+        },
         |stored| {
             let mut detail = trail::created(context.schemas, rt, &stored.resource);
             settled.record(&mut detail);

@@ -13,7 +13,7 @@ use rollcall_store::GrantFilter;
 use serde_json::{Map, Value, json};
 
 use super::audited::{Recorded, Written, previewable};
-use super::body::{object, string};
+use super::body::{object, optional_string, string};
 use super::{delete_by_id, list_all};
 use crate::access_delta::{self, AccessScope};
 use crate::error::Error;
@@ -177,12 +177,21 @@ pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Er
 pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
-    let fields = object(&body, &["group", "workspaces", "role"])?;
-    let rule = Rule {
-        id: String::new(),
-        group: string(fields, "group")?,
-        workspaces: string(fields, "workspaces")?,
-        role: role(fields)?,
+    let fields = object(&body, &["group", "filter", "workspaces", "role"])?;
+    let workspaces = string(fields, "workspaces")?;
+    let role = role(fields)?;
+    let rule = match (
+        optional_string(fields, "group")?,
+        optional_string(fields, "filter")?,
+    ) {
+        (Some(group), None) => Rule::for_groups(&group, &workspaces, role),
+        (None, Some(filter)) => Rule::for_filter(&filter, &workspaces, role),
+        _ => {
+            return Err(Error::invalid_request(
+                "a rule has either a group (a glob over group names) or a filter (over the \
+                 user's attributes), not both",
+            ));
+        }
     };
     let stored = match previewable(
         call,

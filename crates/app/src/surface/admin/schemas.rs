@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::audited::{Recorded, audited};
 use super::list_all;
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::org_schemas;
 use crate::response::Response;
 use crate::surface::body::Limit;
@@ -98,6 +98,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
             ) {
                 return Err(refused(error).into());
             }
+            keeps_rules(tx, &caller.org_id, &registry)?;
             tx.schemas().add(&caller.org_id, &extension)?;
             let recorded = Recorded::new(
                 format!("schema:{}", extension.schema.id),
@@ -110,6 +111,33 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
     Ok(Response::json(201, &document(&stored)))
 }
 
+/// Refuse a change of the organization's schemas that would leave `registry`, against which
+/// one of its attribute rules no longer resolves (or resolves to another attribute): a 409
+/// naming the rules.
+fn keeps_rules(
+    tx: &mut rollcall_store::Tx<'_>,
+    org_id: &str,
+    registry: &scim_core::SchemaRegistry,
+) -> Result<(), Failure> {
+    let broken = tx.rules().broken_by(org_id, registry)?;
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = broken
+        .iter()
+        .map(|(rule, why)| format!("{} ({why})", rule.id))
+        .collect();
+    Err(Error::admin(
+        409,
+        "conflict",
+        format!(
+            "the change would break the attribute rules {}; delete or replace them first",
+            named.join(", ")
+        ),
+    )
+    .into())
+}
+
 /// `GET /admin/v1/schemas`: `{"schemas": [...]}`, oldest first.
 pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     list_all(call, "schemas", |tx, org| tx.schemas().list(org), document).await
@@ -119,6 +147,7 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
 pub(crate) async fn delete(call: &mut Call<'_>, urn: &str) -> Result<Response, Error> {
     let credential = call.credential()?;
     let urn = urn.to_owned();
+    let standard = std::sync::Arc::clone(&call.app.standard);
     audited(
         call,
         &credential,
@@ -130,6 +159,16 @@ pub(crate) async fn delete(call: &mut Call<'_>, urn: &str) -> Result<Response, E
                 .list(&caller.org_id)?
                 .into_iter()
                 .find(|schema| schema.schema.id.eq_ignore_ascii_case(&urn));
+            if before.is_some() {
+                let rest: Vec<OrgSchema> = tx
+                    .schemas()
+                    .list(&caller.org_id)?
+                    .into_iter()
+                    .filter(|schema| !schema.schema.id.eq_ignore_ascii_case(&urn))
+                    .collect();
+                let registry = org_schemas::build(&standard, &rest, |_, _| {});
+                keeps_rules(tx, &caller.org_id, &registry)?;
+            }
             tx.schemas().delete(&caller.org_id, &urn)?;
             let detail = json!({"before": before.as_ref().map(document), "after": null});
             Ok(((), Recorded::new(format!("schema:{urn}"), detail)))

@@ -1,0 +1,1 @@
+ALTER TABLE access_rules DROP COLUMN filter;
