@@ -375,6 +375,34 @@ pub enum AccessCommand {
         #[command(flatten)]
         org: OrgArgs,
     },
+    /// The access review: every user with a role on every workspace and folder (or on
+    /// `--resource`), the role and why, as CSV or JSON (what `GET /admin/v1/access/review`
+    /// answers), read and written a page of users at a time.
+    Review {
+        /// `csv` or `json`.
+        #[arg(long, value_enum, default_value_t = ReviewFormatArg::Csv)]
+        format: ReviewFormatArg,
+        /// Only this resource: `workspace:<id>` or `folder:<id>`.
+        #[arg(long)]
+        resource: Option<String>,
+        /// Users per page (each page is read in a transaction of its own).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=5000))]
+        page_size: u16,
+        /// The organization's id.
+        #[arg(long, value_name = "ID")]
+        org: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// The format of `rollcall access review`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReviewFormatArg {
+    /// A header line, then one line per row.
+    Csv,
+    /// One JSON document.
+    Json,
 }
 
 /// Where the database is.

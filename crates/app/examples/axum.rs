@@ -69,7 +69,12 @@ pub async fn scim(State(app): State<App>, request: AxumRequest) -> AxumResponse 
         peer: None,
     };
     let answer = app.serve(Api::Scim, request).await;
-    let mut response = AxumResponse::new(AxumBody::from(answer.body));
+    // A streamed body (the admin API's access review) is written as it is produced.
+    let body = match answer.stream {
+        Some(stream) => AxumBody::from_stream(stream),
+        None => AxumBody::from(answer.body),
+    };
+    let mut response = AxumResponse::new(body);
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in answer.headers {

@@ -57,7 +57,8 @@ where
     Ok((value, to_json(&changes)))
 }
 
-/// [`around`] when there is a scope; otherwise just the write (no delta).
+/// [`around`] when there is a scope; otherwise just the write (no delta, nor when a user's
+/// attributes change no attribute rule's match).
 pub(crate) fn around_if<T, E>(
     tx: &mut Tx<'_>,
     org_id: &str,
@@ -68,12 +69,19 @@ pub(crate) fn around_if<T, E>(
 where
     E: From<StoreError>,
 {
-    match scope {
-        Some(scope) => {
-            around(tx, org_id, scope, now, write).map(|(value, access)| (value, Some(access)))
-        }
-        None => write(tx).map(|value| (value, None)),
+    let Some(scope) = scope else {
+        return write(tx).map(|value| (value, None));
+    };
+    // A write of a user's attributes that changes no attribute rule's match records no
+    // delta at all, as before attribute rules: nothing was read.
+    let quiet = matches!(scope, AccessScope::UserAttributes { .. });
+    let delta = AccessDelta::before(tx, org_id, scope, now)?;
+    if quiet && delta.is_trivial() {
+        return write(tx).map(|value| (value, None));
     }
+    let value = write(tx)?;
+    let changes = delta.after(tx, now)?;
+    Ok((value, Some(to_json(&changes))))
 }
 
 /// [`around_if`] for a PATCH of a group's members: the write answers what it did to them
@@ -177,13 +185,14 @@ pub(crate) fn new_user_scope(id: &str, user: &Value) -> AccessScope {
 
 /// The roles `scope` names, read after the write that made them: each a change from no
 /// role, as audit records carry them.
+/// `None` when the scope reaches nothing (a user created where no attribute rule is).
 pub(crate) fn of_new_scope(
     tx: &mut Tx<'_>,
     org_id: &str,
     scope: AccessScope,
     now: DateTime<Utc>,
-) -> Result<Value, StoreError> {
-    Ok(to_json(&AccessDelta::of_new(tx, org_id, scope, now)?))
+) -> Result<Option<Value>, StoreError> {
+    Ok(AccessDelta::of_new_if_any(tx, org_id, scope, now)?.map(|changes| to_json(&changes)))
 }
 
 /// Whether a user resource is active (a user without `active` is).
@@ -203,13 +212,12 @@ pub(crate) fn write_scope(
 ) -> Option<AccessScope> {
     match kind {
         ResourceKind::User => match (before, after) {
-            (Some(before), Some(after)) if active(before) == active(after) => {
-                (before != after).then(|| AccessScope::UserAttributes {
+            (Some(before), Some(after)) if active(before) == active(after) => (before != after)
+                .then(|| AccessScope::UserAttributes {
                     user: id.to_owned(),
                     before: before.clone(),
                     after: after.clone(),
-                })
-            }
+                }),
             _ => Some(AccessScope::Users(vec![id.to_owned()])),
         },
         ResourceKind::Group => Some(match after {

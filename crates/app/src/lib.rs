@@ -19,6 +19,7 @@ mod password;
 mod provisioning;
 mod request;
 mod response;
+mod review;
 mod session;
 mod surface;
 mod trail;
@@ -36,7 +37,8 @@ pub use error::{Error, Failure};
 pub use jobs::{expire_grants, prune_audit, purge_deleted_users};
 pub use password::verify_password;
 pub use request::{Body, Headers, Method, Request};
-pub use response::{JSON, Response, SCIM_JSON};
+pub use response::{BodyStream, JSON, Response, SCIM_JSON};
+pub use review::{AccessReview, MAX_REVIEW_PAGE, REVIEW_PAGE, ReviewFormat};
 pub use surface::oauth::TOKEN_BODY_LIMIT;
 pub use trail::record_change;
 pub use transaction::Access;
@@ -53,7 +55,7 @@ pub fn explanation_json(
     explanation: &org_model::Explanation,
     groups: &org_model::GroupGraph,
 ) -> serde_json::Value {
-    surface::admin::explanation_document(explanation, groups)
+    review::explanation_document(explanation, groups)
 }
 
 /// An audit record as `GET /admin/v1/audit` renders it (one line of `rollcall audit export`).

@@ -141,7 +141,7 @@ async fn read_body(request: &HttpRequest, payload: web::Payload, limit: usize) -
     }
 }
 
-/// The surface's response as actix's.
+/// The surface's response as actix's (a streamed body written as it is produced).
 pub(crate) fn respond(response: Response) -> HttpResponse {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut built = HttpResponse::build(status);
@@ -153,5 +153,8 @@ pub(crate) fn respond(response: Response) -> HttpResponse {
             built.append_header((name, value));
         }
     }
-    built.body(response.body)
+    match response.stream {
+        Some(stream) => built.streaming(stream),
+        None => built.body(response.body),
+    }
 }

@@ -67,7 +67,12 @@ fn sorted<const N: usize>(
     changes
 }
 
-fn change(user: &str, resource: &str, before: Value, after: Value) -> (String, String, Value, Value) {
+fn change(
+    user: &str,
+    resource: &str,
+    before: Value,
+    after: Value,
+) -> (String, String, Value, Value) {
     (user.to_owned(), resource.to_owned(), before, after)
 }
 
@@ -116,8 +121,16 @@ async fn a_department_transfer_moves_access_in_the_same_write_with_its_delta() {
         let ws = |name: &str| workspaces[name].clone();
         let mut rules = Vec::new();
         for (filter, glob, role) in [
-            (format!("{ENTERPRISE}:department eq \"Sales\""), "sales-*", "viewer"),
-            (format!("{ENTERPRISE}:department eq \"Engineering\""), "eng-*", "editor"),
+            (
+                format!("{ENTERPRISE}:department eq \"Sales\""),
+                "sales-*",
+                "viewer",
+            ),
+            (
+                format!("{ENTERPRISE}:department eq \"Engineering\""),
+                "eng-*",
+                "editor",
+            ),
             ("title sw \"VP\"".to_owned(), "leadership", "maintainer"),
         ] {
             let (status, rule) = admin!(
@@ -134,7 +147,12 @@ async fn a_department_transfer_moves_access_in_the_same_write_with_its_delta() {
         }
 
         // A new user in Sales: viewer on both sales workspaces, recorded with the create.
-        let ann = create!(app, &scim, "Users", employee("ann", "Sales", "Account Executive"));
+        let ann = create!(
+            app,
+            &scim,
+            "Users",
+            employee("ann", "Sales", "Account Executive")
+        );
         assert_eq!(
             changes(&recorded_access(&h, "user.create", &format!("user:{ann}"))),
             sorted([
@@ -172,7 +190,12 @@ async fn a_department_transfer_moves_access_in_the_same_write_with_its_delta() {
         }]));
         let reply = send!(
             app,
-            with_json(Method::PATCH, &format!("/scim/v2/Users/{ann}"), &scim, &transfer)
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Users/{ann}"),
+                &scim,
+                &transfer
+            )
         );
         assert_eq!(reply.status, 200, "{label}: {}", reply.body);
         let expected = sorted([
@@ -213,12 +236,22 @@ async fn a_department_transfer_moves_access_in_the_same_write_with_its_delta() {
         let promotion = patch(json!([{"op": "replace", "value": {"title": "VP Engineering"}}]));
         let reply = send!(
             app,
-            with_json(Method::PATCH, &format!("/scim/v2/Users/{ann}"), &scim, &promotion)
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Users/{ann}"),
+                &scim,
+                &promotion
+            )
         );
         assert_eq!(reply.status, 200, "{label}: {}", reply.body);
         assert_eq!(
             changes(&recorded_access(&h, "user.patch", &format!("user:{ann}"))),
-            [change(&ann, &ws("leadership"), Value::Null, json!("maintainer"))],
+            [change(
+                &ann,
+                &ws("leadership"),
+                Value::Null,
+                json!("maintainer")
+            )],
             "{label}"
         );
 
@@ -293,7 +326,11 @@ async fn a_department_transfer_moves_access_in_the_same_write_with_its_delta() {
         );
         assert_eq!(status, 204, "{label}");
         assert_eq!(
-            changes(&recorded_access(&h, "rule.delete", &format!("rule:{}", rules[0]))),
+            changes(&recorded_access(
+                &h,
+                "rule.delete",
+                &format!("rule:{}", rules[0])
+            )),
             changes(&preview["changes"]),
             "{label}"
         );
@@ -308,21 +345,58 @@ async fn a_rule_filter_is_checked_when_written_and_schema_changes_keep_rules_who
         let app = app_with_admin!(h);
         let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
         let refused = [
-            (json!({"filter": "groups.display eq \"eng\"", "workspaces": "*", "role": "viewer"}), "groups"),
-            (json!({"filter": "meta.created gt \"2020-01-01T00:00:00Z\"", "workspaces": "*", "role": "viewer"}), "meta"),
-            (json!({"filter": "id eq \"x\"", "workspaces": "*", "role": "viewer"}), "id"),
-            (json!({"filter": "password eq \"x\"", "workspaces": "*", "role": "viewer"}), "password"),
-            (json!({"filter": "title eq", "workspaces": "*", "role": "viewer"}), "at byte"),
-            (json!({"filter": "title eq \"a\" and (", "workspaces": "*", "role": "viewer"}), "at byte"),
-            (json!({"filter": "department eq \"Sales\"", "workspaces": "*", "role": "viewer"}), "at byte 0"),
-            (json!({"filter": "active gt true", "workspaces": "*", "role": "viewer"}), "at byte"),
-            (json!({"filter": "title pr", "workspaces": "*", "role": "owner"}), "maintainer"),
-            (json!({"filter": "title pr", "group": "eng", "workspaces": "*", "role": "viewer"}), "either"),
-            (json!({"filter": "", "workspaces": "*", "role": "viewer"}), "filter"),
-            (json!({"filter": 7, "workspaces": "*", "role": "viewer"}), "filter"),
+            (
+                json!({"filter": "groups.display eq \"eng\"", "workspaces": "*", "role": "viewer"}),
+                "groups",
+            ),
+            (
+                json!({"filter": "meta.created gt \"2020-01-01T00:00:00Z\"", "workspaces": "*", "role": "viewer"}),
+                "meta",
+            ),
+            (
+                json!({"filter": "id eq \"x\"", "workspaces": "*", "role": "viewer"}),
+                "id",
+            ),
+            (
+                json!({"filter": "password eq \"x\"", "workspaces": "*", "role": "viewer"}),
+                "password",
+            ),
+            (
+                json!({"filter": "title eq", "workspaces": "*", "role": "viewer"}),
+                "at byte",
+            ),
+            (
+                json!({"filter": "title eq \"a\" and (", "workspaces": "*", "role": "viewer"}),
+                "at byte",
+            ),
+            (
+                json!({"filter": "department eq \"Sales\"", "workspaces": "*", "role": "viewer"}),
+                "at byte 0",
+            ),
+            (
+                json!({"filter": "active gt true", "workspaces": "*", "role": "viewer"}),
+                "at byte",
+            ),
+            (
+                json!({"filter": "title pr", "workspaces": "*", "role": "owner"}),
+                "maintainer",
+            ),
+            (
+                json!({"filter": "title pr", "group": "eng", "workspaces": "*", "role": "viewer"}),
+                "either",
+            ),
+            (
+                json!({"filter": "", "workspaces": "*", "role": "viewer"}),
+                "filter",
+            ),
+            (
+                json!({"filter": 7, "workspaces": "*", "role": "viewer"}),
+                "filter",
+            ),
         ];
         for (body, says) in refused {
-            let (status, reply) = admin!(app, &admin, "POST", "/admin/v1/rules", Some(body.clone()));
+            let (status, reply) =
+                admin!(app, &admin, "POST", "/admin/v1/rules", Some(body.clone()));
             assert_eq!(status, 400, "{label}: {body} → {reply}");
             assert_eq!(code(&reply), "invalid_request", "{label}: {body} → {reply}");
             let message = reply["error"]["message"].as_str().unwrap_or_default();
@@ -352,7 +426,9 @@ async fn a_rule_filter_is_checked_when_written_and_schema_changes_keep_rules_who
             &admin,
             "POST",
             "/admin/v1/rules",
-            Some(json!({"filter": format!("{HR}:costCenter eq \"CC-42\""), "workspaces": "*", "role": "viewer"}))
+            Some(
+                json!({"filter": format!("{HR}:costCenter eq \"CC-42\""), "workspaces": "*", "role": "viewer"})
+            )
         );
         assert_eq!(status, 201, "{label}: {rule}");
         let rule = rule["id"].as_str().unwrap().to_owned();

@@ -242,7 +242,10 @@ fn workspace_contributions(
         }
     }
     for found in input.attribute_matches {
-        for rule in rules.iter().filter(|rule| is_attribute_rule(rule, &found.rule_id)) {
+        for rule in rules
+            .iter()
+            .filter(|rule| is_attribute_rule(rule, &found.rule_id))
+        {
             out.push(Contribution {
                 kind: ContributionKind::AttributeRule {
                     rule_id: rule.id.clone(),

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use org_model::{
-    AccessInput, AttributeMatch, Candidate, Folder, Grant, GrantSource, GroupGraph, Principal, ResourceRef, Role,
-    Rule, TeamAccess, Workspace, effective_role, explain, who_has_access,
+    AccessInput, AttributeMatch, Candidate, Folder, Grant, GrantSource, GroupGraph, Principal,
+    ResourceRef, Role, Rule, TeamAccess, Workspace, effective_role, explain, who_has_access,
 };
 use proptest::prelude::*;
 
@@ -255,17 +255,14 @@ fn answers(org: &Org) -> Vec<org_model::Explanation> {
             all.push(explanation);
         }
         let reverse = who_has_access(
-            USERS
-                .iter()
-                .zip(&org.users)
-                .zip(&org.matches)
-                .rev()
-                .map(|((user_id, (active, org_owner)), found)| Candidate {
+            USERS.iter().zip(&org.users).zip(&org.matches).rev().map(
+                |((user_id, (active, org_owner)), found)| Candidate {
                     user_id,
                     active: *active,
                     org_owner: *org_owner,
                     attribute_matches: found,
-                }),
+                },
+            ),
             &built.groups,
             &built.workspace,
             folder,

@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use org_model::{
-    AccessInput, AttributeMatch, Candidate, Explanation, Folder, Grant, GroupGraph, ResourceRef, Role, Rule,
-    Workspace, explain, glob_matches, who_has_access,
+    AccessInput, AttributeMatch, Candidate, Explanation, Folder, Grant, GroupGraph, ResourceRef,
+    Role, Rule, Workspace, explain, glob_matches, who_has_access,
 };
 
 use crate::grants::{GrantFilter, resource_parts};
@@ -77,7 +77,7 @@ impl<'c> Tx<'c> {
 /// The effective-access questions and the joins, in a transaction ([`Tx::access`]).
 #[derive(Debug)]
 pub struct Access<'t, 'c> {
-    tx: &'t mut Tx<'c>,
+    pub(crate) tx: &'t mut Tx<'c>,
 }
 
 impl Access<'_, '_> {
@@ -187,20 +187,17 @@ impl Access<'_, '_> {
                 }
             }
         }
-        let names: HashMap<String, String> = if !facts
-            .rules
-            .iter()
-            .any(|rule| rule.group_glob().is_some())
-        {
-            HashMap::new()
-        } else {
-            scim_groups::table
-                .filter(scim_groups::org_id.eq(org_id))
-                .select((scim_groups::id, scim_groups::display_name))
-                .load::<(String, String)>(self.tx.conn)?
-                .into_iter()
-                .collect()
-        };
+        let names: HashMap<String, String> =
+            if !facts.rules.iter().any(|rule| rule.group_glob().is_some()) {
+                HashMap::new()
+            } else {
+                scim_groups::table
+                    .filter(scim_groups::org_id.eq(org_id))
+                    .select((scim_groups::id, scim_groups::display_name))
+                    .load::<(String, String)>(self.tx.conn)?
+                    .into_iter()
+                    .collect()
+            };
         for (id, name) in &names {
             if facts
                 .rules

@@ -263,7 +263,9 @@ impl AccessDelta {
                         .list(org_id)?
                         .into_iter()
                         .filter(|workspace| {
-                            changed.iter().any(|glob| glob_matches(glob, &workspace.name))
+                            changed
+                                .iter()
+                                .any(|glob| glob_matches(glob, &workspace.name))
                         })
                         .map(|workspace| workspace.id),
                 );
@@ -348,7 +350,21 @@ impl AccessDelta {
         scope: AccessScope,
         now: DateTime<Utc>,
     ) -> Result<Vec<AccessChange>, StoreError> {
+        Ok(AccessDelta::of_new_if_any(tx, org_id, scope, now)?.unwrap_or_default())
+    }
+
+    /// [`AccessDelta::of_new`], or `None` when the scope reaches nothing (nothing was read:
+    /// a user created in an organization without attribute rules).
+    pub fn of_new_if_any(
+        tx: &mut Tx<'_>,
+        org_id: &str,
+        scope: AccessScope,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<AccessChange>>, StoreError> {
         let read = AccessDelta::read(tx, org_id, scope, now)?;
+        if read.is_trivial() {
+            return Ok(None);
+        }
         let mut changes: Vec<AccessChange> = read
             .before
             .into_iter()
@@ -362,7 +378,7 @@ impl AccessDelta {
         changes.sort_by(|a, b| {
             (a.resource.to_string(), &a.user).cmp(&(b.resource.to_string(), &b.user))
         });
-        Ok(changes)
+        Ok(Some(changes))
     }
 
     /// Whether the change cannot affect anyone's role (nothing was read).
@@ -476,11 +492,7 @@ impl AccessDelta {
         let matching: Vec<&org_model::Rule> = rules
             .iter()
             .filter(|rule| {
-                rule.filter().is_some()
-                    || graph
-                        .names
-                        .values()
-                        .any(|name| rule.matches_group(name))
+                rule.filter().is_some() || graph.names.values().any(|name| rule.matches_group(name))
             })
             .collect();
         if everything || !matching.is_empty() {

@@ -639,7 +639,13 @@ mod tests {
             let rules_seen = |tx: &mut Tx<'_>| -> Result<Vec<String>, StoreError> {
                 Ok(tx
                     .access_facts(&org)?
-                    .map(|facts| facts.rules.iter().filter_map(|r| r.group_glob().map(str::to_owned)).collect())
+                    .map(|facts| {
+                        facts
+                            .rules
+                            .iter()
+                            .filter_map(|r| r.group_glob().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default())
             };
             // A rule is added (the version moves), its facts read, and the transaction

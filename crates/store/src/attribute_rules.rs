@@ -73,8 +73,8 @@ pub fn check_filter(registry: &SchemaRegistry, text: &str) -> Result<ResolvedFil
     let users = registry
         .resource_type("User")
         .ok_or_else(|| "no User resource type".to_owned())?;
-    let resolved = filter::resolve(registry, users, &parsed)
-        .map_err(|error| at(error.detail, error.span))?;
+    let resolved =
+        filter::resolve(registry, users, &parsed).map_err(|error| at(error.detail, error.span))?;
     let mut refused = None;
     visit(&resolved, &mut |attribute| {
         if refused.is_none() && forbidden(attribute) {

@@ -374,6 +374,24 @@ impl Tx<'_> {
             .collect()
     }
 
+    /// Every grant the users `ids` hold themselves (one statement: pass at most a few
+    /// hundred ids).
+    pub(crate) fn grants_of_users(
+        &mut self,
+        org_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Grant>, StoreError> {
+        grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::principal_type.eq("user"))
+            .filter(grants::principal_id.eq_any(ids))
+            .select(GrantRow::as_select())
+            .load(self.conn)?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+    }
+
     /// What the access of user `user_id` depends on of their own, in one statement (the
     /// cache keeps it): whether they are active, the groups they are a direct member of
     /// (with names), the grants they hold. `None` when the organization has no such user.

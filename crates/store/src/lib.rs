@@ -4,6 +4,7 @@
 mod access;
 mod access_delta;
 mod access_facts;
+mod access_review;
 mod attribute_rules;
 mod audit;
 mod audit_chain;
@@ -58,6 +59,7 @@ use serde_json::Value;
 
 pub use access::{Access, Candidates, ResourceFacts, UserFacts};
 pub use access_delta::{AccessChange, AccessDelta, AccessScope};
+pub use access_review::{ReviewPage, ReviewRow};
 pub use attribute_rules::{check_filter as check_rule_filter, org_registry};
 pub use audit::{Audit, AuditQuery, AuditRecord, CHECKPOINT, ChainLink, NewAuditRecord, Pruned};
 pub use audit_chain::{ChainBreak, ChainReport};

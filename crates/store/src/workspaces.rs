@@ -244,6 +244,18 @@ impl Workspaces<'_, '_> {
         Ok(folders)
     }
 
+    /// Every folder of the organization, by workspace, oldest first.
+    pub(crate) fn all_folders(&mut self, org_id: &str) -> Result<Vec<Folder>, StoreError> {
+        folders::table
+            .filter(folders::org_id.eq(org_id))
+            .order((folders::workspace_id, folders::created_at, folders::id))
+            .select(FolderRow::as_select())
+            .load(self.tx.conn)?
+            .into_iter()
+            .map(Folder::try_from)
+            .collect()
+    }
+
     /// Rename a folder or change its team access. Opening a folder to everyone while groups
     /// hold grants on it is [`StoreError::Invalid`]: group grants need an invite-only folder.
     pub fn update_folder(

@@ -4,13 +4,15 @@
 use anyhow::{Context, anyhow, bail};
 use chrono::Duration;
 use org_model::{Grant, GrantSource, Principal, ResourceRef, Role, Rule, RuleSubject, TeamAccess};
+use rollcall_app::{AccessReview, ReviewFormat};
 use rollcall_store::{AccessScope, GrantFilter};
 use serde_json::{Value, json};
+use std::io::Write;
 
 use super::audited;
-use crate::cli::{AccessCommand, GrantCommand, RuleCommand, WorkspaceCommand};
+use crate::cli::{AccessCommand, GrantCommand, ReviewFormatArg, RuleCommand, WorkspaceCommand};
 
-use super::{open_org as open, print};
+use super::{open_org as open, open_store, print, require_org};
 
 fn resource(text: &str) -> anyhow::Result<ResourceRef> {
     ResourceRef::parse(text).map_err(|error| anyhow!("{error}"))
@@ -379,10 +381,10 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
                         },
                         contribution["role"].as_str().unwrap_or_default(),
                         contribution["kind"].as_str().unwrap_or_default(),
-                        if via.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" via {}", via.join(" → "))
+                        match contribution["attribute"].as_str() {
+                            Some(attribute) => format!(" by {attribute}"),
+                            None if via.is_empty() => String::new(),
+                            None => format!(" via {}", via.join(" → ")),
                         }
                     ));
                 }
@@ -408,6 +410,35 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
                         .join("\n")
                 },
             );
+        }
+        AccessCommand::Review {
+            format,
+            resource: on,
+            page_size,
+            org,
+            database,
+        } => {
+            let target = on.as_deref().map(resource).transpose()?;
+            let format = match format {
+                ReviewFormatArg::Csv => ReviewFormat::Csv,
+                ReviewFormatArg::Json => ReviewFormat::Json,
+            };
+            let store = open_store(&database.database_url)?;
+            require_org(&store, &org)?;
+            let mut review = AccessReview::new(&org, target, format, now, usize::from(page_size));
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            out.write_all(&review.head())?;
+            let mut after = Some(String::new());
+            while let Some(from) = after.take() {
+                let (rows, next) = store
+                    .read(|tx| review.page(tx, &from, crate::clock::now()))
+                    .context("cannot read the access review")?;
+                out.write_all(&rows)?;
+                after = next;
+            }
+            out.write_all(&review.tail())?;
+            out.flush()?;
         }
     }
     Ok(())

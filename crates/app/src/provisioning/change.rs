@@ -70,12 +70,7 @@ pub(crate) fn write_new<T>(
     let (value, mut access) =
         access_delta::around_if(tx, context.org(), scope, context.now, apply)?;
     if let Some(scope) = scope_of(&value) {
-        access = Some(access_delta::of_new_scope(
-            tx,
-            context.org(),
-            scope,
-            context.now,
-        )?);
+        access = access_delta::of_new_scope(tx, context.org(), scope, context.now)?;
     }
     let changes = finish(tx, context, kind, record(&value), access, |tx| {
         then(tx, &value)

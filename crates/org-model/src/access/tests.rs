@@ -341,7 +341,10 @@ fn rules() {
 fn attribute_rules() {
     const DEPT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
     let dept = |facts: &[&str]| -> Vec<String> {
-        facts.iter().map(|fact| fact.replace("DEPT", DEPT)).collect()
+        facts
+            .iter()
+            .map(|fact| fact.replace("DEPT", DEPT))
+            .collect()
     };
     #[rustfmt::skip]
     let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
@@ -378,7 +381,13 @@ fn attribute_rules() {
             &["attr_rule a1 * maintainer", "matches a1 title", "inactive"], "ws", None, "-"),
     ];
     for (name, facts, on, role, expected) in cases {
-        check(name, &dept(facts).iter().map(String::as_str).collect::<Vec<_>>(), on, *role, &expected.replace("DEPT", DEPT));
+        check(
+            name,
+            &dept(facts).iter().map(String::as_str).collect::<Vec<_>>(),
+            on,
+            *role,
+            &expected.replace("DEPT", DEPT),
+        );
     }
 }
 

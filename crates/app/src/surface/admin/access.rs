@@ -4,48 +4,20 @@
 //! /admin/v1/access/join` (`{"user","resource"}`: a first access, recorded; with
 //! `sticky_joins` on it also writes a manual grant at the user's role). PRODUCT.md §4, §10.
 
-use org_model::{
-    ContributionKind, Explanation, Grant, GrantSource, GroupGraph, Principal, ResourceRef,
-};
+use org_model::{Grant, GrantSource, Principal, ResourceRef};
 use serde_json::{Value, json};
 
 use super::audited::{Recorded, Written, previewable};
 use super::body::{object, string};
 use crate::error::Error;
 use crate::response::Response;
+use crate::review::explanation_document;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
 use crate::transaction::Access;
 
 fn resource(text: &str) -> Result<ResourceRef, Error> {
     ResourceRef::parse(text).map_err(|error| Error::invalid_request(error.to_string()))
-}
-
-/// The explanation as the API shows it: each contribution with `kind`, `role`, `on`,
-/// `winner`, its ids, and `via`: the groups (id and displayName) from the user's direct
-/// group to the one that holds the grant or matched the rule.
-pub(crate) fn explanation_document(explanation: &Explanation, groups: &GroupGraph) -> Value {
-    let contributions: Vec<Value> = explanation
-        .contributions
-        .iter()
-        .map(|contribution| {
-            let mut document = json!(contribution);
-            let via: Vec<Value> = match &contribution.kind {
-                ContributionKind::Group { chain, .. } | ContributionKind::Rule { chain, .. } => {
-                    chain
-                        .iter()
-                        .map(|id| json!({"type": "group", "id": id, "display": groups.name(id)}))
-                        .collect()
-                }
-                _ => Vec::new(),
-            };
-            if let Some(object) = document.as_object_mut() {
-                object.insert("via".into(), Value::Array(via));
-            }
-            document
-        })
-        .collect();
-    json!({"role": explanation.role, "contributions": contributions})
 }
 
 /// `GET /admin/v1/access`.

@@ -16,6 +16,7 @@ mod health;
 pub(crate) mod jwt_issuers;
 pub(crate) mod oauth_clients;
 mod org;
+mod review;
 pub(crate) mod routes;
 mod schemas;
 mod tokens;
@@ -32,7 +33,6 @@ use crate::response::Response;
 use crate::surface::call::Call;
 use crate::transaction::Access;
 
-pub(crate) use access::explanation_document;
 pub(crate) use audit::record_document;
 use audited::{Recorded, Written, previewable};
 

@@ -8,8 +8,8 @@ use crate::surface::call::Call;
 use crate::surface::path::{names_nothing, segments};
 
 use super::{
-    access, audit, events, grants, health, jwt_issuers, oauth_clients, org, schemas, tokens,
-    webhooks, workspaces,
+    access, audit, events, grants, health, jwt_issuers, oauth_clients, org, review, schemas,
+    tokens, webhooks, workspaces,
 };
 
 /// Route `call` to its handler.
@@ -82,6 +82,8 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
         (["access"], Get) => access::get(call).await,
         (["access"], _) => not_allowed(&method, "GET"),
         (["access", "join"], Post) => access::join(call).await,
+        (["access", "review"], Get) => review::get(call).await,
+        (["access", "review"], _) => not_allowed(&method, "GET"),
         (["access", "join"], _) => not_allowed(&method, "POST"),
         (["schemas"], Get) => schemas::list(call).await,
         (["schemas"], Post) => schemas::create(call).await,

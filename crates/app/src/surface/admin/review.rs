@@ -1,0 +1,194 @@
+//! `GET /admin/v1/access/review[?resource=workspace:<id>|folder:<id>][&page_size=N]`: every
+//! user with a role and why (`crate::review`), as JSON, or CSV with `Accept: text/csv`,
+//! streamed. The first page is read before the answer starts, so a bad request or an
+//! unknown resource is a proper error; then each page is read in a short transaction of
+//! its own and written as the client takes it (at most two pages wait in memory). A
+//! failure after the first page ends the body early: the client sees a truncated answer
+//! (and a JSON document without its closing `"complete": true`).
+
+use bytes::Bytes;
+use org_model::ResourceRef;
+
+use crate::App;
+use crate::error::Error;
+use crate::response::{BodySender, BodyStream, Response};
+use crate::review::{AccessReview, MAX_REVIEW_PAGE, REVIEW_PAGE, ReviewFormat};
+use crate::surface::call::Call;
+use crate::transaction::Access;
+
+/// Pages produced and not yet written.
+const PAGES_IN_FLIGHT: usize = 2;
+
+/// `GET /admin/v1/access/review`.
+pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
+    let credential = call.credential()?;
+    let query = crate::surface::path::query_map(&call.request.query)?;
+    if let Some(unknown) = query
+        .keys()
+        .find(|key| !matches!(key.as_str(), "resource" | "page_size"))
+    {
+        return Err(Error::invalid_request(format!(
+            "unknown parameter {unknown}; expected resource, page_size"
+        )));
+    }
+    let resource = query
+        .get("resource")
+        .map(|text| ResourceRef::parse(text))
+        .transpose()
+        .map_err(|error| Error::invalid_request(error.to_string()))?;
+    let page_size = match query.get("page_size") {
+        None => REVIEW_PAGE,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|size| (1..=MAX_REVIEW_PAGE).contains(size))
+            .ok_or_else(|| {
+                Error::invalid_request(format!("page_size must be 1 to {MAX_REVIEW_PAGE}"))
+            })?,
+    };
+    let format = negotiate(call.request.headers.text("accept"))?;
+    let started_at = call.now();
+    let (review, first, next) = call
+        .admin(Access::Read, &credential, move |tx, caller| {
+            let mut review =
+                AccessReview::new(&caller.org_id, resource, format, started_at, page_size);
+            let (rows, next) = review.page(tx, "", started_at)?;
+            Ok((review, rows, next))
+        })
+        .await?;
+    let (sender, stream) = BodyStream::channel(PAGES_IN_FLIGHT);
+    let mut head = review.head();
+    head.extend(first);
+    let started = review.started_at();
+    tokio::spawn(produce(call.app.clone(), review, head, next, sender));
+    Ok(Response::streamed(200, format.media_type(), stream)
+        .with_header("cache-control", "no-store")
+        .with_header("review-started-at", started))
+}
+
+/// Write `head` (the head and the first page), then every page after `next`, each read in a
+/// transaction of its own, then the tail; stop when the client is gone.
+async fn produce(
+    app: App,
+    mut review: AccessReview,
+    head: Vec<u8>,
+    mut next: Option<String>,
+    sender: BodySender,
+) {
+    if sender.send(Ok(Bytes::from(head))).await.is_err() {
+        return;
+    }
+    while let Some(after) = next.take() {
+        let now = app.now();
+        let page = app
+            .database
+            .run(Access::Read, move |tx| {
+                let (rows, next) = review.page(tx, &after, now)?;
+                Ok((review, rows, next))
+            })
+            .await;
+        let rows = match page {
+            Ok((read, rows, following)) => {
+                review = read;
+                next = following;
+                rows
+            }
+            Err(error) => {
+                tracing::warn!(error = %error.detail(), "an access review ended early");
+                let _ = sender
+                    .send(Err(std::io::Error::other("the review could not be read")))
+                    .await;
+                return;
+            }
+        };
+        if sender.send(Ok(Bytes::from(rows))).await.is_err() {
+            return;
+        }
+    }
+    let _ = sender.send(Ok(Bytes::from(review.tail()))).await;
+}
+
+/// CSV when `accept` prefers `text/csv`; JSON when it prefers `application/json`, or takes
+/// anything, or is absent; a 406 otherwise. Among ranges of the same quality, the first
+/// listed wins.
+fn negotiate(accept: Option<Result<&str, ()>>) -> Result<ReviewFormat, Error> {
+    let Some(accept) = accept else {
+        return Ok(ReviewFormat::Json);
+    };
+    let refused = || {
+        Error::admin(
+            406,
+            "not_acceptable",
+            "the review is served as application/json or text/csv",
+        )
+    };
+    let accept = accept.map_err(|()| refused())?;
+    let mut best: Option<(u16, ReviewFormat)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let mut quality = 1000u16;
+        for parameter in parts {
+            let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+            if name.trim().eq_ignore_ascii_case("q") {
+                quality = parse_quality(value.trim()).ok_or_else(|| {
+                    Error::invalid_request(format!("Accept has a bad quality {value:?}"))
+                })?;
+            }
+        }
+        let format = match media.as_str() {
+            "text/csv" | "text/*" => ReviewFormat::Csv,
+            "application/json" | "application/*" | "*/*" => ReviewFormat::Json,
+            _ => continue,
+        };
+        if quality > 0 && best.is_none_or(|(kept, _)| quality > kept) {
+            best = Some((quality, format));
+        }
+    }
+    best.map(|(_, format)| format).ok_or_else(refused)
+}
+
+/// An HTTP quality value (`0` to `1`, at most three decimals) in thousandths.
+fn parse_quality(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_follows_accept() {
+        use ReviewFormat::{Csv, Json};
+        let cases: &[(Option<&str>, Option<ReviewFormat>)] = &[
+            (None, Some(Json)),
+            (Some("*/*"), Some(Json)),
+            (Some("application/json"), Some(Json)),
+            (Some("text/csv"), Some(Csv)),
+            (Some("TEXT/CSV; charset=utf-8"), Some(Csv)),
+            (Some("text/*"), Some(Csv)),
+            (Some("application/json;q=0.5, text/csv"), Some(Csv)),
+            (Some("text/csv;q=0.2, application/json;q=0.9"), Some(Json)),
+            (Some("text/csv, application/json"), Some(Csv)),
+            (Some("text/html"), None),
+            (Some("text/csv;q=0"), None),
+            (Some("text/csv;q=2"), None),
+            (Some("text/csv;q=0.1234"), None),
+            (Some(""), None),
+        ];
+        for (accept, expected) in cases {
+            let found = negotiate(accept.map(Ok)).ok();
+            assert_eq!(found, *expected, "{accept:?}");
+        }
+        assert!(negotiate(Some(Err(()))).is_err());
+    }
+}
