@@ -87,19 +87,6 @@ if failed:
 PY
 }
 
-# counted PID REQUESTS: callgrind's total since the last zeroing, per request, in thousands.
-counted() {
-    local dump
-    callgrind_control -d "$1" >/dev/null 2>&1
-    dump="$(ls -t "$workdir"/callgrind.out.* | head -1)"
-    python3 - "$dump" "$2" <<'PY'
-import sys
-dump, n = sys.argv[1], int(sys.argv[2])
-total = next(int(line.split()[1]) for line in open(dump) if line.startswith(("summary:", "totals:")))
-print("%.1f" % (total / n / 1000))
-PY
-}
-
 export DATABASE_URL="sqlite://$workdir/rollcall.db"
 org_json="$("$rollcall" org create bench --json)"
 token="$(json_field "$org_json" scim_token)"
@@ -127,10 +114,10 @@ wait_ready "$base" "$token" 300
 send read 50 "$base" "$token" "$N"
 callgrind_control -z "$server_pid" >/dev/null
 send read "$R" "$base" "$token" "$N"
-read_k="$(counted "$server_pid" "$R")"
+read_k="$(kinstr_per_request "$server_pid" "$R" "$workdir")"
 callgrind_control -z "$server_pid" >/dev/null
 send create "$C" "$base" "$token" "$N"
-create_k="$(counted "$server_pid" "$C")"
+create_k="$(kinstr_per_request "$server_pid" "$C" "$workdir")"
 oauth_k="-"
 issuer_k="-"
 if [ "$JWT" = "1" ]; then
@@ -158,11 +145,11 @@ PY
     send read 50 "$base" "$access" "$N"
     callgrind_control -z "$server_pid" >/dev/null
     send read "$R" "$base" "$access" "$N"
-    oauth_k="$(counted "$server_pid" "$R")"
+    oauth_k="$(kinstr_per_request "$server_pid" "$R" "$workdir")"
     send read 50 "$base" "$issued" "$N"
     callgrind_control -z "$server_pid" >/dev/null
     send read "$R" "$base" "$issued" "$N"
-    issuer_k="$(counted "$server_pid" "$R")"
+    issuer_k="$(kinstr_per_request "$server_pid" "$R" "$workdir")"
 fi
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null || true
@@ -183,7 +170,7 @@ if [ "$BARE" = "1" ]; then
     send read 50 "http://127.0.0.1:$bare_port" "" "$N"
     callgrind_control -z "$bare_pid" >/dev/null
     send read "$R" "http://127.0.0.1:$bare_port" "" "$N"
-    bare_k="$(counted "$bare_pid" "$R")"
+    bare_k="$(kinstr_per_request "$bare_pid" "$R" "$workdir")"
 fi
 
 echo

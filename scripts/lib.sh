@@ -38,3 +38,39 @@ unlimited() {
     echo "could not lift the rate limit at $1: $answer" >&2
     return 1
 }
+
+# rollcall_binary ROOT: $ROLLCALL_BIN (a prebuilt binary, e.g. an older commit's, to
+# compare), or ROOT's release build of rollcall, built now.
+rollcall_binary() {
+    if [ -n "${ROLLCALL_BIN:-}" ]; then
+        echo "$ROLLCALL_BIN"
+        return 0
+    fi
+    (cd "$1" && cargo build --release --locked -p rollcall >&2)
+    echo "${CARGO_TARGET_DIR:-$1/target}/release/rollcall"
+}
+
+# stop_and_remove: the EXIT trap of a benchmark: stop every process in the array `pids`,
+# then remove `workdir`.
+stop_and_remove() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$workdir"
+}
+
+# kinstr_per_request PID REQUESTS DIR: callgrind's count for process PID since it was last
+# zeroed (`callgrind_control -z`), dumped into DIR, per request, in thousands.
+kinstr_per_request() {
+    local dump
+    callgrind_control -d "$1" >/dev/null 2>&1
+    dump="$(ls -t "$3"/callgrind.out.* | head -1)"
+    python3 - "$dump" "$2" <<'PY'
+import sys
+dump, n = sys.argv[1], int(sys.argv[2])
+total = next(int(line.split()[1]) for line in open(dump) if line.startswith(("summary:", "totals:")))
+print("%.1f" % (total / n / 1000))
+PY
+}

@@ -38,25 +38,7 @@ fn employee(user_name: &str, department: &str, title: &str) -> Value {
     })
 }
 
-/// The `(user, resource, before, after)` of a recorded or previewed delta, sorted.
-fn changes(delta: &Value) -> Vec<(String, String, Value, Value)> {
-    let mut changes: Vec<_> = delta
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|change| {
-            (
-                change["user"].as_str().unwrap().to_owned(),
-                change["resource"].as_str().unwrap().to_owned(),
-                change["before"].clone(),
-                change["after"].clone(),
-            )
-        })
-        .collect();
-    changes.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    changes
-}
+use common::delta_changes as changes;
 
 /// `changes` in the order [`changes`] gives.
 fn sorted<const N: usize>(

@@ -23,24 +23,7 @@ macro_rules! admin {
     }};
 }
 
-/// The (user, resource, before, after) of a delta, sorted.
-fn changes(delta: &Value) -> Vec<(String, String, Value, Value)> {
-    let mut changes: Vec<_> = delta
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|change| {
-            (
-                change["user"].as_str().unwrap().to_owned(),
-                change["resource"].as_str().unwrap().to_owned(),
-                change["before"].clone(),
-                change["after"].clone(),
-            )
-        })
-        .collect();
-    changes.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    changes
-}
+use common::delta_changes as changes;
 
 #[actix_web::test]
 async fn a_dry_run_answers_the_delta_and_changes_nothing() {

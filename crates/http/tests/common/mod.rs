@@ -455,3 +455,27 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// One change of an access delta: `(user, resource, before, after)`.
+pub type Change = (String, String, Value, Value);
+
+/// The changes of an access delta (recorded or previewed; `null` or absent: none), sorted
+/// by user, then resource.
+pub fn delta_changes(delta: &Value) -> Vec<Change> {
+    let mut changes: Vec<Change> = delta
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|change| {
+            (
+                change["user"].as_str().unwrap().to_owned(),
+                change["resource"].as_str().unwrap().to_owned(),
+                change["before"].clone(),
+                change["after"].clone(),
+            )
+        })
+        .collect();
+    changes.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    changes
+}
