@@ -88,7 +88,7 @@ for n in range(writes):
                 "Operations": [{"op": "replace", "path": "nickName", "value": "n%d" % n}]}
         call("PATCH", "/scim/v2/Users/" + ids[i], scim, body, 200)
     else:
-        call("POST", "/scim/v2/Users", scim, user(n, "extra%d-" % rules), 201)
+        call("POST", "/scim/v2/Users", scim, user(n, "extra%d-%d-" % (rules, writes)), 201)
 PY
 }
 

@@ -365,8 +365,9 @@ async fn a_rule_filter_is_checked_when_written_and_schema_changes_keep_rules_who
             ),
             (
                 json!({"filter": "title pr", "group": "eng", "workspaces": "*", "role": "viewer"}),
-                "either",
+                "exactly one",
             ),
+            (json!({"workspaces": "*", "role": "viewer"}), "exactly one"),
             (
                 json!({"filter": "", "workspaces": "*", "role": "viewer"}),
                 "filter",
@@ -444,5 +445,82 @@ async fn a_rule_filter_is_checked_when_written_and_schema_changes_keep_rules_who
             None
         );
         assert_eq!(status, 204, "{label}: {reply}");
+    }
+}
+
+#[actix_web::test]
+async fn a_new_user_matching_a_rule_by_what_they_lack_has_the_access_recorded() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let label = h.label();
+        let app = app_with_admin!(h);
+        let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let scim = h.a.token.clone();
+        let (status, ws) = admin!(
+            app,
+            &admin,
+            "POST",
+            "/admin/v1/workspaces",
+            Some(json!({"name": "everyone-else"}))
+        );
+        assert_eq!(status, 201, "{label}: {ws}");
+        let ws = format!("workspace:{}", ws["id"].as_str().unwrap());
+        // True of a user without the attribute: a user just created had no access before,
+        // whatever the rule says of an empty user.
+        for filter in [
+            format!("not ({ENTERPRISE}:department eq \"Sales\")"),
+            "not (title pr)".to_owned(),
+        ] {
+            let (status, rule) = admin!(
+                app,
+                &admin,
+                "POST",
+                "/admin/v1/rules",
+                Some(json!({"filter": filter, "workspaces": "everyone-*", "role": "viewer"}))
+            );
+            assert_eq!(status, 201, "{label}: {rule}");
+        }
+        let events_before = access_events(&h).len();
+        let ann = create!(app, &scim, "Users", common::user("ann"));
+        assert_eq!(
+            changes(&recorded_access(&h, "user.create", &format!("user:{ann}"))),
+            [change(&ann, &ws, Value::Null, json!("viewer"))],
+            "{label}"
+        );
+        assert_eq!(access_events(&h).len(), events_before + 1, "{label}");
+        // A title takes one rule away, the other still gives viewer: no change.
+        let reply = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Users/{ann}"),
+                &scim,
+                &patch(json!([{"op": "add", "path": "title", "value": "Clerk"}]))
+            )
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(
+            changes(&recorded_access(&h, "user.patch", &format!("user:{ann}"))),
+            [],
+            "{label}"
+        );
+        // A move to Sales takes the other: viewer is gone.
+        let reply = send!(
+            app,
+            with_json(
+                Method::PATCH,
+                &format!("/scim/v2/Users/{ann}"),
+                &scim,
+                &patch(
+                    json!([{"op": "add", "path": format!("{ENTERPRISE}:department"), "value": "Sales"}])
+                )
+            )
+        );
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(
+            changes(&recorded_access(&h, "user.patch", &format!("user:{ann}"))),
+            [change(&ann, &ws, json!("viewer"), Value::Null)],
+            "{label}"
+        );
     }
 }

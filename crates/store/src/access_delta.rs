@@ -140,6 +140,9 @@ pub struct AccessDelta {
     before: HashMap<(String, ResourceRef), Role>,
     /// Set when the roles come from the cached access facts (`access_facts.rs`).
     cached: Option<CachedDelta>,
+    /// The roles after the change, known before it (a write of a user's attributes, worked
+    /// out from the cached facts: the write changes nothing else they depend on).
+    after_known: Option<HashMap<(String, ResourceRef), Role>>,
     /// Debug builds work a cached delta out from the database too and compare.
     #[cfg(debug_assertions)]
     check: Option<Box<AccessDelta>>,
@@ -185,7 +188,65 @@ impl AccessDelta {
             }
             return Ok(delta);
         }
+        if let AccessScope::UserAttributes {
+            user,
+            before,
+            after,
+        } = &scope
+            && let Some(facts) = tx.access_facts(org_id)?
+        {
+            let Some(delta) =
+                AccessDelta::user_attributes(tx, facts, org_id, user, before, after, now)?
+            else {
+                return AccessDelta::read(tx, org_id, scope, now);
+            };
+            #[cfg(debug_assertions)]
+            let delta = {
+                let mut delta = delta;
+                let read = AccessDelta::read(tx, org_id, scope, now)?;
+                assert_eq!(
+                    delta.before, read.before,
+                    "cached roles before a user write"
+                );
+                delta.check = Some(Box::new(read));
+                delta
+            };
+            return Ok(delta);
+        }
         AccessDelta::read(tx, org_id, scope, now)
+    }
+
+    /// The delta of a write of `user`'s attributes from `before` (`null`: just created) to
+    /// `after`, worked out from the cached facts, both sides known now; `None` when the
+    /// cache does not cover it.
+    fn user_attributes(
+        tx: &mut Tx<'_>,
+        facts: std::sync::Arc<crate::access_facts::AccessFacts>,
+        org_id: &str,
+        user: &str,
+        before: &serde_json::Value,
+        after: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccessDelta>, StoreError> {
+        let mut delta = AccessDelta::empty(org_id);
+        let compiled = facts.attribute_rules();
+        if compiled.is_empty() {
+            return Ok(Some(delta));
+        }
+        let was = crate::attribute_rules::matches_of_user(&compiled, before);
+        let is = crate::attribute_rules::matches_of_user(&compiled, after);
+        if crate::attribute_rules::same_rules(&was, &is) {
+            return Ok(Some(delta));
+        }
+        match crate::access_facts::user_attribute_roles(tx, facts, org_id, user, was, is, now)? {
+            None => Ok(None),
+            Some(None) => Ok(Some(delta)),
+            Some(Some((roles_before, roles_after))) => {
+                delta.before = roles_before;
+                delta.after_known = Some(roles_after);
+                Ok(Some(delta))
+            }
+        }
     }
 
     fn empty(org_id: &str) -> AccessDelta {
@@ -197,6 +258,7 @@ impl AccessDelta {
             reread: None,
             before: HashMap::new(),
             cached: None,
+            after_known: None,
             #[cfg(debug_assertions)]
             check: None,
         }
@@ -248,8 +310,13 @@ impl AccessDelta {
                 if compiled.is_empty() {
                     return Ok(delta);
                 }
-                let was = crate::attribute_rules::matched_ids(&compiled, &before);
-                let is = crate::attribute_rules::matched_ids(&compiled, &after);
+                let ids = |user: &serde_json::Value| -> BTreeSet<String> {
+                    crate::attribute_rules::matches_of_user(&compiled, user)
+                        .into_iter()
+                        .map(|found| found.rule_id)
+                        .collect()
+                };
+                let (was, is) = (ids(&before), ids(&after));
                 if was == is {
                     return Ok(delta);
                 }
@@ -361,6 +428,22 @@ impl AccessDelta {
         scope: AccessScope,
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<AccessChange>>, StoreError> {
+        // A user just created: from the cached facts when they cover it (their roles
+        // before are none: `before` is null).
+        if let AccessScope::UserAttributes {
+            user,
+            before,
+            after,
+        } = &scope
+            && let Some(facts) = tx.access_facts(org_id)?
+            && let Some(delta) =
+                AccessDelta::user_attributes(tx, facts, org_id, user, before, after, now)?
+        {
+            if delta.is_trivial() {
+                return Ok(None);
+            }
+            return delta.after(tx, now).map(Some);
+        }
         let read = AccessDelta::read(tx, org_id, scope, now)?;
         if read.is_trivial() {
             return Ok(None);
@@ -383,7 +466,10 @@ impl AccessDelta {
 
     /// Whether the change cannot affect anyone's role (nothing was read).
     pub fn is_trivial(&self) -> bool {
-        self.workspaces.is_empty() && self.folders.is_empty() && self.cached.is_none()
+        self.workspaces.is_empty()
+            && self.folders.is_empty()
+            && self.cached.is_none()
+            && self.after_known.is_none()
     }
 
     /// Read the roles again, after the change, and answer the pairs whose role changed,
@@ -424,12 +510,15 @@ impl AccessDelta {
         if self.is_trivial() {
             return Ok(Vec::new());
         }
-        let after = match &self.cached {
-            Some(cached) => match members.and_then(|members| cached.roles_after(members, now)) {
-                Some(after) => after,
-                None => cached.roles(tx, now)?,
-            },
-            None => {
+        let after = match (&self.cached, self.after_known.take()) {
+            (_, Some(after)) => after,
+            (Some(cached), None) => {
+                match members.and_then(|members| cached.roles_after(members, now)) {
+                    Some(after) => after,
+                    None => cached.roles(tx, now)?,
+                }
+            }
+            (None, None) => {
                 if let (Some((group, members)), Some(users)) = (&self.reread, &mut self.users) {
                     users.extend(tx.users_under(&self.org_id, group, members.as_deref())?);
                 }

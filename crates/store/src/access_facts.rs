@@ -474,6 +474,68 @@ impl CachedDelta {
     }
 }
 
+/// The roles of `user` before and after a write of their attributes that changes the
+/// attribute rules they match from `was` to `is` (for a user just created, `was` is
+/// empty): on the workspaces of the rules whose match changed, with their open folders.
+/// Everything but the user's own rows (whether active, their direct groups, their grants:
+/// one statement) comes from the cached facts, and the write changes none of those rows.
+/// `None` when the cache does not cover it (no such user of the organization); `Some(None)`
+/// when the rules whose match changed apply to no workspace.
+pub(crate) fn user_attribute_roles(
+    tx: &mut Tx<'_>,
+    facts: Arc<AccessFacts>,
+    org_id: &str,
+    user: &str,
+    was: Vec<AttributeMatch>,
+    is: Vec<AttributeMatch>,
+    now: DateTime<Utc>,
+) -> Result<Option<Option<(Roles, Roles)>>, StoreError> {
+    let ids = |found: &[AttributeMatch]| -> HashSet<String> {
+        found.iter().map(|m| m.rule_id.clone()).collect()
+    };
+    let changed: HashSet<String> = ids(&was).symmetric_difference(&ids(&is)).cloned().collect();
+    let globs: Vec<&str> = facts
+        .rules
+        .iter()
+        .filter(|rule| changed.contains(&rule.id))
+        .map(|rule| rule.workspaces.as_str())
+        .collect();
+    let workspaces: Vec<String> = facts
+        .workspaces
+        .values()
+        .filter(|workspace| globs.iter().any(|glob| glob_matches(glob, &workspace.name)))
+        .map(|workspace| workspace.id.clone())
+        .collect();
+    if workspaces.is_empty() {
+        return Ok(Some(None));
+    }
+    let Some(rows) = tx.user_access_rows(org_id, user)? else {
+        return Ok(None);
+    };
+    let mut delta = CachedDelta {
+        entries: facts.entries(&workspaces, &[]),
+        facts,
+        org_id: org_id.to_owned(),
+        group: String::new(),
+        group_name: None,
+        users: vec![UserInScope {
+            id: user.to_owned(),
+            active: rows.active,
+            grants: rows.grants,
+            matches: was,
+        }],
+        before_groups: Vec::new(),
+    };
+    let groups = [rows.groups];
+    let before = delta.roles_with(&groups, now);
+    delta.users[0].matches = is;
+    let after = delta.roles_with(&groups, now);
+    Ok(Some(Some((before, after))))
+}
+
+/// Roles by (user, resource).
+pub(crate) type Roles = HashMap<(String, ResourceRef), Role>;
+
 /// What [`reach`] found.
 struct Reach {
     entries: Vec<Entry>,

@@ -154,13 +154,21 @@ pub(crate) fn matches_of(rules: &[CompiledRule], user: &Value) -> Vec<AttributeM
     found
 }
 
-/// The ids of the rules `user` matches.
-pub(crate) fn matched_ids(rules: &[CompiledRule], user: &Value) -> BTreeSet<String> {
-    rules
-        .iter()
-        .filter(|compiled| compiled.filter.matches(user))
-        .map(|compiled| compiled.rule.id.clone())
-        .collect()
+/// The attribute rules a user matches, `user` being the user as written (`null`: no user,
+/// who matches nothing: a user just created had no access before).
+pub(crate) fn matches_of_user(rules: &[CompiledRule], user: &Value) -> Vec<AttributeMatch> {
+    if user.is_null() {
+        return Vec::new();
+    }
+    matches_of(rules, user)
+}
+
+/// Whether two sets of matches name the same rules.
+pub(crate) fn same_rules(a: &[AttributeMatch], b: &[AttributeMatch]) -> bool {
+    let ids = |found: &[AttributeMatch]| -> BTreeSet<String> {
+        found.iter().map(|m| m.rule_id.clone()).collect()
+    };
+    ids(a) == ids(b)
 }
 
 #[derive(QueryableByName)]

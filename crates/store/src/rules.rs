@@ -63,7 +63,8 @@ impl Rules<'_, '_> {
     ) -> Result<Rule, StoreError> {
         if rule.role > Role::Maintainer {
             return Err(StoreError::Invalid(
-                "a rule grants to groups: at most maintainer".to_owned(),
+                "a rule gives at most maintainer (owner is only ever granted to a user directly)"
+                    .to_owned(),
             ));
         }
         let mut stored = rule.clone();

@@ -426,10 +426,18 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
             let store = open_store(&database.database_url)?;
             require_org(&store, &org)?;
             let mut review = AccessReview::new(&org, target, format, now, usize::from(page_size));
+            // The first page before anything is written: a bad resource is an error, not a
+            // document cut short.
+            let (first, mut after) = store
+                .read(|tx| review.page(tx, "", crate::clock::now()))
+                .with_context(|| match &on {
+                    Some(on) => format!("cannot review {on}"),
+                    None => "cannot read the access review".to_owned(),
+                })?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             out.write_all(&review.head())?;
-            let mut after = Some(String::new());
+            out.write_all(&first)?;
             while let Some(from) = after.take() {
                 let (rows, next) = store
                     .read(|tx| review.page(tx, &from, crate::clock::now()))

@@ -16,7 +16,7 @@ use super::audited::{Recorded, Written, previewable};
 use super::body::{object, optional_string, string};
 use super::{delete_by_id, list_all};
 use crate::access_delta::{self, AccessScope};
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::response::Response;
 use crate::surface::body::Limit;
 use crate::surface::call::Call;
@@ -188,8 +188,8 @@ pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> 
         (None, Some(filter)) => Rule::for_filter(&filter, &workspaces, role),
         _ => {
             return Err(Error::invalid_request(
-                "a rule has either a group (a glob over group names) or a filter (over the \
-                 user's attributes), not both",
+                "a rule has exactly one of group (a glob over group names) and filter (over \
+                 the user's attributes)",
             ));
         }
     };
@@ -201,8 +201,17 @@ pub(crate) async fn create_rule(call: &mut Call<'_>) -> Result<Response, Error> 
         move |tx, caller, now| {
             let org = caller.org_id.as_str();
             let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
-            let (stored, access) =
-                access_delta::around(tx, org, scope, now, |tx| tx.rules().create(org, &rule, now))?;
+            let (stored, access) = access_delta::around(tx, org, scope, now, |tx| {
+                // The store's refusal says what is wrong with the rule itself.
+                tx.rules()
+                    .create(org, &rule, now)
+                    .map_err(|error| match error {
+                        rollcall_store::StoreError::Invalid(why) => {
+                            Error::invalid_request(why).into()
+                        }
+                        other => Failure::from(other),
+                    })
+            })?;
             let recorded = Recorded::new(
                 format!("rule:{}", stored.id),
                 json!({"after": stored, "access": access}),

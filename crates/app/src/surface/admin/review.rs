@@ -38,15 +38,15 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
         .map_err(|error| Error::invalid_request(error.to_string()))?;
     let page_size = match query.get("page_size") {
         None => REVIEW_PAGE,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
+        Some(text) => (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse::<usize>().ok())
+            .flatten()
             .filter(|size| (1..=MAX_REVIEW_PAGE).contains(size))
             .ok_or_else(|| {
                 Error::invalid_request(format!("page_size must be 1 to {MAX_REVIEW_PAGE}"))
             })?,
     };
-    let format = negotiate(call.request.headers.text("accept"))?;
+    let format = negotiate(accept_header(call.request))?;
     let started_at = call.now();
     let (review, first, next) = call
         .admin(Access::Read, &credential, move |tx, caller| {
@@ -108,10 +108,12 @@ async fn produce(
     let _ = sender.send(Ok(Bytes::from(review.tail()))).await;
 }
 
-/// CSV when `accept` prefers `text/csv`; JSON when it prefers `application/json`, or takes
-/// anything, or is absent; a 406 otherwise. Among ranges of the same quality, the first
-/// listed wins.
-fn negotiate(accept: Option<Result<&str, ()>>) -> Result<ReviewFormat, Error> {
+/// The format `accept` (every `Accept` header, joined) prefers (RFC 9110 §12.5.1): each
+/// format takes the quality of the most specific range that matches it (`text/csv`, then
+/// `text/*`, then `*/*`; for JSON `application/json`, `application/*`, `*/*`), and the
+/// highest quality above 0 wins; between equals, the one whose range comes first. No
+/// `Accept`: JSON. Nothing acceptable: a 406.
+fn negotiate(accept: Option<Result<String, ()>>) -> Result<ReviewFormat, Error> {
     let Some(accept) = accept else {
         return Ok(ReviewFormat::Json);
     };
@@ -123,10 +125,15 @@ fn negotiate(accept: Option<Result<&str, ()>>) -> Result<ReviewFormat, Error> {
         )
     };
     let accept = accept.map_err(|()| refused())?;
-    let mut best: Option<(u16, ReviewFormat)> = None;
-    for range in accept.split(',') {
+    // (specificity, quality, position) of the best range for each format.
+    let mut csv: Option<(u8, u16, usize)> = None;
+    let mut json: Option<(u8, u16, usize)> = None;
+    for (position, range) in accept.split(',').enumerate() {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        if media.is_empty() {
+            continue;
+        }
         let mut quality = 1000u16;
         for parameter in parts {
             let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
@@ -136,16 +143,47 @@ fn negotiate(accept: Option<Result<&str, ()>>) -> Result<ReviewFormat, Error> {
                 })?;
             }
         }
-        let format = match media.as_str() {
-            "text/csv" | "text/*" => ReviewFormat::Csv,
-            "application/json" | "application/*" | "*/*" => ReviewFormat::Json,
-            _ => continue,
+        let (for_csv, for_json) = match media.as_str() {
+            "text/csv" => (Some(2), None),
+            "text/*" => (Some(1), None),
+            "application/json" => (None, Some(2)),
+            "application/*" => (None, Some(1)),
+            "*/*" => (Some(0), Some(0)),
+            _ => (None, None),
         };
-        if quality > 0 && best.is_none_or(|(kept, _)| quality > kept) {
-            best = Some((quality, format));
+        for (specificity, best) in [(for_csv, &mut csv), (for_json, &mut json)] {
+            if let Some(specificity) = specificity
+                && best.is_none_or(|(kept, _, _)| specificity > kept)
+            {
+                *best = Some((specificity, quality, position));
+            }
         }
     }
-    best.map(|(_, format)| format).ok_or_else(refused)
+    let rank = |best: Option<(u8, u16, usize)>| {
+        best.filter(|(_, quality, _)| *quality > 0)
+            .map(|(_, quality, position)| (quality, std::cmp::Reverse(position)))
+    };
+    match (rank(csv), rank(json)) {
+        (None, None) => Err(refused()),
+        (Some(_), None) => Ok(ReviewFormat::Csv),
+        (None, Some(_)) => Ok(ReviewFormat::Json),
+        (Some(csv), Some(json)) if csv > json => Ok(ReviewFormat::Csv),
+        _ => Ok(ReviewFormat::Json),
+    }
+}
+
+/// Every `Accept` header of the request, joined with commas (RFC 9110 §5.3); `Err` when one
+/// is not text.
+fn accept_header(request: &crate::request::Request) -> Option<Result<String, ()>> {
+    let values: Vec<&[u8]> = request.headers.get_all("accept").collect();
+    if values.is_empty() {
+        return None;
+    }
+    let texts: Result<Vec<&str>, ()> = values
+        .into_iter()
+        .map(|value| std::str::from_utf8(value).map_err(|_| ()))
+        .collect();
+    Some(texts.map(|texts| texts.join(",")))
 }
 
 /// An HTTP quality value (`0` to `1`, at most three decimals) in thousandths.
@@ -179,6 +217,11 @@ mod tests {
             (Some("application/json;q=0.5, text/csv"), Some(Csv)),
             (Some("text/csv;q=0.2, application/json;q=0.9"), Some(Json)),
             (Some("text/csv, application/json"), Some(Csv)),
+            (Some("application/json, text/csv"), Some(Json)),
+            (Some("application/json;q=0, */*"), Some(Csv)),
+            (Some("text/*;q=0.9, text/csv;q=0"), None),
+            (Some("text/*;q=0.9, text/csv;q=0, */*;q=0.1"), Some(Json)),
+            (Some("text/html,text/csv"), Some(Csv)),
             (Some("text/html"), None),
             (Some("text/csv;q=0"), None),
             (Some("text/csv;q=2"), None),
@@ -186,7 +229,7 @@ mod tests {
             (Some(""), None),
         ];
         for (accept, expected) in cases {
-            let found = negotiate(accept.map(Ok)).ok();
+            let found = negotiate(accept.map(|text| Ok(text.to_owned()))).ok();
             assert_eq!(found, *expected, "{accept:?}");
         }
         assert!(negotiate(Some(Err(()))).is_err());
