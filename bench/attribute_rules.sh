@@ -17,7 +17,8 @@
 #   3. print thousands of instructions per request: the whole server process.
 #
 # Environment: U (users, default 2000), W (writes of each kind, 500), ROLLCALL_BIN (a
-# prebuilt rollcall binary; default: build this tree's release). Needs curl, python3 and
+# prebuilt rollcall binary; default: build this tree's release), PROFILE_DIR (keep each
+# callgrind dump there, for callgrind_annotate). Needs curl, python3 and
 # valgrind.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -123,6 +124,9 @@ for rules in 0 100; do
         callgrind_control -z "$pid" >/dev/null
         client "$mode" "http://127.0.0.1:$port" "$scim" "$admin" "$rules"
         result["$rules.$mode"]="$(kinstr_per_request "$pid" "$W" "$workdir")"
+        if [ -n "${PROFILE_DIR:-}" ]; then
+            cp "$(ls -t "$workdir"/callgrind.out.* | head -1)" "$PROFILE_DIR/$rules.$mode.callgrind"
+        fi
     done
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null || true

@@ -99,19 +99,34 @@ pub struct AttributeMatch {
 
 /// `*` matches any run of characters (also none), `?` exactly one; everything else itself,
 /// compared case-insensitively. Linear in practice: the classic backtracking-to-the-last-star
-/// algorithm, no recursion.
+/// algorithm, no recursion. ASCII pattern and text (the usual case) are compared in place;
+/// anything else is lower-cased into characters first.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return matches_lowered(pattern.as_bytes(), text.as_bytes(), |a, b| {
+            a.eq_ignore_ascii_case(&b)
+        });
+    }
     let pattern: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
     let text: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    matches_lowered(&pattern, &text, |a, b| a == b)
+}
+
+/// The glob algorithm over units (bytes or characters) that `same` compares.
+fn matches_lowered<T: Copy + PartialEq + Wildcards>(
+    pattern: &[T],
+    text: &[T],
+    same: impl Fn(T, T) -> bool,
+) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         match pattern.get(p) {
-            Some('*') => {
+            Some(&c) if c.is_star() => {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(&c) if c == '?' || c == text[t] => {
+            Some(&c) if c.is_any() || same(c, text[t]) => {
                 p += 1;
                 t += 1;
             }
@@ -125,12 +140,50 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern[p..].iter().all(|&c| c.is_star())
+}
+
+/// The units of a glob: which are `*` and `?`.
+trait Wildcards {
+    fn is_star(self) -> bool;
+    fn is_any(self) -> bool;
+}
+
+impl Wildcards for u8 {
+    fn is_star(self) -> bool {
+        self == b'*'
+    }
+    fn is_any(self) -> bool {
+        self == b'?'
+    }
+}
+
+impl Wildcards for char {
+    fn is_star(self) -> bool {
+        self == '*'
+    }
+    fn is_any(self) -> bool {
+        self == '?'
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn ascii_is_matched_as_the_character_path_would(
+            pattern in "[a-cA-C*?_-]{0,8}",
+            text in "[a-cA-C_-]{0,10}",
+        ) {
+            let lowered = |s: &str| -> Vec<char> { s.chars().flat_map(char::to_lowercase).collect() };
+            let by_characters = matches_lowered(&lowered(&pattern), &lowered(&text), |a, b| a == b);
+            prop_assert_eq!(glob_matches(&pattern, &text), by_characters);
+        }
+    }
 
     #[test]
     fn globs_match_as_a_shell_would_but_case_insensitively() {
@@ -148,6 +201,11 @@ mod tests {
             ("a*b*c", "aXbY", false),
             ("org-admins", "Org-Admins", true),
             ("**", "anything", true),
+            ("ÉQUIPE-*", "équipe-paris", true),
+            ("équipe-?", "ÉQUIPE-B", true),
+            ("straße", "STRASSE", false),
+            ("caf?", "café", true),
+            ("*é", "CAFÉ", true),
         ];
         for (pattern, text, expected) in cases {
             assert_eq!(glob_matches(pattern, text), expected, "{pattern} ~ {text}");

@@ -230,7 +230,9 @@ impl AccessDelta {
     ) -> Result<Option<AccessDelta>, StoreError> {
         let mut delta = AccessDelta::empty(org_id);
         let compiled = facts.attribute_rules();
-        if compiled.is_empty() {
+        if compiled.is_empty()
+            || crate::attribute_rules::same_values(facts.attribute_keys(), before, after)
+        {
             return Ok(Some(delta));
         }
         let was = crate::attribute_rules::matches_of_user(&compiled, before);

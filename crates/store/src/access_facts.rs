@@ -88,6 +88,8 @@ pub(crate) struct AccessFacts {
     rules: Vec<Rule>,
     /// The attribute rules among `rules`, resolved.
     attribute_rules: Arc<[CompiledRule]>,
+    /// The top-level attributes they read.
+    attribute_keys: Vec<(Option<String>, String)>,
     owners: HashSet<String>,
     /// The grants each group holds.
     group_grants: HashMap<String, Vec<Grant>>,
@@ -162,7 +164,8 @@ impl Tx<'_> {
 
     fn load_access_facts(&mut self, org_id: &str, version: i64) -> Result<AccessFacts, StoreError> {
         let rules = self.rules().list(org_id)?;
-        let attribute_rules = Arc::from(self.compile_rules(org_id, &rules)?);
+        let attribute_rules: Arc<[CompiledRule]> = Arc::from(self.compile_rules(org_id, &rules)?);
+        let attribute_keys = crate::attribute_rules::keys_read(&attribute_rules);
         let owners = self.orgs().settings(org_id)?.owners.into_iter().collect();
         let mut group_grants: HashMap<String, Vec<Grant>> = HashMap::new();
         for grant in self.group_grants(org_id)? {
@@ -227,6 +230,7 @@ impl Tx<'_> {
             version,
             rules,
             attribute_rules,
+            attribute_keys,
             owners,
             group_grants,
             groups,
@@ -612,6 +616,11 @@ impl AccessFacts {
     /// The organization's attribute rules, resolved.
     pub(crate) fn attribute_rules(&self) -> Arc<[CompiledRule]> {
         Arc::clone(&self.attribute_rules)
+    }
+
+    /// The top-level attributes the attribute rules read.
+    pub(crate) fn attribute_keys(&self) -> &[(Option<String>, String)] {
+        &self.attribute_keys
     }
 
     /// The workspaces and folders named that exist: each workspace with its open folders,

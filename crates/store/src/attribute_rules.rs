@@ -154,6 +154,52 @@ pub(crate) fn matches_of(rules: &[CompiledRule], user: &Value) -> Vec<AttributeM
     found
 }
 
+/// The top-level attributes the rules read: `(extension URN, name)`, the URN `None` for core
+/// attributes. A write that leaves all of them as they were matches the same rules.
+pub(crate) fn keys_read(rules: &[CompiledRule]) -> Vec<(Option<String>, String)> {
+    let mut keys = BTreeSet::new();
+    for compiled in rules {
+        visit(&compiled.filter, &mut |attribute| {
+            if attribute.scope == scim_core::filter::AttributeScope::Resource {
+                let urn = match &attribute.location {
+                    AttributeLocation::Extension(urn) => Some(urn.clone()),
+                    AttributeLocation::Core | AttributeLocation::Common => None,
+                };
+                keys.insert((urn, attribute.name.clone()));
+            }
+        });
+    }
+    keys.into_iter().collect()
+}
+
+/// Whether `before` and `after` hold the same values under every key of `keys`
+/// ([`keys_read`]), keys compared as the evaluator compares them (case-insensitively).
+pub(crate) fn same_values(
+    keys: &[(Option<String>, String)],
+    before: &Value,
+    after: &Value,
+) -> bool {
+    fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+        let object = value.as_object()?;
+        object.get(key).or_else(|| {
+            object
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                .map(|(_, value)| value)
+        })
+    }
+    let at = |user: &'_ Value, (urn, name): &(Option<String>, String)| -> Option<Value> {
+        let holder = match urn {
+            Some(urn) => get(user, urn)?,
+            None => user,
+        };
+        get(holder, name).cloned()
+    };
+    !before.is_null()
+        && !after.is_null()
+        && keys.iter().all(|key| at(before, key) == at(after, key))
+}
+
 /// The attribute rules a user matches, `user` being the user as written (`null`: no user,
 /// who matches nothing: a user just created had no access before).
 pub(crate) fn matches_of_user(rules: &[CompiledRule], user: &Value) -> Vec<AttributeMatch> {

@@ -54,24 +54,20 @@ pub(crate) fn write<T>(
     Ok((value, changes))
 }
 
-/// [`write`] for a new resource: `scope` is read around the write (a group created with
-/// members), `scope_of` names from the write's value what is read after it, every role in
-/// it new (a user created: the scope needs their id).
+/// [`write`] for a new resource whose access scope is known only once it is written (a
+/// user created: the scope needs their id): `scope_of` names it from the write's value, and
+/// every role in it is new.
 pub(crate) fn write_new<T>(
     tx: &mut Tx<'_>,
     context: &Context<'_>,
     kind: ResourceKind,
-    scope: Option<AccessScope>,
     apply: impl FnOnce(&mut Tx<'_>) -> Result<T, Failure>,
-    scope_of: impl FnOnce(&T) -> Option<AccessScope>,
+    scope_of: impl FnOnce(&T) -> AccessScope,
     record: impl FnOnce(&T) -> Option<Recorded>,
     then: impl FnOnce(&mut Tx<'_>, &T) -> Result<(), StoreError>,
 ) -> Result<(T, AccessChanges), Failure> {
-    let (value, mut access) =
-        access_delta::around_if(tx, context.org(), scope, context.now, apply)?;
-    if let Some(scope) = scope_of(&value) {
-        access = access_delta::of_new_scope(tx, context.org(), scope, context.now)?;
-    }
+    let value = apply(tx)?;
+    let access = access_delta::of_new_scope(tx, context.org(), scope_of(&value), context.now)?;
     let changes = finish(tx, context, kind, record(&value), access, |tx| {
         then(tx, &value)
     })?;

@@ -35,37 +35,42 @@ pub(crate) fn create(
         super::manager::check(tx, context, None, &resource)?;
         settled = password::settle(tx, context, None, &mut resource)?;
     }
-    // A group's scope is read before it is written; a user's once it has an id.
-    let scope = access_delta::create_scope(kind, &resource);
-    let (stored, access) = change::write_new(
-        tx,
-        context,
-        kind,
-        scope,
-        |tx| Ok(tx.resources(kind).create(org, &resource, now)?),
-        |stored| {
-            (kind == ResourceKind::User)
-                .then(|| access_delta::new_user_scope(&stored.id, &stored.resource))
-        },
-        |stored| {
-            let mut detail = trail::created(context.schemas, rt, &stored.resource);
-            settled.record(&mut detail);
-            if kind == ResourceKind::Group {
-                detail["members"] = trail::replaced_members(&Default::default(), &resource);
-            }
-            Some(Recorded {
-                verb: "create",
-                id: stored.id.clone(),
-                status: 201,
-                detail,
-                transition: None,
-            })
-        },
-        |tx, stored| {
-            lifecycle::after_create(tx, context.actor, kind, stored, now)?;
-            events::emit_created(tx, org, kind, stored, now)
-        },
-    )?;
+    let create = |tx: &mut Tx<'_>| Ok(tx.resources(kind).create(org, &resource, now)?);
+    let record = |stored: &StoredResource| {
+        let mut detail = trail::created(context.schemas, rt, &stored.resource);
+        settled.record(&mut detail);
+        if kind == ResourceKind::Group {
+            detail["members"] = trail::replaced_members(&Default::default(), &resource);
+        }
+        Some(Recorded {
+            verb: "create",
+            id: stored.id.clone(),
+            status: 201,
+            detail,
+            transition: None,
+        })
+    };
+    let then = |tx: &mut Tx<'_>, stored: &StoredResource| {
+        lifecycle::after_create(tx, context.actor, kind, stored, now)?;
+        events::emit_created(tx, org, kind, stored, now)
+    };
+    // A user's access scope needs their id: read once they are written. A group's (its
+    // members, under the rules its name matches) is read around the write.
+    let (stored, access) = match kind {
+        ResourceKind::User => change::write_new(
+            tx,
+            context,
+            kind,
+            create,
+            |stored| access_delta::new_user_scope(&stored.id, &stored.resource),
+            record,
+            then,
+        )?,
+        ResourceKind::Group => {
+            let scope = access_delta::create_scope(kind, &resource);
+            change::write(tx, context, kind, scope, create, record, then)?
+        }
+    };
     Ok(Applied {
         value: stored,
         tolerated: dialect.tolerated,

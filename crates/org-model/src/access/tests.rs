@@ -347,7 +347,7 @@ fn attribute_rules() {
             .collect()
     };
     #[rustfmt::skip]
-    let cases: &[(&str, &[&str], &str, Option<Role>, &str)] = &[
+    let cases: &[Case] = &[
         ("a matched attribute rule on a matching workspace",
             &["attr_rule a1 department_* viewer", "matches a1 DEPT"],
             "ws", Some(Viewer), "*attr:a1 by DEPT=viewer"),
