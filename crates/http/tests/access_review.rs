@@ -383,5 +383,17 @@ async fn the_review_lists_every_role_and_agrees_with_explain() {
         }
         let (got, _) = admin!(app, &admin, "POST", "/admin/v1/access/review", None);
         assert_eq!(got, 405, "{label}");
+        // HEAD as GET (the server leaves the body out).
+        let response = actix_web::test::call_service(
+            &app,
+            common::admin("HEAD", "/admin/v1/access/review", Some(&admin), None).to_request(),
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 200, "{label}");
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/json",
+            "{label}"
+        );
     }
 }

@@ -14,7 +14,11 @@ use super::{
 
 /// Route `call` to its handler.
 pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
-    let method = call.request.method.clone();
+    // HEAD wherever GET (RFC 9110 §9.3.2): the same answer, whose body the server leaves out.
+    let method = match &call.request.method {
+        Method::Head => Method::Get,
+        other => other.clone(),
+    };
     let Some(segments) = segments(&call.request.path) else {
         return Err(not_found());
     };
