@@ -145,25 +145,25 @@ fn matches_lowered<T: Copy + PartialEq + Wildcards>(
 
 /// The units of a glob: which are `*` and `?`.
 trait Wildcards {
-    fn is_star(self) -> bool;
-    fn is_any(self) -> bool;
+    fn is_star(&self) -> bool;
+    fn is_any(&self) -> bool;
 }
 
 impl Wildcards for u8 {
-    fn is_star(self) -> bool {
-        self == b'*'
+    fn is_star(&self) -> bool {
+        *self == b'*'
     }
-    fn is_any(self) -> bool {
-        self == b'?'
+    fn is_any(&self) -> bool {
+        *self == b'?'
     }
 }
 
 impl Wildcards for char {
-    fn is_star(self) -> bool {
-        self == '*'
+    fn is_star(&self) -> bool {
+        *self == '*'
     }
-    fn is_any(self) -> bool {
-        self == '?'
+    fn is_any(&self) -> bool {
+        *self == '?'
     }
 }
 
