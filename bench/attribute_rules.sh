@@ -18,7 +18,8 @@
 #
 # Environment: U (users, default 2000), W (writes of each kind, 500), ROLLCALL_BIN (a
 # prebuilt rollcall binary; default: build this tree's release), PROFILE_DIR (keep each
-# callgrind dump there, for callgrind_annotate). Needs curl, python3 and
+# callgrind dump there, for callgrind_annotate), RULE_COUNTS (default "0 100"; "0" alone runs
+# a build from before attribute rules). Needs curl, python3 and
 # valgrind.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -94,7 +95,7 @@ PY
 }
 
 declare -A result
-for rules in 0 100; do
+for rules in ${RULE_COUNTS:-0 100}; do
     echo "-- $rules attribute rules: setting up $U users"
     run="$workdir/$rules"
     mkdir -p "$run"
@@ -136,6 +137,13 @@ done
 echo
 echo "== instructions per user write (U=$U, W=$W, $("$rollcall" --version 2>/dev/null || echo "$rollcall"))"
 printf '%-52s %12s %12s %8s\n' "write" "0 rules" "100 rules" "ratio"
+if [ -z "${result[100.transfer]:-}" ]; then
+    for mode in transfer nickname create; do
+        printf '%-52s %12s\n' "$mode (0 rules)" "${result[0.$mode]}"
+    done
+    echo "RESULT transfer=${result[0.transfer]} nickname=${result[0.nickname]} create=${result[0.create]}"
+    exit 0
+fi
 for mode in transfer nickname create; do
     zero="${result[0.$mode]}"
     hundred="${result[100.$mode]}"
