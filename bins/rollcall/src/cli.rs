@@ -203,7 +203,7 @@ pub enum AuditCommand {
         #[arg(long)]
         until: Option<String>,
         /// The organization's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
         org: String,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -223,7 +223,7 @@ pub enum AuditCommand {
 #[derive(Debug, Clone, Args)]
 pub struct OrgArgs {
     /// The organization's id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
     pub org: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -389,7 +389,7 @@ pub enum AccessCommand {
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=5000))]
         page_size: u16,
         /// The organization's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
         org: String,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -485,7 +485,7 @@ pub enum TokenKindArg {
 #[derive(Debug, Args)]
 pub struct TokenCreateArgs {
     /// The organization's id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
     pub org: String,
     /// The kind of token.
     #[arg(long, value_enum, default_value_t = TokenKindArg::Scim)]
@@ -507,7 +507,7 @@ pub struct TokenCreateArgs {
 #[derive(Debug, Args)]
 pub struct TokenListArgs {
     /// The organization's id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
     pub org: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -520,7 +520,7 @@ pub struct TokenListArgs {
 #[derive(Debug, Args)]
 pub struct TokenRevokeArgs {
     /// The organization's id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
     pub org: String,
     /// The id of the token to revoke (from `token list`).
     pub token_id: String,

@@ -260,6 +260,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_config_parses_and_sets_every_key() {
+        let text = include_str!("../../../rollcall.example.toml");
+        let file: FileConfig = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        // Destructured without `..`: a new key fails to compile here until it is added.
+        let FileConfig {
+            database_url,
+            bind,
+            max_body_bytes,
+            log_format,
+            event_poll_interval_ms,
+            webhook_retry_base_ms,
+            webhook_retry_max_ms,
+            event_lease_ms,
+            event_retention_days,
+            webhook_allow_private_addresses,
+            trusted_proxies,
+            oauth_token_lifetime_seconds,
+        } = file;
+        assert!(database_url.is_some() && bind.is_some() && max_body_bytes.is_some());
+        assert!(log_format.is_some() && event_poll_interval_ms.is_some());
+        assert!(webhook_retry_base_ms.is_some() && webhook_retry_max_ms.is_some());
+        assert!(event_lease_ms.is_some() && event_retention_days.is_some());
+        assert!(webhook_allow_private_addresses.is_some() && trusted_proxies.is_some());
+        assert!(oauth_token_lifetime_seconds.is_some());
+        // And each is the default: the example changes nothing.
+        let dispatcher = rollcall_app::events::DispatcherConfig::default();
+        assert_eq!(database_url.as_deref(), Some(DEFAULT_DATABASE_URL));
+        assert_eq!(bind.as_deref(), Some(DEFAULT_BIND));
+        assert_eq!(
+            max_body_bytes,
+            Some(rollcall_http::ScimConfig::default().max_body_bytes)
+        );
+        assert_eq!(
+            event_poll_interval_ms.map(std::time::Duration::from_millis),
+            Some(dispatcher.poll_interval)
+        );
+        assert_eq!(
+            webhook_retry_base_ms.map(std::time::Duration::from_millis),
+            Some(dispatcher.retry_base)
+        );
+        assert_eq!(
+            webhook_retry_max_ms.map(std::time::Duration::from_millis),
+            Some(dispatcher.retry_max)
+        );
+        assert_eq!(
+            event_lease_ms.map(std::time::Duration::from_millis),
+            Some(dispatcher.lease)
+        );
+        assert_eq!(log_format, Some(LogFormat::Text));
+        assert_eq!(event_retention_days, Some(DEFAULT_EVENT_RETENTION_DAYS));
+        assert_eq!(webhook_allow_private_addresses, Some(false));
+        assert_eq!(trusted_proxies, Some(Vec::new()));
+        assert_eq!(oauth_token_lifetime_seconds, Some(3600));
+    }
+
+    #[test]
     fn database_urls() {
         for (url, ok) in [
             ("sqlite://./data/rollcall.db", true),

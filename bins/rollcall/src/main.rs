@@ -12,12 +12,26 @@ mod maintenance;
 mod serve;
 mod urls;
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+/// A failure is a message on stderr (the error and its causes on one line, never a
+/// backtrace, whatever `RUST_BACKTRACE` says: a user's mistake is not a crash) and exit
+/// status 1.
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let settings = config::Settings::resolve(&args)?;

@@ -98,7 +98,35 @@ async fn listen(
     if let (Some(org), Some(address)) = (demo_org, addresses.first()) {
         demo::print(&org, &scim_base_url(*address));
     }
-    server.run().await.context("the server failed")?;
+    // actix stops at once on SIGINT (Ctrl-C) and gracefully only on SIGTERM: both are
+    // graceful here, in-flight requests getting the shutdown timeout.
+    let server = server.disable_signals().run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let signal = stop_signal().await;
+        tracing::info!(
+            signal,
+            grace_seconds = SHUTDOWN_TIMEOUT_SECS,
+            "stopping gracefully: in-flight requests may finish"
+        );
+        handle.stop(true).await;
+    });
+    server.await.context("the server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The first of SIGINT and SIGTERM, by name (SIGINT alone where SIGTERM cannot be awaited).
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    if let Ok(mut terminate) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        return tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
 }

@@ -319,10 +319,27 @@ fn startup_errors_are_clear() {
             "root",
         ),
     ] {
-        let output = rollcall_output(url, &args);
-        assert!(!output.status.success(), "{args:?} succeeded");
+        // A user's mistake is a message, never a backtrace, whatever RUST_BACKTRACE says.
+        let output = std::process::Command::new(support::ROLLCALL)
+            .args(&args)
+            .env("DATABASE_URL", url)
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("ROLLCALL_BIND")
+            .env_remove("ROLLCALL_CONFIG")
+            .output()
+            .unwrap();
+        // 1 for a failure of ours, 2 for clap's usage errors.
+        assert!(
+            matches!(output.status.code(), Some(1 | 2)),
+            "{args:?}: {:?}",
+            output.status
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error: ") && !stderr.to_lowercase().contains("backtrace"),
+            "{args:?}: {stderr}"
+        );
     }
 }
 
@@ -649,4 +666,36 @@ fn an_export_verifies_on_its_own_and_audit_verify_names_the_first_break() {
             "{label}: {stdout}"
         );
     }
+}
+
+#[test]
+fn the_organization_may_come_from_rollcall_org() {
+    let db = TempSqlite::new();
+    let org = create_org(&db.url, "acme");
+    let with_env = |args: &[&str], org_id: Option<&str>| {
+        let mut command = std::process::Command::new(support::ROLLCALL);
+        command.args(args).env("DATABASE_URL", &db.url);
+        match org_id {
+            Some(id) => command.env("ROLLCALL_ORG", id),
+            None => command.env_remove("ROLLCALL_ORG"),
+        };
+        command.output().unwrap()
+    };
+    let output = with_env(
+        &["workspace", "create", "Sales", "--json"],
+        Some(&org.org_id),
+    );
+    assert!(output.status.success(), "{output:?}");
+    let listed = with_env(&["workspace", "list", "--json"], Some(&org.org_id));
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("Sales"),
+        "{listed:?}"
+    );
+    // Without it (and without --org), the command says what it needs.
+    let output = with_env(&["workspace", "list"], None);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--org"),
+        "{output:?}"
+    );
 }

@@ -30,6 +30,7 @@ pub fn rollcall_output(database_url: &str, args: &[&str]) -> Output {
         .env("DATABASE_URL", database_url)
         .env_remove("ROLLCALL_BIND")
         .env_remove("ROLLCALL_CONFIG")
+        .env_remove("ROLLCALL_ORG")
         .output()
         .unwrap()
 }

@@ -67,16 +67,26 @@ impl App {
             self.latencies.record(&actor.org_id, self.now(), latency_ms);
         }
         response = response.with_header(request_id::HEADER, call.request_id.clone());
-        tracing::info!(
-            method = %request.method.as_str(),
-            path = %call.full_path(),
-            status = response.status,
-            latency_ms,
-            request_id = %call.request_id,
-            org_id = call.actor.as_ref().map(|actor| actor.org_id.as_str()),
-            token_id = call.actor.as_ref().map(|actor| actor.credential_id.as_str()),
-            "scim request"
-        );
+        // Microseconds are as fine as a log line needs (no float noise in its text).
+        let latency_ms = (latency_ms * 1000.0).round() / 1000.0;
+        let (org_id, token_id) = match &call.actor {
+            Some(actor) => (
+                Some(actor.org_id.as_str()),
+                Some(actor.credential_id.as_str()),
+            ),
+            None => (None, None),
+        };
+        let (method, path) = (request.method.as_str(), call.full_path());
+        match api {
+            Api::Scim => {
+                tracing::info!(method = %method, %path, status = response.status, latency_ms,
+                request_id = %call.request_id, org_id, token_id, "scim request")
+            }
+            Api::Admin => {
+                tracing::info!(method = %method, %path, status = response.status, latency_ms,
+                request_id = %call.request_id, org_id, token_id, "admin request")
+            }
+        }
         response
     }
 
