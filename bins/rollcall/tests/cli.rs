@@ -439,7 +439,7 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
         let who = run(&["access", "who", "--resource", &format!("workspace:{ws}")]);
         assert_eq!(
             who["users"],
-            serde_json::json!([{"user": ann, "role": "editor"}])
+            serde_json::json!([{"user": ann, "user_name": "ann", "role": "editor"}])
         );
 
         // The text form says it in a sentence and stars the winner.
@@ -457,7 +457,7 @@ fn workspace_grant_rule_and_access_subcommands_mirror_the_admin_api() {
             ],
         );
         assert!(
-            text.contains(&format!("{ann} has editor on workspace:{ws}")),
+            text.contains(&format!("ann ({ann}) has editor on workspace:{ws}")),
             "{text}"
         );
         assert!(

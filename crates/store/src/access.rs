@@ -321,6 +321,24 @@ impl Access<'_, '_> {
         ))
     }
 
+    /// The userNames of the organization's users among `ids` (others left out).
+    pub fn user_names(
+        &mut self,
+        org_id: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut names = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<(String, String)> = scim_users::table
+                .filter(scim_users::org_id.eq(org_id))
+                .filter(scim_users::id.eq_any(chunk))
+                .select((scim_users::id, scim_users::user_name))
+                .load(self.tx.conn)?;
+            names.extend(rows);
+        }
+        Ok(names)
+    }
+
     /// Record a user's first access to a resource; `true` when it is the first. Grants
     /// nothing (sticky joins are the caller's: it writes a manual grant when the setting is on).
     pub fn record_join(

@@ -356,14 +356,23 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
         } => {
             let target = resource(&on)?;
             let store = open(&org)?;
-            let (explanation, groups) = store
-                .read(|tx| tx.access().explain(&org.org, &user, &target, now))
+            let (explanation, groups, names) = store
+                .read(|tx| {
+                    let (explanation, groups) =
+                        tx.access().explain(&org.org, &user, &target, now)?;
+                    let names = tx.access().user_names(&org.org, &[user.clone()])?;
+                    Ok((explanation, groups, names))
+                })
                 .with_context(|| format!("cannot explain {user}'s access to {target}"))?;
             let document = rollcall_app::explanation_json(&explanation, &groups);
+            let who = match names.get(&user) {
+                Some(name) => format!("{name} ({user})"),
+                None => user.clone(),
+            };
             print(org.json, &document, || {
                 let mut lines = vec![match explanation.role {
-                    Some(role) => format!("{user} has {role} on {target}."),
-                    None => format!("{user} has no access to {target}."),
+                    Some(role) => format!("{who} has {role} on {target}."),
+                    None => format!("{who} has no access to {target}."),
                 }];
                 for contribution in document["contributions"].as_array().into_iter().flatten() {
                     let via: Vec<&str> = contribution["via"]
@@ -394,10 +403,16 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
         AccessCommand::Who { resource: on, org } => {
             let target = resource(&on)?;
             let store = open(&org)?;
-            let users = store.read(|tx| tx.access().who_has_access(&org.org, &target, now))?;
+            let (users, names) = store.read(|tx| {
+                let users = tx.access().who_has_access(&org.org, &target, now)?;
+                let ids: Vec<String> = users.iter().map(|(user, _)| user.clone()).collect();
+                let names = tx.access().user_names(&org.org, &ids)?;
+                Ok((users, names))
+            })?;
+            let name = |user: &str| names.get(user).map(String::as_str).unwrap_or_default();
             let list: Vec<Value> = users
                 .iter()
-                .map(|(user, role)| json!({"user": user, "role": role}))
+                .map(|(user, role)| json!({"user": user, "user_name": name(user), "role": role}))
                 .collect();
             print(
                 org.json,
@@ -405,7 +420,7 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
                 || {
                     users
                         .iter()
-                        .map(|(user, role)| format!("{user}  {role}"))
+                        .map(|(user, role)| format!("{user}  {:<32}  {role}", name(user)))
                         .collect::<Vec<_>>()
                         .join("\n")
                 },
