@@ -360,7 +360,9 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
                 .read(|tx| {
                     let (explanation, groups) =
                         tx.access().explain(&org.org, &user, &target, now)?;
-                    let names = tx.access().user_names(&org.org, &[user.clone()])?;
+                    let names = tx
+                        .access()
+                        .user_names(&org.org, std::slice::from_ref(&user))?;
                     Ok((explanation, groups, names))
                 })
                 .with_context(|| format!("cannot explain {user}'s access to {target}"))?;
