@@ -179,15 +179,7 @@ pub(crate) fn same_values(
     before: &Value,
     after: &Value,
 ) -> bool {
-    fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
-        let object = value.as_object()?;
-        object.get(key).or_else(|| {
-            object
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(key))
-                .map(|(_, value)| value)
-        })
-    }
+    use scim_core::filter::member as get;
     let at = |user: &'_ Value, (urn, name): &(Option<String>, String)| -> Option<Value> {
         let holder = match urn {
             Some(urn) => get(user, urn)?,
@@ -329,5 +321,77 @@ impl Tx<'_> {
         ));
         let rows: Vec<UserId> = sql.load(self.conn)?;
         Ok(rows.into_iter().map(|row| row.id).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    fn compiled(filter: &str) -> CompiledRule {
+        let registry = SchemaRegistry::standard();
+        CompiledRule {
+            rule: Rule::for_filter(filter, "*", org_model::Role::Viewer),
+            filter: check_filter(&registry, filter).unwrap_or_else(|why| panic!("{why}")),
+        }
+    }
+
+    #[test]
+    fn a_write_that_leaves_what_the_rules_read_unchanged_is_told_apart() {
+        let rules = [
+            compiled("title sw \"VP\""),
+            compiled(&format!("{ENTERPRISE}:department eq \"Sales\"")),
+            compiled("emails[type eq \"work\" and value ew \"@x.com\"]"),
+        ];
+        let keys = keys_read(&rules);
+        assert_eq!(
+            keys,
+            [
+                (None, "emails".to_owned()),
+                (None, "title".to_owned()),
+                (Some(ENTERPRISE.to_owned()), "department".to_owned()),
+            ]
+        );
+        let ann = json!({"userName": "ann", "title": "VP", ENTERPRISE: {"department": "Sales"}});
+        let cases = [
+            (
+                json!({"userName": "ann", "nickName": "A", "title": "VP", ENTERPRISE: {"department": "Sales"}}),
+                true,
+            ),
+            (
+                json!({"userName": "ann", "TITLE": "VP", ENTERPRISE: {"department": "Sales"}}),
+                true,
+            ),
+            (
+                json!({"userName": "ann", "title": "CEO", ENTERPRISE: {"department": "Sales"}}),
+                false,
+            ),
+            (
+                json!({"userName": "ann", "title": "VP", ENTERPRISE: {"department": "Ops"}}),
+                false,
+            ),
+            (json!({"userName": "ann", "title": "VP"}), false),
+            (
+                json!({"userName": "ann", "title": "VP", ENTERPRISE: {"department": "Sales"}, "emails": [{"value": "a@x.com"}]}),
+                false,
+            ),
+            (Value::Null, false),
+        ];
+        for (after, same) in cases {
+            assert_eq!(same_values(&keys, &ann, &after), same, "{after}");
+        }
+    }
+
+    #[test]
+    fn a_user_just_created_matched_nothing_before() {
+        let rules = [compiled("not (title pr)")];
+        assert!(matches_of_user(&rules, &Value::Null).is_empty());
+        let found = matches_of_user(&rules, &json!({"userName": "ann"}));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].attribute, "title");
     }
 }

@@ -83,7 +83,19 @@ impl ResolvedFilter {
     }
 }
 
-/// `object[key]`, case-insensitively (exact match first).
+/// `object[key]` as the evaluator looks keys up: case-insensitively, an exact match first
+/// (`None` when `value` is no object).
+///
+/// ```
+/// use scim_core::filter::member;
+/// use serde_json::json;
+///
+/// assert_eq!(member(&json!({"userName": "ann"}), "USERNAME"), Some(&json!("ann")));
+/// ```
+pub fn member<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    get(value, key)
+}
+
 fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
     let object = value.as_object()?;
     object.get(key).or_else(|| {

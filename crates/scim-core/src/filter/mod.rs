@@ -53,7 +53,7 @@ mod resolved;
 
 pub use ast::{CompareOp, Filter, Literal, Span};
 pub use error::FilterError;
-pub use eval::{is_non_empty, is_present};
+pub use eval::{is_non_empty, is_present, member};
 pub use parser::{parse, parse_in};
 pub use resolve::{resolve, resolve_value_filter};
 pub use resolved::{
