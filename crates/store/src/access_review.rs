@@ -94,7 +94,24 @@ impl Access<'_, '_> {
         let groups = tx.groups_above(org_id, &active)?;
         let compiled = tx.attribute_rules(org_id)?;
         let matches = tx.attribute_matches(org_id, &compiled, &active)?;
-        let no_grants = Vec::new();
+        // Each resource's grants (its workspace's and, for a folder, its own), gathered once
+        // for the page rather than once per user.
+        let in_scope: Vec<(ResourceRef, Vec<Grant>)> = entries
+            .iter()
+            .map(|(workspace, folder)| {
+                let on_workspace = ResourceRef::Workspace(workspace.id.clone());
+                let mut held: Vec<Grant> = on.get(&on_workspace).cloned().unwrap_or_default();
+                let resource = match folder {
+                    Some(folder) => {
+                        let id = ResourceRef::Folder(folder.id.clone());
+                        held.extend(on.get(&id).into_iter().flatten().cloned());
+                        id
+                    }
+                    None => on_workspace,
+                };
+                (resource, held)
+            })
+            .collect();
         let mut rows = Vec::new();
         for (user_id, user_name, is_active) in &users {
             if !is_active.unwrap_or(true) {
@@ -102,19 +119,7 @@ impl Access<'_, '_> {
             }
             let found: &[AttributeMatch] =
                 matches.get(user_id).map(Vec::as_slice).unwrap_or_default();
-            for (workspace, folder) in &entries {
-                let mut held: Vec<Grant> = on
-                    .get(&ResourceRef::Workspace(workspace.id.clone()))
-                    .unwrap_or(&no_grants)
-                    .clone();
-                let resource = match folder {
-                    Some(folder) => {
-                        let id = ResourceRef::Folder(folder.id.clone());
-                        held.extend(on.get(&id).into_iter().flatten().cloned());
-                        id
-                    }
-                    None => ResourceRef::Workspace(workspace.id.clone()),
-                };
+            for ((workspace, folder), (resource, held)) in entries.iter().zip(&in_scope) {
                 let explanation = explain(&AccessInput {
                     user_id,
                     active: true,
@@ -122,7 +127,7 @@ impl Access<'_, '_> {
                     groups: &groups,
                     workspace,
                     folder: folder.as_ref(),
-                    grants: &held,
+                    grants: held,
                     rules: &rules,
                     attribute_matches: found,
                     now,
@@ -131,7 +136,7 @@ impl Access<'_, '_> {
                     rows.push(ReviewRow {
                         user_id: user_id.clone(),
                         user_name: user_name.clone(),
-                        resource,
+                        resource: resource.clone(),
                         resource_name: folder
                             .as_ref()
                             .map_or(&workspace.name, |folder| &folder.name)
