@@ -424,7 +424,9 @@ pub struct ServeArgs {
     /// `webhook_retry_max_ms`, `event_lease_ms` (how long a crashed instance's claim on a
     /// webhook blocks the others; default 60000), `event_retention_days` (default 7),
     /// `webhook_allow_private_addresses` (default false) and `trusted_proxies` (IP
-    /// addresses of reverse proxies whose `X-Forwarded-For` names the client; default none).
+    /// addresses of reverse proxies whose `X-Forwarded-For` names the client; default none),
+    /// `metrics_bind`, `metrics_on_main_address` (default false) and `metrics_per_org`
+    /// (default false). `rollcall.example.toml` shows every key.
     #[arg(long, env = "ROLLCALL_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database URL [default: sqlite://./data/rollcall.db].
@@ -433,6 +435,11 @@ pub struct ServeArgs {
     /// Address to listen on, `IP:PORT` [default: 127.0.0.1:8080].
     #[arg(long, env = "ROLLCALL_BIND", value_name = "ADDR")]
     pub bind: Option<String>,
+    /// Serve Prometheus `/metrics` on a listener of its own at `IP:PORT` (e.g.
+    /// 127.0.0.1:9464), apart from the SCIM address [default: not served, unless the config
+    /// file sets `metrics_on_main_address = true`].
+    #[arg(long, env = "ROLLCALL_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<String>,
     /// On a database without any organization, create the organization "demo" and print
     /// its SCIM base URL, a SCIM token and a curl example.
     #[arg(long)]

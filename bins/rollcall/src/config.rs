@@ -45,6 +45,9 @@ struct FileConfig {
     webhook_allow_private_addresses: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
     oauth_token_lifetime_seconds: Option<u64>,
+    metrics_bind: Option<String>,
+    metrics_on_main_address: Option<bool>,
+    metrics_per_org: Option<bool>,
 }
 
 /// What `serve` runs with, validated.
@@ -68,6 +71,12 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long an access token from `POST /oauth/token` is valid.
     pub oauth_token_lifetime: std::time::Duration,
+    /// Where `/metrics` gets a server of its own, if anywhere.
+    pub metrics_bind: Option<SocketAddr>,
+    /// Serve `/metrics` on the main address too.
+    pub metrics_on_main_address: bool,
+    /// Label request and operation metrics by organization.
+    pub metrics_per_org: bool,
 }
 
 impl Settings {
@@ -121,7 +130,23 @@ impl Settings {
         if !(60..=86_400).contains(&lifetime) {
             bail!("oauth_token_lifetime_seconds = {lifetime} is out of range: use 60..=86400");
         }
+        let metrics_bind = match args.metrics_bind.clone().or(file.metrics_bind) {
+            Some(text) if text.trim().is_empty() => None,
+            Some(text) => {
+                Some(parse_bind(text.trim()).context("metrics_bind: the address of /metrics")?)
+            }
+            None => None,
+        };
+        if metrics_bind.is_some_and(|metrics| metrics == bind) {
+            bail!(
+                "metrics_bind = {bind} is the main address: to serve /metrics there, set \
+                 metrics_on_main_address = true and leave metrics_bind out"
+            );
+        }
         Ok(Settings {
+            metrics_bind,
+            metrics_on_main_address: file.metrics_on_main_address.unwrap_or(false),
+            metrics_per_org: file.metrics_per_org.unwrap_or(false),
             oauth_token_lifetime: std::time::Duration::from_secs(lifetime),
             trusted_proxies,
             events,
@@ -173,7 +198,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| {
         format!(
-            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days, webhook_allow_private_addresses, trusted_proxies, oauth_token_lifetime_seconds)",
+            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days, webhook_allow_private_addresses, trusted_proxies, oauth_token_lifetime_seconds, metrics_bind, metrics_on_main_address, metrics_per_org)",
             path.display()
         )
     })
@@ -277,7 +302,12 @@ mod tests {
             webhook_allow_private_addresses,
             trusted_proxies,
             oauth_token_lifetime_seconds,
+            metrics_bind,
+            metrics_on_main_address,
+            metrics_per_org,
         } = file;
+        assert!(metrics_bind.is_some() && metrics_on_main_address.is_some());
+        assert!(metrics_per_org.is_some());
         assert!(database_url.is_some() && bind.is_some() && max_body_bytes.is_some());
         assert!(log_format.is_some() && event_poll_interval_ms.is_some());
         assert!(webhook_retry_base_ms.is_some() && webhook_retry_max_ms.is_some());
@@ -360,6 +390,7 @@ mod tests {
             config,
             database_url: None,
             bind: None,
+            metrics_bind: None,
             demo: false,
         }
     }

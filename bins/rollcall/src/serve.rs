@@ -54,31 +54,41 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         allow_private_webhook_addresses: settings.events.private_addresses,
         trusted_proxies: settings.trusted_proxies.clone(),
         oauth_token_lifetime: settings.oauth_token_lifetime,
+        metrics_per_org: settings.metrics_per_org,
+        metrics_on_main_address: settings.metrics_on_main_address,
         ..ScimConfig::default()
     };
-    let dispatcher = rollcall_app::events::Dispatcher::new(store.clone())
+    let app = App::new(store.clone(), scim_config);
+    let dispatcher = rollcall_app::events::Dispatcher::new(store)
         .with_config(settings.events.clone())
+        .with_metrics(app.metrics().clone())
         .spawn();
-    let app = App::new(store, scim_config);
-    let served = actix_web::rt::System::new().block_on(listen(
-        settings.bind,
-        app,
-        demo_org,
-        settings.event_retention,
-    ));
+    let served = actix_web::rt::System::new().block_on(listen(&settings, app, demo_org));
     dispatcher.stop();
     served
 }
 
 async fn listen(
-    bind: SocketAddr,
+    settings: &Settings,
     app: App,
     demo_org: Option<demo::DemoOrg>,
-    event_retention: chrono::Duration,
 ) -> anyhow::Result<()> {
+    let bind = settings.bind;
     // Deleted users' personal data is scrubbed, ended grants recorded and acknowledged
     // events pruned, in the background.
-    maintenance::spawn(app.store(), event_retention);
+    maintenance::spawn(app.store(), settings.event_retention);
+    let metrics = match settings.metrics_bind {
+        Some(address) => Some(metrics_server(address, app.clone())?),
+        None => {
+            if !settings.metrics_on_main_address {
+                tracing::info!(
+                    "/metrics is not served: set metrics_bind (or --metrics-bind) to give it an \
+                     address of its own"
+                );
+            }
+            None
+        }
+    };
     let server = HttpServer::new(move || {
         let (scim, admin, health, oauth) = (app.clone(), app.clone(), app.clone(), app.clone());
         actix_web::App::new()
@@ -102,6 +112,7 @@ async fn listen(
     // graceful here, in-flight requests getting the shutdown timeout.
     let server = server.disable_signals().run();
     let handle = server.handle();
+    let metrics_handle = metrics.as_ref().map(actix_web::dev::Server::handle);
     actix_web::rt::spawn(async move {
         let signal = stop_signal().await;
         tracing::info!(
@@ -110,10 +121,39 @@ async fn listen(
             "stopping gracefully: in-flight requests may finish"
         );
         handle.stop(true).await;
+        if let Some(metrics) = metrics_handle {
+            metrics.stop(true).await;
+        }
     });
+    if let Some(metrics) = metrics {
+        actix_web::rt::spawn(async move {
+            if let Err(error) = metrics.await {
+                tracing::error!(%error, "the metrics server failed");
+            }
+        });
+    }
     server.await.context("the server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A server of its own for `/metrics` at `address` (one worker: a scrape every few seconds).
+fn metrics_server(address: SocketAddr, app: App) -> anyhow::Result<actix_web::dev::Server> {
+    let server = HttpServer::new(move || {
+        let app = app.clone();
+        actix_web::App::new()
+            .configure(|config| rollcall_http::configure_metrics(config, app))
+            .default_service(web::to(rollcall_http::not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+    .bind(address)
+    .with_context(|| format!("cannot listen on {address} (metrics_bind)"))?;
+    for address in server.addrs() {
+        tracing::info!(%address, "serving /metrics");
+    }
+    Ok(server.run())
 }
 
 /// The first of SIGINT and SIGTERM, by name (SIGINT alone where SIGTERM cannot be awaited).

@@ -14,6 +14,7 @@ use crate::credential::oauth::OAuthTokens;
 use crate::credential::{Authenticator, Authenticators, OpaqueTokens};
 use crate::latency::Latencies;
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::org_schemas::OrgSchemas;
 use crate::request::Request;
 use crate::transaction::Database;
@@ -33,6 +34,8 @@ pub struct App {
     /// The registries of organizations with custom extension schemas.
     pub(crate) org_schemas: Arc<OrgSchemas>,
     pub(crate) counters: Arc<Counters>,
+    /// The Prometheus metrics, this instance's.
+    pub(crate) metrics: Metrics,
     /// Recent SCIM request latencies per organization, this instance's.
     pub(crate) latencies: Arc<Latencies>,
     pub(crate) clock: Clock,
@@ -70,12 +73,15 @@ impl App {
             Arc::clone(&issuers),
             config.allow_private_webhook_addresses,
         ));
+        let counters = Arc::<Counters>::default();
+        let metrics = Metrics::new(Arc::clone(&counters), config.metrics_per_org);
         App {
             database,
             standard: Arc::new(SchemaRegistry::standard()),
             config: Arc::new(config),
             org_schemas: Arc::default(),
-            counters: Arc::default(),
+            counters,
+            metrics,
             latencies: Arc::default(),
             clock: Clock::system(),
             authenticators: Arc::new(authenticators),
@@ -124,6 +130,12 @@ impl App {
     /// The limits this application enforces.
     pub fn config(&self) -> &ScimConfig {
         &self.config
+    }
+
+    /// This instance's Prometheus metrics (give them to the event dispatcher, so it counts
+    /// webhook deliveries; [`App::scrape`] answers `/metrics`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// What this instance counted since the application was made: tolerated IdP

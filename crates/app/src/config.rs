@@ -25,6 +25,14 @@ pub struct ScimConfig {
     /// How long an access token from `POST /oauth/token` is valid (default one hour; at
     /// most [`rollcall_store::MAX_TOKEN_LIFETIME`]).
     pub oauth_token_lifetime: std::time::Duration,
+    /// Add an `org` label (the organization's id) to the request and operation metrics.
+    /// Off by default: every organization multiplies those series.
+    pub metrics_per_org: bool,
+    /// Serve `/metrics` on the main address, where `rollcall_http::configure_health` mounts
+    /// the health checks. Off by default, so the metrics are not public by accident; an
+    /// operator who leaves it off serves them on an address of their own
+    /// (`rollcall_http::configure_metrics`, `metrics_bind` in `rollcall serve`).
+    pub metrics_on_main_address: bool,
 }
 
 impl Default for ScimConfig {
@@ -38,6 +46,8 @@ impl Default for ScimConfig {
             allow_private_webhook_addresses: false,
             trusted_proxies: Vec::new(),
             oauth_token_lifetime: std::time::Duration::from_secs(3600),
+            metrics_per_org: false,
+            metrics_on_main_address: false,
         }
     }
 }

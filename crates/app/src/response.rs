@@ -79,6 +79,13 @@ impl Response {
         response
     }
 
+    /// A body of media type `content_type`.
+    pub fn text(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+        Response::empty(status)
+            .with_header("content-type", content_type)
+            .with_body(body)
+    }
+
     /// A JSON body with the SCIM media type.
     pub fn scim(status: u16, body: &Value) -> Response {
         Response::empty(status)

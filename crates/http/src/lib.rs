@@ -26,7 +26,12 @@ pub fn configure_oauth(cfg: &mut web::ServiceConfig, app: App) {
 }
 
 /// Mount `/healthz` (liveness) and `/readyz` (the database answers) at the root; no token.
+/// `/metrics` too when [`ScimConfig::metrics_on_main_address`] says so (otherwise serve it
+/// elsewhere with [`configure_metrics`]).
 pub fn configure_health(cfg: &mut web::ServiceConfig, app: App) {
+    if app.config().metrics_on_main_address {
+        configure_metrics(cfg, app.clone());
+    }
     let app = web::Data::new(app);
     cfg.service(web::resource("/healthz").app_data(app.clone()).route(
         web::get().to(|app: web::Data<App>| async move { adapter::respond(app.liveness()) }),
@@ -34,6 +39,20 @@ pub fn configure_health(cfg: &mut web::ServiceConfig, app: App) {
     .service(web::resource("/readyz").app_data(app).route(
         web::get().to(|app: web::Data<App>| async move { adapter::respond(app.readiness().await) }),
     ));
+}
+
+/// Mount `GET /metrics` (Prometheus' text format; no token): on a server of its own, bound
+/// to an address only the monitoring reaches (`metrics_bind`), unless the operator allows
+/// it on the main address.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig, app: App) {
+    cfg.service(
+        web::resource("/metrics")
+            .app_data(web::Data::new(app))
+            .route(
+                web::get()
+                    .to(|app: web::Data<App>| async move { adapter::respond(app.scrape().await) }),
+            ),
+    );
 }
 
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).

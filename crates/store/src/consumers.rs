@@ -15,9 +15,12 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use crate::sql::{Bind, Sql};
 use crate::{StoreError, Tx, timestamp};
 
+/// What every webhook's consumer name starts with.
+pub const WEBHOOK_CONSUMER_PREFIX: &str = "webhook:";
+
 /// The consumer name of a webhook.
 pub fn webhook_consumer(webhook_id: &str) -> String {
-    format!("webhook:{webhook_id}")
+    format!("{WEBHOOK_CONSUMER_PREFIX}{webhook_id}")
 }
 
 /// The consumer name of an in-process subscriber.

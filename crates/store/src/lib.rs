@@ -65,7 +65,9 @@ pub use audit::{Audit, AuditQuery, AuditRecord, CHECKPOINT, ChainLink, NewAuditR
 pub use audit_chain::{ChainBreak, ChainReport};
 pub use audit_stats::{FailedWrite, ScimWriteStats};
 use connection::AnyConnection;
-pub use consumers::{ConsumerState, Consumers, subscriber_consumer, webhook_consumer};
+pub use consumers::{
+    ConsumerState, Consumers, WEBHOOK_CONSUMER_PREFIX, subscriber_consumer, webhook_consumer,
+};
 pub use data_migrations::MigrationFinding;
 pub use erasure::{ERASED, KeyEncryptionKey, UNREADABLE};
 pub use grants::{GrantFilter, Grants};
@@ -304,6 +306,15 @@ pub struct Page {
     pub resources: Vec<StoredResource>,
 }
 
+/// The connections of a [`Store`]'s pool at one moment ([`Store::pool_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open, idle or in use.
+    pub open: u32,
+    /// Open connections no one is using.
+    pub idle: u32,
+}
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Store {
@@ -447,6 +458,15 @@ impl Store {
     /// The pool size (the HTTP layer sizes its semaphore with it).
     pub fn max_connections(&self) -> u32 {
         self.max_connections
+    }
+
+    /// The pool's connections now: how many are open, and how many of those are idle.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            open: state.connections,
+            idle: state.idle_connections,
+        }
     }
 
     /// Run `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite). Blocking: call it from

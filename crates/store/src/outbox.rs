@@ -215,6 +215,22 @@ impl Outbox<'_, '_> {
         let rows: Vec<OrgRow> = select.load(self.tx.conn)?;
         Ok(rows.into_iter().map(|row| row.org_id).collect())
     }
+
+    /// How many events some consumer has yet to acknowledge, over every organization: the
+    /// events after each organization's slowest consumer (`rollcall_outbox_pending`). One
+    /// statement, each organization's backlog counted on the `(org_id, seq)` index.
+    pub fn pending(&mut self) -> Result<i64, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
+        select.cacheable().push(
+            "SELECT CAST(COALESCE(SUM((SELECT COUNT(*) FROM outbox_events e \
+             WHERE e.org_id = m.org_id AND e.seq > m.low)), 0) AS BIGINT) AS seq \
+             FROM (SELECT org_id, MIN(delivered_seq) AS low FROM outbox_consumers \
+             GROUP BY org_id) m",
+        );
+        Ok(select
+            .optional::<SeqRow>(self.tx.conn)?
+            .map_or(0, |row| row.seq))
+    }
 }
 
 impl Tx<'_> {

@@ -203,6 +203,11 @@ impl TempSqlite {
         let url = format!("sqlite://{}", dir.join("rollcall.db").display());
         TempSqlite { dir, url }
     }
+
+    /// The directory the database lives in (removed with it).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
 }
 
 impl Drop for TempSqlite {

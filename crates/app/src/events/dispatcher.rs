@@ -18,11 +18,14 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rollcall_store::{ConsumerState, Store, StoreError, subscriber_consumer};
+use rollcall_store::{
+    ConsumerState, Store, StoreError, WEBHOOK_CONSUMER_PREFIX, subscriber_consumer,
+};
 
 use super::subscriber::{EventSubscriber, StartAt};
 use super::{Event, webhook};
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 
 /// How the dispatcher polls and retries.
 #[derive(Debug, Clone)]
@@ -108,6 +111,8 @@ pub struct Dispatcher {
     config: DispatcherConfig,
     clock: Clock,
     owner: String,
+    /// Where webhook deliveries are counted, if anywhere.
+    metrics: Option<Metrics>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -130,6 +135,7 @@ impl Dispatcher {
             config: DispatcherConfig::default(),
             clock: Clock::system(),
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            metrics: None,
         }
     }
 
@@ -142,6 +148,13 @@ impl Dispatcher {
     /// Read the time from `clock` (leases and retry schedules; tests).
     pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
         self.clock = Clock::from_fn(clock);
+        self
+    }
+
+    /// Count webhook deliveries in `metrics` (`rollcall_webhook_deliveries_total`): give
+    /// it the serving application's [`crate::App::metrics`].
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -307,7 +320,13 @@ impl Dispatcher {
                     }
                     lease_until = now + self.lease();
                 }
-                match deliver(&event) {
+                let delivered = deliver(&event);
+                if let Some(metrics) = &self.metrics
+                    && consumer.starts_with(WEBHOOK_CONSUMER_PREFIX)
+                {
+                    metrics.webhook_delivery(delivered.is_ok());
+                }
+                match delivered {
                     Ok(()) => {
                         cursor = event.seq;
                         if !self.advance(consumer, org_id, cursor)? {

@@ -12,7 +12,8 @@
 //!    is left as it is (a failing store would not answer the lookup), but 501, a refusal
 //!    that owes nothing to the store;
 //! 4. the error is rendered in the API's shape (`error.rs`), failed reads and limited
-//!    requests are counted, a SCIM request's latency goes to its organization's window for
+//!    requests are counted, the request goes to the metrics by its route template
+//!    (`metrics.rs`), a SCIM request's latency goes to its organization's window for
 //!    the health report, `X-Request-Id` is answered, and one INFO line is logged: method,
 //!    path, status, latency, request id, organization and credential id; never the
 //!    credential, the query string (filters hold user names) or a body.
@@ -26,6 +27,7 @@ use crate::api::Api;
 use crate::app::App;
 use crate::credential::{Credential, invalid};
 use crate::error::Error;
+use crate::metrics::Served;
 use crate::request::{Method, Request};
 use crate::response::Response;
 use crate::session;
@@ -62,7 +64,16 @@ impl App {
             // A failed authentication spends the client address's budget (`limits.rs`).
             self.limits.failed_authentication(call.client);
         }
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
+        self.metrics.request(&Served {
+            api,
+            method: &request.method,
+            path: &request.path,
+            status: response.status,
+            elapsed,
+            org: call.actor.as_ref().map(|actor| actor.org_id.as_str()),
+        });
+        let latency_ms = elapsed.as_secs_f64() * 1000.0;
         if let (Api::Scim, Some(actor)) = (api, &call.actor) {
             self.latencies.record(&actor.org_id, self.now(), latency_ms);
         }
