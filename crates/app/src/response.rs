@@ -106,6 +106,13 @@ impl Response {
         self
     }
 
+    /// The same response with header `name` set to `value` alone (any value it had gone).
+    pub fn replacing_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers
+            .retain(|(header, _)| !header.eq_ignore_ascii_case(name));
+        self.with_header(name, value)
+    }
+
     /// The same response with this body.
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Response {
         self.body = body.into();

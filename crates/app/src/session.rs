@@ -111,10 +111,13 @@ where
     Outcome { actor, result }
 }
 
-/// [`run`] for the SCIM API: `f` gets the actor with its organization's schemas, the time
-/// and the request's passwords hashed beforehand.
+/// [`run`] for SCIM work: `f` gets the actor with its organization's schemas, the time
+/// and the request's passwords hashed beforehand. `api` is the API whose credential the
+/// work takes: the SCIM API's, or the admin API's for its read-only views of the directory
+/// (`/admin/v1/users`, `/admin/v1/groups`).
 pub(crate) async fn scim<T, F>(
     app: &App,
+    api: Api,
     access: Access,
     credential: &Credential,
     request_id: Option<String>,
@@ -129,7 +132,7 @@ where
     let now = app.now();
     run(
         app,
-        Api::Scim,
+        api,
         access,
         credential,
         request_id,
@@ -151,6 +154,7 @@ where
 /// relied on a dialect form): once it committed, the deviations are counted.
 pub(crate) async fn scim_applied<T, F>(
     app: &App,
+    api: Api,
     access: Access,
     credential: &Credential,
     request_id: Option<String>,
@@ -161,7 +165,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
 {
-    let outcome = scim(app, access, credential, request_id, prehashed, f).await;
+    let outcome = scim(app, api, access, credential, request_id, prehashed, f).await;
     let result = outcome.result.map(|applied| {
         app.counters.deviations(&applied.tolerated);
         applied.value

@@ -31,8 +31,12 @@ const SCIM: [&str; 14] = [
 ];
 
 /// The admin routes under `/admin/v1`.
-const ADMIN: [&str; 23] = [
+const ADMIN: [&str; 27] = [
     "/admin/v1/org",
+    "/admin/v1/users",
+    "/admin/v1/users/{id}",
+    "/admin/v1/groups",
+    "/admin/v1/groups/{id}",
     "/admin/v1/health",
     "/admin/v1/scim-tokens",
     "/admin/v1/scim-tokens/{id}",
@@ -190,7 +194,9 @@ mod tests {
             (Api::Admin, "/webhooks/w", "/admin/v1/webhooks/{id}"),
             (Api::Admin, "/schemas/urn:x:y", "/admin/v1/schemas/{urn}"),
             (Api::Admin, "/Org", UNMATCHED),
-            (Api::Admin, "/users/ann@example.com", UNMATCHED),
+            (Api::Admin, "/users/ann@example.com", "/admin/v1/users/{id}"),
+            (Api::Admin, "/groups", "/admin/v1/groups"),
+            (Api::Admin, "/users/a/b", UNMATCHED),
         ];
         for (api, path, expected) in cases {
             assert_eq!(template(*api, path), *expected, "{api:?} {path}");

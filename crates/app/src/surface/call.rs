@@ -208,6 +208,7 @@ impl<'r> Call<'r> {
         let deviations = self.deviations.clone();
         let outcome = session::scim(
             self.app,
+            self.api,
             access,
             credential,
             request_id,
@@ -254,6 +255,7 @@ impl<'r> Call<'r> {
         let deviations = self.deviations.clone();
         let outcome = session::scim_applied(
             self.app,
+            self.api,
             access,
             credential,
             request_id,

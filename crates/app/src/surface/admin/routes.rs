@@ -6,11 +6,18 @@ use crate::request::Method;
 use crate::response::Response;
 use crate::surface::call::Call;
 use crate::surface::path::{names_nothing, segments};
+use crate::surface::scim;
+use rollcall_store::ResourceKind;
 
 use super::{
     access, audit, events, grants, health, jwt_issuers, oauth_clients, org, review, schemas,
     tokens, webhooks, workspaces,
 };
+
+/// A SCIM answer given by the admin API: plain JSON, as every admin answer is.
+fn directory(answer: Result<Response, Error>) -> Result<Response, Error> {
+    answer.map(|response| response.replacing_header("content-type", crate::response::JSON))
+}
 
 /// Route `call` to its handler.
 pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
@@ -32,6 +39,17 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
     use Method::{Delete, Get, Patch, Post};
     match (segments.as_slice(), &method) {
         (["org"], Get) => org::get(call).await,
+        // The directory, read-only, as the SCIM API answers it (filters, paging, attributes).
+        (["users"], Get) => directory(scim::resources::list(call, ResourceKind::User).await),
+        (["users", id], Get) if !id.is_empty() => {
+            directory(scim::resources::get(call, ResourceKind::User, (*id).to_owned()).await)
+        }
+        (["groups"], Get) => directory(scim::resources::list(call, ResourceKind::Group).await),
+        (["groups", id], Get) if !id.is_empty() => {
+            directory(scim::resources::get(call, ResourceKind::Group, (*id).to_owned()).await)
+        }
+        (["users" | "groups"], _) => not_allowed(&method, "GET"),
+        (["users" | "groups", id], _) if !id.is_empty() => not_allowed(&method, "GET"),
         (["org"], Patch) => org::patch(call).await,
         (["org"], _) => not_allowed(&method, "GET, PATCH"),
         (["scim-tokens"], Get) => tokens::list(call).await,

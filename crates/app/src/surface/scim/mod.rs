@@ -8,6 +8,6 @@ mod links;
 mod list;
 mod me;
 mod modify;
-mod resources;
+pub(crate) mod resources;
 pub(crate) mod routes;
 mod search;

@@ -1,0 +1,84 @@
+//! `GET /admin/v1/users` and `/admin/v1/groups` (with `/{id}`): the directory, read-only,
+//! with the admin credential; filters, paging and attributes as the SCIM API reads them;
+//! errors in the admin shape; another organization's resources are not found.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use common::{Harness, admin, code, group, user};
+use rollcall_store::TokenKind;
+use rollcall_store::testing::TestDb;
+
+#[actix_web::test]
+async fn the_directory_read_with_an_admin_token() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let label = h.label();
+        let app = app_with_admin!(h);
+        let ann = create!(app, &h.a.token, "Users", user("ann@example.com"));
+        let _ = create!(app, &h.a.token, "Users", user("bob@example.com"));
+        let staff = create!(app, &h.a.token, "Groups", group("Staff", &[&ann]));
+        let other = h.tenant("Other");
+        let foreign = create!(app, &other.token, "Users", user("ann@example.com"));
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let adm = Some(admin_token.as_str());
+
+        let filter = "/admin/v1/users?filter=userName%20eq%20%22ann%40example.com%22";
+        let (status, found, _) = call!(app, admin("GET", filter, adm, None));
+        assert_eq!(status, 200, "{label}: {found}");
+        assert_eq!(found["totalResults"], 1);
+        assert_eq!(found["Resources"][0]["id"], ann.as_str());
+        let (status, one, _) = call!(
+            app,
+            admin("GET", &format!("/admin/v1/users/{ann}"), adm, None)
+        );
+        assert_eq!(status, 200);
+        assert_eq!(one["groups"][0]["value"], staff.as_str(), "{label}");
+        let (_, groups, _) = call!(
+            app,
+            admin("GET", "/admin/v1/groups?attributes=displayName", adm, None)
+        );
+        assert_eq!(groups["Resources"][0]["displayName"], "Staff");
+        assert_eq!(groups["totalResults"], 1);
+
+        let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
+            (
+                "GET",
+                "/admin/v1/users",
+                Some(h.a.token.as_str()),
+                401,
+                "unauthorized",
+            ),
+            ("GET", "/admin/v1/users", None, 401, "unauthorized"),
+            (
+                "GET",
+                &format!("/admin/v1/users/{foreign}"),
+                adm,
+                404,
+                "not_found",
+            ),
+            (
+                "GET",
+                "/admin/v1/users?filter=userName%20zz%20%22x%22",
+                adm,
+                400,
+                "invalid_request",
+            ),
+            ("POST", "/admin/v1/users", adm, 405, "method_not_allowed"),
+            (
+                "DELETE",
+                &format!("/admin/v1/users/{ann}"),
+                adm,
+                405,
+                "method_not_allowed",
+            ),
+        ];
+        for (method, uri, token, status, expected) in cases {
+            let (got, body, _) = call!(app, admin(method, uri, *token, None));
+            assert_eq!(got, *status, "{label}: {method} {uri}: {body}");
+            assert_eq!(code(&body), *expected, "{label}: {method} {uri}: {body}");
+        }
+    }
+}
