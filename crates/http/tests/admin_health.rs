@@ -82,6 +82,12 @@ async fn health_reports_rates_last_sync_failures_and_latency_per_org() {
         );
         assert_eq!(body["success_rate"], 0.5);
         assert_eq!(body["error_rate"], 0.5);
+        // By hour: the writes of 09:00 to 09:50, the other organization's left out.
+        assert_eq!(
+            body["hourly"],
+            json!([{"hour": "2026-11-25T09:00:00.000Z", "total": 4, "failed": 2}]),
+            "{label}"
+        );
         assert_eq!(body["last_sync"], "2026-11-25T09:40:00.000Z", "{label}");
         let failed: Vec<(&str, &str, u64, &str)> = body["failed_operations"]
             .as_array()

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use crate::audit::Audit;
 use crate::schema::audit_events;
+use crate::sql::{Bind, Sql};
 use crate::{StoreError, timestamp};
 
 /// The actors of SCIM writes.
@@ -39,6 +40,27 @@ pub struct ScimWriteStats {
     pub failed: u64,
     /// When the last applied SCIM write was made (at any time, not only in the window).
     pub last_applied: Option<DateTime<Utc>>,
+}
+
+/// An hour of an organization's SCIM writes ([`Audit::scim_writes_by_hour`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourOfWrites {
+    /// The hour's start (UTC).
+    pub hour: DateTime<Utc>,
+    /// Writes recorded in it, applied and failed.
+    pub total: u64,
+    /// Those that failed.
+    pub failed: u64,
+}
+
+#[derive(QueryableByName)]
+struct HourRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    hour: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    failed: i64,
 }
 
 /// A failed SCIM write as the health report lists it.
@@ -97,6 +119,45 @@ impl Audit<'_, '_> {
                 .map(timestamp::from_db)
                 .transpose()?,
         })
+    }
+
+    /// The organization's SCIM writes from `since` on, by hour (UTC), oldest first; hours
+    /// without any are left out. One grouped statement over the `(org_id, occurred_at)`
+    /// range: stored times are RFC 3339 text, so an hour is their first 13 characters.
+    pub fn scim_writes_by_hour(
+        &mut self,
+        org_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<HourOfWrites>, StoreError> {
+        let mut select = Sql::new(self.tx.backend);
+        select.cacheable().push(
+            "SELECT substr(occurred_at, 1, 13) AS hour, CAST(COUNT(*) AS BIGINT) AS total, \
+             CAST(SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS BIGINT) AS failed \
+             FROM audit_events WHERE org_id = ",
+        );
+        select.push_bind(Bind::Text(org_id.to_owned()));
+        select.push(" AND occurred_at >= ");
+        select.push_bind(Bind::Text(timestamp::to_db(since)));
+        select.push(" AND actor LIKE ");
+        select.push_bind(Bind::Text(SCIM_ACTORS.to_owned()));
+        select.push(" AND operation IN (");
+        for (index, operation) in SCIM_WRITES.iter().enumerate() {
+            if index > 0 {
+                select.push(", ");
+            }
+            select.push_bind(Bind::Text((*operation).to_owned()));
+        }
+        select.push(") GROUP BY substr(occurred_at, 1, 13) ORDER BY hour");
+        let rows: Vec<HourRow> = select.load(self.tx.conn)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(HourOfWrites {
+                    hour: timestamp::from_db(&format!("{}:00:00Z", row.hour))?,
+                    total: u64::try_from(row.total).unwrap_or(0),
+                    failed: u64::try_from(row.failed).unwrap_or(0),
+                })
+            })
+            .collect()
     }
 
     /// The organization's latest failed SCIM writes from `since` on, newest first, at most

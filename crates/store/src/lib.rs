@@ -63,7 +63,7 @@ pub use access_review::{ReviewPage, ReviewRow};
 pub use attribute_rules::{check_filter as check_rule_filter, org_registry};
 pub use audit::{Audit, AuditQuery, AuditRecord, CHECKPOINT, ChainLink, NewAuditRecord, Pruned};
 pub use audit_chain::{ChainBreak, ChainReport};
-pub use audit_stats::{FailedWrite, ScimWriteStats};
+pub use audit_stats::{FailedWrite, HourOfWrites, ScimWriteStats};
 use connection::AnyConnection;
 pub use consumers::{
     ConsumerState, Consumers, WEBHOOK_CONSUMER_PREFIX, subscriber_consumer, webhook_consumer,
