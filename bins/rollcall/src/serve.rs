@@ -89,9 +89,13 @@ async fn listen(
             None
         }
     };
+    // One console for every worker: its sessions are shared.
+    let console = rollcall_http::Console::new(app.clone());
     let server = HttpServer::new(move || {
         let (scim, admin, health, oauth) = (app.clone(), app.clone(), app.clone(), app.clone());
+        let console = console.clone();
         actix_web::App::new()
+            .configure(|config| rollcall_http::configure_console(config, console))
             .configure(|config| rollcall_http::configure(config, scim))
             .configure(|config| rollcall_http::configure_admin(config, admin))
             .configure(|config| rollcall_http::configure_oauth(config, oauth))

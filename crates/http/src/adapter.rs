@@ -54,6 +54,32 @@ pub(crate) fn mount_token(cfg: &mut web::ServiceConfig, app: App) {
     );
 }
 
+/// Mount the admin console under [`rollcall_console::MOUNT`].
+pub(crate) fn mount_console(cfg: &mut web::ServiceConfig, console: rollcall_console::Console) {
+    cfg.service(
+        web::scope(rollcall_console::MOUNT)
+            .app_data(web::Data::new(console))
+            .default_service(web::to(
+                |request: HttpRequest,
+                 payload: web::Payload,
+                 console: web::Data<rollcall_console::Console>| async move {
+                    let trusted = &console.app().config().trusted_proxies;
+                    let request = read(
+                        rollcall_console::MOUNT,
+                        &request,
+                        payload,
+                        trusted,
+                        |method, _| {
+                            (*method == Method::Post).then_some(rollcall_console::BODY_LIMIT)
+                        },
+                    )
+                    .await;
+                    respond(console.serve(request).await)
+                },
+            )),
+    );
+}
+
 /// Where the token endpoint is mounted.
 const TOKEN_PATH: &str = "/oauth/token";
 

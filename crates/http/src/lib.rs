@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use rollcall_app::Api;
 
 pub use rollcall_app::{App, ScimConfig};
+pub use rollcall_console::Console;
 
 /// Mount the SCIM routes under `/scim/v2` (its unknown paths and wrong methods answer
 /// SCIM errors too).
@@ -53,6 +54,13 @@ pub fn configure_metrics(cfg: &mut web::ServiceConfig, app: App) {
                     .to(|app: web::Data<App>| async move { adapter::respond(app.scrape().await) }),
             ),
     );
+}
+
+/// Mount the admin console at `/console` (PRODUCT.md §8): HTML pages over the admin API,
+/// signed in with an organization's admin token. Make the [`Console`] once and clone it
+/// into every worker's App: its clones share the sessions.
+pub fn configure_console(cfg: &mut web::ServiceConfig, console: Console) {
+    adapter::mount_console(cfg, console);
 }
 
 /// A SCIM 404 body for paths outside every mounted scope (`App::default_service`).

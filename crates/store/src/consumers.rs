@@ -237,6 +237,23 @@ impl Consumers<'_, '_> {
     }
 }
 
+impl Consumers<'_, '_> {
+    /// Make the consumer's next attempt for the organization due now (an operator's "retry"
+    /// of a failing webhook): its backoff is forgotten, its attempt count and last error
+    /// kept until a delivery succeeds. `false` when it has no row (nothing to deliver yet).
+    pub fn retry_now(&mut self, consumer: &str, org_id: &str) -> Result<bool, StoreError> {
+        let mut update = Sql::new(self.tx.backend);
+        update
+            .cacheable()
+            .push("UPDATE outbox_consumers SET next_attempt_at = NULL WHERE consumer = ");
+        update.push_bind(Bind::Text(consumer.to_owned()));
+        update
+            .push(" AND org_id = ")
+            .push_bind(Bind::Text(org_id.to_owned()));
+        Ok(update.execute(self.tx.conn)? > 0)
+    }
+}
+
 impl Tx<'_> {
     /// Remove every row of the consumer (a deleted webhook).
     pub(crate) fn delete_consumer(&mut self, consumer: &str) -> Result<(), StoreError> {

@@ -31,7 +31,7 @@ const SCIM: [&str; 14] = [
 ];
 
 /// The admin routes under `/admin/v1`.
-const ADMIN: [&str; 27] = [
+const ADMIN: [&str; 28] = [
     "/admin/v1/org",
     "/admin/v1/users",
     "/admin/v1/users/{id}",
@@ -59,6 +59,7 @@ const ADMIN: [&str; 27] = [
     "/admin/v1/events",
     "/admin/v1/webhooks",
     "/admin/v1/webhooks/{id}",
+    "/admin/v1/webhooks/{id}/retry",
 ];
 
 /// The admin schema routes (`{urn}` rather than `{id}`).

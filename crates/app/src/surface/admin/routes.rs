@@ -116,6 +116,8 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
         (["webhooks"], Post) => webhooks::create(call).await,
         (["webhooks"], _) => not_allowed(&method, "GET, POST"),
         (["webhooks", id], Delete) if !id.is_empty() => webhooks::delete(call, id).await,
+        (["webhooks", id, "retry"], Post) if !id.is_empty() => webhooks::retry(call, id).await,
+        (["webhooks", id, "retry"], _) if !id.is_empty() => not_allowed(&method, "POST"),
         (["webhooks", id], _) if !id.is_empty() => not_allowed(&method, "DELETE"),
         _ => Err(not_found()),
     }
@@ -162,6 +164,7 @@ pub(crate) fn write_of(method: &Method, path: &str) -> Option<(String, String)> 
         ("DELETE", ["schemas", urn]) => ("schema.delete", id("schema", urn)),
         ("POST", ["webhooks"]) => ("webhook.create", "webhook".to_owned()),
         ("DELETE", ["webhooks", hook]) => ("webhook.delete", id("webhook", hook)),
+        ("POST", ["webhooks", hook, "retry"]) => ("webhook.retry", id("webhook", hook)),
         _ => return None,
     };
     Some((found.0.to_owned(), found.1))

@@ -267,6 +267,44 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
 
 /// `DELETE /admin/v1/webhooks/{id}` → 204; another organization's id is a 404. It
 /// changes no one's access: no dry run.
+/// `POST /admin/v1/webhooks/{id}/retry`: the next delivery attempt is due now instead of
+/// after its backoff; 202 (the dispatcher delivers at its next pass), recorded as
+/// `webhook.retry`.
+pub(crate) async fn retry(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
+    if super::audited::dry_run(&call.request.query)? {
+        return Err(Error::invalid_request(
+            "dry_run is offered on writes that can change access; this one cannot",
+        ));
+    }
+    let credential = call.credential()?;
+    let id = id.to_owned();
+    super::audited::previewable(
+        call,
+        &credential,
+        "webhook.retry",
+        202,
+        move |tx, actor, _now| {
+            let exists = tx
+                .webhooks()
+                .list(&actor.org_id)?
+                .iter()
+                .any(|hook| hook.id == id);
+            if !exists {
+                return Err(rollcall_store::StoreError::NotFound.into());
+            }
+            let consumer = rollcall_store::webhook_consumer(&id);
+            let pending = tx.consumers().retry_now(&consumer, &actor.org_id)?;
+            let detail = json!({"retry": pending});
+            Ok((
+                (),
+                super::audited::Recorded::new(format!("webhook:{id}"), detail),
+            ))
+        },
+    )
+    .await?;
+    Ok(Response::json(202, &json!({"retry": "scheduled"})))
+}
+
 pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
     if super::audited::dry_run(&call.request.query)? {
         return Err(Error::invalid_request(

@@ -1,0 +1,196 @@
+//! The console's pages. Each reads what it shows from the admin API ([`Admin`]) and renders
+//! it with maud, which escapes every string it is given: a user named `<script>` is text.
+
+pub(crate) mod access;
+pub(crate) mod audit;
+pub(crate) mod directory;
+pub(crate) mod health;
+pub(crate) mod overview;
+pub(crate) mod sign_in;
+pub(crate) mod webhooks;
+
+use maud::{Markup, html};
+use rollcall_app::{Request, Response};
+use serde_json::Value;
+
+use crate::Console;
+use crate::admin::{Admin, Answer};
+use crate::form::{Form, encode};
+use crate::layout::{Chrome, html_response, notice, page};
+use crate::session::Session;
+
+/// One request of a signed-in admin.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) console: &'a Console,
+    pub(crate) request: &'a Request,
+    pub(crate) session: Session,
+    pub(crate) admin: Admin<'a>,
+    /// The query string's fields.
+    pub(crate) query: Form,
+    /// The form body's fields (a POST).
+    pub(crate) form: Form,
+}
+
+impl Ctx<'_> {
+    /// A page of this session: `current` marks it in the navigation.
+    pub(crate) fn page(
+        &self,
+        status: u16,
+        current: &str,
+        title: &str,
+        content: &Markup,
+    ) -> Response {
+        let chrome = Chrome {
+            current,
+            title,
+            signed_in: Some((&self.session.org_name, &self.session.csrf)),
+        };
+        html_response(status, &page(&chrome, content))
+    }
+
+    /// The hidden CSRF field every form carries.
+    pub(crate) fn csrf(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.session.csrf); }
+    }
+
+    /// A button that POSTs to `action` (below the mount) with the CSRF token and `hidden`
+    /// fields.
+    pub(crate) fn button(
+        &self,
+        action: &str,
+        label: &str,
+        class: &str,
+        hidden: &[(&str, &str)],
+    ) -> Markup {
+        html! {
+            form class="inline" method="post" action={ (crate::MOUNT) (action) } {
+                (self.csrf())
+                @for (name, value) in hidden {
+                    input type="hidden" name=(name) value=(value);
+                }
+                button type="submit" class=(class) { (label) }
+            }
+        }
+    }
+
+    /// The page of a failed admin call: its message, with the admin API's status.
+    pub(crate) fn failed(&self, current: &str, title: &str, answer: &Answer) -> Response {
+        let content = html! {
+            (notice(&answer.message(), true))
+            p { a href={ (crate::MOUNT) (current) } { "Back" } }
+        };
+        self.page(answer.status, current, title, &content)
+    }
+}
+
+/// A timestamp as the pages show it: `2026-12-06 23:43 UTC` (the JSON's own when it is not
+/// a time).
+pub(crate) fn when(value: &Value) -> String {
+    let Some(text) = value.as_str() else {
+        return String::new();
+    };
+    chrono::DateTime::parse_from_rfc3339(text).map_or_else(
+        |_| text.to_owned(),
+        |time| {
+            time.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        },
+    )
+}
+
+/// A JSON string's text (empty for anything else).
+pub(crate) fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
+}
+
+/// The users of `ids` by id → userName, read in pages of 50 with an `id eq … or …` filter
+/// (ids the directory does not know are left out).
+pub(crate) async fn user_names(
+    admin: &Admin<'_>,
+    ids: &[String],
+) -> std::collections::HashMap<String, String> {
+    let mut names = std::collections::HashMap::new();
+    for chunk in ids.chunks(50) {
+        let filter = chunk
+            .iter()
+            .map(|id| {
+                format!(
+                    "id eq \"{}\"",
+                    id.replace('\\', "\\\\").replace('"', "\\\"")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let answer = admin
+            .get(&format!(
+                "/users?attributes=userName&count=50&filter={}",
+                encode(&filter)
+            ))
+            .await;
+        for user in answer.body["Resources"].as_array().into_iter().flatten() {
+            names.insert(
+                text(&user["id"]).to_owned(),
+                text(&user["userName"]).to_owned(),
+            );
+        }
+    }
+    names
+}
+
+/// The resources of the organization (workspaces and their folders) by `type:id` → a
+/// readable name (`Q3 Plans`, `Q3 Plans / Budget`), in the order to list them.
+pub(crate) async fn resources(admin: &Admin<'_>) -> Vec<(String, String)> {
+    let mut resources = Vec::new();
+    let workspaces = admin.get("/workspaces").await;
+    for workspace in workspaces.body["workspaces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(200)
+    {
+        let (id, name) = (text(&workspace["id"]), text(&workspace["name"]));
+        resources.push((format!("workspace:{id}"), name.to_owned()));
+        let folders = admin
+            .get(&format!("/workspaces/{}/folders", encode(id)))
+            .await;
+        for folder in folders.body["folders"].as_array().into_iter().flatten() {
+            resources.push((
+                format!("folder:{}", text(&folder["id"])),
+                format!("{name} / {}", text(&folder["name"])),
+            ));
+        }
+    }
+    resources
+}
+
+/// 404 for a page that does not exist.
+pub(crate) fn not_found(ctx: Option<&Ctx<'_>>) -> Response {
+    let content = html! { p { "There is no such page in the console." } };
+    match ctx {
+        Some(ctx) => ctx.page(404, "", "Not found", &content),
+        None => {
+            let chrome = Chrome {
+                current: "",
+                title: "Not found",
+                signed_in: None,
+            };
+            html_response(404, &page(&chrome, &content))
+        }
+    }
+}
+
+/// 403 for a refused form.
+pub(crate) fn forbidden(message: &str) -> Response {
+    let chrome = Chrome {
+        current: "",
+        title: "Refused",
+        signed_in: None,
+    };
+    let content = html! {
+        (notice(message, true))
+        p { a href={ (crate::MOUNT) "/" } { "Back to the console" } }
+    };
+    html_response(403, &page(&chrome, &content))
+}
