@@ -253,7 +253,10 @@ async fn cookies_csrf_policy_tenancy_escaping_and_the_trail() {
             .await;
             assert_eq!(refused.status, 403, "{label}");
         }
-        let tokens = h.store.read(|tx| tx.tokens().list(&h.a.org_id, None)).unwrap();
+        let tokens = h
+            .store
+            .read(|tx| tx.tokens().list(&h.a.org_id, None))
+            .unwrap();
         assert!(
             tokens
                 .iter()

@@ -45,25 +45,25 @@ pub(crate) async fn show(ctx: &Ctx<'_>, created: Option<Created>) -> Response {
         @if let Some(created) = &created { (secret(created)) }
         dl class="values" {
             dt { "Organization" } dd { (text(&org.body["name"])) }
-            dt { "Organization id" } dd class="mono" data-copy="organization id" { (text(&org.body["id"])) }
+            dt { "Organization id" } dd { code data-copy="organization id" { (text(&org.body["id"])) } }
             dt { "Dialect" } dd { (text(&org.body["dialect"])) }
         }
         h2 { "Connect your identity provider" }
         h3 { "Okta" }
         dl class="values" {
-            dt { "SCIM connector base URL" } dd class="mono" data-copy="SCIM base URL" { (scim_url) }
+            dt { "SCIM connector base URL" } dd { code data-copy="SCIM base URL" { (scim_url) } }
             dt { "Unique identifier field for users" } dd class="mono" { "userName" }
             dt { "Supported provisioning actions" } dd { "Push New Users, Push Profile Updates, Push Groups" }
             dt { "Authentication Mode" } dd { "HTTP Header: paste a SCIM token (below) as the Bearer token" }
         }
         h3 { "Microsoft Entra ID" }
         dl class="values" {
-            dt { "Tenant URL" } dd class="mono" data-copy="tenant URL" { (scim_url) }
+            dt { "Tenant URL" } dd { code data-copy="tenant URL" { (scim_url) } }
             dt { "Secret Token" } dd { "A SCIM token created below (or an OAuth client, or a trusted issuer: see docs/entra.md)" }
         }
         h3 { "OAuth 2.0 client credentials" }
         dl class="values" {
-            dt { "Token endpoint" } dd class="mono" data-copy="token endpoint" { (token_url) }
+            dt { "Token endpoint" } dd { code data-copy="token endpoint" { (token_url) } }
         }
         h2 { "SCIM tokens" }
         (token_table(ctx, &tokens.body["scim_tokens"]))
