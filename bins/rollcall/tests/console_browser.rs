@@ -433,6 +433,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
             .await
             .contains("group Engineering")
     );
+    look(&browser, "access-granted").await;
 
     // Why does ann have editor on Q3 Plans?
     browser
