@@ -202,8 +202,8 @@ pub enum AuditCommand {
         /// Only records before this RFC 3339 time.
         #[arg(long)]
         until: Option<String>,
-        /// The organization's id.
-        #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
+        /// The organization: its id, or its name when no other organization has it.
+        #[arg(long, value_name = "ORG", env = "ROLLCALL_ORG")]
         org: String,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -211,7 +211,7 @@ pub enum AuditCommand {
     /// Check the organization's audit hash chain from its first record to its head; name
     /// the first break and exit with status 1 if there is one.
     Verify {
-        /// The organization's id (every organization when omitted).
+        /// The organization: its id or its name (every organization when omitted).
         #[arg(long, value_name = "ID")]
         org: Option<String>,
         #[command(flatten)]
@@ -222,8 +222,8 @@ pub enum AuditCommand {
 /// An organization and a database: what every org-scoped admin subcommand takes.
 #[derive(Debug, Clone, Args)]
 pub struct OrgArgs {
-    /// The organization's id.
-    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
+    /// The organization: its id, or its name when no other organization has it.
+    #[arg(long, value_name = "ORG", env = "ROLLCALL_ORG")]
     pub org: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -388,8 +388,8 @@ pub enum AccessCommand {
         /// Users per page (each page is read in a transaction of its own).
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=5000))]
         page_size: u16,
-        /// The organization's id.
-        #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
+        /// The organization: its id, or its name when no other organization has it.
+        #[arg(long, value_name = "ORG", env = "ROLLCALL_ORG")]
         org: String,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -491,8 +491,8 @@ pub enum TokenKindArg {
 /// `rollcall token create`.
 #[derive(Debug, Args)]
 pub struct TokenCreateArgs {
-    /// The organization's id.
-    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
+    /// The organization: its id, or its name when no other organization has it.
+    #[arg(long, value_name = "ORG", env = "ROLLCALL_ORG")]
     pub org: String,
     /// The kind of token.
     #[arg(long, value_enum, default_value_t = TokenKindArg::Scim)]
@@ -513,8 +513,8 @@ pub struct TokenCreateArgs {
 /// `rollcall token list`.
 #[derive(Debug, Args)]
 pub struct TokenListArgs {
-    /// The organization's id.
-    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
+    /// The organization: its id, or its name when no other organization has it.
+    #[arg(long, value_name = "ORG", env = "ROLLCALL_ORG")]
     pub org: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -526,8 +526,8 @@ pub struct TokenListArgs {
 /// `rollcall token revoke`.
 #[derive(Debug, Args)]
 pub struct TokenRevokeArgs {
-    /// The organization's id.
-    #[arg(long, value_name = "ID", env = "ROLLCALL_ORG")]
+    /// The organization: its id, or its name when no other organization has it.
+    #[arg(long, value_name = "ORG", env = "ROLLCALL_ORG")]
     pub org: String,
     /// The id of the token to revoke (from `token list`).
     pub token_id: String,

@@ -699,3 +699,57 @@ fn the_organization_may_come_from_rollcall_org() {
         "{output:?}"
     );
 }
+
+#[test]
+fn an_organization_may_be_named_by_its_name_when_no_other_has_it() {
+    let db = TempSqlite::new();
+    let acme = create_org(&db.url, "acme");
+    let _twin = create_org(&db.url, "twin");
+    let _twin_again = create_org(&db.url, "twin");
+    let run = |args: &[&str]| {
+        std::process::Command::new(support::ROLLCALL)
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env_remove("ROLLCALL_ORG")
+            .output()
+            .unwrap()
+    };
+    let cases: &[(&[&str], bool, &str)] = &[
+        // By name: the same as by id.
+        (
+            &["workspace", "create", "Sales", "--org", "acme", "--json"],
+            true,
+            "Sales",
+        ),
+        (
+            &["workspace", "list", "--org", &acme.org_id, "--json"],
+            true,
+            "Sales",
+        ),
+        (&["token", "list", "--org", "acme"], true, ""),
+        (
+            &["audit", "export", "--org", "acme"],
+            true,
+            "workspace.create",
+        ),
+        (&["audit", "verify", "--org", "acme"], true, ""),
+        // An unknown name says which organizations there are.
+        (&["workspace", "list", "--org", "nope"], false, "acme ("),
+        // A name several organizations share asks for the id.
+        (
+            &["workspace", "list", "--org", "twin"],
+            false,
+            "2 organizations are named \"twin\"",
+        ),
+    ];
+    for (args, succeeds, expected) in cases {
+        let output = run(args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.success(), *succeeds, "{args:?}: {text}");
+        assert!(text.contains(expected), "{args:?}: {text}");
+    }
+}

@@ -12,7 +12,7 @@ use std::io::Write;
 use super::audited;
 use crate::cli::{AccessCommand, GrantCommand, ReviewFormatArg, RuleCommand, WorkspaceCommand};
 
-use super::{open_org as open, open_store, print, require_org};
+use super::{open_org as open, open_store, print, resolve_org};
 
 fn resource(text: &str) -> anyhow::Result<ResourceRef> {
     ResourceRef::parse(text).map_err(|error| anyhow!("{error}"))
@@ -69,7 +69,8 @@ fn write_or_preview<T>(
 pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
     match command {
         WorkspaceCommand::Create { name, org } => {
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let now = crate::clock::now();
             let workspace = store
                 .write(|tx| {
@@ -94,7 +95,8 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
             });
         }
         WorkspaceCommand::List(org) => {
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let workspaces = store.read(|tx| tx.workspaces().list(&org.org))?;
             print(org.json, &json!({"workspaces": workspaces}), || {
                 workspaces
@@ -111,7 +113,8 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
             org,
         } => {
             let access = TeamAccess::parse(&team_access).map_err(|error| anyhow!("{error}"))?;
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let now = crate::clock::now();
             let folder = store
                 .write(|tx| {
@@ -139,7 +142,8 @@ pub fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
             });
         }
         WorkspaceCommand::Folders { workspace, org } => {
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let folders = store.read(|tx| tx.workspaces().folders(&org.org, &workspace))?;
             print(org.json, &json!({"folders": folders}), || {
                 folders
@@ -176,7 +180,8 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                 expires_at: expires_in_days.map(|days| now + Duration::days(i64::from(days))),
                 created_at: now,
             };
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let Some(stored) = write_or_preview(&store, &org, dry_run, |tx| {
                 let scope = AccessScope::Resource(grant.resource.clone());
                 let (stored, access) =
@@ -208,7 +213,8 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
                 principal: who.as_deref().map(principal).transpose()?,
                 resource: on.as_deref().map(resource).transpose()?,
             };
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let grants = store.read(|tx| tx.grants().list(&org.org, &filter))?;
             print(org.json, &json!({"grants": grants}), || {
                 grants
@@ -225,7 +231,8 @@ pub fn grant(command: GrantCommand) -> anyhow::Result<()> {
             });
         }
         GrantCommand::Revoke { id, dry_run, org } => {
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let now = crate::clock::now();
             let revoked = write_or_preview(&store, &org, dry_run, |tx| {
                 let before = tx.grants().get(&org.org, &id)?;
@@ -275,7 +282,8 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
                 (None, Some(filter)) => Rule::for_filter(&filter, &workspaces, role(&tier)?),
                 _ => anyhow::bail!("give either --group or --filter"),
             };
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let now = crate::clock::now();
             let Some(stored) = write_or_preview(&store, &org, dry_run, |tx| {
                 let scope = AccessScope::WorkspacesMatching(rule.workspaces.clone());
@@ -303,7 +311,8 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             });
         }
         RuleCommand::List(org) => {
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let rules = store.read(|tx| tx.rules().list(&org.org))?;
             print(org.json, &json!({"rules": rules}), || {
                 rules
@@ -314,7 +323,8 @@ pub fn rule(command: RuleCommand) -> anyhow::Result<()> {
             });
         }
         RuleCommand::Delete { id, dry_run, org } => {
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let now = crate::clock::now();
             let deleted = write_or_preview(&store, &org, dry_run, |tx| {
                 let before = tx
@@ -355,7 +365,8 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
             org,
         } => {
             let target = resource(&on)?;
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let (explanation, groups, names) = store
                 .read(|tx| {
                     let (explanation, groups) =
@@ -404,7 +415,8 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
         }
         AccessCommand::Who { resource: on, org } => {
             let target = resource(&on)?;
-            let store = open(&org)?;
+            let mut org = org;
+            let store = open(&mut org)?;
             let (users, names) = store.read(|tx| {
                 let users = tx.access().who_has_access(&org.org, &target, now)?;
                 let ids: Vec<String> = users.iter().map(|(user, _)| user.clone()).collect();
@@ -441,7 +453,7 @@ pub fn access(command: AccessCommand) -> anyhow::Result<()> {
                 ReviewFormatArg::Json => ReviewFormat::Json,
             };
             let store = open_store(&database.database_url)?;
-            require_org(&store, &org)?;
+            let org = resolve_org(&store, &org)?;
             let mut review = AccessReview::new(&org, target, format, now, usize::from(page_size));
             // The first page before anything is written: a bad resource is an error, not a
             // document cut short.

@@ -8,7 +8,7 @@ use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
 use rollcall_store::AuditQuery;
 
-use super::require_org;
+use super::resolve_org;
 use crate::cli::AuditCommand;
 
 /// Records per read.
@@ -41,8 +41,7 @@ fn verify(org: Option<String>, database_url: &str) -> anyhow::Result<()> {
     let store = super::open_store(database_url)?;
     let orgs = match org {
         Some(org) => {
-            require_org(&store, &org)?;
-            vec![org]
+            vec![resolve_org(&store, &org)?]
         }
         None => store
             .read(|tx| tx.orgs().list())?
@@ -93,7 +92,7 @@ fn export(
     database_url: &str,
 ) -> anyhow::Result<()> {
     let store = super::open_store(database_url)?;
-    require_org(&store, &org)?;
+    let org = resolve_org(&store, &org)?;
     let mut query = AuditQuery {
         since: time(since.as_deref())?,
         until: time(until.as_deref())?,

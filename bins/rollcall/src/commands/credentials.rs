@@ -17,7 +17,8 @@ pub const NEW_KEY_ENCRYPTION_KEY_VAR: &str = "ROLLCALL_NEW_KEY_ENCRYPTION_KEY";
 pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
     match command {
         OAuthClientCommand::Create { name, org } => {
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let now = crate::clock::now();
             let created = store
                 .write(|tx| {
@@ -43,7 +44,8 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
             });
         }
         OAuthClientCommand::List(org) => {
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let clients = store
                 .read(|tx| tx.oauth().list(&org.org))
                 .context("cannot list the OAuth clients")?;
@@ -75,7 +77,8 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
             });
         }
         OAuthClientCommand::Revoke { id, org } => {
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let now = crate::clock::now();
             store
                 .write(|tx| {
@@ -95,7 +98,8 @@ pub fn oauth_client(command: OAuthClientCommand) -> anyhow::Result<()> {
             });
         }
         OAuthClientCommand::RotateKey(org) => {
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let now = crate::clock::now();
             let key = store
                 .write(|tx| {
@@ -167,7 +171,8 @@ pub fn jwt_issuer(command: JwtIssuerCommand) -> anyhow::Result<()> {
             }
             let new = rollcall_app::jwt_issuer_request(&body, allow_private_address)
                 .map_err(|error| anyhow!(error))?;
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let now = crate::clock::now();
             let created = store
                 .write(|tx| {
@@ -189,7 +194,8 @@ pub fn jwt_issuer(command: JwtIssuerCommand) -> anyhow::Result<()> {
             });
         }
         JwtIssuerCommand::List(org) => {
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let issuers = store
                 .read(|tx| tx.jwt_issuers().list(&org.org))
                 .context("cannot list the JWT issuers")?;

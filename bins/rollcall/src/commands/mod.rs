@@ -27,10 +27,11 @@ fn open_store(database_url: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open the database {}", config::redact(database_url)))
 }
 
-/// Open the store for a subcommand on one organization, which must exist.
-fn open_org(org: &crate::cli::OrgArgs) -> anyhow::Result<Store> {
+/// Open the store for a subcommand on one organization, which must exist; `org.org`, its
+/// id or its name as given, becomes its id.
+fn open_org(org: &mut crate::cli::OrgArgs) -> anyhow::Result<Store> {
     let store = open_store(&org.database.database_url)?;
-    require_org(&store, &org.org)?;
+    org.org = resolve_org(&store, &org.org)?;
     Ok(store)
 }
 
@@ -51,13 +52,46 @@ fn kind_name(kind: TokenKind) -> &'static str {
     }
 }
 
-/// Fail unless the organization exists.
-pub(crate) fn require_org(store: &Store, org_id: &str) -> anyhow::Result<()> {
-    let org = store
-        .read(|tx| tx.orgs().get(org_id))
+/// The id of the organization `given` names: its id, or else its exact name when exactly
+/// one organization has it. Fails, saying what there is, when none does or several do.
+pub(crate) fn resolve_org(store: &Store, given: &str) -> anyhow::Result<String> {
+    let by_id = store
+        .read(|tx| tx.orgs().get(given))
         .context("cannot read the organization")?;
-    match org {
-        Some(_) => Ok(()),
-        None => bail!("no organization with id {org_id}"),
+    if let Some(org) = by_id {
+        return Ok(org.id);
+    }
+    let orgs = store
+        .read(|tx| tx.orgs().list())
+        .context("cannot read the organizations")?;
+    let named: Vec<_> = orgs.iter().filter(|org| org.name == given).collect();
+    match named.as_slice() {
+        [org] => Ok(org.id.clone()),
+        [] => {
+            let names: Vec<String> = orgs
+                .iter()
+                .take(10)
+                .map(|org| format!("{} ({})", org.name, org.id))
+                .collect();
+            if names.is_empty() {
+                bail!(
+                    "no organization with the id or name {given:?}: there is none yet (rollcall org create NAME)"
+                )
+            }
+            bail!(
+                "no organization with the id or name {given:?}; there are: {}{}",
+                names.join(", "),
+                if orgs.len() > 10 { ", …" } else { "" }
+            )
+        }
+        several => bail!(
+            "{} organizations are named {given:?}: name one by its id ({})",
+            several.len(),
+            several
+                .iter()
+                .map(|org| org.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{TokenCommand, TokenCreateArgs, TokenKindArg, TokenListArgs, TokenRevokeArgs};
 
-use super::{kind_name, require_org};
+use super::{kind_name, resolve_org};
 
 /// Run a `token` subcommand.
 pub fn run(command: TokenCommand) -> anyhow::Result<()> {
@@ -18,9 +18,9 @@ pub fn run(command: TokenCommand) -> anyhow::Result<()> {
     }
 }
 
-fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
+fn create(mut args: TokenCreateArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database.database_url)?;
-    require_org(&store, &args.org)?;
+    args.org = resolve_org(&store, &args.org)?;
     let kind = match args.kind {
         TokenKindArg::Scim => TokenKind::Scim,
         TokenKindArg::Admin => TokenKind::Admin,
@@ -62,9 +62,9 @@ fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn list(args: TokenListArgs) -> anyhow::Result<()> {
+fn list(mut args: TokenListArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database.database_url)?;
-    require_org(&store, &args.org)?;
+    args.org = resolve_org(&store, &args.org)?;
     let tokens = store
         .read(|tx| tx.tokens().list(&args.org, None))
         .context("cannot list the tokens")?;
@@ -98,9 +98,9 @@ fn list(args: TokenListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
+fn revoke(mut args: TokenRevokeArgs) -> anyhow::Result<()> {
     let store = super::open_store(&args.database.database_url)?;
-    require_org(&store, &args.org)?;
+    args.org = resolve_org(&store, &args.org)?;
     let now = crate::clock::now();
     let revoked = store
         .write(|tx| {

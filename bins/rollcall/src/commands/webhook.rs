@@ -28,7 +28,8 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
                         anyhow!(e)
                     }
                 })?;
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let (webhook, delivery) = store
                 .write(|tx| {
                     let webhook = tx.webhooks().create(
@@ -55,7 +56,8 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             });
         }
         WebhookCommand::List(org) => {
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             let listed = store
                 .read(|tx| {
                     let mut listed = Vec::new();
@@ -95,7 +97,8 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<()> {
             });
         }
         WebhookCommand::Delete { id, org } => {
-            let store = super::open_org(&org)?;
+            let mut org = org;
+            let store = super::open_org(&mut org)?;
             match store.write(|tx| tx.webhooks().delete(&org.org, &id)) {
                 Ok(()) => super::print(org.json, &json!({"deleted": id}), || {
                     format!("Deleted webhook {id}.")
