@@ -67,6 +67,10 @@ fn the_first_demo_run_prints_a_working_base_url_and_token() {
     assert_eq!(base_url, format!("http://127.0.0.1:{port}/scim/v2"));
     assert!(token.starts_with("rc_scim_"), "{token}");
     assert!(printed.contains("curl"), "{printed}");
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{port}/console")),
+        "the console's address: {printed}"
+    );
 
     let (printed, reachable) = demo_output(&db.url, free_port());
     assert!(

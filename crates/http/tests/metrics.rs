@@ -505,3 +505,44 @@ async fn webhook_deliveries_and_the_outbox_backlog() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_rate_limited_request_is_counted_by_route_and_in_total() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let label = h.label();
+        h.store
+            .write(|tx| {
+                let mut settings = tx.orgs().settings(&h.a.org_id)?;
+                settings.rate_limit_per_second = 1;
+                settings.rate_limit_burst = 1;
+                tx.orgs().set_settings(&h.a.org_id, &settings)
+            })
+            .unwrap();
+        let state = app_of(&h, false);
+        let scim = state.clone();
+        let service = actix_web::test::init_service(
+            actix_web::App::new().configure(move |config| rollcall_http::configure(config, scim)),
+        )
+        .await;
+        let mut limited = 0;
+        for _ in 0..5 {
+            let reply = send!(service, request(Method::GET, "/scim/v2/Users", &h.a.token));
+            if reply.status == 429 {
+                limited += 1;
+            }
+        }
+        assert!(limited >= 3, "{label}: {limited} of 5 limited");
+        let (_, samples) = scrape(&state).await;
+        assert_eq!(
+            value(&samples, "rollcall_rate_limited_total", &[]),
+            f64::from(limited),
+            "{label}"
+        );
+        let by_route = [("route", "/scim/v2/Users"), ("status", "429")];
+        assert_eq!(
+            value(&samples, "rollcall_http_requests_total", &by_route),
+            f64::from(limited)
+        );
+    }
+}

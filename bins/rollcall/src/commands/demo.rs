@@ -35,6 +35,10 @@ pub fn print(org: &DemoOrg, base_url: &str) {
     println!("  SCIM base URL:  {base_url}");
     println!("  SCIM token:     {token}");
     println!("  admin token:    {}", org.admin_token);
+    println!(
+        "  admin console:  {}/console (sign in with the admin token)",
+        base_url.trim_end_matches("/scim/v2")
+    );
     println!();
     println!("The tokens are shown only this once. Try:");
     println!();
