@@ -7,12 +7,14 @@
 #     token (okta) and in Okta's "HTTP Header" mode, the token with no scheme (okta-header);
 #   - Microsoft's SCIM reference tests (microsoft/run.py): every assertion must pass but the
 #     ones scripts/conformance-expected.txt lists with the decision that makes them fail;
-#   - schemathesis over Okta's OpenAPI description (okta/fuzz.sh): no 5xx, NULs included.
+#   - schemathesis over Okta's OpenAPI description (okta/fuzz.sh): no 5xx, NULs included;
+#   - schemathesis over our own admin API reference (scripts/admin_fuzz.sh, docs/openapi.yaml):
+#     no 5xx, and every status, content type and body as documented (admin-api).
 # They run on a temporary SQLite database, then on a fresh PostgreSQL schema at
 # 127.0.0.1:5432 (skipped when PostgreSQL does not answer, a failure when CI=true).
 # Exits 0 only when every suite passed on every database.
 #   RELEASE=1 scripts/conformance.sh   builds in release mode instead of debug.
-#   SUITES="tester tester-oauth okta okta-header microsoft fuzz" and DATABASES="sqlite postgres" narrow the run.
+#   SUITES="tester tester-oauth okta okta-header microsoft fuzz admin-api" and DATABASES="sqlite postgres" narrow the run.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,7 +25,7 @@ if [ ! -x "$shared/run.sh" ]; then
     echo "conformance: the suites in $shared are missing (set CONFORMANCE_DIR)" >&2
     exit 2
 fi
-suites="${SUITES:-tester tester-oauth okta okta-header microsoft fuzz}"
+suites="${SUITES:-tester tester-oauth okta okta-header microsoft fuzz admin-api}"
 databases="${DATABASES:-sqlite postgres}"
 pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
@@ -66,6 +68,15 @@ new_token() {
     json_field "$json" scim_token
 }
 
+# admin_token NAME BASE: a fresh organization's admin token, its rate limit lifted.
+admin_token() {
+    local json admin
+    json="$("$rollcall" org create "$1" --json 2>>"$workdir/cli.log")" || return 1
+    admin="$(json_field "$json" admin_token)"
+    unlimited "${2%/scim/v2}" "$admin" || return 1
+    echo "$admin"
+}
+
 # oauth_token NAME BASE: a fresh organization's OAuth client, its rate limit lifted, and
 # an access token from BASE's token endpoint.
 oauth_token() {
@@ -85,6 +96,8 @@ run_suite() {
     local name="$1" base="$2" label="$3" token status out
     if [ "$name" = "tester-oauth" ]; then
         token="$(oauth_token "$name" "$base")" || { failures+=("$label $name: OAuth token"); return; }
+    elif [ "$name" = "admin-api" ]; then
+        token="$(admin_token "$name" "$base")" || { failures+=("$label $name: org create"); return; }
     else
         token="$(new_token "$name" "$base")" || { failures+=("$label $name: org create"); return; }
     fi
@@ -113,6 +126,10 @@ run_suite() {
         fuzz)
             # schemathesis keeps its state in the working directory.
             (cd "$workdir" && "$shared/okta/fuzz.sh" "$base" "$token") >"$out" 2>&1
+            status=$?
+            ;;
+        admin-api)
+            (cd "$workdir" && "$root/scripts/admin_fuzz.sh" "${base%/scim/v2}" "$token") >"$out" 2>&1
             status=$?
             ;;
     esac

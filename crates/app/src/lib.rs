@@ -36,7 +36,7 @@ pub use config::ScimConfig;
 pub use counters::CounterSnapshot;
 pub use error::{Error, Failure};
 pub use jobs::{expire_grants, prune_audit, purge_deleted_users};
-pub use metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics};
+pub use metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics, route_templates};
 pub use password::verify_password;
 pub use request::{Body, Headers, Method, Request};
 pub use response::{BodyStream, JSON, Response, SCIM_JSON};

@@ -36,6 +36,7 @@ use crate::counters::Counters;
 use crate::request::Method;
 
 pub(crate) use route::template;
+pub use route::templates as route_templates;
 
 /// The `Content-Type` of the text `/metrics` answers.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

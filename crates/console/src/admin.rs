@@ -14,6 +14,8 @@ use serde_json::Value;
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: Value,
+    /// `Retry-After` of a 429.
+    pub(crate) retry_after: Option<String>,
 }
 
 impl Answer {
@@ -110,6 +112,7 @@ impl<'a> Admin<'a> {
         };
         Answer {
             status: response.status,
+            retry_after: response.header("retry-after").map(str::to_owned),
             body,
         }
     }

@@ -2,7 +2,7 @@
 //! POST needs the session's CSRF token (403 without it). A session whose token the admin
 //! API no longer accepts is closed, and the browser sent to sign in again.
 
-use rollcall_app::{Method, Request, Response};
+use rollcall_app::{Body, Method, Request, Response};
 
 use crate::Console;
 use crate::admin::Admin;
@@ -11,8 +11,35 @@ use crate::layout::redirect;
 use crate::pages::{self, Ctx};
 use crate::session::{self, matches};
 
-/// Answer `request`.
+/// Answer `request`, and log it: one INFO line with the method, path, status and latency
+/// (never the query string, which may hold a filter naming a person, nor a body).
 pub(crate) async fn dispatch(console: &Console, request: &Request) -> Response {
+    let started = std::time::Instant::now();
+    let response = answer(console, request).await;
+    let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    tracing::info!(
+        method = %request.method.as_str(),
+        path = %format!("{}{}", crate::MOUNT, request.path),
+        status = response.status,
+        latency_ms,
+        "console request"
+    );
+    response
+}
+
+async fn answer(console: &Console, request: &Request) -> Response {
+    match request.body {
+        Body::TooLarge => {
+            return pages::refused_early(
+                413,
+                "The form is too large (at most 64 KiB). Nothing was saved.",
+            );
+        }
+        Body::Unreadable => {
+            return pages::refused_early(400, "The form could not be read. Nothing was saved.");
+        }
+        Body::Bytes(_) => {}
+    }
     let path = match request.path.trim_end_matches('/') {
         "" => "/",
         path => path,
@@ -31,8 +58,14 @@ pub(crate) async fn dispatch(console: &Console, request: &Request) -> Response {
             return crate::assets::serve(&static_path["/static/".len()..])
                 .unwrap_or_else(|| pages::not_found(None));
         }
-        (Method::Get | Method::Head, "/sign-in") => return pages::sign_in::form(request, None),
+        (Method::Get | Method::Head, "/sign-in") => {
+            return pages::sign_in::form(console, request, None);
+        }
         (Method::Post, "/sign-in") => return pages::sign_in::submit(console, request).await,
+        (_, "/sign-in") => {
+            return pages::refused_early(405, "The sign-in page takes GET and POST.")
+                .with_header("allow", "GET, HEAD, POST");
+        }
         _ => {}
     }
     let Some((session_id, session)) = signed_in else {
@@ -101,6 +134,26 @@ async fn route(ctx: &Ctx<'_>, path: &str) -> Response {
         ["audit", "export"] if get => pages::audit::export(ctx).await,
         ["webhooks"] if get => pages::webhooks::show(ctx).await,
         ["webhooks", id, "retry"] if post => pages::webhooks::retry(ctx, id).await,
-        _ => pages::not_found(Some(ctx)),
+        other => match allowed(other) {
+            Some(allow) => pages::not_allowed(ctx, allow),
+            None => pages::not_found(Some(ctx)),
+        },
     }
+}
+
+/// The methods a console path is served with, when it is one (the `Allow` of a 405).
+fn allowed(segments: &[&str]) -> Option<&'static str> {
+    Some(match segments {
+        ["overview" | "health" | "directory" | "access" | "audit" | "webhooks"]
+        | ["directory", "users" | "groups", _]
+        | ["access", "why" | "who"]
+        | ["audit", "export"] => "GET, HEAD",
+        ["tokens" | "oauth-clients" | "sign-out"]
+        | ["tokens", _, "revoke" | "rotate"]
+        | ["oauth-clients", _, "revoke"]
+        | ["access", "grants" | "rules"]
+        | ["access", "grants" | "rules", _, "delete"]
+        | ["webhooks", _, "retry"] => "POST",
+        _ => return None,
+    })
 }

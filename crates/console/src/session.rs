@@ -41,10 +41,22 @@ pub(crate) struct Session {
     expires_at: DateTime<Utc>,
 }
 
-/// The sessions of this instance, by id.
-#[derive(Debug, Default)]
+/// The sessions of this instance, by id, and the key that signs its sign-in forms' tokens.
+#[derive(Debug)]
 pub(crate) struct Sessions {
     by_id: Mutex<HashMap<String, Session>>,
+    form_key: [u8; 32],
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        let mut form_key = [0u8; 32];
+        rand::rng().fill_bytes(&mut form_key);
+        Sessions {
+            by_id: Mutex::default(),
+            form_key,
+        }
+    }
 }
 
 /// A random token of 32 bytes, hex.
@@ -60,6 +72,32 @@ pub(crate) fn matches(given: &str, expected: &str) -> bool {
 }
 
 impl Sessions {
+    /// A new sign-in form token: random, signed by this console, so a value a client made up
+    /// (or planted in a cookie from a sibling domain) is never accepted.
+    pub(crate) fn form_token(&self) -> String {
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let nonce = hex::encode(nonce);
+        let signature = self.sign(&nonce);
+        format!("{nonce}.{signature}")
+    }
+
+    /// Whether `token` is a form token this console signed.
+    pub(crate) fn signed_form_token(&self, token: &str) -> bool {
+        token
+            .split_once('.')
+            .is_some_and(|(nonce, signature)| matches(signature, &self.sign(nonce)))
+    }
+
+    fn sign(&self, nonce: &str) -> String {
+        use hmac::Mac;
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.form_key) else {
+            return String::new();
+        };
+        mac.update(nonce.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// Open a session for `token` at `now`: its id.
     pub(crate) fn open(&self, token: String, org_name: String, now: DateTime<Utc>) -> String {
         let id = random_token();

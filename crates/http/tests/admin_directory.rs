@@ -36,6 +36,17 @@ async fn the_directory_read_with_an_admin_token() {
         );
         assert_eq!(status, 200);
         assert_eq!(one["groups"][0]["value"], staff.as_str(), "{label}");
+        // Links point where the resources live: the SCIM API.
+        let location = one["meta"]["location"].as_str().unwrap();
+        assert!(
+            location.ends_with(&format!("/scim/v2/Users/{ann}")),
+            "{location}"
+        );
+        let group_ref = one["groups"][0]["$ref"].as_str().unwrap();
+        assert!(
+            group_ref.ends_with(&format!("/scim/v2/Groups/{staff}")),
+            "{group_ref}"
+        );
         let (_, groups, _) = call!(
             app,
             admin("GET", "/admin/v1/groups?attributes=displayName", adm, None)

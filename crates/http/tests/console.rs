@@ -430,3 +430,144 @@ async fn the_session_cookie_is_secure_behind_a_trusted_tls_proxy() {
     .await;
     assert!(!cookies(&form)[0].contains("Secure"));
 }
+
+#[actix_web::test]
+async fn forged_sign_in_tokens_big_forms_wrong_methods_and_rotation() {
+    let h = Harness::new(TestDb::sqlite());
+    let app = console_app!(h);
+    let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+
+    // A sign-in token the client made up (a planted cookie and the same value in the form)
+    // signs nobody in.
+    let forged = page!(
+        &app,
+        TestRequest::post()
+            .uri("/console/sign-in")
+            .insert_header(("cookie", "rollcall_console_sign_in=abc.def"))
+            .set_form([("csrf", "abc.def"), ("token", admin_token.as_str())]),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let session = sign_in!(&app, &admin_token);
+
+    // A form past 64 KiB: 413, not a misleading CSRF refusal; nothing created.
+    let overview = page!(
+        &app,
+        TestRequest::get()
+            .uri("/console/overview")
+            .insert_header(("cookie", session.clone()))
+    )
+    .await;
+    let csrf_token = csrf(&overview.body);
+    let big = page!(
+        &app,
+        TestRequest::post()
+            .uri("/console/tokens")
+            .insert_header(("cookie", session.clone()))
+            .set_form([("csrf", csrf_token.clone()), ("name", "x".repeat(70_000))]),
+    )
+    .await;
+    assert_eq!(big.status, 413, "{}", big.body);
+    // A name the API refuses (too long, or with a control character): 400, nothing created.
+    for name in ["n".repeat(201), "red\u{1b}[31m".to_owned()] {
+        let refused = page!(
+            &app,
+            TestRequest::post()
+                .uri("/console/tokens")
+                .insert_header(("cookie", session.clone()))
+                .set_form([("csrf", csrf_token.clone()), ("name", name)]),
+        )
+        .await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+    }
+
+    // Wrong methods on console pages: 405 with Allow; bad inputs: 400.
+    let cases: &[(&str, &str, u16, Option<&str>)] = &[
+        ("PUT", "/console/overview", 405, Some("GET, HEAD")),
+        ("GET", "/console/tokens", 405, Some("POST")),
+        ("DELETE", "/console/sign-in", 405, Some("GET, HEAD, POST")),
+        ("GET", "/console/access/why", 400, None),
+        ("GET", "/console/access/who", 400, None),
+        ("GET", "/console/directory?kind=evil", 400, None),
+        ("GET", "/console/directory?start=0", 400, None),
+        ("GET", "/console/audit/export?cursor=abc", 400, None),
+        ("GET", "/console/nowhere", 404, None),
+    ];
+    for (method, uri, status, allow) in cases {
+        let answer = page!(
+            &app,
+            TestRequest::default()
+                .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(uri)
+                .insert_header(("cookie", session.clone())),
+        )
+        .await;
+        assert_eq!(answer.status, *status, "{method} {uri}");
+        if let Some(allow) = allow {
+            assert_eq!(
+                answer.headers.get("allow").unwrap(),
+                allow,
+                "{method} {uri}"
+            );
+        }
+        assert!(
+            answer.headers.get("content-security-policy").is_some(),
+            "{method} {uri}"
+        );
+    }
+
+    // Rotation keeps the name and the expiry, and a revoked token is not rotated again.
+    let created = page!(
+        &app,
+        TestRequest::post()
+            .uri("/console/tokens")
+            .insert_header(("cookie", session.clone()))
+            .set_form([
+                ("csrf", csrf_token.clone()),
+                ("name", "short-lived".to_owned()),
+                ("expires_in_days", "5".to_owned()),
+            ]),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let tokens = |store: &rollcall_store::Store| {
+        store
+            .read(|tx| tx.tokens().list(&h.a.org_id, Some(TokenKind::Scim)))
+            .unwrap()
+    };
+    let old = tokens(&h.store)
+        .into_iter()
+        .find(|t| t.name.as_deref() == Some("short-lived"))
+        .unwrap();
+    let rotate = |id: String| {
+        TestRequest::post()
+            .uri(&format!("/console/tokens/{id}/rotate"))
+            .insert_header(("cookie", session.clone()))
+            .set_form([("csrf", csrf_token.clone())])
+    };
+    let rotated = page!(&app, rotate(old.id.clone())).await;
+    assert_eq!(rotated.status, 201, "{}", rotated.body);
+    let after = tokens(&h.store);
+    let successor = after
+        .iter()
+        .find(|t| t.name.as_deref() == Some("short-lived") && t.id != old.id)
+        .unwrap();
+    // The expiry is kept (to the second, as the API shows it).
+    let kept = successor.expires_at.unwrap() - old.expires_at.unwrap();
+    assert!(kept.num_milliseconds().abs() < 1000, "{kept}");
+    assert!(
+        after
+            .iter()
+            .find(|t| t.id == old.id)
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    let again = page!(&app, rotate(old.id.clone())).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(
+        tokens(&h.store).len(),
+        after.len(),
+        "no token made by a second rotation"
+    );
+}

@@ -207,6 +207,20 @@ async fn a_dry_run_answers_the_delta_and_changes_nothing() {
             let (got, reply) = admin!(app, &admin, method, &uri, body);
             assert_eq!(got, status, "{label}: {uri}: {reply}");
         }
+        // Without a valid credential, a dry run of any write is a 401, never a 400 that
+        // tells a stranger how the route reads its query.
+        for (method, uri) in [
+            ("DELETE", "/admin/v1/webhooks/nope?dry_run=true"),
+            ("POST", "/admin/v1/webhooks/nope/retry?dry_run=true"),
+            ("DELETE", "/admin/v1/webhooks/nope?dry_run=TRUE"),
+            ("POST", "/admin/v1/scim-tokens?dry_run=true"),
+            ("POST", "/admin/v1/grants?dry_run=maybe"),
+        ] {
+            for token in ["rc_admin_bogus", h.a.token.as_str()] {
+                let (got, reply) = admin!(app, token, method, uri, Some(json!({})));
+                assert_eq!(got, 401, "{label}: {method} {uri}: {reply}");
+            }
+        }
         let after = h.db.snapshot().unwrap();
         for (table, rows) in &before {
             assert_eq!(

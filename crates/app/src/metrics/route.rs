@@ -65,6 +65,14 @@ const ADMIN: [&str; 28] = [
 /// The admin schema routes (`{urn}` rather than `{id}`).
 const ADMIN_SCHEMAS: [&str; 2] = ["/admin/v1/schemas", "/admin/v1/schemas/{urn}"];
 
+/// Every route template of `api` (with its mount), as its router serves them.
+pub fn templates(api: Api) -> Vec<&'static str> {
+    match api {
+        Api::Scim => SCIM.to_vec(),
+        Api::Admin => ADMIN.iter().chain(&ADMIN_SCHEMAS).copied().collect(),
+    }
+}
+
 /// The template of `path` (below `api`'s mount), or [`UNMATCHED`]. SCIM endpoints match in
 /// any case, as the lenient dialect serves them; a trailing slash is dropped.
 pub(crate) fn template(api: Api, path: &str) -> &'static str {
@@ -202,6 +210,44 @@ mod tests {
         for (api, path, expected) in cases {
             assert_eq!(template(*api, path), *expected, "{api:?} {path}");
         }
+    }
+
+    /// The admin router's own patterns (`(["workspaces", id, "folders"], Get)` in
+    /// `surface/admin/routes.rs`) are exactly this table's templates.
+    #[test]
+    fn the_admin_table_is_the_admin_router() {
+        let source = include_str!("../surface/admin/routes.rs");
+        let dispatch = source
+            .split("pub(crate) async fn dispatch")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .unwrap_or_default();
+        let mut routed: Vec<String> = dispatch
+            .lines()
+            .filter_map(|line| {
+                let start = line.find("([")? + 2;
+                let end = start + line[start..].find(']')?;
+                let parts: Vec<String> = line[start..end]
+                    .split(", ")
+                    .map(|part| match part.trim_matches('"') {
+                        "id" => "{id}".to_owned(),
+                        "urn" => "{urn}".to_owned(),
+                        literal => literal.to_owned(),
+                    })
+                    .collect();
+                // `"users" | "groups"` arms are the 405s of routes listed on their own.
+                (!parts.iter().any(|part| part.contains('|')))
+                    .then(|| format!("/admin/v1/{}", parts.join("/")))
+            })
+            .collect();
+        routed.sort();
+        routed.dedup();
+        let mut table: Vec<String> = templates(Api::Admin)
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        table.sort();
+        assert_eq!(routed, table);
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub(crate) struct Call<'r> {
     prehashed: Arc<Prehashed>,
     /// The client's address (behind a trusted proxy, the one it forwarded for).
     pub(crate) client: Option<IpAddr>,
+    /// Where the links of SCIM resources point, when not below this API's own mount (the
+    /// admin API's read-only directory links to `/scim/v2`, where the resources live).
+    pub(crate) links_base: Option<String>,
 }
 
 /// A request deviation in a strict organization: its endpoint does not exist there (404).
@@ -92,6 +95,7 @@ impl<'r> Call<'r> {
                 || forwarded_for(request),
                 &app.config.trusted_proxies,
             ),
+            links_base: None,
         }
     }
 
@@ -130,9 +134,10 @@ impl<'r> Call<'r> {
         body::json(self.request, &self.app.config, limit)
     }
 
-    /// The absolute URL of the API's mount point.
+    /// The absolute URL the links of SCIM resources start from: the API's mount point,
+    /// unless the handler named another ([`Call::links_base`]).
     pub(crate) fn base_url(&self) -> &str {
-        &self.request.base_url
+        self.links_base.as_deref().unwrap_or(&self.request.base_url)
     }
 
     /// The request's path as the client sent it, mount point included (for messages).

@@ -246,6 +246,7 @@ async fn resolve_user(ctx: &Ctx<'_>, given: &str) -> Result<(String, String), An
         _ => Err(Answer {
             status: 404,
             body: json!({"error": {"code": "not_found", "message": format!("no user named {given:?}")}}),
+            retry_after: None,
         }),
     }
 }
@@ -271,7 +272,7 @@ async fn preview(
         .collect();
     let content = html! {
         p role="status" class="notice" {
-            (what) " would change the access of " (delta["count"].as_u64().unwrap_or(0)) " user–resource pairs. Nothing is saved until you confirm."
+            (what) ": " (delta["count"].as_u64().unwrap_or(0)) " changes of access (user and resource). Nothing is saved until you confirm."
         }
         @if changes.is_empty() { p { "It changes nobody's access." } } @else {
             div class="table-wrap" { table {
@@ -316,7 +317,13 @@ pub(crate) async fn add_grant(ctx: &Ctx<'_>) -> Response {
     } else {
         form.get("group").to_owned()
     };
-    let (resource_type, resource_id) = form.get("resource").split_once(':').unwrap_or(("", ""));
+    let Some((resource_type, resource_id)) = form.get("resource").split_once(':') else {
+        return ctx.refused(
+            "/access",
+            "Access",
+            "Resource: choose a workspace or a folder.",
+        );
+    };
     let mut body = json!({
         "principal": {"type": principal_type, "id": principal},
         "resource": {"type": resource_type, "id": resource_id},
@@ -339,13 +346,31 @@ pub(crate) async fn add_grant(ctx: &Ctx<'_>) -> Response {
     }
     let hidden = [
         ("principal_type", principal_type.to_owned()),
-        ("group", principal.clone()),
-        ("user", principal.clone()),
+        (
+            "group",
+            if principal_type == "group" {
+                principal.clone()
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "user",
+            if principal_type == "user" {
+                principal.clone()
+            } else {
+                String::new()
+            },
+        ),
         ("resource", form.get("resource").to_owned()),
         ("role", form.get("role").to_owned()),
         ("expires_at", form.get("expires_at").to_owned()),
     ];
-    let what = format!("Grant {} on the resource", form.get("role"));
+    let resources: HashMap<String, String> = resources(&ctx.admin).await.into_iter().collect();
+    let resource_label = resources
+        .get(form.get("resource"))
+        .map_or(form.get("resource"), String::as_str);
+    let what = format!("Grant {} on {resource_label}", form.get("role"));
     preview(ctx, &what, &answer.body, "/access/grants", &hidden).await
 }
 
@@ -435,6 +460,9 @@ pub(crate) async fn delete_rule(ctx: &Ctx<'_>, id: &str) -> Response {
 
 /// `GET /console/access/why?user=&resource=`: the explanation of a user's role.
 pub(crate) async fn why(ctx: &Ctx<'_>) -> Response {
+    if ctx.query.get("user").is_empty() || ctx.query.get("resource").is_empty() {
+        return ctx.refused("/access", "Access", "Name a user and a resource.");
+    }
     let (id, name) = match resolve_user(ctx, ctx.query.get("user")).await {
         Ok(user) => user,
         Err(error) => return show(ctx, Some(&error)).await,
@@ -506,6 +534,9 @@ fn describe(contribution: &Value) -> String {
 /// `GET /console/access/who?resource=`: every user with a role there.
 pub(crate) async fn who(ctx: &Ctx<'_>) -> Response {
     let resource = ctx.query.get("resource");
+    if resource.is_empty() {
+        return ctx.refused("/access", "Access", "Name a resource.");
+    }
     let answer = ctx
         .admin
         .get(&format!("/access?resource={}", encode(resource)))

@@ -12,8 +12,9 @@ use crate::layout::notice;
 
 /// The filters the page passes on to `GET /admin/v1/audit`.
 const FILTERS: [&str; 5] = ["since", "until", "actor", "target", "type"];
-/// Records exported at most.
-const EXPORT_LIMIT: usize = 100_000;
+/// Records exported at most (held in memory while the document is built); past it the
+/// export says it is incomplete, and `rollcall audit export` streams the whole trail.
+const EXPORT_LIMIT: usize = 10_000;
 
 /// The admin query of the page's filters (and `cursor`, when `with_cursor`).
 fn query(ctx: &Ctx<'_>, with_cursor: bool) -> String {
@@ -94,6 +95,14 @@ pub(crate) async fn show(ctx: &Ctx<'_>) -> Response {
 /// `GET /console/audit/export`: every record the filters select (up to
 /// [`EXPORT_LIMIT`]), newest first, as one JSON document to download.
 pub(crate) async fn export(ctx: &Ctx<'_>) -> Response {
+    if ctx.query.non_empty("cursor").is_some() {
+        // An export is of everything the filters select; a cursor would silently cut it.
+        return ctx.refused(
+            "/audit",
+            "Audit",
+            "An export takes the filters only, not a cursor.",
+        );
+    }
     let filters = query(ctx, false);
     let mut events: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
@@ -119,7 +128,12 @@ pub(crate) async fn export(ctx: &Ctx<'_>) -> Response {
         }
     }
     let complete = events.len() < EXPORT_LIMIT;
-    let body = json!({"filters": ctx.query_filters(), "complete": complete, "events": events});
+    let mut body = json!({"filters": ctx.query_filters(), "complete": complete, "events": events});
+    if !complete {
+        body["note"] = json!(format!(
+            "the first {EXPORT_LIMIT} records only: narrow the filters, or use `rollcall audit export` for the whole trail"
+        ));
+    }
     Response::text(200, "application/json", body.to_string()).with_header(
         "content-disposition",
         "attachment; filename=\"rollcall-audit.json\"",

@@ -15,15 +15,30 @@ const PAGE: u32 = 50;
 
 /// `GET /console/directory?kind=users|groups&filter=`.
 pub(crate) async fn search(ctx: &Ctx<'_>) -> Response {
-    let groups = ctx.query.get("kind") == "groups";
+    let groups = match ctx.query.get("kind") {
+        "groups" => true,
+        "users" | "" => false,
+        _ => return ctx.refused("/directory", "Directory", "Search users or groups."),
+    };
     let filter = ctx.query.get("filter");
+    let start: u64 = match ctx.query.non_empty("start").map(str::parse::<u64>) {
+        None => 1,
+        Some(Ok(start)) if start >= 1 => start,
+        Some(_) => {
+            return ctx.refused(
+                "/directory",
+                "Directory",
+                "start must be a whole number from 1.",
+            );
+        }
+    };
     let endpoint = if groups { "/groups" } else { "/users" };
     let attributes = if groups {
         "displayName"
     } else {
         "userName,displayName,active"
     };
-    let mut query = format!("{endpoint}?count={PAGE}&attributes={attributes}");
+    let mut query = format!("{endpoint}?count={PAGE}&startIndex={start}&attributes={attributes}");
     if !filter.is_empty() {
         query.push_str(&format!("&filter={}", encode(filter)));
     }
@@ -33,6 +48,16 @@ pub(crate) async fn search(ctx: &Ctx<'_>) -> Response {
         .into_iter()
         .flatten()
         .collect();
+    let total = answer.body["totalResults"].as_u64().unwrap_or(0);
+    let shown = u64::try_from(found.len()).unwrap_or(0);
+    let kind = if groups { "groups" } else { "users" };
+    let page_link = |from: u64| {
+        format!(
+            "{}/directory?kind={kind}&filter={}&start={from}",
+            crate::MOUNT,
+            encode(filter)
+        )
+    };
     let content = html! {
         form method="get" action={ (crate::MOUNT) "/directory" } role="search" {
             label for="kind" { "Search" }
@@ -48,7 +73,7 @@ pub(crate) async fn search(ctx: &Ctx<'_>) -> Response {
             button type="submit" { "Search" }
         }
         @if !answer.ok() { (notice(&answer.message(), true)) } @else {
-            h2 { (answer.body["totalResults"]) " found" @if found.len() < usize::try_from(answer.body["totalResults"].as_u64().unwrap_or(0)).unwrap_or(0) { " (first " (found.len()) " shown)" } }
+            h2 { (total) " found" @if shown > 0 && shown < total { " (" (start) " to " (start + shown - 1) " shown)" } }
             div class="table-wrap" { table {
                 @if groups {
                     thead { tr { th scope="col" { "Group" } th scope="col" { "Id" } } }
@@ -65,6 +90,12 @@ pub(crate) async fn search(ctx: &Ctx<'_>) -> Response {
                     } } }
                 }
             } }
+            @if start > 1 || start + shown <= total {
+                nav aria-label="Pages of results" {
+                    @if start > 1 { a rel="prev" href=(page_link(start.saturating_sub(u64::from(PAGE)).max(1))) { "Previous " (PAGE) } " " }
+                    @if shown > 0 && start + shown <= total { a rel="next" href=(page_link(start + shown)) { "Next " (PAGE) } }
+                }
+            }
         }
     };
     let status = if answer.ok() { 200 } else { answer.status };
@@ -131,6 +162,13 @@ pub(crate) async fn group(ctx: &Ctx<'_>, id: &str) -> Response {
     }
     let group = &answer.body;
     let members: Vec<&Value> = group["members"].as_array().into_iter().flatten().collect();
+    let user_ids: Vec<String> = members
+        .iter()
+        .take(500)
+        .filter(|member| text(&member["type"]) != "Group")
+        .map(|member| text(&member["value"]).to_owned())
+        .collect();
+    let names = super::user_names(&ctx.admin, &user_ids).await;
     let name = text(&group["displayName"]);
     let content = html! {
         dl class="values" {
@@ -143,7 +181,9 @@ pub(crate) async fn group(ctx: &Ctx<'_>, id: &str) -> Response {
             ul { @for member in members.iter().take(500) {
                 @let kind = if text(&member["type"]) == "Group" { "groups" } else { "users" };
                 li { a href={ (crate::MOUNT) "/directory/" (kind) "/" (encode(text(&member["value"]))) } {
-                    @if text(&member["display"]).is_empty() { (text(&member["value"])) } @else { (text(&member["display"])) }
+                    @let id = text(&member["value"]);
+                    @if let Some(user_name) = names.get(id) { (user_name) }
+                    @else if text(&member["display"]).is_empty() { (id) } @else { (text(&member["display"])) }
                 } }
             } }
         }

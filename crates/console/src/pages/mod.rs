@@ -80,7 +80,21 @@ impl Ctx<'_> {
             (notice(&answer.message(), true))
             p { a href={ (crate::MOUNT) (current) } { "Back" } }
         };
-        self.page(answer.status, current, title, &content)
+        let page = self.page(answer.status, current, title, &content);
+        match &answer.retry_after {
+            Some(seconds) => page.with_header("retry-after", seconds.clone()),
+            None => page,
+        }
+    }
+
+    /// A page that refuses the request's input (400) with `message`.
+    pub(crate) fn refused(&self, current: &str, title: &str, message: &str) -> Response {
+        let answer = Answer {
+            status: 400,
+            body: serde_json::json!({"error": {"code": "invalid_request", "message": message}}),
+            retry_after: None,
+        };
+        self.failed(current, title, &answer)
     }
 }
 
@@ -179,6 +193,27 @@ pub(crate) fn not_found(ctx: Option<&Ctx<'_>>) -> Response {
             html_response(404, &page(&chrome, &content))
         }
     }
+}
+
+/// 405 for a console path asked with a method it is not served with.
+pub(crate) fn not_allowed(ctx: &Ctx<'_>, allow: &'static str) -> Response {
+    let content = html! { p { "This page is not served with that method." } };
+    ctx.page(405, "", "Method not allowed", &content)
+        .with_header("allow", allow)
+}
+
+/// A request refused before anything was read (`status`, with `message`).
+pub(crate) fn refused_early(status: u16, message: &str) -> Response {
+    let chrome = Chrome {
+        current: "",
+        title: "Refused",
+        signed_in: None,
+    };
+    let content = html! {
+        (notice(message, true))
+        p { a href={ (crate::MOUNT) "/" } { "Back to the console" } }
+    };
+    html_response(status, &page(&chrome, &content))
 }
 
 /// 403 for a refused form.

@@ -6,7 +6,7 @@ use rollcall_app::Response;
 use serde_json::{Value, json};
 
 use super::{Ctx, text, when};
-use crate::admin::origin;
+use crate::admin::{Answer, origin};
 use crate::form::encode;
 use crate::layout::{notice, redirect};
 
@@ -141,8 +141,7 @@ fn token_table(ctx: &Ctx<'_>, tokens: &Value) -> Markup {
                         td { @if token["expires_at"].is_null() { "never" } @else { (when(&token["expires_at"])) } }
                         td { (status) }
                         td { @if status == "active" {
-                            (ctx.button(&format!("/tokens/{}/rotate", encode(id)), "Rotate", "secondary",
-                                &[("name", text(&token["name"]))]))
+                            (ctx.button(&format!("/tokens/{}/rotate", encode(id)), "Rotate", "secondary", &[]))
                             " "
                             (ctx.button(&format!("/tokens/{}/revoke", encode(id)), "Revoke", "danger", &[]))
                         } }
@@ -232,9 +231,39 @@ pub(crate) async fn revoke_token(ctx: &Ctx<'_>, id: &str) -> Response {
 /// `POST /console/tokens/{id}/rotate`: a new token of the same name, then the old one
 /// revoked (paste the new one into the IdP before the next sync).
 pub(crate) async fn rotate_token(ctx: &Ctx<'_>, id: &str) -> Response {
+    // The token as it is now: only an active one is rotated, and its successor keeps its
+    // name and its expiry.
+    let tokens = ctx.admin.get("/scim-tokens").await;
+    if !tokens.ok() {
+        return ctx.failed("/overview", "Overview", &tokens);
+    }
+    let old = tokens.body["scim_tokens"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|token| token["id"] == id);
+    let Some(old) = old else {
+        let answer = Answer {
+            status: 404,
+            body: json!({"error": {"code": "not_found", "message": "no such SCIM token"}}),
+            retry_after: None,
+        };
+        return ctx.failed("/overview", "Overview", &answer);
+    };
+    if status_of(old, ctx.console.app.now()) != "active" {
+        let answer = Answer {
+            status: 409,
+            body: json!({"error": {"code": "conflict", "message": "this token is revoked or expired: create a new one instead"}}),
+            retry_after: None,
+        };
+        return ctx.failed("/overview", "Overview", &answer);
+    }
     let mut body = json!({});
-    if let Some(name) = ctx.form.non_empty("name") {
+    if let Some(name) = old["name"].as_str() {
         body["name"] = json!(name);
+    }
+    if let Some(expires_at) = old["expires_at"].as_str() {
+        body["expires_at"] = json!(expires_at);
     }
     let answer = ctx.admin.post("/scim-tokens", &body).await;
     if !answer.ok() {

@@ -9,14 +9,14 @@ use crate::Console;
 use crate::admin::Admin;
 use crate::form::Form;
 use crate::layout::{Chrome, html_response, notice, page, redirect};
-use crate::session::{self, SIGN_IN_COOKIE, matches, random_token, set_cookie};
+use crate::session::{self, SIGN_IN_COOKIE, matches, set_cookie};
 
 /// How long the sign-in form stays valid, in seconds.
 const FORM_MAX_AGE: i64 = 3600;
 
 /// `GET /console/sign-in` (also after a refused attempt, with `error` and its status).
-pub(crate) fn form(request: &Request, error: Option<(u16, &str)>) -> Response {
-    let token = random_token();
+pub(crate) fn form(console: &Console, request: &Request, error: Option<(u16, &str)>) -> Response {
+    let token = console.sessions.form_token();
     let ended = Form::query(request).get("ended") == "1";
     let chrome = Chrome {
         current: "/sign-in",
@@ -51,7 +51,7 @@ pub(crate) fn form(request: &Request, error: Option<(u16, &str)>) -> Response {
 pub(crate) async fn submit(console: &Console, request: &Request) -> Response {
     let fields = Form::body(request);
     let expected = session::cookie(request, SIGN_IN_COOKIE).unwrap_or_default();
-    if !matches(fields.get("csrf"), &expected) {
+    if !console.sessions.signed_form_token(&expected) || !matches(fields.get("csrf"), &expected) {
         return crate::pages::forbidden(
             "The sign-in form is out of date or did not come from the console. Reload it and \
              try again.",
@@ -59,7 +59,7 @@ pub(crate) async fn submit(console: &Console, request: &Request) -> Response {
     }
     let token = fields.get("token");
     if token.is_empty() {
-        return form(request, Some((400, "Enter an admin token.")));
+        return form(console, request, Some((400, "Enter an admin token.")));
     }
     let admin = Admin::new(&console.app, token.to_owned(), request);
     let answer = admin.get("/org").await;
@@ -80,6 +80,7 @@ pub(crate) async fn submit(console: &Console, request: &Request) -> Response {
                 .with_header("set-cookie", set_cookie(request, SIGN_IN_COOKIE, None, 0))
         }
         401 => form(
+            console,
             request,
             Some((
                 401,
@@ -88,9 +89,10 @@ pub(crate) async fn submit(console: &Console, request: &Request) -> Response {
             )),
         ),
         429 => form(
+            console,
             request,
             Some((429, "Too many attempts. Wait a minute and try again.")),
         ),
-        status => form(request, Some((status, &answer.message()))),
+        status => form(console, request, Some((status, &answer.message()))),
     }
 }

@@ -43,3 +43,26 @@ pub(crate) fn optional_string(
         ))),
     }
 }
+
+/// The longest name of a credential (a SCIM token, an OAuth client).
+pub(crate) const MAX_CREDENTIAL_NAME: usize = 200;
+
+/// The optional `name` of a credential: at most [`MAX_CREDENTIAL_NAME`] characters, and no
+/// control character (a name is printed by `rollcall token list`, where an escape sequence
+/// would rewrite the operator's terminal).
+pub(crate) fn credential_name(object: &Map<String, Value>) -> Result<Option<String>, Error> {
+    let name = optional_string(object, "name")?;
+    if let Some(name) = &name {
+        if name.chars().count() > MAX_CREDENTIAL_NAME {
+            return Err(Error::invalid_request(format!(
+                "name must be at most {MAX_CREDENTIAL_NAME} characters"
+            )));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Error::invalid_request(
+                "name must not hold control characters",
+            ));
+        }
+    }
+    Ok(name)
+}

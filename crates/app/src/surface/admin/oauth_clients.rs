@@ -8,7 +8,7 @@ use rollcall_store::OAuthClient;
 use serde_json::{Value, json};
 
 use super::audited::{Recorded, audited};
-use super::body::{object, optional_string};
+use super::body::{credential_name, object};
 use super::list_all;
 use crate::error::Error;
 use crate::response::Response;
@@ -34,7 +34,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
     let fields = object(&body, &["name"])?;
-    let name = optional_string(fields, "name")?;
+    let name = credential_name(fields)?;
     if name.as_ref().is_some_and(|name| name.len() > MAX_NAME) {
         return Err(Error::invalid_request(format!(
             "name is longer than {MAX_NAME} bytes"

@@ -14,6 +14,16 @@ use super::{
     tokens, webhooks, workspaces,
 };
 
+/// The SCIM API's mount beside the admin API's: where the directory's resources live, so
+/// their `meta.location` and `$ref` point there.
+fn scim_links(call: &mut Call<'_>) {
+    let base = &call.request.base_url;
+    let origin = base
+        .strip_suffix(crate::api::Api::Admin.prefix())
+        .unwrap_or(base);
+    call.links_base = Some(format!("{origin}{}", crate::api::Api::Scim.prefix()));
+}
+
 /// A SCIM answer given by the admin API: plain JSON, as every admin answer is.
 fn directory(answer: Result<Response, Error>) -> Result<Response, Error> {
     answer.map(|response| response.replacing_header("content-type", crate::response::JSON))
@@ -35,6 +45,9 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
         // database (PostgreSQL refuses NUL characters outright).
         call.credential()?;
         return Err(Error::admin(404, "not_found", "resource not found"));
+    }
+    if matches!(segments.first(), Some(&("users" | "groups"))) {
+        scim_links(call);
     }
     use Method::{Delete, Get, Patch, Post};
     match (segments.as_slice(), &method) {

@@ -7,7 +7,7 @@ use rollcall_store::{TokenInfo, TokenKind};
 use serde_json::{Value, json};
 
 use super::audited::{Recorded, audited};
-use super::body::{object, optional_string};
+use super::body::{credential_name, object};
 use super::list_all;
 use crate::error::Error;
 use crate::response::Response;
@@ -25,23 +25,52 @@ fn document(info: &TokenInfo) -> Value {
     })
 }
 
-/// `POST /admin/v1/scim-tokens`: `{"name"?, "expires_in_days"?}` → 201 with `secret`.
+/// The longest lifetime of a SCIM token, in days (ten years).
+const MAX_TOKEN_DAYS: i64 = 3650;
+
+/// `POST /admin/v1/scim-tokens`: `{"name"?, "expires_in_days"? | "expires_at"?}` → 201 with
+/// `secret`. `expires_at` (RFC 3339, in the future, at most ten years away) lets a rotation
+/// keep the expiry of the token it replaces.
 pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
     let credential = call.credential()?;
     let body = call.json(Limit::Body)?;
-    let fields = object(&body, &["name", "expires_in_days"])?;
-    let name = optional_string(fields, "name")?;
+    let fields = object(&body, &["name", "expires_in_days", "expires_at"])?;
+    let name = credential_name(fields)?;
+    let now = call.now();
     let days = match fields.get("expires_in_days") {
         None | Some(Value::Null) => None,
         Some(value) => Some(
             value
                 .as_u64()
-                .filter(|days| (1..=3650).contains(days))
+                .and_then(|days| i64::try_from(days).ok())
+                .filter(|days| (1..=MAX_TOKEN_DAYS).contains(days))
                 .ok_or_else(|| Error::invalid_request("expires_in_days must be 1 to 3650"))?,
         ),
     };
-    let now = call.now();
-    let expires_at = days.map(|days| now + Duration::days(i64::try_from(days).unwrap_or(3650)));
+    let at = match fields.get("expires_at") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_str()
+                .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+                .map(|at| at.with_timezone(&chrono::Utc))
+                .filter(|at| *at > now && *at <= now + Duration::days(MAX_TOKEN_DAYS))
+                .ok_or_else(|| {
+                    Error::invalid_request(
+                        "expires_at must be an RFC 3339 time in the future, at most 3650 days away",
+                    )
+                })?,
+        ),
+    };
+    let expires_at = match (days, at) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid_request(
+                "give expires_in_days or expires_at, not both",
+            ));
+        }
+        (Some(days), None) => Some(now + Duration::days(days)),
+        (None, at) => at,
+    };
     let created = audited(
         call,
         &credential,

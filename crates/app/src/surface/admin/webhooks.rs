@@ -265,20 +265,13 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
     Ok(Response::json(200, &json!({"webhooks": documents})))
 }
 
-/// `DELETE /admin/v1/webhooks/{id}` → 204; another organization's id is a 404. It
-/// changes no one's access: no dry run.
 /// `POST /admin/v1/webhooks/{id}/retry`: the next delivery attempt is due now instead of
 /// after its backoff; 202 (the dispatcher delivers at its next pass), recorded as
 /// `webhook.retry`.
 pub(crate) async fn retry(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
-    if super::audited::dry_run(&call.request.query)? {
-        return Err(Error::invalid_request(
-            "dry_run is offered on writes that can change access; this one cannot",
-        ));
-    }
     let credential = call.credential()?;
     let id = id.to_owned();
-    super::audited::previewable(
+    super::audited::audited(
         call,
         &credential,
         "webhook.retry",
@@ -305,7 +298,12 @@ pub(crate) async fn retry(call: &mut Call<'_>, id: &str) -> Result<Response, Err
     Ok(Response::json(202, &json!({"retry": "scheduled"})))
 }
 
+/// `DELETE /admin/v1/webhooks/{id}` → 204; another organization's id is a 404. It
+/// changes no one's access: no dry run.
 pub(crate) async fn delete(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
+    // Without a valid credential the answer is a 401, whatever else is wrong (the pipeline
+    // verifies it when a request fails before its transaction).
+    call.credential_demanded = true;
     if super::audited::dry_run(&call.request.query)? {
         return Err(Error::invalid_request(
             "dry_run is offered on writes that can change access; this one cannot",
