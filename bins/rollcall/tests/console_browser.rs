@@ -149,6 +149,20 @@ async fn look(browser: &Client, name: &str) {
     browser.set_window_size(width, height).await.unwrap();
 }
 
+async fn click(browser: &Client, locator: Locator<'_>) {
+    browser.find(locator).await.unwrap().click().await.unwrap();
+}
+
+async fn type_into(browser: &Client, locator: Locator<'_>, text: &str) {
+    browser
+        .find(locator)
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
         .find(Locator::Css(css))
@@ -252,31 +266,17 @@ async fn an_admins_first_hour_in_a_real_browser() {
     );
     look(&browser, "overview").await;
     // The first Tab reaches the skip link.
-    browser
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("\u{E004}")
-        .await
-        .unwrap();
+    type_into(&browser, Locator::Css("body"), "\u{E004}").await;
     let focused = browser.active_element().await.unwrap();
     assert_eq!(focused.text().await.unwrap(), "Skip to content");
 
     // A SCIM token, created and shown once.
-    browser
-        .find(Locator::Id("token-name"))
-        .await
-        .unwrap()
-        .send_keys("okta-prod")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::XPath("//button[normalize-space()='Create token']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, Locator::Id("token-name"), "okta-prod").await;
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Create token']"),
+    )
+    .await;
     let secret = browser
         .wait()
         .at_most(Duration::from_secs(20))
@@ -306,32 +306,23 @@ async fn an_admins_first_hour_in_a_real_browser() {
     assert!(!browser.source().await.unwrap().contains(&secret));
 
     // Find a user by filter; the hostile name is text.
-    browser
-        .find(Locator::LinkText("Directory"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::LinkText("Directory")).await;
     look(&browser, "directory").await;
     let page = browser.source().await.unwrap();
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let alerted = browser.get_alert_text().await;
     assert!(alerted.is_err(), "no script ran: {alerted:?}");
-    browser
-        .find(Locator::Id("filter"))
-        .await
-        .unwrap()
-        .send_keys("userName eq \"ann@example.com\"")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::XPath("//main//button[normalize-space()='Search']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(
+        &browser,
+        Locator::Id("filter"),
+        "userName eq \"ann@example.com\"",
+    )
+    .await;
+    click(
+        &browser,
+        Locator::XPath("//main//button[normalize-space()='Search']"),
+    )
+    .await;
     browser
         .wait()
         .at_most(Duration::from_secs(20))
@@ -343,13 +334,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "only ann");
-    browser
-        .find(Locator::LinkText("ann@example.com"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::LinkText("ann@example.com")).await;
     browser
         .wait()
         .at_most(Duration::from_secs(20))
@@ -382,13 +367,11 @@ async fn an_admins_first_hour_in_a_real_browser() {
         .select_by_value("editor")
         .await
         .unwrap();
-    browser
-        .find(Locator::XPath("//fieldset[legend='Add a grant']//button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        Locator::XPath("//fieldset[legend='Add a grant']//button"),
+    )
+    .await;
     browser
         .wait()
         .at_most(Duration::from_secs(20))
@@ -436,13 +419,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
     look(&browser, "access-granted").await;
 
     // Why does ann have editor on Q3 Plans?
-    browser
-        .find(Locator::Id("why-user"))
-        .await
-        .unwrap()
-        .send_keys("ann@example.com")
-        .await
-        .unwrap();
+    type_into(&browser, Locator::Id("why-user"), "ann@example.com").await;
     browser
         .find(Locator::Id("why-resource"))
         .await
@@ -450,13 +427,11 @@ async fn an_admins_first_hour_in_a_real_browser() {
         .select_by_label("Q3 Plans")
         .await
         .unwrap();
-    browser
-        .find(Locator::XPath("//button[normalize-space()='Explain']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Explain']"),
+    )
+    .await;
     browser
         .wait()
         .at_most(Duration::from_secs(20))
@@ -488,20 +463,12 @@ async fn an_admins_first_hour_in_a_real_browser() {
 
     // The grant's record in the audit page, with the access it changed.
     browser.goto(&format!("{console}/audit")).await.unwrap();
-    browser
-        .find(Locator::Id("type"))
-        .await
-        .unwrap()
-        .send_keys("grant.create")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::XPath("//button[normalize-space()='Filter']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, Locator::Id("type"), "grant.create").await;
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Filter']"),
+    )
+    .await;
     browser
         .wait()
         .at_most(Duration::from_secs(20))

@@ -284,15 +284,7 @@ impl Metrics {
 /// A method as a label: the standard ones by name, anything else `other` (a client may
 /// send any token as a method; the label's values stay few).
 fn method_label(method: &Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
-        _ => "other",
-    }
+    method.standard_name().unwrap_or("other")
 }
 
 /// [`Counters`] read at each scrape.

@@ -36,14 +36,22 @@ impl Method {
     /// The method's name.
     pub fn as_str(&self) -> &str {
         match self {
+            Method::Other(name) => name,
+            standard => standard.standard_name().unwrap_or_default(),
+        }
+    }
+
+    /// The name of a standard method (`None` for [`Method::Other`]).
+    pub fn standard_name(&self) -> Option<&'static str> {
+        Some(match self {
             Method::Get => "GET",
             Method::Head => "HEAD",
             Method::Post => "POST",
             Method::Put => "PUT",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
-            Method::Other(name) => name,
-        }
+            Method::Other(_) => return None,
+        })
     }
 
     /// `GET` or `HEAD`.

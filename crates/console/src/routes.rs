@@ -125,9 +125,10 @@ async fn route(ctx: &Ctx<'_>, path: &str) -> Response {
         ["directory", "groups", id] if get => pages::directory::group(ctx, id).await,
         ["access"] if get => pages::access::show(ctx, None).await,
         ["access", "grants"] if post => pages::access::add_grant(ctx).await,
-        ["access", "grants", id, "delete"] if post => pages::access::delete_grant(ctx, id).await,
+        ["access", kind @ ("grants" | "rules"), id, "delete"] if post => {
+            pages::access::delete(ctx, kind, id).await
+        }
         ["access", "rules"] if post => pages::access::add_rule(ctx).await,
-        ["access", "rules", id, "delete"] if post => pages::access::delete_rule(ctx, id).await,
         ["access", "why"] if get => pages::access::why(ctx).await,
         ["access", "who"] if get => pages::access::who(ctx).await,
         ["audit"] if get => pages::audit::show(ctx).await,

@@ -47,6 +47,14 @@ fn csrf(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
+/// A POST of `form` to `uri` in the session whose cookie is `session`.
+fn post_form(uri: &str, session: &str, form: impl serde::Serialize) -> TestRequest {
+    TestRequest::post()
+        .uri(uri)
+        .insert_header(("cookie", session.to_owned()))
+        .set_form(form)
+}
+
 /// The `name=value` of each `Set-Cookie`.
 fn cookies(page: &Page) -> Vec<String> {
     page.headers
@@ -243,14 +251,7 @@ async fn cookies_csrf_policy_tenancy_escaping_and_the_trail() {
             vec![("name", "forged")],
             vec![("name", "forged"), ("csrf", "0000")],
         ] {
-            let refused = page!(
-                &app,
-                TestRequest::post()
-                    .uri("/console/tokens")
-                    .insert_header(("cookie", session.clone()))
-                    .set_form(body),
-            )
-            .await;
+            let refused = page!(&app, post_form("/console/tokens", &session, body),).await;
             assert_eq!(refused.status, 403, "{label}");
         }
         let tokens = h
@@ -274,13 +275,14 @@ async fn cookies_csrf_policy_tenancy_escaping_and_the_trail() {
         .await;
         let created = page!(
             &app,
-            TestRequest::post()
-                .uri("/console/tokens")
-                .insert_header(("cookie", session.clone()))
-                .set_form([
+            post_form(
+                "/console/tokens",
+                &session,
+                [
                     ("csrf", csrf(&overview.body)),
                     ("name", "okta-prod".to_owned())
-                ]),
+                ]
+            ),
         )
         .await;
         assert_eq!(created.status, 201, "{label}: {}", created.body);
@@ -461,10 +463,11 @@ async fn forged_sign_in_tokens_big_forms_wrong_methods_and_rotation() {
     let csrf_token = csrf(&overview.body);
     let big = page!(
         &app,
-        TestRequest::post()
-            .uri("/console/tokens")
-            .insert_header(("cookie", session.clone()))
-            .set_form([("csrf", csrf_token.clone()), ("name", "x".repeat(70_000))]),
+        post_form(
+            "/console/tokens",
+            &session,
+            [("csrf", csrf_token.clone()), ("name", "x".repeat(70_000))]
+        ),
     )
     .await;
     assert_eq!(big.status, 413, "{}", big.body);
@@ -472,10 +475,11 @@ async fn forged_sign_in_tokens_big_forms_wrong_methods_and_rotation() {
     for name in ["n".repeat(201), "red\u{1b}[31m".to_owned()] {
         let refused = page!(
             &app,
-            TestRequest::post()
-                .uri("/console/tokens")
-                .insert_header(("cookie", session.clone()))
-                .set_form([("csrf", csrf_token.clone()), ("name", name)]),
+            post_form(
+                "/console/tokens",
+                &session,
+                [("csrf", csrf_token.clone()), ("name", name)]
+            ),
         )
         .await;
         assert_eq!(refused.status, 400, "{}", refused.body);
@@ -519,14 +523,15 @@ async fn forged_sign_in_tokens_big_forms_wrong_methods_and_rotation() {
     // Rotation keeps the name and the expiry, and a revoked token is not rotated again.
     let created = page!(
         &app,
-        TestRequest::post()
-            .uri("/console/tokens")
-            .insert_header(("cookie", session.clone()))
-            .set_form([
+        post_form(
+            "/console/tokens",
+            &session,
+            [
                 ("csrf", csrf_token.clone()),
                 ("name", "short-lived".to_owned()),
                 ("expires_in_days", "5".to_owned()),
-            ]),
+            ]
+        ),
     )
     .await;
     assert_eq!(created.status, 201);
@@ -540,10 +545,11 @@ async fn forged_sign_in_tokens_big_forms_wrong_methods_and_rotation() {
         .find(|t| t.name.as_deref() == Some("short-lived"))
         .unwrap();
     let rotate = |id: String| {
-        TestRequest::post()
-            .uri(&format!("/console/tokens/{id}/rotate"))
-            .insert_header(("cookie", session.clone()))
-            .set_form([("csrf", csrf_token.clone())])
+        post_form(
+            &format!("/console/tokens/{id}/rotate"),
+            &session,
+            [("csrf", csrf_token.clone())],
+        )
     };
     let rotated = page!(&app, rotate(old.id.clone())).await;
     assert_eq!(rotated.status, 201, "{}", rotated.body);

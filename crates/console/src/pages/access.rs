@@ -301,21 +301,66 @@ async fn preview(
     ctx.page(200, "/access", "Preview", &content)
 }
 
+/// A change of access as the console makes it: saved only once confirmed. Without
+/// `confirm=yes` in the form, the admin API's dry run of the same write, and its preview
+/// with the form that confirms it.
+struct Change<'a> {
+    /// The admin path of the write (below `/admin/v1`).
+    path: String,
+    /// Its body for a POST; `None` for a DELETE.
+    body: Option<Value>,
+    /// The `?done=` code of the access page once saved.
+    done: &'static str,
+    /// What it is, in words (the preview's heading and button).
+    what: String,
+    /// The console path the confirming form posts to, and the fields it carries.
+    action: String,
+    hidden: Vec<(&'a str, String)>,
+}
+
+async fn confirmed(ctx: &Ctx<'_>, change: Change<'_>) -> Response {
+    let confirm = ctx.form.get("confirm") == "yes";
+    let path = if confirm {
+        change.path.clone()
+    } else {
+        format!("{}?dry_run=true", change.path)
+    };
+    let answer = match &change.body {
+        Some(body) => ctx.admin.post(&path, body).await,
+        None => ctx.admin.delete(&path).await,
+    };
+    if !answer.ok() {
+        return show(ctx, Some(&answer)).await;
+    }
+    if confirm {
+        return redirect(&format!("/access?done={}", change.done));
+    }
+    preview(
+        ctx,
+        &change.what,
+        &answer.body,
+        &change.action,
+        &change.hidden,
+    )
+    .await
+}
+
 /// `POST /console/access/grants`: the preview, then (with `confirm=yes`) the grant.
 pub(crate) async fn add_grant(ctx: &Ctx<'_>) -> Response {
     let form = &ctx.form;
-    let principal_type = if form.get("principal_type") == "user" {
-        "user"
-    } else {
-        "group"
-    };
-    let principal = if principal_type == "user" {
-        match resolve_user(ctx, form.get("user")).await {
-            Ok((id, _)) => id,
+    let principal = match form.get("principal_type") {
+        "user" => match resolve_user(ctx, form.get("user")).await {
+            Ok((id, _)) => ("user", id),
             Err(error) => return show(ctx, Some(&error)).await,
+        },
+        "group" => ("group", form.get("group").to_owned()),
+        _ => {
+            return ctx.refused(
+                "/access",
+                "Access",
+                "Principal type: choose a group or a user.",
+            );
         }
-    } else {
-        form.get("group").to_owned()
     };
     let Some((resource_type, resource_id)) = form.get("resource").split_once(':') else {
         return ctx.refused(
@@ -325,137 +370,82 @@ pub(crate) async fn add_grant(ctx: &Ctx<'_>) -> Response {
         );
     };
     let mut body = json!({
-        "principal": {"type": principal_type, "id": principal},
+        "principal": {"type": principal.0, "id": principal.1},
         "resource": {"type": resource_type, "id": resource_id},
         "role": form.get("role"),
     });
     if let Some(expires) = form.non_empty("expires_at") {
         body["expires_at"] = json!(expires);
     }
-    if form.get("confirm") == "yes" {
-        let answer = ctx.admin.post("/grants", &body).await;
-        return if answer.ok() {
-            redirect("/access?done=grant-created")
-        } else {
-            show(ctx, Some(&answer)).await
-        };
-    }
-    let answer = ctx.admin.post("/grants?dry_run=true", &body).await;
-    if !answer.ok() {
-        return show(ctx, Some(&answer)).await;
-    }
-    let hidden = [
-        ("principal_type", principal_type.to_owned()),
-        (
-            "group",
-            if principal_type == "group" {
-                principal.clone()
-            } else {
-                String::new()
-            },
-        ),
-        (
-            "user",
-            if principal_type == "user" {
-                principal.clone()
-            } else {
-                String::new()
-            },
-        ),
-        ("resource", form.get("resource").to_owned()),
-        ("role", form.get("role").to_owned()),
-        ("expires_at", form.get("expires_at").to_owned()),
-    ];
-    let resources: HashMap<String, String> = resources(&ctx.admin).await.into_iter().collect();
-    let resource_label = resources
-        .get(form.get("resource"))
-        .map_or(form.get("resource"), String::as_str);
-    let what = format!("Grant {} on {resource_label}", form.get("role"));
-    preview(ctx, &what, &answer.body, "/access/grants", &hidden).await
-}
-
-/// `POST /console/access/grants/{id}/delete`: the preview, then the delete.
-pub(crate) async fn delete_grant(ctx: &Ctx<'_>, id: &str) -> Response {
-    let path = format!("/grants/{}", encode(id));
-    if ctx.form.get("confirm") == "yes" {
-        let answer = ctx.admin.delete(&path).await;
-        return if answer.ok() {
-            redirect("/access?done=grant-deleted")
-        } else {
-            show(ctx, Some(&answer)).await
-        };
-    }
-    let answer = ctx.admin.delete(&format!("{path}?dry_run=true")).await;
-    if !answer.ok() {
-        return show(ctx, Some(&answer)).await;
-    }
-    preview(
-        ctx,
-        "Delete the grant",
-        &answer.body,
-        &format!("/access/grants/{}/delete", encode(id)),
-        &[],
-    )
-    .await
+    let names: HashMap<String, String> = resources(&ctx.admin).await.into_iter().collect();
+    let resource = form.get("resource");
+    let label = names.get(resource).map_or(resource, String::as_str);
+    let change = Change {
+        path: "/grants".to_owned(),
+        body: Some(body),
+        done: "grant-created",
+        what: format!("Grant {} on {label}", form.get("role")),
+        action: "/access/grants".to_owned(),
+        hidden: vec![
+            ("principal_type", principal.0.to_owned()),
+            (principal.0, principal.1.clone()),
+            ("resource", resource.to_owned()),
+            ("role", form.get("role").to_owned()),
+            ("expires_at", form.get("expires_at").to_owned()),
+        ],
+    };
+    confirmed(ctx, change).await
 }
 
 /// `POST /console/access/rules`: the preview, then the rule.
 pub(crate) async fn add_rule(ctx: &Ctx<'_>) -> Response {
     let form = &ctx.form;
-    let kind = if form.get("kind") == "filter" {
-        "filter"
-    } else {
-        "group"
+    let kind = match form.get("kind") {
+        kind @ ("group" | "filter") => kind,
+        _ => {
+            return ctx.refused(
+                "/access",
+                "Access",
+                "Applies to: choose groups or a SCIM filter.",
+            );
+        }
     };
     let body = json!({
         kind: form.get("subject"),
         "workspaces": form.get("workspaces"),
         "role": form.get("role"),
     });
-    if form.get("confirm") == "yes" {
-        let answer = ctx.admin.post("/rules", &body).await;
-        return if answer.ok() {
-            redirect("/access?done=rule-created")
-        } else {
-            show(ctx, Some(&answer)).await
-        };
-    }
-    let answer = ctx.admin.post("/rules?dry_run=true", &body).await;
-    if !answer.ok() {
-        return show(ctx, Some(&answer)).await;
-    }
-    let hidden = [
-        ("kind", kind.to_owned()),
-        ("subject", form.get("subject").to_owned()),
-        ("workspaces", form.get("workspaces").to_owned()),
-        ("role", form.get("role").to_owned()),
-    ];
-    preview(ctx, "Add the rule", &answer.body, "/access/rules", &hidden).await
+    let change = Change {
+        path: "/rules".to_owned(),
+        body: Some(body),
+        done: "rule-created",
+        what: "Add the rule".to_owned(),
+        action: "/access/rules".to_owned(),
+        hidden: vec![
+            ("kind", kind.to_owned()),
+            ("subject", form.get("subject").to_owned()),
+            ("workspaces", form.get("workspaces").to_owned()),
+            ("role", form.get("role").to_owned()),
+        ],
+    };
+    confirmed(ctx, change).await
 }
 
-/// `POST /console/access/rules/{id}/delete`: the preview, then the delete.
-pub(crate) async fn delete_rule(ctx: &Ctx<'_>, id: &str) -> Response {
-    let path = format!("/rules/{}", encode(id));
-    if ctx.form.get("confirm") == "yes" {
-        let answer = ctx.admin.delete(&path).await;
-        return if answer.ok() {
-            redirect("/access?done=rule-deleted")
-        } else {
-            show(ctx, Some(&answer)).await
-        };
-    }
-    let answer = ctx.admin.delete(&format!("{path}?dry_run=true")).await;
-    if !answer.ok() {
-        return show(ctx, Some(&answer)).await;
-    }
-    preview(
-        ctx,
-        "Delete the rule",
-        &answer.body,
-        &format!("/access/rules/{}/delete", encode(id)),
-        &[],
-    )
-    .await
+/// `POST /console/access/{grants|rules}/{id}/delete`: the preview, then the delete.
+pub(crate) async fn delete(ctx: &Ctx<'_>, kind: &str, id: &str) -> Response {
+    let (noun, done) = match kind {
+        "grants" => ("grant", "grant-deleted"),
+        _ => ("rule", "rule-deleted"),
+    };
+    let change = Change {
+        path: format!("/{kind}/{}", encode(id)),
+        body: None,
+        done,
+        what: format!("Delete the {noun}"),
+        action: format!("/access/{kind}/{}/delete", encode(id)),
+        hidden: Vec::new(),
+    };
+    confirmed(ctx, change).await
 }
 
 /// `GET /console/access/why?user=&resource=`: the explanation of a user's role.

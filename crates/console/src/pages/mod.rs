@@ -184,14 +184,7 @@ pub(crate) fn not_found(ctx: Option<&Ctx<'_>>) -> Response {
     let content = html! { p { "There is no such page in the console." } };
     match ctx {
         Some(ctx) => ctx.page(404, "", "Not found", &content),
-        None => {
-            let chrome = Chrome {
-                current: "",
-                title: "Not found",
-                signed_in: None,
-            };
-            html_response(404, &page(&chrome, &content))
-        }
+        None => signed_out(404, "Not found", &content),
     }
 }
 
@@ -202,30 +195,26 @@ pub(crate) fn not_allowed(ctx: &Ctx<'_>, allow: &'static str) -> Response {
         .with_header("allow", allow)
 }
 
-/// A request refused before anything was read (`status`, with `message`).
+/// A request refused before any session is looked at (`status`, with `message`).
 pub(crate) fn refused_early(status: u16, message: &str) -> Response {
-    let chrome = Chrome {
-        current: "",
-        title: "Refused",
-        signed_in: None,
-    };
     let content = html! {
         (notice(message, true))
         p { a href={ (crate::MOUNT) "/" } { "Back to the console" } }
     };
-    html_response(status, &page(&chrome, &content))
+    signed_out(status, "Refused", &content)
 }
 
 /// 403 for a refused form.
 pub(crate) fn forbidden(message: &str) -> Response {
+    refused_early(403, message)
+}
+
+/// A page without a session's header and navigation.
+fn signed_out(status: u16, title: &str, content: &Markup) -> Response {
     let chrome = Chrome {
         current: "",
-        title: "Refused",
+        title,
         signed_in: None,
     };
-    let content = html! {
-        (notice(message, true))
-        p { a href={ (crate::MOUNT) "/" } { "Back to the console" } }
-    };
-    html_response(403, &page(&chrome, &content))
+    html_response(status, &page(&chrome, content))
 }
