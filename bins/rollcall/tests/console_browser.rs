@@ -482,7 +482,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
     assert_eq!(rows.len(), 1);
     let row = rows[0].text().await.unwrap();
     assert!(
-        row.contains("grant.create") && row.contains("none → editor"),
+        row.contains("grant.create") && row.contains("ann@example.com on Q3 Plans: none → editor"),
         "{row}"
     );
     assert!(

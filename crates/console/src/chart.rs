@@ -20,8 +20,10 @@ const BASELINE: u64 = 180;
 /// The chart of `bars` (oldest first).
 pub(crate) fn writes_by_hour(bars: &[Bar]) -> Markup {
     let peak = bars.iter().map(|bar| bar.total).max().unwrap_or(0).max(1);
-    let slot = WIDTH / u64::try_from(bars.len().max(1)).unwrap_or(1);
-    let bar_width = slot.saturating_sub(2).max(1);
+    // Each bar's slot, in whole pixels where the window allows (a month of hours shares the
+    // width, a pixel each at least).
+    let count = u64::try_from(bars.len().max(1)).unwrap_or(1);
+    let bar_width = (WIDTH / count).saturating_sub(2).max(1);
     let height = |value: u64| value * (BASELINE - 10) / peak;
     let total: u64 = bars.iter().map(|bar| bar.total).sum();
     let failed: u64 = bars.iter().map(|bar| bar.failed).sum();
@@ -30,11 +32,11 @@ pub(crate) fn writes_by_hour(bars: &[Bar]) -> Markup {
             viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } width=(WIDTH) height=(HEIGHT) {
             title id="chart-title" { "SCIM writes by hour" }
             desc id="chart-desc" {
-                (total) " writes in " (bars.len()) " hours with writes, " (failed) " failed; busiest hour: " (peak) "."
+                (total) " writes over " (bars.len()) " hours, " (failed) " failed; busiest hour: " (peak) "."
             }
             line x1="0" y1=(BASELINE) x2=(WIDTH) y2=(BASELINE) stroke="#8c959f" stroke-width="1" {}
             @for (index, bar) in bars.iter().enumerate() {
-                @let x = u64::try_from(index).unwrap_or(0) * slot + 1;
+                @let x = u64::try_from(index).unwrap_or(0) * WIDTH / count;
                 @let ok = bar.total.saturating_sub(bar.failed);
                 rect x=(x) y=(BASELINE - height(ok)) width=(bar_width) height=(height(ok)) fill="#0b5cad" {
                     title { (bar.label) ": " (ok) " applied" }

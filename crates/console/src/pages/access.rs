@@ -272,7 +272,8 @@ async fn preview(
         .collect();
     let content = html! {
         p role="status" class="notice" {
-            (what) ": " (delta["count"].as_u64().unwrap_or(0)) " changes of access (user and resource). Nothing is saved until you confirm."
+            @let count = delta["count"].as_u64().unwrap_or(0);
+            (what) ": " (count) (if count == 1 { " user's access to a resource changes" } else { " changes of a user's access to a resource" }) ". Nothing is saved until you confirm."
         }
         @if changes.is_empty() { p { "It changes nobody's access." } } @else {
             div class="table-wrap" { table {

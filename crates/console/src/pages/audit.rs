@@ -42,6 +42,34 @@ pub(crate) async fn show(ctx: &Ctx<'_>) -> Response {
         .collect();
     let next = answer.body["next_cursor"].as_str();
     let filters = query(ctx, false);
+    // The people and resources the page's access changes name, by name.
+    let mut user_ids: Vec<String> = events
+        .iter()
+        .flat_map(|event| {
+            event["detail"]["access"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(20)
+        })
+        .map(|change| text(&change["user"]).to_owned())
+        .collect();
+    user_ids.sort();
+    user_ids.dedup();
+    let users = super::user_names(&ctx.admin, &user_ids).await;
+    let resources: std::collections::HashMap<String, String> = if user_ids.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        super::resources(&ctx.admin).await.into_iter().collect()
+    };
+    let user = |change: &Value| {
+        let id = text(&change["user"]).to_owned();
+        users.get(&id).cloned().unwrap_or(id)
+    };
+    let resource = |change: &Value| {
+        let id = text(&change["resource"]).to_owned();
+        resources.get(&id).cloned().unwrap_or(id)
+    };
     let content = html! {
         form method="get" action={ (crate::MOUNT) "/audit" } {
             fieldset {
@@ -74,7 +102,7 @@ pub(crate) async fn show(ctx: &Ctx<'_>) -> Response {
                         @let changes: Vec<&Value> = event["detail"]["access"].as_array().into_iter().flatten().collect();
                         @if changes.is_empty() { "–" } @else {
                             ul { @for change in changes.iter().take(20) {
-                                li { span class="mono" { (text(&change["user"])) } " on " span class="mono" { (text(&change["resource"])) } ": "
+                                li { (user(change)) " on " (resource(change)) ": "
                                     (change["before"].as_str().unwrap_or("none")) " → " (change["after"].as_str().unwrap_or("none")) }
                             }
                             @if changes.len() > 20 { li { "and " (changes.len() - 20) " more (export to see all)" } } }

@@ -34,16 +34,7 @@ pub(crate) async fn show(ctx: &Ctx<'_>) -> Response {
         return ctx.failed("/health", "Health", &answer);
     }
     let body = &answer.body;
-    let bars: Vec<Bar> = body["hourly"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|hour| Bar {
-            label: when(&hour["hour"]),
-            total: hour["total"].as_u64().unwrap_or(0),
-            failed: hour["failed"].as_u64().unwrap_or(0),
-        })
-        .collect();
+    let bars = hours_of(body);
     let failed: Vec<&Value> = body["failed_operations"]
         .as_array()
         .into_iter()
@@ -68,13 +59,13 @@ pub(crate) async fn show(ctx: &Ctx<'_>) -> Response {
         }
         p class="hint" { "Writes, rates and the last sync count every instance (from the audit trail); latency is this instance's." }
         h2 { "Writes by hour" }
-        @if bars.is_empty() { p { "No SCIM writes in this window." } } @else {
+        @if bars.iter().all(|bar| bar.total == 0) { p { "No SCIM writes in this window." } } @else {
             (writes_by_hour(&bars))
             details {
                 summary { "The same figures as a table" }
                 div class="table-wrap" { table {
                     thead { tr { th scope="col" { "Hour" } th scope="col" { "Writes" } th scope="col" { "Failed" } } }
-                    tbody { @for bar in &bars { tr { td { (bar.label) } td { (bar.total) } td { (bar.failed) } } } }
+                    tbody { @for bar in bars.iter().filter(|bar| bar.total > 0) { tr { td { (bar.label) } td { (bar.total) } td { (bar.failed) } } } }
                 } }
             }
         }
@@ -95,4 +86,74 @@ pub(crate) async fn show(ctx: &Ctx<'_>) -> Response {
         }
     };
     ctx.page(200, "/health", "Health", &content)
+}
+
+/// One bar per hour of the window, oldest first, hours without writes at zero (the health
+/// report lists only the hours with writes).
+fn hours_of(body: &Value) -> Vec<Bar> {
+    let time = |value: &Value| {
+        value
+            .as_str()
+            .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+            .map(|time| time.with_timezone(&chrono::Utc))
+    };
+    let (Some(since), Some(until)) = (time(&body["since"]), time(&body["until"])) else {
+        return Vec::new();
+    };
+    let hour_of = |at: chrono::DateTime<chrono::Utc>| at.timestamp().div_euclid(3600);
+    let first = hour_of(since);
+    let last = hour_of(until);
+    let mut bars: Vec<Bar> = (first..=last)
+        .map(|hour| Bar {
+            label: chrono::DateTime::from_timestamp(hour * 3600, 0)
+                .map(|start| start.format("%Y-%m-%d %H:00 UTC").to_string())
+                .unwrap_or_default(),
+            total: 0,
+            failed: 0,
+        })
+        .collect();
+    for hour in body["hourly"].as_array().into_iter().flatten() {
+        let Some(at) = time(&hour["hour"]) else {
+            continue;
+        };
+        let index = usize::try_from(hour_of(at) - first).ok();
+        if let Some(bar) = index.and_then(|index| bars.get_mut(index)) {
+            bar.total = hour["total"].as_u64().unwrap_or(0);
+            bar.failed = hour["failed"].as_u64().unwrap_or(0);
+        }
+    }
+    bars
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::hours_of;
+
+    #[test]
+    fn every_hour_of_the_window_gets_a_bar_and_the_report_fills_its_own() {
+        let body = json!({
+            "since": "2026-12-06T21:30:00.000Z",
+            "until": "2026-12-07T00:30:00.000Z",
+            "hourly": [
+                {"hour": "2026-12-06T23:00:00.000Z", "total": 7, "failed": 2},
+                {"hour": "2026-12-06T12:00:00.000Z", "total": 9, "failed": 0},
+            ],
+        });
+        let bars: Vec<(String, u64, u64)> = hours_of(&body)
+            .into_iter()
+            .map(|bar| (bar.label, bar.total, bar.failed))
+            .collect();
+        assert_eq!(
+            bars,
+            vec![
+                ("2026-12-06 21:00 UTC".to_owned(), 0, 0),
+                ("2026-12-06 22:00 UTC".to_owned(), 0, 0),
+                ("2026-12-06 23:00 UTC".to_owned(), 7, 2),
+                ("2026-12-07 00:00 UTC".to_owned(), 0, 0),
+            ]
+        );
+        assert!(hours_of(&json!({"hourly": []})).is_empty());
+    }
 }
