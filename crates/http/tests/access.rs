@@ -374,3 +374,57 @@ async fn groups_grants_rules_and_team_access_decide_roles_and_explain_them() {
         assert_eq!(status, 400);
     }
 }
+
+#[actix_web::test]
+async fn the_same_grant_twice_is_a_conflict_and_another_role_is_not() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let token = Some(admin_token.as_str());
+        let ann = create!(app, &h.a.token, "Users", user("ann"));
+        let (_, ws, _) = call!(
+            app,
+            admin(
+                "POST",
+                "/admin/v1/workspaces",
+                token,
+                Some(json!({"name": "Q3"}))
+            )
+        );
+        let grant = |role: &str| {
+            json!({"principal": {"type": "user", "id": ann},
+                   "resource": {"type": "workspace", "id": ws["id"]}, "role": role})
+        };
+        let cases = [
+            ("editor", 201),
+            ("editor", 409),
+            ("viewer", 201),
+            ("viewer", 409),
+        ];
+        for (role, status) in cases {
+            let (got, body, _) = call!(
+                app,
+                admin("POST", "/admin/v1/grants", token, Some(grant(role)))
+            );
+            assert_eq!(got, status, "{label}: {role}: {body}");
+            if status == 409 {
+                assert_eq!(code(&body), "conflict", "{label}: {body}");
+                // Its dry run says so too, before anything is saved.
+                let (got, _, _) = call!(
+                    app,
+                    admin(
+                        "POST",
+                        "/admin/v1/grants?dry_run=true",
+                        token,
+                        Some(grant(role))
+                    )
+                );
+                assert_eq!(got, 409, "{label}");
+            }
+        }
+        let (_, listed, _) = call!(app, admin("GET", "/admin/v1/grants", token, None));
+        assert_eq!(listed["grants"].as_array().unwrap().len(), 2, "{label}");
+    }
+}

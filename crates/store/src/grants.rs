@@ -187,8 +187,28 @@ impl Grants<'_, '_> {
             .map_err(|error| StoreError::Invalid(error.to_string()))?;
         let mut stored = grant.clone();
         stored.id = new_id();
+        let row = GrantRow::new(org_id, &stored);
+        // The same role on the same resource to the same principal, from the same source,
+        // twice: deleting one would leave the access in place, which is not what an admin
+        // who deletes "the" grant expects (a form sent twice made it so).
+        let identical: Option<String> = grants::table
+            .filter(grants::org_id.eq(org_id))
+            .filter(grants::principal_type.eq(&row.principal_type))
+            .filter(grants::principal_id.eq(&row.principal_id))
+            .filter(grants::resource_type.eq(&row.resource_type))
+            .filter(grants::resource_id.eq(&row.resource_id))
+            .filter(grants::role.eq(&row.role))
+            .filter(grants::source.eq(&row.source))
+            .select(grants::id)
+            .first(self.tx.conn)
+            .optional()?;
+        if let Some(existing) = identical {
+            return Err(StoreError::Conflict(format!(
+                "an identical grant exists ({existing}): delete it first to change its expiry"
+            )));
+        }
         diesel::insert_into(grants::table)
-            .values(GrantRow::new(org_id, &stored))
+            .values(row)
             .execute(self.tx.conn)?;
         Ok(stored)
     }
