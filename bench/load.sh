@@ -2,11 +2,15 @@
 # make bench-load: the load benchmark of PRODUCT.md §9, in one run, with wrk.
 #
 #   1. build release binaries of rollcall and bench/bare;
-#   2. start `rollcall serve` on a fresh SQLite database, create an organization;
+#   2. start `rollcall serve` on a fresh database (DB=sqlite, the default: a new file;
+#      DB=postgres: a new schema at $ROLLCALL_TEST_POSTGRES_URL, default
+#      postgres://postgres@127.0.0.1:5432/test), create an organization;
 #   3. seed N users through the API with wrk (POST /Users, unique userNames, C connections):
 #      that is the create throughput;
 #   4. GET /Users?filter=userName eq "<random seeded user>" for DURATION with --latency;
-#   5. seed bench/bare's SQLite database with the same N users, start it, same GET load;
+#   5. seed bench/bare's table in the same database with the same N users, start it, same
+#      GET load: the ceiling, one indexed lookup with a cached prepared statement over an
+#      r2d2 pool of Rollcall's size;
 #   6. print a summary table.
 #
 # Environment: N (default 100000), CONNECTIONS (32), THREADS (2), DURATION (30s),
@@ -19,6 +23,7 @@ cd "$root"
 source scripts/lib.sh
 
 N="${N:-100000}"
+DB="${DB:-sqlite}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 DURATION="${DURATION:-30s}"
@@ -43,12 +48,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
+case "$DB" in
+    sqlite)
+        database_url="sqlite://$workdir/rollcall.db"
+        bare_url="sqlite://$workdir/bare.db"
+        ;;
+    postgres)
+        pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+        pg_schema="bench_$$_$RANDOM"
+        psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
+        trap 'cleanup; psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1' EXIT
+        separator='?'; [[ "$pg_admin" == *\?* ]] && separator='&'
+        database_url="${pg_admin}${separator}options=-c%20search_path%3D${pg_schema}"
+        bare_url="$database_url"
+        ;;
+    *) echo "bench/load.sh: DB is sqlite or postgres" >&2; exit 2 ;;
+esac
+
 result_field() { # result_field "RESULT a=1 b=2" b
     tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
 }
 
-echo "== rollcall: N=$N, $CONNECTIONS connections, $THREADS wrk threads, reads for $DURATION"
-export DATABASE_URL="sqlite://$workdir/rollcall.db"
+echo "== rollcall on $DB: N=$N, $CONNECTIONS connections, $THREADS wrk threads, reads for $DURATION"
+export DATABASE_URL="$database_url"
 org_json="$("$rollcall" org create bench --json)"
 token="$(json_field "$org_json" scim_token)"
 port="$(free_port)"
@@ -82,10 +104,10 @@ rollcall_rss_kb="$(ps -o rss= -p "$rollcall_pid" | tr -d ' ')"
 kill -TERM "$rollcall_pid"
 wait "$rollcall_pid" 2>/dev/null || true
 
-echo "== bare actix-web handler, one indexed SQLite lookup"
-"$bare" seed "$workdir/bare.db" "$N"
+echo "== bare actix-web handler, one indexed lookup ($DB, cached prepared statement)"
+"$bare" seed "$bare_url" "$N"
 bare_port="$(free_port)"
-"$bare" serve "$workdir/bare.db" "127.0.0.1:$bare_port" >"$workdir/bare.log" 2>&1 &
+"$bare" serve "$bare_url" "127.0.0.1:$bare_port" >"$workdir/bare.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$bare_port/Users?filter=x" && break
@@ -105,7 +127,7 @@ bare_p99="$(result_field "$bare_result" p99_ms)"
 ratio="$(python3 -c "print(f'{$read_rate / $bare_rate * 100:.0f}%')")"
 
 echo
-echo "== summary (N=$N users, $CONNECTIONS connections, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
+echo "== summary ($DB, N=$N users, $CONNECTIONS connections, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD))"
 printf '%-44s %12s %10s\n' "measure" "req/s" "p99 ms"
 printf '%-44s %12s %10s\n' "rollcall POST /Users (seeding)" "$creates" "$(result_field "$create_result" p99_ms)"
 printf '%-44s %12s %10s\n' "rollcall GET /Users?filter=userName eq" "$read_rate" "$read_p99"
