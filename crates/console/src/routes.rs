@@ -119,6 +119,7 @@ async fn route(ctx: &Ctx<'_>, path: &str) -> Response {
         ["tokens", id, "rotate"] if post => pages::overview::rotate_token(ctx, id).await,
         ["oauth-clients"] if post => pages::overview::create_client(ctx).await,
         ["oauth-clients", id, "revoke"] if post => pages::overview::revoke_client(ctx, id).await,
+        ["oauth-clients", id, "rotate"] if post => pages::overview::rotate_client(ctx, id).await,
         ["health"] if get => pages::health::show(ctx).await,
         ["directory"] if get => pages::directory::search(ctx).await,
         ["directory", "users", id] if get => pages::directory::user(ctx, id).await,
@@ -151,7 +152,7 @@ fn allowed(segments: &[&str]) -> Option<&'static str> {
         | ["audit", "export"] => "GET, HEAD",
         ["tokens" | "oauth-clients" | "sign-out"]
         | ["tokens", _, "revoke" | "rotate"]
-        | ["oauth-clients", _, "revoke"]
+        | ["oauth-clients", _, "revoke" | "rotate"]
         | ["access", "grants" | "rules"]
         | ["access", "grants" | "rules", _, "delete"]
         | ["webhooks", _, "retry"] => "POST",

@@ -576,4 +576,45 @@ async fn forged_sign_in_tokens_big_forms_wrong_methods_and_rotation() {
         after.len(),
         "no token made by a second rotation"
     );
+
+    // An OAuth client rotates the same way: a new client of the same name, the old one
+    // revoked, a second rotation refused.
+    let created = page!(
+        &app,
+        post_form(
+            "/console/oauth-clients",
+            &session,
+            [("csrf", csrf_token.as_str()), ("name", "entra")]
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let clients =
+        |store: &rollcall_store::Store| store.read(|tx| tx.oauth().list(&h.a.org_id)).unwrap();
+    let first = clients(&h.store).into_iter().next().unwrap();
+    let rotate_client = |id: &str| {
+        post_form(
+            &format!("/console/oauth-clients/{id}/rotate"),
+            &session,
+            [("csrf", csrf_token.as_str())],
+        )
+    };
+    let rotated = page!(&app, rotate_client(&first.id)).await;
+    assert_eq!(rotated.status, 201, "{}", rotated.body);
+    assert!(
+        rotated.body.contains("rc_csecret_"),
+        "the new secret is shown once"
+    );
+    let now = clients(&h.store);
+    assert_eq!(now.len(), 2);
+    assert!(
+        now.iter()
+            .any(|c| c.id == first.id && c.revoked_at.is_some())
+    );
+    assert!(
+        now.iter().any(|c| c.id != first.id
+            && c.name.as_deref() == Some("entra")
+            && c.revoked_at.is_none())
+    );
+    assert_eq!(page!(&app, rotate_client(&first.id)).await.status, 409);
 }

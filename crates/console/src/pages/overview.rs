@@ -168,6 +168,8 @@ fn client_table(ctx: &Ctx<'_>, clients: &Value) -> Markup {
                         td { (when(&client["created_at"])) }
                         td { (status) }
                         td { @if status == "active" {
+                            (ctx.button(&format!("/oauth-clients/{}/rotate", encode(id)), "Rotate", "secondary", &[]))
+                            " "
                             (ctx.button(&format!("/oauth-clients/{}/revoke", encode(id)), "Revoke", "danger", &[]))
                         } }
                     }
@@ -228,55 +230,96 @@ pub(crate) async fn revoke_token(ctx: &Ctx<'_>, id: &str) -> Response {
     redirect("/overview?done=token-revoked")
 }
 
-/// `POST /console/tokens/{id}/rotate`: a new token of the same name, then the old one
-/// revoked (paste the new one into the IdP before the next sync).
-pub(crate) async fn rotate_token(ctx: &Ctx<'_>, id: &str) -> Response {
-    // The token as it is now: only an active one is rotated, and its successor keeps its
-    // name and its expiry.
-    let tokens = ctx.admin.get("/scim-tokens").await;
-    if !tokens.ok() {
-        return ctx.failed("/overview", "Overview", &tokens);
+/// A kind of credential the overview rotates.
+struct Kind {
+    /// Its admin path (below `/admin/v1`) and the key of its list there.
+    path: &'static str,
+    list: &'static str,
+    noun: &'static str,
+    /// The secret as the page shows it once, from the create's answer.
+    created: fn(&Value) -> Created,
+}
+
+const SCIM_TOKENS: Kind = Kind {
+    path: "/scim-tokens",
+    list: "scim_tokens",
+    noun: "SCIM token",
+    created: created_token,
+};
+
+const OAUTH_CLIENTS: Kind = Kind {
+    path: "/oauth-clients",
+    list: "oauth_clients",
+    noun: "OAuth client",
+    created: created_client,
+};
+
+/// Rotate the credential `id` of `kind`: a new one of the same name (and expiry), then the
+/// old one revoked (paste the new one into the IdP before its next sync). Only an active
+/// one is rotated: a revoked or expired one is a 409, so a form sent twice makes nothing.
+async fn rotate(ctx: &Ctx<'_>, kind: &Kind, id: &str) -> Response {
+    let listed = ctx.admin.get(kind.path).await;
+    if !listed.ok() {
+        return ctx.failed("/overview", "Overview", &listed);
     }
-    let old = tokens.body["scim_tokens"]
+    let old = listed.body[kind.list]
         .as_array()
         .into_iter()
         .flatten()
-        .find(|token| token["id"] == id);
+        .find(|item| item["id"] == id);
+    let refusal = |status: u16, code: &str, message: String| Answer {
+        status,
+        body: json!({"error": {"code": code, "message": message}}),
+        retry_after: None,
+    };
     let Some(old) = old else {
-        let answer = Answer {
-            status: 404,
-            body: json!({"error": {"code": "not_found", "message": "no such SCIM token"}}),
-            retry_after: None,
-        };
+        let answer = refusal(404, "not_found", format!("no such {}", kind.noun));
         return ctx.failed("/overview", "Overview", &answer);
     };
     if status_of(old, ctx.console.app.now()) != "active" {
-        let answer = Answer {
-            status: 409,
-            body: json!({"error": {"code": "conflict", "message": "this token is revoked or expired: create a new one instead"}}),
-            retry_after: None,
-        };
-        return ctx.failed("/overview", "Overview", &answer);
+        let message = format!("this {} is revoked or expired: create a new one", kind.noun);
+        return ctx.failed("/overview", "Overview", &refusal(409, "conflict", message));
     }
     let mut body = json!({});
-    if let Some(name) = old["name"].as_str() {
-        body["name"] = json!(name);
+    for field in ["name", "expires_at"] {
+        if let Some(value) = old[field].as_str() {
+            body[field] = json!(value);
+        }
     }
-    if let Some(expires_at) = old["expires_at"].as_str() {
-        body["expires_at"] = json!(expires_at);
-    }
-    let answer = ctx.admin.post("/scim-tokens", &body).await;
+    let answer = ctx.admin.post(kind.path, &body).await;
     if !answer.ok() {
         return ctx.failed("/overview", "Overview", &answer);
     }
     let revoked = ctx
         .admin
-        .delete(&format!("/scim-tokens/{}", encode(id)))
+        .delete(&format!("{}/{}", kind.path, encode(id)))
         .await;
     if !revoked.ok() {
         return ctx.failed("/overview", "Overview", &revoked);
     }
-    show(ctx, Some(created_token(&answer.body))).await
+    show(ctx, Some((kind.created)(&answer.body))).await
+}
+
+/// `POST /console/tokens/{id}/rotate`.
+pub(crate) async fn rotate_token(ctx: &Ctx<'_>, id: &str) -> Response {
+    rotate(ctx, &SCIM_TOKENS, id).await
+}
+
+/// `POST /console/oauth-clients/{id}/rotate`: a new client (its own id and secret) of the
+/// same name, then the old one revoked.
+pub(crate) async fn rotate_client(ctx: &Ctx<'_>, id: &str) -> Response {
+    rotate(ctx, &OAUTH_CLIENTS, id).await
+}
+
+fn created_client(body: &Value) -> Created {
+    Created {
+        what: "OAuth client",
+        name: text(&body["name"]).to_owned(),
+        fields: vec![
+            ("Client id", text(&body["client_id"]).to_owned()),
+            ("Client secret", text(&body["client_secret"]).to_owned()),
+        ],
+    }
 }
 
 /// `POST /console/oauth-clients`.
@@ -289,18 +332,7 @@ pub(crate) async fn create_client(ctx: &Ctx<'_>) -> Response {
     if !answer.ok() {
         return ctx.failed("/overview", "Overview", &answer);
     }
-    let created = Created {
-        what: "OAuth client",
-        name: text(&answer.body["name"]).to_owned(),
-        fields: vec![
-            ("Client id", text(&answer.body["client_id"]).to_owned()),
-            (
-                "Client secret",
-                text(&answer.body["client_secret"]).to_owned(),
-            ),
-        ],
-    };
-    show(ctx, Some(created)).await
+    show(ctx, Some(created_client(&answer.body))).await
 }
 
 /// `POST /console/oauth-clients/{id}/revoke`.
