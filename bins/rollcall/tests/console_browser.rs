@@ -149,6 +149,23 @@ async fn look(browser: &Client, name: &str) {
     browser.set_window_size(width, height).await.unwrap();
 }
 
+async fn wait_for(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(locator)
+        .await
+        .unwrap()
+}
+
+/// Choose the option of a `select` by its label, or by its value when no label matches.
+async fn select(browser: &Client, locator: Locator<'_>, option: &str) {
+    let element = browser.find(locator).await.unwrap();
+    if element.select_by_label(option).await.is_err() {
+        element.select_by_value(option).await.unwrap();
+    }
+}
+
 async fn click(browser: &Client, locator: Locator<'_>) {
     browser.find(locator).await.unwrap().click().await.unwrap();
 }
@@ -244,12 +261,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
     let token_field = browser.find(Locator::Id("token")).await.unwrap();
     token_field.send_keys(&org.admin_token).await.unwrap();
     token_field.send_keys("\u{E007}").await.unwrap(); // Enter
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("nav[aria-label=Console]"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::Css("nav[aria-label=Console]")).await;
     assert!(
         browser
             .current_url()
@@ -277,12 +289,8 @@ async fn an_admins_first_hour_in_a_real_browser() {
         Locator::XPath("//button[normalize-space()='Create token']"),
     )
     .await;
-    let secret = browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(".secret"))
+    let secret = wait_for(&browser, Locator::Css(".secret"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -323,61 +331,28 @@ async fn an_admins_first_hour_in_a_real_browser() {
         Locator::XPath("//main//button[normalize-space()='Search']"),
     )
     .await;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::LinkText("ann@example.com"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::LinkText("ann@example.com")).await;
     let rows = browser
         .find_all(Locator::Css("main tbody tr"))
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "only ann");
     click(&browser, Locator::LinkText("ann@example.com")).await;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::LinkText("Engineering"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::LinkText("Engineering")).await;
     look(&browser, "user").await;
 
     // A grant to Engineering on Q3 Plans: the preview first, then saved.
     browser.goto(&format!("{console}/access")).await.unwrap();
     look(&browser, "access").await;
-    browser
-        .find(Locator::Id("grant-group"))
-        .await
-        .unwrap()
-        .select_by_label("Engineering")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("grant-resource"))
-        .await
-        .unwrap()
-        .select_by_label("Q3 Plans")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("grant-role"))
-        .await
-        .unwrap()
-        .select_by_value("editor")
-        .await
-        .unwrap();
+    select(&browser, Locator::Id("grant-group"), "Engineering").await;
+    select(&browser, Locator::Id("grant-resource"), "Q3 Plans").await;
+    select(&browser, Locator::Id("grant-role"), "editor").await;
     click(
         &browser,
         Locator::XPath("//fieldset[legend='Add a grant']//button"),
     )
     .await;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("caption"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::Css("caption")).await;
     assert_eq!(text_of(&browser, "h1").await, "Preview");
     let preview = text_of(&browser, "main table").await;
     assert!(
@@ -405,12 +380,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("p.notice[role=status]"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::Css("p.notice[role=status]")).await;
     assert!(
         text_of(&browser, "main")
             .await
@@ -420,24 +390,13 @@ async fn an_admins_first_hour_in_a_real_browser() {
 
     // Why does ann have editor on Q3 Plans?
     type_into(&browser, Locator::Id("why-user"), "ann@example.com").await;
-    browser
-        .find(Locator::Id("why-resource"))
-        .await
-        .unwrap()
-        .select_by_label("Q3 Plans")
-        .await
-        .unwrap();
+    select(&browser, Locator::Id("why-resource"), "Q3 Plans").await;
     click(
         &browser,
         Locator::XPath("//button[normalize-space()='Explain']"),
     )
     .await;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("main table"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::Css("main table")).await;
     let answer = text_of(&browser, "main p.notice").await;
     assert_eq!(answer, "ann@example.com has editor on Q3 Plans.");
     assert!(
@@ -469,12 +428,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
         Locator::XPath("//button[normalize-space()='Filter']"),
     )
     .await;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("main tbody tr"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::Css("main tbody tr")).await;
     let rows = browser
         .find_all(Locator::Css("main tbody tr"))
         .await
@@ -508,12 +462,7 @@ async fn an_admins_first_hour_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("token"))
-        .await
-        .unwrap();
+    wait_for(&browser, Locator::Id("token")).await;
     browser.goto(&format!("{console}/overview")).await.unwrap();
     assert!(
         browser

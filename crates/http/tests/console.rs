@@ -47,6 +47,13 @@ fn csrf(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
+/// A GET of `uri` in the session whose cookie is `session`.
+fn get_page(uri: &str, session: &str) -> TestRequest {
+    TestRequest::get()
+        .uri(uri)
+        .insert_header(("cookie", session.to_owned()))
+}
+
 /// A POST of `form` to `uri` in the session whose cookie is `session`.
 fn post_form(uri: &str, session: &str, form: impl serde::Serialize) -> TestRequest {
     TestRequest::post()
@@ -219,26 +226,14 @@ async fn cookies_csrf_policy_tenancy_escaping_and_the_trail() {
             "/console/directory?kind=groups".to_owned(),
             "/console/access".to_owned(),
         ] {
-            let shown = page!(
-                &app,
-                TestRequest::get()
-                    .uri(&uri)
-                    .insert_header(("cookie", session.clone()))
-            )
-            .await;
+            let shown = page!(&app, get_page(&uri, &session)).await;
             assert_eq!(shown.status, 200, "{label} {uri}");
             assert!(
                 !shown.body.contains("<script>alert") && !shown.body.contains("<img src=x"),
                 "{label} {uri}"
             );
         }
-        let listed = page!(
-            &app,
-            TestRequest::get()
-                .uri("/console/directory")
-                .insert_header(("cookie", session.clone()))
-        )
-        .await;
+        let listed = page!(&app, get_page("/console/directory", &session)).await;
         assert!(
             listed
                 .body
@@ -266,13 +261,7 @@ async fn cookies_csrf_policy_tenancy_escaping_and_the_trail() {
         );
 
         // With it: a SCIM token created, shown once, recorded with the admin as actor.
-        let overview = page!(
-            &app,
-            TestRequest::get()
-                .uri("/console/overview")
-                .insert_header(("cookie", session.clone()))
-        )
-        .await;
+        let overview = page!(&app, get_page("/console/overview", &session)).await;
         let created = page!(
             &app,
             post_form(
@@ -290,35 +279,21 @@ async fn cookies_csrf_policy_tenancy_escaping_and_the_trail() {
             created.body.contains("rc_scim_"),
             "{label}: the new token is shown"
         );
-        let again = page!(
-            &app,
-            TestRequest::get()
-                .uri("/console/overview")
-                .insert_header(("cookie", session.clone()))
-        )
-        .await;
+        let again = page!(&app, get_page("/console/overview", &session)).await;
         assert!(!again.body.contains("rc_scim_"), "{label}: and only once");
         let records = h.records(Some("scim_token.create"));
         let record = records.last().expect("a scim_token.create record");
         assert_eq!(record.actor, format!("admin:{admin_id}"), "{label}");
 
         // Tenancy: nothing of the other organization, not even by id.
-        let mine = page!(
-            &app,
-            TestRequest::get()
-                .uri("/console/directory")
-                .insert_header(("cookie", session.clone()))
-        )
-        .await;
+        let mine = page!(&app, get_page("/console/directory", &session)).await;
         assert!(
             !mine.body.contains("bea@other.example") && !mine.body.contains(&theirs),
             "{label}"
         );
         let foreign = page!(
             &app,
-            TestRequest::get()
-                .uri(&format!("/console/directory/users/{theirs}"))
-                .insert_header(("cookie", session.clone())),
+            get_page(&format!("/console/directory/users/{theirs}"), &session),
         )
         .await;
         assert_eq!(foreign.status, 404, "{label}");
@@ -350,13 +325,7 @@ async fn cookies_csrf_policy_tenancy_escaping_and_the_trail() {
 
         // A revoked admin token ends its sessions at their next request.
         h.revoke(&h.a.org_id, &admin_id);
-        let ended = page!(
-            &app,
-            TestRequest::get()
-                .uri("/console/overview")
-                .insert_header(("cookie", session.clone()))
-        )
-        .await;
+        let ended = page!(&app, get_page("/console/overview", &session)).await;
         assert_eq!(ended.status, 303, "{label}");
         assert_eq!(
             ended.headers.get("location").unwrap(),
@@ -453,13 +422,7 @@ async fn forged_sign_in_tokens_big_forms_wrong_methods_and_rotation() {
     let session = sign_in!(&app, &admin_token);
 
     // A form past 64 KiB: 413, not a misleading CSRF refusal; nothing created.
-    let overview = page!(
-        &app,
-        TestRequest::get()
-            .uri("/console/overview")
-            .insert_header(("cookie", session.clone()))
-    )
-    .await;
+    let overview = page!(&app, get_page("/console/overview", &session)).await;
     let csrf_token = csrf(&overview.body);
     let big = page!(
         &app,
