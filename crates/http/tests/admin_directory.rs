@@ -93,3 +93,46 @@ async fn the_directory_read_with_an_admin_token() {
         }
     }
 }
+
+#[actix_web::test]
+async fn every_folder_of_the_organization_in_one_read() {
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let label = h.label();
+        let app = app_with_admin!(h);
+        let (_, admin_token) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let adm = Some(admin_token.as_str());
+        let other = h.tenant("Other");
+        let (_, other_admin) = h.token(&other.org_id, TokenKind::Admin, None);
+        let mut homes = Vec::new();
+        for name in ["Q3", "Q4"] {
+            let (status, ws, _) = call!(
+                app,
+                admin(
+                    "POST",
+                    "/admin/v1/workspaces",
+                    adm,
+                    Some(serde_json::json!({"name": name}))
+                )
+            );
+            assert_eq!(status, 201, "{label}");
+            homes.push(ws["home_folder_id"].as_str().unwrap().to_owned());
+        }
+        let (status, listed, _) = call!(app, admin("GET", "/admin/v1/folders", adm, None));
+        assert_eq!(status, 200, "{label}: {listed}");
+        let ids: Vec<&str> = listed["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|folder| folder["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, homes, "{label}");
+        let (_, theirs, _) = call!(
+            app,
+            admin("GET", "/admin/v1/folders", Some(other_admin.as_str()), None)
+        );
+        assert_eq!(theirs["folders"], serde_json::json!([]), "{label}");
+        let (status, _, allow) = call!(app, admin("POST", "/admin/v1/folders", adm, None));
+        assert_eq!((status, allow.as_deref()), (405, Some("GET")), "{label}");
+    }
+}

@@ -245,7 +245,7 @@ impl Workspaces<'_, '_> {
     }
 
     /// Every folder of the organization, by workspace, oldest first.
-    pub(crate) fn all_folders(&mut self, org_id: &str) -> Result<Vec<Folder>, StoreError> {
+    pub fn all_folders(&mut self, org_id: &str) -> Result<Vec<Folder>, StoreError> {
         folders::table
             .filter(folders::org_id.eq(org_id))
             .order((folders::workspace_id, folders::created_at, folders::id))

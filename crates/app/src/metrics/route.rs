@@ -31,7 +31,7 @@ const SCIM: [&str; 14] = [
 ];
 
 /// The admin routes under `/admin/v1`.
-const ADMIN: [&str; 28] = [
+const ADMIN: [&str; 29] = [
     "/admin/v1/org",
     "/admin/v1/users",
     "/admin/v1/users/{id}",
@@ -47,6 +47,7 @@ const ADMIN: [&str; 28] = [
     "/admin/v1/workspaces",
     "/admin/v1/workspaces/{id}",
     "/admin/v1/workspaces/{id}/folders",
+    "/admin/v1/folders",
     "/admin/v1/folders/{id}",
     "/admin/v1/grants",
     "/admin/v1/grants/{id}",

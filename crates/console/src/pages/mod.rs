@@ -154,22 +154,31 @@ pub(crate) async fn user_names(
 }
 
 /// The resources of the organization (workspaces and their folders) by `type:id` → a
-/// readable name (`Q3 Plans`, `Q3 Plans / Budget`), in the order to list them.
+/// readable name (`Q3 Plans`, `Q3 Plans / Budget`), in the order to list them: two admin
+/// reads, whatever the number of workspaces.
 pub(crate) async fn resources(admin: &Admin<'_>) -> Vec<(String, String)> {
-    let mut resources = Vec::new();
     let workspaces = admin.get("/workspaces").await;
+    let folders = admin.get("/folders").await;
+    let mut by_workspace: std::collections::HashMap<&str, Vec<&Value>> =
+        std::collections::HashMap::new();
+    for folder in folders.body["folders"].as_array().into_iter().flatten() {
+        by_workspace
+            .entry(text(&folder["workspace_id"]))
+            .or_default()
+            .push(folder);
+    }
+    let mut resources = Vec::new();
     for workspace in workspaces.body["workspaces"]
         .as_array()
         .into_iter()
         .flatten()
-        .take(200)
     {
         let (id, name) = (text(&workspace["id"]), text(&workspace["name"]));
         resources.push((format!("workspace:{id}"), name.to_owned()));
-        let folders = admin
-            .get(&format!("/workspaces/{}/folders", encode(id)))
-            .await;
-        for folder in folders.body["folders"].as_array().into_iter().flatten() {
+        // The Home folder first, as the workspace's own list shows it.
+        let mut folders = by_workspace.remove(id).unwrap_or_default();
+        folders.sort_by_key(|folder| folder["id"] != workspace["home_folder_id"]);
+        for folder in folders {
             resources.push((
                 format!("folder:{}", text(&folder["id"])),
                 format!("{name} / {}", text(&folder["name"])),

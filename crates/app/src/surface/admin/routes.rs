@@ -94,6 +94,8 @@ pub(crate) async fn dispatch(call: &mut Call<'_>) -> Result<Response, Error> {
             workspaces::create_folder(call, id).await
         }
         (["workspaces", id, "folders"], _) if !id.is_empty() => not_allowed(&method, "GET, POST"),
+        (["folders"], Get) => workspaces::all_folders(call).await,
+        (["folders"], _) => not_allowed(&method, "GET"),
         (["folders", id], Get) if !id.is_empty() => workspaces::get_folder(call, id).await,
         (["folders", id], Patch) if !id.is_empty() => workspaces::patch_folder(call, id).await,
         (["folders", id], Delete) if !id.is_empty() => workspaces::delete_folder(call, id).await,

@@ -173,6 +173,18 @@ pub(crate) async fn list_folders(
     .await
 }
 
+/// `GET /admin/v1/folders`: `{"folders": [...]}`, every folder of the organization, by
+/// workspace (one read, where listing each workspace's folders takes one request each).
+pub(crate) async fn all_folders(call: &mut Call<'_>) -> Result<Response, Error> {
+    list_all(
+        call,
+        "folders",
+        |tx, org| tx.workspaces().all_folders(org),
+        folder_document,
+    )
+    .await
+}
+
 /// `GET /admin/v1/folders/{id}`.
 pub(crate) async fn get_folder(call: &mut Call<'_>, id: &str) -> Result<Response, Error> {
     let id = id.to_owned();
