@@ -378,9 +378,18 @@ pub(crate) async fn add_grant(ctx: &Ctx<'_>) -> Response {
     if let Some(expires) = form.non_empty("expires_at") {
         body["expires_at"] = json!(expires);
     }
-    let names: HashMap<String, String> = resources(&ctx.admin).await.into_iter().collect();
     let resource = form.get("resource");
-    let label = names.get(resource).map_or(resource, String::as_str);
+    // The resource's name is for the preview's heading only: a confirmed grant reads nothing
+    // more than the write.
+    let label = if form.get("confirm") == "yes" {
+        resource.to_owned()
+    } else {
+        let names: HashMap<String, String> = resources(&ctx.admin).await.into_iter().collect();
+        names
+            .get(resource)
+            .cloned()
+            .unwrap_or_else(|| resource.to_owned())
+    };
     let change = Change {
         path: "/grants".to_owned(),
         body: Some(body),
