@@ -2,7 +2,7 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 300
 
-.PHONY: run test fmt fmt-check lint doc bench bench-load bench-members bench-instructions fuzz conformance ci
+.PHONY: run test test-serializable fmt fmt-check lint doc bench bench-load bench-members bench-instructions fuzz conformance ci
 
 ## run: start the server on the embedded SQLite default (./data/rollcall.db); on an empty
 ## database it creates the organization "demo" and prints its SCIM base URL and token
@@ -12,6 +12,11 @@ run:
 ## test: every test of the workspace (unit, integration, property, doc tests)
 test:
 	$(CARGO) test --workspace --locked
+
+## test-serializable: the tests again, every PostgreSQL database at SERIALIZABLE isolation
+## (as distributed PostgreSQL-compatible engines run): serialization failures are retried
+test-serializable:
+	ROLLCALL_TEST_POSTGRES_ISOLATION=serializable $(CARGO) test --workspace --locked
 
 ## fmt: format the code; fmt-check: fail if it is not formatted
 fmt:

@@ -18,6 +18,10 @@ use serde_json::{Value, json};
 use crate::api::Api;
 use crate::response::Response;
 
+/// The whole seconds a 503 asks a client to wait: IdPs retry a 503 on their own schedule,
+/// and one that reads `Retry-After` comes back once a restarted database answers again.
+pub const RETRY_UNAVAILABLE_AFTER: u64 = 2;
+
 /// A refused or failed request, ready to be rendered in either API's shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error {
@@ -27,7 +31,7 @@ pub struct Error {
     code: Option<&'static str>,
     /// The methods a 405 lists in `Allow`.
     allow: Option<&'static str>,
-    /// The whole seconds a 429 tells the client to wait (`Retry-After`).
+    /// The whole seconds a 429 or 503 tells the client to wait (`Retry-After`).
     retry_after: Option<u64>,
 }
 
@@ -69,6 +73,16 @@ impl Error {
                 429,
                 format!("too many requests; retry after {retry_after} s"),
             )
+        }
+    }
+
+    /// A 503 for a failure that passes by itself (the database down or restarting, a
+    /// transaction that kept losing to concurrent ones): `Retry-After` says to try again
+    /// in [`RETRY_UNAVAILABLE_AFTER`] seconds. Nothing was written.
+    pub(crate) fn unavailable(detail: impl Into<String>) -> Error {
+        Error {
+            retry_after: Some(RETRY_UNAVAILABLE_AFTER),
+            ..Error::new(503, detail)
         }
     }
 
@@ -245,7 +259,13 @@ impl From<StoreError> for Error {
             StoreError::Conflict(detail) => ScimError::uniqueness(detail.clone()),
             StoreError::Unavailable(detail) => {
                 tracing::error!(%detail, "the database is unavailable");
-                return Error::new(503, "the database is unavailable; retry later");
+                return Error::unavailable("the database is unavailable; retry later");
+            }
+            StoreError::Contention(detail) => {
+                tracing::warn!(%detail, "a transaction kept losing to concurrent ones");
+                return Error::unavailable(
+                    "the change kept conflicting with concurrent ones; retry",
+                );
             }
             other => {
                 tracing::error!(error = %other, "database failure");
@@ -342,6 +362,12 @@ mod tests {
                 "unavailable",
             ),
             (
+                StoreError::Contention("secret 40001".into()),
+                503,
+                None,
+                "unavailable",
+            ),
+            (
                 StoreError::Database("secret table".into()),
                 500,
                 None,
@@ -363,6 +389,15 @@ mod tests {
                 "{context}"
             );
             assert!(!error.detail().contains("secret"), "{context}");
+            let retry_after = error
+                .render(Api::Scim)
+                .header("retry-after")
+                .map(str::to_owned);
+            assert_eq!(
+                retry_after.is_some(),
+                status == 503,
+                "a 503, and only a 503 here, says when to retry: {context}"
+            );
         }
     }
 

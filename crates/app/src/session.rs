@@ -42,11 +42,11 @@ pub(crate) async fn run<T, F>(
     access: Access,
     credential: &Credential,
     request_id: Option<String>,
-    f: F,
+    mut f: F,
 ) -> Outcome<T>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
+    F: FnMut(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
 {
     let now = app.now();
     let key = app.limits.key(credential);
@@ -77,7 +77,7 @@ where
             let Some(mut actor) = verified.resolve(tx, api, now)? else {
                 return Ok(Err(()));
             };
-            actor.request_id = request_id;
+            actor.request_id = request_id.clone();
             *seen_inside.lock().unwrap_or_else(PoisonError::into_inner) = Some(actor.clone());
             if learn_rate {
                 let settings = tx.orgs().settings(&actor.org_id)?;
@@ -122,11 +122,11 @@ pub(crate) async fn scim<T, F>(
     credential: &Credential,
     request_id: Option<String>,
     prehashed: Arc<Prehashed>,
-    f: F,
+    mut f: F,
 ) -> Outcome<T>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<T, Failure> + Send + 'static,
+    F: FnMut(&mut Tx<'_>, &Context<'_>) -> Result<T, Failure> + Send + 'static,
 {
     let (org_schemas, standard) = (Arc::clone(&app.org_schemas), Arc::clone(&app.standard));
     let now = app.now();
@@ -163,7 +163,7 @@ pub(crate) async fn scim_applied<T, F>(
 ) -> Outcome<T>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
+    F: FnMut(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
 {
     let outcome = scim(app, api, access, credential, request_id, prehashed, f).await;
     let result = outcome.result.map(|applied| {
@@ -184,10 +184,10 @@ pub(crate) async fn verify<F>(
     api: Api,
     credential: &Credential,
     request_id: Option<String>,
-    then: Option<F>,
+    mut then: Option<F>,
 ) -> Result<Option<Actor>, Error>
 where
-    F: FnOnce(&mut Tx<'_>, &Actor) -> Result<(), StoreError> + Send + 'static,
+    F: FnMut(&mut Tx<'_>, &Actor) -> Result<(), StoreError> + Send + 'static,
 {
     let access = if then.is_some() {
         Access::Write
@@ -201,7 +201,7 @@ where
         credential,
         request_id,
         move |tx, actor| {
-            if let Some(then) = then {
+            if let Some(then) = then.as_mut() {
                 then(tx, actor)?;
             }
             Ok(())

@@ -41,10 +41,10 @@ impl Database {
     /// Run `f` in one transaction. A [`Failure::Store`] rolls the transaction back; a
     /// [`Failure::Refused`] is a refusal found before anything was written, so the
     /// transaction simply ends.
-    pub(crate) async fn run<T, F>(&self, access: Access, f: F) -> Result<T, Error>
+    pub(crate) async fn run<T, F>(&self, access: Access, mut f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx<'_>) -> Result<T, Failure> + Send + 'static,
+        F: FnMut(&mut Tx<'_>) -> Result<T, Failure> + Send + 'static,
     {
         let body = move |tx: &mut Tx<'_>| -> Result<Result<T, Failure>, StoreError> {
             match f(tx) {

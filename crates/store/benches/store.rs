@@ -103,8 +103,14 @@ fn member_refs(ids: &[String]) -> Vec<MemberRef> {
 fn patch_members(store: &Store, org_id: &str, group_id: &str, change: MemberChange) {
     store
         .write(|tx| {
-            tx.members()
-                .patch_group(org_id, group_id, None, &[change], None, Utc::now())
+            tx.members().patch_group(
+                org_id,
+                group_id,
+                None,
+                std::slice::from_ref(&change),
+                None,
+                Utc::now(),
+            )
         })
         .expect("patch_group");
 }

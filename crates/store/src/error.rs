@@ -16,7 +16,14 @@ impl From<DieselError> for StoreError {
                 StoreError::Uniqueness(unique_attribute(which).to_owned())
             }
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
-                StoreError::Unavailable(format!("serialization failure: {}", info.message()))
+                StoreError::Contention(format!("serialization failure: {}", info.message()))
+            }
+            // Diesel has no kind for 40P01; PostgreSQL's message for it is fixed in English
+            // builds, and its `lc_messages` is English unless an operator changed it.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().starts_with("deadlock detected") =>
+            {
+                StoreError::Contention(info.message().to_owned())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())

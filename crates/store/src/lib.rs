@@ -32,6 +32,7 @@ mod outbox;
 mod outbox_retention;
 mod resource;
 mod resource_update;
+mod retry;
 mod rules;
 mod schema;
 mod sealed;
@@ -149,6 +150,12 @@ pub enum StoreError {
     /// hold over the current data, naming what stands in its way).
     #[error("{0}")]
     Conflict(String),
+    /// The transaction lost to a concurrent one (PostgreSQL's serialization failure,
+    /// 40001, or deadlock, 40P01): running it again may succeed. [`Store::write`] and
+    /// [`Store::read`] retry it themselves, a bounded number of times with jittered
+    /// backoff; one that reaches the caller ran out of attempts.
+    #[error("concurrent update: {0}")]
+    Contention(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),
@@ -470,10 +477,20 @@ impl Store {
     }
 
     /// Run `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite). Blocking: call it from
-    /// a blocking thread. Rolled back when `f` fails.
+    /// a blocking thread. Rolled back when `f` fails. On PostgreSQL, a transaction aborted
+    /// for a concurrent one (serialization failure or deadlock) runs again from the start,
+    /// a bounded number of times (`retry.rs`), so `f` may run more than once: it must do
+    /// nothing outside the transaction that it would not do twice.
     pub fn write<T>(
         &self,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+        mut f: impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        retry::retrying(|| self.write_once(&mut f))
+    }
+
+    fn write_once<T>(
+        &self,
+        f: &mut impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         // The writer's turn first, then a connection: a writer never holds a connection
         // while it waits, so readers keep the pool.
@@ -549,7 +566,7 @@ impl Store {
     pub fn write_batched<T, F>(&self, f: F) -> Result<WriteTicket<T>, F>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&mut Tx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         match &self.batcher {
             Some(batcher) => Ok(batcher.submit(f)),
@@ -557,10 +574,17 @@ impl Store {
         }
     }
 
-    /// Run `f` in a read transaction. Blocking.
+    /// Run `f` in a read transaction. Blocking. Retried as [`Store::write`] is.
     pub fn read<T>(
         &self,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+        mut f: impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        retry::retrying(|| self.read_once(&mut f))
+    }
+
+    fn read_once<T>(
+        &self,
+        f: &mut impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut pooled = self.pool.get()?;
         let backend = self.backend;

@@ -1,5 +1,6 @@
 //! The embedded migrations, one directory per backend, and running them.
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -11,9 +12,20 @@ use crate::{StoreError, data_migrations};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// An arbitrary constant: the PostgreSQL advisory lock that serializes migrations, so
-/// several `rollcall` processes starting at once on one database do not race.
-const MIGRATION_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
+/// The lock row that serializes PostgreSQL migrations, so several `rollcall` processes
+/// starting at once on one database (a rolling upgrade) do not race: each runs every
+/// pending migration in one transaction that first locks the row (`FOR UPDATE`). The
+/// lock is the transaction's, not the session's: it holds behind a transaction-mode
+/// pooler and on engines without advisory locks, and ends with the transaction, also
+/// when the process dies.
+const LOCK_TABLE: &str = "CREATE TABLE IF NOT EXISTS rollcall_migration_lock \
+                          (id INTEGER PRIMARY KEY)";
+const LOCK_ROW: &str = "INSERT INTO rollcall_migration_lock (id) VALUES (1) ON CONFLICT DO NOTHING";
+const TAKE_LOCK: &str = "SELECT id FROM rollcall_migration_lock WHERE id = 1 FOR UPDATE";
+
+/// How often creating the lock row is tried: two processes creating the table at the same
+/// instant can clash in the catalogue; the loser finds it there on its next try.
+const LOCK_SETUP_ATTEMPTS: u32 = 5;
 
 /// Run pending migrations, SQL then data (`data_migrations.rs`, at `now`); the names of
 /// those that ran.
@@ -39,21 +51,33 @@ pub(crate) fn run_pending(
             Ok(applied)
         }
         AnyConnection::Postgresql(pg) => {
-            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-                .map_err(|error| StoreError::Migration(error.to_string()))?;
-            let outcome = pg
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(names)
-                .map_err(|error| StoreError::Migration(error.to_string()))
-                .and_then(|mut applied| {
-                    applied.extend(data_migrations::run_pending(connection, kek, now)?);
-                    Ok(applied)
-                });
-            let unlocked =
-                connection.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
-            let applied = outcome?;
-            unlocked.map_err(|error| StoreError::Migration(error.to_string()))?;
-            Ok(applied)
+            let mut tried = 0;
+            while let Err(error) = pg.batch_execute(&format!("{LOCK_TABLE}; {LOCK_ROW}")) {
+                tried += 1;
+                if tried >= LOCK_SETUP_ATTEMPTS {
+                    return Err(StoreError::Migration(format!(
+                        "the migration lock: {error}"
+                    )));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50 * u64::from(tried)));
+            }
+            // One transaction: the lock row first, then every migration (each a savepoint),
+            // then the data migrations. Another process waits on the row, then finds
+            // nothing pending.
+            connection.transaction::<_, StoreError, _>(|connection| {
+                connection.batch_execute(TAKE_LOCK).map_err(|error| {
+                    StoreError::Migration(format!("the migration lock: {error}"))
+                })?;
+                let mut applied = match &mut *connection {
+                    AnyConnection::Postgresql(pg) => pg
+                        .run_pending_migrations(POSTGRES_MIGRATIONS)
+                        .map(names)
+                        .map_err(|error| StoreError::Migration(error.to_string()))?,
+                    AnyConnection::Sqlite(_) => Vec::new(),
+                };
+                applied.extend(data_migrations::run_pending(connection, kek, now)?);
+                Ok(applied)
+            })
         }
     }
 }

@@ -89,14 +89,50 @@ impl TestDb {
         admin
             .batch_execute(&format!("CREATE SCHEMA {schema}"))
             .unwrap_or_else(|error| panic!("CREATE SCHEMA on {admin_url}: {error}"));
-        let separator = if admin_url.contains('?') { '&' } else { '?' };
-        Some(TestDb {
-            url: format!("{admin_url}{separator}options=-c%20search_path%3D{schema}"),
-            backend: Backend::Postgres,
-            cleanup: Cleanup::PostgresSchema { admin_url, schema },
-        })
+        Some(TestDb::on_schema(admin_url, schema, isolation()))
     }
 
+    /// A fresh schema as [`TestDb::postgres`] gives, whose connections all run at
+    /// `SERIALIZABLE` isolation (as a distributed engine does), whatever
+    /// `$ROLLCALL_TEST_POSTGRES_ISOLATION` says.
+    pub fn postgres_serializable() -> Option<TestDb> {
+        let mut db = TestDb::postgres()?;
+        if let Cleanup::PostgresSchema { admin_url, schema } = &db.cleanup {
+            db.url = TestDb::url_of(admin_url, schema, Some("serializable"));
+        }
+        Some(db)
+    }
+
+    fn on_schema(admin_url: String, schema: String, isolation: Option<String>) -> TestDb {
+        TestDb {
+            url: TestDb::url_of(&admin_url, &schema, isolation.as_deref()),
+            backend: Backend::Postgres,
+            cleanup: Cleanup::PostgresSchema { admin_url, schema },
+        }
+    }
+
+    /// The URL of `schema` at `admin_url`, with the default isolation level if one is given.
+    fn url_of(admin_url: &str, schema: &str, isolation: Option<&str>) -> String {
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        let mut options = format!("-c search_path={schema}");
+        if let Some(level) = isolation {
+            options.push_str(&format!(" -c default_transaction_isolation={level}"));
+        }
+        let options = options.replace(' ', "%20").replace('=', "%3D");
+        format!("{admin_url}{separator}options={options}")
+    }
+}
+
+/// `$ROLLCALL_TEST_POSTGRES_ISOLATION` (`serializable`, or another one-word level): the isolation
+/// level every PostgreSQL test database runs at, so the whole suite can run as a
+/// distributed engine would (CI runs it once at `serializable`). Unset: the server's.
+fn isolation() -> Option<String> {
+    std::env::var("ROLLCALL_TEST_POSTGRES_ISOLATION")
+        .ok()
+        .filter(|level| !level.trim().is_empty())
+}
+
+impl TestDb {
     /// SQLite, and PostgreSQL when it answers.
     pub fn all() -> Vec<TestDb> {
         let mut databases = vec![TestDb::sqlite()];

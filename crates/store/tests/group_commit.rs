@@ -73,7 +73,7 @@ fn create_user_then(
     store: &Store,
     org: &str,
     name: &str,
-    after: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+    mut after: impl FnMut() -> Result<(), StoreError> + Send + 'static,
 ) -> WriteTicket<()> {
     let (org, body) = (org.to_owned(), json!({"userName": name}));
     store
@@ -199,7 +199,7 @@ fn record_then(
     store: &Store,
     org: &str,
     name: &'static str,
-    after: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+    mut after: impl FnMut() -> Result<(), StoreError> + Send + 'static,
 ) -> WriteTicket<()> {
     let org = org.to_owned();
     store

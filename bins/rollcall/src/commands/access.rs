@@ -37,7 +37,9 @@ fn write_or_preview<T>(
     store: &rollcall_store::Store,
     org: &crate::cli::OrgArgs,
     dry_run: bool,
-    change: impl FnOnce(&mut rollcall_store::Tx<'_>) -> Result<(T, Value), rollcall_store::StoreError>,
+    mut change: impl FnMut(
+        &mut rollcall_store::Tx<'_>,
+    ) -> Result<(T, Value), rollcall_store::StoreError>,
 ) -> Result<Option<T>, rollcall_store::StoreError> {
     if !dry_run {
         return store.write(|tx| change(tx).map(|(value, _)| Some(value)));

@@ -176,7 +176,7 @@ pub fn jwt_issuer(command: JwtIssuerCommand) -> anyhow::Result<()> {
             let now = crate::clock::now();
             let created = store
                 .write(|tx| {
-                    let created = tx.jwt_issuers().create(&org.org, new, now)?;
+                    let created = tx.jwt_issuers().create(&org.org, new.clone(), now)?;
                     let target = format!("jwt_issuer:{}", created.id);
                     let detail = json!({"after": rollcall_app::jwt_issuer_json(&created)});
                     audited::record(tx, &org.org, "jwt_issuer.create", &target, &detail, now)?;

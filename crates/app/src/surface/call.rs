@@ -203,11 +203,11 @@ impl<'r> Call<'r> {
         &mut self,
         access: Access,
         credential: &Credential,
-        f: F,
+        mut f: F,
     ) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<T, Failure> + Send + 'static,
+        F: FnMut(&mut Tx<'_>, &Context<'_>) -> Result<T, Failure> + Send + 'static,
     {
         let request_id = Some(self.request_id.clone());
         let deviations = self.deviations.clone();
@@ -239,7 +239,7 @@ impl<'r> Call<'r> {
     ) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
+        F: FnMut(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
     {
         self.scim_applied(Access::Write, credential, f).await
     }
@@ -250,11 +250,11 @@ impl<'r> Call<'r> {
         &mut self,
         access: Access,
         credential: &Credential,
-        f: F,
+        mut f: F,
     ) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
+        F: FnMut(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Send + 'static,
     {
         let request_id = Some(self.request_id.clone());
         let deviations = self.deviations.clone();
@@ -268,7 +268,7 @@ impl<'r> Call<'r> {
             move |tx, context| {
                 refuse_in_strict(context, &deviations)?;
                 let mut applied = f(tx, context)?;
-                applied.tolerated.extend(deviations);
+                applied.tolerated.extend(deviations.iter().cloned());
                 Ok(applied)
             },
         )
@@ -285,7 +285,7 @@ impl<'r> Call<'r> {
     ) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
+        F: FnMut(&mut Tx<'_>, &Actor) -> Result<T, Failure> + Send + 'static,
     {
         let request_id = Some(self.request_id.clone());
         let outcome = session::run(self.app, Api::Admin, access, credential, request_id, f).await;

@@ -31,7 +31,7 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
     let now = call.now();
     let document = call
         .admin(Access::Read, &credential, move |tx, caller| {
-            let document = match user {
+            let document = match user.clone() {
                 Some(user) => {
                     let (explanation, groups) =
                         tx.access().explain(&caller.org_id, &user, &target, now)?;

@@ -103,11 +103,11 @@ pub(crate) async fn previewable<T, F>(
     credential: &Credential,
     operation: &'static str,
     status: u16,
-    f: F,
+    mut f: F,
 ) -> Result<Written<T>, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
+    F: FnMut(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
         + Send
         + 'static,
 {
@@ -143,11 +143,11 @@ async fn apply<T, F>(
     credential: &Credential,
     operation: &'static str,
     status: u16,
-    f: F,
+    mut f: F,
 ) -> Result<T, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
+    F: FnMut(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
         + Send
         + 'static,
 {
@@ -179,7 +179,7 @@ pub(crate) async fn audited<T, F>(
 ) -> Result<T, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
+    F: FnMut(&mut Tx<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> Result<(T, Recorded), Failure>
         + Send
         + 'static,
 {

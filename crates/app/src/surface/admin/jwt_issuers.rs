@@ -224,7 +224,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
         "jwt_issuer.create",
         201,
         move |tx, caller, now| {
-            let created = tx.jwt_issuers().create(&caller.org_id, new, now)?;
+            let created = tx.jwt_issuers().create(&caller.org_id, new.clone(), now)?;
             let recorded = Recorded::new(
                 format!("jwt_issuer:{}", created.id),
                 json!({"after": document(&created)}),

@@ -41,12 +41,12 @@ use audited::{Recorded, Written, previewable};
 pub(crate) async fn list_all<T, F>(
     call: &mut Call<'_>,
     key: &'static str,
-    read: F,
+    mut read: F,
     render: impl Fn(&T) -> Value,
 ) -> Result<Response, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &str) -> Result<Vec<T>, StoreError> + Send + 'static,
+    F: FnMut(&mut Tx<'_>, &str) -> Result<Vec<T>, StoreError> + Send + 'static,
 {
     let credential = call.credential()?;
     let items = call
@@ -68,13 +68,13 @@ pub(crate) async fn create_one<T, F>(
     call: &mut Call<'_>,
     credential: &Credential,
     (operation, noun): (&'static str, &'static str),
-    create: F,
+    mut create: F,
     (id, scope): Naming<T>,
     render: fn(&T) -> Value,
 ) -> Result<Response, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &str, chrono::DateTime<chrono::Utc>) -> Result<T, StoreError>
+    F: FnMut(&mut Tx<'_>, &str, chrono::DateTime<chrono::Utc>) -> Result<T, StoreError>
         + Send
         + 'static,
 {
@@ -102,10 +102,10 @@ pub(crate) async fn delete_by_id<F>(
     id: String,
     operation: &'static str,
     noun: &'static str,
-    delete: F,
+    mut delete: F,
 ) -> Result<Response, Error>
 where
-    F: FnOnce(&mut Tx<'_>, &str, &str, chrono::DateTime<chrono::Utc>) -> Result<Value, StoreError>
+    F: FnMut(&mut Tx<'_>, &str, &str, chrono::DateTime<chrono::Utc>) -> Result<Value, StoreError>
         + Send
         + 'static,
 {
@@ -125,12 +125,12 @@ where
 pub(crate) async fn get_by_id<T, F>(
     call: &mut Call<'_>,
     id: String,
-    read: F,
+    mut read: F,
     render: impl FnOnce(&T) -> Value,
 ) -> Result<Response, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &str, &str) -> Result<T, StoreError> + Send + 'static,
+    F: FnMut(&mut Tx<'_>, &str, &str) -> Result<T, StoreError> + Send + 'static,
 {
     let credential = call.credential()?;
     let value = call

@@ -50,8 +50,13 @@ pub(crate) async fn get(call: &mut Call<'_>) -> Result<Response, Error> {
     let started_at = call.now();
     let (review, first, next) = call
         .admin(Access::Read, &credential, move |tx, caller| {
-            let mut review =
-                AccessReview::new(&caller.org_id, resource, format, started_at, page_size);
+            let mut review = AccessReview::new(
+                &caller.org_id,
+                resource.clone(),
+                format,
+                started_at,
+                page_size,
+            );
             let (rows, next) = review.page(tx, "", started_at)?;
             Ok((review, rows, next))
         })
@@ -83,8 +88,10 @@ async fn produce(
         let page = app
             .database
             .run(Access::Read, move |tx| {
-                let (rows, next) = review.page(tx, &after, now)?;
-                Ok((review, rows, next))
+                // A copy per attempt: a retried read starts from the same position.
+                let mut attempt = review.clone();
+                let (rows, next) = attempt.page(tx, &after, now)?;
+                Ok((attempt, rows, next))
             })
             .await;
         let rows = match page {

@@ -104,7 +104,7 @@ pub(crate) async fn create(call: &mut Call<'_>) -> Result<Response, Error> {
                 format!("schema:{}", extension.schema.id),
                 json!({"after": document(&extension)}),
             );
-            Ok((extension, recorded))
+            Ok((extension.clone(), recorded))
         },
     )
     .await?;

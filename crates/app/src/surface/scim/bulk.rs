@@ -26,7 +26,7 @@ pub(crate) async fn bulk(call: &mut Call<'_>) -> Result<Response, Error> {
     let outcome = call
         .scim_write(&credential, move |tx, context| {
             let location = |kind, id: &str| location(&base, kind, id);
-            run_bulk(tx, context, &bulk, steps, &location)
+            run_bulk(tx, context, &bulk, steps.clone(), &location)
         })
         .await?;
     Ok(Response::scim(200, &outcome.to_json()))

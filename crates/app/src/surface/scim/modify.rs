@@ -87,7 +87,7 @@ async fn write_existing<T, F>(
 ) -> Result<T, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Clone + Send + 'static,
+    F: FnMut(&mut Tx<'_>, &Context<'_>) -> Result<Applied<T>, Failure> + Clone + Send + 'static,
 {
     for _ in 1..ATTEMPTS {
         match call.scim_write(credential, write.clone()).await {
