@@ -38,7 +38,8 @@
 # The WAL: SQLite: the size of the `<db>-wal` file when sampled, and how much of it is the
 # live log (the wal-index header in `<db>-shm`, read without a lock or a checkpoint: once
 # the log starts over from the beginning, the file keeps its size; SQLite only truncates it
-# with journal_size_limit or a TRUNCATE checkpoint). PostgreSQL: the WAL written during
+# with journal_size_limit or a TRUNCATE checkpoint), after the slice and its largest in
+# samples every 2 s during the slice. PostgreSQL: the WAL written during
 # the slice (pg_wal_lsn_diff of pg_current_wal_lsn() before and after) and the size of
 # pg_wal (sum(size) FROM pg_ls_waldir()); both are the whole cluster's, so anything else
 # using that server counts too, and pg_wal never drops below whole 16 MB segments (the
@@ -123,10 +124,11 @@ OUT="${OUT:-$workdir/soak.md}"
 pids=()
 pg_schema=""
 cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+    local i
+    # The newest first: the server before the webhook receiver it delivers to.
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || true
     done
     if [ -n "$pg_schema" ]; then
         psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1 || true
@@ -262,28 +264,24 @@ sqlite_wal_bytes() { # the size of the -wal file
     stat -c %s "$db_file-wal" 2>/dev/null || echo 0
 }
 sqlite_wal_used_bytes() { # how much of the -wal file is the live log (from the -shm index)
-    # The wal-index header (sqlite.org/walformat.html): page size (u16 at 14; 1 = 65536),
-    # mxFrame (u32 at 16: the last valid frame); two copies, at 0 and 48, which agree
-    # unless a writer is updating them. A frame is 24 bytes and a page; the file header 32.
-    python3 - "$db_file-shm" <<'PY'
-import struct, sys, time
-try:
-    for _ in range(20):
-        header = open(sys.argv[1], "rb").read(96)
-        if len(header) < 96:
-            print(0)
-            break
-        if header[:48] == header[48:96]:
-            page, frames = struct.unpack_from("<HI", header, 14)
-            page = 65536 if page == 1 else page
-            print(32 + frames * (24 + page) if frames else 0)
-            break
-        time.sleep(0.01)
-    else:
-        print(0)
-except FileNotFoundError:
-    print(0)
-PY
+    # The wal-index header (sqlite.org/walformat.html), native byte order: the page size
+    # (u16 at 14; 1 = 65536) and mxFrame (u32 at 16: the last valid frame), in two copies
+    # (at 0 and 48) that agree unless a writer is updating them. A frame is 24 bytes and a
+    # page; the file's header 32 bytes. Read without a lock, so no checkpoint is disturbed.
+    local shm="$db_file-shm" page frames copy
+    for _ in 1 2 3 4 5; do
+        page="$(od -An -t u2 -j 14 -N 2 "$shm" 2>/dev/null | tr -d ' ')"
+        frames="$(od -An -t u4 -j 16 -N 4 "$shm" 2>/dev/null | tr -d ' ')"
+        copy="$(od -An -t u4 -j 64 -N 4 "$shm" 2>/dev/null | tr -d ' ')"
+        if [ -z "$frames" ] || [ -z "$page" ]; then
+            echo 0
+            return
+        fi
+        [ "$frames" = "$copy" ] && break
+        sleep 0.01
+    done
+    [ "$page" = 1 ] && page=65536
+    if [ "$frames" -gt 0 ]; then echo $((32 + frames * (24 + page))); else echo 0; fi
 }
 pg_lsn() { # bytes of WAL the cluster has written since its start
     psql_value "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
@@ -368,11 +366,26 @@ echo "webhook $(json_field "$webhook" id) -> $receiver/hook"
 # One slice of the mix; sets slice_result (the RESULT line) and prints wrk's output to
 # the slice's log.
 run_slice() { # run_slice TAG
-    local out
+    local out sampler=""
+    if [ "$DB" = sqlite ]; then
+        # The live log's largest length during the slice, sampled every 2 s.
+        : >"$workdir/wal-used.samples"
+        while true; do
+            sqlite_wal_used_bytes >>"$workdir/wal-used.samples"
+            sleep 2
+        done &
+        sampler=$!
+        pids+=("$sampler")
+    fi
     run_wrk -d "${slice_s}s" --timeout 10s --latency \
         -s bench/wrk/soak.lua -H "Authorization: Bearer $token" "$base" -- \
         "$THREADS" "$N" /scim/v2 "$workdir/users.ids" "$workdir/groups.ids" "$1" "$PAGE"
     out="$(cat "$workdir/wrk.out")"
+    if [ -n "$sampler" ]; then
+        kill "$sampler" 2>/dev/null || true
+        wait "$sampler" 2>/dev/null || true
+        wal_used_max="$(sort -n "$workdir/wal-used.samples" | tail -1)"
+    fi
     echo "$out" >>"$workdir/wrk.log"
     slice_result="$(grep '^RESULT' <<<"$out")"
     first_bad="$(sed -n 's/^FIRST_NON2XX //p' <<<"$out")"
@@ -380,7 +393,7 @@ run_slice() { # run_slice TAG
 }
 
 if [ "$DB" = sqlite ]; then
-    wal_header="WAL file MB | WAL in use MB"
+    wal_header="WAL file MB | WAL in use MB (end / max)"
 else
     wal_header="WAL written MB (LSN diff) | pg_wal MB"
 fi
@@ -390,7 +403,7 @@ table+=("|$(printf -- '---|%.0s' $(seq 1 $(($(tr -cd '|' <<<"${table[0]}" | wc -
 row_of() { # row_of LABEL: the table row of slice_result and the samples just taken
     local r="$slice_result" wal_cells
     if [ "$DB" = sqlite ]; then
-        wal_cells="$(mb "$wal_now") | $(mb "$wal_used")"
+        wal_cells="$(mb "$wal_now") | $(mb "$wal_used") / $(mb "$wal_used_max")"
     else
         wal_cells="$(mb "$wal_written") | $(mb "$wal_now")"
     fi
@@ -438,7 +451,8 @@ done
 load_seconds=$((SECONDS - load_started))
 
 echo "-- idle for ${IDLE_SECONDS}s, sampling every ${IDLE_STEP}s"
-idle=("| idle s | RSS MB | $wal_header | outbox backlog | webhook events received |" "|---|---|---|---|---|---|")
+idle_wal_header="$([ "$DB" = sqlite ] && echo "WAL file MB | WAL in use MB" || echo "$wal_header")"
+idle=("| idle s | RSS MB | $idle_wal_header | outbox backlog | webhook events received |" "|---|---|---|---|---|---|")
 echo "${idle[0]}"
 echo "${idle[1]}"
 wal_under_at=""

@@ -13,12 +13,14 @@
 //!
 //! The delta compares the roles just before the grant ended (one nanosecond before
 //! `expires_at`) with the roles at that instant once it is gone: the role it gave, not
-//! what happened since. Several processes sharing a database may sweep at once; each grant
-//! is removed, and recorded, by one of them.
+//! what happened since. Several processes sharing a database may sweep at once: each
+//! batch takes the organization's row lease of the job first (`Tx::job_leases`), so one
+//! of them works on an organization at a time and the others move on, and each grant is
+//! removed, and recorded, by one of them.
 
 use chrono::{DateTime, Duration, Utc};
 use org_model::{Grant, Principal, ResourceRef, Role};
-use rollcall_store::{AccessScope, SYSTEM_ACTOR, Store, StoreError, Tx};
+use rollcall_store::{AccessScope, SYSTEM_ACTOR, Store, StoreError, Tx, jobs};
 use serde_json::json;
 
 use crate::access_delta;
@@ -34,6 +36,9 @@ pub fn purge_deleted_users(store: &Store, now: DateTime<Utc>) -> Result<usize, S
     let mut purged = 0;
     for org in orgs {
         purged += store.write(|tx| {
+            if !tx.job_leases().take(jobs::PURGE, &org.id)? {
+                return Ok(0);
+            }
             let tombstones = tx.lifecycle().purge_tombstones(&org.id, now)?;
             for tombstone in &tombstones {
                 let detail = json!({
@@ -75,7 +80,13 @@ pub fn prune_audit(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreErro
             continue;
         };
         let before = now - Duration::days(i64::from(days));
-        match store.write(|tx| tx.audit().prune(&org.id, before, now)) {
+        let pruned_here = store.write(|tx| {
+            if !tx.job_leases().take(jobs::AUDIT_RETENTION, &org.id)? {
+                return Ok(None);
+            }
+            tx.audit().prune(&org.id, before, now)
+        });
+        match pruned_here {
             Ok(Some(done)) => pruned += usize::try_from(done.records).unwrap_or(usize::MAX),
             Ok(None) => {}
             Err(error) => broken = Some(error),
@@ -115,6 +126,9 @@ fn expire_batch(
     org_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), StoreError> {
+    if !tx.job_leases().take(jobs::EXPIRY, org_id)? {
+        return Ok((0, 0));
+    }
     let due = tx.grants().expired(org_id, now, BATCH)?;
     let mut removed = 0;
     for grant in &due {

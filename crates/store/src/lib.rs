@@ -17,6 +17,7 @@ mod erasure;
 mod error;
 mod filter_sql;
 mod grants;
+mod job_leases;
 mod jwt_issuers;
 mod key_encryption;
 mod keyset;
@@ -72,6 +73,7 @@ pub use consumers::{
 pub use data_migrations::MigrationFinding;
 pub use erasure::{ERASED, KeyEncryptionKey, UNREADABLE};
 pub use grants::{GrantFilter, Grants};
+pub use job_leases::{JobLeases, jobs};
 pub use jwt_issuers::{JwtIssuer, JwtIssuers, NewJwtIssuer};
 pub use key_encryption::Rewrapped;
 pub use keyset::{Keyset, KeysetDirection, KeysetPage, KeysetPosition, keyset_supported};

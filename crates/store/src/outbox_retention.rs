@@ -15,7 +15,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use crate::outbox::{Outbox, SeqRow};
 use crate::sql::{Bind, Sql};
-use crate::{Backend, Store, StoreError, timestamp};
+use crate::{Backend, Store, StoreError, jobs, timestamp};
 
 /// Events considered per statement (and per transaction of [`Store::prune_outbox`]).
 const BATCH: u32 = 1000;
@@ -125,7 +125,12 @@ impl Store {
         let mut pruned = 0;
         for org in orgs {
             loop {
-                let removed = self.write(|tx| tx.outbox().prune(&org.id, before, BATCH))?;
+                let removed = self.write(|tx| {
+                    if !tx.job_leases().take(jobs::OUTBOX_RETENTION, &org.id)? {
+                        return Ok(0);
+                    }
+                    tx.outbox().prune(&org.id, before, BATCH)
+                })?;
                 pruned += removed;
                 if removed < BATCH as usize {
                     break;

@@ -232,3 +232,52 @@ fn migrations_racing_from_several_processes_run_once() {
         let _store = db.open();
     }
 }
+
+/// A background job's row lease: while one instance's transaction holds an organization's
+/// lease of a job, another instance's attempt answers `false` at once (no waiting), for
+/// that job and organization only; once the holder's transaction ends, the lease is free.
+#[test]
+fn a_job_lease_is_held_for_its_transaction_and_skipped_not_waited_for() {
+    use rollcall_store::jobs;
+    use std::sync::mpsc;
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let (one, other) = (db.open(), db.open());
+    // The first run of each creates its row, committed.
+    for (job, org) in [(jobs::PURGE, "org-a"), (jobs::PURGE, "org-b")] {
+        assert!(one.write(|tx| tx.job_leases().take(job, org)).unwrap());
+    }
+    let (taken_tx, taken) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        one.write(|tx| {
+            let taken = tx.job_leases().take(jobs::PURGE, "org-a")?;
+            taken_tx.send(taken).unwrap();
+            released.recv().unwrap();
+            Ok(())
+        })
+    });
+    assert!(taken.recv().unwrap(), "the first instance takes the lease");
+    let started = std::time::Instant::now();
+    let during = other
+        .write(|tx| {
+            Ok((
+                tx.job_leases().take(jobs::PURGE, "org-a")?,
+                tx.job_leases().take(jobs::PURGE, "org-b")?,
+                tx.job_leases().take(jobs::EXPIRY, "org-a")?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(during, (false, true, true));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "not waited for"
+    );
+    release.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    let after = other
+        .write(|tx| tx.job_leases().take(jobs::PURGE, "org-a"))
+        .unwrap();
+    assert!(after, "free once the holder's transaction ended");
+}
