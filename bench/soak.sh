@@ -39,17 +39,20 @@
 # live log (the wal-index header in `<db>-shm`, read without a lock or a checkpoint: once
 # the log starts over from the beginning, the file keeps its size; SQLite only truncates it
 # with journal_size_limit or a TRUNCATE checkpoint), after the slice and its largest in
-# samples every 2 s during the slice. PostgreSQL: the WAL written during
-# the slice (pg_wal_lsn_diff of pg_current_wal_lsn() before and after) and the size of
-# pg_wal (sum(size) FROM pg_ls_waldir()); both are the whole cluster's, so anything else
-# using that server counts too, and pg_wal never drops below whole 16 MB segments (the
-# 4 MB target is SQLite's).
+# samples every 2 s during the slice. PostgreSQL: the WAL written during the slice
+# (pg_wal_lsn_diff of pg_current_wal_lsn() before and after) and the size of pg_wal
+# (sum(size) FROM pg_ls_waldir()); both are the whole cluster's, so anything else using
+# that server counts too, and pg_wal never drops below whole 16 MB segments (the 4 MB
+# target is SQLite's).
 #
 # Non-2xx answers are counted per slice by status (wrk does not tell the script which
 # request an answer belongs to; the first one's body is printed); so are socket errors and
 # timeouts (requests run with a 10 s timeout, wrk counts slower answers as timeouts, not
 # latencies). Everything listens on 127.0.0.1; every process started here is stopped on
-# exit. The run takes DURATION + about 3 minutes + the seeding (about N / 3000 s).
+# exit. The run takes DURATION + about 2 minutes (the idle minute, the fresh server's
+# slice) + the seeding (on the 2-core machine about N / 4000 s on SQLite, N / 600 s on
+# PostgreSQL). The working directory ($TMPDIR/rollcall-soak.XXXXXX) is kept, with the
+# tables, wrk's output (wrk.log) and the servers' logs; its path is printed at the end.
 #
 # Environment:
 #   N            users seeded (default 100000)

@@ -261,6 +261,12 @@ impl From<StoreError> for Error {
                 tracing::error!(%detail, "the database is unavailable");
                 return Error::unavailable("the database is unavailable; retry later");
             }
+            StoreError::Full(detail) => {
+                tracing::error!(%detail, "the database is full: nothing more can be written until an operator frees space");
+                return Error::unavailable(
+                    "the database has no room left for this change; retry later",
+                );
+            }
             StoreError::Contention(detail) => {
                 tracing::warn!(%detail, "a transaction kept losing to concurrent ones");
                 return Error::unavailable(
@@ -357,6 +363,12 @@ mod tests {
             ),
             (
                 StoreError::Unavailable("secret host".into()),
+                503,
+                None,
+                "unavailable",
+            ),
+            (
+                StoreError::Full("secret disk".into()),
                 503,
                 None,
                 "unavailable",

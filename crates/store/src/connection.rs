@@ -57,10 +57,19 @@ pub(crate) fn prepare(url: &str) -> Result<(), StoreError> {
 /// leading `sqlite://` into `file:` and opens it as a URI, so `sqlite:///abs/path.db` and
 /// `sqlite://relative.db` both work.
 pub(crate) fn establish(url: &str) -> Result<AnyConnection, ConnectionError> {
+    establish_with(url, None)
+}
+
+/// [`establish`], a SQLite connection capped at `sqlite_max_pages` pages
+/// (`StoreOptions::sqlite_max_pages`).
+pub(crate) fn establish_with(
+    url: &str,
+    sqlite_max_pages: Option<u32>,
+) -> Result<AnyConnection, ConnectionError> {
     match backend_of(url) {
         Ok(Backend::Sqlite) => {
             let mut connection = SqliteConnection::establish(url)?;
-            configure_sqlite(&mut connection)
+            configure_sqlite(&mut connection, sqlite_max_pages)
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(AnyConnection::Sqlite(connection))
         }
@@ -73,7 +82,7 @@ pub(crate) fn establish(url: &str) -> Result<AnyConnection, ConnectionError> {
 /// log, fsync at checkpoints only, enforced foreign keys, statement journals and temporary
 /// b-trees in memory (a multi-row INSERT otherwise opens, writes and unlinks a file per
 /// transaction), and an 8 MiB page cache per connection.
-fn configure_sqlite(connection: &mut SqliteConnection) -> QueryResult<()> {
+fn configure_sqlite(connection: &mut SqliteConnection, max_pages: Option<u32>) -> QueryResult<()> {
     // journal_mode returns a row; batch_execute (sqlite3_exec) ignores it.
     connection.batch_execute(
         "PRAGMA busy_timeout = 5000;
@@ -82,13 +91,20 @@ fn configure_sqlite(connection: &mut SqliteConnection) -> QueryResult<()> {
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -8192;",
-    )
+    )?;
+    if let Some(pages) = max_pages {
+        // A write that would grow the file past it fails with SQLITE_FULL, as a full disk
+        // does (`StoreError::Full`).
+        connection.batch_execute(&format!("PRAGMA max_page_count = {pages};"))?;
+    }
+    Ok(())
 }
 
 /// The r2d2 manager: explicit scheme dispatch (the derived `establish` discards the real error).
 #[derive(Debug)]
 pub(crate) struct AnyManager {
     url: String,
+    sqlite_max_pages: Option<u32>,
 }
 
 impl ManageConnection for AnyManager {
@@ -96,7 +112,7 @@ impl ManageConnection for AnyManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+        establish_with(&self.url, self.sqlite_max_pages).map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {
@@ -111,13 +127,15 @@ impl ManageConnection for AnyManager {
 /// Re-applies the SQLite settings whenever the pool hands out a new connection (they are
 /// per connection; `establish` sets them too, this keeps the pool honest if it is bypassed).
 #[derive(Debug)]
-struct SqliteSettings;
+struct SqliteSettings {
+    max_pages: Option<u32>,
+}
 
 impl CustomizeConnection<AnyConnection, r2d2::Error> for SqliteSettings {
     fn on_acquire(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {
         match connection {
             AnyConnection::Sqlite(sqlite) => {
-                configure_sqlite(sqlite).map_err(r2d2::Error::QueryError)
+                configure_sqlite(sqlite, self.max_pages).map_err(r2d2::Error::QueryError)
             }
             AnyConnection::Postgresql(_) => Ok(()),
         }
@@ -127,11 +145,58 @@ impl CustomizeConnection<AnyConnection, r2d2::Error> for SqliteSettings {
 /// The connection pool.
 pub(crate) type Pool = r2d2::Pool<AnyManager>;
 
+/// How long a checkout waits while the database is known to be unreachable (the last
+/// checkout failed without every connection being open and busy): requests answer 503 at once instead of each waiting the full
+/// connection timeout, and the first checkout that succeeds ends it. The pool keeps
+/// trying to connect meanwhile, so a restarted database is found again by itself.
+const WHILE_UNREACHABLE: Duration = Duration::from_millis(250);
+
+/// Whether the database was unreachable at the last checkout.
+#[derive(Debug, Default)]
+pub(crate) struct Reachability {
+    unreachable: std::sync::atomic::AtomicBool,
+}
+
+impl Reachability {
+    /// A pooled connection: the pool's own timeout normally, [`WHILE_UNREACHABLE`] while
+    /// the last checkout failed.
+    pub(crate) fn checkout(
+        &self,
+        pool: &Pool,
+    ) -> Result<r2d2::PooledConnection<AnyManager>, StoreError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let down = self.unreachable.load(Relaxed);
+        let got = if down {
+            pool.get_timeout(WHILE_UNREACHABLE)
+        } else {
+            pool.get()
+        };
+        match got {
+            Ok(connection) => {
+                if down {
+                    self.unreachable.store(false, Relaxed);
+                }
+                Ok(connection)
+            }
+            Err(error) => {
+                // A pool with every connection open and busy is only full; one that could
+                // not open a connection meanwhile did not reach the database.
+                let state = pool.state();
+                if state.connections < pool.max_size() {
+                    self.unreachable.store(true, Relaxed);
+                }
+                Err(error.into())
+            }
+        }
+    }
+}
+
 /// Build a pool; connections are opened lazily (the caller checks the database by using it).
 pub(crate) fn pool(
     url: &str,
     max_connections: u32,
     connection_timeout: Duration,
+    sqlite_max_pages: Option<u32>,
 ) -> Result<Pool, StoreError> {
     // A PostgreSQL server can drop a connection between two uses; a SQLite file cannot, so
     // SQLite skips the `SELECT 1` that r2d2 would otherwise run on every checkout.
@@ -141,9 +206,12 @@ pub(crate) fn pool(
         .min_idle(Some(0))
         .test_on_check_out(check_on_checkout)
         .connection_timeout(connection_timeout)
-        .connection_customizer(Box::new(SqliteSettings))
+        .connection_customizer(Box::new(SqliteSettings {
+            max_pages: sqlite_max_pages,
+        }))
         .build(AnyManager {
             url: url.to_owned(),
+            sqlite_max_pages,
         })
         .map_err(|error| StoreError::Unavailable(error.to_string()))
 }

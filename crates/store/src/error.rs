@@ -28,9 +28,18 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
+            DieselError::DatabaseError(_, info) if is_full(info.message()) => {
+                StoreError::Full(info.message().to_owned())
+            }
             other => StoreError::Database(other.to_string()),
         }
     }
+}
+
+/// Whether a database message says it has no room: SQLite's `SQLITE_FULL` ("database or
+/// disk is full"), PostgreSQL's 53100 ("could not extend file …: No space left on device").
+fn is_full(message: &str) -> bool {
+    message.contains("database or disk is full") || message.contains("No space left on device")
 }
 
 /// The SCIM attribute a unique constraint (by name or SQLite message) protects. The

@@ -158,6 +158,11 @@ pub enum StoreError {
     /// backoff; one that reaches the caller ran out of attempts.
     #[error("concurrent update: {0}")]
     Contention(String),
+    /// The database has no room for the write (SQLite's `SQLITE_FULL`: the disk, or
+    /// `StoreOptions::sqlite_max_pages`; PostgreSQL's "no space left on device"). Nothing
+    /// of the transaction was kept; writes succeed again once there is room.
+    #[error("the database is full: {0}")]
+    Full(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),
@@ -173,6 +178,10 @@ pub struct StoreOptions {
     /// The operator's key-encryption key: users' data keys are stored wrapped with it
     /// (PRODUCT.md §6). `None`: stored in clear.
     pub key_encryption_key: Option<KeyEncryptionKey>,
+    /// SQLite: the most pages (of 4 KiB) the database file may grow to (`PRAGMA
+    /// max_page_count` on every connection); a write that needs more fails as a full disk
+    /// does, [`StoreError::Full`], and changes nothing. `None`: SQLite's own limit.
+    pub sqlite_max_pages: Option<u32>,
 }
 
 impl Default for StoreOptions {
@@ -181,6 +190,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             connection_timeout: std::time::Duration::from_secs(10),
             key_encryption_key: None,
+            sqlite_max_pages: None,
         }
     }
 }
@@ -344,6 +354,8 @@ pub struct Store {
     facts: std::sync::Arc<access_facts::FactsCache>,
     /// The operator's key-encryption key, if any (`erasure.rs`).
     kek: Option<std::sync::Arc<KeyEncryptionKey>>,
+    /// Whether the last checkout found the database unreachable (fail fast meanwhile).
+    reachability: std::sync::Arc<connection::Reachability>,
 }
 
 impl std::fmt::Debug for Store {
@@ -363,7 +375,12 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let backend = connection::backend_of(url)?;
         connection::prepare(url)?;
-        let pool = connection::pool(url, options.max_connections, options.connection_timeout)?;
+        let pool = connection::pool(
+            url,
+            options.max_connections,
+            options.connection_timeout,
+            options.sqlite_max_pages,
+        )?;
         let kek = options.key_encryption_key.clone().map(std::sync::Arc::new);
         let cursor_key = {
             let mut connection = pool.get()?;
@@ -375,7 +392,7 @@ impl Store {
         let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();
         let batcher = match backend {
             Backend::Sqlite => {
-                let mut connection = connection::establish(url)
+                let mut connection = connection::establish_with(url, options.sqlite_max_pages)
                     .map_err(|error| StoreError::Unavailable(error.to_string()))?;
                 checkpointer::checkpoint_backstop(&mut connection)?;
                 Some(std::sync::Arc::new(writer::Writer::start(
@@ -404,6 +421,7 @@ impl Store {
             cursor_key,
             facts,
             kek,
+            reachability: std::sync::Arc::default(),
         })
     }
 
@@ -504,7 +522,7 @@ impl Store {
             ),
             Backend::Postgres => None,
         };
-        let mut pooled = self.pool.get()?;
+        let mut pooled = self.reachability.checkout(&self.pool)?;
         let connection: &mut AnyConnection = &mut pooled;
         let backend = self.backend;
         match connection {
@@ -588,7 +606,7 @@ impl Store {
         &self,
         f: &mut impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut pooled = self.pool.get()?;
+        let mut pooled = self.reachability.checkout(&self.pool)?;
         let backend = self.backend;
         let connection: &mut AnyConnection = &mut pooled;
         match backend {
