@@ -15,7 +15,10 @@
 //! tail"). So once the log passes [`RESTART_PAGES`], the thread copies what is left while
 //! holding the store's writer lock, between two batches: little is left by then, and the
 //! next write starts the log over. With both, that p99 is 4–6 ms. The backstop stays, should this thread fall behind or
-//! stop. The thread ends when the store is dropped.
+//! stop. Once the log has stopped growing for about a second, the thread truncates its
+//! file (a `TRUNCATE` checkpoint that never waits); and every connection caps the file it
+//! leaves when the log starts over at [`JOURNAL_SIZE_LIMIT`], so the file does not keep
+//! the largest size it ever reached. The thread ends when the store is dropped.
 
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,6 +44,15 @@ const BACKSTOP_PAGES: u32 = 10_000;
 /// writer lock so that the log starts over.
 const RESTART_PAGES: i64 = 1_000;
 
+/// Idle ticks with an unchanged, non-empty log after which the log file is truncated
+/// (about 1 s): an idle server's log shrinks to nothing instead of keeping its peak size.
+const IDLE_TICKS_BEFORE_TRUNCATE: u32 = 20;
+
+/// The most bytes a log file keeps once it starts over (`PRAGMA journal_size_limit`, set
+/// on every connection): under steady writes the file stays near this size rather than at
+/// the largest it ever reached.
+pub(crate) const JOURNAL_SIZE_LIMIT: u32 = 4 * 1024 * 1024;
+
 /// The checkpoint thread; dropping this handle stops it.
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
@@ -53,19 +65,27 @@ impl Checkpointer {
     pub(crate) fn start(url: &str, writer: Arc<Mutex<()>>) -> Result<Checkpointer, StoreError> {
         let mut connection = connection::establish(url)
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+        // The truncation below tries and never waits: a reader or writer in the way makes
+        // it come back on a later tick.
+        connection.batch_execute("PRAGMA busy_timeout = 0")?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".to_owned())
             .spawn(move || {
                 let mut tick = IDLE_TICK;
                 let mut last = None;
+                let mut idle = 0;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
                     let log = checkpoint(&mut connection, &writer);
-                    tick = if log.is_some() && log != last {
-                        BUSY_TICK
-                    } else {
-                        IDLE_TICK
-                    };
+                    let growing = log.is_some() && log != last;
+                    tick = if growing { BUSY_TICK } else { IDLE_TICK };
+                    idle = if growing { 0 } else { idle + 1 };
+                    if idle >= IDLE_TICKS_BEFORE_TRUNCATE
+                        && log.is_some_and(|(pages, _)| pages > 0)
+                        && truncate(&mut connection)
+                    {
+                        idle = 0;
+                    }
                     last = log;
                 }
             })
@@ -117,4 +137,15 @@ fn checkpoint(connection: &mut AnyConnection, writer: &Mutex<()>) -> Option<(i64
         let _ = passive().get_result::<Progress>(sqlite);
     }
     Some((progress.log, progress.checkpointed))
+}
+
+/// Copy what is left of the log and truncate its file to nothing (`TRUNCATE`), if nothing
+/// is in the way right now; whether it did.
+fn truncate(connection: &mut AnyConnection) -> bool {
+    let AnyConnection::Sqlite(sqlite) = connection else {
+        return false;
+    };
+    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .get_result::<Progress>(sqlite)
+        .is_ok_and(|progress| progress.busy == 0)
 }

@@ -92,6 +92,10 @@ fn configure_sqlite(connection: &mut SqliteConnection, max_pages: Option<u32>) -
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -8192;",
     )?;
+    connection.batch_execute(&format!(
+        "PRAGMA journal_size_limit = {};",
+        crate::checkpointer::JOURNAL_SIZE_LIMIT
+    ))?;
     if let Some(pages) = max_pages {
         // A write that would grow the file past it fails with SQLITE_FULL, as a full disk
         // does (`StoreError::Full`).
