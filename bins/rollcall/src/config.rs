@@ -48,6 +48,7 @@ struct FileConfig {
     metrics_bind: Option<String>,
     metrics_on_main_address: Option<bool>,
     metrics_per_org: Option<bool>,
+    database_statement_cache: Option<bool>,
 }
 
 /// What `serve` runs with, validated.
@@ -77,6 +78,9 @@ pub struct Settings {
     pub metrics_on_main_address: bool,
     /// Label request and operation metrics by organization.
     pub metrics_per_org: bool,
+    /// PostgreSQL: keep prepared statements per connection (off behind a pooler in
+    /// transaction mode; `ROLLCALL_DATABASE_STATEMENT_CACHE=off` turns it off too).
+    pub statement_cache: bool,
 }
 
 impl Settings {
@@ -147,6 +151,7 @@ impl Settings {
             metrics_bind,
             metrics_on_main_address: file.metrics_on_main_address.unwrap_or(false),
             metrics_per_org: file.metrics_per_org.unwrap_or(false),
+            statement_cache: file.database_statement_cache.unwrap_or(true),
             oauth_token_lifetime: std::time::Duration::from_secs(lifetime),
             trusted_proxies,
             events,
@@ -198,7 +203,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| {
         format!(
-            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days, webhook_allow_private_addresses, trusted_proxies, oauth_token_lifetime_seconds, metrics_bind, metrics_on_main_address, metrics_per_org)",
+            "invalid config file {} (keys: database_url, bind, max_body_bytes, log_format = \"text\"|\"json\", event_poll_interval_ms, webhook_retry_base_ms, webhook_retry_max_ms, event_lease_ms, event_retention_days, webhook_allow_private_addresses, trusted_proxies, oauth_token_lifetime_seconds, metrics_bind, metrics_on_main_address, metrics_per_org, database_statement_cache)",
             path.display()
         )
     })
@@ -237,7 +242,8 @@ pub const KEY_ENCRYPTION_KEY_VAR: &str = "ROLLCALL_KEY_ENCRYPTION_KEY";
 
 /// The store's options for this process: `base` with the key-encryption key from
 /// `ROLLCALL_KEY_ENCRYPTION_KEY` (64 hexadecimal digits; users' data keys are stored
-/// wrapped with it, PRODUCT.md §6), read from the environment only, as a secret should be.
+/// wrapped with it, PRODUCT.md §6), read from the environment only, as a secret should be,
+/// and the statement cache turned off if `ROLLCALL_DATABASE_STATEMENT_CACHE=off`.
 pub fn store_options(
     base: rollcall_store::StoreOptions,
 ) -> anyhow::Result<rollcall_store::StoreOptions> {
@@ -248,11 +254,25 @@ pub fn store_options(
         ),
         _ => None,
     };
+    let statement_cache = match std::env::var(STATEMENT_CACHE_VAR) {
+        Ok(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "" => base.statement_cache,
+            "on" | "true" | "1" => true,
+            "off" | "false" | "0" => false,
+            other => bail!("{STATEMENT_CACHE_VAR}={other:?}: use on or off"),
+        },
+        Err(_) => base.statement_cache,
+    };
     Ok(rollcall_store::StoreOptions {
         key_encryption_key: key,
+        statement_cache,
         ..base
     })
 }
+
+/// The environment variable that turns PostgreSQL's per-connection statement cache off
+/// (`off`) for every command, as a pooler in transaction mode needs (`docs/scaling.md`).
+pub const STATEMENT_CACHE_VAR: &str = "ROLLCALL_DATABASE_STATEMENT_CACHE";
 
 /// Create `./data` when the default SQLite URL is used and it does not exist yet.
 pub fn prepare_database(url: &str) -> anyhow::Result<()> {

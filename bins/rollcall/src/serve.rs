@@ -22,7 +22,10 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 /// Run the server until it is told to stop.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
     config::prepare_database(&settings.database_url)?;
-    let options = config::store_options(StoreOptions::default())?;
+    let options = config::store_options(StoreOptions {
+        statement_cache: settings.statement_cache,
+        ..StoreOptions::default()
+    })?;
     let store =
         Store::open(&settings.database_url, &options, crate::clock::now()).with_context(|| {
             format!(

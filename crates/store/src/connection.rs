@@ -109,6 +109,8 @@ fn configure_sqlite(connection: &mut SqliteConnection, max_pages: Option<u32>) -
 pub(crate) struct AnyManager {
     url: String,
     sqlite_max_pages: Option<u32>,
+    /// PostgreSQL: whether connections keep their prepared statements.
+    statement_cache: bool,
 }
 
 impl ManageConnection for AnyManager {
@@ -116,7 +118,14 @@ impl ManageConnection for AnyManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        establish_with(&self.url, self.sqlite_max_pages).map_err(r2d2::Error::ConnectionError)
+        let mut connection = establish_with(&self.url, self.sqlite_max_pages)
+            .map_err(r2d2::Error::ConnectionError)?;
+        if !self.statement_cache
+            && let AnyConnection::Postgresql(pg) = &mut connection
+        {
+            pg.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
+        Ok(connection)
     }
 
     fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {
@@ -196,12 +205,10 @@ impl Reachability {
 }
 
 /// Build a pool; connections are opened lazily (the caller checks the database by using it).
-pub(crate) fn pool(
-    url: &str,
-    max_connections: u32,
-    connection_timeout: Duration,
-    sqlite_max_pages: Option<u32>,
-) -> Result<Pool, StoreError> {
+pub(crate) fn pool(url: &str, options: &crate::StoreOptions) -> Result<Pool, StoreError> {
+    let (max_connections, connection_timeout) =
+        (options.max_connections, options.connection_timeout);
+    let sqlite_max_pages = options.sqlite_max_pages;
     // A PostgreSQL server can drop a connection between two uses; a SQLite file cannot, so
     // SQLite skips the `SELECT 1` that r2d2 would otherwise run on every checkout.
     let check_on_checkout = !matches!(backend_of(url), Ok(Backend::Sqlite));
@@ -216,6 +223,7 @@ pub(crate) fn pool(
         .build(AnyManager {
             url: url.to_owned(),
             sqlite_max_pages,
+            statement_cache: options.statement_cache,
         })
         .map_err(|error| StoreError::Unavailable(error.to_string()))
 }

@@ -182,6 +182,11 @@ pub struct StoreOptions {
     /// max_page_count` on every connection); a write that needs more fails as a full disk
     /// does, [`StoreError::Full`], and changes nothing. `None`: SQLite's own limit.
     pub sqlite_max_pages: Option<u32>,
+    /// PostgreSQL: keep each connection's prepared statements for reuse (the default).
+    /// Turn it off behind a pooler in transaction mode that does not carry prepared
+    /// statements across transactions (PgBouncer before 1.21): each statement is then
+    /// prepared unnamed, in the transaction that runs it (`docs/scaling.md`).
+    pub statement_cache: bool,
 }
 
 impl Default for StoreOptions {
@@ -191,6 +196,7 @@ impl Default for StoreOptions {
             connection_timeout: std::time::Duration::from_secs(10),
             key_encryption_key: None,
             sqlite_max_pages: None,
+            statement_cache: true,
         }
     }
 }
@@ -375,12 +381,7 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let backend = connection::backend_of(url)?;
         connection::prepare(url)?;
-        let pool = connection::pool(
-            url,
-            options.max_connections,
-            options.connection_timeout,
-            options.sqlite_max_pages,
-        )?;
+        let pool = connection::pool(url, options)?;
         let kek = options.key_encryption_key.clone().map(std::sync::Arc::new);
         let cursor_key = {
             let mut connection = pool.get()?;
