@@ -325,9 +325,14 @@ mod tests {
             metrics_bind,
             metrics_on_main_address,
             metrics_per_org,
+            database_statement_cache,
         } = file;
         assert!(metrics_bind.is_some() && metrics_on_main_address.is_some());
         assert!(metrics_per_org.is_some());
+        assert_eq!(
+            database_statement_cache,
+            Some(rollcall_store::StoreOptions::default().statement_cache)
+        );
         assert!(database_url.is_some() && bind.is_some() && max_body_bytes.is_some());
         assert!(log_format.is_some() && event_poll_interval_ms.is_some());
         assert!(webhook_retry_base_ms.is_some() && webhook_retry_max_ms.is_some());
