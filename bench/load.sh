@@ -14,7 +14,8 @@
 #   6. print a summary table.
 #
 # Environment: N (default 100000), CONNECTIONS (32), THREADS (2), DURATION (30s),
-# BENCH_RUST_LOG (rollcall's RUST_LOG during the run, default warn: no per-request lines).
+# BENCH_RUST_LOG (rollcall's RUST_LOG during the run, default warn: no per-request lines),
+# ROLLCALL_BIN (measure this rollcall binary instead of the one just built).
 # Creates run with a 10 s request timeout (wrk drops and does not count slower answers).
 # Needs wrk (Debian/Ubuntu: apt-get install -y wrk; macOS: brew install wrk), curl, python3.
 set -euo pipefail
@@ -34,7 +35,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release --locked -p rollcall -p bench-bare
-rollcall="${CARGO_TARGET_DIR:-$root/target}/release/rollcall"
+# ROLLCALL_BIN: another rollcall binary to measure (a before/after comparison).
+rollcall="${ROLLCALL_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/rollcall}"
 bare="${CARGO_TARGET_DIR:-$root/target}/release/bare"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/rollcall-bench.XXXXXX")"

@@ -1,6 +1,6 @@
 //! The one way the application reaches the database: a closure run inside one transaction.
-//! A SQLite write is queued for the store's writer thread (`Store::write_batched`: group
-//! commit) and awaited. Anything else runs on a blocking thread
+//! A write is queued for the store's writer threads (`Store::write_batched`: group commit)
+//! and awaited. Anything else runs on a blocking thread
 //! (`tokio::task::spawn_blocking`), holding one permit of a semaphore sized to the pool (so
 //! waiting for a connection is asynchronous and never ties up a blocking thread), in
 //! `Store::read` or `Store::write`.
@@ -17,7 +17,7 @@ use crate::error::{Error, Failure};
 pub enum Access {
     /// `Store::read`.
     Read,
-    /// `Store::write` (`BEGIN IMMEDIATE` on SQLite; the writer thread's batch).
+    /// A write: the writer threads' batch (`Store::write_batched`).
     Write,
 }
 
@@ -52,7 +52,7 @@ impl Database {
                 other => Ok(other),
             }
         };
-        // SQLite: the writer thread batches writes; awaiting its ticket needs neither a
+        // The writer threads batch writes; awaiting a ticket needs neither a
         // pool connection nor a blocking thread.
         let body = match access {
             Access::Write => match self.store.write_batched(body) {

@@ -78,6 +78,20 @@ pub(crate) fn establish_with(
     }
 }
 
+/// A connection as the store's options want it: SQLite capped at `sqlite_max_pages`,
+/// PostgreSQL without its statement cache unless `statement_cache`.
+pub(crate) fn establish_for(
+    url: &str,
+    sqlite_max_pages: Option<u32>,
+    statement_cache: bool,
+) -> Result<AnyConnection, ConnectionError> {
+    let mut connection = establish_with(url, sqlite_max_pages)?;
+    if !statement_cache && let AnyConnection::Postgresql(pg) = &mut connection {
+        pg.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+    }
+    Ok(connection)
+}
+
 /// Per-connection SQLite settings: wait for locks instead of failing at once, write-ahead
 /// log, fsync at checkpoints only, enforced foreign keys, statement journals and temporary
 /// b-trees in memory (a multi-row INSERT otherwise opens, writes and unlinks a file per
@@ -118,14 +132,8 @@ impl ManageConnection for AnyManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        let mut connection = establish_with(&self.url, self.sqlite_max_pages)
-            .map_err(r2d2::Error::ConnectionError)?;
-        if !self.statement_cache
-            && let AnyConnection::Postgresql(pg) = &mut connection
-        {
-            pg.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
-        }
-        Ok(connection)
+        establish_for(&self.url, self.sqlite_max_pages, self.statement_cache)
+            .map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {

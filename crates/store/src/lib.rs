@@ -391,20 +391,37 @@ impl Store {
         };
         let sqlite_writer = std::sync::Arc::default();
         let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();
-        let batcher = match backend {
-            Backend::Sqlite => {
-                let mut connection = connection::establish_with(url, options.sqlite_max_pages)
-                    .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-                checkpointer::checkpoint_backstop(&mut connection)?;
-                Some(std::sync::Arc::new(writer::Writer::start(
-                    connection,
-                    std::sync::Arc::clone(&sqlite_writer),
-                    std::sync::Arc::clone(&facts),
-                    kek.clone(),
-                )?))
+        let connect = {
+            let (url, max_pages, cache) = (
+                url.to_owned(),
+                options.sqlite_max_pages,
+                options.statement_cache,
+            );
+            move || {
+                connection::establish_for(&url, max_pages, cache)
+                    .map_err(|error| StoreError::Unavailable(error.to_string()))
             }
-            Backend::Postgres => None,
         };
+        // Group commit (`writer.rs`): SQLite's one writer thread, PostgreSQL's several.
+        let (writers, lock) = match backend {
+            Backend::Sqlite => (1, Some(std::sync::Arc::clone(&sqlite_writer))),
+            Backend::Postgres => (writer::POSTGRES_WRITERS, None),
+        };
+        let mut connections = Vec::with_capacity(writers);
+        for _ in 0..writers {
+            let mut connection = connect()?;
+            checkpointer::checkpoint_backstop(&mut connection)?;
+            connections.push(connection);
+        }
+        let batcher = Some(std::sync::Arc::new(writer::Writer::start(
+            connections,
+            writer::Setup {
+                backend,
+                lock,
+                shared: (std::sync::Arc::clone(&facts), kek.clone()),
+                reconnect: Box::new(connect),
+            },
+        )?));
         let checkpointer = match backend {
             Backend::Sqlite => Some(std::sync::Arc::new(checkpointer::Checkpointer::start(
                 url,
@@ -578,12 +595,15 @@ impl Store {
         }
     }
 
-    /// Queue `f` for the writer thread, which runs it in a savepoint of a transaction shared
-    /// with the other writes queued meanwhile (group commit; see `writer.rs`). The ticket
-    /// resolves once that transaction has committed: awaited, nothing blocks. SQLite only:
-    /// on PostgreSQL, which takes concurrent writers, `f` comes back for [`Store::write`].
+    /// Queue `f` for a writer thread, which runs it in a savepoint of a transaction shared
+    /// with the other writes queued meanwhile (group commit; see `writer.rs`: SQLite's one
+    /// writer thread, PostgreSQL's several). The ticket resolves once that transaction has
+    /// committed: awaited, nothing blocks. `Err(f)` gives `f` back for [`Store::write`]
+    /// when the store has no writer threads.
     ///
     /// `f` fails alone: its changes are rolled back to its savepoint and the batch goes on.
+    /// A batch the database aborted for a concurrent transaction runs again whole, so `f`
+    /// may run more than once, as with [`Store::write`].
     pub fn write_batched<T, F>(&self, f: F) -> Result<WriteTicket<T>, F>
     where
         T: Send + 'static,

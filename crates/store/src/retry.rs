@@ -45,7 +45,7 @@ pub(crate) fn retrying<T>(
 
 /// The wait after `tried` failed attempts: `FIRST_BACKOFF × 2^(tried-1)` (at most
 /// [`MAX_BACKOFF`]), jittered to between half and all of it.
-fn backoff(tried: u32) -> Duration {
+pub(crate) fn backoff(tried: u32) -> Duration {
     let full =
         (FIRST_BACKOFF * 2u32.saturating_pow(tried.saturating_sub(1).min(16))).min(MAX_BACKOFF);
     let half = full / 2;

@@ -1,68 +1,133 @@
-//! Group commit for SQLite: one writer thread with its own connection runs queued write
-//! jobs in batches, each job inside a savepoint of one `BEGIN IMMEDIATE` transaction, and
-//! answers every job of a batch once that transaction has committed.
+//! Group commit: writer threads, each with its own connection, run queued write jobs in
+//! batches, each job inside a savepoint of one transaction, and answer every job of a batch
+//! once that transaction has committed.
 //!
 //! SQLite takes one writer at a time, and a commit costs far more than a small insert: the
 //! WAL frames of every page the transaction touched, the write lock handed from thread to
 //! thread, the checkpoints. Under concurrent load the jobs that queue while a batch runs
 //! share the next commit, so the pages they have in common (the tail of each table, the
 //! upper levels of each index) are written once per batch instead of once per request.
+//! SQLite has one writer thread, which takes the store's SQLite writer lock for each batch,
+//! so [`Store::write`](crate::Store::write) on another thread waits its turn as before.
+//!
+//! PostgreSQL takes concurrent writers, but one organization's writes all end on its
+//! trail's and outbox's head rows, locked from the moment the trail is appended until
+//! COMMIT: one write at a time per organization, each holding the lock across its commit's
+//! WAL flush. Batched, the jobs of a batch append their records together and share that
+//! lock and that flush. Several writer threads ([`POSTGRES_WRITERS`]) each run batches on
+//! their own connection, re-established when the database drops it.
 //!
 //! A job that fails is rolled back to its savepoint and the others commit; a job is never
-//! told it succeeded before its changes are durable (WAL, `synchronous = NORMAL`) and
-//! visible to readers. The writer takes the store's SQLite writer lock for each batch, so
-//! [`Store::write`](crate::Store::write) on another thread waits its turn as before.
+//! told it succeeded before its changes are durable and visible to readers. A batch that
+//! PostgreSQL aborts for a concurrent transaction (40001, 40P01) runs again whole, as
+//! [`Store::write`](crate::Store::write) would (`retry.rs`): jobs are `FnMut`.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::r2d2::R2D2Connection;
 use tokio::sync::oneshot;
 
 use crate::access_facts::FactsCache;
 use crate::connection::AnyConnection;
 use crate::erasure::KeyEncryptionKey;
-use crate::{Backend, Pending, StoreError, Tx};
+use crate::{Backend, Pending, StoreError, Tx, retry};
 
 /// The most jobs one transaction takes; more wait for the next.
 const MAX_BATCH: usize = 128;
 
-/// What a job reports after running: whether its savepoint is kept, and how to tell its
-/// caller the outcome once the batch has committed (`None`) or failed to (`Some`).
-struct Ran {
-    kept: bool,
-    finish: Box<dyn FnOnce(Option<StoreError>) + Send>,
+/// PostgreSQL's writer threads (and connections) per store.
+pub(crate) const POSTGRES_WRITERS: usize = 4;
+
+/// A queued write.
+trait Job: Send {
+    /// Run in its savepoint (or learn why it cannot run); whether its savepoint is kept.
+    /// Runs again, from the start, when its batch is retried.
+    fn run(&mut self, tx: Result<&mut Tx<'_>, StoreError>) -> bool;
+    /// Whether its last run lost to a concurrent transaction (the batch then runs again).
+    fn lost_to_concurrency(&self) -> bool;
+    /// Tell the caller: its batch committed (`None`) or failed (`Some`).
+    fn finish(self: Box<Self>, failure: Option<StoreError>);
 }
 
-/// A queued write: given the transaction, or the reason it cannot run.
-type Job = Box<dyn FnOnce(Result<&mut Tx<'_>, StoreError>) -> Ran + Send>;
+/// A job's closure, its last outcome and where to send it.
+struct Queued<T, F> {
+    f: F,
+    outcome: Option<Result<T, StoreError>>,
+    answer: oneshot::Sender<Result<T, StoreError>>,
+}
 
-/// The handle on the writer thread: dropping the last one ends the thread once the queue
-/// is drained.
+impl<T, F> Job for Queued<T, F>
+where
+    T: Send,
+    F: FnMut(&mut Tx<'_>) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, tx: Result<&mut Tx<'_>, StoreError>) -> bool {
+        let outcome = tx.and_then(&mut self.f);
+        let kept = outcome.is_ok();
+        self.outcome = Some(outcome);
+        kept
+    }
+
+    fn lost_to_concurrency(&self) -> bool {
+        matches!(self.outcome, Some(Err(StoreError::Contention(_))))
+    }
+
+    fn finish(self: Box<Self>, failure: Option<StoreError>) {
+        let answer = match (self.outcome, failure) {
+            // Its own failure (its savepoint undone) says more than the batch's.
+            (Some(Err(error)), _) => Err(error),
+            (_, Some(error)) => Err(error),
+            (Some(Ok(value)), None) => Ok(value),
+            (None, None) => Err(writer_gone()),
+        };
+        let _ = self.answer.send(answer);
+    }
+}
+
+/// The handle on the writer threads: dropping the last one ends them once the queue is
+/// drained.
 pub(crate) struct Writer {
-    jobs: Sender<Job>,
+    jobs: std::sync::mpsc::Sender<Box<dyn Job>>,
+}
+
+/// What a writer thread needs besides its connection.
+pub(crate) struct Setup {
+    /// The backend.
+    pub(crate) backend: Backend,
+    /// The lock every batch takes (SQLite: the store's writer lock; PostgreSQL: none).
+    pub(crate) lock: Option<Arc<Mutex<()>>>,
+    /// The access facts cache and the key-encryption key every transaction carries.
+    pub(crate) shared: Shared,
+    /// How to open a new connection when the database dropped the thread's (PostgreSQL).
+    pub(crate) reconnect: Box<dyn Fn() -> Result<AnyConnection, StoreError> + Send + Sync>,
 }
 
 impl Writer {
-    /// Start the writer thread on `connection`; `lock` is the store's SQLite writer lock.
+    /// Start one writer thread per connection of `connections`, all taking jobs from one
+    /// queue.
     pub(crate) fn start(
-        connection: AnyConnection,
-        lock: Arc<Mutex<()>>,
-        facts: Arc<FactsCache>,
-        kek: Option<Arc<KeyEncryptionKey>>,
+        connections: Vec<AnyConnection>,
+        setup: Setup,
     ) -> Result<Writer, StoreError> {
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("sqlite-writer".to_owned())
-            .spawn(move || run(connection, &receiver, &lock, &(facts, kek)))
-            .map_err(|error| {
-                StoreError::Unavailable(format!("cannot start the writer thread: {error}"))
-            })?;
+        let (sender, receiver) = std::sync::mpsc::channel::<Box<dyn Job>>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let setup = Arc::new(setup);
+        for (index, connection) in connections.into_iter().enumerate() {
+            let (receiver, setup) = (Arc::clone(&receiver), Arc::clone(&setup));
+            std::thread::Builder::new()
+                .name(format!("store-writer-{index}"))
+                .spawn(move || run(connection, &receiver, &setup))
+                .map_err(|error| {
+                    StoreError::Unavailable(format!("cannot start a writer thread: {error}"))
+                })?;
+        }
         Ok(Writer { jobs: sender })
     }
 
@@ -70,27 +135,15 @@ impl Writer {
     pub(crate) fn submit<T, F>(&self, f: F) -> WriteTicket<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&mut Tx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (answer, ticket) = oneshot::channel();
-        let job: Job = Box::new(move |tx| match tx.and_then(f) {
-            Ok(value) => Ran {
-                kept: true,
-                finish: Box::new(move |failure| {
-                    let _ = answer.send(match failure {
-                        None => Ok(value),
-                        Some(error) => Err(error),
-                    });
-                }),
-            },
-            Err(error) => Ran {
-                kept: false,
-                finish: Box::new(move |_| {
-                    let _ = answer.send(Err(error));
-                }),
-            },
+        let job = Box::new(Queued {
+            f,
+            outcome: None,
+            answer,
         });
-        // A send fails only when the thread has gone (it panicked outside a job); the
+        // A send fails only when every thread has gone (they panicked outside a job); the
         // dropped job then drops its answer and the ticket reports it.
         let _ = self.jobs.send(job);
         WriteTicket(ticket)
@@ -128,22 +181,74 @@ fn writer_gone() -> StoreError {
     )
 }
 
-/// The writer thread: a batch per turn until every sender is gone.
 /// What every job's transaction carries: the access facts cache and the key-encryption key.
-type Shared = (Arc<FactsCache>, Option<Arc<KeyEncryptionKey>>);
+pub(crate) type Shared = (Arc<FactsCache>, Option<Arc<KeyEncryptionKey>>);
 
-fn run(mut connection: AnyConnection, jobs: &Receiver<Job>, lock: &Mutex<()>, facts: &Shared) {
-    while let Ok(first) = jobs.recv() {
-        let _turn = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        run_batch(&mut connection, first, jobs, facts);
+/// A writer thread: a batch per turn until every sender is gone.
+fn run(mut connection: AnyConnection, jobs: &Mutex<Receiver<Box<dyn Job>>>, setup: &Setup) {
+    // Whether the last batch found the database gone: the next opens a new connection.
+    let mut stale = false;
+    loop {
+        // One thread at a time waits on the queue and takes a batch's worth.
+        let batch = {
+            let jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            let Ok(first) = jobs.recv() else {
+                return;
+            };
+            let mut batch = vec![first];
+            batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
+            batch
+        };
+        let _turn = setup
+            .lock
+            .as_ref()
+            .map(|lock| lock.lock().unwrap_or_else(PoisonError::into_inner));
+        if stale || connection.is_broken() {
+            match (setup.reconnect)() {
+                Ok(fresh) => connection = fresh,
+                Err(error) => {
+                    for job in batch {
+                        job.finish(Some(same_error(&error)));
+                    }
+                    continue;
+                }
+            }
+        }
+        stale = run_batch(&mut connection, batch, setup);
     }
 }
 
 type Manager = <AnyConnection as Connection>::TransactionManager;
 
-/// One transaction: `first` and whatever else is queued by the time each job is done, up
-/// to [`MAX_BATCH`]; then COMMIT and the answers.
-fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>, facts: &Shared) {
+/// The batch in one transaction, run again whole (up to `retry::ATTEMPTS`) when the
+/// database aborted it for a concurrent one; then the answers. Whether the database was
+/// unreachable (the connection is then replaced before the next batch).
+fn run_batch(connection: &mut AnyConnection, mut batch: Vec<Box<dyn Job>>, setup: &Setup) -> bool {
+    let mut tried = 1;
+    let failure = loop {
+        match try_batch(connection, &mut batch, setup) {
+            Some(StoreError::Contention(detail)) if tried < retry::ATTEMPTS => {
+                tracing::debug!(%detail, tried, "a batch of writes retried after a concurrent one");
+                std::thread::sleep(retry::backoff(tried));
+                tried += 1;
+            }
+            failure => break failure,
+        }
+    };
+    let stale = matches!(failure, Some(StoreError::Unavailable(_)));
+    for job in batch {
+        job.finish(failure.as_ref().map(same_error));
+    }
+    stale
+}
+
+/// One attempt at the batch: every job in its savepoint, their records appended together,
+/// COMMIT. The failure that undid the whole transaction, if one did.
+fn try_batch(
+    connection: &mut AnyConnection,
+    batch: &mut [Box<dyn Job>],
+    setup: &Setup,
+) -> Option<StoreError> {
     let began = match connection {
         AnyConnection::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
@@ -151,46 +256,34 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>, f
         AnyConnection::Postgresql(_) => Manager::begin_transaction(connection),
     };
     if let Err(error) = began {
-        // Nothing runs; this job and those already queued get the reason.
-        let error = StoreError::from(error);
-        let mut queued = vec![first];
-        queued.extend(jobs.try_iter().take(MAX_BATCH - 1));
-        for job in queued {
-            (job(Err(same_error(&error))).finish)(None);
-        }
-        return;
+        // Nothing ran; every job gets the reason.
+        return Some(StoreError::from(error));
     }
-    let mut finished: Vec<Ran> = Vec::new();
-    let mut next = Some(first);
     let mut broken: Option<StoreError> = None;
     // The audit records and events of the jobs kept, appended together before COMMIT.
     let mut pending = Pending::default();
-    while let Some(job) = next.take() {
-        let (ran, kept, trouble) = run_job(connection, job, facts);
-        finished.push(ran);
+    for job in batch.iter_mut() {
+        let (kept, trouble) = run_job(connection, job.as_mut(), setup);
         if let Some(error) = trouble {
             broken = Some(error);
             break;
         }
         pending.extend(kept);
-        if finished.len() < MAX_BATCH {
-            next = jobs.try_recv().ok();
-        }
     }
     let loaded = pending.take_facts();
     if broken.is_none() {
-        let mut tx = Tx::new(&mut *connection, Backend::Sqlite);
+        let mut tx = Tx::new(&mut *connection, setup.backend);
         tx.extend_pending(pending);
         broken = tx.flush_pending().err();
     }
-    let failure = match broken {
+    match broken {
         Some(error) => {
             let _ = Manager::rollback_transaction(connection);
             Some(error)
         }
         None => match Manager::commit_transaction(connection) {
             Ok(()) => {
-                facts.0.publish(loaded);
+                setup.shared.0.publish(loaded);
                 None
             }
             Err(error) => {
@@ -198,57 +291,60 @@ fn run_batch(connection: &mut AnyConnection, first: Job, jobs: &Receiver<Job>, f
                 Some(StoreError::from(error))
             }
         },
-    };
-    for ran in finished {
-        (ran.finish)(failure.as_ref().map(same_error));
     }
 }
 
 /// Run one job in a savepoint. The error is set when the transaction itself can no longer
-/// be trusted (the savepoint could not be opened, released or undone): the batch is then
-/// rolled back and every job of it fails.
-/// What the job left to append joins the batch's only if its savepoint is kept.
+/// be trusted (the savepoint could not be opened, released or undone, or the database
+/// aborted the transaction): the batch is then rolled back and every job of it fails, or
+/// runs again. What the job left to append joins the batch's only if its savepoint is kept.
 fn run_job(
     connection: &mut AnyConnection,
-    job: Job,
-    (facts, kek): &Shared,
-) -> (Ran, Pending, Option<StoreError>) {
+    job: &mut dyn Job,
+    setup: &Setup,
+) -> (Pending, Option<StoreError>) {
     if let Err(error) = Manager::begin_transaction(connection) {
         let error = StoreError::from(error);
-        return (
-            job(Err(same_error(&error))),
-            Pending::default(),
-            Some(error),
-        );
+        job.run(Err(same_error(&error)));
+        return (Pending::default(), Some(error));
     }
-    let mut tx = Tx::new(&mut *connection, Backend::Sqlite)
+    let (facts, kek) = &setup.shared;
+    let mut tx = Tx::new(&mut *connection, setup.backend)
         .with_facts(facts)
         .with_kek(kek.clone());
-    let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok(&mut tx))));
+    // A job that panicked is not kept: its ticket reports a lost write.
+    let kept = catch_unwind(AssertUnwindSafe(|| job.run(Ok(&mut tx)))).unwrap_or(false);
     let pending = tx.take_pending();
-    // A job that panicked dropped its answer with it: its ticket reports a lost write.
-    let ran = outcome.unwrap_or_else(|_| Ran {
-        kept: false,
-        finish: Box::new(|_| {}),
-    });
-    let closed = if ran.kept {
+    if job.lost_to_concurrency() {
+        // The whole transaction is suspect: run the batch again.
+        let _ = Manager::rollback_transaction(connection);
+        return (
+            Pending::default(),
+            Some(StoreError::Contention(
+                "a job of the batch lost to a concurrent transaction".into(),
+            )),
+        );
+    }
+    let closed = if kept {
         Manager::commit_transaction(connection)
     } else {
         Manager::rollback_transaction(connection)
     };
-    let kept = if ran.kept && closed.is_ok() {
+    let kept_pending = if kept && closed.is_ok() {
         pending
     } else {
         Pending::default()
     };
     let trouble = closed.err().map(StoreError::from);
-    (ran, kept, trouble)
+    (kept_pending, trouble)
 }
 
 /// A copy of a batch-level error for each job of the batch.
 fn same_error(error: &StoreError) -> StoreError {
     match error {
         StoreError::Unavailable(detail) => StoreError::Unavailable(detail.clone()),
+        StoreError::Contention(detail) => StoreError::Contention(detail.clone()),
+        StoreError::Full(detail) => StoreError::Full(detail.clone()),
         other => StoreError::Database(other.to_string()),
     }
 }
