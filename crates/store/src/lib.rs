@@ -546,7 +546,7 @@ impl Store {
         match connection {
             AnyConnection::Postgresql(_) => {
                 let mut loaded = Vec::new();
-                let value = connection.transaction(|connection| {
+                let outcome = connection.transaction(|connection| {
                     let mut tx = Tx::new(connection, backend)
                         .with_facts(&self.facts)
                         .with_kek(self.kek.clone());
@@ -555,7 +555,9 @@ impl Store {
                     tx.flush_pending()?;
                     loaded = std::mem::take(&mut tx.facts_loaded);
                     Ok::<T, StoreError>(value)
-                })?;
+                });
+                let _ = discard_if_unreachable(connection, &outcome);
+                let value = outcome?;
                 self.facts.publish(loaded);
                 Ok(value)
             }
@@ -620,23 +622,41 @@ impl Store {
         &self,
         mut f: impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        retry::retrying(|| self.read_once(&mut f))
+        // A pooled PostgreSQL connection the server has dropped since its last use (a
+        // restart, an idle timeout) is found only by using it: it is discarded, and a read,
+        // which changed nothing, runs again on another (after a restart every idle one is
+        // dead, so up to the pool's size of them).
+        let mut discarded = 0;
+        loop {
+            let mut dead = false;
+            match retry::retrying(|| self.read_once(&mut f, &mut dead)) {
+                Err(StoreError::Unavailable(_)) if dead && discarded < self.max_connections => {
+                    discarded += 1;
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     fn read_once<T>(
         &self,
         f: &mut impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+        dead: &mut bool,
     ) -> Result<T, StoreError> {
         let mut pooled = self.reachability.checkout(&self.pool)?;
         let backend = self.backend;
         let connection: &mut AnyConnection = &mut pooled;
         match backend {
-            Backend::Postgres => connection.transaction(|connection| {
-                let mut tx = Tx::new(connection, backend).with_kek(self.kek.clone());
-                let value = f(&mut tx)?;
-                tx.flush_pending()?;
-                Ok(value)
-            }),
+            Backend::Postgres => {
+                let outcome = connection.transaction(|connection| {
+                    let mut tx = Tx::new(connection, backend).with_kek(self.kek.clone());
+                    let value = f(&mut tx)?;
+                    tx.flush_pending()?;
+                    Ok(value)
+                });
+                *dead = discard_if_unreachable(connection, &outcome);
+                outcome
+            }
             Backend::Sqlite => {
                 // BEGIN and COMMIT as cached prepared statements: Diesel's transaction
                 // manager sends them through sqlite3_exec, which parses them every time,
@@ -662,6 +682,22 @@ impl Store {
             }
         }
     }
+}
+
+/// Mark a connection whose transaction found the database gone as broken, so the pool
+/// drops it instead of handing it out again (PostgreSQL's pooled connections are not
+/// pinged on checkout: the `SELECT 1` would be one more round trip per request); whether
+/// it did.
+fn discard_if_unreachable<T>(
+    connection: &mut AnyConnection,
+    outcome: &Result<T, StoreError>,
+) -> bool {
+    let gone = matches!(outcome, Err(StoreError::Unavailable(_)));
+    if gone {
+        type Manager = <AnyConnection as Connection>::TransactionManager;
+        Manager::transaction_manager_status_mut(connection).set_in_error();
+    }
+    gone
 }
 
 /// Run a fixed statement, prepared once per connection.
