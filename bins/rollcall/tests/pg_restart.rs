@@ -212,16 +212,19 @@ fn postgres_restarted_under_load_costs_503s_and_nothing_else() {
     let org = create_org(&url, "acme");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
+    // Its errors, for the message of a failed assertion.
+    let log_path = cluster.dir.join("rollcall.log");
     let serve = Serve(
         Command::new(ROLLCALL)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "off")
+            .env("RUST_LOG", "error")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
             .spawn()
             .unwrap(),
     );
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     wait_for("rollcall serve", Duration::from_secs(60), || {
         agent().get(&format!("{base}/healthz")).call().is_ok()
     });
@@ -324,7 +327,11 @@ fn postgres_restarted_under_load_costs_503s_and_nothing_else() {
         .iter()
         .filter(|answer| answer.status != 201 && answer.status != 503)
         .collect();
-    assert!(unexpected.is_empty(), "only 201 or 503: {unexpected:#?}");
+    assert!(
+        unexpected.is_empty(),
+        "only 201 or 503: {unexpected:#?}\nrollcall's errors:\n{}",
+        log()
+    );
     let unavailable: Vec<&Answer> = answers.iter().filter(|a| a.status == 503).collect();
     assert!(
         unavailable.iter().all(|answer| answer.retry_after),

@@ -166,6 +166,29 @@ impl CustomizeConnection<AnyConnection, r2d2::Error> for SqliteSettings {
 /// The connection pool.
 pub(crate) type Pool = r2d2::Pool<AnyManager>;
 
+#[derive(diesel::QueryableByName)]
+struct Isolation {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    default_transaction_isolation: String,
+}
+
+/// Whether reads may run their statements without a transaction of their own: PostgreSQL
+/// at `READ COMMITTED` (its default), where each statement of a transaction takes a
+/// snapshot of its own anyway, so `BEGIN` and `COMMIT` would only add two round trips
+/// and change nothing a read sees. At `REPEATABLE READ` or `SERIALIZABLE` (distributed
+/// engines), a read keeps its transaction: its statements then share one snapshot.
+pub(crate) fn reads_in_autocommit(connection: &mut AnyConnection) -> Result<bool, StoreError> {
+    use diesel::RunQueryDsl;
+    match connection {
+        AnyConnection::Sqlite(_) => Ok(false),
+        AnyConnection::Postgresql(pg) => {
+            let level: Isolation =
+                diesel::sql_query("SHOW default_transaction_isolation").get_result(pg)?;
+            Ok(level.default_transaction_isolation == "read committed")
+        }
+    }
+}
+
 /// How long a checkout waits while the database is known to be unreachable (the last
 /// checkout failed without every connection being open and busy): requests answer 503 at once instead of each waiting the full
 /// connection timeout, and the first checkout that succeeds ends it. The pool keeps

@@ -31,9 +31,34 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(_, info) if is_full(info.message()) => {
                 StoreError::Full(info.message().to_owned())
             }
+            DieselError::DatabaseError(_, info) if is_going_away(info.message()) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            DieselError::BrokenTransactionManager => {
+                StoreError::Unavailable("the connection's transaction state was lost".to_owned())
+            }
             other => StoreError::Database(other.to_string()),
         }
     }
+}
+
+/// Whether a database message says the server is going away or not there yet: a
+/// shutdown or crash ending the session (57P01, 57P02), a server starting up, shutting
+/// down or recovering (57P03), or libpq's own word for a connection that died. Diesel
+/// gives these no kind of their own; PostgreSQL's messages are English unless an operator
+/// changed `lc_messages`.
+fn is_going_away(message: &str) -> bool {
+    [
+        "terminating connection",
+        "the database system is",
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 /// Whether a database message says it has no room: SQLite's `SQLITE_FULL` ("database or
@@ -70,7 +95,26 @@ impl From<serde_json::Error> for StoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::unique_attribute;
+    use super::{is_going_away, unique_attribute};
+
+    #[test]
+    fn a_server_going_away_is_unavailable_not_a_database_error() {
+        for (message, going) in [
+            ("terminating connection due to administrator command", true),
+            (
+                "terminating connection because of crash of another server process",
+                true,
+            ),
+            ("FATAL:  the database system is starting up", true),
+            ("the database system is shutting down", true),
+            ("server closed the connection unexpectedly", true),
+            ("no connection to the server", true),
+            ("relation \"scim_users\" does not exist", false),
+            ("syntax error at or near \"FROM\"", false),
+        ] {
+            assert_eq!(is_going_away(message), going, "{message}");
+        }
+    }
 
     #[test]
     fn constraints_name_their_attribute() {

@@ -362,6 +362,9 @@ pub struct Store {
     kek: Option<std::sync::Arc<KeyEncryptionKey>>,
     /// Whether the last checkout found the database unreachable (fail fast meanwhile).
     reachability: std::sync::Arc<connection::Reachability>,
+    /// PostgreSQL at `READ COMMITTED`: reads run their statements without BEGIN and
+    /// COMMIT (`connection::reads_in_autocommit`).
+    reads_in_autocommit: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -383,11 +386,12 @@ impl Store {
         connection::prepare(url)?;
         let pool = connection::pool(url, options)?;
         let kek = options.key_encryption_key.clone().map(std::sync::Arc::new);
-        let cursor_key = {
+        let (cursor_key, reads_in_autocommit) = {
             let mut connection = pool.get()?;
             migrations::run_pending(&mut connection, kek.as_deref(), now)?;
             key_encryption::check(&mut connection, backend, kek.as_deref())?;
-            secret::cursor_key(&mut connection, backend, now)?
+            let key = secret::cursor_key(&mut connection, backend, now)?;
+            (key, connection::reads_in_autocommit(&mut connection)?)
         };
         let sqlite_writer = std::sync::Arc::default();
         let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();
@@ -440,6 +444,7 @@ impl Store {
             facts,
             kek,
             reachability: std::sync::Arc::default(),
+            reads_in_autocommit,
         })
     }
 
@@ -648,12 +653,17 @@ impl Store {
         let connection: &mut AnyConnection = &mut pooled;
         match backend {
             Backend::Postgres => {
-                let outcome = connection.transaction(|connection| {
+                let mut read = |connection: &mut AnyConnection| {
                     let mut tx = Tx::new(connection, backend).with_kek(self.kek.clone());
                     let value = f(&mut tx)?;
                     tx.flush_pending()?;
                     Ok(value)
-                });
+                };
+                let outcome = if self.reads_in_autocommit {
+                    read(connection)
+                } else {
+                    connection.transaction(read)
+                };
                 *dead = discard_if_unreachable(connection, &outcome);
                 outcome
             }
