@@ -12,66 +12,12 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rollcall_store::testing::TestDb;
 use serde_json::Value;
-use support::{ROLLCALL, TempSqlite, agent, create_org, create_user, free_port, rollcall};
-
-/// `rollcall serve` with a config file, on a free port; SIGKILLed when dropped.
-struct Instance {
-    child: Child,
-    base_url: String,
-}
-
-impl Instance {
-    fn start(database_url: &str, config: &std::path::Path) -> Instance {
-        let port = free_port();
-        let child = Command::new(ROLLCALL)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .arg("--config")
-            .arg(config)
-            .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut instance = Instance {
-            child,
-            base_url: format!("http://127.0.0.1:{port}/scim/v2"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let url = format!("http://127.0.0.1:{port}/healthz");
-        while agent().get(&url).call().is_err() {
-            if let Some(status) = instance.child.try_wait().unwrap() {
-                panic!("rollcall serve exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "rollcall serve never answered");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        instance
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGKILL: no shutdown of any kind.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{Serving, TempSqlite, create_org, create_user, free_port, rollcall};
 
 /// What the receiver got, per path: (event id, userName) in arrival order.
 type Received = Arc<Mutex<BTreeMap<String, Vec<(String, String)>>>>;
@@ -207,7 +153,9 @@ fn three_instances_deliver_every_event_in_order_across_a_kill() {
     create_webhook(&url, &acme.org_id, &hook("acme-2"));
     create_webhook(&url, &globex.org_id, &hook("globex-1"));
 
-    let mut instances: Vec<Instance> = (0..3).map(|_| Instance::start(&url, &config)).collect();
+    let mut instances: Vec<Serving> = (0..3)
+        .map(|_| Serving::start(&url, Some(&config), &[("RUST_LOG", "error")]))
+        .collect();
     let per_org = 24;
     let mut expected: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for k in 0..per_org {
@@ -242,7 +190,7 @@ fn three_instances_deliver_every_event_in_order_across_a_kill() {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let survivors: Vec<&Instance> = instances
+    let survivors: Vec<&Serving> = instances
         .iter()
         .enumerate()
         .filter(|(index, _)| *index != killed)

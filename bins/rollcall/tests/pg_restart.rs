@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{ROLLCALL, agent, create_org, free_port};
+use support::{ROLLCALL, agent, as_postgres, create_org, free_port, is_root};
 
 /// PostgreSQL's programs (`initdb`, `pg_ctl`): `pg_config --bindir`, else the newest
 /// `/usr/lib/postgresql/*/bin`.
@@ -103,14 +103,7 @@ impl Cluster {
     /// Run one of PostgreSQL's programs (as `postgres` when this is root); panics unless
     /// it succeeds.
     fn run(&self, program: &str, args: &[&str]) {
-        let path = self.bin.join(program);
-        let mut command = if is_root() {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&path);
-            command
-        } else {
-            Command::new(&path)
-        };
+        let mut command = as_postgres(self.bin.join(program));
         let output = command
             .args(args)
             .current_dir(&self.dir)
@@ -150,14 +143,7 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data().display().to_string();
-        let path = self.bin.join("pg_ctl");
-        let mut command = if is_root() {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&path);
-            command
-        } else {
-            Command::new(&path)
-        };
+        let mut command = as_postgres(self.bin.join("pg_ctl"));
         let _ = command
             .args(["-D", &data, "-m", "immediate", "stop"])
             .stdout(Stdio::null())
@@ -165,14 +151,6 @@ impl Drop for Cluster {
             .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// `rollcall serve` on `url`, killed when dropped.

@@ -14,18 +14,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{ROLLCALL, agent, create_user, find_user, free_port, reply};
+use support::{
+    ROLLCALL, Serving, agent, as_postgres, create_user, find_user, free_port, is_root, reply,
+};
 
 const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
 const SHARED: &str = "postgres://postgres@127.0.0.1:5432";
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-        .unwrap_or(false)
-}
 
 fn psql(database: &str, sql: &str) {
     let output = Command::new("psql")
@@ -97,7 +91,7 @@ impl Bouncer {
         )
         .unwrap();
         let ini = dir.join("pgbouncer.ini");
-        let mut command = if is_root() {
+        if is_root() {
             // PgBouncer refuses to run as root.
             let owner = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -105,14 +99,9 @@ impl Bouncer {
                 .status()
                 .unwrap();
             assert!(owner.success());
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--", PGBOUNCER, "-q"]);
-            command
-        } else {
-            let mut command = Command::new(PGBOUNCER);
-            command.arg("-q");
-            command
-        };
+        }
+        let mut command = as_postgres(PGBOUNCER);
+        command.arg("-q");
         let child = command
             .arg(&ini)
             .stdout(Stdio::null())
@@ -141,55 +130,6 @@ impl Drop for Bouncer {
             .status();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// `rollcall serve` through the pooler, killed when dropped.
-struct Serve {
-    child: Child,
-    base_url: String,
-}
-
-impl Serve {
-    fn start(database_url: &str) -> Serve {
-        let port = free_port();
-        let child = Command::new(ROLLCALL)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", database_url)
-            .env("ROLLCALL_DATABASE_STATEMENT_CACHE", "off")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut serve = Serve {
-            child,
-            base_url: format!("http://127.0.0.1:{port}/scim/v2"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while agent()
-            .get(&format!("http://127.0.0.1:{port}/readyz"))
-            .call()
-            .map(|response| response.status().as_u16() != 200)
-            .unwrap_or(true)
-        {
-            if let Some(status) = serve.child.try_wait().unwrap() {
-                panic!("rollcall serve exited early: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "rollcall serve never became ready"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        serve
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -242,7 +182,11 @@ fn rollcall_works_behind_pgbouncer_in_transaction_mode() {
     let org: Value = serde_json::from_slice(&created.stdout).unwrap();
     let token = org["scim_token"].as_str().unwrap().to_owned();
 
-    let servers = [Serve::start(&url), Serve::start(&url)];
+    let off = [("ROLLCALL_DATABASE_STATEMENT_CACHE", "off")];
+    let servers = [
+        Serving::start(&url, None, &off),
+        Serving::start(&url, None, &off),
+    ];
     let users: Vec<String> = (0..30)
         .map(|k| {
             let server = &servers[k % 2];

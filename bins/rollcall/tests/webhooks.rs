@@ -9,7 +9,6 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,57 +16,17 @@ use hmac::{Hmac, Mac};
 use rollcall_store::testing::TestDb;
 use serde_json::Value;
 use sha2::Sha256;
-use support::{ROLLCALL, TempSqlite, agent, create_org, create_user, free_port, rollcall};
+use support::{Serving, TempSqlite, agent, create_org, create_user, free_port, rollcall};
 
-/// `rollcall serve` with a config file, on a free port; SIGKILLed when dropped.
-struct Serve {
-    child: Child,
-    base_url: String,
-}
-
-impl Serve {
-    fn start(database_url: &str, config: &std::path::Path) -> Serve {
-        let port = free_port();
-        let child = Command::new(ROLLCALL)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .arg("--config")
-            .arg(config)
-            .env("DATABASE_URL", database_url)
-            // The deliveries these tests refuse on purpose are retried, which the
-            // dispatcher logs at WARN: not a failure of the test, so not in its output.
-            .env("RUST_LOG", "warn,rollcall_app::events::dispatcher=error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut serve = Serve {
-            child,
-            base_url: format!("http://127.0.0.1:{port}/scim/v2"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let url = format!("http://127.0.0.1:{port}/healthz");
-        while agent().get(&url).call().is_err() {
-            if let Some(status) = serve.child.try_wait().unwrap() {
-                panic!("rollcall serve exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "rollcall serve never answered");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        serve
-    }
-
-    /// SIGKILL: no shutdown of any kind.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `rollcall serve` with `config`. The deliveries these tests refuse on purpose are
+/// retried, which the dispatcher logs at WARN: not a failure of the test, so not in its
+/// output.
+fn serve(database_url: &str, config: &std::path::Path) -> Serving {
+    Serving::start(
+        database_url,
+        Some(config),
+        &[("RUST_LOG", "warn,rollcall_app::events::dispatcher=error")],
+    )
 }
 
 /// What the receiver got: the signature header and the body.
@@ -162,7 +121,7 @@ fn delivered_once_across_a_crash(database_url: &str) {
     assert!(created.get("secret").is_none(), "{created}");
     let start_seq = created["delivery"]["delivered_seq"].as_i64().unwrap();
 
-    let first = Serve::start(database_url, &config);
+    let mut first = serve(database_url, &config);
     let user = create_user(&first.base_url, &org.scim_token, "ann@example.com");
     assert_eq!(user.status, 201, "{:?}", user.body);
     let user_id = user.body["id"].as_str().unwrap().to_owned();
@@ -184,7 +143,7 @@ fn delivered_once_across_a_crash(database_url: &str) {
     assert!(delivery["last_error"].is_string(), "{state}");
 
     let deliveries = receiver(port);
-    let second = Serve::start(database_url, &config);
+    let second = serve(database_url, &config);
     wait_until("the delivery", Duration::from_secs(30), || {
         !deliveries.lock().unwrap().is_empty()
     });
@@ -317,8 +276,8 @@ fn the_cli_checks_webhooks_as_the_api_does_and_deletes_them() {
 /// public one; the statuses.
 fn admin_creates(database_url: &str, config: &std::path::Path) -> (u16, u16, Value) {
     let org = create_org(database_url, "acme");
-    let serve = Serve::start(database_url, config);
-    let webhooks = serve.base_url.replace("/scim/v2", "/admin/v1/webhooks");
+    let server = serve(database_url, config);
+    let webhooks = server.base_url.replace("/scim/v2", "/admin/v1/webhooks");
     let create = |url: &str| {
         let body = serde_json::json!({"url": url, "secret": "k", "events": ["*"]});
         let reply = support::reply(

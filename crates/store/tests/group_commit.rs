@@ -117,9 +117,7 @@ fn a_batch_commits_its_good_jobs_on(db: &TestDb) {
     // either spelling may win there, and exactly one does.
     let (won, lost, winner) = match (first.wait(), duplicate.wait()) {
         (Ok(id), Err(error)) => (id, error, "ann@example.com"),
-        (Err(error), Ok(id)) if db.backend() == Backend::Postgres => {
-            (id, error, "ANN@example.com")
-        }
+        (Err(error), Ok(id)) if db.backend() == Backend::Postgres => (id, error, "ANN@example.com"),
         other => panic!("{:?}: {other:?}", db.backend()),
     };
     assert!(matches!(lost, StoreError::Uniqueness(a) if a == "userName"));

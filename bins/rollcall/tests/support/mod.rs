@@ -215,3 +215,96 @@ impl Drop for TempSqlite {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Whether the tests run as root (which PostgreSQL's programs and PgBouncer refuse).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A command for `program` (one of PostgreSQL's programs, PgBouncer), run as the
+/// `postgres` user when the tests run as root.
+pub fn as_postgres(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// `rollcall serve` on a free port with an optional config file and extra environment,
+/// started once `/readyz` answers 200; SIGKILLed when dropped.
+#[derive(Debug)]
+pub struct Serving {
+    child: Child,
+    /// `http://127.0.0.1:PORT/scim/v2`.
+    pub base_url: String,
+}
+
+impl Serving {
+    /// Start it on `database_url`; `env` adds variables (`RUST_LOG` defaults to `warn`).
+    pub fn start(
+        database_url: &str,
+        config: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+    ) -> Serving {
+        let port = free_port();
+        let mut command = Command::new(ROLLCALL);
+        command
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut serving = Serving {
+            child: command.spawn().unwrap(),
+            base_url: format!("http://127.0.0.1:{port}/scim/v2"),
+        };
+        let ready = format!("http://127.0.0.1:{port}/readyz");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while agent()
+            .get(&ready)
+            .call()
+            .map(|response| response.status().as_u16() != 200)
+            .unwrap_or(true)
+        {
+            if let Some(status) = serving.child.try_wait().unwrap() {
+                panic!("rollcall serve exited early: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rollcall serve never became ready"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        serving
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no shutdown of any kind.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
