@@ -391,7 +391,12 @@ impl Store {
             migrations::run_pending(&mut connection, kek.as_deref(), now)?;
             key_encryption::check(&mut connection, backend, kek.as_deref())?;
             let key = secret::cursor_key(&mut connection, backend, now)?;
-            (key, connection::reads_in_autocommit(&mut connection)?)
+            // Behind a transaction-mode pooler (no statement cache) every statement stays in
+            // a transaction: an unnamed statement prepared outside one could be executed on
+            // another server connection than the one it was prepared on.
+            let autocommit =
+                options.statement_cache && connection::reads_in_autocommit(&mut connection)?;
+            (key, autocommit)
         };
         let sqlite_writer = std::sync::Arc::default();
         let facts: std::sync::Arc<access_facts::FactsCache> = std::sync::Arc::default();
