@@ -22,6 +22,7 @@ const LOCK_TABLE: &str = "CREATE TABLE IF NOT EXISTS rollcall_migration_lock \
                           (id INTEGER PRIMARY KEY)";
 const LOCK_ROW: &str = "INSERT INTO rollcall_migration_lock (id) VALUES (1) ON CONFLICT DO NOTHING";
 const TAKE_LOCK: &str = "SELECT id FROM rollcall_migration_lock WHERE id = 1 FOR UPDATE";
+const READ_COMMITTED: &str = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
 /// How often creating the lock row is tried: two processes creating the table at the same
 /// instant can clash in the catalogue; the loser finds it there on its next try.
@@ -65,7 +66,11 @@ pub(crate) fn run_pending(
             // then the data migrations. Another process waits on the row, then finds
             // nothing pending.
             connection.transaction::<_, StoreError, _>(|connection| {
-                connection.batch_execute(TAKE_LOCK).map_err(|error| {
+                // READ COMMITTED whatever the database's default: at REPEATABLE READ or
+                // SERIALIZABLE the snapshot would date from before the wait for the lock,
+                // and a process that waited would not see the migrations the holder ran.
+                let lock = format!("{READ_COMMITTED}; {TAKE_LOCK}");
+                connection.batch_execute(&lock).map_err(|error| {
                     StoreError::Migration(format!("the migration lock: {error}"))
                 })?;
                 let mut applied = match &mut *connection {
