@@ -189,15 +189,21 @@ fn run(mut connection: AnyConnection, jobs: &Mutex<Receiver<Box<dyn Job>>>, setu
     // Whether the last batch found the database gone: the next opens a new connection.
     let mut stale = false;
     loop {
-        // One thread at a time waits on the queue and takes a batch's worth.
-        let batch = {
-            let jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
-            let Ok(first) = jobs.recv() else {
-                return;
-            };
-            let mut batch = vec![first];
-            batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
-            batch
+        // One thread at a time waits on the queue and takes what is queued.
+        let queue = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let Ok(first) = queue.recv() else {
+            return;
+        };
+        let mut batch = vec![first];
+        batch.extend(queue.try_iter().take(MAX_BATCH - 1));
+        // SQLite's one writer keeps the queue while its batch runs and takes in what
+        // arrives meanwhile; PostgreSQL's writers leave it to the others.
+        let refill = match setup.backend {
+            Backend::Sqlite => Some(queue),
+            Backend::Postgres => {
+                drop(queue);
+                None
+            }
         };
         let _turn = setup
             .lock
@@ -214,7 +220,7 @@ fn run(mut connection: AnyConnection, jobs: &Mutex<Receiver<Box<dyn Job>>>, setu
                 }
             }
         }
-        stale = run_batch(&mut connection, batch, setup);
+        stale = run_batch(&mut connection, batch, refill.as_deref(), setup);
     }
 }
 
@@ -223,10 +229,15 @@ type Manager = <AnyConnection as Connection>::TransactionManager;
 /// The batch in one transaction, run again whole (up to `retry::ATTEMPTS`) when the
 /// database aborted it for a concurrent one; then the answers. Whether the database was
 /// unreachable (the connection is then replaced before the next batch).
-fn run_batch(connection: &mut AnyConnection, mut batch: Vec<Box<dyn Job>>, setup: &Setup) -> bool {
+fn run_batch(
+    connection: &mut AnyConnection,
+    mut batch: Vec<Box<dyn Job>>,
+    refill: Option<&Receiver<Box<dyn Job>>>,
+    setup: &Setup,
+) -> bool {
     let mut tried = 1;
     let failure = loop {
-        match try_batch(connection, &mut batch, setup) {
+        match try_batch(connection, &mut batch, refill, setup) {
             Some(StoreError::Contention(detail)) if tried < retry::ATTEMPTS => {
                 tracing::debug!(%detail, tried, "a batch of writes retried after a concurrent one");
                 std::thread::sleep(retry::backoff(tried));
@@ -242,11 +253,13 @@ fn run_batch(connection: &mut AnyConnection, mut batch: Vec<Box<dyn Job>>, setup
     stale
 }
 
-/// One attempt at the batch: every job in its savepoint, their records appended together,
-/// COMMIT. The failure that undid the whole transaction, if one did.
+/// One attempt at the batch: every job in its savepoint (and, given `refill`, what is
+/// queued meanwhile), their records appended together, COMMIT. The failure that undid
+/// the whole transaction, if one did.
 fn try_batch(
     connection: &mut AnyConnection,
-    batch: &mut [Box<dyn Job>],
+    batch: &mut Vec<Box<dyn Job>>,
+    refill: Option<&Receiver<Box<dyn Job>>>,
     setup: &Setup,
 ) -> Option<StoreError> {
     let began = match connection {
@@ -262,13 +275,22 @@ fn try_batch(
     let mut broken: Option<StoreError> = None;
     // The audit records and events of the jobs kept, appended together before COMMIT.
     let mut pending = Pending::default();
-    for job in batch.iter_mut() {
-        let (kept, trouble) = run_job(connection, job.as_mut(), setup);
+    let mut index = 0;
+    while index < batch.len() {
+        let (kept, trouble) = run_job(connection, batch[index].as_mut(), setup);
         if let Some(error) = trouble {
             broken = Some(error);
             break;
         }
         pending.extend(kept);
+        index += 1;
+        // What was queued while this batch ran joins it, up to MAX_BATCH (SQLite).
+        if index == batch.len()
+            && batch.len() < MAX_BATCH
+            && let Some(job) = refill.and_then(|queue| queue.try_recv().ok())
+        {
+            batch.push(job);
+        }
     }
     let loaded = pending.take_facts();
     if broken.is_none() {
