@@ -166,8 +166,16 @@ async fn select(browser: &Client, locator: Locator<'_>, option: &str) {
     }
 }
 
+/// Click, and when the click navigates (a link, a form's submit), wait until the page it
+/// left is gone, so what the test reads next is the new page's, not the old one's. A
+/// click that stays on the page (a copy button) costs up to the wait.
 async fn click(browser: &Client, locator: Locator<'_>) {
+    let page = browser.find(Locator::Css("html")).await.unwrap();
     browser.find(locator).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while page.tag_name().await.is_ok() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn type_into(browser: &Client, locator: Locator<'_>, text: &str) {
