@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use rollcall_store::testing::TestDb;
 use serde_json::Value;
-use support::{Serving, TempSqlite, create_org, create_user, free_port, rollcall};
+use support::{
+    Serving, TempSqlite, create_org, create_user, fast_webhook_config, free_port, rollcall,
+};
 
 /// What the receiver got, per path: (event id, userName) in arrival order.
 type Received = Arc<Mutex<BTreeMap<String, Vec<(String, String)>>>>;
@@ -136,15 +138,7 @@ fn three_instances_deliver_every_event_in_order_across_a_kill() {
     };
     let url = db.url().to_owned();
     let dir = TempSqlite::new();
-    let config = std::path::PathBuf::from(dir.url.trim_start_matches("sqlite://"))
-        .with_file_name("rollcall.toml");
-    std::fs::write(
-        &config,
-        "event_poll_interval_ms = 50\nwebhook_retry_base_ms = 100\n\
-         webhook_retry_max_ms = 500\nevent_lease_ms = 1500\n\
-         webhook_allow_private_addresses = true\n",
-    )
-    .unwrap();
+    let config = fast_webhook_config(&dir, 1500);
     let port = free_port();
     let received = slow_receiver(port, Duration::from_millis(60));
     let (acme, globex) = (create_org(&url, "acme"), create_org(&url, "globex"));

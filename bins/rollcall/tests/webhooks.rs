@@ -16,7 +16,9 @@ use hmac::{Hmac, Mac};
 use rollcall_store::testing::TestDb;
 use serde_json::Value;
 use sha2::Sha256;
-use support::{Serving, TempSqlite, agent, create_org, create_user, free_port, rollcall};
+use support::{
+    Serving, TempSqlite, agent, create_org, create_user, fast_webhook_config, free_port, rollcall,
+};
 
 /// `rollcall serve` with `config`. The deliveries these tests refuse on purpose are
 /// retried, which the dispatcher logs at WARN: not a failure of the test, so not in its
@@ -87,15 +89,7 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 /// The scenario, on one database URL.
 fn delivered_once_across_a_crash(database_url: &str) {
     let dir = TempSqlite::new();
-    let config = std::path::PathBuf::from(dir.url.trim_start_matches("sqlite://"))
-        .with_file_name("rollcall.toml");
-    std::fs::write(
-        &config,
-        "event_poll_interval_ms = 50\nwebhook_retry_base_ms = 100\n\
-         webhook_retry_max_ms = 500\nevent_lease_ms = 3000\n\
-         webhook_allow_private_addresses = true\n",
-    )
-    .unwrap();
+    let config = fast_webhook_config(&dir, 3000);
     let org = create_org(database_url, "acme");
     // Where the receiver will listen, later: nothing does yet.
     let port = free_port();

@@ -57,14 +57,15 @@ pub(crate) fn prepare(url: &str) -> Result<(), StoreError> {
 /// leading `sqlite://` into `file:` and opens it as a URI, so `sqlite:///abs/path.db` and
 /// `sqlite://relative.db` both work.
 pub(crate) fn establish(url: &str) -> Result<AnyConnection, ConnectionError> {
-    establish_with(url, None)
+    establish_for(url, None, true)
 }
 
-/// [`establish`], a SQLite connection capped at `sqlite_max_pages` pages
-/// (`StoreOptions::sqlite_max_pages`).
-pub(crate) fn establish_with(
+/// [`establish`], as the store's options want it: SQLite capped at `sqlite_max_pages`
+/// pages, PostgreSQL without its statement cache unless `statement_cache`.
+pub(crate) fn establish_for(
     url: &str,
     sqlite_max_pages: Option<u32>,
+    statement_cache: bool,
 ) -> Result<AnyConnection, ConnectionError> {
     match backend_of(url) {
         Ok(Backend::Sqlite) => {
@@ -73,23 +74,16 @@ pub(crate) fn establish_with(
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(AnyConnection::Sqlite(connection))
         }
-        Ok(Backend::Postgres) => PgConnection::establish(url).map(AnyConnection::Postgresql),
+        Ok(Backend::Postgres) => {
+            let mut connection = PgConnection::establish(url)?;
+            if !statement_cache {
+                connection
+                    .set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+            }
+            Ok(AnyConnection::Postgresql(connection))
+        }
         Err(error) => Err(ConnectionError::InvalidConnectionUrl(error.to_string())),
     }
-}
-
-/// A connection as the store's options want it: SQLite capped at `sqlite_max_pages`,
-/// PostgreSQL without its statement cache unless `statement_cache`.
-pub(crate) fn establish_for(
-    url: &str,
-    sqlite_max_pages: Option<u32>,
-    statement_cache: bool,
-) -> Result<AnyConnection, ConnectionError> {
-    let mut connection = establish_with(url, sqlite_max_pages)?;
-    if !statement_cache && let AnyConnection::Postgresql(pg) = &mut connection {
-        pg.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
-    }
-    Ok(connection)
 }
 
 /// Per-connection SQLite settings: wait for locks instead of failing at once, write-ahead

@@ -308,3 +308,20 @@ impl Drop for Serving {
         self.kill();
     }
 }
+
+/// A config file beside `dir`'s database for webhook tests: events polled every 50 ms,
+/// retries from 100 ms to 500 ms, delivery leases of `event_lease_ms`, loopback receivers
+/// allowed.
+pub fn fast_webhook_config(dir: &TempSqlite, event_lease_ms: u64) -> std::path::PathBuf {
+    let config = dir.dir().join("rollcall.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "event_poll_interval_ms = 50\nwebhook_retry_base_ms = 100\n\
+             webhook_retry_max_ms = 500\nevent_lease_ms = {event_lease_ms}\n\
+             webhook_allow_private_addresses = true\n"
+        ),
+    )
+    .unwrap();
+    config
+}
