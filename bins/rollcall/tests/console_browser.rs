@@ -172,7 +172,7 @@ async fn select(browser: &Client, locator: Locator<'_>, option: &str) {
 async fn click(browser: &Client, locator: Locator<'_>) {
     let page = browser.find(Locator::Css("html")).await.unwrap();
     browser.find(locator).await.unwrap().click().await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while page.tag_name().await.is_ok() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -188,11 +188,11 @@ async fn type_into(browser: &Client, locator: Locator<'_>, text: &str) {
         .unwrap();
 }
 
+/// The text of the first element `css` finds, once there is one (a page still loading
+/// has none yet).
 async fn text_of(browser: &Client, css: &str) -> String {
-    browser
-        .find(Locator::Css(css))
+    wait_for(browser, Locator::Css(css))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap()
