@@ -9,7 +9,10 @@
 //! - the pruning of outbox events older than `event_retention_days` that every consumer
 //!   has acknowledged (`Store::prune_outbox`), every [`PRUNE_INTERVAL`];
 //! - the pruning of audit records older than an organization's `audit_retention_days`,
-//!   behind a checkpoint (`rollcall_app::prune_audit`), every [`PRUNE_INTERVAL`].
+//!   behind a checkpoint (`rollcall_app::prune_audit`), every [`PRUNE_INTERVAL`];
+//! - handing memory malloc keeps after it is freed back to the system
+//!   (`rollcall_heap::trim`), every [`TRIM_INTERVAL`]: under load most of what resident
+//!   memory grows by is such memory, not live data (docs/benchmarks.md).
 
 use std::time::Duration;
 
@@ -25,6 +28,9 @@ pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How often the outbox is pruned.
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// How often freed memory is handed back to the system.
+pub const TRIM_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Start every job (the first run of each at once); they stop with the server's runtime.
 /// The outbox keeps acknowledged events for `event_retention`.
@@ -53,6 +59,14 @@ pub fn spawn(store: &Store, event_retention: chrono::Duration) {
         "pruning of the audit trail",
         rollcall_app::prune_audit,
     ));
+    actix_web::rt::spawn(async {
+        let mut ticks = actix_web::rt::time::interval(TRIM_INTERVAL);
+        loop {
+            ticks.tick().await;
+            // A few milliseconds per 100 MB of heap, off the request threads.
+            let _ = actix_web::rt::task::spawn_blocking(rollcall_heap::trim).await;
+        }
+    });
 }
 
 /// Run `job` every `interval` until the runtime stops; `job` answers how many things it did.

@@ -19,8 +19,15 @@ use crate::urls::scim_base_url;
 /// How long in-flight requests may run after a shutdown signal.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
+/// malloc arenas, at most (unless `MALLOC_ARENA_MAX` is set): glibc's default, 8 per core,
+/// each keeping the memory freed in it, about doubled resident memory under load
+/// (docs/benchmarks.md, "What the resident memory is made of").
+const MALLOC_ARENAS: u32 = 2;
+
 /// Run the server until it is told to stop.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
+    // Before any thread starts: arenas already made would stay.
+    rollcall_heap::cap_arenas(MALLOC_ARENAS);
     config::prepare_database(&settings.database_url)?;
     let options = config::store_options(StoreOptions {
         statement_cache: settings.statement_cache,

@@ -14,15 +14,29 @@
 //! held every queued write for tens of milliseconds (docs/benchmarks.md, "The open-loop
 //! tail"). So once the log passes [`RESTART_PAGES`], the thread copies what is left while
 //! holding the store's writer lock, between two batches: little is left by then, and the
-//! next write starts the log over. With both, that p99 is 4–6 ms. The backstop stays, should this thread fall behind or
-//! stop. Once the log has stopped growing for about a second, the thread truncates its
-//! file (a `TRUNCATE` checkpoint that never waits); and every connection caps the file it
-//! leaves when the log starts over at [`JOURNAL_SIZE_LIMIT`], so the file does not keep
-//! the largest size it ever reached. The thread ends when the store is dropped.
+//! next write starts the log over. With both, that p99 is 4–6 ms. The backstop stays,
+//! should this thread fall behind or stop.
+//!
+//! That start-over needs every reader off the log, though. Under reads that follow one
+//! another or overlap, one always is, and the log grew to 130–855 MiB in a 30-minute mixed
+//! load (docs/benchmarks.md, "Endurance"). SQLite's own `RESTART` checkpoint waits for
+//! readers by sleeping and polling, and found the next reader already there each time it
+//! looked. So once the log passes [`FORCE_PAGES`], the thread, holding the writer lock,
+//! closes the read gate (`read_gate.rs`): new reads wait, those in flight finish, for at
+//! most [`FORCE_WAIT`]. Then a `RESTART` checkpoint copies the rest and the next write
+//! starts the log over. Reads are held back for the longest read in flight plus that copy,
+//! about 10 ms under the tests' load. A close that runs out of time (a long read) is tried
+//! again after a cooldown that doubles while they run out, so that reads and writes are
+//! not held back tick after tick behind long reads.
+//!
+//! Once the log has stopped growing for about a second, the thread truncates its file (a
+//! `TRUNCATE` checkpoint that never waits); and every connection caps the file it leaves
+//! when the log starts over at [`JOURNAL_SIZE_LIMIT`], so the file does not keep the
+//! largest size it ever reached. The thread ends when the store is dropped.
 
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::BigInt;
@@ -30,6 +44,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::StoreError;
 use crate::connection::{self, AnyConnection};
+use crate::read_gate::ReadGate;
 
 /// How often the log is checkpointed while it grows.
 const BUSY_TICK: Duration = Duration::from_millis(5);
@@ -43,6 +58,55 @@ const BACKSTOP_PAGES: u32 = 10_000;
 /// The log length, in pages (about 4 MiB), past which the rest is copied under the
 /// writer lock so that the log starts over.
 const RESTART_PAGES: i64 = 1_000;
+
+/// The log length, in pages (about 16 MiB), past which the checkpoint waits for the
+/// readers on the log to finish, so that the log starts over.
+const FORCE_PAGES: i64 = 4_000;
+
+/// The longest a forced start-over waits for the reads in flight to finish, holding writes
+/// and new reads back meanwhile.
+const FORCE_WAIT: Duration = Duration::from_millis(200);
+
+/// The longest a forced start-over then waits for readers in other processes.
+const FOREIGN_READER_WAIT: Duration = Duration::from_millis(50);
+
+/// How long after a forced start-over that ran out of time the next one is tried; it
+/// doubles with each that runs out in a row, up to [`FORCE_COOLDOWN_MAX`], so that one
+/// long read does not have writes held back most of the time.
+const FORCE_COOLDOWN: Duration = Duration::from_millis(50);
+
+/// The longest wait between forced start-overs that run out of time.
+const FORCE_COOLDOWN_MAX: Duration = Duration::from_secs(2);
+
+/// When the next forced start-over may be tried.
+#[derive(Debug)]
+struct Force {
+    after: Instant,
+    cooldown: Duration,
+}
+
+impl Force {
+    fn new() -> Force {
+        Force {
+            after: Instant::now(),
+            cooldown: FORCE_COOLDOWN,
+        }
+    }
+
+    fn due(&self) -> bool {
+        Instant::now() >= self.after
+    }
+
+    /// After a try: at once if it completed, else after a cooldown twice the last.
+    fn after(&mut self, completed: bool) {
+        if completed {
+            self.cooldown = FORCE_COOLDOWN;
+        } else {
+            self.after = Instant::now() + self.cooldown;
+            self.cooldown = (self.cooldown * 2).min(FORCE_COOLDOWN_MAX);
+        }
+    }
+}
 
 /// Idle ticks with an unchanged, non-empty log after which the log file is truncated
 /// (about 1 s): an idle server's log shrinks to nothing instead of keeping its peak size.
@@ -61,8 +125,12 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     /// Start checkpointing the database at `url` (SQLite); `writer` is the store's SQLite
-    /// writer lock.
-    pub(crate) fn start(url: &str, writer: Arc<Mutex<()>>) -> Result<Checkpointer, StoreError> {
+    /// writer lock, `gate` the gate its reads pass.
+    pub(crate) fn start(
+        url: &str,
+        writer: Arc<Mutex<()>>,
+        gate: Arc<ReadGate>,
+    ) -> Result<Checkpointer, StoreError> {
         let mut connection = connection::establish(url)
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
         // The truncation below tries and never waits: a reader or writer in the way makes
@@ -75,8 +143,9 @@ impl Checkpointer {
                 let mut tick = IDLE_TICK;
                 let mut last = None;
                 let mut idle = 0;
+                let mut force = Force::new();
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
-                    let log = checkpoint(&mut connection, &writer);
+                    let log = checkpoint(&mut connection, &writer, &gate, &mut force);
                     let growing = log.is_some() && log != last;
                     tick = if growing { BUSY_TICK } else { IDLE_TICK };
                     idle = if growing { 0 } else { idle + 1 };
@@ -120,10 +189,17 @@ struct Progress {
 }
 
 /// One passive checkpoint; past [`RESTART_PAGES`], a second one under the writer lock,
-/// which copies the rest so that the next write starts the log over. The log's length
-/// and how much of it is copied, when the checkpoint ran. A failure (the database busy,
-/// say) is left to the next tick, and to the writer's backstop.
-fn checkpoint(connection: &mut AnyConnection, writer: &Mutex<()>) -> Option<(i64, i64)> {
+/// which copies the rest so that the next write starts the log over; past [`FORCE_PAGES`]
+/// (readers have kept it from starting over), a `RESTART` one instead, unless the last
+/// ran out of time less than a cooldown ago (`force`). The log's length and
+/// how much of it is copied, when the checkpoint ran. A failure (the database busy, say)
+/// is left to the next tick, and to the writer's backstop.
+fn checkpoint(
+    connection: &mut AnyConnection,
+    writer: &Mutex<()>,
+    gate: &ReadGate,
+    force: &mut Force,
+) -> Option<(i64, i64)> {
     let AnyConnection::Sqlite(sqlite) = connection else {
         return None;
     };
@@ -132,11 +208,41 @@ fn checkpoint(connection: &mut AnyConnection, writer: &Mutex<()>) -> Option<(i64
     if progress.busy != 0 {
         return None;
     }
-    if progress.log >= RESTART_PAGES {
+    if progress.log >= FORCE_PAGES && force.due() {
+        let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let completed = restart(sqlite, gate);
+        force.after(completed);
+    } else if progress.log >= RESTART_PAGES {
         let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = passive().get_result::<Progress>(sqlite);
     }
     Some((progress.log, progress.checkpointed))
+}
+
+/// A `RESTART` checkpoint once the reads in flight have finished: the read gate closed
+/// (waiting up to [`FORCE_WAIT`] for them), the log is free of this process's readers and
+/// the checkpoint copies it all and marks it to start over at the next write. Whether it
+/// completed. The caller holds the writer lock. Another process reading the same file
+/// (a `rollcall` CLI command, say) can still hold it up, for at most
+/// [`FOREIGN_READER_WAIT`].
+fn restart(sqlite: &mut diesel::SqliteConnection, gate: &ReadGate) -> bool {
+    let Some(_closed) = gate.close(FORCE_WAIT) else {
+        return false;
+    };
+    let wait = FOREIGN_READER_WAIT.as_millis();
+    if sqlite
+        .batch_execute(&format!("PRAGMA busy_timeout = {wait}"))
+        .is_err()
+    {
+        return false;
+    }
+    let done = diesel::sql_query("PRAGMA wal_checkpoint(RESTART)")
+        .get_result::<Progress>(sqlite)
+        .is_ok_and(|progress| progress.busy == 0);
+    // Back to never waiting, for the passive and truncating checkpoints; should this fail,
+    // they would wait up to FOREIGN_READER_WAIT, which is still bounded.
+    let _ = sqlite.batch_execute("PRAGMA busy_timeout = 0");
+    done
 }
 
 /// Copy what is left of the log and truncate its file to nothing (`TRUNCATE`), if nothing

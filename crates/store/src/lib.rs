@@ -31,6 +31,7 @@ mod org;
 mod org_schema;
 mod outbox;
 mod outbox_retention;
+mod read_gate;
 mod resource;
 mod resource_update;
 mod retry;
@@ -352,6 +353,9 @@ pub struct Store {
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// SQLite: the writer thread that batches queued writes (group commit).
     batcher: Option<std::sync::Arc<writer::Writer>>,
+    /// SQLite: the gate every read passes, which the checkpoint thread closes for a moment
+    /// so that the write-ahead log can start over (`read_gate.rs`).
+    read_gate: std::sync::Arc<read_gate::ReadGate>,
     /// SQLite: the thread that checkpoints the write-ahead log.
     _checkpointer: Option<std::sync::Arc<checkpointer::Checkpointer>>,
     /// The key that signs paging cursors, shared through the database by every process.
@@ -431,10 +435,12 @@ impl Store {
                 reconnect: Box::new(connect),
             },
         )?));
+        let read_gate = std::sync::Arc::<read_gate::ReadGate>::default();
         let checkpointer = match backend {
             Backend::Sqlite => Some(std::sync::Arc::new(checkpointer::Checkpointer::start(
                 url,
                 std::sync::Arc::clone(&sqlite_writer),
+                std::sync::Arc::clone(&read_gate),
             )?)),
             Backend::Postgres => None,
         };
@@ -444,6 +450,7 @@ impl Store {
             max_connections: options.max_connections.max(1),
             sqlite_writer,
             batcher,
+            read_gate,
             _checkpointer: checkpointer,
             cursor_key,
             facts,
@@ -677,6 +684,8 @@ impl Store {
                 // manager sends them through sqlite3_exec, which parses them every time,
                 // and a read needs none of its bookkeeping (nothing nests in a read). A
                 // connection left in a transaction by a panic is discarded by the pool.
+                // The read holds the gate until it ends.
+                let _reading = self.read_gate.enter();
                 if run_cached(connection, "BEGIN").is_err() {
                     // Still inside an earlier transaction that failed to end: end it.
                     let _ = run_cached(connection, "ROLLBACK");
