@@ -49,6 +49,17 @@ fn hot_filters_search_indexes() {
             r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7""#,
             "resource_values_lower",
         ),
+        // A case-exact attribute of the filter index searches the lower-cased index.
+        (
+            "User",
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "M7""#,
+            "resource_values_lower (org_id=? AND attr=? AND sub=? AND v_lower=?)",
+        ),
+        (
+            "User",
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value sw "M""#,
+            "resource_values_lower (org_id=? AND attr=? AND sub=? AND v_lower>? AND v_lower<?)",
+        ),
         (
             "User",
             r#"userName sw "bj""#,
@@ -133,6 +144,9 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
                     "externalId": format!("00u{i}"),
                     "title": format!("title {}", i % 100),
                     "emails": [{"value": format!("user{i}@example.com"), "type": "work"}],
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                        "manager": {"value": format!("M{i}")}
+                    },
                 });
                 let id = tx.users().create(&org.id, &user, Utc::now())?.id;
                 members.push(json!({"value": id}));
@@ -161,6 +175,11 @@ fn postgres_plans_use_indexes_on_an_analyzed_org() {
             "resource_values_lower",
         ),
         (r#"nickName eq "nobody""#, "resource_values_lower"),
+        // Case-exact, in the filter index: searched through its lower-cased index.
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "M5""#,
+            "resource_values_lower",
+        ),
         // The index holds a 256-character prefix (long values): ranges search it too (the
         // planner may then read the org's few users whole, which is its choice).
         (r#"title gt "title 98""#, "left\"(v_lower, 256) >="),

@@ -16,8 +16,8 @@ pub(super) struct Slot {
     pub(super) boolean: Option<String>,
     pub(super) time: Option<String>,
     pub(super) present: String,
-    /// Whether its text columns are indexed by their first characters only (the filter
-    /// index on PostgreSQL: [`super::compare::INDEX_PREFIX`]).
+    /// Whether it is a row of the filter index: its lower-cased text alone is indexed, on
+    /// PostgreSQL by its first characters only ([`super::compare::INDEX_PREFIX`]).
     pub(super) prefix_indexed: bool,
 }
 
