@@ -53,6 +53,24 @@ pub(crate) fn prepare(url: &str) -> Result<(), StoreError> {
     }
 }
 
+/// The page cache of a SQLite connection, in KiB. In WAL mode a connection drops its
+/// cache whenever another connection has written since its last read, so under writes a
+/// reader's cache seldom outlives a few requests; the pool's connections together held up
+/// to 64 MiB of resident memory at 8 MiB each (docs/benchmarks.md, "What the resident
+/// memory is made of").
+const READER_CACHE_KIB: u32 = 2 * 1024;
+
+/// The writer connection's page cache, in KiB: it keeps its cache across its own commits.
+const WRITER_CACHE_KIB: u32 = 8 * 1024;
+
+/// Give a SQLite writer connection its larger page cache ([`WRITER_CACHE_KIB`]).
+pub(crate) fn writer_cache(connection: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Sqlite(sqlite) = connection {
+        sqlite.batch_execute(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))?;
+    }
+    Ok(())
+}
+
 /// Open one connection, dispatching on the scheme. Diesel's `SqliteConnection` turns a
 /// leading `sqlite://` into `file:` and opens it as a URI, so `sqlite:///abs/path.db` and
 /// `sqlite://relative.db` both work.
@@ -89,7 +107,8 @@ pub(crate) fn establish_for(
 /// Per-connection SQLite settings: wait for locks instead of failing at once, write-ahead
 /// log, fsync at checkpoints only, enforced foreign keys, statement journals and temporary
 /// b-trees in memory (a multi-row INSERT otherwise opens, writes and unlinks a file per
-/// transaction), and an 8 MiB page cache per connection.
+/// transaction), and a page cache of [`READER_CACHE_KIB`] (the writer's is larger:
+/// [`writer_cache`]).
 fn configure_sqlite(connection: &mut SqliteConnection, max_pages: Option<u32>) -> QueryResult<()> {
     // journal_mode returns a row; batch_execute (sqlite3_exec) ignores it.
     connection.batch_execute(
@@ -97,9 +116,9 @@ fn configure_sqlite(connection: &mut SqliteConnection, max_pages: Option<u32>) -
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -8192;",
+         PRAGMA temp_store = MEMORY;",
     )?;
+    connection.batch_execute(&format!("PRAGMA cache_size = -{READER_CACHE_KIB};"))?;
     connection.batch_execute(&format!(
         "PRAGMA journal_size_limit = {};",
         crate::checkpointer::JOURNAL_SIZE_LIMIT

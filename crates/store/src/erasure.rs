@@ -214,6 +214,19 @@ impl Tx<'_> {
         user_id: &str,
         make: bool,
     ) -> Result<Option<DataKey>, StoreError> {
+        // A user this transaction inserted exists and has no key yet: straight to making
+        // it (two statements fewer for every create).
+        let inserted = make
+            && self
+                .inserted_users
+                .iter()
+                .any(|(org, id)| org == org_id && id == user_id);
+        if inserted {
+            if let Some(key) = self.insert_data_key(org_id, user_id)? {
+                return Ok(Some(key));
+            }
+            return self.data_key(org_id, user_id, false);
+        }
         let stored: Option<String> = user_data_keys::table
             .filter(user_data_keys::org_id.eq(org_id))
             .filter(user_data_keys::user_id.eq(user_id))
@@ -227,6 +240,20 @@ impl Tx<'_> {
         if !make || !self.user_or_tombstone_exists(org_id, user_id)? {
             return Ok(None);
         }
+        match self.insert_data_key(org_id, user_id)? {
+            Some(key) => Ok(Some(key)),
+            // Another transaction made one first (PostgreSQL): use what is stored.
+            None => self.data_key(org_id, user_id, false),
+        }
+    }
+
+    /// A new data key for the user, stored; `None` if the user already has one.
+    fn insert_data_key(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<Option<DataKey>, StoreError> {
+        let kek = self.kek.clone();
         let key = DataKey::random();
         let mut insert = Sql::new(self.backend);
         insert
@@ -237,11 +264,7 @@ impl Tx<'_> {
         insert
             .push_bind(Bind::Text(key.to_stored(kek.as_deref(), org_id, user_id)))
             .push(") ON CONFLICT (org_id, user_id) DO NOTHING");
-        if insert.execute(self.conn)? == 1 {
-            return Ok(Some(key));
-        }
-        // Another transaction made one first (PostgreSQL): use what is stored.
-        self.data_key(org_id, user_id, false)
+        Ok((insert.execute(self.conn)? == 1).then_some(key))
     }
 
     fn user_or_tombstone_exists(

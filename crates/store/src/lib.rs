@@ -424,6 +424,7 @@ impl Store {
         for _ in 0..writers {
             let mut connection = connect()?;
             checkpointer::checkpoint_backstop(&mut connection)?;
+            connection::writer_cache(&mut connection)?;
             connections.push(connection);
         }
         let batcher = Some(std::sync::Arc::new(writer::Writer::start(
@@ -765,6 +766,9 @@ pub struct Tx<'c> {
     /// Access facts this transaction loaded, published to the shared cache only once it
     /// commits (`FactsCache::publish`).
     facts_loaded: Vec<(String, std::sync::Arc<access_facts::AccessFacts>)>,
+    /// Users this transaction inserted (org, id): they exist and have no data key yet, so
+    /// the first record about one makes its key without looking (`erasure.rs`).
+    inserted_users: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -783,6 +787,7 @@ impl<'c> Tx<'c> {
             facts: None,
             kek: None,
             facts_loaded: Vec::new(),
+            inserted_users: Vec::new(),
         }
     }
 

@@ -304,6 +304,10 @@ impl Tx<'_> {
             placeholders.join(", ")
         ));
         sql.execute(self.conn)?;
+        if kind == ResourceKind::User {
+            self.inserted_users
+                .push((org_id.to_owned(), assigned.id.clone()));
+        }
         let rows = values::index_rows(&Value::Object(columns.data), kind.dedicated());
         values::insert_rows(self.conn, self.backend, org_id, &assigned.id, &rows)?;
         // A new user is in no group yet; a new group has exactly the members just inserted.
