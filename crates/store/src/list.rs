@@ -14,9 +14,7 @@ use scim_core::filter::{AttributeLocation, ResolvedAttribute, ResolvedFilter};
 use scim_core::schema::AttrType;
 
 use crate::filter_sql::FilterSql;
-use crate::resource::{
-    ResourceRow, Resources, UserRowWithGroups, groups_in_row, row_columns, version_sql,
-};
+use crate::resource::{ResourceRow, Resources, row_columns, version_sql};
 use crate::sql::{Bind, Sql};
 use crate::values::attr_key;
 use crate::{ListQuery, Page, ResourceKind, StoreError};
@@ -33,24 +31,15 @@ impl Resources<'_, '_> {
         let kind = self.kind;
         let (from, org) = filtered(self.tx.backend, org_id, kind, query.filter);
         let offset = query.start_index.saturating_sub(1);
-        let with_groups = groups_in_row(self.tx.backend, kind);
         let mut rows: Vec<ResourceRow> = Vec::new();
-        let mut rows_with_groups: Vec<UserRowWithGroups> = Vec::new();
         if query.count > 0 {
-            let page = page_query(from.clone(), kind, query, &org, with_groups);
-            if with_groups {
-                rows_with_groups = page.load(self.tx.conn)?;
-            } else {
-                rows = page.load(self.tx.conn)?;
-            }
+            rows = page_query(from.clone(), kind, query, &org).load(self.tx.conn)?;
         }
-        let fetched = rows.len().max(rows_with_groups.len());
-        let empty = fetched == 0;
         // A short page that is not empty tells the total without counting.
-        let fetched = u64::try_from(fetched).unwrap_or(u64::MAX);
-        let total_results = if !empty && fetched < query.count {
+        let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+        let total_results = if !rows.is_empty() && fetched < query.count {
             offset + fetched
-        } else if empty && offset == 0 && query.count > 0 {
+        } else if rows.is_empty() && offset == 0 && query.count > 0 {
             // An empty first page: nothing matches (Okta's lookup before every create).
             0
         } else {
@@ -61,11 +50,7 @@ impl Resources<'_, '_> {
                 .first()
                 .map_or(0, |count| u64::try_from(count.total).unwrap_or(0))
         };
-        let resources = if with_groups {
-            self.tx.assemble_with_groups(rows_with_groups)?
-        } else {
-            self.tx.assemble(org_id, kind, rows, query.load_members)?
-        };
+        let resources = self.tx.assemble(org_id, kind, rows, query.load_members)?;
         Ok(Page {
             total_results,
             resources,
@@ -102,29 +87,13 @@ pub(crate) fn filtered(
     (from, org)
 }
 
-/// The page query: rows in order, `LIMIT count OFFSET startIndex - 1`; with each user's
-/// groups in a column when `with_groups` ([`groups_in_row`]).
-fn page_query(
-    mut page: Sql,
-    kind: ResourceKind,
-    query: &ListQuery<'_>,
-    org: &str,
-    with_groups: bool,
-) -> Sql {
+/// The page query: rows in order, `LIMIT count OFFSET startIndex - 1`.
+fn page_query(mut page: Sql, kind: ResourceKind, query: &ListQuery<'_>, org: &str) -> Sql {
     let offset = query.start_index.saturating_sub(1);
     let order = order_by(&mut page, kind, query, org);
     let limit = page.bind(Bind::BigInt(to_i64(query.count)));
     let skip = page.bind(Bind::BigInt(to_i64(offset)));
-    let columns = if with_groups {
-        format!(
-            "{}, {} AS groups",
-            row_columns(kind),
-            crate::members::user_groups_column(org, "r")
-        )
-    } else {
-        row_columns(kind)
-    };
-    page.prepend(&format!("SELECT {columns}"));
+    page.prepend(&format!("SELECT {}", row_columns(kind)));
     page.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {skip}"));
     page
 }
@@ -138,7 +107,7 @@ pub(crate) fn list_sql(
     query: &ListQuery<'_>,
 ) -> Sql {
     let (from, org) = filtered(backend, org_id, kind, query.filter);
-    page_query(from, kind, query, &org, groups_in_row(backend, kind))
+    page_query(from, kind, query, &org)
 }
 
 pub(crate) fn to_i64(number: u64) -> i64 {

@@ -515,39 +515,6 @@ pub(crate) fn load_user_groups(
     Ok(groups)
 }
 
-/// PostgreSQL: the groups of the user in row `row` (aliased in the enclosing query), as
-/// [`load_user_groups`] answers them, in one column of the query that selects the user:
-/// a JSON array of `[value, display, type]` in the same order, or NULL for none. Saves
-/// the round trip of a second statement per read (`org` is the placeholder of the org
-/// id, bound already).
-pub(crate) fn user_groups_column(org: &str, row: &str) -> String {
-    format!(
-        "(SELECT json_agg(json_build_array(g.id, g.display_name, \
-           CASE WHEN x.direct = 1 THEN 'direct' ELSE 'indirect' END) \
-           ORDER BY g.display_name_key, g.id)::text \
-         FROM (WITH RECURSIVE up(grp, direct) AS ( \
-                 SELECT m.group_id, 1 FROM group_members m \
-                 WHERE m.org_id = {org} AND m.member_id = {row}.id \
-                 UNION \
-                 SELECT n.group_id, 0 FROM up CROSS JOIN group_members n \
-                 WHERE n.org_id = {org} AND n.member_id = up.grp) \
-               SELECT grp, MAX(direct) AS direct FROM up GROUP BY grp) x \
-         CROSS JOIN scim_groups g WHERE g.id = x.grp)"
-    )
-}
-
-/// The groups [`user_groups_column`] selected, as [`load_user_groups`] gives them.
-pub(crate) fn parse_user_groups(column: Option<&str>) -> Result<Vec<Value>, StoreError> {
-    let Some(column) = column else {
-        return Ok(Vec::new());
-    };
-    let rows: Vec<(String, String, String)> = serde_json::from_str(column)?;
-    Ok(rows
-        .into_iter()
-        .map(|(value, display, kind)| json!({"value": value, "display": display, "type": kind}))
-        .collect())
-}
-
 /// Move on the versions of the users among `ids` (group ids among them are skipped):
 /// their direct `groups` changed, so a client holding an old ETag of one of them must not
 /// be told it is unchanged. One small row per user (`user_group_versions`, see

@@ -65,23 +65,6 @@ pub(crate) struct ResourceRow {
     pub(crate) data: String,
 }
 
-/// A user row with its groups in a column of their own (PostgreSQL:
-/// [`members::user_groups_column`]).
-#[derive(Debug, QueryableByName)]
-pub(crate) struct UserRowWithGroups {
-    // Not `row`: the derive's own code names the database row so.
-    #[diesel(embed)]
-    pub(crate) resource: ResourceRow,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    pub(crate) groups: Option<String>,
-}
-
-/// Whether reads of `kind` select the groups with the rows (users on PostgreSQL, where a
-/// second statement is a second round trip; SQLite's is a function call).
-pub(crate) fn groups_in_row(backend: crate::Backend, kind: ResourceKind) -> bool {
-    backend == crate::Backend::Postgres && kind == ResourceKind::User
-}
-
 /// The select list matching [`ResourceRow`] for the row alias `r`.
 pub(crate) fn row_columns(kind: ResourceKind) -> String {
     format!(
@@ -257,25 +240,11 @@ impl Resources<'_, '_> {
         sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let id_bind = sql.bind(Bind::Text(id.to_owned()));
-        let with_groups = groups_in_row(self.tx.backend, kind);
-        let columns = if with_groups {
-            format!(
-                "{}, {} AS groups",
-                row_columns(kind),
-                members::user_groups_column(&org, "r")
-            )
-        } else {
-            row_columns(kind)
-        };
         sql.push(&format!(
-            "SELECT {columns} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
+            "SELECT {} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
+            row_columns(kind),
             kind.table()
         ));
-        if with_groups {
-            let row: UserRowWithGroups = sql.optional(self.tx.conn)?.ok_or(StoreError::NotFound)?;
-            let mut resources = self.tx.assemble_with_groups(vec![row])?;
-            return resources.pop().ok_or(StoreError::NotFound);
-        }
         let row: ResourceRow = sql.optional(self.tx.conn)?.ok_or(StoreError::NotFound)?;
         let mut resources = self.tx.assemble(org_id, kind, vec![row], load_members)?;
         resources.pop().ok_or(StoreError::NotFound)
@@ -399,22 +368,6 @@ impl Tx<'_> {
             .map(|row| {
                 let extra = attached.remove(&row.id).unwrap_or_default();
                 stored_resource(kind, row, attribute, extra)
-            })
-            .collect()
-    }
-}
-
-impl Tx<'_> {
-    /// Users as returned, from rows that carry their groups
-    /// ([`members::user_groups_column`]).
-    pub(crate) fn assemble_with_groups(
-        &mut self,
-        rows: Vec<UserRowWithGroups>,
-    ) -> Result<Vec<StoredResource>, StoreError> {
-        rows.into_iter()
-            .map(|listed| {
-                let groups = members::parse_user_groups(listed.groups.as_deref())?;
-                stored_resource(ResourceKind::User, listed.resource, "groups", groups)
             })
             .collect()
     }
