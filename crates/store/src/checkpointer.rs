@@ -30,7 +30,9 @@
 //! not held back tick after tick behind long reads.
 //!
 //! Once the log has stopped growing for about a second, the thread truncates its file (a
-//! `TRUNCATE` checkpoint that never waits); and every connection caps the file it leaves
+//! `TRUNCATE` checkpoint that never waits); once it grows by less than [`QUIET_PAGES`] a
+//! second (webhook deliveries acknowledged after the clients stopped), through the read
+//! gate as above; and every connection caps the file it leaves
 //! when the log starts over at [`JOURNAL_SIZE_LIMIT`], so the file does not keep the
 //! largest size it ever reached. The thread ends when the store is dropped.
 
@@ -112,6 +114,56 @@ impl Force {
 /// (about 1 s): an idle server's log shrinks to nothing instead of keeping its peak size.
 const IDLE_TICKS_BEFORE_TRUNCATE: u32 = 20;
 
+/// How long the log's growth is measured over to tell a quiet log from a busy one.
+const QUIET_WINDOW: Duration = Duration::from_secs(1);
+
+/// The most pages of log a window may add and still be quiet (about 1 MiB/s): the trickle
+/// of a server whose clients have stopped while its webhook deliveries, each acknowledged
+/// by a write, go on. A quiet log never stops growing, so the idle truncation never comes;
+/// it is truncated through the read gate instead, which waits at most [`QUIET_WAIT`].
+const QUIET_PAGES: i64 = 256;
+
+/// The longest a quiet log's truncation waits for the reads in flight.
+const QUIET_WAIT: Duration = Duration::from_millis(50);
+
+/// The log's growth over the current window.
+#[derive(Debug)]
+struct Quiet {
+    since: Instant,
+    pages: i64,
+}
+
+impl Quiet {
+    fn new() -> Quiet {
+        Quiet {
+            since: Instant::now(),
+            pages: 0,
+        }
+    }
+
+    /// Whether a window has just ended with the log (`pages` long now) non-empty and
+    /// quiet; the next window starts.
+    fn window_ended_quiet(&mut self, pages: i64) -> bool {
+        if self.since.elapsed() < QUIET_WINDOW {
+            return false;
+        }
+        // A log that started over since counts from nothing.
+        let grown = if pages >= self.pages {
+            pages - self.pages
+        } else {
+            pages
+        };
+        self.since = Instant::now();
+        self.pages = pages;
+        pages > 0 && grown < QUIET_PAGES
+    }
+
+    /// The log was truncated: it starts from nothing.
+    fn truncated(&mut self) {
+        self.pages = 0;
+    }
+}
+
 /// The most bytes a log file keeps once it starts over (`PRAGMA journal_size_limit`, set
 /// on every connection): under steady writes the file stays near this size rather than at
 /// the largest it ever reached.
@@ -144,8 +196,18 @@ impl Checkpointer {
                 let mut last = None;
                 let mut idle = 0;
                 let mut force = Force::new();
+                let mut quiet = Quiet::new();
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
                     let log = checkpoint(&mut connection, &writer, &gate, &mut force);
+                    if let (Some((pages, _)), AnyConnection::Sqlite(sqlite)) =
+                        (log, &mut connection)
+                        && quiet.window_ended_quiet(pages)
+                    {
+                        let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+                        if forced(sqlite, &gate, "TRUNCATE", QUIET_WAIT) {
+                            quiet.truncated();
+                        }
+                    }
                     let growing = log.is_some() && log != last;
                     tick = if growing { BUSY_TICK } else { IDLE_TICK };
                     idle = if growing { 0 } else { idle + 1 };
@@ -226,7 +288,18 @@ fn checkpoint(
 /// (a `rollcall` CLI command, say) can still hold it up, for at most
 /// [`FOREIGN_READER_WAIT`].
 fn restart(sqlite: &mut diesel::SqliteConnection, gate: &ReadGate) -> bool {
-    let Some(_closed) = gate.close(FORCE_WAIT) else {
+    forced(sqlite, gate, "RESTART", FORCE_WAIT)
+}
+
+/// A checkpoint of `mode` (`RESTART` or `TRUNCATE`) with the read gate closed, waiting up to
+/// `wait` for the reads in flight; whether it completed. The caller holds the writer lock.
+fn forced(
+    sqlite: &mut diesel::SqliteConnection,
+    gate: &ReadGate,
+    mode: &str,
+    wait: Duration,
+) -> bool {
+    let Some(_closed) = gate.close(wait) else {
         return false;
     };
     let wait = FOREIGN_READER_WAIT.as_millis();
@@ -236,7 +309,7 @@ fn restart(sqlite: &mut diesel::SqliteConnection, gate: &ReadGate) -> bool {
     {
         return false;
     }
-    let done = diesel::sql_query("PRAGMA wal_checkpoint(RESTART)")
+    let done = diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})"))
         .get_result::<Progress>(sqlite)
         .is_ok_and(|progress| progress.busy == 0);
     // Back to never waiting, for the passive and truncating checkpoints; should this fail,

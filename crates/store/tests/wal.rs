@@ -124,3 +124,67 @@ fn the_log_starts_over_under_overlapping_readers() {
     let users = db.count("SELECT COUNT(*) FROM scim_users").unwrap();
     assert_eq!(users, USERS);
 }
+
+/// A trickle of writes (as webhook deliveries acknowledge events once the clients have
+/// stopped) with reads beside it: the log never stops growing, yet its file is truncated
+/// within seconds.
+#[test]
+fn the_log_file_shrinks_under_a_trickle_of_writes() {
+    let db = TestDb::sqlite();
+    let store = db.open();
+    let org = store
+        .write(|tx| tx.orgs().create("acme", Utc::now()))
+        .unwrap()
+        .id;
+    // Grow the file past 6 MiB behind a reader, as in the first test.
+    let (holding, held) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let reader = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store
+                .read(|tx| {
+                    tx.orgs().list()?;
+                    holding.send(()).unwrap();
+                    released.recv().unwrap();
+                    Ok(())
+                })
+                .unwrap();
+        })
+    };
+    held.recv().unwrap();
+    let padding = "x".repeat(4000);
+    let mut k = 0;
+    while wal_bytes(&db) < 6 * 1024 * 1024 {
+        let body = json!({"userName": format!("user{k}"), "displayName": padding});
+        store
+            .write(|tx| tx.users().create(&org, &body, Utc::now()))
+            .unwrap();
+        k += 1;
+        assert!(k < 20_000, "the log never grew past 6 MiB");
+    }
+    release.send(()).unwrap();
+    reader.join().unwrap();
+    // Then a small write every 20 ms, and a read every 5 ms, until the file is small.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last_write = Instant::now();
+    while wal_bytes(&db) > 1024 * 1024 {
+        assert!(
+            Instant::now() < deadline,
+            "the log file stayed at {} bytes under a trickle of writes",
+            wal_bytes(&db)
+        );
+        if last_write.elapsed() >= Duration::from_millis(20) {
+            let body = json!({"userName": format!("user{k}")});
+            store
+                .write(|tx| tx.users().create(&org, &body, Utc::now()))
+                .unwrap();
+            k += 1;
+            last_write = Instant::now();
+        }
+        store.read(|tx| tx.orgs().list()).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let users = db.count("SELECT COUNT(*) FROM scim_users").unwrap();
+    assert_eq!(users, k);
+}
