@@ -188,6 +188,9 @@ pub(crate) type Shared = (Arc<FactsCache>, Option<Arc<KeyEncryptionKey>>);
 fn run(mut connection: AnyConnection, jobs: &Mutex<Receiver<Box<dyn Job>>>, setup: &Setup) {
     // Whether the last batch found the database gone: the next opens a new connection.
     let mut stale = false;
+    // PostgreSQL: whether the next batch runs its jobs without savepoints (the last one
+    // did not need them).
+    let mut optimistic = setup.backend == Backend::Postgres;
     loop {
         // One thread at a time waits on the queue and takes what is queued.
         let queue = jobs.lock().unwrap_or_else(PoisonError::into_inner);
@@ -220,37 +223,69 @@ fn run(mut connection: AnyConnection, jobs: &Mutex<Receiver<Box<dyn Job>>>, setu
                 }
             }
         }
-        stale = run_batch(&mut connection, batch, refill.as_deref(), setup);
+        let outcome = run_batch(&mut connection, batch, refill.as_deref(), setup, optimistic);
+        stale = outcome.stale;
+        optimistic = setup.backend == Backend::Postgres && !outcome.needed_savepoints;
     }
 }
 
 type Manager = <AnyConnection as Connection>::TransactionManager;
 
+/// What became of a batch, for the thread's next one.
+struct BatchOutcome {
+    /// The database was unreachable: the connection is replaced before the next batch.
+    stale: bool,
+    /// A job failed without savepoints, and the batch ran again with them.
+    needed_savepoints: bool,
+}
+
+/// How one attempt at a batch ended.
+enum Attempt {
+    Committed,
+    /// The whole transaction was undone, for this reason.
+    Failed(StoreError),
+    /// Run without savepoints, a job failed (or panicked, or lost to a concurrent
+    /// transaction): everything was undone, to run again with a savepoint per job.
+    NeedsSavepoints,
+}
+
 /// The batch in one transaction, run again whole (up to `retry::ATTEMPTS`) when the
-/// database aborted it for a concurrent one; then the answers. Whether the database was
-/// unreachable (the connection is then replaced before the next batch).
+/// database aborted it for a concurrent one; then the answers.
+///
+/// `optimistic` (PostgreSQL): the jobs first run without a savepoint each. A savepoint
+/// and its release are two statements, two round trips on PostgreSQL, per job, and they
+/// serve only a job that fails: the batch then runs again from the start, each job in its
+/// savepoint, so a failing job still fails alone. Jobs may run more than once anyway
+/// (`Store::write_batched`).
 fn run_batch(
     connection: &mut AnyConnection,
     mut batch: Vec<Box<dyn Job>>,
     refill: Option<&Receiver<Box<dyn Job>>>,
     setup: &Setup,
-) -> bool {
+    optimistic: bool,
+) -> BatchOutcome {
     let mut tried = 1;
+    let mut savepoints = !optimistic;
     let failure = loop {
-        match try_batch(connection, &mut batch, refill, setup) {
-            Some(StoreError::Contention(detail)) if tried < retry::ATTEMPTS => {
+        match try_batch(connection, &mut batch, refill, setup, savepoints) {
+            Attempt::Committed => break None,
+            Attempt::NeedsSavepoints => savepoints = true,
+            Attempt::Failed(StoreError::Contention(detail)) if tried < retry::ATTEMPTS => {
                 tracing::debug!(%detail, tried, "a batch of writes retried after a concurrent one");
                 std::thread::sleep(retry::backoff(tried));
                 tried += 1;
             }
-            failure => break failure,
+            Attempt::Failed(failure) => break Some(failure),
         }
     };
     let stale = matches!(failure, Some(StoreError::Unavailable(_)));
     for job in batch {
         job.finish(failure.as_ref().map(same_error));
     }
-    stale
+    BatchOutcome {
+        stale,
+        needed_savepoints: optimistic && savepoints,
+    }
 }
 
 /// One attempt at the batch: every job in its savepoint (and, given `refill`, what is
@@ -261,7 +296,8 @@ fn try_batch(
     batch: &mut Vec<Box<dyn Job>>,
     refill: Option<&Receiver<Box<dyn Job>>>,
     setup: &Setup,
-) -> Option<StoreError> {
+    savepoints: bool,
+) -> Attempt {
     let began = match connection {
         AnyConnection::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
@@ -270,13 +306,24 @@ fn try_batch(
     };
     if let Err(error) = began {
         // Nothing ran; every job gets the reason.
-        return Some(StoreError::from(error));
+        return Attempt::Failed(StoreError::from(error));
     }
     let mut broken: Option<StoreError> = None;
     // The audit records and events of the jobs kept, appended together before COMMIT.
     let mut pending = Pending::default();
     let mut index = 0;
     while index < batch.len() {
+        if !savepoints {
+            match run_job_bare(connection, batch[index].as_mut(), setup) {
+                Some(kept) => pending.extend(kept),
+                None => {
+                    let _ = Manager::rollback_transaction(connection);
+                    return Attempt::NeedsSavepoints;
+                }
+            }
+            index += 1;
+            continue;
+        }
         let (kept, trouble) = run_job(connection, batch[index].as_mut(), setup);
         if let Some(error) = trouble {
             broken = Some(error);
@@ -301,19 +348,36 @@ fn try_batch(
     match broken {
         Some(error) => {
             let _ = Manager::rollback_transaction(connection);
-            Some(error)
+            Attempt::Failed(error)
         }
         None => match Manager::commit_transaction(connection) {
             Ok(()) => {
                 setup.shared.0.publish(loaded);
-                None
+                Attempt::Committed
             }
             Err(error) => {
                 let _ = Manager::rollback_transaction(connection);
-                Some(StoreError::from(error))
+                Attempt::Failed(StoreError::from(error))
             }
         },
     }
+}
+
+/// Run one job straight in the batch's transaction, without a savepoint: what it left to
+/// append, or `None` if it failed, panicked or lost to a concurrent transaction (its
+/// changes can then only be undone with the whole transaction's).
+fn run_job_bare(
+    connection: &mut AnyConnection,
+    job: &mut dyn Job,
+    setup: &Setup,
+) -> Option<Pending> {
+    let (facts, kek) = &setup.shared;
+    let mut tx = Tx::new(&mut *connection, setup.backend)
+        .with_facts(facts)
+        .with_kek(kek.clone());
+    let kept = catch_unwind(AssertUnwindSafe(|| job.run(Ok(&mut tx)))).unwrap_or(false);
+    let pending = tx.take_pending();
+    (kept && !job.lost_to_concurrency()).then_some(pending)
 }
 
 /// Run one job in a savepoint. The error is set when the transaction itself can no longer
