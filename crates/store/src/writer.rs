@@ -371,13 +371,20 @@ fn run_job_bare(
     job: &mut dyn Job,
     setup: &Setup,
 ) -> Option<Pending> {
+    let (kept, pending) = run_in_tx(connection, job, setup);
+    (kept && !job.lost_to_concurrency()).then_some(pending)
+}
+
+/// Run the job on the connection, in whatever transaction or savepoint is open: whether
+/// it is to be kept, and what it left to append. A job that panicked is not kept: its
+/// ticket reports a lost write.
+fn run_in_tx(connection: &mut AnyConnection, job: &mut dyn Job, setup: &Setup) -> (bool, Pending) {
     let (facts, kek) = &setup.shared;
     let mut tx = Tx::new(&mut *connection, setup.backend)
         .with_facts(facts)
         .with_kek(kek.clone());
     let kept = catch_unwind(AssertUnwindSafe(|| job.run(Ok(&mut tx)))).unwrap_or(false);
-    let pending = tx.take_pending();
-    (kept && !job.lost_to_concurrency()).then_some(pending)
+    (kept, tx.take_pending())
 }
 
 /// Run one job in a savepoint. The error is set when the transaction itself can no longer
@@ -394,13 +401,7 @@ fn run_job(
         job.run(Err(same_error(&error)));
         return (Pending::default(), Some(error));
     }
-    let (facts, kek) = &setup.shared;
-    let mut tx = Tx::new(&mut *connection, setup.backend)
-        .with_facts(facts)
-        .with_kek(kek.clone());
-    // A job that panicked is not kept: its ticket reports a lost write.
-    let kept = catch_unwind(AssertUnwindSafe(|| job.run(Ok(&mut tx)))).unwrap_or(false);
-    let pending = tx.take_pending();
+    let (kept, pending) = run_in_tx(connection, job, setup);
     if job.lost_to_concurrency() {
         // The whole transaction is suspect: run the batch again.
         let _ = Manager::rollback_transaction(connection);

@@ -18,15 +18,20 @@ fn wal_bytes(db: &TestDb) -> u64 {
     std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
 }
 
-#[test]
-fn the_log_file_shrinks_once_writes_stop() {
+/// A SQLite test database, its store and an organization in it.
+fn sqlite_org() -> (TestDb, rollcall_store::Store, String) {
     let db = TestDb::sqlite();
     let store = db.open();
     let org = store
         .write(|tx| tx.orgs().create("acme", Utc::now()))
         .unwrap()
         .id;
-    // A reader holding its snapshot: the log cannot start over meanwhile.
+    (db, store, org)
+}
+
+/// Grow the log file past 6 MiB behind a reader holding its snapshot (the log cannot
+/// start over meanwhile), then let the reader go: the users created.
+fn grow_behind_a_reader(db: &TestDb, store: &rollcall_store::Store, org: &str) -> i64 {
     let (holding, held) = mpsc::channel();
     let (release, released) = mpsc::channel::<()>();
     let reader = {
@@ -45,16 +50,23 @@ fn the_log_file_shrinks_once_writes_stop() {
     held.recv().unwrap();
     let padding = "x".repeat(4000);
     let mut k = 0;
-    while wal_bytes(&db) < 6 * 1024 * 1024 {
+    while wal_bytes(db) < 6 * 1024 * 1024 {
         let body = json!({"userName": format!("user{k}"), "displayName": padding});
         store
-            .write(|tx| tx.users().create(&org, &body, Utc::now()))
+            .write(|tx| tx.users().create(org, &body, Utc::now()))
             .unwrap();
         k += 1;
         assert!(k < 20_000, "the log never grew past 6 MiB");
     }
     release.send(()).unwrap();
     reader.join().unwrap();
+    k
+}
+
+#[test]
+fn the_log_file_shrinks_once_writes_stop() {
+    let (db, store, org) = sqlite_org();
+    let k = grow_behind_a_reader(&db, &store, &org);
     let grown = wal_bytes(&db);
     let deadline = Instant::now() + Duration::from_secs(10);
     while wal_bytes(&db) > 1024 * 1024 {
@@ -76,12 +88,7 @@ fn the_log_file_shrinks_once_writes_stop() {
 #[test]
 fn the_log_starts_over_under_overlapping_readers() {
     const USERS: i64 = 6_000;
-    let db = TestDb::sqlite();
-    let store = db.open();
-    let org = store
-        .write(|tx| tx.orgs().create("acme", Utc::now()))
-        .unwrap()
-        .id;
+    let (db, store, org) = sqlite_org();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let readers: Vec<_> = (0..3)
         .map(|k| {
@@ -130,41 +137,8 @@ fn the_log_starts_over_under_overlapping_readers() {
 /// within seconds.
 #[test]
 fn the_log_file_shrinks_under_a_trickle_of_writes() {
-    let db = TestDb::sqlite();
-    let store = db.open();
-    let org = store
-        .write(|tx| tx.orgs().create("acme", Utc::now()))
-        .unwrap()
-        .id;
-    // Grow the file past 6 MiB behind a reader, as in the first test.
-    let (holding, held) = mpsc::channel();
-    let (release, released) = mpsc::channel::<()>();
-    let reader = {
-        let store = store.clone();
-        std::thread::spawn(move || {
-            store
-                .read(|tx| {
-                    tx.orgs().list()?;
-                    holding.send(()).unwrap();
-                    released.recv().unwrap();
-                    Ok(())
-                })
-                .unwrap();
-        })
-    };
-    held.recv().unwrap();
-    let padding = "x".repeat(4000);
-    let mut k = 0;
-    while wal_bytes(&db) < 6 * 1024 * 1024 {
-        let body = json!({"userName": format!("user{k}"), "displayName": padding});
-        store
-            .write(|tx| tx.users().create(&org, &body, Utc::now()))
-            .unwrap();
-        k += 1;
-        assert!(k < 20_000, "the log never grew past 6 MiB");
-    }
-    release.send(()).unwrap();
-    reader.join().unwrap();
+    let (db, store, org) = sqlite_org();
+    let mut k = grow_behind_a_reader(&db, &store, &org);
     // Then a small write every 20 ms, and a read every 5 ms, until the file is small.
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut last_write = Instant::now();
