@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The group-membership PATCH benchmark (issue 6: what the audit trail and the outbox cost a
-# membership change), with wrk against a release `rollcall serve` on SQLite:
+# membership change), with wrk against a release `rollcall serve` on SQLite (DB=postgres:
+# a new schema at $ROLLCALL_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test):
 #
 #   1. start rollcall on a fresh database, create an organization, seed M users;
 #   2. two groups: `plain` (holds no grant) and `granted` (editor on a workspace, so each
@@ -63,7 +64,19 @@ result_field() { # result_field "RESULT a=1 b=2" b
     tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
 }
 
-export DATABASE_URL="sqlite://$workdir/rollcall.db"
+DB="${DB:-sqlite}"
+case "$DB" in
+    sqlite) export DATABASE_URL="sqlite://$workdir/rollcall.db" ;;
+    postgres)
+        pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+        pg_schema="members_$$_$RANDOM"
+        psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
+        trap 'cleanup; psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1' EXIT
+        separator='?'; [[ "$pg_admin" == *\?* ]] && separator='&'
+        export DATABASE_URL="${pg_admin}${separator}options=-c%20search_path%3D${pg_schema}"
+        ;;
+    *) echo "bench/members.sh: DB is sqlite or postgres" >&2; exit 2 ;;
+esac
 org_json="$("$rollcall" org create bench --json)"
 token="$(json_field "$org_json" scim_token)"
 admin_token="$(json_field "$org_json" admin_token)"
@@ -84,11 +97,15 @@ echo "-- seeding $M users"
 seed_out="$(wrk -t "$THREADS" -c "$CONNECTIONS" -d 2h --timeout 10s -s bench/wrk/create.lua \
     -H "Authorization: Bearer $token" "$base" -- "$THREADS" "$M" /scim/v2 "$workdir/seed.done")"
 grep '^RESULT' <<<"$seed_out"
-python3 - "$workdir/rollcall.db" "$workdir/ids" <<'PY'
+if [ "$DB" = postgres ]; then
+    psql "$DATABASE_URL" -Atc "SELECT id FROM scim_users ORDER BY created, id" >"$workdir/ids"
+else
+    python3 - "$workdir/rollcall.db" "$workdir/ids" <<'PY'
 import sqlite3, sys
 rows = sqlite3.connect(sys.argv[1]).execute("SELECT id FROM scim_users ORDER BY created, id").fetchall()
 open(sys.argv[2], "w").write("".join(row[0] + "\n" for row in rows))
 PY
+fi
 [ "$(wc -l <"$workdir/ids")" -ge "$M" ] || { echo "seeding created fewer than $M users" >&2; exit 1; }
 
 post() { # post URL TOKEN BODY -> the response body
@@ -129,13 +146,14 @@ cpu_ticks() { # cpu_ticks: "<server total> <writer thread>" in clock ticks (utim
     local server pid_stat writer=0 task ticks
     pid_stat="$(cat "/proc/$server_pid/stat")"
     server="$(cut -d' ' -f12,13 <<<"${pid_stat##*) }" | awk '{print $1 + $2}')"
-    # The writer thread, "sqlite-writer" (the checkpoint thread is "sqlite-checkpoi",
-    # names being cut to 15 characters by the kernel).
+    # The writer threads, "store-writer-N" (SQLite has one, PostgreSQL four).
     for task in /proc/"$server_pid"/task/*; do
-        if [ "$(cat "$task/comm" 2>/dev/null)" = "sqlite-writer" ]; then
-            ticks="$(sed 's/.*) //' "$task/stat" | cut -d' ' -f12,13 | awk '{print $1 + $2}')"
-            writer="$ticks"
-        fi
+        case "$(cat "$task/comm" 2>/dev/null)" in
+            store-writer-*)
+                ticks="$(sed 's/.*) //' "$task/stat" | cut -d' ' -f12,13 | awk '{print $1 + $2}')"
+                writer=$((writer + ticks))
+                ;;
+        esac
     done
     echo "$server $writer"
 }
