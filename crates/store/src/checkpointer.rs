@@ -30,11 +30,12 @@
 //! not held back tick after tick behind long reads.
 //!
 //! Once the log has stopped growing for about a second, the thread truncates its file (a
-//! `TRUNCATE` checkpoint that never waits); once it grows by less than [`QUIET_PAGES`] a
-//! second (webhook deliveries acknowledged after the clients stopped), through the read
-//! gate as above; and every connection caps the file it leaves
-//! when the log starts over at [`JOURNAL_SIZE_LIMIT`], so the file does not keep the
-//! largest size it ever reached. The thread ends when the store is dropped.
+//! `TRUNCATE` checkpoint that never waits). Once a second, a log shorter than
+//! [`QUIET_PAGES`] (just started over, or growing by a trickle, as webhook deliveries
+//! acknowledged after the clients stopped) is truncated through the read gate as above.
+//! And every connection caps the file it leaves when the log starts over at
+//! [`JOURNAL_SIZE_LIMIT`], so the file does not keep the largest size it ever reached. The
+//! thread ends when the store is dropped.
 
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -114,53 +115,41 @@ impl Force {
 /// (about 1 s): an idle server's log shrinks to nothing instead of keeping its peak size.
 const IDLE_TICKS_BEFORE_TRUNCATE: u32 = 20;
 
-/// How long the log's growth is measured over to tell a quiet log from a busy one.
+/// How often a short log's file is truncated through the read gate.
 const QUIET_WINDOW: Duration = Duration::from_secs(1);
 
-/// The most pages of log a window may add and still be quiet (about 1 MiB/s): the trickle
-/// of a server whose clients have stopped while its webhook deliveries, each acknowledged
-/// by a write, go on. A quiet log never stops growing, so the idle truncation never comes;
-/// it is truncated through the read gate instead, which waits at most [`QUIET_WAIT`].
+/// A log shorter than this, in pages (1 MiB), is truncated through the read gate once per
+/// [`QUIET_WINDOW`]: little is left to copy, so it holds reads and writes back briefly.
+/// Such a log is one that has just started over, or one that grows by a trickle (webhook
+/// deliveries, each acknowledged by a write, after the clients have stopped): it never
+/// stops growing, so the idle truncation would never come and the file would keep its
+/// [`JOURNAL_SIZE_LIMIT`].
 const QUIET_PAGES: i64 = 256;
 
-/// The longest a quiet log's truncation waits for the reads in flight.
+/// The longest a short log's truncation waits for the reads in flight.
 const QUIET_WAIT: Duration = Duration::from_millis(50);
 
-/// The log's growth over the current window.
+/// When the next short log may be truncated.
 #[derive(Debug)]
 struct Quiet {
     since: Instant,
-    pages: i64,
 }
 
 impl Quiet {
     fn new() -> Quiet {
         Quiet {
             since: Instant::now(),
-            pages: 0,
         }
     }
 
-    /// Whether a window has just ended with the log (`pages` long now) non-empty and
-    /// quiet; the next window starts.
-    fn window_ended_quiet(&mut self, pages: i64) -> bool {
+    /// Whether to truncate now: a window has passed since the last look, and the log
+    /// (`pages` long) is not empty and shorter than [`QUIET_PAGES`].
+    fn due(&mut self, pages: i64) -> bool {
         if self.since.elapsed() < QUIET_WINDOW {
             return false;
         }
-        // A log that started over since counts from nothing.
-        let grown = if pages >= self.pages {
-            pages - self.pages
-        } else {
-            pages
-        };
         self.since = Instant::now();
-        self.pages = pages;
-        pages > 0 && grown < QUIET_PAGES
-    }
-
-    /// The log was truncated: it starts from nothing.
-    fn truncated(&mut self) {
-        self.pages = 0;
+        pages > 0 && pages < QUIET_PAGES
     }
 }
 
@@ -201,12 +190,10 @@ impl Checkpointer {
                     let log = checkpoint(&mut connection, &writer, &gate, &mut force);
                     if let (Some((pages, _)), AnyConnection::Sqlite(sqlite)) =
                         (log, &mut connection)
-                        && quiet.window_ended_quiet(pages)
+                        && quiet.due(pages)
                     {
                         let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
-                        if forced(sqlite, &gate, "TRUNCATE", QUIET_WAIT) {
-                            quiet.truncated();
-                        }
+                        forced(sqlite, &gate, "TRUNCATE", QUIET_WAIT);
                     }
                     let growing = log.is_some() && log != last;
                     tick = if growing { BUSY_TICK } else { IDLE_TICK };
