@@ -60,8 +60,7 @@ case "$DB" in
         pg_schema="bench_$$_$RANDOM"
         psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
         trap 'cleanup; psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1' EXIT
-        separator='?'; [[ "$pg_admin" == *\?* ]] && separator='&'
-        database_url="${pg_admin}${separator}options=-c%20search_path%3D${pg_schema}"
+        database_url="$(schema_url "$pg_admin" "$pg_schema")"
         bare_url="$database_url"
         ;;
     *) echo "bench/load.sh: DB is sqlite or postgres" >&2; exit 2 ;;

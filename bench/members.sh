@@ -72,8 +72,8 @@ case "$DB" in
         pg_schema="members_$$_$RANDOM"
         psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
         trap 'cleanup; psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1' EXIT
-        separator='?'; [[ "$pg_admin" == *\?* ]] && separator='&'
-        export DATABASE_URL="${pg_admin}${separator}options=-c%20search_path%3D${pg_schema}"
+        DATABASE_URL="$(schema_url "$pg_admin" "$pg_schema")"
+        export DATABASE_URL
         ;;
     *) echo "bench/members.sh: DB is sqlite or postgres" >&2; exit 2 ;;
 esac

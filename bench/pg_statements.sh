@@ -32,8 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 psql "$pg_admin" -q -c "CREATE SCHEMA $schema" >/dev/null
-separator='?'; [[ "$pg_admin" == *\?* ]] && separator='&'
-export DATABASE_URL="${pg_admin}${separator}options=-c%20search_path%3D${schema}"
+DATABASE_URL="$(schema_url "$pg_admin" "$schema")"
+export DATABASE_URL
 printf 'event_poll_interval_ms = 86400000\n' >"$workdir/rollcall.toml"
 org_json="$("$rollcall" org create pgstat --json)"
 token="$(json_field "$org_json" scim_token)"

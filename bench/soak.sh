@@ -153,8 +153,7 @@ case "$DB" in
         pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
         pg_schema="soak_$$_$RANDOM"
         psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
-        separator='?'; [[ "$pg_admin" == *\?* ]] && separator='&'
-        database_url="${pg_admin}${separator}options=-c%20search_path%3D${pg_schema}"
+        database_url="$(schema_url "$pg_admin" "$pg_schema")"
         ;;
     *) echo "bench/soak.sh: DB is sqlite or postgres" >&2; exit 2 ;;
 esac

@@ -18,6 +18,14 @@ wait_ready() {
     return 1
 }
 
+# schema_url ADMIN_URL SCHEMA: the PostgreSQL URL ADMIN_URL with its connections' search_path
+# set to SCHEMA (one schema per run, dropped afterwards, on a shared server).
+schema_url() {
+    local separator='?'
+    [[ "$1" == *\?* ]] && separator='&'
+    echo "${1}${separator}options=-c%20search_path%3D${2}"
+}
+
 # json_field JSON KEY: a top-level string field of a JSON object.
 json_field() {
     python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
