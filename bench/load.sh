@@ -56,11 +56,8 @@ case "$DB" in
         bare_url="sqlite://$workdir/bare.db"
         ;;
     postgres)
-        pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-        pg_schema="bench_$$_$RANDOM"
-        psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
-        trap 'cleanup; psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1' EXIT
-        database_url="$(schema_url "$pg_admin" "$pg_schema")"
+        use_pg_schema bench
+        database_url="$pg_url"
         bare_url="$database_url"
         ;;
     *) echo "bench/load.sh: DB is sqlite or postgres" >&2; exit 2 ;;

@@ -68,12 +68,8 @@ DB="${DB:-sqlite}"
 case "$DB" in
     sqlite) export DATABASE_URL="sqlite://$workdir/rollcall.db" ;;
     postgres)
-        pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-        pg_schema="members_$$_$RANDOM"
-        psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
-        trap 'cleanup; psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1' EXIT
-        DATABASE_URL="$(schema_url "$pg_admin" "$pg_schema")"
-        export DATABASE_URL
+        use_pg_schema members
+        export DATABASE_URL="$pg_url"
         ;;
     *) echo "bench/members.sh: DB is sqlite or postgres" >&2; exit 2 ;;
 esac

@@ -26,6 +26,17 @@ schema_url() {
     echo "${1}${separator}options=-c%20search_path%3D${2}"
 }
 
+# use_pg_schema PREFIX: a new schema for this run on $ROLLCALL_TEST_POSTGRES_URL (default:
+# the local test database), dropped on exit after the caller's `cleanup`; sets pg_admin,
+# pg_schema and pg_url (the schema's URL).
+use_pg_schema() {
+    pg_admin="${ROLLCALL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+    pg_schema="${1}_$$_$RANDOM"
+    psql "$pg_admin" -q -c "CREATE SCHEMA $pg_schema" >/dev/null
+    trap 'cleanup; psql "$pg_admin" -q -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1' EXIT
+    pg_url="$(schema_url "$pg_admin" "$pg_schema")"
+}
+
 # json_field JSON KEY: a top-level string field of a JSON object.
 json_field() {
     python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
