@@ -71,6 +71,10 @@ pub(crate) fn writer_cache(connection: &mut AnyConnection) -> Result<(), StoreEr
     Ok(())
 }
 
+/// How often a new SQLite connection's settings are tried while the file is locked (50 ms
+/// apart: about 5 s, as `busy_timeout`).
+const CONFIGURE_ATTEMPTS: u32 = 100;
+
 /// Open one connection, dispatching on the scheme. Diesel's `SqliteConnection` turns a
 /// leading `sqlite://` into `file:` and opens it as a URI, so `sqlite:///abs/path.db` and
 /// `sqlite://relative.db` both work.
@@ -88,8 +92,24 @@ pub(crate) fn establish_for(
     match backend_of(url) {
         Ok(Backend::Sqlite) => {
             let mut connection = SqliteConnection::establish(url)?;
-            configure_sqlite(&mut connection, sqlite_max_pages)
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            // Turning a new file to WAL takes an exclusive lock, and SQLite answers "database
+            // is locked" at once, without waiting in its busy handler, while another
+            // connection does the same (processes migrating a new file together): tried
+            // again, for about as long as busy_timeout would have waited.
+            let mut tried = 0;
+            loop {
+                match configure_sqlite(&mut connection, sqlite_max_pages) {
+                    Ok(()) => break,
+                    Err(error)
+                        if tried < CONFIGURE_ATTEMPTS
+                            && error.to_string().contains("database is locked") =>
+                    {
+                        tried += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    Err(error) => return Err(ConnectionError::CouldntSetupConfiguration(error)),
+                }
+            }
             Ok(AnyConnection::Sqlite(connection))
         }
         Ok(Backend::Postgres) => {
