@@ -72,7 +72,7 @@ mod tests {
     fn trimming_gives_freed_memory_back() {
         // Many mid-sized blocks, freed all but the last (which keeps the heap's top from
         // shrinking by itself): only a trim returns the pages in between.
-        let blocks: Vec<Vec<u8>> = (0..2_000).map(|k| vec![k as u8; 64 * 1024]).collect();
+        let mut blocks: Vec<Vec<u8>> = (0..2_000).map(|k| vec![k as u8; 64 * 1024]).collect();
         let resident = || -> u64 {
             let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
             status
@@ -81,7 +81,6 @@ mod tests {
                 .and_then(|kb| kb.trim().trim_end_matches(" kB").trim().parse().ok())
                 .unwrap_or(0)
         };
-        let mut blocks = blocks;
         let last = blocks.pop();
         drop(blocks);
         let before = resident();

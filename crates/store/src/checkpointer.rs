@@ -259,7 +259,9 @@ fn checkpoint(
     }
     if progress.log >= FORCE_PAGES && force.due() {
         let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let completed = restart(sqlite, gate);
+        // Another process reading the same file (a `rollcall` CLI command, say) can still
+        // hold it up, for at most FOREIGN_READER_WAIT.
+        let completed = forced(sqlite, gate, "RESTART", FORCE_WAIT);
         force.after(completed);
     } else if progress.log >= RESTART_PAGES {
         let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -268,18 +270,10 @@ fn checkpoint(
     Some((progress.log, progress.checkpointed))
 }
 
-/// A `RESTART` checkpoint once the reads in flight have finished: the read gate closed
-/// (waiting up to [`FORCE_WAIT`] for them), the log is free of this process's readers and
-/// the checkpoint copies it all and marks it to start over at the next write. Whether it
-/// completed. The caller holds the writer lock. Another process reading the same file
-/// (a `rollcall` CLI command, say) can still hold it up, for at most
-/// [`FOREIGN_READER_WAIT`].
-fn restart(sqlite: &mut diesel::SqliteConnection, gate: &ReadGate) -> bool {
-    forced(sqlite, gate, "RESTART", FORCE_WAIT)
-}
-
 /// A checkpoint of `mode` (`RESTART` or `TRUNCATE`) with the read gate closed, waiting up to
-/// `wait` for the reads in flight; whether it completed. The caller holds the writer lock.
+/// `wait` for the reads in flight: the log is then free of this process's readers, and the
+/// checkpoint copies it all (`RESTART`: the next write starts it over; `TRUNCATE`: its file
+/// is emptied). Whether it completed. The caller holds the writer lock.
 fn forced(
     sqlite: &mut diesel::SqliteConnection,
     gate: &ReadGate,

@@ -221,24 +221,20 @@ impl Tx<'_> {
                 .inserted_users
                 .iter()
                 .any(|(org, id)| org == org_id && id == user_id);
-        if inserted {
-            if let Some(key) = self.insert_data_key(org_id, user_id)? {
-                return Ok(Some(key));
+        if !inserted {
+            let stored: Option<String> = user_data_keys::table
+                .filter(user_data_keys::org_id.eq(org_id))
+                .filter(user_data_keys::user_id.eq(user_id))
+                .select(user_data_keys::data_key)
+                .first(self.conn)
+                .optional()?;
+            if let Some(stored) = stored {
+                let kek = self.kek.clone();
+                return DataKey::from_stored(&stored, kek.as_deref(), org_id, user_id).map(Some);
             }
-            return self.data_key(org_id, user_id, false);
-        }
-        let stored: Option<String> = user_data_keys::table
-            .filter(user_data_keys::org_id.eq(org_id))
-            .filter(user_data_keys::user_id.eq(user_id))
-            .select(user_data_keys::data_key)
-            .first(self.conn)
-            .optional()?;
-        let kek = self.kek.clone();
-        if let Some(stored) = stored {
-            return DataKey::from_stored(&stored, kek.as_deref(), org_id, user_id).map(Some);
-        }
-        if !make || !self.user_or_tombstone_exists(org_id, user_id)? {
-            return Ok(None);
+            if !make || !self.user_or_tombstone_exists(org_id, user_id)? {
+                return Ok(None);
+            }
         }
         match self.insert_data_key(org_id, user_id)? {
             Some(key) => Ok(Some(key)),

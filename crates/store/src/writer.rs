@@ -313,22 +313,21 @@ fn try_batch(
     let mut pending = Pending::default();
     let mut index = 0;
     while index < batch.len() {
-        if !savepoints {
-            match run_job_bare(connection, batch[index].as_mut(), setup) {
-                Some(kept) => pending.extend(kept),
-                None => {
-                    let _ = Manager::rollback_transaction(connection);
-                    return Attempt::NeedsSavepoints;
-                }
+        let job = batch[index].as_mut();
+        let kept = if savepoints {
+            let (kept, trouble) = run_job(connection, job, setup);
+            if let Some(error) = trouble {
+                broken = Some(error);
+                break;
             }
-            index += 1;
-            continue;
-        }
-        let (kept, trouble) = run_job(connection, batch[index].as_mut(), setup);
-        if let Some(error) = trouble {
-            broken = Some(error);
-            break;
-        }
+            kept
+        } else {
+            let Some(kept) = run_job_bare(connection, job, setup) else {
+                let _ = Manager::rollback_transaction(connection);
+                return Attempt::NeedsSavepoints;
+            };
+            kept
+        };
         pending.extend(kept);
         index += 1;
         // What was queued while this batch ran joins it, up to MAX_BATCH (SQLite).
