@@ -2,6 +2,7 @@
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use chrono::{DateTime, Utc};
@@ -40,16 +41,32 @@ pub(crate) fn run_pending(
     };
     match connection {
         AnyConnection::Sqlite(sqlite) => {
-            // One exclusive transaction (each migration a savepoint in it): another process
-            // migrating the same file waits for it (busy_timeout), then finds nothing to do.
-            let mut applied = sqlite.exclusive_transaction(|sqlite| {
-                sqlite
+            // One exclusive transaction, the SQL migrations (each a savepoint) and then the
+            // data migrations: another process migrating the same file waits for it
+            // (busy_timeout), then finds nothing to do.
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN EXCLUSIVE")?;
+            let outcome = (|| {
+                let AnyConnection::Sqlite(sqlite) = &mut *connection else {
+                    return Ok(Vec::new());
+                };
+                let mut applied = sqlite
                     .run_pending_migrations(SQLITE_MIGRATIONS)
                     .map(names)
-                    .map_err(|error| StoreError::Migration(error.to_string()))
-            })?;
-            applied.extend(data_migrations::run_pending(connection, kek, now)?);
-            Ok(applied)
+                    .map_err(|error| StoreError::Migration(error.to_string()))?;
+                applied.extend(data_migrations::run_pending(connection, kek, now)?);
+                Ok(applied)
+            })();
+            type Manager = <AnyConnection as diesel::Connection>::TransactionManager;
+            match outcome {
+                Ok(applied) => {
+                    Manager::commit_transaction(connection)?;
+                    Ok(applied)
+                }
+                Err(error) => {
+                    let _ = Manager::rollback_transaction(connection);
+                    Err(error)
+                }
+            }
         }
         AnyConnection::Postgresql(pg) => {
             let mut tried = 0;
