@@ -34,8 +34,8 @@
 //! [`QUIET_PAGES`] (just started over, or growing by a trickle, as webhook deliveries
 //! acknowledged after the clients stopped) is truncated through the read gate as above.
 //! And every connection caps the file it leaves when the log starts over at
-//! [`JOURNAL_SIZE_LIMIT`], so the file does not keep the largest size it ever reached. The
-//! thread ends when the store is dropped.
+//! [`connection::JOURNAL_SIZE_LIMIT`], so the file does not keep the largest size it ever
+//! reached. The thread ends when the store is dropped.
 
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -123,7 +123,7 @@ const QUIET_WINDOW: Duration = Duration::from_secs(1);
 /// Such a log is one that has just started over, or one that grows by a trickle (webhook
 /// deliveries, each acknowledged by a write, after the clients have stopped): it never
 /// stops growing, so the idle truncation would never come and the file would keep its
-/// [`JOURNAL_SIZE_LIMIT`].
+/// [`connection::JOURNAL_SIZE_LIMIT`].
 const QUIET_PAGES: i64 = 256;
 
 /// The longest a short log's truncation waits for the reads in flight.
@@ -152,11 +152,6 @@ impl Quiet {
         pages > 0 && pages < QUIET_PAGES
     }
 }
-
-/// The most bytes a log file keeps once it starts over (`PRAGMA journal_size_limit`, set
-/// on every connection): under steady writes the file stays near this size rather than at
-/// the largest it ever reached.
-pub(crate) const JOURNAL_SIZE_LIMIT: u32 = 4 * 1024 * 1024;
 
 /// The checkpoint thread; dropping this handle stops it.
 #[derive(Debug)]

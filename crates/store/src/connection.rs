@@ -9,6 +9,11 @@ use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
 
 use crate::{Backend, StoreError};
 
+/// The most bytes a log file keeps once it starts over (`PRAGMA journal_size_limit`, set
+/// on every connection): under steady writes the file stays near this size rather than at
+/// the largest it ever reached.
+pub(crate) const JOURNAL_SIZE_LIMIT: u32 = 4 * 1024 * 1024;
+
 /// A connection to either database. SQLite must stay the last variant: the derived
 /// `establish` tries the variants in order and SQLite accepts almost any string (the store
 /// never uses it: [`establish`] dispatches on the scheme).
@@ -141,7 +146,7 @@ fn configure_sqlite(connection: &mut SqliteConnection, max_pages: Option<u32>) -
     connection.batch_execute(&format!("PRAGMA cache_size = -{READER_CACHE_KIB};"))?;
     connection.batch_execute(&format!(
         "PRAGMA journal_size_limit = {};",
-        crate::checkpointer::JOURNAL_SIZE_LIMIT
+        JOURNAL_SIZE_LIMIT
     ))?;
     if let Some(pages) = max_pages {
         // A write that would grow the file past it fails with SQLITE_FULL, as a full disk

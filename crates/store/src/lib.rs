@@ -45,6 +45,7 @@ mod timestamp;
 mod token;
 mod tombstone;
 mod values;
+mod version;
 mod webhooks;
 mod workspaces;
 mod writer;

@@ -14,9 +14,10 @@ use scim_core::filter::{AttributeLocation, ResolvedAttribute, ResolvedFilter};
 use scim_core::schema::AttrType;
 
 use crate::filter_sql::FilterSql;
-use crate::resource::{ResourceRow, Resources, row_columns, version_sql};
+use crate::resource::{ResourceRow, Resources, row_columns};
 use crate::sql::{Bind, Sql};
 use crate::values::attr_key;
+use crate::version::version_sql;
 use crate::{ListQuery, Page, ResourceKind, StoreError};
 
 #[derive(QueryableByName)]

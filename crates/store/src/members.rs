@@ -518,7 +518,7 @@ pub(crate) fn load_user_groups(
 /// Move on the versions of the users among `ids` (group ids among them are skipped):
 /// their direct `groups` changed, so a client holding an old ETag of one of them must not
 /// be told it is unchanged. One small row per user (`user_group_versions`, see
-/// [`crate::resource::version_sql`]), whatever the size of the group. Ids are taken in
+/// [`crate::version::version_sql`]), whatever the size of the group. Ids are taken in
 /// order, so two writes touching the same users on PostgreSQL wait for each other rather
 /// than deadlock.
 pub(crate) fn touch_users<'a>(

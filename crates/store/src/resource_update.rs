@@ -12,9 +12,10 @@ use scim_core::patch::MemberChange;
 use serde_json::Value;
 
 use crate::members::{self, Member, MemberDelta, Members};
-use crate::resource::{Columns, Resources, columns, member_refs, version_sql};
+use crate::resource::{Columns, Resources, columns, member_refs};
 use crate::sql::{Bind, Sql};
 use crate::values;
+use crate::version::version_sql;
 use crate::{Backend, ResourceKind, StoreError, StoredResource, Tx, timestamp};
 
 /// The stored row a write compares against.
@@ -23,7 +24,7 @@ struct CurrentRow {
     /// The row's own version, which the guarded write compares.
     #[diesel(sql_type = BigInt)]
     version: i64,
-    /// The version as answered (`resource::version_sql`), which `If-Match` compares.
+    /// The version as answered (`version::version_sql`), which `If-Match` compares.
     #[diesel(sql_type = BigInt)]
     answered: i64,
     #[diesel(sql_type = Text)]

@@ -237,7 +237,7 @@ diesel::allow_tables_to_appear_in_same_query!(orgs, tokens, scim_users, scim_gro
 
 diesel::table! {
     /// How many times each user's direct group memberships changed: added to their row's
-    /// version in the version answered (`resource::version_sql`).
+    /// version in the version answered (`version::version_sql`).
     user_group_versions (org_id, user_id) {
         org_id -> Text,
         user_id -> Text,

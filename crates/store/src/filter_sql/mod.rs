@@ -344,7 +344,7 @@ impl<'s> FilterSql<'s> {
             Slot::text(
                 format!(
                     "('W/\"' || CAST({} AS TEXT) || '\"')",
-                    crate::resource::version_sql(self.kind, row)
+                    crate::version::version_sql(self.kind, row)
                 ),
                 None,
                 false,
