@@ -79,6 +79,12 @@ where
             };
             actor.request_id = request_id.clone();
             *seen_inside.lock().unwrap_or_else(PoisonError::into_inner) = Some(actor.clone());
+            if (api, access) == (Api::Admin, Access::Write) {
+                // Admin writes check rules across rows (an active Owner kept, group grants
+                // against team access, settings against the data): one at a time per
+                // organization, each reading what the one before committed.
+                tx.orgs().lock_rules(&actor.org_id)?;
+            }
             if learn_rate {
                 let settings = tx.orgs().settings(&actor.org_id)?;
                 *rate_inside.lock().unwrap_or_else(PoisonError::into_inner) = Some(Rate {

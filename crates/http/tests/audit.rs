@@ -49,6 +49,23 @@ async fn every_scim_write_is_recorded_with_what_changed_and_failures_with_their_
             )
         );
         assert_eq!(reply.status, 204);
+        // Adding a member already there, or removing one who is not, changes nothing: no
+        // record either.
+        let absent = patch(json!([
+            {"op": "remove", "path": format!("members[value eq \"{eng}\"]")}
+        ]));
+        for again in [&add, &absent] {
+            let reply = send!(
+                app,
+                with_json(
+                    Method::PATCH,
+                    &format!("/scim/v2/Groups/{eng}"),
+                    &scim,
+                    again
+                )
+            );
+            assert_eq!(reply.status, 204, "{label}");
+        }
         // Refused by a constraint: rolled back, recorded as a failure only.
         let reply = send!(
             app,

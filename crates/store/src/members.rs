@@ -114,12 +114,18 @@ pub(crate) fn resolve_members(
             })
         })
         .collect::<Result<Vec<Member>, StoreError>>()?;
-    refuse_cycles(connection, backend, group_id, &members)?;
+    if members.iter().any(|member| member.member_type == "Group") {
+        // A cycle can close through two groups added at once anywhere in the org: such
+        // writes take turns, each checking what the other committed.
+        crate::org::lock_rules(connection, backend, org_id)?;
+        refuse_cycles(connection, backend, group_id, &members)?;
+    }
     Ok(members)
 }
 
 /// The users and groups of the org among `ids` (at most [`CHUNK`]): `(id, kind)` rows,
-/// found by primary key, so the cost is proportional to `ids`, never to the org.
+/// found by primary key, so the cost is proportional to `ids`, never to the org. A write's
+/// statement: on PostgreSQL the rows found stay locked against deletion.
 pub(crate) fn lookup_sql(backend: Backend, org_id: &str, ids: &[String]) -> Sql {
     let mut sql = Sql::new(backend);
     if ids.len() == 1 {
@@ -128,10 +134,21 @@ pub(crate) fn lookup_sql(backend: Backend, org_id: &str, ids: &[String]) -> Sql 
     let org = sql.bind(Bind::Text(org_id.to_owned()));
     let list = placeholders(&mut sql, ids);
     let org_column = not_an_index_key(backend, "org_id");
-    sql.push(&format!(
-        "SELECT id, 'User' AS kind FROM scim_users WHERE {org_column} = {org} AND id IN ({list}) \
-         UNION ALL SELECT id, 'Group' AS kind FROM scim_groups WHERE {org_column} = {org} AND id IN ({list})"
-    ));
+    match backend {
+        Backend::Sqlite => sql.push(&format!(
+            "SELECT id, 'User' AS kind FROM scim_users WHERE {org_column} = {org} AND id IN ({list}) \
+             UNION ALL SELECT id, 'Group' AS kind FROM scim_groups WHERE {org_column} = {org} AND id IN ({list})"
+        )),
+        // Each found row is locked (`FOR KEY SHARE`) until the end of the transaction: a
+        // concurrent delete (which locks its row first, `Resources::get_for_write`) then
+        // either commits before, and the member is not found, or waits for this write and
+        // takes its new membership row away with the rest. Profile updates do not wait.
+        Backend::Postgres => sql.push(&format!(
+            "WITH u AS (SELECT id FROM scim_users WHERE {org_column} = {org} AND id IN ({list}) FOR KEY SHARE), \
+             g AS (SELECT id FROM scim_groups WHERE {org_column} = {org} AND id IN ({list}) FOR KEY SHARE) \
+             SELECT id, 'User' AS kind FROM u UNION ALL SELECT id, 'Group' AS kind FROM g"
+        )),
+    };
     sql
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use org_model::{OrgSettings, PasswordStorage};
 use scim_core::Dialect;
 
+use crate::connection::AnyConnection;
 use crate::schema::orgs;
 use crate::sql::{Bind, Sql};
 use crate::{Backend, Org, StoreError, Tx, timestamp};
@@ -27,6 +28,23 @@ impl OrgRow {
             name: self.name,
         })
     }
+}
+
+/// [`Orgs::lock_rules`] on a connection.
+pub(crate) fn lock_rules(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+) -> Result<(), StoreError> {
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
+    let mut sql = Sql::new(backend);
+    sql.cacheable().push("SELECT id FROM orgs WHERE id = ");
+    sql.push_bind(Bind::Text(org_id.to_owned()))
+        .push(" FOR NO KEY UPDATE");
+    sql.execute(connection)?;
+    Ok(())
 }
 
 /// A fresh id for a row: a UUID v7 (time-ordered, so inserts land at the end of indexes).
@@ -106,6 +124,19 @@ impl Orgs<'_, '_> {
         Ok(())
     }
 
+    /// Take the organization's rule lock until the end of the transaction: on PostgreSQL its
+    /// row, `FOR NO KEY UPDATE`, which the writes that check a rule across rows take before
+    /// they read (admin writes: the last active Owner, a group grant against a folder's
+    /// team access; a group added to a group: no cycle). Two such writes of one
+    /// organization then take turns, and the second reads what the first committed, where
+    /// at `READ COMMITTED` both would pass their checks and together break the rule.
+    /// Other writes (creates, profile updates, member changes of users) never wait for it:
+    /// foreign-key checks take `FOR KEY SHARE`, which this lock lets through. SQLite has one
+    /// writer at a time already.
+    pub fn lock_rules(&mut self, org_id: &str) -> Result<(), StoreError> {
+        lock_rules(self.tx.conn, self.tx.backend, org_id)
+    }
+
     /// The organization's settings (defaults for what was never set).
     pub fn settings(&mut self, org_id: &str) -> Result<OrgSettings, StoreError> {
         let text: String = orgs::table
@@ -129,6 +160,16 @@ impl Orgs<'_, '_> {
             .optional()?
             .ok_or(StoreError::NotFound)?;
         let unique = settings.unique_external_id;
+        if unique && !was_unique && self.tx.backend == Backend::Postgres {
+            // Writes in flight read the setting off under `FOR KEY SHARE` (see
+            // `resource::external_id_unique`): wait for them, so their rows are among those
+            // checked, and hold later ones until this commits.
+            let mut lock = Sql::new(self.tx.backend);
+            lock.push("SELECT id FROM orgs WHERE id = ")
+                .push_bind(Bind::Text(org_id.to_owned()))
+                .push(" FOR UPDATE");
+            lock.execute(self.tx.conn)?;
+        }
         diesel::update(orgs::table.find(org_id))
             .set((
                 orgs::settings.eq(serde_json::to_string(settings)?),

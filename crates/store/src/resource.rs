@@ -14,7 +14,7 @@ use crate::org::new_id;
 use crate::sql::{Bind, Sql};
 use crate::values::{self, ValueRow};
 use crate::version::version_sql;
-use crate::{ResourceKind, StoreError, StoredResource, Tx, timestamp};
+use crate::{Backend, ResourceKind, StoreError, StoredResource, Tx, timestamp};
 
 impl ResourceKind {
     /// The `meta.resourceType`: `User` or `Group`.
@@ -127,7 +127,10 @@ pub(crate) fn columns(kind: ResourceKind, resource: &Value) -> Result<Columns, S
 
 /// The value of `external_id_unique` for a row of org `org_id` with this externalId: the
 /// externalId while the org's `unique_external_id` is on, else NULL (PRODUCT.md §7: not
-/// unique by default), decided in the statement itself.
+/// unique by default), decided in the statement itself. On PostgreSQL the org's row is
+/// read `FOR KEY SHARE` (what the row's foreign key takes anyway): turning the setting on
+/// locks it `FOR UPDATE` first (`Orgs::set_settings`), so a write either commits before and
+/// is among the rows checked, or waits and reads the setting on.
 pub(crate) fn external_id_unique(
     sql: &mut Sql,
     org_id: &str,
@@ -135,9 +138,13 @@ pub(crate) fn external_id_unique(
 ) -> String {
     let external_id = sql.bind(Bind::OptionalText(external_id));
     let org = sql.bind(Bind::Text(org_id.to_owned()));
+    let lock = match sql.backend() {
+        Backend::Postgres => " FOR KEY SHARE",
+        Backend::Sqlite => "",
+    };
     format!(
         "(SELECT CASE WHEN o.unique_external_id THEN CAST({external_id} AS TEXT) END \
-         FROM orgs o WHERE o.id = {org})"
+         FROM orgs o WHERE o.id = {org}{lock})"
     )
 }
 
@@ -221,13 +228,36 @@ impl Resources<'_, '_> {
         id: &str,
         load_members: bool,
     ) -> Result<StoredResource, StoreError> {
+        self.get_locked(org_id, id, load_members, "")
+    }
+
+    /// A resource by id (without group members) that the transaction is about to change:
+    /// on PostgreSQL its row is locked (`FOR UPDATE`) until the end of the transaction, so
+    /// what the write reads after it (the access it changes, the rules it checks) is not
+    /// changed by a concurrent write to the same resource before it commits. (SQLite
+    /// writes take the database lock anyway.)
+    pub fn get_for_write(&mut self, org_id: &str, id: &str) -> Result<StoredResource, StoreError> {
+        let lock = match self.tx.backend {
+            Backend::Postgres => " FOR UPDATE OF r",
+            Backend::Sqlite => "",
+        };
+        self.get_locked(org_id, id, false, lock)
+    }
+
+    fn get_locked(
+        &mut self,
+        org_id: &str,
+        id: &str,
+        load_members: bool,
+        lock: &str,
+    ) -> Result<StoredResource, StoreError> {
         let kind = self.kind;
         let mut sql = Sql::new(self.tx.backend);
         sql.cacheable();
         let org = sql.bind(Bind::Text(org_id.to_owned()));
         let id_bind = sql.bind(Bind::Text(id.to_owned()));
         sql.push(&format!(
-            "SELECT {} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}",
+            "SELECT {} FROM {} r WHERE r.org_id = {org} AND r.id = {id_bind}{lock}",
             row_columns(kind),
             kind.table()
         ));

@@ -75,13 +75,14 @@ pub(crate) fn write_new<T>(
 }
 
 /// [`write`] for a PATCH of a group's members: the write answers what it did to them
-/// (`MemberDelta`), which the delta needs not read again.
+/// (`MemberDelta`), which the delta needs not read again and `record` is told (a PATCH
+/// whose member operations changed no row records nothing of them).
 pub(crate) fn write_members<T>(
     tx: &mut Tx<'_>,
     context: &Context<'_>,
     scope: Option<AccessScope>,
     apply: impl FnOnce(&mut Tx<'_>) -> Result<(T, MemberDelta), Failure>,
-    record: impl FnOnce(&T) -> Option<Recorded>,
+    record: impl FnOnce(&T, &MemberDelta) -> Option<Recorded>,
     then: impl FnOnce(&mut Tx<'_>, &T, &MemberDelta) -> Result<(), StoreError>,
 ) -> Result<(T, AccessChanges), Failure> {
     let ((value, members), access) =
@@ -90,7 +91,7 @@ pub(crate) fn write_members<T>(
         tx,
         context,
         ResourceKind::Group,
-        record(&value),
+        record(&value, &members),
         access,
         |tx| then(tx, &value, &members),
     )?;

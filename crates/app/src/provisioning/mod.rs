@@ -124,8 +124,8 @@ pub(crate) fn reloaded(
     }
 }
 
-/// Read resource `id` (without members) for a write and check the client's preconditions
-/// against it: the resource and the version the client expects (`None` when it set no
+/// Read resource `id` (without members) for a write, locked until the transaction ends
+/// (`get_for_write`), and check the client's preconditions against it: the resource and the version the client expects (`None` when it set no
 /// precondition).
 pub(crate) fn load_for_write(
     tx: &mut Tx<'_>,
@@ -134,7 +134,7 @@ pub(crate) fn load_for_write(
     id: &str,
     preconditions: &Preconditions,
 ) -> Result<(StoredResource, Option<i64>), Failure> {
-    let existing = tx.resources(kind).get(context.org(), id, false)?;
+    let existing = tx.resources(kind).get_for_write(context.org(), id)?;
     let expected_version = preconditions.expected_version(&existing)?;
     Ok((existing, expected_version))
 }

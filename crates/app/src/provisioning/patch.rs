@@ -130,7 +130,6 @@ fn patch_group(
     }
     let renamed =
         attributes.is_some_and(|a| a.get("displayName") != existing.resource.get("displayName"));
-    let changed = attributes.is_some() || !plan.members.is_empty();
     let scope = access_delta::group_scope(&id, &plan.members, renamed);
     let (stored, access) = change::write_members(
         tx,
@@ -146,7 +145,10 @@ fn patch_group(
                 now,
             )?)
         },
-        |stored| {
+        |stored, members| {
+            // Adding a member already there, or removing one who is not, changes nothing:
+            // no record, as for any write that changes nothing.
+            let changed = attributes.is_some() || !members.is_empty();
             changed.then(|| {
                 let mut detail = trail::resource_changes(
                     context.schemas,
