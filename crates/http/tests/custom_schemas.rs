@@ -158,7 +158,8 @@ async fn a_custom_schema_is_validated_stored_filtered_sorted_and_projected() {
         );
         assert_eq!(reply.status, 400, "{label} {}", reply.body);
 
-        // Deleted: no longer returned (the stored values stay in the data, unused).
+        // Deleted: no longer returned, and the values go with it (from the data, the
+        // resource's `schemas` and the filter index).
         let deleted = actix_web::test::call_service(
             &app,
             TestRequest::delete()
@@ -173,5 +174,116 @@ async fn a_custom_schema_is_validated_stored_filtered_sorted_and_projected() {
             request(Method::GET, &format!("/scim/v2/Users/{ann}"), &h.a.token)
         );
         assert!(reply.body.get(HR).is_none(), "{label} {}", reply.body);
+        assert_eq!(
+            reply.body["schemas"],
+            json!([USER]),
+            "{label} {}",
+            reply.body
+        );
+
+        // Registered again with other types: no stale value comes back, and a write that
+        // does not touch it (a deactivation) applies.
+        let retyped = json!({
+            "resource_type": "User",
+            "schema": {"id": HR, "name": "HR", "attributes": [
+                {"name": "costCenter", "type": "integer"}
+            ]}
+        });
+        let created = actix_web::test::call_service(
+            &app,
+            TestRequest::post()
+                .uri("/admin/v1/schemas")
+                .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(retyped.to_string())
+                .to_request(),
+        )
+        .await;
+        assert_eq!(created.status().as_u16(), 201, "{label}");
+        let uri = format!("/scim/v2/Users/{ann}");
+        let reply = send!(app, request(Method::GET, &uri, &h.a.token));
+        assert!(reply.body.get(HR).is_none(), "{label} {}", reply.body);
+        let off = common::patch(json!([{"op": "replace", "path": "active", "value": false}]));
+        let reply = send!(app, with_json(Method::PATCH, &uri, &h.a.token, &off));
+        assert_eq!(reply.status, 200, "{label} {}", reply.body);
+        let filter = encode(&format!("{HR}:costCenter pr"));
+        let reply = send!(
+            app,
+            request(
+                Method::GET,
+                &format!("/scim/v2/Users?filter={filter}"),
+                &h.a.token
+            )
+        );
+        assert_eq!(reply.body["totalResults"], 0, "{label} {}", reply.body);
+    }
+}
+
+#[actix_web::test]
+async fn a_schema_added_later_never_keeps_a_user_from_being_deactivated() {
+    const BADGE: &str = "urn:acme:params:scim:schemas:extension:badge:2.0:User";
+    for db in TestDb::all() {
+        let h = Harness::new(db);
+        let app = app_with_admin!(h);
+        let label = h.label();
+        let (_, admin) = h.token(&h.a.org_id, TokenKind::Admin, None);
+        let ann = create!(
+            app,
+            &h.a.token,
+            "Users",
+            json!({"schemas": [USER], "userName": "ann"})
+        );
+        for (round, required) in [false, true].into_iter().enumerate() {
+            let urn = format!("{BADGE}{round}");
+            let definition = json!({
+                "resource_type": "User",
+                "required": required,
+                "schema": {"id": urn, "name": "Badge", "attributes": [
+                    {"name": "badge", "type": "string", "required": true}
+                ]}
+            });
+            let created = actix_web::test::call_service(
+                &app,
+                TestRequest::post()
+                    .uri("/admin/v1/schemas")
+                    .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
+                    .insert_header((header::CONTENT_TYPE, "application/json"))
+                    .set_payload(definition.to_string())
+                    .to_request(),
+            )
+            .await;
+            assert_eq!(created.status().as_u16(), 201, "{label}");
+            // Ann was stored without it: Okta's and Entra's deactivations still apply.
+            let uri = format!("/scim/v2/Users/{ann}");
+            for (active, form) in [(false, json!(false)), (true, json!("True"))] {
+                let body =
+                    common::patch(json!([{"op": "replace", "path": "active", "value": form}]));
+                let reply = send!(app, with_json(Method::PATCH, &uri, &h.a.token, &body));
+                assert_eq!(reply.status, 200, "{label} {required}: {}", reply.body);
+                assert_eq!(reply.body["active"], active, "{label}");
+            }
+            // A new user: without the optional extension, fine; without a required one, or
+            // with it but without its required attribute, refused.
+            let new = json!({"schemas": [USER], "userName": format!("new{round}")});
+            let reply = send!(
+                app,
+                with_json(Method::POST, "/scim/v2/Users", &h.a.token, &new)
+            );
+            assert_eq!(
+                reply.status,
+                if required { 400 } else { 201 },
+                "{label}: {}",
+                reply.body
+            );
+            let mut partial =
+                json!({"schemas": [USER, urn.as_str()], "userName": format!("partial{round}")});
+            partial[urn.as_str()] = json!({});
+            partial[urn.as_str()]["badge"] = Value::Null;
+            let reply = send!(
+                app,
+                with_json(Method::POST, "/scim/v2/Users", &h.a.token, &partial)
+            );
+            reply.assert_error(400, Some("invalidValue"), &label);
+        }
     }
 }

@@ -701,6 +701,117 @@ fn required_custom_extension() {
 }
 
 #[test]
+fn required_attributes_of_extensions_a_resource_does_not_have() {
+    // Each case: whether the extension is required, the operation, the input, what is
+    // stored, and the outcome (`None`: valid).
+    const EXT: &str = "urn:example:ext:Badge";
+    let stored_without = u(json!({"id": "1"}));
+    let stored_floor = u(json!({"id": "1", "urn:example:ext:Badge": {"floor": "2"}}));
+    let stored_badge = u(json!({"id": "1", "urn:example:ext:Badge": {"badge": "b"}}));
+    type Case = (bool, Operation, Value, Option<Value>, Option<&'static str>);
+    let cases: Vec<Case> = vec![
+        // Optional: a resource without it is valid, created or written.
+        (false, Create, u(json!({})), None, None),
+        (
+            false,
+            Patch,
+            u(json!({"active": false})),
+            Some(stored_without.clone()),
+            None,
+        ),
+        (
+            false,
+            Replace,
+            u(json!({})),
+            Some(stored_without.clone()),
+            None,
+        ),
+        // Optional but given: its required attribute is required.
+        (
+            false,
+            Create,
+            u(json!({EXT: {"floor": "2"}})),
+            None,
+            Some("invalidValue"),
+        ),
+        // Stored before `badge` was required, and written without it: valid.
+        (
+            false,
+            Patch,
+            u(json!({"active": false, EXT: {"floor": "2"}})),
+            Some(stored_floor.clone()),
+            None,
+        ),
+        // Taking a held required attribute away is refused.
+        (
+            false,
+            Patch,
+            u(json!({EXT: {"floor": "2"}})),
+            Some(stored_badge.clone()),
+            Some("invalidValue"),
+        ),
+        (
+            false,
+            Replace,
+            u(json!({})),
+            Some(stored_badge.clone()),
+            Some("invalidValue"),
+        ),
+        // Required: a new resource must have it; one stored before it was required may be
+        // written without it (a deactivation must apply), but may not lose it.
+        (true, Create, u(json!({})), None, Some("invalidValue")),
+        (
+            true,
+            Patch,
+            u(json!({"active": false})),
+            Some(stored_without.clone()),
+            None,
+        ),
+        (
+            true,
+            Replace,
+            u(json!({"active": false})),
+            Some(stored_without),
+            None,
+        ),
+        (
+            true,
+            Replace,
+            u(json!({})),
+            Some(stored_badge),
+            Some("invalidValue"),
+        ),
+    ];
+    for (required, operation, input, stored, outcome) in cases {
+        let mut registry = SchemaRegistry::standard();
+        let ext = Schema::new(
+            EXT,
+            "Badge",
+            "",
+            vec![
+                AttributeDef::string("badge").required(),
+                AttributeDef::string("floor"),
+            ],
+        );
+        registry.add_extension("User", ext, required).unwrap();
+        let rt = registry.resource_type("User").unwrap().clone();
+        let mut ctx = DialectContext::default();
+        let result =
+            validate_resource(&registry, &rt, &input, stored.as_ref(), operation, &mut ctx)
+                .map(|_| ())
+                .map_err(|e| e.scim_type.map(|t| t.as_str()));
+        let expected = match outcome {
+            None => Ok(()),
+            Some(scim_type) => Err(Some(scim_type)),
+        };
+        assert_eq!(
+            result, expected,
+            "{required} {operation:?} {input} {stored:?}"
+        );
+    }
+}
+
+#[test]
 fn read_only() {
     let stored = json!({"schemas": [USER], "id": "1", "userName": "bjensen",
         "meta": {"resourceType": "User", "version": "W/\"1\""},

@@ -15,6 +15,7 @@ mod consumers;
 mod data_migrations;
 mod erasure;
 mod error;
+mod extension_values;
 mod filter_sql;
 mod grants;
 mod job_leases;

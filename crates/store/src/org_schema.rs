@@ -95,9 +95,10 @@ impl Schemas<'_, '_> {
     }
 
     /// Forget a custom extension schema ([`StoreError::NotFound`] if the organization has
-    /// none with that URN). Values already stored under it stay in the resources' data but
-    /// are no longer validated, returned or filterable through the schema.
-    pub fn delete(&mut self, org_id: &str, urn: &str) -> Result<(), StoreError> {
+    /// none with that URN). The values its resources hold under it go with it
+    /// (`extension_values.rs`), so a schema registered again under the URN starts from
+    /// none; the number of resources that held some.
+    pub fn delete(&mut self, org_id: &str, urn: &str) -> Result<usize, StoreError> {
         let deleted = diesel::delete(
             org_schemas::table
                 .filter(org_schemas::org_id.eq(org_id))
@@ -107,7 +108,8 @@ impl Schemas<'_, '_> {
         if deleted == 0 {
             return Err(StoreError::NotFound);
         }
-        self.bump_schemas_version(org_id)
+        self.bump_schemas_version(org_id)?;
+        crate::extension_values::remove(self.tx.conn, self.tx.backend, org_id, urn)
     }
 
     /// The organization's schemas version: 0 until its first custom schema.

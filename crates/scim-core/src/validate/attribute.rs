@@ -18,16 +18,24 @@ pub(crate) struct Walker<'c> {
     ctx: &'c mut DialectContext,
     rt: &'c ResourceType,
     operation: Operation,
+    /// Whether a stored resource is being written (a PUT or PATCH of one).
+    stored: bool,
 }
 
 impl<'c> Walker<'c> {
-    /// A walker for one resource of type `rt`.
+    /// A walker for one resource of type `rt`; `stored`: a stored one is being written.
     pub(crate) fn new(
         ctx: &'c mut DialectContext,
         rt: &'c ResourceType,
         operation: Operation,
+        stored: bool,
     ) -> Self {
-        Walker { ctx, rt, operation }
+        Walker {
+            ctx,
+            rt,
+            operation,
+            stored,
+        }
     }
 
     /// The normalized value of a top-level attribute (of the core schema when
@@ -56,7 +64,11 @@ impl<'c> Walker<'c> {
             }
             _ => new,
         };
-        if attribute.required && new.is_none() {
+        // A stored resource that never held a required attribute (its schema made it
+        // required later) is not refused for it: a write that does not set it, such as a
+        // deactivation, still applies. Taking a held one away is refused.
+        let never_held = self.stored && stored.is_none();
+        if attribute.required && new.is_none() && !never_held {
             return Err(ScimError::invalid_value(format!("{path} is required")));
         }
         Ok(new)

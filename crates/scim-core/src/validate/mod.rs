@@ -84,7 +84,7 @@ pub fn validate_resource(
         .schema(&rt.schema)
         .ok_or_else(|| unknown_schema(&rt.schema))?;
 
-    let mut walker = Walker::new(ctx, rt, operation);
+    let mut walker = Walker::new(ctx, rt, operation, existing.is_some());
     let mut output = Map::new();
     for attribute in registry.common_attributes().iter().chain(&core.attributes) {
         let given = lookup(input, &attribute.name, &attribute.name)?;
@@ -112,6 +112,12 @@ pub fn validate_resource(
         let stored = existing
             .and_then(|e| get_case_insensitive(e, &schema.id))
             .and_then(Value::as_object);
+        // An extension neither given nor stored asks for nothing when it is optional
+        // (RFC 7643 §3.3: its attributes apply to a resource that has it), nor of a stored
+        // resource written before it was required.
+        if given.is_none() && stored.is_none() && (!extension.required || existing.is_some()) {
+            continue;
+        }
         let mut extension_output = Map::new();
         for attribute in &schema.attributes {
             let path = format!("{}:{}", schema.id, attribute.name);

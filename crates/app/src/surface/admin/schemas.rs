@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use rollcall_store::OrgSchema;
-use scim_core::schema::{RegistryError, Schema};
+use scim_core::schema::{AttributeDef, RegistryError, Schema, Uniqueness};
 use serde_json::{Value, json};
 
 use super::audited::{Recorded, audited};
@@ -58,11 +58,34 @@ fn requested(body: &Value, now: DateTime<Utc>) -> Result<OrgSchema, Error> {
         .ok_or_else(|| Error::invalid_request("schema is required"))?;
     let schema: Schema = serde_json::from_value(schema.clone())
         .map_err(|error| Error::admin(400, "invalid_schema", error.to_string()))?;
+    if let Some(name) = claims_uniqueness(&schema.attributes) {
+        // Advertised in /Schemas, it would promise what no write checks.
+        return Err(Error::admin(
+            400,
+            "invalid_schema",
+            format!(
+                "attribute {name:?}: uniqueness \"server\" or \"global\" is not enforced on \
+                 custom attributes; declare \"none\""
+            ),
+        ));
+    }
     Ok(OrgSchema {
         resource_type: resource_type.to_owned(),
         required,
         schema,
         created_at: now,
+    })
+}
+
+/// The first attribute (or sub-attribute) declaring a uniqueness other than `none`.
+fn claims_uniqueness(attributes: &[AttributeDef]) -> Option<String> {
+    attributes.iter().find_map(|attribute| {
+        if attribute.uniqueness == Uniqueness::None {
+            claims_uniqueness(&attribute.sub_attributes)
+                .map(|sub| format!("{}.{sub}", attribute.name))
+        } else {
+            Some(attribute.name.clone())
+        }
     })
 }
 
@@ -144,6 +167,7 @@ pub(crate) async fn list(call: &mut Call<'_>) -> Result<Response, Error> {
 }
 
 /// `DELETE /admin/v1/schemas/{urn}`: 204, or 404 when the organization has no such schema.
+/// The values the organization's resources hold under it are removed with it.
 pub(crate) async fn delete(call: &mut Call<'_>, urn: &str) -> Result<Response, Error> {
     let credential = call.credential()?;
     let urn = urn.to_owned();
@@ -169,8 +193,13 @@ pub(crate) async fn delete(call: &mut Call<'_>, urn: &str) -> Result<Response, E
                 let registry = org_schemas::build(&standard, &rest, |_, _| {});
                 keeps_rules(tx, &caller.org_id, &registry)?;
             }
-            tx.schemas().delete(&caller.org_id, &urn)?;
-            let detail = json!({"before": before.as_ref().map(document), "after": null});
+            let cleared = tx.schemas().delete(&caller.org_id, &urn)?;
+            // The values resources held under it go with it: how many resources held some.
+            let detail = json!({
+                "before": before.as_ref().map(document),
+                "after": null,
+                "resources_cleared": cleared,
+            });
             Ok(((), Recorded::new(format!("schema:{urn}"), detail)))
         },
     )
@@ -187,7 +216,27 @@ mod tests {
         let schema =
             json!({"id": "urn:acme:hr", "attributes": [{"name": "costCenter", "type": "string"}]});
         type Expected = Result<(&'static str, bool), &'static str>;
-        let cases: [(Value, Expected); 7] = [
+        let unique = |attribute: Value| json!({"resource_type": "User", "schema": {"id": "urn:acme:hr", "attributes": [attribute]}});
+        let cases: [(Value, Expected); 11] = [
+            // Uniqueness no write would check is refused, also on a sub-attribute.
+            (
+                unique(json!({"name": "badge", "type": "string", "uniqueness": "server"})),
+                Err("invalid_schema"),
+            ),
+            (
+                unique(json!({"name": "badge", "type": "string", "uniqueness": "global"})),
+                Err("invalid_schema"),
+            ),
+            (
+                unique(json!({"name": "desk", "type": "complex", "subAttributes": [
+                    {"name": "id", "type": "string", "uniqueness": "server"}
+                ]})),
+                Err("invalid_schema"),
+            ),
+            (
+                unique(json!({"name": "badge", "type": "string", "uniqueness": "none"})),
+                Ok(("User", false)),
+            ),
             (
                 json!({"resource_type": "User", "schema": schema}),
                 Ok(("User", false)),
