@@ -47,17 +47,11 @@ async fn a_custom_schema_is_validated_stored_filtered_sorted_and_projected() {
                 {"name": "employeeType", "type": "string", "canonicalValues": ["staff", "contractor"]}
             ]}
         });
-        let created = actix_web::test::call_service(
-            &app,
-            TestRequest::post()
-                .uri("/admin/v1/schemas")
-                .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
-                .insert_header((header::CONTENT_TYPE, "application/json"))
-                .set_payload(definition.to_string())
-                .to_request(),
-        )
-        .await;
-        assert_eq!(created.status().as_u16(), 201, "{label}");
+        let (status, body, _) = call!(
+            app,
+            common::admin("POST", "/admin/v1/schemas", Some(&admin), Some(definition))
+        );
+        assert_eq!(status, 201, "{label} {body}");
 
         // Stored and returned.
         let ann = create!(app, &h.a.token, "Users", hr_user("ann", "CC-7", 3));
@@ -189,17 +183,11 @@ async fn a_custom_schema_is_validated_stored_filtered_sorted_and_projected() {
                 {"name": "costCenter", "type": "integer"}
             ]}
         });
-        let created = actix_web::test::call_service(
-            &app,
-            TestRequest::post()
-                .uri("/admin/v1/schemas")
-                .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
-                .insert_header((header::CONTENT_TYPE, "application/json"))
-                .set_payload(retyped.to_string())
-                .to_request(),
-        )
-        .await;
-        assert_eq!(created.status().as_u16(), 201, "{label}");
+        let (status, body, _) = call!(
+            app,
+            common::admin("POST", "/admin/v1/schemas", Some(&admin), Some(retyped))
+        );
+        assert_eq!(status, 201, "{label} {body}");
         let uri = format!("/scim/v2/Users/{ann}");
         let reply = send!(app, request(Method::GET, &uri, &h.a.token));
         assert!(reply.body.get(HR).is_none(), "{label} {}", reply.body);
@@ -242,17 +230,11 @@ async fn a_schema_added_later_never_keeps_a_user_from_being_deactivated() {
                     {"name": "badge", "type": "string", "required": true}
                 ]}
             });
-            let created = actix_web::test::call_service(
-                &app,
-                TestRequest::post()
-                    .uri("/admin/v1/schemas")
-                    .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
-                    .insert_header((header::CONTENT_TYPE, "application/json"))
-                    .set_payload(definition.to_string())
-                    .to_request(),
-            )
-            .await;
-            assert_eq!(created.status().as_u16(), 201, "{label}");
+            let (status, body, _) = call!(
+                app,
+                common::admin("POST", "/admin/v1/schemas", Some(&admin), Some(definition))
+            );
+            assert_eq!(status, 201, "{label} {body}");
             // Ann was stored without it: Okta's and Entra's deactivations still apply.
             let uri = format!("/scim/v2/Users/{ann}");
             for (active, form) in [(false, json!(false)), (true, json!("True"))] {
