@@ -41,10 +41,18 @@ fn write_or_preview<T>(
         &mut rollcall_store::Tx<'_>,
     ) -> Result<(T, Value), rollcall_store::StoreError>,
 ) -> Result<Option<T>, rollcall_store::StoreError> {
+    // Grants and rules are checked across rows (an active Owner kept, group grants against
+    // team access): the organization's rule lock first, as the admin API's writes take it.
     if !dry_run {
-        return store.write(|tx| change(tx).map(|(value, _)| Some(value)));
+        return store.write(|tx| {
+            tx.orgs().lock_rules(&org.org)?;
+            change(tx).map(|(value, _)| Some(value))
+        });
     }
-    let access = store.write(|tx| tx.preview(|tx| change(tx).map(|(_, access)| access)))?;
+    let access = store.write(|tx| {
+        tx.orgs().lock_rules(&org.org)?;
+        tx.preview(|tx| change(tx).map(|(_, access)| access))
+    })?;
     let changes = access.as_array().cloned().unwrap_or_default();
     let preview = json!({"dry_run": true, "count": changes.len(), "changes": changes});
     print(org.json, &preview, || {
