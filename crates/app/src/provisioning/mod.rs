@@ -125,8 +125,8 @@ pub(crate) fn reloaded(
 }
 
 /// Read resource `id` (without members) for a write, locked until the transaction ends
-/// (`get_for_write`), and check the client's preconditions against it: the resource and the version the client expects (`None` when it set no
-/// precondition).
+/// (`get_for_write`), and check the client's preconditions against it: the resource and
+/// the version the client expects (`None` when it set no precondition).
 pub(crate) fn load_for_write(
     tx: &mut Tx<'_>,
     context: &Context<'_>,
