@@ -1,8 +1,7 @@
 //! The embedded migrations, one directory per backend, and running them.
 
 use diesel::Connection;
-use diesel::connection::SimpleConnection;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use chrono::{DateTime, Utc};
@@ -45,17 +44,14 @@ pub(crate) fn run_pending(
             // data migrations: another process migrating the same file waits for it
             // (busy_timeout), then finds nothing to do.
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN EXCLUSIVE")?;
-            let outcome = (|| {
-                let AnyConnection::Sqlite(sqlite) = &mut *connection else {
-                    return Ok(Vec::new());
-                };
-                let mut applied = sqlite
-                    .run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map(names)
-                    .map_err(|error| StoreError::Migration(error.to_string()))?;
-                applied.extend(data_migrations::run_pending(connection, kek, now)?);
-                Ok(applied)
-            })();
+            let outcome = sqlite
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(names)
+                .map_err(|error| StoreError::Migration(error.to_string()))
+                .and_then(|mut applied| {
+                    applied.extend(data_migrations::run_pending(connection, kek, now)?);
+                    Ok(applied)
+                });
             type Manager = <AnyConnection as diesel::Connection>::TransactionManager;
             match outcome {
                 Ok(applied) => {

@@ -36,13 +36,24 @@ pub(crate) fn lock_rules(
     backend: Backend,
     org_id: &str,
 ) -> Result<(), StoreError> {
+    lock_org(connection, backend, org_id, "FOR NO KEY UPDATE")
+}
+
+/// On PostgreSQL, lock the organization's row in `mode` until the end of the transaction
+/// (SQLite has one writer at a time already).
+fn lock_org(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+    mode: &str,
+) -> Result<(), StoreError> {
     if backend != Backend::Postgres {
         return Ok(());
     }
     let mut sql = Sql::new(backend);
     sql.cacheable().push("SELECT id FROM orgs WHERE id = ");
     sql.push_bind(Bind::Text(org_id.to_owned()))
-        .push(" FOR NO KEY UPDATE");
+        .push(&format!(" {mode}"));
     sql.execute(connection)?;
     Ok(())
 }
@@ -160,15 +171,11 @@ impl Orgs<'_, '_> {
             .optional()?
             .ok_or(StoreError::NotFound)?;
         let unique = settings.unique_external_id;
-        if unique && !was_unique && self.tx.backend == Backend::Postgres {
+        if unique && !was_unique {
             // Writes in flight read the setting off under `FOR KEY SHARE` (see
             // `resource::external_id_unique`): wait for them, so their rows are among those
             // checked, and hold later ones until this commits.
-            let mut lock = Sql::new(self.tx.backend);
-            lock.push("SELECT id FROM orgs WHERE id = ")
-                .push_bind(Bind::Text(org_id.to_owned()))
-                .push(" FOR UPDATE");
-            lock.execute(self.tx.conn)?;
+            lock_org(self.tx.conn, self.tx.backend, org_id, "FOR UPDATE")?;
         }
         diesel::update(orgs::table.find(org_id))
             .set((
